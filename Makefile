@@ -1,0 +1,94 @@
+# Fechatter appliance: one non-recursive Makefile.
+#   make            build/fechatter (fully static)
+#   make run        install what is missing, build, serve with embedded defaults
+#   make test       install what is missing, build, unit + end-to-end tests
+#   SANITIZE=address,undefined make test   the same under sanitizers (dynamic link)
+#   make bench      benchmarks (numbers and ratios, never pass/fail on time)
+
+CC      ?= cc
+BUILD   := build
+DEPS    := $(BUILD)/deps/prefix
+SANITIZE ?=
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -pthread $(WARN) -Iappliance -I$(BUILD)/gen -isystem $(DEPS)/include -D_GNU_SOURCE
+LIBS    := $(DEPS)/lib/libwebsockets.a $(DEPS)/lib/libcjson.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -lsqlite3 -lsodium -lm -lpthread
+LDFLAGS += -Wl,--wrap=mbedtls_ssl_list_ciphersuites -Wl,--undefined=__wrap_mbedtls_ssl_list_ciphersuites
+LDSTATIC := -static
+
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -O1
+LDFLAGS += -fsanitize=$(SANITIZE)
+LDSTATIC :=
+BUILD   := build/san
+endif
+
+SRCS    := $(filter-out appliance/main.c,$(shell find appliance -name '*.c' | sort))
+OBJS    := $(SRCS:%.c=$(BUILD)/obj/%.o)
+GEN_OBJ := $(BUILD)/obj/gen/embedded.o
+LIB     := $(BUILD)/libfechatter.a
+BIN     := $(BUILD)/fechatter
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+EMBED   := $(sort $(wildcard schema/*.sql) $(shell find web -type f ! -name '.*' | sort))
+
+.PHONY: all deps run test unit e2e browser bench clean format
+all: $(BIN)
+
+deps: $(DEPS)/lib/libwebsockets.a
+$(DEPS)/lib/libwebsockets.a $(DEPS)/lib/libcjson.a:
+	bash packaging/deps.sh
+
+$(BUILD)/obj/%.o: %.c | $(DEPS)/lib/libwebsockets.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# web/ and schema/ are turned into a C table at build time
+$(BUILD)/gen/embedded.c: packaging/embed.sh $(EMBED)
+	@mkdir -p $(dir $@)
+	bash packaging/embed.sh $@ $(EMBED)
+$(GEN_OBJ): $(BUILD)/gen/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Werror,$(CFLAGS)) -c $< -o $@
+
+$(LIB): $(OBJS) $(GEN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/appliance/main.o $(LIB)
+	$(CC) $(LDFLAGS) $(LDSTATIC) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
+
+run:
+	bash packaging/deps.sh
+	$(MAKE) $(BIN)
+	./$(BIN) serve
+
+unit: $(UNIT_BINS)
+	@bash tests/run-unit.sh $(UNIT_BINS)
+
+e2e: $(BIN)
+	@FECHATTER_BIN=$(abspath $(BIN)) bash tests/run-e2e.sh
+
+test:
+	bash packaging/deps.sh
+	$(MAKE) $(BIN) $(UNIT_BINS)
+	@rm -rf $(BUILD)/test-results; mkdir -p $(BUILD)/test-results
+	@RESULTS=$(abspath $(BUILD))/test-results bash tests/run-unit.sh $(UNIT_BINS) || true
+	@RESULTS=$(abspath $(BUILD))/test-results FECHATTER_BIN=$(abspath $(BIN)) bash tests/run-e2e.sh || true
+	@bash tests/summary.sh $(BUILD)/test-results
+
+bench: $(BIN)
+	bash tests/bench/run.sh $(abspath $(BIN))
+
+format:
+	clang-format -i $$(find appliance tests/unit -name '*.[ch]')
+
+clean:
+	rm -rf build/obj build/san build/gen build/tests build/*.a build/fechatter
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

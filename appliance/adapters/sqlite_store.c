@@ -1,0 +1,658 @@
+/* adapters/sqlite_store: store port implementation on SQLite. One connection,
+ * used from the loop thread only; statements are prepared once and kept. */
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "adapters/sqlite_store.h"
+#include "lib/embedded.h"
+#include "lib/err.h"
+#include "lib/log.h"
+
+#define MAX_STMTS 96
+
+struct sq {
+	sqlite3 *db;
+	char path[512];
+	int depth; /* transaction nesting */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[MAX_STMTS];
+	int ncache;
+};
+
+static int map_rc(struct sq *s, int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW: return 0;
+	case SQLITE_CONSTRAINT:
+		return (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) ? FE_ECONFLICT
+											      : FE_EINVAL;
+	case SQLITE_FULL: return FE_ENOSPC;
+	case SQLITE_READONLY: case SQLITE_IOERR: case SQLITE_CANTOPEN: case SQLITE_BUSY: case SQLITE_LOCKED:
+		log_err("store: unavailable rc=%d msg=%s", rc, sqlite3_errmsg(s->db));
+		return FE_EUNAVAIL;
+	default:
+		log_err("store: error rc=%d msg=%s", rc, sqlite3_errmsg(s->db));
+		return FE_EINTERNAL;
+	}
+}
+
+/* Returns the cached prepared statement for sql (a string literal: the
+ * pointer is the key), reset and unbound. NULL on a prepare error (logged). */
+static sqlite3_stmt *stmt(struct sq *s, const char *sql)
+{
+	for (int i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql == sql) {
+			sqlite3_reset(s->cache[i].st);
+			sqlite3_clear_bindings(s->cache[i].st);
+			return s->cache[i].st;
+		}
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		log_err("store: prepare failed: %s", sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	if (s->ncache < MAX_STMTS) {
+		s->cache[s->ncache].sql = sql;
+		s->cache[s->ncache++].st = st;
+	}
+	return st;
+}
+
+/* Binds arguments by a format: i = int64, t = text (NULL binds NULL). */
+static int bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+	for (int i = 1; *fmt; fmt++, i++) {
+		int rc;
+		if (*fmt == 'i') {
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+		} else {
+			const char *t = va_arg(ap, const char *);
+			rc = t ? sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+		}
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+/* Runs a statement that returns no rows. Returns 0 or FE_E*; *changes gets
+ * the number of rows changed when not NULL. */
+static int exec(struct sq *s, const char *sql, int *changes, const char *fmt, ...)
+{
+	sqlite3_stmt *st = stmt(s, sql);
+	if (!st)
+		return FE_EINTERNAL;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = bindv(st, fmt, ap);
+	va_end(ap);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	int ret = map_rc(s, rc == SQLITE_DONE ? SQLITE_OK : rc);
+	if (changes)
+		*changes = sqlite3_changes(s->db);
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* Prepares and binds a query; the caller steps it. NULL on error. */
+static sqlite3_stmt *query(struct sq *s, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = stmt(s, sql);
+	if (!st)
+		return NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = bindv(st, fmt, ap);
+	va_end(ap);
+	return rc == SQLITE_OK ? st : NULL;
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+static int64_t col_i64(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_int64(st, i);
+}
+
+/* ---- transactions and health ---- */
+
+static int sq_begin(void *p)
+{
+	struct sq *s = p;
+	int rc = exec(s, s->depth ? "SAVEPOINT sp" : "BEGIN IMMEDIATE", NULL, "");
+	if (!rc)
+		s->depth++;
+	return rc;
+}
+
+static int sq_commit(void *p)
+{
+	struct sq *s = p;
+	int rc = exec(s, s->depth > 1 ? "RELEASE sp" : "COMMIT", NULL, "");
+	if (!rc)
+		s->depth--;
+	return rc;
+}
+
+static void sq_rollback(void *p)
+{
+	struct sq *s = p;
+	if (s->depth > 1) {
+		exec(s, "ROLLBACK TO sp", NULL, "");
+		exec(s, "RELEASE sp", NULL, "");
+	} else if (s->depth == 1) {
+		exec(s, "ROLLBACK", NULL, "");
+	}
+	if (s->depth)
+		s->depth--;
+}
+
+static int sq_ping(void *p)
+{
+	struct sq *s = p;
+	sqlite3_stmt *st = query(s, "SELECT 1", "");
+	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+	if (st)
+		sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : FE_EUNAVAIL;
+}
+
+static int sq_sizes(void *p, int64_t *db, int64_t *wal)
+{
+	struct sq *s = p;
+	char w[600];
+	struct stat sb;
+	*db = *wal = 0;
+	if (!stat(s->path, &sb))
+		*db = sb.st_size;
+	snprintf(w, sizeof w, "%s-wal", s->path);
+	if (!stat(w, &sb))
+		*wal = sb.st_size;
+	return 0;
+}
+
+/* ---- workspaces ---- */
+
+static int sq_workspace_count(void *p, int64_t *n)
+{
+	struct sq *s = p;
+	sqlite3_stmt *st = query(s, "SELECT count(*) FROM workspaces", "");
+	if (!st || sqlite3_step(st) != SQLITE_ROW)
+		return FE_EINTERNAL;
+	*n = col_i64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_workspace_insert(void *p, struct workspace *w)
+{
+	struct sq *s = p;
+	int rc = exec(s, "INSERT INTO workspaces(name, created_at) VALUES (?, ?)", NULL, "ti", w->name,
+		      w->created_at);
+	if (!rc)
+		w->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sq_workspace_get(void *p, int64_t id, struct workspace *w)
+{
+	struct sq *s = p;
+	sqlite3_stmt *st = query(s,
+				 "SELECT id, name, coalesce(owner_id, 0), created_at,"
+				 " (SELECT count(*) FROM users WHERE workspace_id = w.id)"
+				 " FROM workspaces w WHERE id = ?",
+				 "i", id);
+	if (!st)
+		return FE_EINTERNAL;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		w->id = col_i64(st, 0);
+		col_text(st, 1, w->name, sizeof w->name);
+		w->owner_id = col_i64(st, 2);
+		w->created_at = col_i64(st, 3);
+		w->member_count = col_i64(st, 4);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : map_rc(s, rc);
+}
+
+static int sq_workspace_set_owner(void *p, int64_t id, int64_t owner)
+{
+	return exec(p, "UPDATE workspaces SET owner_id = ? WHERE id = ?", NULL, "ii", owner, id);
+}
+
+static int sq_workspace_rename(void *p, int64_t id, const char *name)
+{
+	int changes = 0;
+	int rc = exec(p, "UPDATE workspaces SET name = ? WHERE id = ?", &changes, "ti", name, id);
+	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
+}
+
+/* ---- users ---- */
+
+#define USER_COLS                                                                                  \
+	"id, workspace_id, email, fullname, password_hash, role, status, token_version, title,"   \
+	" department, avatar_url, bio, timezone, language, created_at, updated_at"
+
+static void row_user(sqlite3_stmt *st, struct user *u)
+{
+	u->id = col_i64(st, 0);
+	u->workspace_id = col_i64(st, 1);
+	col_text(st, 2, u->email, sizeof u->email);
+	col_text(st, 3, u->fullname, sizeof u->fullname);
+	col_text(st, 4, u->password_hash, sizeof u->password_hash);
+	col_text(st, 5, u->role, sizeof u->role);
+	col_text(st, 6, u->status, sizeof u->status);
+	u->token_version = col_i64(st, 7);
+	col_text(st, 8, u->title, sizeof u->title);
+	col_text(st, 9, u->department, sizeof u->department);
+	col_text(st, 10, u->avatar_url, sizeof u->avatar_url);
+	col_text(st, 11, u->bio, sizeof u->bio);
+	col_text(st, 12, u->timezone, sizeof u->timezone);
+	col_text(st, 13, u->language, sizeof u->language);
+	u->created_at = col_i64(st, 14);
+	u->updated_at = col_i64(st, 15);
+}
+
+/* Steps a bound single-row user query. */
+static int one_user(struct sq *s, sqlite3_stmt *st, struct user *u)
+{
+	if (!st)
+		return FE_EINTERNAL;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_user(st, u);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : map_rc(s, rc);
+}
+
+static int sq_user_insert(void *p, struct user *u)
+{
+	struct sq *s = p;
+	int rc = exec(s,
+		      "INSERT INTO users(workspace_id, email, fullname, password_hash, role, status,"
+		      " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'Active', ?, ?)",
+		      NULL, "ittttii", u->workspace_id, u->email, u->fullname, u->password_hash, u->role,
+		      u->created_at, u->created_at);
+	if (!rc) {
+		u->id = sqlite3_last_insert_rowid(s->db);
+		strcpy(u->status, "Active");
+		u->updated_at = u->created_at;
+	}
+	return rc;
+}
+
+static int sq_user_get(void *p, int64_t id, struct user *u)
+{
+	struct sq *s = p;
+	return one_user(s, query(s, "SELECT " USER_COLS " FROM users WHERE id = ?", "i", id), u);
+}
+
+static int sq_user_by_email(void *p, const char *email, struct user *u)
+{
+	struct sq *s = p;
+	return one_user(s, query(s, "SELECT " USER_COLS " FROM users WHERE email = ?", "t", email), u);
+}
+
+static int sq_users_list(void *p, int64_t ws, struct user **out, size_t *n)
+{
+	struct sq *s = p;
+	sqlite3_stmt *st = query(s, "SELECT " USER_COLS " FROM users WHERE workspace_id = ? ORDER BY id", "i", ws);
+	if (!st)
+		return FE_EINTERNAL;
+	size_t cap = 16, k = 0;
+	struct user *a = malloc(cap * sizeof *a);
+	int rc;
+	while (a && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k == cap) {
+			struct user *b = realloc(a, (cap *= 2) * sizeof *a);
+			if (!b)
+				break;
+			a = b;
+		}
+		row_user(st, &a[k++]);
+	}
+	sqlite3_reset(st);
+	if (!a)
+		abort();
+	*out = a;
+	*n = k;
+	return 0;
+}
+
+static int sq_user_update_profile(void *p, const struct user *u)
+{
+	int changes = 0;
+	int rc = exec(p,
+		      "UPDATE users SET fullname = ?, title = ?, department = ?, avatar_url = ?, bio = ?,"
+		      " timezone = ?, language = ?, updated_at = ? WHERE id = ?",
+		      &changes, "tttttttii", u->fullname, u->title, u->department, u->avatar_url, u->bio,
+		      u->timezone, u->language, u->updated_at, u->id);
+	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
+}
+
+static int sq_user_set_role_status(void *p, int64_t id, const char *role, const char *status)
+{
+	int changes = 0;
+	int rc = exec(p, "UPDATE users SET role = ?, status = ? WHERE id = ?", &changes, "tti", role, status, id);
+	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
+}
+
+static int sq_user_set_password(void *p, int64_t id, const char *hash)
+{
+	return exec(p, "UPDATE users SET password_hash = ? WHERE id = ?", NULL, "ti", hash, id);
+}
+
+static int sq_user_bump_token_version(void *p, int64_t id)
+{
+	return exec(p, "UPDATE users SET token_version = token_version + 1 WHERE id = ?", NULL, "i", id);
+}
+
+/* ---- invites ---- */
+
+#define INVITE_COLS "code, workspace_id, created_by, max_uses, uses, expires_at, coalesce(revoked_at, 0), created_at"
+
+static void row_invite(sqlite3_stmt *st, struct invite *i)
+{
+	col_text(st, 0, i->code, sizeof i->code);
+	i->workspace_id = col_i64(st, 1);
+	i->created_by = col_i64(st, 2);
+	i->max_uses = (int)col_i64(st, 3);
+	i->uses = (int)col_i64(st, 4);
+	i->expires_at = col_i64(st, 5);
+	i->revoked_at = col_i64(st, 6);
+	i->created_at = col_i64(st, 7);
+}
+
+static int sq_invite_insert(void *p, const struct invite *i)
+{
+	return exec(p,
+		    "INSERT INTO invites(code, workspace_id, created_by, max_uses, uses, expires_at, created_at)"
+		    " VALUES (?, ?, ?, ?, 0, ?, ?)",
+		    NULL, "tiiiii", i->code, i->workspace_id, i->created_by, (int64_t)i->max_uses, i->expires_at,
+		    i->created_at);
+}
+
+static int sq_invite_get(void *p, const char *code, struct invite *i)
+{
+	struct sq *s = p;
+	sqlite3_stmt *st = query(s, "SELECT " INVITE_COLS " FROM invites WHERE code = ?", "t", code);
+	if (!st)
+		return FE_EINTERNAL;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_invite(st, i);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : map_rc(s, rc);
+}
+
+static int sq_invites_active(void *p, int64_t ws, int64_t now, struct invite **out, size_t *n)
+{
+	struct sq *s = p;
+	sqlite3_stmt *st = query(s,
+				 "SELECT " INVITE_COLS " FROM invites WHERE workspace_id = ? AND revoked_at IS NULL"
+				 " AND expires_at > ? AND uses < max_uses ORDER BY created_at DESC LIMIT 1000",
+				 "ii", ws, now);
+	if (!st)
+		return FE_EINTERNAL;
+	size_t cap = 8, k = 0;
+	struct invite *a = malloc(cap * sizeof *a);
+	while (a && sqlite3_step(st) == SQLITE_ROW) {
+		if (k == cap) {
+			struct invite *b = realloc(a, (cap *= 2) * sizeof *a);
+			if (!b)
+				abort();
+			a = b;
+		}
+		row_invite(st, &a[k++]);
+	}
+	sqlite3_reset(st);
+	if (!a)
+		abort();
+	*out = a;
+	*n = k;
+	return 0;
+}
+
+static int sq_invite_revoke(void *p, int64_t ws, const char *code, int64_t now)
+{
+	int changes = 0;
+	int rc = exec(p, "UPDATE invites SET revoked_at = ? WHERE code = ? AND workspace_id = ? AND revoked_at IS NULL",
+		      &changes, "iti", now, code, ws);
+	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
+}
+
+static int sq_invite_use(void *p, const char *code, int64_t now)
+{
+	int changes = 0;
+	int rc = exec(p,
+		      "UPDATE invites SET uses = uses + 1 WHERE code = ? AND revoked_at IS NULL"
+		      " AND expires_at > ? AND uses < max_uses",
+		      &changes, "ti", code, now);
+	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
+}
+
+/* ---- refresh tokens ---- */
+
+static int sq_refresh_insert(void *p, struct refresh_token *t, const char *hash)
+{
+	struct sq *s = p;
+	int rc = exec(s,
+		      "INSERT INTO refresh_tokens(user_id, family, token_hash, created_at, expires_at,"
+		      " family_expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+		      NULL, "ittiii", t->user_id, t->family, hash, t->created_at, t->expires_at,
+		      t->family_expires_at);
+	if (!rc)
+		t->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sq_refresh_get(void *p, const char *hash, struct refresh_token *t)
+{
+	struct sq *s = p;
+	sqlite3_stmt *st = query(s,
+				 "SELECT id, user_id, family, created_at, expires_at, family_expires_at,"
+				 " coalesce(rotated_at, 0), coalesce(revoked_at, 0) FROM refresh_tokens"
+				 " WHERE token_hash = ?",
+				 "t", hash);
+	if (!st)
+		return FE_EINTERNAL;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		t->id = col_i64(st, 0);
+		t->user_id = col_i64(st, 1);
+		col_text(st, 2, t->family, sizeof t->family);
+		t->created_at = col_i64(st, 3);
+		t->expires_at = col_i64(st, 4);
+		t->family_expires_at = col_i64(st, 5);
+		t->rotated_at = col_i64(st, 6);
+		t->revoked_at = col_i64(st, 7);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : map_rc(s, rc);
+}
+
+static int sq_refresh_rotate(void *p, int64_t id, int64_t now)
+{
+	int changes = 0;
+	int rc = exec(p, "UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL", &changes,
+		      "ii", now, id);
+	return rc ? rc : changes ? 0 : FE_ECONFLICT;
+}
+
+static int sq_refresh_revoke(void *p, int64_t user, const char *hash, int64_t now)
+{
+	int changes = 0;
+	int rc = exec(p,
+		      "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND token_hash = ?"
+		      " AND revoked_at IS NULL",
+		      &changes, "iit", now, user, hash);
+	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
+}
+
+static int sq_refresh_revoke_family(void *p, const char *family, int64_t now)
+{
+	return exec(p, "UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL", NULL,
+		    "it", now, family);
+}
+
+static int sq_refresh_revoke_user(void *p, int64_t user, int64_t now, int *revoked)
+{
+	return exec(p,
+		    "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
+		    " AND rotated_at IS NULL",
+		    revoked, "ii", now, user);
+}
+
+static const struct store_ops ops = {
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.ping = sq_ping,
+	.sizes = sq_sizes,
+	.workspace_count = sq_workspace_count,
+	.workspace_insert = sq_workspace_insert,
+	.workspace_get = sq_workspace_get,
+	.workspace_set_owner = sq_workspace_set_owner,
+	.workspace_rename = sq_workspace_rename,
+	.user_insert = sq_user_insert,
+	.user_get = sq_user_get,
+	.user_by_email = sq_user_by_email,
+	.users_list = sq_users_list,
+	.user_update_profile = sq_user_update_profile,
+	.user_set_role_status = sq_user_set_role_status,
+	.user_set_password = sq_user_set_password,
+	.user_bump_token_version = sq_user_bump_token_version,
+	.invite_insert = sq_invite_insert,
+	.invite_get = sq_invite_get,
+	.invites_active = sq_invites_active,
+	.invite_revoke = sq_invite_revoke,
+	.invite_use = sq_invite_use,
+	.refresh_insert = sq_refresh_insert,
+	.refresh_get = sq_refresh_get,
+	.refresh_rotate = sq_refresh_rotate,
+	.refresh_revoke = sq_refresh_revoke,
+	.refresh_revoke_family = sq_refresh_revoke_family,
+	.refresh_revoke_user = sq_refresh_revoke_user,
+};
+
+/* ---- open, migrate, close ---- */
+
+static int migration_number(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	return atoi(b);
+}
+
+int sqlite_store_schema_version(void)
+{
+	int v = 0;
+	for (const struct embedded_file *f = embedded_files; f->path; f++)
+		if (!strncmp(f->path, "schema/", 7) && migration_number(f->path) > v)
+			v = migration_number(f->path);
+	return v;
+}
+
+static int migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int have = 0, want = sqlite_store_schema_version();
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			have = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (have > want) {
+		snprintf(err, errlen,
+			 "the database has schema version %d but this binary knows only up to %d: "
+			 "use a newer fechatter binary (refusing to touch the data)",
+			 have, want);
+		return -1;
+	}
+	if (have == want)
+		return 0;
+	char *msg = NULL;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	for (int v = have + 1; v <= want; v++) {
+		for (const struct embedded_file *f = embedded_files; f->path; f++) {
+			if (strncmp(f->path, "schema/", 7) || migration_number(f->path) != v)
+				continue;
+			if (sqlite3_exec(db, (const char *)f->data, NULL, NULL, &msg) != SQLITE_OK) {
+				snprintf(err, errlen, "migration %s failed: %s", f->path, msg);
+				sqlite3_free(msg);
+				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+				return -1;
+			}
+			log_info("store: migrated to=%s", f->path);
+		}
+	}
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", want);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK || sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "migration failed: %s", msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int sqlite_store_open(const char *path, int durability_full, struct store *st, char *err, size_t errlen)
+{
+	struct sq *s = calloc(1, sizeof *s);
+	if (!s)
+		abort();
+	snprintf(s->path, sizeof s->path, "%s", path);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "cannot open database %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "no memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	char pragmas[256];
+	snprintf(pragmas, sizeof pragmas,
+		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+		 " PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-2000; PRAGMA temp_store=MEMORY;",
+		 durability_full ? "FULL" : "NORMAL");
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot configure database %s: %s", path, msg);
+		sqlite3_free(msg);
+		goto fail;
+	}
+	if (migrate(s->db, err, errlen))
+		goto fail;
+	st->ops = &ops;
+	st->impl = s;
+	return 0;
+fail:
+	sqlite3_close(s->db);
+	free(s);
+	return -1;
+}
+
+void sqlite_store_close(struct store *st)
+{
+	if (!st || !st->impl)
+		return;
+	struct sq *s = st->impl;
+	for (int i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_close(s->db);
+	free(s);
+	st->impl = NULL;
+}

@@ -1,0 +1,37 @@
+/* core/app: the application context every use case receives: the ports,
+ * the settings, the token keys and the limiters. Built by main.c. */
+#ifndef FE_APP_H
+#define FE_APP_H
+#include <stdint.h>
+#include "lib/config.h"
+#include "ports/store.h"
+
+struct workers;
+struct ratelimit;
+
+#define ACCESS_TTL_S 1800
+#define REFRESH_SLIDE_MS (14LL * 86400 * 1000)
+#define REFRESH_ABS_MS (30LL * 86400 * 1000)
+#define JWT_ISS "fechatter"
+#define JWT_AUD "fechatter-api"
+
+struct app {
+	const struct config *cfg;
+	struct store store;
+	struct workers *workers;
+	unsigned char *jwt_sk; /* 64 bytes, sodium_malloc'd */
+	unsigned char jwt_pk[32];
+	struct ratelimit *rl_ip, *rl_account;
+	int64_t started_ms;
+	int64_t (*now_ms)(void); /* clock port */
+	int shutting_down;
+};
+
+/* The authenticated caller, as resolved from a valid access token and the
+ * current state of the account (role and status come from the store). */
+struct principal {
+	int64_t user_id, workspace_id;
+	char role[8];
+};
+
+#endif

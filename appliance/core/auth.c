@@ -1,0 +1,519 @@
+/* core/auth: account and session use cases. Each asynchronous use case
+ * keeps its state in a job that travels to a worker (password hashing) and
+ * back to the loop thread, where the store is touched. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/auth.h"
+#include "lib/crypto.h"
+#include "lib/jwt.h"
+#include "lib/log.h"
+#include "lib/ratelimit.h"
+#include "lib/utf8.h"
+#include "lib/workers.h"
+
+enum job_kind { JOB_SIGNUP, JOB_SIGNIN, JOB_CHPW };
+
+struct job {
+	enum job_kind kind;
+	struct app *app;
+	auth_cb cb;
+	void *req;
+	int ok;               /* worker result: hash made / password matched */
+	int64_t user_id;
+	char email[256], fullname[204], workspace_name[204], invite_code[64];
+	char password[132], new_password[132];
+	char hash[PW_HASH_MAX];
+};
+
+/* A hash of a random password, verified when the email is unknown so that
+ * a wrong email costs the same time as a wrong password. */
+static char dummy_hash[PW_HASH_MAX];
+
+static struct job *job_new(struct app *app, enum job_kind kind, auth_cb cb, void *req)
+{
+	struct job *j = sodium_malloc(sizeof *j);
+	if (!j)
+		abort();
+	memset(j, 0, sizeof *j);
+	j->kind = kind;
+	j->app = app;
+	j->cb = cb;
+	j->req = req;
+	return j;
+}
+
+static void job_free(struct job *j)
+{
+	sodium_free(j); /* wipes the passwords */
+}
+
+static void lower_copy(char *dst, size_t n, const char *src)
+{
+	size_t i = 0;
+	for (; src[i] && i + 1 < n; i++)
+		dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ? (char)(src[i] + 32) : src[i];
+	dst[i] = 0;
+}
+
+int auth_check_email(const char *email, struct fe_err *e)
+{
+	size_t n = strlen(email);
+	const char *at = strchr(email, '@');
+	if (n < 3 || n > 254 || !at || at == email || strchr(at + 1, '@') || !strchr(at + 1, '.') ||
+	    at[1] == '.' || email[n - 1] == '.' || utf8_has_controls(email, 0) || strpbrk(email, " \t<>\"(),;:\\[]"))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "email", "email must be a valid address");
+	return 0;
+}
+
+int auth_check_password(const char *pw, const char *field, struct fe_err *e)
+{
+	size_t n = utf8_chars(pw);
+	if (n < 8 || n > 128)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field, "%s must be 8..128 characters", field);
+	return 0;
+}
+
+/* Rate limit with a key prefix. Returns 0 or FE_ERATE. */
+static int limited(struct app *app, struct ratelimit *rl, const char *prefix, const char *key, struct fe_err *e)
+{
+	char k[300];
+	snprintf(k, sizeof k, "%s:%s", prefix, key);
+	int wait = ratelimit_hit(rl, k, app->now_ms());
+	if (!wait)
+		return 0;
+	err_set(e, FE_ERATE, "RATE_LIMITED", NULL, "too many attempts, retry in %d s", wait);
+	if (e)
+		e->retry_after = wait;
+	log_warn("auth: rate-limited %s", prefix);
+	return FE_ERATE;
+}
+
+/* Issues an access token for u. */
+static int make_access(struct app *app, const struct user *u, char *out, size_t n)
+{
+	struct jwt_claims c = {0};
+	snprintf(c.iss, sizeof c.iss, JWT_ISS);
+	snprintf(c.aud, sizeof c.aud, JWT_AUD);
+	c.sub = u->id;
+	c.iat = app->now_ms() / 1000;
+	c.exp = c.iat + ACCESS_TTL_S;
+	c.workspace_id = u->workspace_id;
+	snprintf(c.role, sizeof c.role, "%s", u->role);
+	c.token_version = u->token_version;
+	char *t = jwt_sign(&c, app->jwt_sk);
+	if (!t || strlen(t) >= n) {
+		free(t);
+		return FE_EINTERNAL;
+	}
+	strcpy(out, t);
+	free(t);
+	return 0;
+}
+
+/* Fills r with user u, its workspace, a new access token and a refresh token
+ * in family (a new family when family is NULL). Inside the caller's
+ * transaction when there is one. */
+static int issue(struct app *app, const struct user *u, const char *family, int64_t family_expires,
+		 struct auth_result *r)
+{
+	struct store *st = &app->store;
+	int64_t now = app->now_ms();
+	memset(r, 0, sizeof *r);
+	r->user = *u;
+	int rc = st->ops->workspace_get(st->impl, u->workspace_id, &r->workspace);
+	if (rc)
+		return rc;
+	struct refresh_token t = {0};
+	t.user_id = u->id;
+	if (family)
+		snprintf(t.family, sizeof t.family, "%s", family);
+	else
+		random_b64url(12, t.family, sizeof t.family);
+	t.created_at = now;
+	t.family_expires_at = family ? family_expires : now + REFRESH_ABS_MS;
+	t.expires_at = now + REFRESH_SLIDE_MS < t.family_expires_at ? now + REFRESH_SLIDE_MS : t.family_expires_at;
+	random_b64url(32, r->refresh_token, sizeof r->refresh_token);
+	char hash[65];
+	sha256_hex(r->refresh_token, strlen(r->refresh_token), hash);
+	if ((rc = st->ops->refresh_insert(st->impl, &t, hash)))
+		return rc;
+	r->expires_in = ACCESS_TTL_S;
+	return make_access(app, u, r->access_token, sizeof r->access_token);
+}
+
+/* Runs a job on a worker; on failure to queue, fails with 503. */
+static int submit(struct job *j, work_fn run, work_fn done, struct fe_err *e)
+{
+	if (workers_submit(j->app->workers, run, done, j)) {
+		job_free(j);
+		return err_set(e, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
+	}
+	return 0;
+}
+
+static void finish(struct job *j, int rc, const struct fe_err *e, const struct auth_result *r)
+{
+	j->cb(j->req, rc, e, r);
+	job_free(j);
+}
+
+/* ---- sign-up ---- */
+
+static void signup_work(void *arg)
+{
+	struct job *j = arg;
+	j->ok = pw_hash(j->password, j->hash) == 0;
+}
+
+/* Decides where a new account goes (without changing anything): *ws_id > 0
+ * joins that workspace by invite; 0 creates a workspace named name. */
+static int signup_target(struct app *app, const char *invite_code, const char *ws_name, int64_t *ws_id,
+			 struct fe_err *e)
+{
+	struct store *st = &app->store;
+	int64_t now = app->now_ms(), nws = 0;
+	*ws_id = 0;
+	if (invite_code && *invite_code) {
+		struct invite inv;
+		int rc = st->ops->invite_get(st->impl, invite_code, &inv);
+		if (rc && rc != FE_ENOTFOUND)
+			return err_set(e, rc, NULL, NULL, "store error");
+		if (rc || inv.revoked_at || inv.expires_at <= now || inv.uses >= inv.max_uses)
+			return err_set(e, FE_EINVAL, "INVALID_INVITE", "invite_code",
+				       "the invite code is unknown, revoked, expired or used up");
+		*ws_id = inv.workspace_id;
+		return 0;
+	}
+	int rc = st->ops->workspace_count(st->impl, &nws);
+	if (rc)
+		return err_set(e, rc, NULL, NULL, "store error");
+	if (nws > 0 && !app->cfg->registration_open)
+		return err_set(e, FE_EFORBIDDEN, "INVITE_REQUIRED", "invite_code",
+			       "an invite code is required to join this server");
+	if (nws > 0 && !*ws_name)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "workspace_name",
+			       "workspace_name is required to create a workspace");
+	return 0;
+}
+
+static void signup_done(void *arg)
+{
+	struct job *j = arg;
+	struct app *app = j->app;
+	struct store *st = &app->store;
+	struct fe_err e = {0};
+	struct auth_result *r = calloc(1, sizeof *r);
+	int rc;
+	int64_t ws_id;
+	if (!j->ok) {
+		rc = err_set(&e, FE_EINTERNAL, NULL, NULL, "password hashing failed");
+		goto out;
+	}
+	if ((rc = st->ops->begin(st->impl))) {
+		err_set(&e, rc, NULL, NULL, "the database cannot be written");
+		goto out;
+	}
+	/* Checked again: things may have changed while the hash was made. */
+	if ((rc = signup_target(app, j->invite_code, j->workspace_name, &ws_id, &e)))
+		goto rollback;
+	int64_t now = app->now_ms();
+	struct user u = {0};
+	snprintf(u.email, sizeof u.email, "%s", j->email);
+	snprintf(u.fullname, sizeof u.fullname, "%s", j->fullname);
+	snprintf(u.password_hash, sizeof u.password_hash, "%s", j->hash);
+	u.created_at = now;
+	if (ws_id) {
+		if ((rc = st->ops->invite_use(st->impl, j->invite_code, now))) {
+			err_set(&e, rc == FE_ENOTFOUND ? FE_EINVAL : rc, "INVALID_INVITE", "invite_code",
+				"the invite code is unknown, revoked, expired or used up");
+			goto rollback;
+		}
+		u.workspace_id = ws_id;
+		strcpy(u.role, "member");
+	} else {
+		struct workspace w = {0};
+		snprintf(w.name, sizeof w.name, "%s", *j->workspace_name ? j->workspace_name : "Default");
+		w.created_at = now;
+		if ((rc = st->ops->workspace_insert(st->impl, &w))) {
+			err_set(&e, rc, rc == FE_ECONFLICT ? "WORKSPACE_EXISTS" : NULL, "workspace_name",
+				rc == FE_ECONFLICT ? "a workspace with this name exists" : "store error");
+			goto rollback;
+		}
+		u.workspace_id = w.id;
+		strcpy(u.role, "owner");
+	}
+	if ((rc = st->ops->user_insert(st->impl, &u))) {
+		err_set(&e, rc, rc == FE_ECONFLICT ? "USER_EXISTS" : NULL, "email",
+			rc == FE_ECONFLICT ? "an account with this email exists" : "store error");
+		goto rollback;
+	}
+	if (!ws_id && (rc = st->ops->workspace_set_owner(st->impl, u.workspace_id, u.id)))
+		goto rollback;
+	if ((rc = issue(app, &u, NULL, 0, r)) || (rc = st->ops->commit(st->impl))) {
+		err_set(&e, rc, NULL, NULL, "could not create the account");
+		goto rollback;
+	}
+	log_info("auth: signup user=%lld workspace=%lld role=%s", (long long)u.id, (long long)u.workspace_id, u.role);
+	goto out;
+rollback:
+	st->ops->rollback(st->impl);
+	if (!e.rc)
+		err_set(&e, rc, NULL, NULL, "could not create the account");
+out:
+	finish(j, rc, &e, r);
+	free(r);
+}
+
+int auth_signup(struct app *app, const struct signup_in *in, auth_cb cb, void *req, struct fe_err *e)
+{
+	struct store *st = &app->store;
+	int rc;
+	if ((rc = limited(app, app->rl_ip, "signup", in->client, e)))
+		return rc;
+	if ((rc = auth_check_email(in->email, e)) || (rc = auth_check_password(in->password, "password", e)))
+		return rc;
+	size_t n = utf8_chars(in->fullname);
+	if (n < 1 || n > 50 || utf8_has_controls(in->fullname, 0))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "fullname", "fullname must be 1..50 characters");
+	const char *wsn = in->workspace_name ? in->workspace_name : "";
+	n = utf8_chars(wsn);
+	if (in->workspace_name && (n < 1 || n > 50 || utf8_has_controls(wsn, 0)))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "workspace_name",
+			       "workspace_name must be 1..50 characters");
+	if (in->invite_code && strlen(in->invite_code) > 63)
+		return err_set(e, FE_EINVAL, "INVALID_INVITE", "invite_code", "the invite code is unknown");
+	struct user u;
+	rc = st->ops->user_by_email(st->impl, in->email, &u);
+	if (rc == 0)
+		return err_set(e, FE_ECONFLICT, "USER_EXISTS", "email", "an account with this email exists");
+	if (rc != FE_ENOTFOUND)
+		return err_set(e, rc, NULL, NULL, "store error");
+	int64_t ws_id;
+	if ((rc = signup_target(app, in->invite_code, wsn, &ws_id, e)))
+		return rc;
+	struct job *j = job_new(app, JOB_SIGNUP, cb, req);
+	snprintf(j->email, sizeof j->email, "%s", in->email);
+	snprintf(j->fullname, sizeof j->fullname, "%s", in->fullname);
+	snprintf(j->workspace_name, sizeof j->workspace_name, "%s", wsn);
+	snprintf(j->invite_code, sizeof j->invite_code, "%s", in->invite_code ? in->invite_code : "");
+	snprintf(j->password, sizeof j->password, "%s", in->password);
+	return submit(j, signup_work, signup_done, e);
+}
+
+/* ---- sign-in ---- */
+
+static void verify_work(void *arg)
+{
+	struct job *j = arg;
+	j->ok = pw_verify(j->hash, j->password) == 0;
+	if (j->ok && j->kind == JOB_CHPW)
+		j->ok = pw_hash(j->new_password, j->hash) == 0 ? 1 : -1;
+}
+
+static void signin_done(void *arg)
+{
+	struct job *j = arg;
+	struct app *app = j->app;
+	struct store *st = &app->store;
+	struct fe_err e = {0};
+	struct auth_result *r = calloc(1, sizeof *r);
+	struct user u;
+	int rc;
+	if (!j->ok || !j->user_id || st->ops->user_get(st->impl, j->user_id, &u)) {
+		rc = err_set(&e, FE_EAUTH, "INVALID_CREDENTIALS", NULL, "wrong email or password");
+		log_info("auth: signin failed");
+	} else if (strcmp(u.status, "Active")) {
+		rc = err_set(&e, FE_EFORBIDDEN, "ACCOUNT_SUSPENDED", NULL, "this account is suspended");
+	} else if ((rc = issue(app, &u, NULL, 0, r))) {
+		err_set(&e, rc, NULL, NULL, "could not sign in");
+	} else {
+		char k[300];
+		snprintf(k, sizeof k, "signin:%s", j->email);
+		ratelimit_reset(app->rl_account, k);
+		log_info("auth: signin user=%lld", (long long)u.id);
+	}
+	finish(j, rc, &e, r);
+	free(r);
+}
+
+int auth_signin(struct app *app, const char *email, const char *password, const char *client, auth_cb cb,
+		void *req, struct fe_err *e)
+{
+	struct store *st = &app->store;
+	char lower[256];
+	int rc;
+	lower_copy(lower, sizeof lower, email);
+	if ((rc = limited(app, app->rl_ip, "signin", client, e)) ||
+	    (rc = limited(app, app->rl_account, "signin", lower, e)))
+		return rc;
+	if (strlen(password) > 512)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "password", "password is too long");
+	struct user u;
+	rc = st->ops->user_by_email(st->impl, email, &u);
+	if (rc && rc != FE_ENOTFOUND)
+		return err_set(e, rc, NULL, NULL, "store error");
+	struct job *j = job_new(app, JOB_SIGNIN, cb, req);
+	snprintf(j->email, sizeof j->email, "%s", lower);
+	snprintf(j->password, sizeof j->password, "%s", password);
+	if (rc == 0) {
+		j->user_id = u.id;
+		snprintf(j->hash, sizeof j->hash, "%s", u.password_hash);
+	} else {
+		snprintf(j->hash, sizeof j->hash, "%s", dummy_hash);
+	}
+	sodium_memzero(u.password_hash, sizeof u.password_hash);
+	return submit(j, verify_work, signin_done, e);
+}
+
+/* ---- change password ---- */
+
+static void chpw_done(void *arg)
+{
+	struct job *j = arg;
+	struct app *app = j->app;
+	struct store *st = &app->store;
+	struct fe_err e = {0};
+	struct auth_result *r = calloc(1, sizeof *r);
+	struct user u;
+	int rc, revoked = 0;
+	if (j->ok == 0) {
+		rc = err_set(&e, FE_EAUTH, "INVALID_CREDENTIALS", "current_password", "the current password is wrong");
+		goto out;
+	}
+	if (j->ok < 0) {
+		rc = err_set(&e, FE_EINTERNAL, NULL, NULL, "password hashing failed");
+		goto out;
+	}
+	if ((rc = st->ops->begin(st->impl)))
+		goto out;
+	if ((rc = st->ops->user_set_password(st->impl, j->user_id, j->hash)) ||
+	    (rc = st->ops->user_bump_token_version(st->impl, j->user_id)) ||
+	    (rc = st->ops->refresh_revoke_user(st->impl, j->user_id, app->now_ms(), &revoked)) ||
+	    (rc = st->ops->user_get(st->impl, j->user_id, &u)) || (rc = issue(app, &u, NULL, 0, r)) ||
+	    (rc = st->ops->commit(st->impl))) {
+		st->ops->rollback(st->impl);
+		goto out;
+	}
+	log_info("auth: password changed user=%lld sessions_revoked=%d", (long long)j->user_id, revoked);
+out:
+	if (rc && !e.rc)
+		err_set(&e, rc, NULL, NULL, "could not change the password");
+	finish(j, rc, &e, r);
+	free(r);
+}
+
+int auth_change_password(struct app *app, const struct principal *p, const char *current, const char *next,
+			 auth_cb cb, void *req, struct fe_err *e)
+{
+	struct store *st = &app->store;
+	int rc;
+	if ((rc = auth_check_password(next, "new_password", e)))
+		return rc;
+	if (strlen(current) > 512)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "current_password", "current_password is too long");
+	struct user u;
+	if ((rc = st->ops->user_get(st->impl, p->user_id, &u)))
+		return err_set(e, rc == FE_ENOTFOUND ? FE_EAUTH : rc, NULL, NULL, "unknown account");
+	struct job *j = job_new(app, JOB_CHPW, cb, req);
+	j->user_id = u.id;
+	snprintf(j->hash, sizeof j->hash, "%s", u.password_hash);
+	snprintf(j->password, sizeof j->password, "%s", current);
+	snprintf(j->new_password, sizeof j->new_password, "%s", next);
+	sodium_memzero(u.password_hash, sizeof u.password_hash);
+	return submit(j, verify_work, chpw_done, e);
+}
+
+/* ---- refresh, logout ---- */
+
+int auth_refresh(struct app *app, const char *token, struct auth_result *r, struct fe_err *e)
+{
+	struct store *st = &app->store;
+	struct refresh_token t;
+	struct user u;
+	char hash[65];
+	int64_t now = app->now_ms();
+	size_t len = strlen(token);
+	if (!len || len > 128)
+		return err_set(e, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL, "the refresh token is not valid");
+	sha256_hex(token, len, hash);
+	int rc = st->ops->refresh_get(st->impl, hash, &t);
+	if (rc == FE_ENOTFOUND || (!rc && t.revoked_at))
+		return err_set(e, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL, "the refresh token is not valid");
+	if (rc)
+		return err_set(e, rc, NULL, NULL, "store error");
+	if (t.rotated_at) {
+		/* A rotated token came back: it was stolen or replayed. */
+		st->ops->refresh_revoke_family(st->impl, t.family, now);
+		log_warn("auth: refresh token reuse user=%lld family revoked", (long long)t.user_id);
+		return err_set(e, FE_EAUTH, "TOKEN_REUSED", NULL,
+			       "this refresh token was already used; every session of its sign-in is revoked");
+	}
+	if (now >= t.expires_at || now >= t.family_expires_at)
+		return err_set(e, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL, "the refresh token has expired");
+	if ((rc = st->ops->user_get(st->impl, t.user_id, &u)))
+		return err_set(e, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL, "the refresh token is not valid");
+	if (strcmp(u.status, "Active"))
+		return err_set(e, FE_EFORBIDDEN, "ACCOUNT_SUSPENDED", NULL, "this account is suspended");
+	if ((rc = st->ops->begin(st->impl)))
+		return err_set(e, rc, NULL, NULL, "the database cannot be written");
+	if ((rc = st->ops->refresh_rotate(st->impl, t.id, now)) || (rc = issue(app, &u, t.family, t.family_expires_at, r)) ||
+	    (rc = st->ops->commit(st->impl))) {
+		st->ops->rollback(st->impl);
+		return err_set(e, rc == FE_ECONFLICT ? FE_EAUTH : rc, rc == FE_ECONFLICT ? "INVALID_REFRESH_TOKEN" : NULL,
+			       NULL, "could not refresh the session");
+	}
+	return 0;
+}
+
+int auth_logout(struct app *app, const struct principal *p, const char *token, struct fe_err *e)
+{
+	if (!token || !*token)
+		return 0;
+	char hash[65];
+	sha256_hex(token, strlen(token), hash);
+	int rc = app->store.ops->refresh_revoke(app->store.impl, p->user_id, hash, app->now_ms());
+	return rc == FE_ENOTFOUND ? 0 : rc ? err_set(e, rc, NULL, NULL, "store error") : 0;
+}
+
+int auth_logout_all(struct app *app, const struct principal *p, int *revoked, struct fe_err *e)
+{
+	struct store *st = &app->store;
+	int rc;
+	if ((rc = st->ops->begin(st->impl)))
+		return err_set(e, rc, NULL, NULL, "the database cannot be written");
+	if ((rc = st->ops->refresh_revoke_user(st->impl, p->user_id, app->now_ms(), revoked)) ||
+	    (rc = st->ops->user_bump_token_version(st->impl, p->user_id)) || (rc = st->ops->commit(st->impl))) {
+		st->ops->rollback(st->impl);
+		return err_set(e, rc, NULL, NULL, "store error");
+	}
+	log_info("auth: logout-all user=%lld revoked=%d", (long long)p->user_id, *revoked);
+	return 0;
+}
+
+int auth_authenticate(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e)
+{
+	struct jwt_claims c;
+	int rc = jwt_verify(token, len, app->jwt_pk, JWT_ISS, JWT_AUD, app->now_ms() / 1000, &c);
+	if (rc == JWT_EEXPIRED)
+		return err_set(e, FE_EAUTH, "TOKEN_EXPIRED", NULL, "the access token has expired");
+	if (rc)
+		return err_set(e, FE_EAUTH, "INVALID_TOKEN", NULL, "the access token is not valid");
+	struct user u;
+	struct store *st = &app->store;
+	if (st->ops->user_get(st->impl, c.sub, &u) || u.workspace_id != c.workspace_id ||
+	    u.token_version != c.token_version || strcmp(u.status, "Active"))
+		return err_set(e, FE_EAUTH, "INVALID_TOKEN", NULL, "the access token has been revoked");
+	p->user_id = u.id;
+	p->workspace_id = u.workspace_id;
+	snprintf(p->role, sizeof p->role, "%s", u.role);
+	return 0;
+}
+
+int auth_init(void)
+{
+	char pw[33];
+	random_b64url(24, pw, sizeof pw);
+	return pw_hash(pw, dummy_hash);
+}

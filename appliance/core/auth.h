@@ -1,0 +1,59 @@
+/* core/auth: accounts and sessions: sign-up, sign-in, refresh-token rotation
+ * with reuse detection, logout, password change, access-token checks.
+ * Password hashing runs on the worker pool; the use cases that need it are
+ * asynchronous: they return 0 and later call the callback exactly once on
+ * the loop thread, or return a negative FE_E* code (callback not called). */
+#ifndef FE_AUTH_H
+#define FE_AUTH_H
+#include <stddef.h>
+#include "core/app.h"
+#include "lib/err.h"
+#include "ports/model.h"
+
+struct auth_result {
+	struct user user;
+	struct workspace workspace;
+	char access_token[1024];
+	char refresh_token[64];
+	int expires_in;
+};
+
+/* rc is 0 (r valid) or FE_E* (e valid). Both borrowed for the call. */
+typedef void (*auth_cb)(void *req, int rc, const struct fe_err *e, const struct auth_result *r);
+
+struct signup_in {
+	const char *email, *password, *fullname;
+	const char *workspace_name; /* may be NULL */
+	const char *invite_code;    /* may be NULL */
+	const char *client;         /* client address, for rate limits */
+};
+
+int auth_signup(struct app *app, const struct signup_in *in, auth_cb cb, void *req, struct fe_err *e);
+
+int auth_signin(struct app *app, const char *email, const char *password, const char *client, auth_cb cb,
+		void *req, struct fe_err *e);
+
+int auth_change_password(struct app *app, const struct principal *p, const char *current, const char *next,
+			 auth_cb cb, void *req, struct fe_err *e);
+
+/* Synchronous: rotates refresh_token into a new pair in *r. */
+int auth_refresh(struct app *app, const char *refresh_token, struct auth_result *r, struct fe_err *e);
+
+/* Revokes one refresh token of the caller (NULL/empty: nothing to revoke). */
+int auth_logout(struct app *app, const struct principal *p, const char *refresh_token, struct fe_err *e);
+
+/* Revokes every refresh token and every access token of the caller. */
+int auth_logout_all(struct app *app, const struct principal *p, int *revoked, struct fe_err *e);
+
+/* Checks an access token (len bytes) and the account behind it. */
+int auth_authenticate(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e);
+
+/* Prepares the dummy hash used to equalise sign-in timing. Call once at
+ * start-up, before serving (takes as long as one password hash). */
+int auth_init(void);
+
+/* Validation shared with the handlers: 0 or FE_EINVAL naming the field. */
+int auth_check_email(const char *email, struct fe_err *e);
+int auth_check_password(const char *pw, const char *field, struct fe_err *e);
+
+#endif

@@ -1,0 +1,177 @@
+/* core/workspace: workspace and user use cases. */
+#include <stdio.h>
+#include <string.h>
+#include "core/workspace.h"
+#include "lib/crypto.h"
+#include "lib/log.h"
+#include "lib/utf8.h"
+
+int ws_is_admin(const struct principal *p)
+{
+	return !strcmp(p->role, "owner") || !strcmp(p->role, "admin");
+}
+
+static int need_admin(const struct principal *p, struct fe_err *e)
+{
+	return ws_is_admin(p) ? 0 : err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "workspace owner or admin only");
+}
+
+static int store_err(int rc, struct fe_err *e)
+{
+	if (rc == FE_ENOTFOUND)
+		return err_set(e, rc, "NOT_FOUND", NULL, "not found");
+	return err_set(e, rc, NULL, NULL, rc == FE_ENOSPC ? "the disk is full" : "store error");
+}
+
+int ws_get(struct app *app, const struct principal *p, struct workspace *w, struct fe_err *e)
+{
+	int rc = app->store.ops->workspace_get(app->store.impl, p->workspace_id, w);
+	return rc ? store_err(rc, e) : 0;
+}
+
+/* Checks a text field: chars in [min,max], no control characters. */
+static int check_text(const char *s, const char *field, size_t min, size_t max, int newlines, struct fe_err *e)
+{
+	size_t n = utf8_chars(s);
+	if (n < min || n > max || utf8_has_controls(s, newlines))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field, "%s must be %zu..%zu characters without control characters",
+			       field, min, max);
+	return 0;
+}
+
+int ws_rename(struct app *app, const struct principal *p, const char *name, struct workspace *w, struct fe_err *e)
+{
+	int rc;
+	if ((rc = need_admin(p, e)) || (rc = check_text(name, "name", 1, 50, 0, e)))
+		return rc;
+	rc = app->store.ops->workspace_rename(app->store.impl, p->workspace_id, name);
+	if (rc == FE_ECONFLICT)
+		return err_set(e, rc, "WORKSPACE_EXISTS", "name", "a workspace with this name exists");
+	if (rc)
+		return store_err(rc, e);
+	log_info("workspace: renamed id=%lld", (long long)p->workspace_id);
+	return ws_get(app, p, w, e);
+}
+
+int ws_user(struct app *app, const struct principal *p, int64_t id, struct user *u, struct fe_err *e)
+{
+	int rc = app->store.ops->user_get(app->store.impl, id, u);
+	if (!rc && u->workspace_id != p->workspace_id)
+		rc = FE_ENOTFOUND;
+	return rc ? store_err(rc, e) : 0;
+}
+
+int ws_users(struct app *app, const struct principal *p, struct user **out, size_t *n, struct fe_err *e)
+{
+	int rc = app->store.ops->users_list(app->store.impl, p->workspace_id, out, n);
+	return rc ? store_err(rc, e) : 0;
+}
+
+int ws_update_profile(struct app *app, const struct principal *p, const struct profile_in *in, struct user *u,
+		      struct fe_err *e)
+{
+	int rc;
+	if ((rc = ws_user(app, p, p->user_id, u, e)))
+		return rc;
+	struct {
+		const char *val, *field;
+		char *dst;
+		size_t size, min, max;
+		int newlines;
+	} f[] = {
+		{in->fullname, "fullname", u->fullname, sizeof u->fullname, 1, 50, 0},
+		{in->title, "title", u->title, sizeof u->title, 0, 100, 0},
+		{in->department, "department", u->department, sizeof u->department, 0, 100, 0},
+		{in->avatar_url, "avatar_url", u->avatar_url, sizeof u->avatar_url, 0, 500, 0},
+		{in->bio, "bio", u->bio, sizeof u->bio, 0, 1000, 1},
+		{in->timezone, "timezone", u->timezone, sizeof u->timezone, 0, 64, 0},
+		{in->language, "language", u->language, sizeof u->language, 0, 16, 0},
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		if (!f[i].val)
+			continue;
+		if ((rc = check_text(f[i].val, f[i].field, f[i].min, f[i].max, f[i].newlines, e)))
+			return rc;
+		snprintf(f[i].dst, f[i].size, "%s", f[i].val);
+	}
+	const char *a = u->avatar_url;
+	if (*a && strncmp(a, "https://", 8) && strncmp(a, "http://", 7) && strncmp(a, "/api/files/", 11))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "avatar_url",
+			       "avatar_url must start with https://, http:// or /api/files/");
+	u->updated_at = app->now_ms();
+	rc = app->store.ops->user_update_profile(app->store.impl, u);
+	return rc ? store_err(rc, e) : 0;
+}
+
+int ws_invite_create(struct app *app, const struct principal *p, int max_uses, int hours, struct invite *out,
+		     struct fe_err *e)
+{
+	int rc;
+	if ((rc = need_admin(p, e)))
+		return rc;
+	if (max_uses < 1 || max_uses > 1000)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "max_uses", "max_uses must be 1..1000");
+	if (hours < 1 || hours > 720)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "expires_in_hours", "expires_in_hours must be 1..720");
+	memset(out, 0, sizeof *out);
+	random_b64url(12, out->code, sizeof out->code);
+	out->workspace_id = p->workspace_id;
+	out->created_by = p->user_id;
+	out->max_uses = max_uses;
+	out->created_at = app->now_ms();
+	out->expires_at = out->created_at + (int64_t)hours * 3600 * 1000;
+	rc = app->store.ops->invite_insert(app->store.impl, out);
+	return rc ? store_err(rc, e) : 0;
+}
+
+int ws_invites(struct app *app, const struct principal *p, struct invite **out, size_t *n, struct fe_err *e)
+{
+	int rc;
+	if ((rc = need_admin(p, e)))
+		return rc;
+	rc = app->store.ops->invites_active(app->store.impl, p->workspace_id, app->now_ms(), out, n);
+	return rc ? store_err(rc, e) : 0;
+}
+
+int ws_invite_revoke(struct app *app, const struct principal *p, const char *code, struct fe_err *e)
+{
+	int rc;
+	if ((rc = need_admin(p, e)))
+		return rc;
+	rc = app->store.ops->invite_revoke(app->store.impl, p->workspace_id, code, app->now_ms());
+	return rc ? store_err(rc, e) : 0;
+}
+
+int ws_set_user(struct app *app, const struct principal *p, int64_t id, const char *role, const char *status,
+		struct user *u, struct fe_err *e)
+{
+	struct store *st = &app->store;
+	int rc;
+	if ((rc = need_admin(p, e)) || (rc = ws_user(app, p, id, u, e)))
+		return rc;
+	if (role && strcmp(role, "admin") && strcmp(role, "member"))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "role", "role must be admin or member");
+	if (status && strcmp(status, "Active") && strcmp(status, "Suspended"))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "status", "status must be Active or Suspended");
+	if (id == p->user_id)
+		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "you cannot change your own role or status");
+	if (!strcmp(u->role, "owner"))
+		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "the workspace owner cannot be changed");
+	int role_change = role && strcmp(role, u->role);
+	if (strcmp(p->role, "owner") && (role_change || !strcmp(u->role, "admin")))
+		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only the workspace owner manages admins");
+	int suspend = status && !strcmp(status, "Suspended") && strcmp(u->status, "Suspended");
+	if ((rc = st->ops->begin(st->impl)))
+		return store_err(rc, e);
+	int revoked = 0;
+	if ((rc = st->ops->user_set_role_status(st->impl, id, role ? role : u->role, status ? status : u->status)) ||
+	    (suspend && ((rc = st->ops->user_bump_token_version(st->impl, id)) ||
+			 (rc = st->ops->refresh_revoke_user(st->impl, id, app->now_ms(), &revoked)))) ||
+	    (rc = st->ops->commit(st->impl))) {
+		st->ops->rollback(st->impl);
+		return store_err(rc, e);
+	}
+	log_info("workspace: user changed id=%lld role=%s status=%s by=%lld", (long long)id, role ? role : u->role,
+		 status ? status : u->status, (long long)p->user_id);
+	return ws_user(app, p, id, u, e);
+}

@@ -1,0 +1,159 @@
+/* http/h_workspace: users, profiles, the workspace, invites, roles. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/workspace.h"
+#include "http/handlers.h"
+#include "http/jsonio.h"
+
+void h_me(struct req *r)
+{
+	struct fe_err e = {0};
+	struct user u;
+	struct workspace w;
+	if (ws_user(r->app, &r->who, r->who.user_id, &u, &e) || ws_get(r->app, &r->who, &w, &e)) {
+		resp_err(r, &e);
+		return;
+	}
+	cJSON *d = user_json(&u, 1);
+	cJSON_AddItemToObject(d, "workspace", workspace_json(&w));
+	resp_ok(r, 200, d);
+}
+
+void h_users(struct req *r)
+{
+	struct fe_err e = {0};
+	struct user *list;
+	size_t n;
+	if (ws_users(r->app, &r->who, &list, &n, &e)) {
+		resp_err(r, &e);
+		return;
+	}
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, user_json(&list[i], 0));
+	free(list);
+	resp_ok(r, 200, a);
+}
+
+void h_user_profile(struct req *r)
+{
+	struct fe_err e = {0};
+	struct user u;
+	int64_t id = req_cap_id(r, "id");
+	if (!id) {
+		resp_fail(r, FE_ENOTFOUND, NULL, NULL, "no such user");
+		return;
+	}
+	if (ws_user(r->app, &r->who, id, &u, &e))
+		resp_err(r, &e);
+	else
+		resp_ok(r, 200, user_json(&u, 1));
+}
+
+void h_update_profile(struct req *r)
+{
+	struct fe_err e = {0};
+	struct profile_in in = {0};
+	struct user u;
+	cJSON *j = req_json(r);
+	if (!j)
+		return;
+	if (jstr(j, "fullname", 0, &in.fullname, &e) || jstr(j, "title", 0, &in.title, &e) ||
+	    jstr(j, "department", 0, &in.department, &e) || jstr(j, "avatar_url", 0, &in.avatar_url, &e) ||
+	    jstr(j, "bio", 0, &in.bio, &e) || jstr(j, "timezone", 0, &in.timezone, &e) ||
+	    jstr(j, "language", 0, &in.language, &e) || ws_update_profile(r->app, &r->who, &in, &u, &e))
+		resp_err(r, &e);
+	else
+		resp_ok(r, 200, user_json(&u, 1));
+	cJSON_Delete(j);
+}
+
+void h_workspace_get(struct req *r)
+{
+	struct fe_err e = {0};
+	struct workspace w;
+	if (ws_get(r->app, &r->who, &w, &e))
+		resp_err(r, &e);
+	else
+		resp_ok(r, 200, workspace_json(&w));
+}
+
+void h_workspace_patch(struct req *r)
+{
+	struct fe_err e = {0};
+	struct workspace w;
+	const char *name;
+	cJSON *j = req_json(r);
+	if (!j)
+		return;
+	if (jstr(j, "name", 1, &name, &e) || ws_rename(r->app, &r->who, name, &w, &e))
+		resp_err(r, &e);
+	else
+		resp_ok(r, 200, workspace_json(&w));
+	cJSON_Delete(j);
+}
+
+void h_invite_create(struct req *r)
+{
+	struct fe_err e = {0};
+	struct invite inv;
+	int64_t max_uses = 1, hours = 168;
+	cJSON *j = req_json(r);
+	if (!j)
+		return;
+	if (jint(j, "max_uses", 0, 1, 1000, &max_uses, &e) || jint(j, "expires_in_hours", 0, 1, 720, &hours, &e) ||
+	    ws_invite_create(r->app, &r->who, (int)max_uses, (int)hours, &inv, &e))
+		resp_err(r, &e);
+	else
+		resp_ok(r, 201, invite_json(&inv));
+	cJSON_Delete(j);
+}
+
+void h_invites(struct req *r)
+{
+	struct fe_err e = {0};
+	struct invite *list;
+	size_t n;
+	if (ws_invites(r->app, &r->who, &list, &n, &e)) {
+		resp_err(r, &e);
+		return;
+	}
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, invite_json(&list[i]));
+	free(list);
+	resp_ok(r, 200, a);
+}
+
+void h_invite_revoke(struct req *r)
+{
+	struct fe_err e = {0};
+	const char *code = req_cap(r, "code");
+	if (ws_invite_revoke(r->app, &r->who, code, &e)) {
+		resp_err(r, &e);
+		return;
+	}
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "code", code);
+	resp_ok(r, 200, d);
+}
+
+void h_workspace_user_patch(struct req *r)
+{
+	struct fe_err e = {0};
+	struct user u;
+	const char *role, *status;
+	int64_t id = req_cap_id(r, "id");
+	cJSON *j = req_json(r);
+	if (!j)
+		return;
+	if (!id)
+		resp_fail(r, FE_ENOTFOUND, NULL, NULL, "no such user");
+	else if (jstr(j, "role", 0, &role, &e) || jstr(j, "status", 0, &status, &e) ||
+		 ws_set_user(r->app, &r->who, id, role, status, &u, &e))
+		resp_err(r, &e);
+	else
+		resp_ok(r, 200, user_json(&u, 0));
+	cJSON_Delete(j);
+}

@@ -1,0 +1,124 @@
+/* http/http: the request object the handlers see, and how they answer.
+ * A handler runs on the loop thread; it answers at once with one of the
+ * resp_* calls, or defers (req_defer) and answers later through the ticket.
+ * Every response carries the JSON envelope of docs/API.md (except /health,
+ * /metrics and static assets), x-request-id and the security headers. */
+#ifndef FE_HTTP_H
+#define FE_HTTP_H
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "core/app.h"
+#include "lib/err.h"
+
+enum method { M_GET, M_POST, M_PUT, M_PATCH, M_DELETE, M_HEAD, M_OPTIONS, M_OTHER };
+
+#define MAX_CAPS 4
+
+struct req;
+struct route;
+
+typedef void (*handler_fn)(struct req *r);
+
+enum auth_need { AUTH_NONE, AUTH_USER, AUTH_USER_QUERY /* also ?access_token= */ };
+
+struct route {
+	enum method method;
+	const char *pattern; /* "/api/users/{id}/profile"; "*" = any path outside /api/ */
+	handler_fn handler;
+	enum auth_need auth;
+	int upload; /* body limit is --upload-limit instead of --body-limit */
+};
+
+/* The route table (http/routes.c); terminated by a NULL pattern. */
+extern const struct route routes[];
+
+/* Per-request state; lives in the libwebsockets per-session memory. */
+struct req {
+	struct lws *wsi;
+	struct app *app;
+	enum method method;
+	const struct route *route;
+	int route_index;
+	char path[512];
+	char request_id[72];
+	char client[64];
+	struct { char name[32]; char value[256]; } caps[MAX_CAPS];
+	int ncaps;
+	struct principal who; /* valid when route->auth != AUTH_NONE */
+	/* body */
+	char *body;
+	size_t body_len, body_cap;
+	int64_t body_expected;
+	/* response */
+	int status;
+	const char *content_type;
+	char *resp;
+	const unsigned char *resp_static; /* borrowed body (embedded asset) */
+	size_t resp_len, resp_off;
+	struct { char name[32]; char value[320]; } xh[6]; /* extra headers */
+	int nxh;
+	int headers_sent, answered, close_after, in_flight;
+	int64_t t0_us;
+	struct ticket *ticket;
+};
+
+/* A deferred request: ticket->r becomes NULL when the client went away. */
+struct ticket {
+	struct req *r;
+};
+
+/* Returns the capture named name ("id"), or NULL. */
+const char *req_cap(struct req *r, const char *name);
+/* Parses capture name as a positive id; 0 when absent or malformed. */
+int64_t req_cap_id(struct req *r, const char *name);
+/* Copies a query argument's value (URL-decoded) into buf; 0 or -1 absent. */
+int req_query(struct req *r, const char *name, char *buf, size_t len);
+/* Copies a request header (lowercase name with ':', e.g. "if-none-match:"). */
+int req_header(struct req *r, const char *name, char *buf, size_t len);
+/* Copies a cookie's value; 0 or -1 absent. */
+int req_cookie(struct req *r, const char *name, char *buf, size_t len);
+/* Parses the body as a JSON object. On failure answers 400/415 itself and
+ * returns NULL. Owned: cJSON_Delete. An empty body gives an empty object. */
+cJSON *req_json(struct req *r);
+
+/* Adds a response header line (name without colon). */
+void resp_header(struct req *r, const char *name, const char *value);
+/* Answers {"success":true,"data":data}; takes ownership of data (may be NULL: {}). */
+void resp_ok(struct req *r, int status, cJSON *data);
+/* Answers the error envelope for e (status from e->rc). */
+void resp_err(struct req *r, const struct fe_err *e);
+/* Shorthand: resp_err with a code, field and message. */
+void resp_fail(struct req *r, int rc, const char *code, const char *field, const char *msg);
+/* Answers a raw body; takes ownership of body (malloc'd). */
+void resp_raw(struct req *r, int status, const char *content_type, char *body, size_t len);
+/* Answers with a borrowed static body (must outlive the response). */
+void resp_static(struct req *r, int status, const char *content_type, const unsigned char *body, size_t len);
+
+/* Defers the answer: returns a ticket to pass to asynchronous work. */
+struct ticket *req_defer(struct req *r);
+/* Ends a deferral; returns the request, or NULL if the client went away
+ * (then nothing is to be answered). Frees the ticket. */
+struct req *ticket_take(struct ticket *t);
+
+/* The server (http/server.c). */
+struct server;
+/* Starts listening as configured. Returns owned, NULL on failure (logged). */
+struct server *server_start(struct app *app);
+/* Serves until server_stop_request(); then drains and returns. */
+void server_run(struct server *s);
+/* Async-signal-safe: asks the loop to shut down gracefully. */
+void server_stop_request(void);
+void server_free(struct server *s);
+/* Wakes the loop from another thread (workers). */
+void server_wake(void *server);
+
+/* Metrics (http/metrics.c). */
+void metrics_request(int route_index, enum method m, int status, int64_t us);
+void metrics_conn(int delta);
+/* Renders the Prometheus text; returns malloc'd text. */
+char *metrics_render(struct app *app, size_t *len);
+
+const char *method_name(enum method m);
+
+#endif

@@ -1,0 +1,138 @@
+/* http/metrics: request counters by route, method and status, a latency
+ * histogram per route, open connections; rendered as Prometheus text. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "http/http.h"
+#include "http/router.h"
+#include "lib/timefmt.h"
+
+#define MAX_SERIES 512
+#define NBUCKETS 12
+static const double bounds[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+					0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+
+static struct {
+	short route;
+	unsigned char method;
+	short status;
+	uint64_t count;
+} series[MAX_SERIES];
+static int nseries;
+
+struct hist {
+	uint64_t buckets[NBUCKETS + 1];
+	double sum;
+	uint64_t count;
+};
+static struct hist *hists; /* one per route, plus one for unmatched (index 0 = unmatched) */
+static int nhists;
+static int64_t conns;
+
+static const char *route_label(int i)
+{
+	return i < 0 ? "unmatched" : routes[i].pattern;
+}
+
+void metrics_request(int route, enum method m, int status, int64_t us)
+{
+	int i;
+	for (i = 0; i < nseries; i++)
+		if (series[i].route == route && series[i].method == m && series[i].status == status)
+			break;
+	if (i == nseries && nseries < MAX_SERIES)
+		series[nseries++] = (typeof(series[0])){(short)route, (unsigned char)m, (short)status, 0};
+	if (i < nseries)
+		series[i].count++;
+	if (!hists) {
+		nhists = router_count() + 1;
+		hists = calloc((size_t)nhists, sizeof *hists);
+		if (!hists)
+			abort();
+	}
+	struct hist *h = &hists[route + 1];
+	double s = (double)us / 1e6;
+	int b = 0;
+	while (b < NBUCKETS && s > bounds[b])
+		b++;
+	h->buckets[b]++;
+	h->sum += s;
+	h->count++;
+}
+
+void metrics_conn(int delta)
+{
+	conns += delta;
+}
+
+struct out {
+	char *buf;
+	size_t len, cap;
+};
+
+static void outf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void outf(struct out *o, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < o->cap - o->len) {
+			o->len += (size_t)n;
+			return;
+		}
+		o->cap = o->cap * 2 + (size_t)n;
+		o->buf = realloc(o->buf, o->cap);
+		if (!o->buf)
+			abort();
+	}
+}
+
+char *metrics_render(struct app *app, size_t *len)
+{
+	struct out o = {malloc(8192), 0, 8192};
+	if (!o.buf)
+		abort();
+	outf(&o, "# HELP fechatter_http_requests_total HTTP requests by route, method and status.\n"
+		 "# TYPE fechatter_http_requests_total counter\n");
+	for (int i = 0; i < nseries; i++)
+		outf(&o, "fechatter_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
+		     route_label(series[i].route), method_name(series[i].method), series[i].status,
+		     (unsigned long long)series[i].count);
+	outf(&o, "# HELP fechatter_http_request_duration_seconds Time from request to the last byte of the answer.\n"
+		 "# TYPE fechatter_http_request_duration_seconds histogram\n");
+	for (int r = 0; r < nhists; r++) {
+		struct hist *h = &hists[r];
+		if (!h->count)
+			continue;
+		uint64_t cum = 0;
+		for (int b = 0; b <= NBUCKETS; b++) {
+			cum += h->buckets[b];
+			if (b < NBUCKETS)
+				outf(&o, "fechatter_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+				     route_label(r - 1), bounds[b], (unsigned long long)cum);
+			else
+				outf(&o, "fechatter_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+				     route_label(r - 1), (unsigned long long)cum);
+		}
+		outf(&o, "fechatter_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", route_label(r - 1), h->sum);
+		outf(&o, "fechatter_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route_label(r - 1),
+		     (unsigned long long)h->count);
+	}
+	int64_t db = 0, wal = 0;
+	app->store.ops->sizes(app->store.impl, &db, &wal);
+	outf(&o,
+	     "# HELP fechatter_http_connections_open Open HTTP connections.\n"
+	     "# TYPE fechatter_http_connections_open gauge\nfechatter_http_connections_open %lld\n"
+	     "# HELP fechatter_db_size_bytes Size of the database file.\n"
+	     "# TYPE fechatter_db_size_bytes gauge\nfechatter_db_size_bytes %lld\n"
+	     "# HELP fechatter_wal_size_bytes Size of the write-ahead log.\n"
+	     "# TYPE fechatter_wal_size_bytes gauge\nfechatter_wal_size_bytes %lld\n"
+	     "# HELP fechatter_uptime_seconds Seconds since start.\n"
+	     "# TYPE fechatter_uptime_seconds gauge\nfechatter_uptime_seconds %lld\n",
+	     (long long)conns, (long long)db, (long long)wal, (long long)((app->now_ms() - app->started_ms) / 1000));
+	*len = o.len;
+	return o.buf;
+}

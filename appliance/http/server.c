@@ -1,0 +1,598 @@
+/* http/server: the libwebsockets context, the HTTP protocol callback, the
+ * request lifecycle (route, bounded body, auth, dispatch, chunked answer in
+ * the writeable callback), deferred answers, and graceful shutdown. */
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "http/http.h"
+#include "http/router.h"
+#include "core/auth.h"
+#include "lib/crypto.h"
+#include "lib/log.h"
+#include "lib/timefmt.h"
+#include "lib/tlscert.h"
+#include "lib/utf8.h"
+#include "lib/workers.h"
+
+#define CHUNK 16384
+#define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " \
+	    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+struct server {
+	struct lws_context *ctx;
+	struct app *app;
+	char cert[512], key[512];
+};
+
+static volatile sig_atomic_t stop_requested;
+static struct lws_context *live_ctx;
+static int in_flight; /* requests received and not yet answered */
+
+/* ---- request helpers ---- */
+
+const char *method_name(enum method m)
+{
+	static const char *n[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "OTHER"};
+	return n[m];
+}
+
+static enum method method_of(struct lws *wsi)
+{
+	static const struct { enum lws_token_indexes tok; enum method m; } t[] = {
+		{WSI_TOKEN_GET_URI, M_GET}, {WSI_TOKEN_POST_URI, M_POST}, {WSI_TOKEN_PUT_URI, M_PUT},
+		{WSI_TOKEN_PATCH_URI, M_PATCH}, {WSI_TOKEN_DELETE_URI, M_DELETE}, {WSI_TOKEN_HEAD_URI, M_HEAD},
+		{WSI_TOKEN_OPTIONS_URI, M_OPTIONS},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (lws_hdr_total_length(wsi, t[i].tok))
+			return t[i].m;
+	return M_OTHER;
+}
+
+const char *req_cap(struct req *r, const char *name)
+{
+	for (int i = 0; i < r->ncaps; i++)
+		if (!strcmp(r->caps[i].name, name))
+			return r->caps[i].value;
+	return NULL;
+}
+
+int64_t req_cap_id(struct req *r, const char *name)
+{
+	const char *v = req_cap(r, name);
+	if (!v || !*v || strlen(v) > 18)
+		return 0;
+	int64_t n = 0;
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		n = n * 10 + (*p - '0');
+	}
+	return n;
+}
+
+int req_query(struct req *r, const char *name, char *buf, size_t len)
+{
+	char key[64];
+	snprintf(key, sizeof key, "%s=", name);
+	return lws_get_urlarg_by_name(r->wsi, key, buf, (int)len) ? 0 : -1;
+}
+
+int req_header(struct req *r, const char *name, char *buf, size_t len)
+{
+	int n = lws_hdr_custom_length(r->wsi, name, (int)strlen(name));
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return lws_hdr_custom_copy(r->wsi, buf, (int)len, name, (int)strlen(name)) < 0 ? -1 : 0;
+}
+
+int req_cookie(struct req *r, const char *name, char *buf, size_t len)
+{
+	size_t max = len;
+	return lws_http_cookie_get(r->wsi, name, buf, &max) ? -1 : 0;
+}
+
+/* ---- answering ---- */
+
+static void answer(struct req *r, int status)
+{
+	if (r->answered)
+		return;
+	r->answered = 1;
+	r->status = status;
+	lws_callback_on_writable(r->wsi);
+}
+
+void resp_header(struct req *r, const char *name, const char *value)
+{
+	if (r->nxh >= (int)(sizeof r->xh / sizeof r->xh[0]))
+		return;
+	snprintf(r->xh[r->nxh].name, sizeof r->xh[0].name, "%s:", name);
+	snprintf(r->xh[r->nxh].value, sizeof r->xh[0].value, "%s", value);
+	r->nxh++;
+}
+
+void resp_raw(struct req *r, int status, const char *content_type, char *body, size_t len)
+{
+	free(r->resp);
+	r->resp = body;
+	r->resp_static = NULL;
+	r->resp_len = len;
+	r->resp_off = 0;
+	r->content_type = content_type;
+	answer(r, status);
+}
+
+void resp_static(struct req *r, int status, const char *content_type, const unsigned char *body, size_t len)
+{
+	free(r->resp);
+	r->resp = NULL;
+	r->resp_static = body;
+	r->resp_len = len;
+	r->resp_off = 0;
+	r->content_type = content_type;
+	answer(r, status);
+}
+
+static void resp_envelope(struct req *r, int status, cJSON *env)
+{
+	char *text = cJSON_PrintUnformatted(env);
+	cJSON_Delete(env);
+	if (!text)
+		abort();
+	resp_raw(r, status, "application/json; charset=utf-8", text, strlen(text));
+}
+
+void resp_ok(struct req *r, int status, cJSON *data)
+{
+	cJSON *env = cJSON_CreateObject();
+	cJSON_AddTrueToObject(env, "success");
+	cJSON_AddItemToObject(env, "data", data ? data : cJSON_CreateObject());
+	resp_envelope(r, status, env);
+}
+
+void resp_err(struct req *r, const struct fe_err *e)
+{
+	int rc = e->rc ? e->rc : FE_EINTERNAL;
+	cJSON *env = cJSON_CreateObject(), *err = cJSON_CreateObject();
+	cJSON_AddFalseToObject(env, "success");
+	cJSON_AddStringToObject(err, "code", e->code ? e->code : err_default_code(rc));
+	cJSON_AddStringToObject(err, "message", e->message[0] ? e->message : err_default_code(rc));
+	if (e->field)
+		cJSON_AddStringToObject(err, "field", e->field);
+	cJSON_AddItemToObject(env, "error", err);
+	if (rc == FE_ERATE) {
+		char ra[16];
+		snprintf(ra, sizeof ra, "%d", e->retry_after > 0 ? e->retry_after : 1);
+		resp_header(r, "retry-after", ra);
+	}
+	resp_envelope(r, err_http_status(rc), env);
+}
+
+void resp_fail(struct req *r, int rc, const char *code, const char *field, const char *msg)
+{
+	struct fe_err e = {0};
+	err_set(&e, rc, code, field, "%s", msg);
+	resp_err(r, &e);
+}
+
+struct ticket *req_defer(struct req *r)
+{
+	struct ticket *t = calloc(1, sizeof *t);
+	if (!t)
+		abort();
+	t->r = r;
+	r->ticket = t;
+	return t;
+}
+
+struct req *ticket_take(struct ticket *t)
+{
+	struct req *r = t->r;
+	if (r)
+		r->ticket = NULL;
+	free(t);
+	return r;
+}
+
+/* ---- body ---- */
+
+cJSON *req_json(struct req *r)
+{
+	if (!r->body_len)
+		return cJSON_CreateObject();
+	char ct[128] = "";
+	lws_hdr_copy(r->wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
+	if (strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
+		resp_fail(r, FE_EMEDIA, "UNSUPPORTED_MEDIA_TYPE", NULL, "the body must be application/json");
+		return NULL;
+	}
+	if (!utf8_valid(r->body, r->body_len)) {
+		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "the body is not valid UTF-8");
+		return NULL;
+	}
+	if (memmem(r->body, r->body_len, "\\u0000", 6)) {
+		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "NUL characters are not allowed");
+		return NULL;
+	}
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(r->body, r->body_len + 1, &end, 1) /* includes our NUL */;
+	if (!j || !cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "the body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- lifecycle ---- */
+
+static void req_reset(struct req *r)
+{
+	free(r->resp);
+	free(r->body);
+	if (r->ticket)
+		r->ticket->r = NULL;
+	if (r->in_flight)
+		in_flight--;
+	struct lws *wsi = r->wsi;
+	struct app *app = r->app;
+	memset(r, 0, sizeof *r);
+	r->wsi = wsi;
+	r->app = app;
+}
+
+static void set_request_id(struct req *r)
+{
+	char id[72];
+	if (!req_header(r, "x-request-id:", id, sizeof id) && *id && strlen(id) <= 64 &&
+	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(id)) {
+		strcpy(r->request_id, id);
+		return;
+	}
+	random_b64url(12, r->request_id, sizeof r->request_id);
+}
+
+/* Authenticates when the route needs it, then runs the handler. */
+static void dispatch(struct req *r)
+{
+	if (r->route->auth != AUTH_NONE) {
+		char tok[2048] = "";
+		struct fe_err e = {0};
+		int n = lws_hdr_total_length(r->wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+		if (n > 0 && n < (int)sizeof tok)
+			lws_hdr_copy(r->wsi, tok, sizeof tok, WSI_TOKEN_HTTP_AUTHORIZATION);
+		const char *t = NULL;
+		if (!strncasecmp(tok, "Bearer ", 7))
+			t = tok + 7;
+		else if (r->route->auth == AUTH_USER_QUERY && !req_query(r, "access_token", tok, sizeof tok))
+			t = tok;
+		if (!t || !*t) {
+			resp_fail(r, FE_EAUTH, "UNAUTHORIZED", NULL, "an access token is required");
+			return;
+		}
+		if (auth_authenticate(r->app, t, strlen(t), &r->who, &e)) {
+			resp_err(r, &e);
+			return;
+		}
+	}
+	r->route->handler(r);
+	if (!r->answered && !r->ticket) {
+		log_err("http: handler gave no answer route=%s", r->route->pattern);
+		resp_fail(r, FE_EINTERNAL, NULL, NULL, "internal error");
+	}
+}
+
+/* LWS_CALLBACK_HTTP: a request line and headers arrived. Returns nonzero to
+ * close the connection. */
+static int on_request(struct req *r, const char *uri)
+{
+	req_reset(r);
+	r->t0_us = time_mono_us();
+	r->method = method_of(r->wsi);
+	r->in_flight = 1;
+	in_flight++;
+	snprintf(r->path, sizeof r->path, "%s", uri);
+	set_request_id(r);
+	lws_get_peer_simple(r->wsi, r->client, sizeof r->client);
+	r->route_index = -1;
+
+	char cl[32] = "";
+	int has_cl = lws_hdr_copy(r->wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+	r->body_expected = has_cl ? atoll(cl) : 0;
+	int body_method = r->method == M_POST || r->method == M_PUT || r->method == M_PATCH;
+
+	if (stop_requested) {
+		r->close_after = 1;
+		resp_fail(r, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
+		return 0;
+	}
+	if (lws_hdr_total_length(r->wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
+		r->close_after = 1;
+		resp_fail(r, FE_ELENGTH, "LENGTH_REQUIRED", NULL, "chunked request bodies are not supported");
+		return 0;
+	}
+	int rc = router_match(r);
+	if (rc) {
+		r->close_after = r->body_expected > 0 || (body_method && !has_cl);
+		resp_fail(r, rc, NULL, NULL, rc == FE_EMETHOD ? "method not allowed on this path" : "no such route");
+		return 0;
+	}
+	if (body_method && !has_cl) {
+		r->close_after = 1;
+		resp_fail(r, FE_ELENGTH, "LENGTH_REQUIRED", NULL, "Content-Length is required");
+		return 0;
+	}
+	int64_t limit = router_body_limit(r);
+	if (r->body_expected < 0 || r->body_expected > limit) {
+		r->close_after = 1;
+		char msg[96];
+		snprintf(msg, sizeof msg, "the body is larger than %lld bytes", (long long)limit);
+		resp_fail(r, FE_ETOOBIG, "PAYLOAD_TOO_LARGE", NULL, msg);
+		return 0;
+	}
+	if (r->body_expected > 0 || (r->method == M_POST && has_cl))
+		return 0; /* wait for the body (lws calls BODY_COMPLETION even for an explicit 0 on POST) */
+	dispatch(r);
+	return 0;
+}
+
+static int on_body(struct req *r, const void *in, size_t len)
+{
+	if (r->answered)
+		return 0; /* already refused: discard */
+	if (r->body_len + len > (size_t)r->body_expected) {
+		r->close_after = 1;
+		resp_fail(r, FE_ETOOBIG, "PAYLOAD_TOO_LARGE", NULL, "the body is longer than its Content-Length");
+		return 0;
+	}
+	if (!r->body) {
+		r->body_cap = (size_t)r->body_expected + 1;
+		r->body = malloc(r->body_cap);
+		if (!r->body)
+			abort();
+	}
+	memcpy(r->body + r->body_len, in, len);
+	r->body_len += len;
+	r->body[r->body_len] = 0;
+	return 0;
+}
+
+/* Writes the headers, then the body in chunks. Returns nonzero to close. */
+static int on_writeable(struct req *r)
+{
+	static unsigned char buf[LWS_PRE + CHUNK];
+	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+	if (!r->answered)
+		return 0;
+	int head = r->method == M_HEAD;
+	if (!r->headers_sent) {
+		const char *ct = r->content_type ? r->content_type : "application/json; charset=utf-8";
+		if (lws_add_http_common_headers(r->wsi, (unsigned)r->status, ct, r->resp_len, &p, end))
+			return -1;
+		struct { const char *n, *v; } fixed[] = {
+			{"x-request-id:", r->request_id},
+			{"x-content-type-options:", "nosniff"},
+			{"x-frame-options:", "DENY"},
+			{"referrer-policy:", "no-referrer"},
+			{"content-security-policy:", CSP},
+			{"cache-control:", "no-store"},
+		};
+		int own_cache = 0;
+		for (int i = 0; i < r->nxh; i++)
+			own_cache |= !strcmp(r->xh[i].name, "cache-control:");
+		for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+			if (i == 5 && own_cache)
+				continue; /* the handler set its own caching */
+			if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)fixed[i].n,
+							(const unsigned char *)fixed[i].v, (int)strlen(fixed[i].v), &p, end))
+				return -1;
+		}
+		for (int i = 0; i < r->nxh; i++)
+			if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)r->xh[i].name,
+							(const unsigned char *)r->xh[i].value, (int)strlen(r->xh[i].value),
+							&p, end))
+				return -1;
+		if (r->close_after &&
+		    lws_add_http_header_by_name(r->wsi, (const unsigned char *)"connection:", (const unsigned char *)"close", 5,
+						&p, end))
+			return -1;
+		if (lws_finalize_write_http_header(r->wsi, start, &p, end))
+			return -1;
+		r->headers_sent = 1;
+		if (r->resp_len && !head) {
+			lws_callback_on_writable(r->wsi);
+			return 0;
+		}
+	} else {
+		size_t n = r->resp_len - r->resp_off;
+		if (n > CHUNK)
+			n = CHUNK;
+		memcpy(start, (r->resp ? (const unsigned char *)r->resp : r->resp_static) + r->resp_off, n);
+		r->resp_off += n;
+		int last = r->resp_off == r->resp_len;
+		if (lws_write(r->wsi, start, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+			return -1;
+		if (!last) {
+			lws_callback_on_writable(r->wsi);
+			return 0;
+		}
+	}
+	/* the whole answer is out */
+	metrics_request(r->route_index, r->method, r->status, time_mono_us() - r->t0_us);
+	log_debug("http: %s %s status=%d id=%s", method_name(r->method), r->path, r->status, r->request_id);
+	int close = r->close_after;
+	req_reset(r);
+	if (close)
+		return -1;
+	return lws_http_transaction_completed(r->wsi) ? -1 : 0;
+}
+
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct req *r = user;
+	struct app *app = lws_context_user(lws_get_context(wsi));
+	if (r && !r->wsi) {
+		r->wsi = wsi;
+		r->app = app;
+	}
+	switch (reason) {
+	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
+		metrics_conn(1);
+		break;
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		metrics_conn(-1);
+		if (r)
+			req_reset(r);
+		break;
+	case LWS_CALLBACK_HTTP:
+		return on_request(r, in);
+	case LWS_CALLBACK_HTTP_BODY:
+		return on_body(r, in, len);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (!r->answered)
+			dispatch(r);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return on_writeable(r);
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (r)
+			req_reset(r);
+		break;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (app && app->workers)
+			workers_drain(app->workers);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+	{"http", cb_http, sizeof(struct req), 0, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* lws logs through ours, errors and warnings only. */
+static void lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		n--;
+	if (level & LLL_ERR)
+		log_err("lws: %.*s", (int)n, line);
+	else
+		log_warn("lws: %.*s", (int)n, line);
+}
+
+static struct lws_vhost *make_vhost(struct server *s, const char *name, int port, int tls)
+{
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	info.vhost_name = name;
+	info.port = port;
+	info.iface = s->app->cfg->bind;
+	info.protocols = protocols;
+	info.keepalive_timeout = 30;
+	info.timeout_secs = 30;
+	info.alpn = "http/1.1";
+	if (tls) {
+		info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = s->cert;
+		info.ssl_private_key_filepath = s->key;
+	}
+	struct lws_vhost *vh = lws_create_vhost(s->ctx, &info);
+	if (!vh)
+		log_err("http: cannot listen on %s port %d", s->app->cfg->bind, port);
+	return vh;
+}
+
+void server_wake(void *server)
+{
+	struct server *s = server;
+	lws_cancel_service(s->ctx);
+}
+
+struct server *server_start(struct app *app)
+{
+	struct server *s = calloc(1, sizeof *s);
+	if (!s)
+		abort();
+	s->app = app;
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.user = app;
+	info.max_http_header_data = 4096;
+	info.pt_serv_buf_size = 8192;
+	s->ctx = lws_create_context(&info);
+	if (!s->ctx) {
+		log_err("http: cannot create the libwebsockets context");
+		free(s);
+		return NULL;
+	}
+	if (!make_vhost(s, "http", app->cfg->port, 0))
+		goto fail;
+	if (app->cfg->tls_port) {
+		char fp[128], err[256];
+		if (*app->cfg->cert) {
+			snprintf(s->cert, sizeof s->cert, "%s", app->cfg->cert);
+			snprintf(s->key, sizeof s->key, "%s", app->cfg->key);
+		} else {
+			snprintf(s->cert, sizeof s->cert, "%s/tls_cert.pem", app->cfg->data);
+			snprintf(s->key, sizeof s->key, "%s/tls_key.pem", app->cfg->data);
+			if (tlscert_ensure(s->cert, s->key, fp, err, sizeof err)) {
+				log_err("tls: cannot make a self-signed certificate: %s", err);
+				goto fail;
+			}
+			log_info("tls: self-signed certificate %s sha256=%s", s->cert, fp);
+		}
+		if (!make_vhost(s, "https", app->cfg->tls_port, 1))
+			goto fail;
+		log_info("http: listening https://%s:%d", app->cfg->bind, app->cfg->tls_port);
+	}
+	live_ctx = s->ctx;
+	log_info("http: listening http://%s:%d", app->cfg->bind, app->cfg->port);
+	return s;
+fail:
+	lws_context_destroy(s->ctx);
+	free(s);
+	return NULL;
+}
+
+void server_stop_request(void)
+{
+	stop_requested = 1;
+	if (live_ctx)
+		lws_cancel_service(live_ctx);
+}
+
+void server_run(struct server *s)
+{
+	while (!stop_requested)
+		if (lws_service(s->ctx, 0) < 0)
+			break;
+	/* drain: new requests get 503, answers in progress finish (10 s at most) */
+	log_info("http: shutting down in_flight=%d", in_flight);
+	int64_t deadline = time_mono_us() + 10 * 1000000;
+	while ((in_flight > 0 || workers_pending(s->app->workers) > 0) && time_mono_us() < deadline) {
+		lws_service(s->ctx, -1); /* does not block */
+		usleep(2000);
+	}
+	if (in_flight)
+		log_warn("http: shutdown deadline passed in_flight=%d", in_flight);
+}
+
+void server_free(struct server *s)
+{
+	if (!s)
+		return;
+	live_ctx = NULL;
+	lws_context_destroy(s->ctx);
+	free(s);
+}

@@ -1,0 +1,291 @@
+/* lib/config: directive table, parsing and range checks. */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lib/config.h"
+#include "lib/log.h"
+
+enum kind { K_INT, K_I64, K_STR, K_ENUM, K_LEVEL, K_FLAG };
+
+struct directive {
+	const char *name;
+	enum kind kind;
+	size_t off, size;
+	int64_t min, max;
+	const char *choices; /* K_ENUM: "a|b", value = index */
+	const char *help;
+};
+
+#define F(m) offsetof(struct config, m), sizeof(((struct config *)0)->m)
+static const struct directive table[] = {
+	{"bind", K_STR, F(bind), 0, 0, NULL, "address to listen on (default 127.0.0.1)"},
+	{"port", K_INT, F(port), 1, 65535, NULL, "HTTP port (default 8080)"},
+	{"tls-port", K_INT, F(tls_port), 0, 65535, NULL, "HTTPS/WSS port, 0 = off (default 0)"},
+	{"cert", K_STR, F(cert), 0, 0, NULL, "TLS certificate PEM (default: self-signed in DATA)"},
+	{"key", K_STR, F(key), 0, 0, NULL, "TLS private key PEM"},
+	{"data", K_STR, F(data), 0, 0, NULL, "data folder (default ./data)"},
+	{"durability", K_ENUM, F(durability_full), 0, 1, "normal|full",
+	 "full: fsync every commit (default); normal: faster, may lose the last commits on power loss"},
+	{"upload-limit", K_I64, F(upload_limit), 1, (int64_t)1 << 32, NULL, "largest file upload in bytes (default 10485760)"},
+	{"body-limit", K_I64, F(body_limit), 1024, 16 << 20, NULL, "largest JSON body in bytes (default 65536)"},
+	{"log-level", K_LEVEL, F(log_level), 0, 3, NULL, "error|warn|info|debug (default info)"},
+	{"registration", K_ENUM, F(registration_open), 0, 1, "invite|open",
+	 "invite: new accounts need an invite code (default); open: anyone may create a workspace"},
+	{"login-rate-ip", K_INT, F(login_rate_ip), 1, 1000000, NULL, "sign-in/sign-up attempts per minute per client address (default 20)"},
+	{"login-rate-account", K_INT, F(login_rate_account), 1, 1000000, NULL, "sign-in attempts per minute per account (default 10)"},
+	{"workers", K_INT, F(workers), 1, 64, NULL, "password hashing threads (default 2)"},
+};
+#define NDIR (sizeof table / sizeof table[0])
+
+static void defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	strcpy(c->command, "serve");
+	strcpy(c->bind, "127.0.0.1");
+	c->port = 8080;
+	strcpy(c->data, "./data");
+	c->durability_full = 1;
+	c->upload_limit = 10 << 20;
+	c->body_limit = 64 << 10;
+	c->log_level = LOG_INFO;
+	c->login_rate_ip = 20;
+	c->login_rate_account = 10;
+	c->workers = 2;
+}
+
+static const struct directive *find(const char *name)
+{
+	for (size_t i = 0; i < NDIR; i++)
+		if (!strcmp(table[i].name, name))
+			return &table[i];
+	return NULL;
+}
+
+/* Sets one directive from text; origin names the source in messages. */
+static int set(struct config *c, const struct directive *d, const char *val, const char *origin)
+{
+	char *p = (char *)c + d->off;
+	if (d->kind == K_STR) {
+		if (strlen(val) >= d->size || !*val) {
+			fprintf(stderr, "fechatter: %s: value of '%s' must be 1..%zu characters\n", origin, d->name, d->size - 1);
+			return -1;
+		}
+		strcpy(p, val);
+		return 0;
+	}
+	if (d->kind == K_ENUM) {
+		const char *s = d->choices;
+		for (int i = 0; s && *s; i++) {
+			size_t n = strcspn(s, "|");
+			if (strlen(val) == n && !strncmp(s, val, n)) {
+				*(int *)p = i;
+				return 0;
+			}
+			s += n + (s[n] == '|');
+		}
+		fprintf(stderr, "fechatter: %s: '%s' must be one of %s, not '%s'\n", origin, d->name, d->choices, val);
+		return -1;
+	}
+	if (d->kind == K_LEVEL) {
+		int l = log_level_parse(val);
+		if (l < 0) {
+			fprintf(stderr, "fechatter: %s: '%s' must be error|warn|info|debug, not '%s'\n", origin, d->name, val);
+			return -1;
+		}
+		*(int *)p = l;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long v = strtoll(val, &end, 10);
+	if (errno || end == val || *end || v < d->min || v > d->max) {
+		fprintf(stderr, "fechatter: %s: '%s' must be an integer in %lld..%lld, not '%s'\n", origin, d->name,
+			(long long)d->min, (long long)d->max, val);
+		return -1;
+	}
+	if (d->kind == K_INT)
+		*(int *)p = (int)v;
+	else
+		*(int64_t *)p = v;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = 0;
+	return s;
+}
+
+static int load_file(struct config *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "fechatter: cannot open config file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char line[512], origin[300];
+	int lineno = 0, rc = 0;
+	while (rc == 0 && fgets(line, sizeof line, f)) {
+		lineno++;
+		char *s = trim(line);
+		if (!*s || *s == '#')
+			continue;
+		char *v = s + strcspn(s, " \t=");
+		if (*v)
+			*v++ = 0;
+		v = trim(v);
+		if (*v == '=')
+			v = trim(v + 1);
+		snprintf(origin, sizeof origin, "%s:%d", path, lineno);
+		const struct directive *d = find(s);
+		if (!d || !strcmp(s, "config")) {
+			fprintf(stderr, "fechatter: %s: unknown key '%s'\n", origin, s);
+			rc = -1;
+		} else {
+			rc = set(c, d, v, origin);
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: fechatter [serve] [options]\n\n"
+		     "Fechatter appliance: a team chat server in one binary.\n\n"
+		     "commands:\n  serve                    run the server (default)\n\n"
+		     "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
+		     "lines in the file given with --config; flags win over the environment,\n"
+		     "the environment over the file):\n");
+	for (size_t i = 0; i < NDIR; i++) {
+		char left[40];
+		snprintf(left, sizeof left, "--%s %s", table[i].name,
+			 table[i].kind == K_ENUM ? table[i].choices : table[i].kind == K_STR ? "VALUE" : "N");
+		fprintf(out, "  %-28s %s\n", left, table[i].help);
+	}
+	fprintf(out, "  %-28s %s\n  %-28s %s\n  %-28s %s\n", "--config FILE", "read settings from FILE",
+		"--check-config", "validate the settings, print them and exit", "--help", "this text");
+}
+
+static void env_name(const char *name, char *out, size_t n)
+{
+	snprintf(out, n, "FECHATTER_");
+	size_t k = strlen(out);
+	for (const char *p = name; *p && k + 1 < n; p++)
+		out[k++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+	out[k] = 0;
+}
+
+int config_load(struct config *c, int argc, char **argv)
+{
+	defaults(c);
+	/* pass 1: commands, --help, --check-config, --config, and flag syntax */
+	int i = 1;
+	if (argc > 1 && argv[1][0] != '-') {
+		if (strcmp(argv[1], "serve")) {
+			fprintf(stderr, "fechatter: unknown command '%s' (try --help)\n", argv[1]);
+			return -1;
+		}
+		i = 2;
+	}
+	int first_flag = i;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 1;
+		}
+		if (!strcmp(a, "--check-config")) {
+			c->check_only = 1;
+			continue;
+		}
+		if (strncmp(a, "--", 2)) {
+			fprintf(stderr, "fechatter: unexpected argument '%s' (try --help)\n", a);
+			return -1;
+		}
+		const char *name = a + 2, *eq = strchr(name, '=');
+		char key[64];
+		snprintf(key, sizeof key, "%.*s", (int)(eq ? (size_t)(eq - name) : strlen(name)), name);
+		if (strcmp(key, "config") && !find(key)) {
+			fprintf(stderr, "fechatter: unknown option '--%s' (try --help)\n", key);
+			return -1;
+		}
+		const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		if (!val) {
+			fprintf(stderr, "fechatter: option '--%s' needs a value\n", key);
+			return -1;
+		}
+		if (!strcmp(key, "config"))
+			snprintf(c->config_file, sizeof c->config_file, "%s", val);
+	}
+	if (!*c->config_file && getenv("FECHATTER_CONFIG"))
+		snprintf(c->config_file, sizeof c->config_file, "%s", getenv("FECHATTER_CONFIG"));
+	if (*c->config_file && load_file(c, c->config_file))
+		return -1;
+	/* environment */
+	for (size_t k = 0; k < NDIR; k++) {
+		char name[64];
+		env_name(table[k].name, name, sizeof name);
+		const char *v = getenv(name);
+		if (v && set(c, &table[k], v, name))
+			return -1;
+	}
+	/* flags */
+	for (i = first_flag; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--check-config"))
+			continue;
+		const char *name = a + 2, *eq = strchr(name, '=');
+		char key[64], origin[80];
+		snprintf(key, sizeof key, "%.*s", (int)(eq ? (size_t)(eq - name) : strlen(name)), name);
+		const char *val = eq ? eq + 1 : argv[++i];
+		if (!strcmp(key, "config"))
+			continue;
+		snprintf(origin, sizeof origin, "--%s", key);
+		if (set(c, find(key), val, origin))
+			return -1;
+	}
+	if (c->tls_port && c->tls_port == c->port) {
+		fprintf(stderr, "fechatter: 'tls-port' must differ from 'port'\n");
+		return -1;
+	}
+	if (!!*c->cert != !!*c->key) {
+		fprintf(stderr, "fechatter: 'cert' and 'key' must be given together\n");
+		return -1;
+	}
+	return 0;
+}
+
+void config_print(const struct config *c, FILE *out)
+{
+	for (size_t i = 0; i < NDIR; i++) {
+		const struct directive *d = &table[i];
+		const char *p = (const char *)c + d->off;
+		fprintf(out, "%s ", d->name);
+		switch (d->kind) {
+		case K_STR: fprintf(out, "%s\n", *p ? p : "-"); break;
+		case K_INT: fprintf(out, "%d\n", *(const int *)p); break;
+		case K_I64: fprintf(out, "%lld\n", (long long)*(const int64_t *)p); break;
+		case K_LEVEL: {
+			static const char *n[] = {"error", "warn", "info", "debug"};
+			fprintf(out, "%s\n", n[*(const int *)p & 3]);
+			break;
+		}
+		case K_ENUM: {
+			const char *s = d->choices;
+			for (int k = *(const int *)p; k > 0; k--)
+				s += strcspn(s, "|") + 1;
+			fprintf(out, "%.*s\n", (int)strcspn(s, "|"), s);
+			break;
+		}
+		case K_FLAG: break;
+		}
+	}
+}

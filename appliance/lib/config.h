@@ -1,0 +1,37 @@
+/* lib/config: the server's settings from a table of directives. Sources, in
+ * order of precedence: command-line flags, FECHATTER_* environment variables,
+ * a `key value` config file (--config FILE). Every value is range-checked;
+ * an unknown key stops start-up naming it. */
+#ifndef FE_CONFIG_H
+#define FE_CONFIG_H
+#include <stdint.h>
+#include <stdio.h>
+
+struct config {
+	char command[16];      /* serve (default), or a later subcommand */
+	char bind[64];
+	int port;
+	int tls_port;          /* 0 = no TLS listener */
+	char cert[256], key[256];
+	char data[256];
+	int durability_full;   /* 1 = synchronous=FULL, 0 = NORMAL */
+	int64_t upload_limit;  /* bytes */
+	int64_t body_limit;    /* bytes, JSON bodies */
+	int log_level;
+	int registration_open;
+	int login_rate_ip;     /* per minute */
+	int login_rate_account;
+	int workers;           /* password hashing threads */
+	char config_file[256];
+	int check_only;
+};
+
+/* Fills c from defaults, the config file, the environment and argv.
+ * Returns 0, 1 when --help was printed (caller exits 0), or -1 after printing
+ * the reason to stderr (caller exits 2). */
+int config_load(struct config *c, int argc, char **argv);
+
+/* Prints the effective configuration, one `key value` per line. */
+void config_print(const struct config *c, FILE *out);
+
+#endif

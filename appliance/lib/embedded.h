@@ -1,0 +1,20 @@
+/* lib/embedded: files compiled into the binary (web/ assets, schema/ SQL).
+ * The table is generated at build time by packaging/embed.sh. */
+#ifndef FE_EMBEDDED_H
+#define FE_EMBEDDED_H
+#include <stddef.h>
+
+struct embedded_file {
+	const char *path;          /* as in the source tree, e.g. "web/index.html" */
+	const unsigned char *data; /* NUL-terminated for convenience, len excludes it */
+	size_t len;
+	const char *etag;          /* quoted strong ETag */
+};
+
+/* Terminated by an entry whose path is NULL. */
+extern const struct embedded_file embedded_files[];
+
+/* Returns the entry whose path equals path, or NULL. Borrowed, static. */
+const struct embedded_file *embedded_find(const char *path);
+
+#endif

@@ -1,0 +1,138 @@
+/* main: reads the configuration, prepares the data folder, the signing key
+ * and the store, starts the workers and the server, and shuts down cleanly
+ * on SIGINT/SIGTERM (drain, checkpoint, close, exit 0). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "adapters/sqlite_store.h"
+#include "core/app.h"
+#include "core/auth.h"
+#include "http/http.h"
+#include "lib/config.h"
+#include "lib/crypto.h"
+#include "lib/log.h"
+#include "lib/ratelimit.h"
+#include "lib/timefmt.h"
+#include "lib/workers.h"
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	server_stop_request();
+}
+
+/* Creates dir (one level) if missing. */
+static int ensure_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		log_err("main: cannot create data folder %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads DATA/jwt_ed25519.key (64 bytes, libsodium layout) or makes it (0600). */
+static int load_signing_key(struct app *app, const char *dir)
+{
+	char path[512], tmp[520];
+	snprintf(path, sizeof path, "%s/jwt_ed25519.key", dir);
+	app->jwt_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	if (!app->jwt_sk)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, app->jwt_sk, crypto_sign_SECRETKEYBYTES);
+		close(fd);
+		if (n != crypto_sign_SECRETKEYBYTES) {
+			log_err("main: signing key %s is damaged (expected 64 bytes)", path);
+			return -1;
+		}
+		crypto_sign_ed25519_sk_to_pk(app->jwt_pk, app->jwt_sk);
+		return 0;
+	}
+	crypto_sign_keypair(app->jwt_pk, app->jwt_sk);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, app->jwt_sk, crypto_sign_SECRETKEYBYTES) != crypto_sign_SECRETKEYBYTES ||
+	    fsync(fd) || close(fd) || rename(tmp, path)) {
+		log_err("main: cannot write signing key %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	log_info("main: made a new token signing key %s", path);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	int rc = config_load(&cfg, argc, argv);
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	fe_log_level = cfg.log_level;
+	if (cfg.check_only) {
+		config_print(&cfg, stdout);
+		printf("configuration ok\n");
+		return 0;
+	}
+	if (crypto_init()) {
+		log_err("main: libsodium failed to initialise");
+		return 1;
+	}
+	struct app app = {0};
+	struct server *srv = NULL;
+	int exit_code = 1;
+	app.cfg = &cfg;
+	app.now_ms = time_now_ms;
+	app.started_ms = time_now_ms();
+	char dbpath[512], err[512];
+	snprintf(dbpath, sizeof dbpath, "%s/fechatter.db", cfg.data);
+	if (ensure_dir(cfg.data) || load_signing_key(&app, cfg.data))
+		goto out;
+	if (sqlite_store_open(dbpath, cfg.durability_full, &app.store, err, sizeof err)) {
+		log_err("main: %s", err);
+		goto out;
+	}
+	if (!cfg.durability_full)
+		log_warn("main: durability normal: the last commits may be lost on power failure");
+	if (auth_init()) {
+		log_err("main: out of memory");
+		goto out;
+	}
+	app.rl_ip = ratelimit_new((unsigned)cfg.login_rate_ip, 60000, 65536);
+	app.rl_account = ratelimit_new((unsigned)cfg.login_rate_account, 60000, 65536);
+	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!(srv = server_start(&app)))
+		goto out;
+	app.workers = workers_start(cfg.workers, server_wake, srv);
+	if (!app.workers) {
+		log_err("main: cannot start worker threads");
+		goto out;
+	}
+	log_info("main: ready data=%s durability=%s registration=%s", cfg.data, cfg.durability_full ? "full" : "normal",
+		 cfg.registration_open ? "open" : "invite");
+	server_run(srv);
+	exit_code = 0;
+out:
+	workers_stop(app.workers);
+	server_free(srv);
+	sqlite_store_close(&app.store);
+	ratelimit_free(app.rl_ip);
+	ratelimit_free(app.rl_account);
+	if (app.jwt_sk)
+		sodium_free(app.jwt_sk);
+	if (!exit_code)
+		log_info("main: stopped cleanly");
+	return exit_code;
+}

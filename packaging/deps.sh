@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need, from Debian only, and builds the
+# two libraries Debian ships no usable static archive of (libwebsockets with
+# mbedTLS, cJSON) from Debian's own source packages into build/deps.
+# Idempotent: every step is skipped when its result is already there.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+deps="$top/build/deps"
+prefix="$deps/prefix"
+mkdir -p "$deps"
+
+want_pkgs=(build-essential cmake pkg-config file dpkg-dev
+  libsqlite3-dev libsodium-dev libmbedtls-dev libcmocka-dev zlib1g-dev
+  nodejs curl ca-certificates)
+[ "${FECHATTER_BROWSER_DEPS:-1}" = 1 ] && want_pkgs+=(chromium)
+missing=()
+for p in "${want_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node may come from another channel than Debian's package; accept any node >= 18
+if command -v node >/dev/null 2>&1; then
+  missing=("${missing[@]/nodejs}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || true
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# A private apt configuration with deb-src entries, derived from the
+# machine's own sources (the machine's configuration is left untouched).
+apt_opts=()
+setup_src_apt() {
+  local d="$deps/apt"
+  mkdir -p "$d/lists/partial" "$d/sources.list.d"
+  : > "$d/sources.list"
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    sed -e 's/^Types:.*/Types: deb-src/' "$f" > "$d/sources.list.d/$(basename "$f")"
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    grep -E '^deb ' "$f" | sed -e 's/^deb /deb-src /' >> "$d/sources.list" || true
+  done
+  apt_opts=(-o "Dir::Etc::SourceList=$d/sources.list" -o "Dir::Etc::SourceParts=$d/sources.list.d"
+    -o "Dir::State::Lists=$d/lists" -o "APT::Sandbox::User=root")
+  if [ ! -f "$d/.updated" ]; then
+    apt-get "${apt_opts[@]}" update -qq
+    touch "$d/.updated"
+  fi
+}
+
+fetch_src() { # $1 source package, $2 glob of its unpacked folder
+  local dir
+  dir=$(ls -d "$deps"/$2 2>/dev/null | head -1 || true)
+  if [ -z "$dir" ]; then
+    [ ${#apt_opts[@]} -gt 0 ] || setup_src_apt
+    (cd "$deps" && apt-get "${apt_opts[@]}" source -qq "$1" >/dev/null)
+    dir=$(ls -d "$deps"/$2 | head -1)
+  fi
+  echo "$dir"
+}
+
+if [ ! -f "$prefix/lib/libwebsockets.a" ]; then
+  src=$(fetch_src libwebsockets 'libwebsockets-4.1.6')
+  rm -rf "$deps/lws-build" && mkdir -p "$deps/lws-build"
+  (cd "$deps/lws-build" && cmake "$src" -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_BUILD_TYPE=Release \
+    -DLWS_WITH_MBEDTLS=ON -DLWS_WITH_STATIC=ON -DLWS_WITH_SHARED=OFF -DLWS_IPV6=ON \
+    -DLWS_WITHOUT_TESTAPPS=ON -DLWS_WITH_PLUGINS=OFF -DLWS_WITHOUT_EXTENSIONS=ON \
+    -DLWS_HAVE_LIBCAP=OFF -DLWS_WITH_MINIMAL_EXAMPLES=OFF -DCMAKE_POSITION_INDEPENDENT_CODE=ON >/dev/null \
+    && make -j"$(nproc)" >/dev/null && make install >/dev/null)
+  echo "deps: libwebsockets built"
+fi
+
+if [ ! -f "$prefix/lib/libcjson.a" ]; then
+  src=$(fetch_src cjson 'cjson-*')
+  mkdir -p "$prefix/lib" "$prefix/include/cjson"
+  gcc -O2 -fPIC -std=c89 -c "$src/cJSON.c" -o "$deps/cJSON.o"
+  ar rcs "$prefix/lib/libcjson.a" "$deps/cJSON.o"
+  cp "$src/cJSON.h" "$prefix/include/cjson/"
+  echo "deps: cJSON built"
+fi
+
+# npm packages for the end-to-end and browser tests (from the npm registry)
+if [ -f "$top/tests/package.json" ] && [ ! -d "$top/tests/node_modules" ]; then
+  (cd "$top/tests" && npm install --no-audit --no-fund --silent)
+fi
+echo "deps: ready"
