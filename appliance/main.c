@@ -10,9 +10,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "adapters/fs_blobs.h"
+#include "adapters/local_bus.h"
 #include "adapters/sqlite_store.h"
 #include "core/app.h"
 #include "core/auth.h"
+#include "core/writer.h"
 #include "http/http.h"
 #include "lib/config.h"
 #include "lib/crypto.h"
@@ -27,14 +30,24 @@ static void on_signal(int sig)
 	server_stop_request();
 }
 
-/* Creates dir (one level) if missing. */
+/* Creates dir and its missing parents (mkdir -p). */
 static int ensure_dir(const char *dir)
 {
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		log_err("main: cannot create data folder %s: %s", dir, strerror(errno));
-		return -1;
+	char path[512];
+	snprintf(path, sizeof path, "%s", dir);
+	for (char *p = path + 1; ; p++) {
+		char c = *p;
+		if (c && c != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0700) && errno != EEXIST) {
+			log_err("main: cannot create data folder %s: %s", path, strerror(errno));
+			return -1;
+		}
+		*p = c;
+		if (!c)
+			return 0;
 	}
-	return 0;
 }
 
 /* Loads DATA/jwt_ed25519.key (64 bytes, libsodium layout) or makes it (0600). */
@@ -77,6 +90,12 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	fe_log_level = cfg.log_level;
+	if (!strcmp(cfg.command, "routes")) {
+		static const char *auth[] = {"none", "user", "user"};
+		for (int i = 0; routes[i].pattern; i++)
+			printf("%s %s %s\n", method_name(routes[i].method), routes[i].pattern, auth[routes[i].auth]);
+		return 0;
+	}
 	if (cfg.check_only) {
 		config_print(&cfg, stdout);
 		printf("configuration ok\n");
@@ -100,6 +119,12 @@ int main(int argc, char **argv)
 		log_err("main: %s", err);
 		goto out;
 	}
+	char files[512];
+	snprintf(files, sizeof files, "%s/files", cfg.data);
+	if (fs_blobs_open(files, &app.blobs))
+		goto out;
+	local_bus_new(&app.bus);
+	app.writer = writer_new(&app);
 	if (!cfg.durability_full)
 		log_warn("main: durability normal: the last commits may be lost on power failure");
 	if (auth_init()) {
@@ -126,8 +151,12 @@ int main(int argc, char **argv)
 	exit_code = 0;
 out:
 	workers_stop(app.workers);
+	app.workers = NULL; /* lws_context_destroy may still call back */
+	writer_free(app.writer); /* flushes what is still queued */
 	server_free(srv);
 	sqlite_store_close(&app.store);
+	fs_blobs_free(&app.blobs);
+	local_bus_free(&app.bus);
 	ratelimit_free(app.rl_ip);
 	ratelimit_free(app.rl_account);
 	if (app.jwt_sk)

@@ -11,7 +11,7 @@ mkdir -p "$deps"
 
 want_pkgs=(build-essential cmake pkg-config file dpkg-dev
   libsqlite3-dev libsodium-dev libmbedtls-dev libcmocka-dev zlib1g-dev
-  nodejs curl ca-certificates)
+  nodejs curl ca-certificates sqlite3)
 [ "${FECHATTER_BROWSER_DEPS:-1}" = 1 ] && want_pkgs+=(chromium)
 missing=()
 for p in "${want_pkgs[@]}"; do

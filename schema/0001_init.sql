@@ -84,7 +84,7 @@ CREATE TABLE chat_members (
 CREATE INDEX chat_members_user ON chat_members(user_id, chat_id);
 
 CREATE TABLE messages (
-  id               INTEGER PRIMARY KEY,
+  id               INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: ids are cursors and read markers
   chat_id          INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
   sender_id        INTEGER NOT NULL REFERENCES users(id),
   content          TEXT NOT NULL,             -- '' once deleted

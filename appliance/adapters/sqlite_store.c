@@ -11,125 +11,15 @@
 #include "lib/err.h"
 #include "lib/log.h"
 
-#define MAX_STMTS 96
-
-struct sq {
-	sqlite3 *db;
-	char path[512];
-	int depth; /* transaction nesting */
-	struct {
-		const char *sql;
-		sqlite3_stmt *st;
-	} cache[MAX_STMTS];
-	int ncache;
-};
-
-static int map_rc(struct sq *s, int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW: return 0;
-	case SQLITE_CONSTRAINT:
-		return (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) ? FE_ECONFLICT
-											      : FE_EINVAL;
-	case SQLITE_FULL: return FE_ENOSPC;
-	case SQLITE_READONLY: case SQLITE_IOERR: case SQLITE_CANTOPEN: case SQLITE_BUSY: case SQLITE_LOCKED:
-		log_err("store: unavailable rc=%d msg=%s", rc, sqlite3_errmsg(s->db));
-		return FE_EUNAVAIL;
-	default:
-		log_err("store: error rc=%d msg=%s", rc, sqlite3_errmsg(s->db));
-		return FE_EINTERNAL;
-	}
-}
-
-/* Returns the cached prepared statement for sql (a string literal: the
- * pointer is the key), reset and unbound. NULL on a prepare error (logged). */
-static sqlite3_stmt *stmt(struct sq *s, const char *sql)
-{
-	for (int i = 0; i < s->ncache; i++)
-		if (s->cache[i].sql == sql) {
-			sqlite3_reset(s->cache[i].st);
-			sqlite3_clear_bindings(s->cache[i].st);
-			return s->cache[i].st;
-		}
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-		log_err("store: prepare failed: %s", sqlite3_errmsg(s->db));
-		return NULL;
-	}
-	if (s->ncache < MAX_STMTS) {
-		s->cache[s->ncache].sql = sql;
-		s->cache[s->ncache++].st = st;
-	}
-	return st;
-}
-
-/* Binds arguments by a format: i = int64, t = text (NULL binds NULL). */
-static int bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
-{
-	for (int i = 1; *fmt; fmt++, i++) {
-		int rc;
-		if (*fmt == 'i') {
-			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
-		} else {
-			const char *t = va_arg(ap, const char *);
-			rc = t ? sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
-		}
-		if (rc != SQLITE_OK)
-			return rc;
-	}
-	return SQLITE_OK;
-}
-
-/* Runs a statement that returns no rows. Returns 0 or FE_E*; *changes gets
- * the number of rows changed when not NULL. */
-static int exec(struct sq *s, const char *sql, int *changes, const char *fmt, ...)
-{
-	sqlite3_stmt *st = stmt(s, sql);
-	if (!st)
-		return FE_EINTERNAL;
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = bindv(st, fmt, ap);
-	va_end(ap);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	int ret = map_rc(s, rc == SQLITE_DONE ? SQLITE_OK : rc);
-	if (changes)
-		*changes = sqlite3_changes(s->db);
-	sqlite3_reset(st);
-	return ret;
-}
-
-/* Prepares and binds a query; the caller steps it. NULL on error. */
-static sqlite3_stmt *query(struct sq *s, const char *sql, const char *fmt, ...)
-{
-	sqlite3_stmt *st = stmt(s, sql);
-	if (!st)
-		return NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = bindv(st, fmt, ap);
-	va_end(ap);
-	return rc == SQLITE_OK ? st : NULL;
-}
-
-static void col_text(sqlite3_stmt *st, int i, char *out, size_t n)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	snprintf(out, n, "%s", t ? (const char *)t : "");
-}
-
-static int64_t col_i64(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_int64(st, i);
-}
+#include "adapters/sqlite_chat.h"
+#include "adapters/sqlite_internal.h"
 
 /* ---- transactions and health ---- */
 
 static int sq_begin(void *p)
 {
 	struct sq *s = p;
-	int rc = exec(s, s->depth ? "SAVEPOINT sp" : "BEGIN IMMEDIATE", NULL, "");
+	int rc = sq_exec(s, s->depth ? "SAVEPOINT sp" : "BEGIN IMMEDIATE", NULL, "");
 	if (!rc)
 		s->depth++;
 	return rc;
@@ -138,7 +28,7 @@ static int sq_begin(void *p)
 static int sq_commit(void *p)
 {
 	struct sq *s = p;
-	int rc = exec(s, s->depth > 1 ? "RELEASE sp" : "COMMIT", NULL, "");
+	int rc = sq_exec(s, s->depth > 1 ? "RELEASE sp" : "COMMIT", NULL, "");
 	if (!rc)
 		s->depth--;
 	return rc;
@@ -148,10 +38,10 @@ static void sq_rollback(void *p)
 {
 	struct sq *s = p;
 	if (s->depth > 1) {
-		exec(s, "ROLLBACK TO sp", NULL, "");
-		exec(s, "RELEASE sp", NULL, "");
+		sq_exec(s, "ROLLBACK TO sp", NULL, "");
+		sq_exec(s, "RELEASE sp", NULL, "");
 	} else if (s->depth == 1) {
-		exec(s, "ROLLBACK", NULL, "");
+		sq_exec(s, "ROLLBACK", NULL, "");
 	}
 	if (s->depth)
 		s->depth--;
@@ -160,7 +50,7 @@ static void sq_rollback(void *p)
 static int sq_ping(void *p)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = query(s, "SELECT 1", "");
+	sqlite3_stmt *st = sq_query(s, "SELECT 1", "");
 	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
 	if (st)
 		sqlite3_reset(st);
@@ -186,10 +76,10 @@ static int sq_sizes(void *p, int64_t *db, int64_t *wal)
 static int sq_workspace_count(void *p, int64_t *n)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = query(s, "SELECT count(*) FROM workspaces", "");
+	sqlite3_stmt *st = sq_query(s, "SELECT count(*) FROM workspaces", "");
 	if (!st || sqlite3_step(st) != SQLITE_ROW)
 		return FE_EINTERNAL;
-	*n = col_i64(st, 0);
+	*n = sq_i64(st, 0);
 	sqlite3_reset(st);
 	return 0;
 }
@@ -197,7 +87,7 @@ static int sq_workspace_count(void *p, int64_t *n)
 static int sq_workspace_insert(void *p, struct workspace *w)
 {
 	struct sq *s = p;
-	int rc = exec(s, "INSERT INTO workspaces(name, created_at) VALUES (?, ?)", NULL, "ti", w->name,
+	int rc = sq_exec(s, "INSERT INTO workspaces(name, created_at) VALUES (?, ?)", NULL, "ti", w->name,
 		      w->created_at);
 	if (!rc)
 		w->id = sqlite3_last_insert_rowid(s->db);
@@ -207,7 +97,7 @@ static int sq_workspace_insert(void *p, struct workspace *w)
 static int sq_workspace_get(void *p, int64_t id, struct workspace *w)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = query(s,
+	sqlite3_stmt *st = sq_query(s,
 				 "SELECT id, name, coalesce(owner_id, 0), created_at,"
 				 " (SELECT count(*) FROM users WHERE workspace_id = w.id)"
 				 " FROM workspaces w WHERE id = ?",
@@ -216,25 +106,25 @@ static int sq_workspace_get(void *p, int64_t id, struct workspace *w)
 		return FE_EINTERNAL;
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		w->id = col_i64(st, 0);
-		col_text(st, 1, w->name, sizeof w->name);
-		w->owner_id = col_i64(st, 2);
-		w->created_at = col_i64(st, 3);
-		w->member_count = col_i64(st, 4);
+		w->id = sq_i64(st, 0);
+		sq_text(st, 1, w->name, sizeof w->name);
+		w->owner_id = sq_i64(st, 2);
+		w->created_at = sq_i64(st, 3);
+		w->member_count = sq_i64(st, 4);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : map_rc(s, rc);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
 }
 
 static int sq_workspace_set_owner(void *p, int64_t id, int64_t owner)
 {
-	return exec(p, "UPDATE workspaces SET owner_id = ? WHERE id = ?", NULL, "ii", owner, id);
+	return sq_exec(p, "UPDATE workspaces SET owner_id = ? WHERE id = ?", NULL, "ii", owner, id);
 }
 
 static int sq_workspace_rename(void *p, int64_t id, const char *name)
 {
 	int changes = 0;
-	int rc = exec(p, "UPDATE workspaces SET name = ? WHERE id = ?", &changes, "ti", name, id);
+	int rc = sq_exec(p, "UPDATE workspaces SET name = ? WHERE id = ?", &changes, "ti", name, id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
@@ -246,22 +136,22 @@ static int sq_workspace_rename(void *p, int64_t id, const char *name)
 
 static void row_user(sqlite3_stmt *st, struct user *u)
 {
-	u->id = col_i64(st, 0);
-	u->workspace_id = col_i64(st, 1);
-	col_text(st, 2, u->email, sizeof u->email);
-	col_text(st, 3, u->fullname, sizeof u->fullname);
-	col_text(st, 4, u->password_hash, sizeof u->password_hash);
-	col_text(st, 5, u->role, sizeof u->role);
-	col_text(st, 6, u->status, sizeof u->status);
-	u->token_version = col_i64(st, 7);
-	col_text(st, 8, u->title, sizeof u->title);
-	col_text(st, 9, u->department, sizeof u->department);
-	col_text(st, 10, u->avatar_url, sizeof u->avatar_url);
-	col_text(st, 11, u->bio, sizeof u->bio);
-	col_text(st, 12, u->timezone, sizeof u->timezone);
-	col_text(st, 13, u->language, sizeof u->language);
-	u->created_at = col_i64(st, 14);
-	u->updated_at = col_i64(st, 15);
+	u->id = sq_i64(st, 0);
+	u->workspace_id = sq_i64(st, 1);
+	sq_text(st, 2, u->email, sizeof u->email);
+	sq_text(st, 3, u->fullname, sizeof u->fullname);
+	sq_text(st, 4, u->password_hash, sizeof u->password_hash);
+	sq_text(st, 5, u->role, sizeof u->role);
+	sq_text(st, 6, u->status, sizeof u->status);
+	u->token_version = sq_i64(st, 7);
+	sq_text(st, 8, u->title, sizeof u->title);
+	sq_text(st, 9, u->department, sizeof u->department);
+	sq_text(st, 10, u->avatar_url, sizeof u->avatar_url);
+	sq_text(st, 11, u->bio, sizeof u->bio);
+	sq_text(st, 12, u->timezone, sizeof u->timezone);
+	sq_text(st, 13, u->language, sizeof u->language);
+	u->created_at = sq_i64(st, 14);
+	u->updated_at = sq_i64(st, 15);
 }
 
 /* Steps a bound single-row user query. */
@@ -273,13 +163,13 @@ static int one_user(struct sq *s, sqlite3_stmt *st, struct user *u)
 	if (rc == SQLITE_ROW)
 		row_user(st, u);
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : map_rc(s, rc);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
 }
 
 static int sq_user_insert(void *p, struct user *u)
 {
 	struct sq *s = p;
-	int rc = exec(s,
+	int rc = sq_exec(s,
 		      "INSERT INTO users(workspace_id, email, fullname, password_hash, role, status,"
 		      " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'Active', ?, ?)",
 		      NULL, "ittttii", u->workspace_id, u->email, u->fullname, u->password_hash, u->role,
@@ -295,19 +185,19 @@ static int sq_user_insert(void *p, struct user *u)
 static int sq_user_get(void *p, int64_t id, struct user *u)
 {
 	struct sq *s = p;
-	return one_user(s, query(s, "SELECT " USER_COLS " FROM users WHERE id = ?", "i", id), u);
+	return one_user(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE id = ?", "i", id), u);
 }
 
 static int sq_user_by_email(void *p, const char *email, struct user *u)
 {
 	struct sq *s = p;
-	return one_user(s, query(s, "SELECT " USER_COLS " FROM users WHERE email = ?", "t", email), u);
+	return one_user(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE email = ?", "t", email), u);
 }
 
 static int sq_users_list(void *p, int64_t ws, struct user **out, size_t *n)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = query(s, "SELECT " USER_COLS " FROM users WHERE workspace_id = ? ORDER BY id", "i", ws);
+	sqlite3_stmt *st = sq_query(s, "SELECT " USER_COLS " FROM users WHERE workspace_id = ? ORDER BY id", "i", ws);
 	if (!st)
 		return FE_EINTERNAL;
 	size_t cap = 16, k = 0;
@@ -333,7 +223,7 @@ static int sq_users_list(void *p, int64_t ws, struct user **out, size_t *n)
 static int sq_user_update_profile(void *p, const struct user *u)
 {
 	int changes = 0;
-	int rc = exec(p,
+	int rc = sq_exec(p,
 		      "UPDATE users SET fullname = ?, title = ?, department = ?, avatar_url = ?, bio = ?,"
 		      " timezone = ?, language = ?, updated_at = ? WHERE id = ?",
 		      &changes, "tttttttii", u->fullname, u->title, u->department, u->avatar_url, u->bio,
@@ -344,18 +234,18 @@ static int sq_user_update_profile(void *p, const struct user *u)
 static int sq_user_set_role_status(void *p, int64_t id, const char *role, const char *status)
 {
 	int changes = 0;
-	int rc = exec(p, "UPDATE users SET role = ?, status = ? WHERE id = ?", &changes, "tti", role, status, id);
+	int rc = sq_exec(p, "UPDATE users SET role = ?, status = ? WHERE id = ?", &changes, "tti", role, status, id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
 static int sq_user_set_password(void *p, int64_t id, const char *hash)
 {
-	return exec(p, "UPDATE users SET password_hash = ? WHERE id = ?", NULL, "ti", hash, id);
+	return sq_exec(p, "UPDATE users SET password_hash = ? WHERE id = ?", NULL, "ti", hash, id);
 }
 
 static int sq_user_bump_token_version(void *p, int64_t id)
 {
-	return exec(p, "UPDATE users SET token_version = token_version + 1 WHERE id = ?", NULL, "i", id);
+	return sq_exec(p, "UPDATE users SET token_version = token_version + 1 WHERE id = ?", NULL, "i", id);
 }
 
 /* ---- invites ---- */
@@ -364,19 +254,19 @@ static int sq_user_bump_token_version(void *p, int64_t id)
 
 static void row_invite(sqlite3_stmt *st, struct invite *i)
 {
-	col_text(st, 0, i->code, sizeof i->code);
-	i->workspace_id = col_i64(st, 1);
-	i->created_by = col_i64(st, 2);
-	i->max_uses = (int)col_i64(st, 3);
-	i->uses = (int)col_i64(st, 4);
-	i->expires_at = col_i64(st, 5);
-	i->revoked_at = col_i64(st, 6);
-	i->created_at = col_i64(st, 7);
+	sq_text(st, 0, i->code, sizeof i->code);
+	i->workspace_id = sq_i64(st, 1);
+	i->created_by = sq_i64(st, 2);
+	i->max_uses = (int)sq_i64(st, 3);
+	i->uses = (int)sq_i64(st, 4);
+	i->expires_at = sq_i64(st, 5);
+	i->revoked_at = sq_i64(st, 6);
+	i->created_at = sq_i64(st, 7);
 }
 
 static int sq_invite_insert(void *p, const struct invite *i)
 {
-	return exec(p,
+	return sq_exec(p,
 		    "INSERT INTO invites(code, workspace_id, created_by, max_uses, uses, expires_at, created_at)"
 		    " VALUES (?, ?, ?, ?, 0, ?, ?)",
 		    NULL, "tiiiii", i->code, i->workspace_id, i->created_by, (int64_t)i->max_uses, i->expires_at,
@@ -386,20 +276,20 @@ static int sq_invite_insert(void *p, const struct invite *i)
 static int sq_invite_get(void *p, const char *code, struct invite *i)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = query(s, "SELECT " INVITE_COLS " FROM invites WHERE code = ?", "t", code);
+	sqlite3_stmt *st = sq_query(s, "SELECT " INVITE_COLS " FROM invites WHERE code = ?", "t", code);
 	if (!st)
 		return FE_EINTERNAL;
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		row_invite(st, i);
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : map_rc(s, rc);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
 }
 
 static int sq_invites_active(void *p, int64_t ws, int64_t now, struct invite **out, size_t *n)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = query(s,
+	sqlite3_stmt *st = sq_query(s,
 				 "SELECT " INVITE_COLS " FROM invites WHERE workspace_id = ? AND revoked_at IS NULL"
 				 " AND expires_at > ? AND uses < max_uses ORDER BY created_at DESC LIMIT 1000",
 				 "ii", ws, now);
@@ -427,7 +317,7 @@ static int sq_invites_active(void *p, int64_t ws, int64_t now, struct invite **o
 static int sq_invite_revoke(void *p, int64_t ws, const char *code, int64_t now)
 {
 	int changes = 0;
-	int rc = exec(p, "UPDATE invites SET revoked_at = ? WHERE code = ? AND workspace_id = ? AND revoked_at IS NULL",
+	int rc = sq_exec(p, "UPDATE invites SET revoked_at = ? WHERE code = ? AND workspace_id = ? AND revoked_at IS NULL",
 		      &changes, "iti", now, code, ws);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
@@ -435,7 +325,7 @@ static int sq_invite_revoke(void *p, int64_t ws, const char *code, int64_t now)
 static int sq_invite_use(void *p, const char *code, int64_t now)
 {
 	int changes = 0;
-	int rc = exec(p,
+	int rc = sq_exec(p,
 		      "UPDATE invites SET uses = uses + 1 WHERE code = ? AND revoked_at IS NULL"
 		      " AND expires_at > ? AND uses < max_uses",
 		      &changes, "ti", code, now);
@@ -447,7 +337,7 @@ static int sq_invite_use(void *p, const char *code, int64_t now)
 static int sq_refresh_insert(void *p, struct refresh_token *t, const char *hash)
 {
 	struct sq *s = p;
-	int rc = exec(s,
+	int rc = sq_exec(s,
 		      "INSERT INTO refresh_tokens(user_id, family, token_hash, created_at, expires_at,"
 		      " family_expires_at) VALUES (?, ?, ?, ?, ?, ?)",
 		      NULL, "ittiii", t->user_id, t->family, hash, t->created_at, t->expires_at,
@@ -460,7 +350,7 @@ static int sq_refresh_insert(void *p, struct refresh_token *t, const char *hash)
 static int sq_refresh_get(void *p, const char *hash, struct refresh_token *t)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = query(s,
+	sqlite3_stmt *st = sq_query(s,
 				 "SELECT id, user_id, family, created_at, expires_at, family_expires_at,"
 				 " coalesce(rotated_at, 0), coalesce(revoked_at, 0) FROM refresh_tokens"
 				 " WHERE token_hash = ?",
@@ -469,23 +359,23 @@ static int sq_refresh_get(void *p, const char *hash, struct refresh_token *t)
 		return FE_EINTERNAL;
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		t->id = col_i64(st, 0);
-		t->user_id = col_i64(st, 1);
-		col_text(st, 2, t->family, sizeof t->family);
-		t->created_at = col_i64(st, 3);
-		t->expires_at = col_i64(st, 4);
-		t->family_expires_at = col_i64(st, 5);
-		t->rotated_at = col_i64(st, 6);
-		t->revoked_at = col_i64(st, 7);
+		t->id = sq_i64(st, 0);
+		t->user_id = sq_i64(st, 1);
+		sq_text(st, 2, t->family, sizeof t->family);
+		t->created_at = sq_i64(st, 3);
+		t->expires_at = sq_i64(st, 4);
+		t->family_expires_at = sq_i64(st, 5);
+		t->rotated_at = sq_i64(st, 6);
+		t->revoked_at = sq_i64(st, 7);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : map_rc(s, rc);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
 }
 
 static int sq_refresh_rotate(void *p, int64_t id, int64_t now)
 {
 	int changes = 0;
-	int rc = exec(p, "UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL", &changes,
+	int rc = sq_exec(p, "UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL", &changes,
 		      "ii", now, id);
 	return rc ? rc : changes ? 0 : FE_ECONFLICT;
 }
@@ -493,7 +383,7 @@ static int sq_refresh_rotate(void *p, int64_t id, int64_t now)
 static int sq_refresh_revoke(void *p, int64_t user, const char *hash, int64_t now)
 {
 	int changes = 0;
-	int rc = exec(p,
+	int rc = sq_exec(p,
 		      "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND token_hash = ?"
 		      " AND revoked_at IS NULL",
 		      &changes, "iit", now, user, hash);
@@ -502,13 +392,13 @@ static int sq_refresh_revoke(void *p, int64_t user, const char *hash, int64_t no
 
 static int sq_refresh_revoke_family(void *p, const char *family, int64_t now)
 {
-	return exec(p, "UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL", NULL,
+	return sq_exec(p, "UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL", NULL,
 		    "it", now, family);
 }
 
 static int sq_refresh_revoke_user(void *p, int64_t user, int64_t now, int *revoked)
 {
-	return exec(p,
+	return sq_exec(p,
 		    "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
 		    " AND rotated_at IS NULL",
 		    revoked, "ii", now, user);
@@ -544,6 +434,41 @@ static const struct store_ops ops = {
 	.refresh_revoke = sq_refresh_revoke,
 	.refresh_revoke_family = sq_refresh_revoke_family,
 	.refresh_revoke_user = sq_refresh_revoke_user,
+	.chat_insert = sqc_chat_insert,
+	.chat_find_single = sqc_chat_find_single,
+	.chat_get = sqc_chat_get,
+	.chats_of_user = sqc_chats_of_user,
+	.chats_public = sqc_chats_public,
+	.chat_update = sqc_chat_update,
+	.chat_delete = sqc_chat_delete,
+	.chat_touch = sqc_chat_touch,
+	.member_add = sqc_member_add,
+	.member_remove = sqc_member_remove,
+	.member_get = sqc_member_get,
+	.member_set_role = sqc_member_set_role,
+	.members_list = sqc_members_list,
+	.member_ids = sqc_member_ids,
+	.owner_count = sqc_owner_count,
+	.reactions_of = sqc_reactions_of,
+	.message_insert = sqc_message_insert,
+	.message_by_key = sqc_message_by_key,
+	.message_get = sqc_message_get,
+	.messages_page = sqc_messages_page,
+	.replies_page = sqc_replies_page,
+	.message_edit = sqc_message_edit,
+	.message_delete = sqc_message_delete,
+	.reply_count_add = sqc_reply_count_add,
+	.mentions_insert = sqc_mentions_insert,
+	.message_files_insert = sqc_message_files_insert,
+	.reaction_add = sqc_reaction_add,
+	.reaction_remove = sqc_reaction_remove,
+	.read_get = sqc_read_get,
+	.read_set = sqc_read_set,
+	.unread_counts = sqc_unread_counts,
+	.max_message_id = sqc_max_message_id,
+	.file_insert = sqc_file_insert,
+	.file_get = sqc_file_get,
+	.file_readable = sqc_file_readable,
 };
 
 /* ---- open, migrate, close ---- */
@@ -621,6 +546,7 @@ int sqlite_store_open(const char *path, int durability_full, struct store *st, c
 		snprintf(err, errlen, "cannot open database %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "no memory");
 		goto fail;
 	}
+	sqlite3_extended_result_codes(s->db, 1); /* tells UNIQUE violations apart */
 	sqlite3_busy_timeout(s->db, 5000);
 	char pragmas[256];
 	snprintf(pragmas, sizeof pragmas,

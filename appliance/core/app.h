@@ -4,10 +4,13 @@
 #define FE_APP_H
 #include <stdint.h>
 #include "lib/config.h"
+#include "ports/blobs.h"
+#include "ports/bus.h"
 #include "ports/store.h"
 
 struct workers;
 struct ratelimit;
+struct writer;
 
 #define ACCESS_TTL_S 1800
 #define REFRESH_SLIDE_MS (14LL * 86400 * 1000)
@@ -18,6 +21,13 @@ struct ratelimit;
 struct app {
 	const struct config *cfg;
 	struct store store;
+	struct bus bus;
+	struct blobs blobs;
+	/* Asks the loop to run writer_flush() once the current turn's events are
+	 * handled (group commit). Set by the server. */
+	void (*schedule_flush)(void *loop);
+	void *loop;
+	struct writer *writer;
 	struct workers *workers;
 	unsigned char *jwt_sk; /* 64 bytes, sodium_malloc'd */
 	unsigned char jwt_pk[32];

@@ -24,6 +24,35 @@ void h_invites(struct req *r);
 void h_invite_revoke(struct req *r);
 void h_workspace_user_patch(struct req *r);
 
+/* chats and members (h_chats.c) */
+void h_chats_list(struct req *r);
+void h_chat_create(struct req *r);
+void h_chats_public(struct req *r);
+void h_chat_get(struct req *r);
+void h_chat_patch(struct req *r);
+void h_chat_delete(struct req *r);
+void h_chat_join(struct req *r);
+void h_chat_leave(struct req *r);
+void h_chat_members(struct req *r);
+void h_chat_members_add(struct req *r);
+void h_chat_member_remove(struct req *r);
+void h_chat_member_patch(struct req *r);
+
+/* messages (h_messages.c) */
+void h_messages_list(struct req *r);
+void h_message_send(struct req *r);
+void h_message_edit(struct req *r);
+void h_message_delete(struct req *r);
+void h_replies(struct req *r);
+void h_reaction_add(struct req *r);
+void h_reaction_remove(struct req *r);
+void h_mark_read(struct req *r);
+void h_unread_counts(struct req *r);
+
+/* files (h_files.c) */
+void h_file_upload(struct req *r);
+void h_file_get(struct req *r);
+
 /* operations and assets (h_ops.c) */
 void h_health(struct req *r);
 void h_readiness(struct req *r);

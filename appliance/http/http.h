@@ -56,6 +56,9 @@ struct req {
 	char *resp;
 	const unsigned char *resp_static; /* borrowed body (embedded asset) */
 	size_t resp_len, resp_off;
+	int resp_fd;        /* > 0: body streamed from this file (owned) */
+	int64_t fd_off;     /* next byte of resp_fd to send */
+	struct upload *upload; /* multipart upload in progress (http/upload.c) */
 	struct { char name[32]; char value[320]; } xh[6]; /* extra headers */
 	int nxh;
 	int headers_sent, answered, close_after, in_flight;
@@ -81,17 +84,23 @@ int req_cookie(struct req *r, const char *name, char *buf, size_t len);
 /* Parses the body as a JSON object. On failure answers 400/415 itself and
  * returns NULL. Owned: cJSON_Delete. An empty body gives an empty object. */
 cJSON *req_json(struct req *r);
+/* The same, accepting an array too. */
+cJSON *req_json_any(struct req *r);
 
 /* Adds a response header line (name without colon). */
 void resp_header(struct req *r, const char *name, const char *value);
 /* Answers {"success":true,"data":data}; takes ownership of data (may be NULL: {}). */
 void resp_ok(struct req *r, int status, cJSON *data);
+/* The same with a "meta" object (paging); takes ownership of both. */
+void resp_ok_meta(struct req *r, int status, cJSON *data, cJSON *meta);
 /* Answers the error envelope for e (status from e->rc). */
 void resp_err(struct req *r, const struct fe_err *e);
 /* Shorthand: resp_err with a code, field and message. */
 void resp_fail(struct req *r, int rc, const char *code, const char *field, const char *msg);
 /* Answers a raw body; takes ownership of body (malloc'd). */
 void resp_raw(struct req *r, int status, const char *content_type, char *body, size_t len);
+/* Answers with len bytes of fd from offset off; takes ownership of fd. */
+void resp_file(struct req *r, int status, const char *content_type, int fd, int64_t off, int64_t len);
 /* Answers with a borrowed static body (must outlive the response). */
 void resp_static(struct req *r, int status, const char *content_type, const unsigned char *body, size_t len);
 
@@ -112,6 +121,21 @@ void server_stop_request(void);
 void server_free(struct server *s);
 /* Wakes the loop from another thread (workers). */
 void server_wake(void *server);
+
+/* Multipart uploads (http/upload.c): started for routes marked upload. */
+int upload_start(struct req *r);   /* 0, or answered an error */
+void upload_body(struct req *r, const void *in, size_t len);
+void upload_free(struct req *r);
+/* After the body: the stored file (sha256, size, head, filename) or an error
+ * already answered (returns -1). */
+struct upload_result {
+	char sha256[65];
+	int64_t size;
+	const unsigned char *head;
+	size_t headlen;
+	const char *filename;
+};
+int upload_finish(struct req *r, struct upload_result *out);
 
 /* Metrics (http/metrics.c). */
 void metrics_request(int route_index, enum method m, int status, int64_t us);

@@ -1,5 +1,6 @@
 /* http/jsonio: JSON field access and record rendering. */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include "http/jsonio.h"
 #include "lib/timefmt.h"
@@ -98,4 +99,121 @@ cJSON *invite_json(const struct invite *i)
 	jtime(o, "expires_at", i->expires_at);
 	jtime(o, "created_at", i->created_at);
 	return o;
+}
+
+cJSON *file_json(const struct file_rec *f)
+{
+	char url[128];
+	cJSON *o = cJSON_CreateObject();
+	snprintf(url, sizeof url, "/api/files/%s.%s", f->sha256, f->ext);
+	cJSON_AddNumberToObject(o, "id", (double)f->id);
+	cJSON_AddStringToObject(o, "url", url);
+	cJSON_AddStringToObject(o, "filename", f->filename);
+	cJSON_AddStringToObject(o, "mime_type", f->mime_type);
+	cJSON_AddNumberToObject(o, "size", (double)f->size);
+	jtime(o, "created_at", f->created_at);
+	return o;
+}
+
+cJSON *reactions_json(const struct reaction_sum *r, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "emoji", r[i].emoji);
+		cJSON_AddNumberToObject(o, "count", r[i].count);
+		cJSON_AddBoolToObject(o, "me", r[i].me);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static void add_id_or_null(cJSON *o, const char *name, int64_t id)
+{
+	if (id)
+		cJSON_AddNumberToObject(o, name, (double)id);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+cJSON *message_json(const struct message *m)
+{
+	cJSON *o = cJSON_CreateObject(), *s = cJSON_CreateObject(), *files = cJSON_CreateArray(),
+	      *mentions = cJSON_CreateArray();
+	cJSON_AddNumberToObject(o, "id", (double)m->id);
+	cJSON_AddNumberToObject(o, "chat_id", (double)m->chat_id);
+	cJSON_AddNumberToObject(o, "sender_id", (double)m->sender_id);
+	cJSON_AddNumberToObject(s, "id", (double)m->sender_id);
+	cJSON_AddStringToObject(s, "fullname", m->sender_name);
+	if (*m->sender_avatar)
+		cJSON_AddStringToObject(s, "avatar_url", m->sender_avatar);
+	else
+		cJSON_AddNullToObject(s, "avatar_url");
+	cJSON_AddItemToObject(o, "sender", s);
+	cJSON_AddStringToObject(o, "content", m->content ? m->content : "");
+	for (int i = 0; i < m->nfiles; i++)
+		cJSON_AddItemToArray(files, file_json(&m->files[i]));
+	cJSON_AddItemToObject(o, "files", files);
+	add_id_or_null(o, "reply_to", m->reply_to);
+	cJSON_AddNumberToObject(o, "reply_count", (double)m->reply_count);
+	cJSON_AddItemToObject(o, "reactions", reactions_json(m->reactions, (size_t)m->nreactions));
+	for (int i = 0; i < m->nmentions; i++)
+		cJSON_AddItemToArray(mentions, cJSON_CreateNumber((double)m->mentions[i]));
+	cJSON_AddItemToObject(o, "mentions", mentions);
+	cJSON_AddBoolToObject(o, "mentions_all", m->mentions_all);
+	if (*m->idempotency_key)
+		cJSON_AddStringToObject(o, "idempotency_key", m->idempotency_key);
+	else
+		cJSON_AddNullToObject(o, "idempotency_key");
+	jtime(o, "created_at", m->created_at);
+	jtime(o, "edited_at", m->edited_at);
+	cJSON_AddBoolToObject(o, "deleted", m->deleted_at != 0);
+	return o;
+}
+
+cJSON *chat_json(const struct chat *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)c->id);
+	cJSON_AddNumberToObject(o, "workspace_id", (double)c->workspace_id);
+	cJSON_AddStringToObject(o, "name", c->name);
+	cJSON_AddStringToObject(o, "chat_type", c->chat_type);
+	cJSON_AddStringToObject(o, "description", c->description);
+	cJSON_AddNumberToObject(o, "created_by", (double)c->created_by);
+	cJSON_AddNumberToObject(o, "member_count", (double)c->member_count);
+	jtime(o, "created_at", c->created_at);
+	jtime(o, "updated_at", c->updated_at);
+	return o;
+}
+
+cJSON *member_json(const struct chat_member *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "user_id", (double)m->user_id);
+	cJSON_AddStringToObject(o, "fullname", m->fullname);
+	if (*m->avatar_url)
+		cJSON_AddStringToObject(o, "avatar_url", m->avatar_url);
+	else
+		cJSON_AddNullToObject(o, "avatar_url");
+	cJSON_AddStringToObject(o, "role", m->role);
+	jtime(o, "joined_at", m->joined_at);
+	return o;
+}
+
+int jids(cJSON *arr, const char *field, size_t max, int64_t *out, size_t *n, struct fe_err *e)
+{
+	*n = 0;
+	if (!cJSON_IsArray(arr))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field, "%s must be an array of ids", field);
+	cJSON *it;
+	cJSON_ArrayForEach(it, arr)
+	{
+		double d = cJSON_IsNumber(it) ? it->valuedouble : 0;
+		if (!cJSON_IsNumber(it) || d < 1 || d > 9007199254740991.0 || d != (double)(int64_t)d)
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field, "%s must hold positive integer ids", field);
+		if (*n == max)
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field, "%s holds more than %zu ids", field, max);
+		out[(*n)++] = (int64_t)d;
+	}
+	return 0;
 }

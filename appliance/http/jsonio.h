@@ -3,6 +3,7 @@
 #ifndef FE_JSONIO_H
 #define FE_JSONIO_H
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "lib/err.h"
 #include "ports/model.h"
@@ -23,5 +24,13 @@ void jtime(cJSON *o, const char *name, int64_t ms);
 cJSON *user_json(const struct user *u, int with_profile);
 cJSON *workspace_json(const struct workspace *w);
 cJSON *invite_json(const struct invite *i);
+cJSON *file_json(const struct file_rec *f);
+cJSON *reactions_json(const struct reaction_sum *r, size_t n);
+cJSON *message_json(const struct message *m);
+/* Chat fields common to every chat rendering. */
+cJSON *chat_json(const struct chat *c);
+cJSON *member_json(const struct chat_member *m);
+/* Reads an array of at most max positive integer ids into out. */
+int jids(cJSON *arr, const char *field, size_t max, int64_t *out, size_t *n, struct fe_err *e);
 
 #endif

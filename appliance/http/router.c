@@ -53,7 +53,9 @@ int router_match(struct req *r)
 
 int64_t router_body_limit(const struct req *r)
 {
-	return r->route->upload ? r->app->cfg->upload_limit : r->app->cfg->body_limit;
+	/* uploads: the file limit is checked exactly while parsing; allow for
+	 * the multipart framing around it here */
+	return r->route->upload ? r->app->cfg->upload_limit + 65536 : r->app->cfg->body_limit;
 }
 
 int router_count(void)

@@ -10,6 +10,7 @@
 #include "http/http.h"
 #include "http/router.h"
 #include "core/auth.h"
+#include "core/writer.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
@@ -25,6 +26,7 @@ struct server {
 	struct lws_context *ctx;
 	struct app *app;
 	char cert[512], key[512];
+	lws_sorted_usec_list_t flush_sul;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -83,6 +85,20 @@ int req_query(struct req *r, const char *name, char *buf, size_t len)
 
 int req_header(struct req *r, const char *name, char *buf, size_t len)
 {
+	/* headers lws knows by token are not in its custom-header list */
+	static const struct { const char *name; enum lws_token_indexes tok; } known[] = {
+		{"if-none-match:", WSI_TOKEN_HTTP_IF_NONE_MATCH}, {"range:", WSI_TOKEN_HTTP_RANGE},
+		{"content-type:", WSI_TOKEN_HTTP_CONTENT_TYPE}, {"user-agent:", WSI_TOKEN_HTTP_USER_AGENT},
+		{"origin:", WSI_TOKEN_ORIGIN},
+	};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (strcmp(name, known[i].name))
+			continue;
+		int n = lws_hdr_total_length(r->wsi, known[i].tok);
+		if (n <= 0 || (size_t)n >= len)
+			return -1;
+		return lws_hdr_copy(r->wsi, buf, (int)len, known[i].tok) < 0 ? -1 : 0;
+	}
 	int n = lws_hdr_custom_length(r->wsi, name, (int)strlen(name));
 	if (n < 0 || (size_t)n >= len)
 		return -1;
@@ -126,6 +142,23 @@ void resp_raw(struct req *r, int status, const char *content_type, char *body, s
 	answer(r, status);
 }
 
+void resp_file(struct req *r, int status, const char *content_type, int fd, int64_t off, int64_t len)
+{
+	if (r->answered) {
+		close(fd);
+		return;
+	}
+	free(r->resp);
+	r->resp = NULL;
+	r->resp_static = NULL;
+	r->resp_fd = fd;
+	r->fd_off = off;
+	r->resp_len = (size_t)len;
+	r->resp_off = 0;
+	r->content_type = content_type;
+	answer(r, status);
+}
+
 void resp_static(struct req *r, int status, const char *content_type, const unsigned char *body, size_t len)
 {
 	free(r->resp);
@@ -151,6 +184,15 @@ void resp_ok(struct req *r, int status, cJSON *data)
 	cJSON *env = cJSON_CreateObject();
 	cJSON_AddTrueToObject(env, "success");
 	cJSON_AddItemToObject(env, "data", data ? data : cJSON_CreateObject());
+	resp_envelope(r, status, env);
+}
+
+void resp_ok_meta(struct req *r, int status, cJSON *data, cJSON *meta)
+{
+	cJSON *env = cJSON_CreateObject();
+	cJSON_AddTrueToObject(env, "success");
+	cJSON_AddItemToObject(env, "data", data);
+	cJSON_AddItemToObject(env, "meta", meta);
 	resp_envelope(r, status, env);
 }
 
@@ -202,6 +244,17 @@ struct req *ticket_take(struct ticket *t)
 
 cJSON *req_json(struct req *r)
 {
+	cJSON *j = req_json_any(r);
+	if (j && !cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "the body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+cJSON *req_json_any(struct req *r)
+{
 	if (!r->body_len)
 		return cJSON_CreateObject();
 	char ct[128] = "";
@@ -220,9 +273,9 @@ cJSON *req_json(struct req *r)
 	}
 	const char *end = NULL;
 	cJSON *j = cJSON_ParseWithLengthOpts(r->body, r->body_len + 1, &end, 1) /* includes our NUL */;
-	if (!j || !cJSON_IsObject(j)) {
+	if (!j || !(cJSON_IsObject(j) || cJSON_IsArray(j))) {
 		cJSON_Delete(j);
-		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "the body must be a JSON object");
+		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "the body must be a JSON object or array");
 		return NULL;
 	}
 	return j;
@@ -234,6 +287,9 @@ static void req_reset(struct req *r)
 {
 	free(r->resp);
 	free(r->body);
+	if (r->resp_fd >= 0)
+		close(r->resp_fd);
+	upload_free(r);
 	if (r->ticket)
 		r->ticket->r = NULL;
 	if (r->in_flight)
@@ -243,6 +299,7 @@ static void req_reset(struct req *r)
 	memset(r, 0, sizeof *r);
 	r->wsi = wsi;
 	r->app = app;
+	r->resp_fd = -1;
 }
 
 static void set_request_id(struct req *r)
@@ -256,8 +313,9 @@ static void set_request_id(struct req *r)
 	random_b64url(12, r->request_id, sizeof r->request_id);
 }
 
-/* Authenticates when the route needs it, then runs the handler. */
-static void dispatch(struct req *r)
+/* Authenticates when the route needs it (from the headers, before any body
+ * is read). Returns 0, or answered 401. */
+static int authenticate(struct req *r)
 {
 	if (r->route->auth != AUTH_NONE) {
 		char tok[2048] = "";
@@ -272,13 +330,19 @@ static void dispatch(struct req *r)
 			t = tok;
 		if (!t || !*t) {
 			resp_fail(r, FE_EAUTH, "UNAUTHORIZED", NULL, "an access token is required");
-			return;
+			return -1;
 		}
 		if (auth_authenticate(r->app, t, strlen(t), &r->who, &e)) {
 			resp_err(r, &e);
-			return;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+/* Runs the handler. */
+static void dispatch(struct req *r)
+{
 	r->route->handler(r);
 	if (!r->answered && !r->ticket) {
 		log_err("http: handler gave no answer route=%s", r->route->pattern);
@@ -334,6 +398,14 @@ static int on_request(struct req *r, const char *uri)
 		resp_fail(r, FE_ETOOBIG, "PAYLOAD_TOO_LARGE", NULL, msg);
 		return 0;
 	}
+	if (authenticate(r)) {
+		r->close_after = r->body_expected > 0;
+		return 0;
+	}
+	if (r->route->upload && upload_start(r)) {
+		r->close_after = 1;
+		return 0;
+	}
 	if (r->body_expected > 0 || (r->method == M_POST && has_cl))
 		return 0; /* wait for the body (lws calls BODY_COMPLETION even for an explicit 0 on POST) */
 	dispatch(r);
@@ -344,6 +416,10 @@ static int on_body(struct req *r, const void *in, size_t len)
 {
 	if (r->answered)
 		return 0; /* already refused: discard */
+	if (r->upload) {
+		upload_body(r, in, len);
+		return 0;
+	}
 	if (r->body_len + len > (size_t)r->body_expected) {
 		r->close_after = 1;
 		resp_fail(r, FE_ETOOBIG, "PAYLOAD_TOO_LARGE", NULL, "the body is longer than its Content-Length");
@@ -411,7 +487,13 @@ static int on_writeable(struct req *r)
 		size_t n = r->resp_len - r->resp_off;
 		if (n > CHUNK)
 			n = CHUNK;
-		memcpy(start, (r->resp ? (const unsigned char *)r->resp : r->resp_static) + r->resp_off, n);
+		if (r->resp_fd >= 0) {
+			ssize_t got = pread(r->resp_fd, start, n, r->fd_off + (int64_t)r->resp_off);
+			if (got != (ssize_t)n)
+				return -1; /* the file shrank under us: cut the connection */
+		} else {
+			memcpy(start, (r->resp ? (const unsigned char *)r->resp : r->resp_static) + r->resp_off, n);
+		}
 		r->resp_off += n;
 		int last = r->resp_off == r->resp_len;
 		if (lws_write(r->wsi, start, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
@@ -438,6 +520,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	if (r && !r->wsi) {
 		r->wsi = wsi;
 		r->app = app;
+		r->resp_fd = -1;
 	}
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
@@ -511,6 +594,20 @@ static struct lws_vhost *make_vhost(struct server *s, const char *name, int port
 	return vh;
 }
 
+static void flush_cb(lws_sorted_usec_list_t *sul)
+{
+	struct server *s = lws_container_of(sul, struct server, flush_sul);
+	writer_flush(s->app->writer);
+}
+
+/* Group commit: the flush runs when lws next services its timers, i.e.
+ * after the events of the current turn. */
+static void schedule_flush(void *loop)
+{
+	struct server *s = loop;
+	lws_sul_schedule(s->ctx, 0, &s->flush_sul, flush_cb, 1);
+}
+
 void server_wake(void *server)
 {
 	struct server *s = server;
@@ -557,6 +654,8 @@ struct server *server_start(struct app *app)
 		log_info("http: listening https://%s:%d", app->cfg->bind, app->cfg->tls_port);
 	}
 	live_ctx = s->ctx;
+	app->loop = s;
+	app->schedule_flush = schedule_flush;
 	log_info("http: listening http://%s:%d", app->cfg->bind, app->cfg->port);
 	return s;
 fail:
@@ -581,6 +680,7 @@ void server_run(struct server *s)
 	log_info("http: shutting down in_flight=%d", in_flight);
 	int64_t deadline = time_mono_us() + 10 * 1000000;
 	while ((in_flight > 0 || workers_pending(s->app->workers) > 0) && time_mono_us() < deadline) {
+		writer_flush(s->app->writer);
 		lws_service(s->ctx, -1); /* does not block */
 		usleep(2000);
 	}

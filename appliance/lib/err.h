@@ -20,6 +20,7 @@ enum {
 	FE_EINTERNAL = -12, /* 500 INTERNAL_ERROR */
 	FE_EMETHOD = -13,   /* 405 METHOD_NOT_ALLOWED */
 	FE_ELENGTH = -14,   /* 411 LENGTH_REQUIRED */
+	FE_ERANGE = -15,    /* 416 RANGE_NOT_SATISFIABLE */
 };
 
 /* What went wrong, for the client: code string (static), message, field. */

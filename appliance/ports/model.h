@@ -39,4 +39,57 @@ struct refresh_token {
 	int64_t created_at, expires_at, family_expires_at, rotated_at, revoked_at;
 };
 
+struct chat {
+	int64_t id, workspace_id, created_by, last_message_id, last_activity_at, created_at, updated_at;
+	char chat_type[16]; /* Single|Group|PrivateChannel|PublicChannel */
+	char name[204];
+	char description[2004];
+	int64_t member_count;
+	char my_role[8]; /* the asking user's role, "" when not a member */
+};
+
+struct chat_member {
+	int64_t chat_id, user_id, joined_at;
+	char role[8];
+	char fullname[204];
+	char avatar_url[504];
+};
+
+struct file_rec {
+	int64_t id, size, uploader_id, created_at;
+	char sha256[65];
+	char ext[8];
+	char mime_type[64];
+	char filename[256];
+};
+
+struct reaction_sum {
+	char emoji[36];
+	int count, me;
+};
+
+struct message {
+	int64_t id, chat_id, sender_id, reply_to, reply_count, created_at, edited_at, deleted_at;
+	char *content; /* owned (malloc) */
+	char idempotency_key[72];
+	char sender_name[204];
+	char sender_avatar[504];
+	int mentions_all;
+	int64_t *mentions; /* owned */
+	int nmentions;
+	struct file_rec *files; /* owned */
+	int nfiles;
+	struct reaction_sum *reactions; /* owned */
+	int nreactions;
+};
+
+/* Frees what a message owns (not the struct itself). NULL-safe. */
+void message_clear(struct message *m);
+/* Frees an array of n messages and their contents. */
+void messages_free(struct message *a, size_t n);
+
+struct unread {
+	int64_t chat_id, unread_count, mention_count;
+};
+
 #endif

@@ -48,6 +48,55 @@ struct store_ops {
 	int (*refresh_revoke)(void *s, int64_t user_id, const char *token_hash, int64_t now);
 	int (*refresh_revoke_family)(void *s, const char *family, int64_t now);
 	int (*refresh_revoke_user)(void *s, int64_t user_id, int64_t now, int *revoked);
+
+	/* chats; viewer fills chat.my_role ("" when not a member) */
+	int (*chat_insert)(void *s, struct chat *c, const char *single_key); /* fills id */
+	int (*chat_find_single)(void *s, int64_t workspace_id, const char *single_key, int64_t *chat_id);
+	int (*chat_get)(void *s, int64_t id, int64_t viewer, struct chat *c);
+	int (*chats_of_user)(void *s, int64_t user_id, struct chat **out, size_t *n); /* recent first */
+	int (*chats_public)(void *s, int64_t workspace_id, int64_t user_id, struct chat **out, size_t *n);
+	int (*chat_update)(void *s, const struct chat *c); /* name, description, updated_at */
+	int (*chat_delete)(void *s, int64_t id);
+	int (*chat_touch)(void *s, int64_t id, int64_t message_id, int64_t at);
+
+	int (*member_add)(void *s, int64_t chat_id, int64_t user_id, const char *role, int64_t now); /* FE_ECONFLICT if in */
+	int (*member_remove)(void *s, int64_t chat_id, int64_t user_id);
+	int (*member_get)(void *s, int64_t chat_id, int64_t user_id, struct chat_member *m);
+	int (*member_set_role)(void *s, int64_t chat_id, int64_t user_id, const char *role);
+	int (*members_list)(void *s, int64_t chat_id, struct chat_member **out, size_t *n);
+	int (*member_ids)(void *s, int64_t chat_id, int64_t **out, size_t *n);
+	int (*owner_count)(void *s, int64_t chat_id, int64_t *n);
+
+	/* messages; viewer fills reactions[].me */
+	int (*message_insert)(void *s, struct message *m); /* content, reply_to, key, mentions_all; fills id */
+	int (*message_by_key)(void *s, int64_t sender_id, const char *key, int64_t *id);
+	int (*message_get)(void *s, int64_t id, int64_t viewer, struct message *m);
+	/* Newest first. before/after 0 = unbounded; after takes the oldest above it. */
+	int (*messages_page)(void *s, int64_t chat_id, int64_t before, int64_t after, int limit, int64_t viewer,
+			     struct message **out, size_t *n);
+	int (*replies_page)(void *s, int64_t root_id, int64_t after, int limit, int64_t viewer, struct message **out,
+			    size_t *n); /* oldest first */
+	int (*message_edit)(void *s, int64_t id, const char *content, int64_t at);
+	int (*message_delete)(void *s, int64_t id, int64_t at); /* tombstone */
+	int (*reply_count_add)(void *s, int64_t root_id, int delta);
+	int (*mentions_insert)(void *s, int64_t message_id, int64_t chat_id, const int64_t *users, size_t n);
+	int (*message_files_insert)(void *s, int64_t message_id, const int64_t *file_ids, size_t n);
+	int (*reaction_add)(void *s, int64_t message_id, int64_t user_id, const char *emoji, int64_t now);
+	int (*reaction_remove)(void *s, int64_t message_id, int64_t user_id, const char *emoji);
+	int (*reactions_of)(void *s, int64_t message_id, int64_t viewer, struct reaction_sum **out, size_t *n);
+
+	/* read markers and unread counts */
+	int (*read_get)(void *s, int64_t chat_id, int64_t user_id, int64_t *message_id);
+	int (*read_set)(void *s, int64_t chat_id, int64_t user_id, int64_t message_id, int64_t now);
+	int (*unread_counts)(void *s, int64_t user_id, struct unread **out, size_t *n);
+	int (*max_message_id)(void *s, int64_t chat_id, int64_t *id);
+
+	/* files */
+	int (*file_insert)(void *s, struct file_rec *f); /* an existing (sha256, uploader) row is returned instead */
+	int (*file_get)(void *s, int64_t id, struct file_rec *f);
+	/* The file with sha256 that user may read (uploader, or member of a chat
+	 * with a live message referencing it); FE_ENOTFOUND otherwise. */
+	int (*file_readable)(void *s, const char *sha256, int64_t user_id, struct file_rec *f);
 };
 
 struct store {

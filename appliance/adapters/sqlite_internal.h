@@ -1,0 +1,43 @@
+/* adapters/sqlite_internal: what the SQLite store modules share: the
+ * connection state, the statement cache, binding and error mapping. */
+#ifndef FE_SQLITE_INTERNAL_H
+#define FE_SQLITE_INTERNAL_H
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ports/store.h"
+
+#define MAX_STMTS 128
+
+struct sq {
+	sqlite3 *db;
+	char path[512];
+	int depth; /* transaction nesting */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[MAX_STMTS];
+	int ncache;
+};
+
+/* Maps an SQLite result code to FE_E* (0 for OK/DONE/ROW). */
+int sq_map_rc(struct sq *s, int rc);
+/* The cached prepared statement for sql (a string literal: its address is
+ * the key), reset and unbound; NULL on a prepare error (logged). */
+sqlite3_stmt *sq_stmt(struct sq *s, const char *sql);
+/* Binds by format: i = int64_t, t = text (NULL binds NULL). */
+int sq_bindv(sqlite3_stmt *st, const char *fmt, va_list ap);
+/* Runs a statement returning no rows; *changes (if not NULL) gets the count. */
+int sq_exec(struct sq *s, const char *sql, int *changes, const char *fmt, ...);
+/* Prepares and binds a query for the caller to step; NULL on error. */
+sqlite3_stmt *sq_query(struct sq *s, const char *sql, const char *fmt, ...);
+void sq_text(sqlite3_stmt *st, int i, char *out, size_t n);
+int64_t sq_i64(sqlite3_stmt *st, int i);
+/* Steps a one-row query; FE_ENOTFOUND when it has no row. The row is
+ * available to the caller until the statement is next used. */
+int sq_one(struct sq *s, sqlite3_stmt *st);
+/* Grows an array by one element (abort on OOM); returns its address. */
+void *sq_push(void *arrp, size_t *n, size_t *cap, size_t size);
+
+#endif

@@ -1,0 +1,133 @@
+/* adapters/sqlite_util: prepared-statement cache, binding and error mapping
+ * shared by the SQLite store modules. */
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "adapters/sqlite_internal.h"
+#include "lib/err.h"
+#include "lib/log.h"
+
+int sq_map_rc(struct sq *s, int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW: return 0;
+	case SQLITE_CONSTRAINT:
+		return (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) ? FE_ECONFLICT
+											      : FE_EINVAL;
+	case SQLITE_FULL: return FE_ENOSPC;
+	case SQLITE_READONLY: case SQLITE_IOERR: case SQLITE_CANTOPEN: case SQLITE_BUSY: case SQLITE_LOCKED:
+		log_err("store: unavailable rc=%d msg=%s", rc, sqlite3_errmsg(s->db));
+		return FE_EUNAVAIL;
+	default:
+		log_err("store: error rc=%d msg=%s", rc, sqlite3_errmsg(s->db));
+		return FE_EINTERNAL;
+	}
+}
+
+/* Returns the cached prepared statement for sql (a string literal: the
+ * pointer is the key), reset and unbound. NULL on a prepare error (logged). */
+sqlite3_stmt *sq_stmt(struct sq *s, const char *sql)
+{
+	for (int i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql == sql) {
+			sqlite3_reset(s->cache[i].st);
+			sqlite3_clear_bindings(s->cache[i].st);
+			return s->cache[i].st;
+		}
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		log_err("store: prepare failed: %s", sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	if (s->ncache < MAX_STMTS) {
+		s->cache[s->ncache].sql = sql;
+		s->cache[s->ncache++].st = st;
+	}
+	return st;
+}
+
+/* Binds arguments by a format: i = int64, t = text (NULL binds NULL). */
+int sq_bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+	for (int i = 1; *fmt; fmt++, i++) {
+		int rc;
+		if (*fmt == 'i') {
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+		} else {
+			const char *t = va_arg(ap, const char *);
+			rc = t ? sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+		}
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+/* Runs a statement that returns no rows. Returns 0 or FE_E*; *changes gets
+ * the number of rows changed when not NULL. */
+int sq_exec(struct sq *s, const char *sql, int *changes, const char *fmt, ...)
+{
+	sqlite3_stmt *st = sq_stmt(s, sql);
+	if (!st)
+		return FE_EINTERNAL;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = sq_bindv(st, fmt, ap);
+	va_end(ap);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	int ret = sq_map_rc(s, rc == SQLITE_DONE ? SQLITE_OK : rc);
+	if (changes)
+		*changes = sqlite3_changes(s->db);
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* Prepares and binds a query; the caller steps it. NULL on error. */
+sqlite3_stmt *sq_query(struct sq *s, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = sq_stmt(s, sql);
+	if (!st)
+		return NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = sq_bindv(st, fmt, ap);
+	va_end(ap);
+	return rc == SQLITE_OK ? st : NULL;
+}
+
+void sq_text(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+int64_t sq_i64(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_int64(st, i);
+}
+
+int sq_one(struct sq *s, sqlite3_stmt *st)
+{
+	if (!st)
+		return FE_EINTERNAL;
+	int rc = sqlite3_step(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
+}
+
+void *sq_push(void *arrp, size_t *n, size_t *cap, size_t size)
+{
+	char **a = arrp;
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		char *b = realloc(*a, *cap * size);
+		if (!b)
+			abort();
+		*a = b;
+	}
+	char *el = *a + (*n)++ * size;
+	memset(el, 0, size);
+	return el;
+}

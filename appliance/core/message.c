@@ -1,0 +1,387 @@
+/* core/message: message use cases and the send write path. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "core/chat.h"
+#include "core/message.h"
+#include "core/writer.h"
+#include "lib/log.h"
+#include "lib/utf8.h"
+
+#define S app->store.ops
+#define SI app->store.impl
+
+static int store_err(int rc, struct fe_err *e)
+{
+	if (rc == FE_ENOTFOUND)
+		return err_set(e, rc, "NOT_FOUND", NULL, "not found");
+	return err_set(e, rc, NULL, NULL, rc == FE_ENOSPC ? "the disk is full" : "the database cannot be written");
+}
+
+int message_check_content(const char *content, int allow_empty, struct fe_err *e)
+{
+	size_t n = utf8_chars(content);
+	if ((!n && !allow_empty) || n > MESSAGE_MAX_CHARS)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "content", "content must be 1..%d characters",
+			       MESSAGE_MAX_CHARS);
+	if (utf8_has_controls(content, 1))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "content",
+			       "content may not hold control characters other than newline and tab");
+	return 0;
+}
+
+/* Loads message id of chat_id, visible to p; FE_ENOTFOUND otherwise. */
+static int load_message(struct app *app, const struct principal *p, int64_t chat_id, int64_t id, struct chat *c,
+			struct message *m, struct fe_err *e)
+{
+	int rc = chat_require_member(app, p, chat_id, c, e);
+	if (rc)
+		return rc;
+	rc = S->message_get(SI, id, p->user_id, m);
+	if (!rc && m->chat_id != chat_id) {
+		message_clear(m);
+		rc = FE_ENOTFOUND;
+	}
+	if (rc)
+		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "no such message") : store_err(rc, e);
+	return 0;
+}
+
+/* ---- send ---- */
+
+struct send_op {
+	struct write_op op;
+	struct principal who;
+	struct chat chat;
+	struct message m; /* content owned */
+	int64_t files[MESSAGE_MAX_FILES];
+	size_t nfiles;
+	int64_t root; /* thread root, 0 = none */
+	int existed;
+	message_cb cb;
+	void *req;
+};
+
+/* 1 when text at s starts with name (case-insensitive) and ends there. */
+static int mention_at(const char *s, const char *name)
+{
+	size_t n = strlen(name);
+	if (!n || strncasecmp(s, name, n))
+		return 0;
+	unsigned char c = (unsigned char)s[n];
+	return !c || (!isalnum(c) && c != '_' && c < 0x80);
+}
+
+/* Resolves @Full Name, @here and @everyone against the chat's members. */
+static int resolve_mentions(struct app *app, struct send_op *so, int64_t **ids, size_t *n)
+{
+	*ids = NULL;
+	*n = 0;
+	const char *content = so->m.content;
+	if (!strchr(content, '@'))
+		return 0;
+	struct chat_member *members;
+	size_t nm, cap = 0;
+	int rc = S->members_list(SI, so->chat.id, &members, &nm);
+	if (rc)
+		return rc;
+	for (const char *at = strchr(content, '@'); at; at = strchr(at + 1, '@')) {
+		if (at > content && (isalnum((unsigned char)at[-1]) || at[-1] == '.'))
+			continue; /* an email address, not a mention */
+		if (mention_at(at + 1, "here") || mention_at(at + 1, "everyone") || mention_at(at + 1, "channel")) {
+			so->m.mentions_all = 1;
+			continue;
+		}
+		for (size_t i = 0; i < nm; i++) {
+			if (members[i].user_id == so->who.user_id || !mention_at(at + 1, members[i].fullname))
+				continue;
+			int dup = 0;
+			for (size_t k = 0; k < *n; k++)
+				dup |= (*ids)[k] == members[i].user_id;
+			if (!dup) {
+				if (*n == cap) {
+					cap = cap ? cap * 2 : 4;
+					int64_t *b = realloc(*ids, cap * sizeof **ids);
+					if (!b)
+						abort();
+					*ids = b;
+				}
+				(*ids)[(*n)++] = members[i].user_id;
+			}
+		}
+	}
+	free(members);
+	return 0;
+}
+
+static int send_apply(struct app *app, struct write_op *op)
+{
+	struct send_op *so = (struct send_op *)op;
+	int64_t existing;
+	int rc;
+	if (so->m.idempotency_key[0] &&
+	    !S->message_by_key(SI, so->who.user_id, so->m.idempotency_key, &existing)) {
+		so->m.id = existing;
+		so->existed = 1;
+		return 0;
+	}
+	struct chat_member me;
+	if ((rc = S->member_get(SI, so->chat.id, so->who.user_id, &me)))
+		return rc; /* left the chat in the meantime */
+	int64_t *mentions;
+	size_t nmentions;
+	if ((rc = resolve_mentions(app, so, &mentions, &nmentions)))
+		return rc;
+	so->m.created_at = app->now_ms();
+	so->m.reply_to = so->root;
+	if (!(rc = S->message_insert(SI, &so->m)) && nmentions)
+		rc = S->mentions_insert(SI, so->m.id, so->chat.id, mentions, nmentions);
+	free(mentions);
+	if (!rc && so->nfiles)
+		rc = S->message_files_insert(SI, so->m.id, so->files, so->nfiles);
+	if (!rc && so->root)
+		rc = S->reply_count_add(SI, so->root, 1);
+	if (!rc)
+		rc = S->chat_touch(SI, so->chat.id, so->m.id, so->m.created_at);
+	return rc;
+}
+
+static void send_done(struct app *app, struct write_op *op, int rc)
+{
+	struct send_op *so = (struct send_op *)op;
+	struct fe_err e = {0};
+	struct message stored = {0};
+	if (!rc)
+		rc = S->message_get(SI, so->m.id, so->who.user_id, &stored);
+	if (rc) {
+		store_err(rc, &e);
+		if (rc == FE_ENOTFOUND)
+			err_set(&e, rc, "NOT_FOUND", NULL, "no such chat");
+		so->cb(so->req, rc, &e, NULL, 0);
+	} else {
+		if (!so->existed) {
+			struct event ev = {.type = EV_MESSAGE_CREATED, .workspace_id = so->chat.workspace_id,
+					   .chat_id = so->chat.id, .actor_id = so->who.user_id, .message_id = stored.id,
+					   .message = &stored, .idempotency_key = stored.idempotency_key};
+			bus_publish(&app->bus, &ev);
+		}
+		so->cb(so->req, 0, NULL, &stored, !so->existed);
+	}
+	message_clear(&stored);
+	message_clear(&so->m);
+	free(so);
+}
+
+int message_send(struct app *app, const struct principal *p, int64_t chat_id, const struct send_in *in, message_cb cb,
+		 void *req, struct fe_err *e)
+{
+	struct chat c;
+	int rc = chat_require_member(app, p, chat_id, &c, e);
+	if (rc)
+		return rc;
+	if ((rc = message_check_content(in->content, in->nfiles > 0, e)))
+		return rc;
+	const char *key = in->idempotency_key;
+	if (key && (!*key || strlen(key) > 64 || utf8_has_controls(key, 0)))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "idempotency_key", "idempotency_key must be 1..64 characters");
+	int64_t root = 0;
+	if (in->reply_to) {
+		struct message parent;
+		rc = S->message_get(SI, in->reply_to, p->user_id, &parent);
+		if (rc && rc != FE_ENOTFOUND)
+			return store_err(rc, e);
+		if (rc || parent.chat_id != chat_id) {
+			message_clear(&parent);
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "reply_to", "reply_to must be a message of this chat");
+		}
+		root = parent.reply_to ? parent.reply_to : parent.id;
+		message_clear(&parent);
+	}
+	for (size_t i = 0; i < in->nfiles; i++) {
+		struct file_rec f;
+		if (S->file_get(SI, in->files[i], &f) || (f.uploader_id != p->user_id && S->file_readable(SI, f.sha256, p->user_id, &f)))
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "file %lld is not yours to share",
+				       (long long)in->files[i]);
+	}
+	struct send_op *so = calloc(1, sizeof *so);
+	if (!so || !(so->m.content = strdup(in->content)))
+		abort();
+	so->op.apply = send_apply;
+	so->op.done = send_done;
+	so->who = *p;
+	so->chat = c;
+	so->m.chat_id = chat_id;
+	so->m.sender_id = p->user_id;
+	snprintf(so->m.idempotency_key, sizeof so->m.idempotency_key, "%s", key ? key : "");
+	so->root = root;
+	memcpy(so->files, in->files, in->nfiles * sizeof in->files[0]);
+	so->nfiles = in->nfiles;
+	so->cb = cb;
+	so->req = req;
+	writer_submit(app->writer, &so->op);
+	return 0;
+}
+
+/* ---- reads ---- */
+
+int message_list(struct app *app, const struct principal *p, int64_t chat_id, int64_t before, int64_t after, int limit,
+		 struct message **out, size_t *n, int *has_more, struct fe_err *e)
+{
+	struct chat c;
+	int rc = chat_require_member(app, p, chat_id, &c, e);
+	if (rc)
+		return rc;
+	if ((rc = S->messages_page(SI, chat_id, before, after, limit + 1, p->user_id, out, n)))
+		return store_err(rc, e);
+	*has_more = *n > (size_t)limit;
+	if (*has_more) {
+		/* newest first: for `after` pages the extra one is the newest */
+		size_t drop = after > 0 ? 0 : *n - 1;
+		message_clear(&(*out)[drop]);
+		memmove(&(*out)[drop], &(*out)[drop + 1], (*n - 1 - drop) * sizeof **out);
+		(*n)--;
+	}
+	return 0;
+}
+
+int message_replies(struct app *app, const struct principal *p, int64_t chat_id, int64_t root, int64_t after, int limit,
+		    struct message **out, size_t *n, int *has_more, struct fe_err *e)
+{
+	struct chat c;
+	struct message m;
+	int rc = load_message(app, p, chat_id, root, &c, &m, e);
+	if (rc)
+		return rc;
+	message_clear(&m);
+	if ((rc = S->replies_page(SI, root, after, limit + 1, p->user_id, out, n)))
+		return store_err(rc, e);
+	*has_more = *n > (size_t)limit;
+	if (*has_more) {
+		message_clear(&(*out)[*n - 1]);
+		(*n)--;
+	}
+	return 0;
+}
+
+/* ---- edits, deletes, reactions ---- */
+
+static void publish_message(struct app *app, enum event_type t, const struct principal *p, const struct chat *c,
+			    const struct message *m)
+{
+	struct event ev = {.type = t, .workspace_id = c->workspace_id, .chat_id = c->id, .actor_id = p->user_id,
+			   .message_id = m->id, .message = m};
+	bus_publish(&app->bus, &ev);
+}
+
+int message_edit(struct app *app, const struct principal *p, int64_t chat_id, int64_t id, const char *content,
+		 struct message *out, struct fe_err *e)
+{
+	struct chat c;
+	int rc = load_message(app, p, chat_id, id, &c, out, e);
+	if (rc)
+		return rc;
+	if (out->deleted_at)
+		rc = err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "the message was deleted");
+	else if (out->sender_id != p->user_id)
+		rc = err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only the sender can edit a message");
+	else if (!(rc = message_check_content(content, out->nfiles > 0, e)) &&
+		 (rc = S->message_edit(SI, id, content, app->now_ms())))
+		store_err(rc, e);
+	message_clear(out);
+	if (rc)
+		return rc;
+	if ((rc = S->message_get(SI, id, p->user_id, out)))
+		return store_err(rc, e);
+	publish_message(app, EV_MESSAGE_UPDATED, p, &c, out);
+	return 0;
+}
+
+int message_delete(struct app *app, const struct principal *p, int64_t chat_id, int64_t id, struct message *out,
+		   struct fe_err *e)
+{
+	struct chat c;
+	int rc = load_message(app, p, chat_id, id, &c, out, e);
+	if (rc)
+		return rc;
+	int64_t root = out->reply_to;
+	if (out->deleted_at)
+		rc = err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "the message was deleted");
+	else if (out->sender_id != p->user_id && !chat_role_manages(c.my_role))
+		rc = err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only the sender or a chat owner/admin can delete it");
+	message_clear(out);
+	if (rc)
+		return rc;
+	if ((rc = S->begin(SI)) || (rc = S->message_delete(SI, id, app->now_ms())) ||
+	    (root && (rc = S->reply_count_add(SI, root, -1))) || (rc = S->commit(SI))) {
+		S->rollback(SI);
+		return store_err(rc, e);
+	}
+	if ((rc = S->message_get(SI, id, p->user_id, out)))
+		return store_err(rc, e);
+	publish_message(app, EV_MESSAGE_DELETED, p, &c, out);
+	return 0;
+}
+
+int message_react(struct app *app, const struct principal *p, int64_t chat_id, int64_t id, const char *emoji, int add,
+		  int *changed, struct reaction_sum **out, size_t *n, struct fe_err *e)
+{
+	struct chat c;
+	struct message m;
+	size_t len = emoji ? strlen(emoji) : 0;
+	if (!len || len > 32 || !utf8_valid(emoji, len) || utf8_has_controls(emoji, 0) || strpbrk(emoji, " \t\r\n"))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "emoji", "emoji must be 1..32 bytes without spaces");
+	int rc = load_message(app, p, chat_id, id, &c, &m, e);
+	if (rc)
+		return rc;
+	int deleted = m.deleted_at != 0;
+	message_clear(&m);
+	if (deleted)
+		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "the message was deleted");
+	rc = add ? S->reaction_add(SI, id, p->user_id, emoji, app->now_ms()) : S->reaction_remove(SI, id, p->user_id, emoji);
+	*changed = rc == 0;
+	if (rc == (add ? FE_ECONFLICT : FE_ENOTFOUND))
+		rc = 0;
+	if (rc || (rc = S->reactions_of(SI, id, p->user_id, out, n)))
+		return store_err(rc, e);
+	if (*changed) {
+		struct event ev = {.type = EV_REACTION_CHANGED, .workspace_id = c.workspace_id, .chat_id = chat_id,
+				   .actor_id = p->user_id, .user_id = p->user_id, .message_id = id, .emoji = emoji,
+				   .added = add};
+		bus_publish(&app->bus, &ev);
+	}
+	return 0;
+}
+
+/* ---- read markers ---- */
+
+int message_mark_read(struct app *app, const struct principal *p, int64_t chat_id, int64_t id, int64_t *marker,
+		      struct fe_err *e)
+{
+	struct chat c;
+	int64_t before = 0, last = 0;
+	int rc = chat_require_member(app, p, chat_id, &c, e);
+	if (rc)
+		return rc;
+	if ((rc = S->max_message_id(SI, chat_id, &last)) || (rc = S->read_get(SI, chat_id, p->user_id, &before)))
+		return store_err(rc, e);
+	if (id > last)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "message_id", "message_id is beyond the chat's last message");
+	*marker = before;
+	if (id <= before)
+		return 0;
+	if ((rc = S->read_set(SI, chat_id, p->user_id, id, app->now_ms())))
+		return store_err(rc, e);
+	*marker = id;
+	struct event ev = {.type = EV_READ_MARKER_MOVED, .workspace_id = c.workspace_id, .chat_id = chat_id,
+			   .actor_id = p->user_id, .user_id = p->user_id, .message_id = id};
+	bus_publish(&app->bus, &ev);
+	return 0;
+}
+
+int message_unread(struct app *app, const struct principal *p, struct unread **out, size_t *n, struct fe_err *e)
+{
+	int rc = S->unread_counts(SI, p->user_id, out, n);
+	return rc ? store_err(rc, e) : 0;
+}

@@ -1,0 +1,98 @@
+/* http/h_files: upload (multipart, streamed to the blob store) and download
+ * (rights checked, type from sniffing, ETag, Range). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "core/file.h"
+#include "http/handlers.h"
+#include "http/jsonio.h"
+
+void h_file_upload(struct req *r)
+{
+	struct fe_err e = {0};
+	struct upload_result u;
+	struct file_rec f;
+	if (upload_finish(r, &u))
+		return;
+	if (file_register(r->app, &r->who, u.sha256, u.size, u.head, u.headlen, u.filename, &f, &e))
+		resp_err(r, &e);
+	else
+		resp_ok(r, 201, file_json(&f));
+}
+
+/* Parses "bytes=a-b", "bytes=a-", "bytes=-n" against size. Returns 1 with
+ * [*off, *off + *len) for a satisfiable single range, 0 for no or an
+ * unsupported header (serve everything), -1 when unsatisfiable. */
+static int parse_range(const char *h, int64_t size, int64_t *off, int64_t *len)
+{
+	long long a = -1, b = -1;
+	char *end;
+	if (strncmp(h, "bytes=", 6) || strchr(h, ','))
+		return 0;
+	h += 6;
+	if (*h == '-') {
+		b = strtoll(h + 1, &end, 10);
+		if (end == h + 1 || *end || b <= 0)
+			return 0;
+		if (size == 0)
+			return -1;
+		*off = b >= size ? 0 : size - b;
+		*len = size - *off;
+		return 1;
+	}
+	a = strtoll(h, &end, 10);
+	if (end == h || *end != '-' || a < 0)
+		return 0;
+	if (end[1]) {
+		char *e2;
+		b = strtoll(end + 1, &e2, 10);
+		if (*e2 || b < a)
+			return 0;
+	}
+	if (a >= size)
+		return -1;
+	if (b < 0 || b >= size)
+		b = size - 1;
+	*off = a;
+	*len = b - a + 1;
+	return 1;
+}
+
+void h_file_get(struct req *r)
+{
+	struct fe_err e = {0};
+	struct file_rec f;
+	int fd;
+	int64_t size;
+	if (file_open(r->app, &r->who, req_cap(r, "name"), &f, &fd, &size, &e)) {
+		resp_err(r, &e);
+		return;
+	}
+	char etag[80], disp[400], inm[160], range[96], cr[96];
+	snprintf(etag, sizeof etag, "\"%s\"", f.sha256);
+	snprintf(disp, sizeof disp, "%s; filename=\"%s\"", file_inline(&f) ? "inline" : "attachment", f.filename);
+	resp_header(r, "etag", etag);
+	resp_header(r, "cache-control", "private, max-age=31536000, immutable");
+	resp_header(r, "content-disposition", disp);
+	resp_header(r, "accept-ranges", "bytes");
+	if (!req_header(r, "if-none-match:", inm, sizeof inm) && strstr(inm, etag)) {
+		close(fd);
+		resp_static(r, 304, f.mime_type, NULL, 0);
+		return;
+	}
+	int64_t off = 0, len = size;
+	int rg = req_header(r, "range:", range, sizeof range) ? 0 : parse_range(range, size, &off, &len);
+	if (rg < 0) {
+		close(fd);
+		snprintf(cr, sizeof cr, "bytes */%lld", (long long)size);
+		resp_header(r, "content-range", cr);
+		resp_fail(r, FE_ERANGE, NULL, NULL, "the range is outside the file");
+		return;
+	}
+	if (rg > 0) {
+		snprintf(cr, sizeof cr, "bytes %lld-%lld/%lld", (long long)off, (long long)(off + len - 1), (long long)size);
+		resp_header(r, "content-range", cr);
+	}
+	resp_file(r, rg > 0 ? 206 : 200, f.mime_type, fd, off, len);
+}

@@ -1,0 +1,263 @@
+/* http/h_messages: messages, threads, reactions, read markers, unread. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/file.h"
+#include "core/message.h"
+#include "http/handlers.h"
+#include "http/jsonio.h"
+
+/* Reads an optional positive integer query argument; -1 when malformed. */
+static int64_t query_id(struct req *r, const char *name, int64_t def, int64_t max)
+{
+	char buf[32];
+	if (req_query(r, name, buf, sizeof buf))
+		return def;
+	char *end;
+	long long v = strtoll(buf, &end, 10);
+	if (!*buf || *end || v < 0 || v > max)
+		return -1;
+	return v;
+}
+
+/* Reads limit/before/after; answers 400 and returns -1 when malformed. */
+static int paging(struct req *r, int *limit, int64_t *before, int64_t *after)
+{
+	int64_t l = query_id(r, "limit", 50, 100);
+	*before = query_id(r, "before", 0, INT64_MAX);
+	*after = query_id(r, "after", 0, INT64_MAX);
+	const char *bad = l < 1 ? "limit" : *before < 0 ? "before" : *after < 0 ? "after" : NULL;
+	if (bad) {
+		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", bad,
+			  !strcmp(bad, "limit") ? "limit must be an integer in 1..100" : "cursors must be message ids");
+		return -1;
+	}
+	*limit = (int)l;
+	return 0;
+}
+
+/* Answers a page with meta {has_more, next_before, next_after}: the cursor
+ * to pass for the next page in the direction this one was taken. */
+static void send_list(struct req *r, struct message *list, size_t n, int has_more, const char *cursor, int64_t next)
+{
+	cJSON *d = cJSON_CreateArray(), *meta = cJSON_CreateObject();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(d, message_json(&list[i]));
+	messages_free(list, n);
+	cJSON_AddBoolToObject(meta, "has_more", has_more);
+	cJSON_AddNullToObject(meta, "next_before");
+	cJSON_AddNullToObject(meta, "next_after");
+	if (has_more && next)
+		cJSON_ReplaceItemInObject(meta, cursor, cJSON_CreateNumber((double)next));
+	resp_ok_meta(r, 200, d, meta);
+}
+
+void h_messages_list(struct req *r)
+{
+	struct fe_err e = {0};
+	struct message *list;
+	size_t n;
+	int limit, more;
+	int64_t before, after;
+	if (paging(r, &limit, &before, &after))
+		return;
+	if (message_list(r->app, &r->who, req_cap_id(r, "id"), before, after, limit, &list, &n, &more, &e)) {
+		resp_err(r, &e);
+		return;
+	}
+	/* newest first: older pages continue below the last item, newer ones
+	 * above the first */
+	if (after > 0)
+		send_list(r, list, n, more, "next_after", n ? list[0].id : 0);
+	else
+		send_list(r, list, n, more, "next_before", n ? list[n - 1].id : 0);
+}
+
+void h_replies(struct req *r)
+{
+	struct fe_err e = {0};
+	struct message *list;
+	size_t n;
+	int limit, more;
+	int64_t before, after;
+	if (paging(r, &limit, &before, &after))
+		return;
+	if (message_replies(r->app, &r->who, req_cap_id(r, "id"), req_cap_id(r, "mid"), after, limit, &list, &n, &more,
+			    &e)) {
+		resp_err(r, &e);
+		return;
+	}
+	send_list(r, list, n, more, "next_after", n ? list[n - 1].id : 0);
+}
+
+/* Reads files: ids, or "/api/files/<sha256>.<ext>" urls the sender may read. */
+static int files_of(struct req *r, cJSON *arr, struct send_in *in, struct fe_err *e)
+{
+	if (!cJSON_IsArray(arr))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "files must be an array");
+	cJSON *it;
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (in->nfiles == MESSAGE_MAX_FILES)
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "at most %d files", MESSAGE_MAX_FILES);
+		int64_t id = 0;
+		if (cJSON_IsString(it)) {
+			if (file_resolve_url(r->app, &r->who, it->valuestring, &id, e))
+				return e->rc;
+		} else if (cJSON_IsNumber(it) && it->valuedouble >= 1 && it->valuedouble == (double)(int64_t)it->valuedouble) {
+			id = (int64_t)it->valuedouble;
+		} else {
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "files must hold file ids or urls");
+		}
+		in->files[in->nfiles++] = id;
+	}
+	return 0;
+}
+
+static void send_done(void *req, int rc, const struct fe_err *e, const struct message *m, int created)
+{
+	struct req *r = ticket_take(req);
+	if (!r)
+		return;
+	if (rc)
+		resp_err(r, e);
+	else
+		resp_ok(r, created ? 201 : 200, message_json(m));
+}
+
+void h_message_send(struct req *r)
+{
+	struct fe_err e = {0};
+	struct send_in in = {0};
+	cJSON *j = req_json(r);
+	if (!j)
+		return;
+	cJSON *files = cJSON_GetObjectItemCaseSensitive(j, "files");
+	int64_t reply_to = 0;
+	if (jstr(j, "content", 0, &in.content, &e) || jstr(j, "idempotency_key", 0, &in.idempotency_key, &e) ||
+	    jint(j, "reply_to", 0, 1, INT64_MAX / 2, &reply_to, &e) ||
+	    (files && !cJSON_IsNull(files) && files_of(r, files, &in, &e))) {
+		resp_err(r, &e);
+		goto out;
+	}
+	if (!in.content)
+		in.content = "";
+	in.reply_to = reply_to;
+	struct ticket *t = req_defer(r);
+	if (message_send(r->app, &r->who, req_cap_id(r, "id"), &in, send_done, t, &e)) {
+		ticket_take(t);
+		resp_err(r, &e);
+	}
+out:
+	cJSON_Delete(j);
+}
+
+static void send_message(struct req *r, int rc, struct message *m, const struct fe_err *e)
+{
+	if (rc) {
+		resp_err(r, e);
+		return;
+	}
+	resp_ok(r, 200, message_json(m));
+	message_clear(m);
+}
+
+void h_message_edit(struct req *r)
+{
+	struct fe_err e = {0};
+	struct message m = {0};
+	const char *content;
+	cJSON *j = req_json(r);
+	if (!j)
+		return;
+	if (jstr(j, "content", 1, &content, &e))
+		resp_err(r, &e);
+	else
+		send_message(r, message_edit(r->app, &r->who, req_cap_id(r, "id"), req_cap_id(r, "mid"), content, &m, &e), &m,
+			     &e);
+	cJSON_Delete(j);
+}
+
+void h_message_delete(struct req *r)
+{
+	struct fe_err e = {0};
+	struct message m = {0};
+	send_message(r, message_delete(r->app, &r->who, req_cap_id(r, "id"), req_cap_id(r, "mid"), &m, &e), &m, &e);
+}
+
+static void react(struct req *r, const char *emoji, int add)
+{
+	struct fe_err e = {0};
+	struct reaction_sum *sums;
+	size_t n;
+	int changed;
+	int64_t mid = req_cap_id(r, "mid");
+	if (message_react(r->app, &r->who, req_cap_id(r, "id"), mid, emoji, add, &changed, &sums, &n, &e)) {
+		resp_err(r, &e);
+		return;
+	}
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "message_id", (double)mid);
+	cJSON_AddItemToObject(d, "reactions", reactions_json(sums, n));
+	free(sums);
+	resp_ok(r, add && changed ? 201 : 200, d);
+}
+
+void h_reaction_add(struct req *r)
+{
+	struct fe_err e = {0};
+	const char *emoji;
+	cJSON *j = req_json(r);
+	if (!j)
+		return;
+	if (jstr(j, "emoji", 1, &emoji, &e))
+		resp_err(r, &e);
+	else
+		react(r, emoji, 1);
+	cJSON_Delete(j);
+}
+
+void h_reaction_remove(struct req *r)
+{
+	react(r, req_cap(r, "emoji"), 0);
+}
+
+void h_mark_read(struct req *r)
+{
+	struct fe_err e = {0};
+	int64_t mid = 0, marker = 0, chat = req_cap_id(r, "id");
+	cJSON *j = req_json(r);
+	if (!j)
+		return;
+	if (jint(j, "message_id", 1, 1, INT64_MAX / 2, &mid, &e) ||
+	    message_mark_read(r->app, &r->who, chat, mid, &marker, &e)) {
+		resp_err(r, &e);
+	} else {
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddNumberToObject(d, "chat_id", (double)chat);
+		cJSON_AddNumberToObject(d, "message_id", (double)marker);
+		resp_ok(r, 200, d);
+	}
+	cJSON_Delete(j);
+}
+
+void h_unread_counts(struct req *r)
+{
+	struct fe_err e = {0};
+	struct unread *list;
+	size_t n;
+	if (message_unread(r->app, &r->who, &list, &n, &e)) {
+		resp_err(r, &e);
+		return;
+	}
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "chat_id", (double)list[i].chat_id);
+		cJSON_AddNumberToObject(o, "unread_count", (double)list[i].unread_count);
+		cJSON_AddNumberToObject(o, "mention_count", (double)list[i].mention_count);
+		cJSON_AddItemToArray(a, o);
+	}
+	free(list);
+	resp_ok(r, 200, a);
+}

@@ -1,0 +1,67 @@
+/* ports/bus: domain events, published after commit, delivered to the
+ * handlers registered at start-up (notification fan-out, cache, search).
+ * The in-process adapter calls handlers synchronously on the loop thread,
+ * in publication order; a NATS adapter could carry them between hosts. */
+#ifndef FE_BUS_H
+#define FE_BUS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "ports/model.h"
+
+enum event_type {
+	EV_MESSAGE_CREATED = 1,
+	EV_MESSAGE_UPDATED,
+	EV_MESSAGE_DELETED,
+	EV_REACTION_CHANGED,
+	EV_CHAT_CREATED,
+	EV_CHAT_UPDATED,
+	EV_CHAT_DELETED,
+	EV_USER_JOINED_CHAT,
+	EV_USER_LEFT_CHAT,
+	EV_READ_MARKER_MOVED,
+	EV_TYPING_CHANGED,
+	EV_PRESENCE_CHANGED,
+	EV_COUNT
+};
+
+#define EV_BIT(t) (1u << (t))
+#define EV_ALL 0xffffffffu
+
+/* Everything borrowed for the duration of the handler call. */
+struct event {
+	enum event_type type;
+	int64_t workspace_id, chat_id;
+	int64_t actor_id;   /* who did it */
+	int64_t user_id;    /* whom it concerns (joined/left/read/typing/presence) */
+	int64_t message_id; /* message events, reactions, read markers */
+	const struct message *message; /* created/updated */
+	const struct chat *chat;       /* chat created/updated */
+	const char *emoji;             /* reactions */
+	int added;                     /* reactions: 1 added, 0 removed; typing: 1 typing */
+	const char *status;            /* presence */
+	const int64_t *audience;       /* chat deleted / user left: who must hear it */
+	size_t naudience;
+	const char *idempotency_key;   /* message created */
+};
+
+typedef void (*bus_handler)(void *ctx, const struct event *ev);
+
+struct bus_ops {
+	/* Registers handler for the event types in mask. Returns 0 or FE_E*. */
+	int (*subscribe)(void *b, unsigned mask, bus_handler h, void *ctx);
+	void (*publish)(void *b, const struct event *ev);
+};
+
+struct bus {
+	const struct bus_ops *ops;
+	void *impl;
+};
+
+/* Shorthand used by the use cases. */
+static inline void bus_publish(struct bus *b, const struct event *ev)
+{
+	if (b && b->ops)
+		b->ops->publish(b->impl, ev);
+}
+
+#endif

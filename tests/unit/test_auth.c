@@ -1,0 +1,706 @@
+/* tests/unit/test_auth: the account and session use cases (core/auth) on a
+ * real app: SQLite in memory, real worker threads for password hashing,
+ * Ed25519 keys, rate limiters and a fake clock. */
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "testutil.h"
+#include "adapters/sqlite_store.h"
+#include "core/app.h"
+#include "core/auth.h"
+#include "lib/config.h"
+#include "lib/crypto.h"
+#include "lib/err.h"
+#include "lib/log.h"
+#include "lib/ratelimit.h"
+#include "lib/workers.h"
+
+#define T0 1700000000000LL
+#define DAY_MS (86400LL * 1000)
+
+/* ---- harness ---- */
+
+static int64_t fake_now;
+static int64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+static struct config cfg;
+static struct app app;
+static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake_cv = PTHREAD_COND_INITIALIZER;
+static int wakes;
+
+static void on_wake(void *arg)
+{
+	pthread_mutex_lock(&wake_mu);
+	wakes++;
+	pthread_cond_signal(&wake_cv);
+	pthread_mutex_unlock(&wake_mu);
+}
+
+/* What an asynchronous use case reported. */
+struct outcome {
+	int called;
+	int rc;
+	struct fe_err e;
+	struct auth_result r;
+};
+
+static void on_done(void *req, int rc, const struct fe_err *e, const struct auth_result *r)
+{
+	struct outcome *o = req;
+	o->called++;
+	o->rc = rc;
+	if (e)
+		o->e = *e;
+	if (!rc && r)
+		o->r = *r;
+}
+
+/* Waits (at most 10 s) until o's callback ran, draining on this thread. */
+static void wait_done(struct outcome *o)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 10;
+	while (!o->called) {
+		int timed_out = 0;
+		pthread_mutex_lock(&wake_mu);
+		while (!wakes && !timed_out)
+			timed_out = pthread_cond_timedwait(&wake_cv, &wake_mu, &deadline) == ETIMEDOUT;
+		wakes = 0;
+		pthread_mutex_unlock(&wake_mu);
+		workers_drain(app.workers);
+		if (timed_out && !o->called)
+			break;
+	}
+	assert_int_equal(o->called, 1);
+}
+
+static int setup(void **state)
+{
+	char err[512] = "";
+	fe_log_level = LOG_ERR;
+	memset(&cfg, 0, sizeof cfg);
+	strcpy(cfg.command, "serve");
+	strcpy(cfg.bind, "127.0.0.1");
+	cfg.port = 8080;
+	strcpy(cfg.data, "./data");
+	cfg.durability_full = 1;
+	cfg.upload_limit = 10 << 20;
+	cfg.body_limit = 64 << 10;
+	cfg.log_level = LOG_ERR;
+	cfg.registration_open = 0;
+	cfg.login_rate_ip = 1000;
+	cfg.login_rate_account = 1000;
+	cfg.workers = 2;
+
+	memset(&app, 0, sizeof app);
+	fake_now = T0;
+	app.cfg = &cfg;
+	app.now_ms = fake_clock;
+	app.started_ms = T0;
+	if (sqlite_store_open(":memory:", 1, &app.store, err, sizeof err)) {
+		fprintf(stderr, "store: %s\n", err);
+		return -1;
+	}
+	app.jwt_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	if (!app.jwt_sk)
+		return -1;
+	crypto_sign_keypair(app.jwt_pk, app.jwt_sk);
+	app.rl_ip = ratelimit_new((unsigned)cfg.login_rate_ip, 60000, 1000);
+	app.rl_account = ratelimit_new((unsigned)cfg.login_rate_account, 60000, 1000);
+	wakes = 0;
+	app.workers = workers_start(cfg.workers, on_wake, NULL);
+	return app.workers ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	workers_stop(app.workers);
+	sqlite_store_close(&app.store);
+	ratelimit_free(app.rl_ip);
+	ratelimit_free(app.rl_account);
+	sodium_free(app.jwt_sk);
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	if (crypto_init())
+		return -1;
+	return auth_init() ? -1 : 0;
+}
+
+/* Runs a sign-up to its end: the synchronous refusal or the callback's rc. */
+static int signup(const char *email, const char *pw, const char *name, const char *ws, const char *invite,
+		  struct outcome *o)
+{
+	struct signup_in in = {email, pw, name, ws, invite, "127.0.0.1"};
+	memset(o, 0, sizeof *o);
+	int rc = auth_signup(&app, &in, on_done, o, &o->e);
+	if (rc) {
+		assert_int_equal(o->called, 0);
+		o->rc = rc;
+		return rc;
+	}
+	wait_done(o);
+	return o->rc;
+}
+
+static int signin_from(const char *client, const char *email, const char *pw, struct outcome *o)
+{
+	memset(o, 0, sizeof *o);
+	int rc = auth_signin(&app, email, pw, client, on_done, o, &o->e);
+	if (rc) {
+		assert_int_equal(o->called, 0);
+		o->rc = rc;
+		return rc;
+	}
+	wait_done(o);
+	return o->rc;
+}
+
+static int signin(const char *email, const char *pw, struct outcome *o)
+{
+	return signin_from("127.0.0.1", email, pw, o);
+}
+
+static int change_password(const struct principal *p, const char *cur, const char *next, struct outcome *o)
+{
+	memset(o, 0, sizeof *o);
+	int rc = auth_change_password(&app, p, cur, next, on_done, o, &o->e);
+	if (rc) {
+		assert_int_equal(o->called, 0);
+		o->rc = rc;
+		return rc;
+	}
+	wait_done(o);
+	return o->rc;
+}
+
+static int authenticate(const char *token, struct principal *p, struct fe_err *e)
+{
+	return auth_authenticate(&app, token, strlen(token), p, e);
+}
+
+/* The first account: owner of "Default". */
+static struct outcome owner;
+static void make_owner(void)
+{
+	assert_int_equal(signup("alice@example.com", "correct horse", "Alice", NULL, NULL, &owner), 0);
+}
+
+static void add_invite(const char *code, int64_t ws, int64_t by, int max_uses)
+{
+	struct invite i = {0};
+	snprintf(i.code, sizeof i.code, "%s", code);
+	i.workspace_id = ws;
+	i.created_by = by;
+	i.max_uses = max_uses;
+	i.created_at = fake_now;
+	i.expires_at = fake_now + 3600 * 1000;
+	assert_int_equal(app.store.ops->invite_insert(app.store.impl, &i), 0);
+}
+
+static struct outcome o1, o2;
+
+/* ---- sign-up ---- */
+
+static void test_first_signup_creates_default_workspace(void **state)
+{
+	make_owner();
+	assert_int_equal(owner.called, 1);
+	assert_true(owner.r.user.id > 0);
+	assert_string_equal(owner.r.user.email, "alice@example.com");
+	assert_string_equal(owner.r.user.fullname, "Alice");
+	assert_string_equal(owner.r.user.role, "owner");
+	assert_string_equal(owner.r.user.status, "Active");
+	assert_string_equal(owner.r.workspace.name, "Default");
+	assert_int_equal(owner.r.workspace.id, owner.r.user.workspace_id);
+	assert_int_equal(owner.r.workspace.owner_id, owner.r.user.id);
+	assert_int_equal(owner.r.workspace.member_count, 1);
+	assert_true(strlen(owner.r.access_token) > 20);
+	assert_true(strlen(owner.r.refresh_token) > 20);
+	assert_int_equal(owner.r.expires_in, ACCESS_TTL_S);
+
+	/* persisted: owner set, password hashed (not stored in clear) */
+	struct workspace w = {0};
+	assert_int_equal(app.store.ops->workspace_get(app.store.impl, owner.r.workspace.id, &w), 0);
+	assert_int_equal(w.owner_id, owner.r.user.id);
+	struct user u = {0};
+	assert_int_equal(app.store.ops->user_get(app.store.impl, owner.r.user.id, &u), 0);
+	assert_string_equal(u.role, "owner");
+	assert_null(strstr(u.password_hash, "correct horse"));
+	assert_true(strncmp(u.password_hash, "$argon2id$", 10) == 0);
+	assert_int_equal(workers_pending(app.workers), 0);
+}
+
+static void test_second_signup_needs_invite(void **state)
+{
+	make_owner();
+	assert_int_equal(signup("bob@example.com", "password12", "Bob", NULL, NULL, &o1), FE_EFORBIDDEN);
+	assert_string_equal(o1.e.code, "INVITE_REQUIRED");
+	assert_string_equal(o1.e.field, "invite_code");
+	/* even with a workspace name while registration is invite-only */
+	assert_int_equal(signup("bob@example.com", "password12", "Bob", "Bobs", NULL, &o1), FE_EFORBIDDEN);
+	assert_string_equal(o1.e.code, "INVITE_REQUIRED");
+	struct user u;
+	assert_int_equal(app.store.ops->user_by_email(app.store.impl, "bob@example.com", &u), FE_ENOTFOUND);
+}
+
+static void test_open_registration_new_workspace(void **state)
+{
+	make_owner();
+	cfg.registration_open = 1;
+	assert_int_equal(signup("bob@example.com", "password12", "Bob", "Beta", NULL, &o1), 0);
+	assert_string_equal(o1.r.workspace.name, "Beta");
+	assert_true(o1.r.workspace.id != owner.r.workspace.id);
+	assert_string_equal(o1.r.user.role, "owner");
+	assert_int_equal(o1.r.workspace.owner_id, o1.r.user.id);
+	assert_int_equal(o1.r.workspace.member_count, 1);
+
+	/* a workspace name is required once a workspace exists */
+	assert_int_equal(signup("carol@example.com", "password12", "Carol", NULL, NULL, &o2), FE_EINVAL);
+	assert_string_equal(o2.e.field, "workspace_name");
+	int64_t n = 0;
+	assert_int_equal(app.store.ops->workspace_count(app.store.impl, &n), 0);
+	assert_int_equal(n, 2);
+}
+
+static void test_duplicate_workspace_name(void **state)
+{
+	make_owner();
+	cfg.registration_open = 1;
+	assert_int_equal(signup("bob@example.com", "password12", "Bob", "Beta", NULL, &o1), 0);
+	assert_int_equal(signup("carol@example.com", "password12", "Carol", "bETA", NULL, &o2), FE_ECONFLICT);
+	assert_non_null(o2.e.code);
+	assert_string_equal(o2.e.code, "WORKSPACE_EXISTS");
+	/* nothing half-made: no user, no extra workspace */
+	struct user u;
+	assert_int_equal(app.store.ops->user_by_email(app.store.impl, "carol@example.com", &u), FE_ENOTFOUND);
+	int64_t n = 0;
+	assert_int_equal(app.store.ops->workspace_count(app.store.impl, &n), 0);
+	assert_int_equal(n, 2);
+	/* "Default" (the first workspace) is taken too */
+	assert_int_equal(signup("dave@example.com", "password12", "Dave", "default", NULL, &o2), FE_ECONFLICT);
+	assert_string_equal(o2.e.code, "WORKSPACE_EXISTS");
+}
+
+static void test_invite_signup_joins_as_member(void **state)
+{
+	make_owner();
+	int64_t ws = owner.r.workspace.id;
+	add_invite("JOINME", ws, owner.r.user.id, 2);
+	assert_int_equal(signup("bob@example.com", "password12", "Bob", NULL, "JOINME", &o1), 0);
+	assert_int_equal(o1.r.user.workspace_id, ws);
+	assert_string_equal(o1.r.user.role, "member");
+	assert_int_equal(o1.r.workspace.id, ws);
+	assert_int_equal(o1.r.workspace.member_count, 2);
+	struct invite i = {0};
+	assert_int_equal(app.store.ops->invite_get(app.store.impl, "JOINME", &i), 0);
+	assert_int_equal(i.uses, 1);
+
+	assert_int_equal(signup("carol@example.com", "password12", "Carol", NULL, "JOINME", &o2), 0);
+	assert_int_equal(app.store.ops->invite_get(app.store.impl, "JOINME", &i), 0);
+	assert_int_equal(i.uses, 2);
+	/* used up */
+	assert_int_equal(signup("dave@example.com", "password12", "Dave", NULL, "JOINME", &o2), FE_EINVAL);
+	assert_string_equal(o2.e.code, "INVALID_INVITE");
+	/* unknown */
+	assert_int_equal(signup("dave@example.com", "password12", "Dave", NULL, "NOSUCH", &o2), FE_EINVAL);
+	assert_string_equal(o2.e.code, "INVALID_INVITE");
+	assert_string_equal(o2.e.field, "invite_code");
+	int64_t n = 0;
+	assert_int_equal(app.store.ops->workspace_count(app.store.impl, &n), 0);
+	assert_int_equal(n, 1);
+}
+
+static void test_revoked_or_expired_invite(void **state)
+{
+	make_owner();
+	int64_t ws = owner.r.workspace.id;
+	add_invite("REVOKED", ws, owner.r.user.id, 5);
+	add_invite("SOONGONE", ws, owner.r.user.id, 5);
+	assert_int_equal(app.store.ops->invite_revoke(app.store.impl, ws, "REVOKED", fake_now), 0);
+	assert_int_equal(signup("bob@example.com", "password12", "Bob", NULL, "REVOKED", &o1), FE_EINVAL);
+	assert_string_equal(o1.e.code, "INVALID_INVITE");
+	fake_now += 3600 * 1000; /* expires_at == now */
+	assert_int_equal(signup("bob@example.com", "password12", "Bob", NULL, "SOONGONE", &o1), FE_EINVAL);
+	assert_string_equal(o1.e.code, "INVALID_INVITE");
+}
+
+static void test_duplicate_email(void **state)
+{
+	make_owner();
+	add_invite("JOINME", owner.r.workspace.id, owner.r.user.id, 5);
+	assert_int_equal(signup("ALICE@Example.com", "password12", "Alice 2", NULL, "JOINME", &o1), FE_ECONFLICT);
+	assert_string_equal(o1.e.code, "USER_EXISTS");
+	assert_string_equal(o1.e.field, "email");
+	struct invite i = {0};
+	assert_int_equal(app.store.ops->invite_get(app.store.impl, "JOINME", &i), 0);
+	assert_int_equal(i.uses, 0);
+}
+
+static void expect_invalid(const char *email, const char *pw, const char *name, const char *ws,
+			   const char *field)
+{
+	struct outcome o;
+	assert_int_equal(signup(email, pw, name, ws, NULL, &o), FE_EINVAL);
+	assert_int_equal(o.e.rc, FE_EINVAL);
+	assert_non_null(o.e.field);
+	assert_string_equal(o.e.field, field);
+}
+
+static void test_validation_names_field(void **state)
+{
+	char p129[130], n51[52], p128[129], n50[101];
+	memset(p129, 'p', 129);
+	p129[129] = 0;
+	memset(p128, 'p', 128);
+	p128[128] = 0;
+	memset(n51, 'n', 51);
+	n51[51] = 0;
+	expect_invalid("not-an-email", "password12", "X", NULL, "email");
+	expect_invalid("a@b", "password12", "X", NULL, "email");
+	expect_invalid("a b@example.com", "password12", "X", NULL, "email");
+	expect_invalid("@example.com", "password12", "X", NULL, "email");
+	expect_invalid("a@example.com", "pass123", "X", NULL, "password");
+	expect_invalid("a@example.com", p129, "X", NULL, "password");
+	/* characters, not bytes: seven two-byte characters are too short */
+	expect_invalid("a@example.com", "ééééééé", "X", NULL, "password");
+	expect_invalid("a@example.com", "password12", "", NULL, "fullname");
+	expect_invalid("a@example.com", "password12", n51, NULL, "fullname");
+	expect_invalid("a@example.com", "password12", "Tab\tName", NULL, "fullname");
+	expect_invalid("a@example.com", "password12", "X", "", "workspace_name");
+	expect_invalid("a@example.com", "password12", "X", n51, "workspace_name");
+	int64_t n = -1;
+	assert_int_equal(app.store.ops->workspace_count(app.store.impl, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* the limits themselves are accepted: 128-character password, 50
+	 * two-byte characters of name */
+	for (int i = 0; i < 50; i++)
+		memcpy(n50 + 2 * i, "é", 2);
+	n50[100] = 0;
+	assert_int_equal(signup("a@example.com", p128, n50, NULL, NULL, &o1), 0);
+	assert_string_equal(o1.r.user.fullname, n50);
+	assert_int_equal(signin("a@example.com", p128, &o2), 0);
+}
+
+/* ---- sign-in and tokens ---- */
+
+static void test_signin(void **state)
+{
+	make_owner();
+	assert_int_equal(signin("alice@example.com", "correct horse", &o1), 0);
+	assert_int_equal(o1.r.user.id, owner.r.user.id);
+	assert_int_equal(o1.r.workspace.id, owner.r.workspace.id);
+	assert_true(strlen(o1.r.access_token) > 20);
+	assert_true(strlen(o1.r.refresh_token) > 20);
+	assert_string_not_equal(o1.r.refresh_token, owner.r.refresh_token);
+	/* email in another case */
+	assert_int_equal(signin("Alice@EXAMPLE.com", "correct horse", &o2), 0);
+	assert_int_equal(o2.r.user.id, owner.r.user.id);
+}
+
+static void test_signin_wrong_password_unknown_email(void **state)
+{
+	make_owner();
+	assert_int_equal(signin("alice@example.com", "wrong horse", &o1), FE_EAUTH);
+	assert_int_equal(o1.called, 1); /* refused after the hash check, not before */
+	assert_string_equal(o1.e.code, "INVALID_CREDENTIALS");
+	assert_int_equal(signin("nobody@example.com", "correct horse", &o2), FE_EAUTH);
+	assert_int_equal(o2.called, 1);
+	assert_string_equal(o2.e.code, "INVALID_CREDENTIALS");
+	/* same message either way */
+	assert_string_equal(o1.e.message, o2.e.message);
+	assert_int_equal(signin("alice@example.com", "", &o1), FE_EAUTH);
+	assert_string_equal(o1.e.code, "INVALID_CREDENTIALS");
+}
+
+static void test_signin_suspended(void **state)
+{
+	make_owner();
+	add_invite("JOINME", owner.r.workspace.id, owner.r.user.id, 5);
+	assert_int_equal(signup("bob@example.com", "password12", "Bob", NULL, "JOINME", &o1), 0);
+	assert_int_equal(app.store.ops->user_set_role_status(app.store.impl, o1.r.user.id, "member", "Suspended"), 0);
+	assert_int_equal(signin("bob@example.com", "password12", &o2), FE_EFORBIDDEN);
+	assert_string_equal(o2.e.code, "ACCOUNT_SUSPENDED");
+	struct principal p;
+	struct fe_err e = {0};
+	assert_int_equal(authenticate(o1.r.access_token, &p, &e), FE_EAUTH);
+	struct auth_result r;
+	assert_int_equal(auth_refresh(&app, o1.r.refresh_token, &r, &e), FE_EFORBIDDEN);
+	assert_string_equal(e.code, "ACCOUNT_SUSPENDED");
+}
+
+static void test_authenticate(void **state)
+{
+	make_owner();
+	struct principal p;
+	memset(&p, 0, sizeof p);
+	struct fe_err e = {0};
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0);
+	assert_int_equal(p.user_id, owner.r.user.id);
+	assert_int_equal(p.workspace_id, owner.r.workspace.id);
+	assert_string_equal(p.role, "owner");
+
+	/* role comes from the store, not from the token */
+	add_invite("JOINME", owner.r.workspace.id, owner.r.user.id, 5);
+	assert_int_equal(signup("bob@example.com", "password12", "Bob", NULL, "JOINME", &o1), 0);
+	assert_int_equal(app.store.ops->user_set_role_status(app.store.impl, o1.r.user.id, "admin", "Active"), 0);
+	assert_int_equal(authenticate(o1.r.access_token, &p, &e), 0);
+	assert_int_equal(p.user_id, o1.r.user.id);
+	assert_string_equal(p.role, "admin");
+
+	/* garbage and tampering */
+	assert_int_equal(authenticate("not.a.token", &p, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_TOKEN");
+	char t[1024];
+	snprintf(t, sizeof t, "%s", owner.r.access_token);
+	size_t n = strlen(t);
+	t[n - 3] = t[n - 3] == 'A' ? 'B' : 'A';
+	assert_int_equal(authenticate(t, &p, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_TOKEN");
+	/* a prefix of a valid token (len is honoured) */
+	assert_int_equal(auth_authenticate(&app, owner.r.access_token, strlen(owner.r.access_token) - 1, &p, &e),
+			 FE_EAUTH);
+}
+
+static void test_refresh_rotation_and_reuse(void **state)
+{
+	make_owner();
+	struct auth_result r1, r2;
+	struct fe_err e = {0};
+	char old[64];
+	snprintf(old, sizeof old, "%s", owner.r.refresh_token);
+	fake_now += 1000;
+	assert_int_equal(auth_refresh(&app, old, &r1, &e), 0);
+	assert_string_not_equal(r1.refresh_token, old);
+	assert_int_equal(r1.user.id, owner.r.user.id);
+	assert_int_equal(r1.workspace.id, owner.r.workspace.id);
+	assert_int_equal(r1.expires_in, ACCESS_TTL_S);
+	struct principal p;
+	assert_int_equal(authenticate(r1.access_token, &p, &e), 0);
+	assert_int_equal(p.user_id, owner.r.user.id);
+
+	/* the old token again: reuse, the whole family is revoked */
+	memset(&e, 0, sizeof e);
+	assert_int_equal(auth_refresh(&app, old, &r2, &e), FE_EAUTH);
+	assert_string_equal(e.code, "TOKEN_REUSED");
+	memset(&e, 0, sizeof e);
+	assert_int_equal(auth_refresh(&app, r1.refresh_token, &r2, &e), FE_EAUTH);
+	assert_non_null(e.code);
+	assert_string_equal(e.code, "INVALID_REFRESH_TOKEN");
+
+	/* another sign-in's family is not affected */
+	assert_int_equal(signin("alice@example.com", "correct horse", &o1), 0);
+	assert_int_equal(auth_refresh(&app, o1.r.refresh_token, &r2, &e), 0);
+
+	/* junk */
+	assert_int_equal(auth_refresh(&app, "", &r2, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_REFRESH_TOKEN");
+	assert_int_equal(auth_refresh(&app, "nonsense", &r2, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_REFRESH_TOKEN");
+}
+
+static void test_logout_one(void **state)
+{
+	make_owner();
+	assert_int_equal(signin("alice@example.com", "correct horse", &o1), 0);
+	struct principal p;
+	struct fe_err e = {0};
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0);
+	assert_int_equal(auth_logout(&app, &p, owner.r.refresh_token, &e), 0);
+	struct auth_result r;
+	assert_int_equal(auth_refresh(&app, owner.r.refresh_token, &r, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_REFRESH_TOKEN");
+	/* the other session still works; logging out twice or nothing is fine */
+	assert_int_equal(auth_refresh(&app, o1.r.refresh_token, &r, &e), 0);
+	assert_int_equal(auth_logout(&app, &p, owner.r.refresh_token, &e), 0);
+	assert_int_equal(auth_logout(&app, &p, NULL, &e), 0);
+	assert_int_equal(auth_logout(&app, &p, "", &e), 0);
+}
+
+static void test_logout_all(void **state)
+{
+	make_owner();
+	assert_int_equal(signin("alice@example.com", "correct horse", &o1), 0);
+	struct principal p;
+	struct fe_err e = {0};
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0);
+	int revoked = -1;
+	assert_int_equal(auth_logout_all(&app, &p, &revoked, &e), 0);
+	assert_int_equal(revoked, 2);
+	struct user u = {0};
+	assert_int_equal(app.store.ops->user_get(app.store.impl, p.user_id, &u), 0);
+	assert_int_equal(u.token_version, 1);
+
+	struct principal q;
+	assert_int_equal(authenticate(owner.r.access_token, &q, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_TOKEN");
+	assert_int_equal(authenticate(o1.r.access_token, &q, &e), FE_EAUTH);
+	struct auth_result r;
+	assert_int_equal(auth_refresh(&app, owner.r.refresh_token, &r, &e), FE_EAUTH);
+	assert_int_equal(auth_refresh(&app, o1.r.refresh_token, &r, &e), FE_EAUTH);
+
+	/* a new sign-in works again */
+	assert_int_equal(signin("alice@example.com", "correct horse", &o2), 0);
+	assert_int_equal(authenticate(o2.r.access_token, &q, &e), 0);
+	assert_int_equal(q.user_id, p.user_id);
+}
+
+static void test_change_password(void **state)
+{
+	make_owner();
+	struct principal p;
+	struct fe_err e = {0};
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0);
+
+	assert_int_equal(change_password(&p, "correct horse", "short", &o1), FE_EINVAL);
+	assert_string_equal(o1.e.field, "new_password");
+
+	assert_int_equal(change_password(&p, "wrong horse", "battery staple", &o1), FE_EAUTH);
+	assert_int_equal(o1.called, 1);
+	assert_string_equal(o1.e.code, "INVALID_CREDENTIALS");
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0); /* nothing changed */
+
+	assert_int_equal(change_password(&p, "correct horse", "battery staple", &o1), 0);
+	assert_true(strlen(o1.r.access_token) > 20);
+	struct principal q;
+	assert_int_equal(authenticate(o1.r.access_token, &q, &e), 0);
+	assert_int_equal(q.user_id, p.user_id);
+	assert_int_equal(authenticate(owner.r.access_token, &q, &e), FE_EAUTH);
+	struct auth_result r;
+	assert_int_equal(auth_refresh(&app, owner.r.refresh_token, &r, &e), FE_EAUTH);
+	assert_int_equal(auth_refresh(&app, o1.r.refresh_token, &r, &e), 0);
+
+	assert_int_equal(signin("alice@example.com", "correct horse", &o2), FE_EAUTH);
+	assert_string_equal(o2.e.code, "INVALID_CREDENTIALS");
+	assert_int_equal(signin("alice@example.com", "battery staple", &o2), 0);
+	assert_int_equal(o2.r.user.id, p.user_id);
+}
+
+/* ---- rate limits ---- */
+
+static void test_rate_limit_signin_per_client(void **state)
+{
+	make_owner();
+	ratelimit_free(app.rl_ip);
+	cfg.login_rate_ip = 3;
+	app.rl_ip = ratelimit_new((unsigned)cfg.login_rate_ip, 60000, 1000);
+	for (int i = 0; i < 3; i++) {
+		int rc = signin_from("10.0.0.9", "alice@example.com", "wrong horse", &o1);
+		assert_int_equal(rc, FE_EAUTH);
+		assert_int_equal(o1.called, 1);
+	}
+	/* the fourth is refused up front, even with the right password */
+	assert_int_equal(signin_from("10.0.0.9", "alice@example.com", "correct horse", &o1), FE_ERATE);
+	assert_int_equal(o1.called, 0);
+	assert_string_equal(o1.e.code, "RATE_LIMITED");
+	assert_true(o1.e.retry_after >= 1);
+	assert_true(o1.e.retry_after <= 61);
+	/* another client is not affected */
+	assert_int_equal(signin_from("10.0.0.10", "alice@example.com", "correct horse", &o2), 0);
+	/* after the window, the first client may try again */
+	fake_now += 2 * 60000;
+	assert_int_equal(signin_from("10.0.0.9", "alice@example.com", "correct horse", &o2), 0);
+}
+
+static void test_rate_limit_signin_per_account(void **state)
+{
+	make_owner();
+	ratelimit_free(app.rl_account);
+	app.rl_account = ratelimit_new(2, 60000, 1000);
+	char client[32];
+	for (int i = 0; i < 2; i++) {
+		snprintf(client, sizeof client, "10.0.1.%d", i);
+		assert_int_equal(signin_from(client, "alice@example.com", "wrong horse", &o1), FE_EAUTH);
+	}
+	/* other clients, other case of the same email: the account is limited */
+	assert_int_equal(signin_from("10.0.1.99", "ALICE@example.com", "correct horse", &o1), FE_ERATE);
+	assert_true(o1.e.retry_after >= 1);
+}
+
+/* ---- clock ---- */
+
+static void test_access_token_expiry(void **state)
+{
+	make_owner();
+	struct principal p;
+	struct fe_err e = {0};
+	fake_now += (ACCESS_TTL_S - 1) * 1000LL;
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0);
+	fake_now += 1000;
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), FE_EAUTH);
+	assert_string_equal(e.code, "TOKEN_EXPIRED");
+	/* the refresh token still gives a fresh access token */
+	struct auth_result r;
+	assert_int_equal(auth_refresh(&app, owner.r.refresh_token, &r, &e), 0);
+	assert_int_equal(authenticate(r.access_token, &p, &e), 0);
+}
+
+static void test_refresh_token_expiry(void **state)
+{
+	make_owner();
+	struct auth_result r;
+	struct fe_err e = {0};
+	fake_now += 15 * DAY_MS;
+	assert_int_equal(auth_refresh(&app, owner.r.refresh_token, &r, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_REFRESH_TOKEN");
+	assert_non_null(strstr(e.message, "expired"));
+}
+
+static void test_refresh_sliding_then_absolute(void **state)
+{
+	make_owner();
+	struct auth_result r1, r2, r3;
+	struct fe_err e = {0};
+	fake_now = T0 + 13 * DAY_MS;
+	assert_int_equal(auth_refresh(&app, owner.r.refresh_token, &r1, &e), 0);
+	fake_now = T0 + 26 * DAY_MS;
+	assert_int_equal(auth_refresh(&app, r1.refresh_token, &r2, &e), 0);
+	/* r2 slides to T0+40d but the family ends at T0+30d */
+	fake_now = T0 + 30 * DAY_MS;
+	assert_int_equal(auth_refresh(&app, r2.refresh_token, &r3, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_REFRESH_TOKEN");
+	fake_now = T0 + 30 * DAY_MS - 1;
+	assert_int_equal(auth_refresh(&app, r2.refresh_token, &r3, &e), 0);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_first_signup_creates_default_workspace),
+		T(test_second_signup_needs_invite),
+		T(test_open_registration_new_workspace),
+		T(test_duplicate_workspace_name),
+		T(test_invite_signup_joins_as_member),
+		T(test_revoked_or_expired_invite),
+		T(test_duplicate_email),
+		T(test_validation_names_field),
+		T(test_signin),
+		T(test_signin_wrong_password_unknown_email),
+		T(test_signin_suspended),
+		T(test_authenticate),
+		T(test_refresh_rotation_and_reuse),
+		T(test_logout_one),
+		T(test_logout_all),
+		T(test_change_password),
+		T(test_rate_limit_signin_per_client),
+		T(test_rate_limit_signin_per_account),
+		T(test_access_token_expiry),
+		T(test_refresh_token_expiry),
+		T(test_refresh_sliding_then_absolute),
+	};
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}
