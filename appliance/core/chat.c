@@ -272,11 +272,13 @@ int chat_update(struct app *app, const struct principal *p, int64_t id, const ch
 {
 	struct chat c;
 	int rc;
-	if ((rc = require_manager(app, p, id, &c, e)))
+	if ((rc = chat_require_member(app, p, id, &c, e)))
 		return rc;
+	if (name && !strcmp(c.chat_type, "Single"))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "name", "a Single chat has no name");
+	if (!chat_role_manages(c.my_role))
+		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "chat owner or admin only");
 	if (name) {
-		if (!strcmp(c.chat_type, "Single"))
-			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "name", "a Single chat has no name");
 		if ((rc = check_text(name, "name", is_channel(c.chat_type) ? 1 : 0, 50, e)))
 			return rc;
 		snprintf(c.name, sizeof c.name, "%s", name);

@@ -196,9 +196,7 @@ static void react(struct req *r, const char *emoji, int add)
 		resp_err(r, &e);
 		return;
 	}
-	cJSON *d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "message_id", (double)mid);
-	cJSON_AddItemToObject(d, "reactions", reactions_json(sums, n));
+	cJSON *d = reactions_json(sums, n);
 	free(sums);
 	resp_ok(r, add && changed ? 201 : 200, d);
 }

@@ -74,9 +74,6 @@ void h_static(struct req *r)
 	}
 	snprintf(full, sizeof full, "web%s%s", p, p[strlen(p) - 1] == '/' ? "index.html" : "");
 	const struct embedded_file *f = embedded_find(full);
-	const char *last = strrchr(p, '/');
-	if (!f && !strchr(last ? last : p, '.'))
-		f = embedded_find("web/index.html"); /* client-side routes */
 	if (!f) {
 		resp_fail(r, FE_ENOTFOUND, NULL, NULL, "no such file");
 		return;

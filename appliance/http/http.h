@@ -50,6 +50,7 @@ struct req {
 	char *body;
 	size_t body_len, body_cap;
 	int64_t body_expected;
+	int body_done;
 	/* response */
 	int status;
 	const char *content_type;

@@ -19,6 +19,10 @@
 #include "lib/workers.h"
 
 #define CHUNK 16384
+/* A request refused before its body is read still has its body read and
+ * dropped when it is at most this big (so the client sees the answer, not a
+ * reset); bigger bodies get the answer and the connection is closed. */
+#define DISCARD_MAX (1 << 20)
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " \
 	    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
@@ -80,7 +84,12 @@ int req_query(struct req *r, const char *name, char *buf, size_t len)
 {
 	char key[64];
 	snprintf(key, sizeof key, "%s=", name);
-	return lws_get_urlarg_by_name(r->wsi, key, buf, (int)len) ? 0 : -1;
+	/* lws copies "name=value" into buf and points past the '=' */
+	const char *v = lws_get_urlarg_by_name(r->wsi, key, buf, (int)len);
+	if (!v)
+		return -1;
+	memmove(buf, v, strlen(v) + 1);
+	return 0;
 }
 
 int req_header(struct req *r, const char *name, char *buf, size_t len)
@@ -381,7 +390,7 @@ static int on_request(struct req *r, const char *uri)
 	}
 	int rc = router_match(r);
 	if (rc) {
-		r->close_after = r->body_expected > 0 || (body_method && !has_cl);
+		r->close_after = r->body_expected > DISCARD_MAX || (body_method && !has_cl);
 		resp_fail(r, rc, NULL, NULL, rc == FE_EMETHOD ? "method not allowed on this path" : "no such route");
 		return 0;
 	}
@@ -398,12 +407,8 @@ static int on_request(struct req *r, const char *uri)
 		resp_fail(r, FE_ETOOBIG, "PAYLOAD_TOO_LARGE", NULL, msg);
 		return 0;
 	}
-	if (authenticate(r)) {
-		r->close_after = r->body_expected > 0;
-		return 0;
-	}
-	if (r->route->upload && upload_start(r)) {
-		r->close_after = 1;
+	if (authenticate(r) || (r->route->upload && upload_start(r))) {
+		r->close_after = r->body_expected > DISCARD_MAX;
 		return 0;
 	}
 	if (r->body_expected > 0 || (r->method == M_POST && has_cl))
@@ -442,8 +447,8 @@ static int on_writeable(struct req *r)
 {
 	static unsigned char buf[LWS_PRE + CHUNK];
 	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
-	if (!r->answered)
-		return 0;
+	if (!r->answered || (r->body_expected > 0 && !r->body_done && !r->close_after))
+		return 0; /* answered early: the body is still being read and dropped */
 	int head = r->method == M_HEAD;
 	if (!r->headers_sent) {
 		const char *ct = r->content_type ? r->content_type : "application/json; charset=utf-8";
@@ -536,8 +541,11 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_HTTP_BODY:
 		return on_body(r, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		r->body_done = 1;
 		if (!r->answered)
 			dispatch(r);
+		else
+			lws_callback_on_writable(wsi);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return on_writeable(r);

@@ -208,12 +208,9 @@ describe('http core', () => {
       assert.equal(head.headers.get('etag'), get.headers.get('etag'));
     });
 
-    test('client-side routes (no dot) fall back to index.html; unknown files are 404', async () => {
-      const index = await srv.api('GET', '/');
-      const route = await srv.api('GET', '/chat/42');
-      assert.equal(route.status, 200);
-      assert.match(route.headers.get('content-type'), /^text\/html/);
-      assert.equal(route.text, index.text);
+    test('unknown paths are 404 (no fallback that could mask traversal)', async () => {
+      assert.equal((await srv.api('GET', '/chat/42')).status, 404);
+      assert.equal((await srv.api('GET', '/etc/passwd')).status, 404);
       assert.equal((await srv.api('GET', '/no-such-file.js')).status, 404);
       assert.equal((await srv.api('GET', '/deep/no-such.css')).status, 404);
     });
