@@ -37,6 +37,10 @@ void writer_submit(struct writer *w, struct write_op *op)
 	else
 		w->head = op;
 	w->tail = op;
+	if (!w->app->cfg->group_commit) {
+		writer_flush(w); /* one transaction per write */
+		return;
+	}
 	if (!w->scheduled) {
 		w->scheduled = 1;
 		if (w->app->schedule_flush)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "http/http.h"
 #include "http/router.h"
+#include "core/writer.h"
 #include "lib/timefmt.h"
 
 #define MAX_SERIES 512
@@ -121,6 +122,17 @@ char *metrics_render(struct app *app, size_t *len)
 		outf(&o, "fechatter_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route_label(r - 1),
 		     (unsigned long long)h->count);
 	}
+	struct writer_stats ws = {0};
+	if (app->writer)
+		writer_stats(app->writer, &ws);
+	outf(&o,
+	     "# HELP fechatter_write_batches_total Group-commit transactions.\n"
+	     "# TYPE fechatter_write_batches_total counter\nfechatter_write_batches_total %llu\n"
+	     "# HELP fechatter_write_ops_total Writes committed through the group-commit path.\n"
+	     "# TYPE fechatter_write_ops_total counter\nfechatter_write_ops_total %llu\n"
+	     "# HELP fechatter_write_batch_max Largest batch so far.\n"
+	     "# TYPE fechatter_write_batch_max gauge\nfechatter_write_batch_max %llu\n",
+	     (unsigned long long)ws.batches, (unsigned long long)ws.ops, (unsigned long long)ws.max_batch);
 	int64_t db = 0, wal = 0;
 	app->store.ops->sizes(app->store.impl, &db, &wal);
 	outf(&o,

@@ -22,6 +22,7 @@ struct config {
 	int login_rate_ip;     /* per minute */
 	int login_rate_account;
 	int workers;           /* password hashing threads */
+	int group_commit;      /* 1 = batch the writes of one loop turn (default) */
 	char config_file[256];
 	int check_only;
 };

@@ -94,18 +94,26 @@ export function spawnBin(argv, { env = cleanEnv(), cwd } = {}) {
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d) => { stdout = tail(stdout + d); });
-  proc.stderr.on('data', (d) => { stderr = tail(stderr + d); });
+  let sanitizer = '';
+  proc.stderr.on('data', (d) => {
+    stderr = tail(stderr + d);
+    // a sanitizer build reports memory errors and leaks on stderr: keep the first report whole
+    if (!sanitizer && SANITIZER_RE.test(String(d))) sanitizer = String(d).slice(0, 8000);
+  });
   let exited = false;
   const exit = new Promise((resolve) => {
     proc.on('error', (e) => { exited = true; children.delete(proc); resolve({ code: null, signal: null, error: e }); });
     proc.on('exit', (code, signal) => { exited = true; children.delete(proc); resolve({ code, signal }); });
   });
-  return { proc, exit, hasExited: () => exited, output: () => ({ stdout, stderr }) };
+  return { proc, exit, hasExited: () => exited, output: () => ({ stdout, stderr }), sanitizer: () => sanitizer };
 }
+
+const SANITIZER_RE = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/;
 
 // Runs the binary to completion (for --help, --check-config, start-up errors).
 export function runBin(argv, { env = cleanEnv(), timeoutMs = 10000, cwd } = {}) {
   const r = spawnSync(binPath(), argv, { env, cwd, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
+  if (SANITIZER_RE.test(r.stderr ?? '')) throw new Error(`sanitizer report:\n${r.stderr.slice(0, 8000)}`);
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
 }
 
@@ -154,9 +162,12 @@ export async function startServer(opts = {}) {
         }, 5000);
         const r = await child.exit;
         clearTimeout(timer);
+        if (child.sanitizer()) throw new Error(`sanitizer report from the server:\n${child.sanitizer()}`);
         return r.code;
       }
-      return (await child.exit).code;
+      const code = (await child.exit).code;
+      if (child.sanitizer()) throw new Error(`sanitizer report from the server:\n${child.sanitizer()}`);
+      return code;
     },
   };
   if (!ready.ok) {
