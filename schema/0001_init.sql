@@ -3,7 +3,8 @@
 
 CREATE TABLE workspaces (
   id          INTEGER PRIMARY KEY,
-  name        TEXT NOT NULL COLLATE NOCASE UNIQUE,
+  name        TEXT NOT NULL,
+  name_key    TEXT NOT NULL UNIQUE,             -- case-folded name (lib/utf8 utf8_fold)
   owner_id    INTEGER,                      -- users.id, set right after the owner is created
   created_at  INTEGER NOT NULL
 );
@@ -57,10 +58,11 @@ CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);
 CREATE INDEX refresh_tokens_family ON refresh_tokens(family);
 
 CREATE TABLE chats (
-  id                INTEGER PRIMARY KEY,
+  id                INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: clients cache by id
   workspace_id      INTEGER NOT NULL REFERENCES workspaces(id),
   chat_type         TEXT NOT NULL CHECK (chat_type IN ('Single', 'Group', 'PrivateChannel', 'PublicChannel')),
   name              TEXT NOT NULL DEFAULT '',
+  name_key          TEXT NOT NULL DEFAULT '',         -- case-folded name
   description       TEXT NOT NULL DEFAULT '',
   created_by        INTEGER NOT NULL REFERENCES users(id),
   single_key        TEXT,                     -- "lo:hi" user ids for Single chats: one per pair
@@ -69,7 +71,7 @@ CREATE TABLE chats (
   created_at        INTEGER NOT NULL,
   updated_at        INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX chats_channel_name ON chats(workspace_id, name COLLATE NOCASE)
+CREATE UNIQUE INDEX chats_channel_name ON chats(workspace_id, name_key)
   WHERE chat_type IN ('PrivateChannel', 'PublicChannel');
 CREATE UNIQUE INDEX chats_single ON chats(workspace_id, single_key) WHERE single_key IS NOT NULL;
 CREATE INDEX chats_activity ON chats(workspace_id, last_activity_at);

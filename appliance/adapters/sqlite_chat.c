@@ -5,6 +5,7 @@
 #include <string.h>
 #include "adapters/sqlite_chat.h"
 #include "lib/err.h"
+#include "lib/utf8.h"
 
 /* ---- chats ---- */
 
@@ -48,10 +49,12 @@ static int chat_list(struct sq *s, sqlite3_stmt *st, struct chat **out, size_t *
 int sqc_chat_insert(void *p, struct chat *c, const char *single_key)
 {
 	struct sq *s = p;
+	char key[sizeof c->name];
+	utf8_fold(c->name, key, sizeof key);
 	int rc = sq_exec(s,
-			 "INSERT INTO chats(workspace_id, chat_type, name, description, created_by, single_key,"
-			 " last_activity_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			 NULL, "itttitiii", c->workspace_id, c->chat_type, c->name, c->description, c->created_by,
+			 "INSERT INTO chats(workspace_id, chat_type, name, name_key, description, created_by, single_key,"
+			 " last_activity_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			 NULL, "ittttitiii", c->workspace_id, c->chat_type, c->name, key, c->description, c->created_by,
 			 single_key, c->created_at, c->created_at, c->created_at);
 	if (!rc)
 		c->id = sqlite3_last_insert_rowid(s->db);
@@ -108,8 +111,10 @@ int sqc_chats_public(void *p, int64_t ws, int64_t user, struct chat **out, size_
 int sqc_chat_update(void *p, const struct chat *c)
 {
 	int changes = 0;
-	int rc = sq_exec(p, "UPDATE chats SET name = ?, description = ?, updated_at = ? WHERE id = ?", &changes,
-			 "ttii", c->name, c->description, c->updated_at, c->id);
+	char key[sizeof c->name];
+	utf8_fold(c->name, key, sizeof key);
+	int rc = sq_exec(p, "UPDATE chats SET name = ?, name_key = ?, description = ?, updated_at = ? WHERE id = ?",
+			 &changes, "tttii", c->name, key, c->description, c->updated_at, c->id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
@@ -407,7 +412,7 @@ int sqc_messages_page(void *p, int64_t chat, int64_t before, int64_t after, int 
 {
 	struct sq *s = p;
 	int64_t hi = before > 0 ? before : INT64_MAX;
-	if (after > 0)
+	if (after >= 0)
 		return message_list(s,
 				    sq_query(s, MSG_SQL " WHERE m.chat_id = ? AND m.id > ? AND m.id < ? ORDER BY m.id ASC LIMIT ?",
 					     "iiii", chat, after, hi, (int64_t)limit),

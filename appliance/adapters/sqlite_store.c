@@ -10,6 +10,7 @@
 #include "lib/embedded.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/utf8.h"
 
 #include "adapters/sqlite_chat.h"
 #include "adapters/sqlite_internal.h"
@@ -87,8 +88,10 @@ static int sq_workspace_count(void *p, int64_t *n)
 static int sq_workspace_insert(void *p, struct workspace *w)
 {
 	struct sq *s = p;
-	int rc = sq_exec(s, "INSERT INTO workspaces(name, created_at) VALUES (?, ?)", NULL, "ti", w->name,
-		      w->created_at);
+	char key[sizeof w->name];
+	utf8_fold(w->name, key, sizeof key);
+	int rc = sq_exec(s, "INSERT INTO workspaces(name, name_key, created_at) VALUES (?, ?, ?)", NULL, "tti", w->name,
+			 key, w->created_at);
 	if (!rc)
 		w->id = sqlite3_last_insert_rowid(s->db);
 	return rc;
@@ -124,7 +127,9 @@ static int sq_workspace_set_owner(void *p, int64_t id, int64_t owner)
 static int sq_workspace_rename(void *p, int64_t id, const char *name)
 {
 	int changes = 0;
-	int rc = sq_exec(p, "UPDATE workspaces SET name = ? WHERE id = ?", &changes, "ti", name, id);
+	char key[204];
+	utf8_fold(name, key, sizeof key);
+	int rc = sq_exec(p, "UPDATE workspaces SET name = ?, name_key = ? WHERE id = ?", &changes, "tti", name, key, id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 

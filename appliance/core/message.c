@@ -64,11 +64,14 @@ struct send_op {
 	void *req;
 };
 
-/* 1 when text at s starts with name (case-insensitive) and ends there. */
+/* 1 when the (case-folded) text at s starts with the case-folded name and
+ * the name ends there (next is not a letter, digit or '_'). */
 static int mention_at(const char *s, const char *name)
 {
-	size_t n = strlen(name);
-	if (!n || strncasecmp(s, name, n))
+	char key[sizeof ((struct chat_member *)0)->fullname];
+	utf8_fold(name, key, sizeof key);
+	size_t n = strlen(key);
+	if (!n || strncmp(s, key, n))
 		return 0;
 	unsigned char c = (unsigned char)s[n];
 	return !c || (!isalnum(c) && c != '_' && c < 0x80);
@@ -79,14 +82,19 @@ static int resolve_mentions(struct app *app, struct send_op *so, int64_t **ids, 
 {
 	*ids = NULL;
 	*n = 0;
-	const char *content = so->m.content;
-	if (!strchr(content, '@'))
+	if (!strchr(so->m.content, '@'))
 		return 0;
+	char *content = malloc(strlen(so->m.content) + 1);
+	if (!content)
+		abort();
+	utf8_fold(so->m.content, content, strlen(so->m.content) + 1);
 	struct chat_member *members;
 	size_t nm, cap = 0;
 	int rc = S->members_list(SI, so->chat.id, &members, &nm);
-	if (rc)
+	if (rc) {
+		free(content);
 		return rc;
+	}
 	for (const char *at = strchr(content, '@'); at; at = strchr(at + 1, '@')) {
 		if (at > content && (isalnum((unsigned char)at[-1]) || at[-1] == '.'))
 			continue; /* an email address, not a mention */
@@ -113,6 +121,7 @@ static int resolve_mentions(struct app *app, struct send_op *so, int64_t **ids, 
 		}
 	}
 	free(members);
+	free(content);
 	return 0;
 }
 
@@ -238,7 +247,7 @@ int message_list(struct app *app, const struct principal *p, int64_t chat_id, in
 	*has_more = *n > (size_t)limit;
 	if (*has_more) {
 		/* newest first: for `after` pages the extra one is the newest */
-		size_t drop = after > 0 ? 0 : *n - 1;
+		size_t drop = after >= 0 ? 0 : *n - 1;
 		message_clear(&(*out)[drop]);
 		memmove(&(*out)[drop], &(*out)[drop + 1], (*n - 1 - drop) * sizeof **out);
 		(*n)--;

@@ -25,8 +25,8 @@ static int paging(struct req *r, int *limit, int64_t *before, int64_t *after)
 {
 	int64_t l = query_id(r, "limit", 50, 100);
 	*before = query_id(r, "before", 0, INT64_MAX);
-	*after = query_id(r, "after", 0, INT64_MAX);
-	const char *bad = l < 1 ? "limit" : *before < 0 ? "before" : *after < 0 ? "after" : NULL;
+	*after = query_id(r, "after", -2, INT64_MAX); /* -2: absent; 0: from the oldest */
+	const char *bad = l < 1 ? "limit" : *before < 0 ? "before" : *after == -1 ? "after" : NULL;
 	if (bad) {
 		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", bad,
 			  !strcmp(bad, "limit") ? "limit must be an integer in 1..100" : "cursors must be message ids");
@@ -67,7 +67,7 @@ void h_messages_list(struct req *r)
 	}
 	/* newest first: older pages continue below the last item, newer ones
 	 * above the first */
-	if (after > 0)
+	if (after >= 0)
 		send_list(r, list, n, more, "next_after", n ? list[0].id : 0);
 	else
 		send_list(r, list, n, more, "next_before", n ? list[n - 1].id : 0);
@@ -82,7 +82,7 @@ void h_replies(struct req *r)
 	int64_t before, after;
 	if (paging(r, &limit, &before, &after))
 		return;
-	if (message_replies(r->app, &r->who, req_cap_id(r, "id"), req_cap_id(r, "mid"), after, limit, &list, &n, &more,
+	if (message_replies(r->app, &r->who, req_cap_id(r, "id"), req_cap_id(r, "mid"), after > 0 ? after : 0, limit, &list, &n, &more,
 			    &e)) {
 		resp_err(r, &e);
 		return;

@@ -53,6 +53,17 @@ void h_unread_counts(struct req *r);
 void h_file_upload(struct req *r);
 void h_file_get(struct req *r);
 
+/* real-time (h_realtime.c) */
+void h_events(struct req *r);
+void h_typing_start(struct req *r);
+void h_typing_stop(struct req *r);
+void h_typing_users(struct req *r);
+void h_presence_set(struct req *r);
+void h_online_users(struct req *r);
+/* The SSE stream's timer fired (heartbeat or token expiry); its socket closed. */
+void sse_timer(struct req *r);
+void sse_close(struct req *r);
+
 /* operations and assets (h_ops.c) */
 void h_health(struct req *r);
 void h_readiness(struct req *r);

@@ -60,6 +60,8 @@ struct req {
 	int resp_fd;        /* > 0: body streamed from this file (owned) */
 	int64_t fd_off;     /* next byte of resp_fd to send */
 	struct upload *upload; /* multipart upload in progress (http/upload.c) */
+	struct conn *conn;     /* SSE stream (http/realtime.h), owned */
+	int stream;            /* answer is an endless stream: no Content-Length */
 	struct { char name[32]; char value[320]; } xh[6]; /* extra headers */
 	int nxh;
 	int headers_sent, answered, close_after, in_flight;

@@ -44,6 +44,13 @@ const struct route routes[] = {
 	{M_POST, "/api/chat/{id}/read", h_mark_read, AUTH_USER, 0},
 	{M_GET, "/api/unread-counts", h_unread_counts, AUTH_USER, 0},
 
+	{M_GET, "/events", h_events, AUTH_USER_QUERY, 0},
+	{M_POST, "/api/chat/{id}/typing/start", h_typing_start, AUTH_USER, 0},
+	{M_POST, "/api/chat/{id}/typing/stop", h_typing_stop, AUTH_USER, 0},
+	{M_GET, "/api/chat/{id}/typing/users", h_typing_users, AUTH_USER, 0},
+	{M_POST, "/api/realtime/presence", h_presence_set, AUTH_USER, 0},
+	{M_GET, "/api/online-users", h_online_users, AUTH_USER, 0},
+
 	{M_POST, "/api/files/single", h_file_upload, AUTH_USER, 1},
 	{M_GET, "/api/files/{name}", h_file_get, AUTH_USER_QUERY, 0},
 

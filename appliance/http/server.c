@@ -9,7 +9,10 @@
 #include <unistd.h>
 #include "http/http.h"
 #include "http/router.h"
+#include "http/handlers.h"
+#include "http/ws.h"
 #include "core/auth.h"
+#include "core/presence.h"
 #include "core/writer.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
@@ -30,7 +33,7 @@ struct server {
 	struct lws_context *ctx;
 	struct app *app;
 	char cert[512], key[512];
-	lws_sorted_usec_list_t flush_sul;
+	lws_sorted_usec_list_t flush_sul, tick_sul;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -299,6 +302,8 @@ static void req_reset(struct req *r)
 	if (r->resp_fd >= 0)
 		close(r->resp_fd);
 	upload_free(r);
+	if (r->conn)
+		sse_close(r);
 	if (r->ticket)
 		r->ticket->r = NULL;
 	if (r->in_flight)
@@ -450,9 +455,12 @@ static int on_writeable(struct req *r)
 	if (!r->answered || (r->body_expected > 0 && !r->body_done && !r->close_after))
 		return 0; /* answered early: the body is still being read and dropped */
 	int head = r->method == M_HEAD;
+	if (r->headers_sent && r->conn)
+		return rt_write(r->conn); /* SSE: one queued event per call */
 	if (!r->headers_sent) {
 		const char *ct = r->content_type ? r->content_type : "application/json; charset=utf-8";
-		if (lws_add_http_common_headers(r->wsi, (unsigned)r->status, ct, r->resp_len, &p, end))
+		if (lws_add_http_common_headers(r->wsi, (unsigned)r->status, ct,
+						r->stream ? LWS_ILLEGAL_HTTP_CONTENT_LEN : r->resp_len, &p, end))
 			return -1;
 		struct { const char *n, *v; } fixed[] = {
 			{"x-request-id:", r->request_id},
@@ -484,6 +492,17 @@ static int on_writeable(struct req *r)
 		if (lws_finalize_write_http_header(r->wsi, start, &p, end))
 			return -1;
 		r->headers_sent = 1;
+		if (r->conn) {
+			/* HTTP/1.1 only (ALPN): lws_http_mark_sse would also try to make
+			 * an h2 stream immortal; detaching the headers frees them */
+			lws_http_headers_detach(r->wsi);
+			if (r->in_flight) { /* a stream does not hold up shutdown */
+				r->in_flight = 0;
+				in_flight--;
+			}
+			lws_callback_on_writable(r->wsi);
+			return 0;
+		}
 		if (r->resp_len && !head) {
 			lws_callback_on_writable(r->wsi);
 			return 0;
@@ -553,6 +572,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if (r)
 			req_reset(r);
 		break;
+	case LWS_CALLBACK_TIMER:
+		if (r && r->conn)
+			sse_timer(r);
+		break;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (app && app->workers)
 			workers_drain(app->workers);
@@ -565,7 +588,15 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 static const struct lws_protocols protocols[] = {
 	{"http", cb_http, sizeof(struct req), 0, 0, NULL, 0},
+	{WS_PROTOCOL, ws_callback, sizeof(struct ws_pss), WS_RX_BUFFER, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* Idle WebSocket connections are pinged after 30 s of silence and dropped
+ * when nothing came back for 40 s. */
+static const lws_retry_bo_t idle_policy = {
+	.secs_since_valid_ping = 30,
+	.secs_since_valid_hangup = 40,
 };
 
 /* lws logs through ours, errors and warnings only. */
@@ -591,6 +622,7 @@ static struct lws_vhost *make_vhost(struct server *s, const char *name, int port
 	info.keepalive_timeout = 30;
 	info.timeout_secs = 30;
 	info.alpn = "http/1.1";
+	info.retry_and_idle_policy = &idle_policy;
 	if (tls) {
 		info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = s->cert;
@@ -600,6 +632,14 @@ static struct lws_vhost *make_vhost(struct server *s, const char *name, int port
 	if (!vh)
 		log_err("http: cannot listen on %s port %d", s->app->cfg->bind, port);
 	return vh;
+}
+
+/* Once a second: typing entries expire. */
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+	struct server *s = lws_container_of(sul, struct server, tick_sul);
+	typing_tick(s->app);
+	lws_sul_schedule(s->ctx, 0, &s->tick_sul, tick_cb, LWS_USEC_PER_SEC);
 }
 
 static void flush_cb(lws_sorted_usec_list_t *sul)
@@ -662,6 +702,8 @@ struct server *server_start(struct app *app)
 		log_info("http: listening https://%s:%d", app->cfg->bind, app->cfg->tls_port);
 	}
 	live_ctx = s->ctx;
+	rt_init(app);
+	lws_sul_schedule(s->ctx, 0, &s->tick_sul, tick_cb, LWS_USEC_PER_SEC);
 	app->loop = s;
 	app->schedule_flush = schedule_flush;
 	log_info("http: listening http://%s:%d", app->cfg->bind, app->cfg->port);
@@ -702,5 +744,7 @@ void server_free(struct server *s)
 		return;
 	live_ctx = NULL;
 	lws_context_destroy(s->ctx);
+	rt_shutdown();
+	presence_free();
 	free(s);
 }

@@ -53,3 +53,60 @@ int utf8_has_controls(const char *str, int allow_newlines)
 	}
 	return 0;
 }
+
+/* Lower-case of code point c for the scripts utf8_fold covers. */
+static uint32_t fold_cp(uint32_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c + 32;
+	if ((c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= 0x391 && c <= 0x3AB && c != 0x3A2) ||
+	    (c >= 0x410 && c <= 0x42F))
+		return c + 32;
+	if (c >= 0x400 && c <= 0x40F)
+		return c + 80;
+	if (((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) && !(c & 1))
+		return c + 1;
+	if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) && (c & 1))
+		return c + 1;
+	return c;
+}
+
+static size_t put_cp(uint32_t c, char *o)
+{
+	if (c < 0x80) {
+		o[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		o[0] = (char)(0xC0 | (c >> 6));
+		o[1] = (char)(0x80 | (c & 0x3F));
+		return 2;
+	}
+	o[0] = (char)(0xE0 | (c >> 12));
+	o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+	o[2] = (char)(0x80 | (c & 0x3F));
+	return 3;
+}
+
+void utf8_fold(const char *str, char *out, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t k = 0;
+	while (*s) {
+		uint32_t c = *s;
+		size_t m = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+		if (k + m >= n)
+			break; /* folding never lengthens a character, so this is the input's length too */
+		if (m == 2 && (s[1] & 0xC0) == 0x80) {
+			k += put_cp(fold_cp(((c & 0x1F) << 6) | (s[1] & 0x3F)), out + k);
+			s += 2;
+		} else if (m == 1) {
+			out[k++] = (char)fold_cp(c);
+			s++;
+		} else {
+			for (size_t i = 0; i < m && *s; i++) /* copied as they are */
+				out[k++] = (char)*s++;
+		}
+	}
+	out[k] = 0;
+}

@@ -12,4 +12,10 @@ size_t utf8_chars(const char *s);
 /* 1 when s contains a control character other than \n and \t (C0, DEL, C1). */
 int utf8_has_controls(const char *s, int allow_newlines);
 
+/* Writes a case-folded copy of s into out (at most n bytes with the NUL):
+ * ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic capitals become
+ * small letters; everything else is copied. The result is never longer
+ * than the input. */
+void utf8_fold(const char *s, char *out, size_t n);
+
 #endif

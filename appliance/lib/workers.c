@@ -2,6 +2,9 @@
  * the loop drains. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "lib/workers.h"
 
 struct job {
@@ -24,6 +27,9 @@ struct workers {
 static void *worker_main(void *p)
 {
 	struct workers *w = p;
+	/* below the event loop's priority: on a small box the loop must keep
+	 * answering while passwords hash */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->head && !w->stopping)

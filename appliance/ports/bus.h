@@ -39,6 +39,8 @@ struct event {
 	const char *emoji;             /* reactions */
 	int added;                     /* reactions: 1 added, 0 removed; typing: 1 typing */
 	const char *status;            /* presence */
+	int64_t last_seen;             /* presence, ms */
+	const char *user_name;         /* typing */
 	const int64_t *audience;       /* chat deleted / user left: who must hear it */
 	size_t naudience;
 	const char *idempotency_key;   /* message created */

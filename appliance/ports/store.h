@@ -71,7 +71,7 @@ struct store_ops {
 	int (*message_insert)(void *s, struct message *m); /* content, reply_to, key, mentions_all; fills id */
 	int (*message_by_key)(void *s, int64_t sender_id, const char *key, int64_t *id);
 	int (*message_get)(void *s, int64_t id, int64_t viewer, struct message *m);
-	/* Newest first. before/after 0 = unbounded; after takes the oldest above it. */
+	/* Newest first. before 0 = unbounded; after < 0 = none, else the oldest above it. */
 	int (*messages_page)(void *s, int64_t chat_id, int64_t before, int64_t after, int limit, int64_t viewer,
 			     struct message **out, size_t *n);
 	int (*replies_page)(void *s, int64_t root_id, int64_t after, int limit, int64_t viewer, struct message **out,

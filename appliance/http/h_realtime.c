@@ -1,0 +1,153 @@
+/* http/h_realtime: the SSE stream (/events) and the HTTP forms of typing
+ * and presence. */
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/presence.h"
+#include "http/handlers.h"
+#include "http/jsonio.h"
+#include "http/realtime.h"
+#include "lib/jwt.h"
+
+#define SSE_HEARTBEAT_US (25 * LWS_USEC_PER_SEC)
+
+/* Arms the stream's timer: the next heartbeat or the token's expiry. */
+static void sse_arm(struct req *r)
+{
+	int64_t left_us = (r->conn->token_exp * 1000 - r->app->now_ms()) * 1000;
+	lws_set_timer_usecs(r->wsi, left_us < SSE_HEARTBEAT_US ? (left_us > 0 ? left_us : 1) : SSE_HEARTBEAT_US);
+}
+
+void h_events(struct req *r)
+{
+	char tok[2048] = "", last[32] = "";
+	struct jwt_claims cl = {0};
+	/* the token was verified by the router; its expiry bounds the stream */
+	if (req_query(r, "access_token", tok, sizeof tok) && lws_hdr_copy(r->wsi, tok, sizeof tok, WSI_TOKEN_HTTP_AUTHORIZATION) > 7)
+		memmove(tok, tok + 7, strlen(tok + 7) + 1);
+	jwt_verify(tok, strlen(tok), r->app->jwt_pk, JWT_ISS, JWT_AUD, r->app->now_ms() / 1000, &cl);
+	r->conn = calloc(1, sizeof *r->conn);
+	if (!r->conn)
+		abort();
+	r->stream = 1;
+	resp_header(r, "cache-control", "no-store");
+	resp_header(r, "x-accel-buffering", "no");
+	resp_raw(r, 200, "text/event-stream", NULL, 0);
+	rt_attach(r->app, r->conn, r->wsi, CONN_SSE, &r->who, cl.exp);
+	if (!req_header(r, "last-event-id:", last, sizeof last) || !req_query(r, "last_event_id", last, sizeof last))
+		rt_replay(r->conn, strtoull(last, NULL, 10));
+	sse_arm(r);
+}
+
+void sse_timer(struct req *r)
+{
+	if (r->app->now_ms() / 1000 >= r->conn->token_exp) {
+		rt_send_error(r->conn, "auth", NULL, "TOKEN_EXPIRED", "the access token has expired: reconnect with a fresh one");
+		r->conn->close_code = 1000;
+		return;
+	}
+	static const char ping[] = ": ping\n\n";
+	rt_send_raw(r->conn, ping, sizeof ping - 1);
+	sse_arm(r);
+}
+
+void sse_close(struct req *r)
+{
+	rt_detach(r->app, r->conn);
+	free(r->conn);
+	r->conn = NULL;
+}
+
+static void typing(struct req *r, int on)
+{
+	struct fe_err e = {0};
+	int64_t chat = req_cap_id(r, "id");
+	if (typing_set(r->app, &r->who, chat, on, &e)) {
+		resp_err(r, &e);
+		return;
+	}
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "chat_id", (double)chat);
+	cJSON_AddBoolToObject(d, "is_typing", on);
+	resp_ok(r, 200, d);
+}
+
+void h_typing_start(struct req *r)
+{
+	typing(r, 1);
+}
+
+void h_typing_stop(struct req *r)
+{
+	typing(r, 0);
+}
+
+void h_typing_users(struct req *r)
+{
+	struct fe_err e = {0};
+	struct typing_info *list;
+	size_t n;
+	if (typing_users(r->app, &r->who, req_cap_id(r, "id"), &list, &n, &e)) {
+		resp_err(r, &e);
+		return;
+	}
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "user_id", (double)list[i].user_id);
+		cJSON_AddStringToObject(o, "user_name", list[i].user_name);
+		jtime(o, "expires_at", list[i].expires_at);
+		cJSON_AddItemToArray(a, o);
+	}
+	free(list);
+	resp_ok(r, 200, a);
+}
+
+void h_presence_set(struct req *r)
+{
+	struct fe_err e = {0};
+	const char *status;
+	cJSON *j = req_json(r);
+	if (!j)
+		return;
+	if (jstr(j, "status", 1, &status, &e) || presence_set(r->app, &r->who, status, &e)) {
+		resp_err(r, &e);
+	} else {
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddNumberToObject(d, "user_id", (double)r->who.user_id);
+		cJSON_AddStringToObject(d, "status", status);
+		resp_ok(r, 200, d);
+	}
+	cJSON_Delete(j);
+}
+
+void h_online_users(struct req *r)
+{
+	struct fe_err e = {0};
+	struct presence_info *list;
+	size_t n;
+	char buf[32];
+	int64_t chat = 0;
+	if (!req_query(r, "chat_id", buf, sizeof buf)) {
+		char *end;
+		chat = strtoll(buf, &end, 10);
+		if (!*buf || *end || chat < 1) {
+			resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "chat_id", "chat_id must be a chat id");
+			return;
+		}
+	}
+	if (presence_online(r->app, &r->who, chat, &list, &n, &e)) {
+		resp_err(r, &e);
+		return;
+	}
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "user_id", (double)list[i].user_id);
+		cJSON_AddStringToObject(o, "status", list[i].status);
+		jtime(o, "last_seen", list[i].last_seen);
+		cJSON_AddItemToArray(a, o);
+	}
+	free(list);
+	resp_ok(r, 200, a);
+}

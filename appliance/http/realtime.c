@@ -1,0 +1,447 @@
+/* http/realtime: hub, fan-out, queues and the SSE replay ring. */
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/presence.h"
+#include "http/jsonio.h"
+#include "http/realtime.h"
+#include "lib/imap.h"
+#include "lib/log.h"
+
+/* A rendered event shared by every queue holding it. data[LWS_PRE..] is the
+ * payload: lws writes frame headers into the LWS_PRE bytes before it. */
+struct outmsg {
+	int refs;
+	uint32_t len;
+	unsigned char data[];
+};
+
+#define RING_MAX 4096
+#define RING_BYTES (4u << 20)
+
+static struct app *the_app;
+static struct imap by_user; /* user_id -> first struct conn */
+static struct imap by_id;   /* conn id -> struct conn */
+static int64_t next_conn_id;
+static uint64_t next_event_id;
+static struct rt_stats stats;
+
+static struct {
+	uint64_t id;
+	struct outmsg *sse;
+	int64_t *audience; /* sorted user ids */
+	size_t n;
+} ring[RING_MAX];
+static size_t ring_head, ring_len, ring_bytes;
+
+static struct outmsg *msg_new(const char *text, size_t len)
+{
+	struct outmsg *m = malloc(sizeof *m + LWS_PRE + len + 1);
+	if (!m)
+		abort();
+	m->refs = 1;
+	m->len = (uint32_t)len;
+	memcpy(m->data + LWS_PRE, text, len);
+	m->data[LWS_PRE + len] = 0;
+	return m;
+}
+
+static void msg_unref(struct outmsg *m)
+{
+	if (m && --m->refs == 0)
+		free(m);
+}
+
+/* Queues m (taking a reference) on c; flags overflow beyond the limit. */
+static void enqueue(struct conn *c, struct outmsg *m)
+{
+	if (c->overflow || c->close_code)
+		return;
+	if (c->qbytes + m->len > RT_QUEUE_MAX) {
+		c->overflow = 1;
+		stats.dropped_slow++;
+		log_warn("rt: slow consumer dropped conn=%lld user=%lld queued=%u", (long long)c->id,
+			 (long long)c->who.user_id, c->qbytes);
+		lws_callback_on_writable(c->wsi);
+		return;
+	}
+	if (c->qlen == c->qcap) {
+		uint32_t cap = c->qcap ? c->qcap * 2 : 4;
+		struct outmsg **q = malloc(cap * sizeof *q);
+		if (!q)
+			abort();
+		for (uint32_t i = 0; i < c->qlen; i++)
+			q[i] = c->q[(c->qhead + i) % c->qcap];
+		free(c->q);
+		c->q = q;
+		c->qcap = cap;
+		c->qhead = 0;
+	}
+	c->q[(c->qhead + c->qlen) % c->qcap] = m;
+	c->qlen++;
+	c->qbytes += m->len;
+	m->refs++;
+	stats.deliveries++;
+	lws_callback_on_writable(c->wsi);
+}
+
+static void queue_clear(struct conn *c)
+{
+	for (uint32_t i = 0; i < c->qlen; i++)
+		msg_unref(c->q[(c->qhead + i) % c->qcap]);
+	free(c->q);
+	c->q = NULL;
+	c->qlen = c->qcap = c->qhead = c->qbytes = 0;
+}
+
+int rt_write(struct conn *c)
+{
+	if (c->overflow) {
+		if (c->kind == CONN_WS)
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"too slow", 8);
+		return -1;
+	}
+	if (!c->qlen) {
+		if (c->close_code) {
+			if (c->kind == CONN_WS)
+				lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, (unsigned char *)"closing", 7);
+			return -1;
+		}
+		return 0;
+	}
+	struct outmsg *m = c->q[c->qhead];
+	c->qhead = (c->qhead + 1) % c->qcap;
+	c->qlen--;
+	c->qbytes -= m->len;
+	int n = lws_write(c->wsi, m->data + LWS_PRE, m->len, c->kind == CONN_WS ? LWS_WRITE_TEXT : LWS_WRITE_HTTP);
+	int ok = n >= (int)m->len;
+	msg_unref(m);
+	if (!ok)
+		return -1;
+	if (c->qlen || c->close_code)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+/* Renders obj for one transport. SSE frames carry an id when id > 0. */
+static struct outmsg *render(cJSON *obj, enum conn_kind kind, uint64_t id)
+{
+	char *text = cJSON_PrintUnformatted(obj);
+	if (!text)
+		abort();
+	struct outmsg *m;
+	if (kind == CONN_WS) {
+		m = msg_new(text, strlen(text));
+	} else {
+		size_t n = strlen(text) + 48;
+		char *buf = malloc(n);
+		if (!buf)
+			abort();
+		int k = id ? snprintf(buf, n, "id: %llu\ndata: %s\n\n", (unsigned long long)id, text)
+			   : snprintf(buf, n, "data: %s\n\n", text);
+		m = msg_new(buf, (size_t)k);
+		free(buf);
+	}
+	free(text);
+	return m;
+}
+
+void rt_send_json(struct conn *c, cJSON *obj)
+{
+	struct outmsg *m = render(obj, c->kind, 0);
+	enqueue(c, m);
+	msg_unref(m);
+}
+
+void rt_send_raw(struct conn *c, const char *text, size_t len)
+{
+	struct outmsg *m = msg_new(text, len);
+	enqueue(c, m);
+	msg_unref(m);
+}
+
+void rt_send_error(struct conn *c, const char *op, const char *key, const char *code, const char *message)
+{
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "error");
+	cJSON_AddStringToObject(o, "op", op ? op : "");
+	if (key)
+		cJSON_AddStringToObject(o, "idempotency_key", key);
+	cJSON_AddStringToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "message", message);
+	cJSON_AddItemToObject(o, "error", e);
+	rt_send_json(c, o);
+	cJSON_Delete(o);
+}
+
+struct conn *rt_find(int64_t id)
+{
+	return imap_get(&by_id, id);
+}
+
+void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind, const struct principal *who,
+	       int64_t token_exp)
+{
+	c->wsi = wsi;
+	c->kind = kind;
+	c->who = *who;
+	c->token_exp = token_exp;
+	c->id = ++next_conn_id;
+	c->attached = 1;
+	c->next = imap_get(&by_user, who->user_id);
+	imap_put(&by_user, who->user_id, c);
+	imap_put(&by_id, c->id, c);
+	stats.connections++;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "connection_confirmed");
+	cJSON_AddNumberToObject(o, "user_id", (double)who->user_id);
+	cJSON_AddNumberToObject(o, "connection_id", (double)c->id);
+	rt_send_json(c, o);
+	cJSON_Delete(o);
+	presence_connect(app, who);
+}
+
+void rt_detach(struct app *app, struct conn *c)
+{
+	if (c->attached) {
+		c->attached = 0;
+		struct conn *head = imap_get(&by_user, c->who.user_id);
+		if (head == c) {
+			if (c->next)
+				imap_put(&by_user, c->who.user_id, c->next);
+			else
+				imap_del(&by_user, c->who.user_id);
+		} else {
+			for (struct conn *p = head; p; p = p->next)
+				if (p->next == c) {
+					p->next = c->next;
+					break;
+				}
+		}
+		imap_del(&by_id, c->id);
+		presence_disconnect(app, &c->who);
+	}
+	queue_clear(c);
+	free(c->rx);
+	c->rx = NULL;
+	c->rxlen = 0;
+}
+
+/* ---- fan-out ---- */
+
+static const char *type_name(enum event_type t)
+{
+	switch (t) {
+	case EV_MESSAGE_CREATED: return "new_message";
+	case EV_MESSAGE_UPDATED: return "message_updated";
+	case EV_MESSAGE_DELETED: return "message_deleted";
+	case EV_REACTION_CHANGED: return "reaction";
+	case EV_CHAT_CREATED: return "chat_created";
+	case EV_CHAT_UPDATED: return "chat_updated";
+	case EV_CHAT_DELETED: return "chat_deleted";
+	case EV_USER_JOINED_CHAT: return "member_joined";
+	case EV_USER_LEFT_CHAT: return "member_left";
+	case EV_READ_MARKER_MOVED: return "read";
+	case EV_TYPING_CHANGED: return "typing_status";
+	case EV_PRESENCE_CHANGED: return "presence";
+	default: return "unknown";
+	}
+}
+
+/* The event as the API describes it. Owned: cJSON_Delete. */
+static cJSON *event_json(const struct event *ev)
+{
+	cJSON *o;
+	if ((ev->type == EV_MESSAGE_CREATED || ev->type == EV_MESSAGE_UPDATED) && ev->message)
+		o = message_json(ev->message);
+	else
+		o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", type_name(ev->type));
+	switch (ev->type) {
+	case EV_MESSAGE_CREATED:
+	case EV_MESSAGE_UPDATED:
+		break;
+	case EV_MESSAGE_DELETED:
+		cJSON_AddNumberToObject(o, "id", (double)ev->message_id);
+		cJSON_AddNumberToObject(o, "chat_id", (double)ev->chat_id);
+		break;
+	case EV_REACTION_CHANGED:
+		cJSON_AddNumberToObject(o, "message_id", (double)ev->message_id);
+		cJSON_AddNumberToObject(o, "chat_id", (double)ev->chat_id);
+		cJSON_AddStringToObject(o, "emoji", ev->emoji ? ev->emoji : "");
+		cJSON_AddNumberToObject(o, "user_id", (double)ev->user_id);
+		cJSON_AddBoolToObject(o, "added", ev->added);
+		break;
+	case EV_TYPING_CHANGED:
+		cJSON_AddNumberToObject(o, "chat_id", (double)ev->chat_id);
+		cJSON_AddNumberToObject(o, "user_id", (double)ev->user_id);
+		cJSON_AddStringToObject(o, "user_name", ev->user_name ? ev->user_name : "");
+		cJSON_AddBoolToObject(o, "is_typing", ev->added);
+		break;
+	case EV_PRESENCE_CHANGED:
+		cJSON_AddNumberToObject(o, "user_id", (double)ev->user_id);
+		cJSON_AddStringToObject(o, "status", ev->status ? ev->status : "offline");
+		jtime(o, "last_seen", ev->last_seen);
+		break;
+	case EV_READ_MARKER_MOVED:
+		cJSON_AddNumberToObject(o, "chat_id", (double)ev->chat_id);
+		cJSON_AddNumberToObject(o, "user_id", (double)ev->user_id);
+		cJSON_AddNumberToObject(o, "message_id", (double)ev->message_id);
+		break;
+	case EV_CHAT_CREATED:
+	case EV_CHAT_UPDATED:
+		cJSON_AddNumberToObject(o, "chat_id", (double)ev->chat_id);
+		if (ev->chat)
+			cJSON_AddItemToObject(o, "chat", chat_json(ev->chat));
+		if (ev->user_id)
+			cJSON_AddNumberToObject(o, "user_id", (double)ev->user_id);
+		break;
+	case EV_CHAT_DELETED:
+		cJSON_AddNumberToObject(o, "chat_id", (double)ev->chat_id);
+		break;
+	case EV_USER_JOINED_CHAT:
+	case EV_USER_LEFT_CHAT:
+		cJSON_AddNumberToObject(o, "chat_id", (double)ev->chat_id);
+		cJSON_AddNumberToObject(o, "user_id", (double)ev->user_id);
+		break;
+	default:
+		break;
+	}
+	return o;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Who hears ev: a sorted, owned array of user ids. */
+static int audience_of(const struct event *ev, int64_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (ev->type == EV_PRESENCE_CHANGED) {
+		size_t cap = 0;
+		for (size_t i = 0; i < by_user.cap; i++) {
+			struct conn *c = by_user.slots[i].val;
+			if (!by_user.slots[i].key || c->who.workspace_id != ev->workspace_id)
+				continue;
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 16;
+				int64_t *b = realloc(*out, cap * sizeof *b);
+				if (!b)
+					abort();
+				*out = b;
+			}
+			(*out)[(*n)++] = by_user.slots[i].key;
+		}
+	} else if (ev->audience) {
+		*out = malloc((ev->naudience ? ev->naudience : 1) * sizeof **out);
+		if (!*out)
+			abort();
+		memcpy(*out, ev->audience, ev->naudience * sizeof **out);
+		*n = ev->naudience;
+	} else {
+		int rc = the_app->store.ops->member_ids(the_app->store.impl, ev->chat_id, out, n);
+		if (rc)
+			return rc;
+	}
+	if (ev->type == EV_TYPING_CHANGED) /* never echoed to the typer */
+		for (size_t i = 0; i < *n; i++)
+			if ((*out)[i] == ev->user_id)
+				(*out)[i--] = (*out)[--(*n)];
+	qsort(*out, *n, sizeof **out, cmp_id);
+	return 0;
+}
+
+static void ring_push(uint64_t id, struct outmsg *sse, int64_t *audience, size_t n)
+{
+	while (ring_len && (ring_len == RING_MAX || ring_bytes + sse->len > RING_BYTES)) {
+		ring_bytes -= ring[ring_head].sse->len;
+		msg_unref(ring[ring_head].sse);
+		free(ring[ring_head].audience);
+		ring_head = (ring_head + 1) % RING_MAX;
+		ring_len--;
+	}
+	size_t i = (ring_head + ring_len) % RING_MAX;
+	ring[i].id = id;
+	ring[i].sse = sse;
+	ring[i].audience = audience;
+	ring[i].n = n;
+	ring_len++;
+	ring_bytes += sse->len;
+}
+
+static void on_event(void *ctx, const struct event *ev)
+{
+	int64_t *aud;
+	size_t n;
+	if (audience_of(ev, &aud, &n)) {
+		log_err("rt: cannot compute the audience of event type=%d chat=%lld", ev->type, (long long)ev->chat_id);
+		return;
+	}
+	cJSON *obj = event_json(ev);
+	uint64_t id = ++next_event_id;
+	struct outmsg *ws = NULL, *sse = render(obj, CONN_SSE, id);
+	stats.events++;
+	for (size_t i = 0; i < n; i++)
+		for (struct conn *c = imap_get(&by_user, aud[i]); c; c = c->next) {
+			if (c->kind == CONN_SSE) {
+				enqueue(c, sse);
+			} else {
+				if (!ws)
+					ws = render(obj, CONN_WS, 0);
+				enqueue(c, ws);
+			}
+		}
+	cJSON_Delete(obj);
+	msg_unref(ws);
+	ring_push(id, sse, aud, n); /* the ring keeps our reference and the audience */
+}
+
+void rt_replay(struct conn *c, uint64_t last_id)
+{
+	if (!last_id)
+		return;
+	uint64_t oldest = ring_len ? ring[ring_head].id : next_event_id + 1;
+	if (last_id + 1 < oldest) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "type", "resync");
+		rt_send_json(c, o);
+		cJSON_Delete(o);
+		return;
+	}
+	for (size_t k = 0; k < ring_len; k++) {
+		size_t i = (ring_head + k) % RING_MAX;
+		if (ring[i].id <= last_id)
+			continue;
+		if (bsearch(&c->who.user_id, ring[i].audience, ring[i].n, sizeof(int64_t), cmp_id))
+			enqueue(c, ring[i].sse);
+	}
+}
+
+void rt_init(struct app *app)
+{
+	the_app = app;
+	app->bus.ops->subscribe(app->bus.impl, EV_ALL, on_event, NULL);
+}
+
+void rt_shutdown(void)
+{
+	while (ring_len) {
+		msg_unref(ring[ring_head].sse);
+		free(ring[ring_head].audience);
+		ring_head = (ring_head + 1) % RING_MAX;
+		ring_len--;
+	}
+	ring_bytes = 0;
+	imap_free(&by_user);
+	imap_free(&by_id);
+}
+
+void rt_stats(struct rt_stats *out)
+{
+	*out = stats;
+}

@@ -1,0 +1,73 @@
+/* http/realtime: the connection hub for WebSocket and SSE clients. It
+ * subscribes to the bus at start-up, renders each event once, and queues it
+ * to every open connection of every user in the event's audience (chat
+ * members, or the workspace for presence). Each connection has an outbound
+ * queue bounded by bytes; writes happen only in the writeable callback. SSE
+ * events also enter a replay ring for Last-Event-ID. */
+#ifndef FE_REALTIME_H
+#define FE_REALTIME_H
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "core/app.h"
+
+#define RT_QUEUE_MAX (1u << 20) /* outbound bytes per connection */
+#define RT_FRAME_MAX (64u << 10) /* inbound WebSocket frame */
+
+struct lws;
+struct outmsg;
+
+enum conn_kind { CONN_WS, CONN_SSE };
+
+struct conn {
+	struct lws *wsi;
+	enum conn_kind kind;
+	int attached;     /* registered in the hub (authenticated) */
+	int close_code;   /* close once the queue is flushed (WS close code) */
+	int overflow;     /* queue limit hit: close now */
+	struct principal who;
+	int64_t id;
+	int64_t token_exp; /* seconds */
+	struct conn *next; /* the user's other connections */
+	struct outmsg **q;
+	uint32_t qhead, qlen, qcap;
+	uint32_t qbytes;
+	char *rx; /* a WebSocket message being assembled (owned) */
+	uint32_t rxlen;
+};
+
+/* Subscribes the hub to the bus. Call once at start-up. */
+void rt_init(struct app *app);
+void rt_shutdown(void);
+
+/* Registers an authenticated connection; queues connection_confirmed. */
+void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind, const struct principal *who,
+	       int64_t token_exp);
+/* Unregisters (NULL-safe, idempotent) and frees the queue. */
+void rt_detach(struct app *app, struct conn *c);
+
+/* Queues obj (rendered now; obj is not freed) to one connection. */
+void rt_send_json(struct conn *c, cJSON *obj);
+/* Queues raw bytes (e.g. an SSE comment) to one connection. */
+void rt_send_raw(struct conn *c, const char *text, size_t len);
+/* Queues an error event {"type":"error","op","error":{code,message}}. */
+void rt_send_error(struct conn *c, const char *op, const char *key, const char *code, const char *message);
+
+/* Writes the next queued message. Returns 0, or -1 to close the connection
+ * (queue overflow, or a close requested and the queue is empty). */
+int rt_write(struct conn *c);
+
+/* SSE: queues the ring's events after last_id for c's user (or a resync
+ * event when last_id is older than the ring). */
+void rt_replay(struct conn *c, uint64_t last_id);
+
+/* Finds a live connection by id (for answers that come after a commit). */
+struct conn *rt_find(int64_t id);
+
+/* Counters for /metrics. */
+struct rt_stats {
+	uint64_t connections, events, deliveries, dropped_slow;
+};
+void rt_stats(struct rt_stats *out);
+
+#endif
