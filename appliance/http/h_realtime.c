@@ -33,9 +33,9 @@ void h_events(struct req *r)
 	resp_header(r, "cache-control", "no-store");
 	resp_header(r, "x-accel-buffering", "no");
 	resp_raw(r, 200, "text/event-stream", NULL, 0);
-	rt_attach(r->app, r->conn, r->wsi, CONN_SSE, &r->who, cl.exp);
-	if (!req_header(r, "last-event-id:", last, sizeof last) || !req_query(r, "last_event_id", last, sizeof last))
-		rt_replay(r->conn, strtoull(last, NULL, 10));
+	if (req_header(r, "last-event-id:", last, sizeof last) && req_query(r, "last_event_id", last, sizeof last))
+		*last = 0;
+	rt_attach(r->app, r->conn, r->wsi, CONN_SSE, &r->who, cl.exp, strtoull(last, NULL, 10));
 	sse_arm(r);
 }
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "core/presence.h"
 #include "http/jsonio.h"
 #include "http/realtime.h"
@@ -35,6 +36,8 @@ static struct {
 } ring[RING_MAX];
 static size_t ring_head, ring_len, ring_bytes;
 
+static void replay(struct conn *c, uint64_t last_id);
+
 static struct outmsg *msg_new(const char *text, size_t len)
 {
 	struct outmsg *m = malloc(sizeof *m + LWS_PRE + len + 1);
@@ -56,7 +59,7 @@ static void msg_unref(struct outmsg *m)
 /* Queues m (taking a reference) on c; flags overflow beyond the limit. */
 static void enqueue(struct conn *c, struct outmsg *m)
 {
-	if (c->overflow || c->close_code)
+	if (c->overflow || c->close_code || !c->wsi)
 		return;
 	if (c->qbytes + m->len > RT_QUEUE_MAX) {
 		c->overflow = 1;
@@ -95,7 +98,8 @@ static void queue_clear(struct conn *c)
 	c->qlen = c->qcap = c->qhead = c->qbytes = 0;
 }
 
-int rt_write(struct conn *c)
+/* Writes one queued message. Returns 1 written, 0 nothing to write, -1 close. */
+static int write_one(struct conn *c)
 {
 	if (c->overflow) {
 		if (c->kind == CONN_WS)
@@ -103,7 +107,7 @@ int rt_write(struct conn *c)
 		return -1;
 	}
 	if (!c->qlen) {
-		if (c->close_code) {
+		if (c->close_code && !lws_send_pipe_choked(c->wsi)) {
 			if (c->kind == CONN_WS)
 				lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, (unsigned char *)"closing", 7);
 			return -1;
@@ -117,8 +121,20 @@ int rt_write(struct conn *c)
 	int n = lws_write(c->wsi, m->data + LWS_PRE, m->len, c->kind == CONN_WS ? LWS_WRITE_TEXT : LWS_WRITE_HTTP);
 	int ok = n >= (int)m->len;
 	msg_unref(m);
-	if (!ok)
-		return -1;
+	return ok ? 1 : -1;
+}
+
+int rt_write(struct conn *c)
+{
+	/* several messages per callback while the socket takes them (bounded,
+	 * so one busy connection does not starve the others) */
+	for (int i = 0; i < 32; i++) {
+		int rc = write_one(c);
+		if (rc <= 0)
+			return rc;
+		if (!c->qlen || lws_send_pipe_choked(c->wsi))
+			break;
+	}
 	if (c->qlen || c->close_code)
 		lws_callback_on_writable(c->wsi);
 	return 0;
@@ -149,7 +165,9 @@ static struct outmsg *render(cJSON *obj, enum conn_kind kind, uint64_t id)
 
 void rt_send_json(struct conn *c, cJSON *obj)
 {
-	struct outmsg *m = render(obj, c->kind, 0);
+	/* on SSE a direct event carries the id of the newest broadcast event the
+	 * stream is up to date with (so Last-Event-ID resumes after it) */
+	struct outmsg *m = render(obj, c->kind, c->kind == CONN_SSE ? c->seen_id : 0);
 	enqueue(c, m);
 	msg_unref(m);
 }
@@ -181,11 +199,16 @@ struct conn *rt_find(int64_t id)
 }
 
 void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind, const struct principal *who,
-	       int64_t token_exp)
+	       int64_t token_exp, uint64_t last_id)
 {
 	c->wsi = wsi;
 	c->kind = kind;
 	c->who = *who;
+	/* A small kernel send buffer keeps a stalled client's backlog in our
+	 * bounded queue, where it is counted, instead of megabytes of socket
+	 * buffer (loopback auto-tuning grows to several MiB). */
+	int sndbuf = RT_SNDBUF;
+	setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 	c->token_exp = token_exp;
 	c->id = ++next_conn_id;
 	c->attached = 1;
@@ -193,12 +216,15 @@ void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind 
 	imap_put(&by_user, who->user_id, c);
 	imap_put(&by_id, c->id, c);
 	stats.connections++;
+	c->seen_id = last_id ? last_id : next_event_id;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "connection_confirmed");
 	cJSON_AddNumberToObject(o, "user_id", (double)who->user_id);
 	cJSON_AddNumberToObject(o, "connection_id", (double)c->id);
 	rt_send_json(c, o);
 	cJSON_Delete(o);
+	if (last_id)
+		replay(c, last_id);
 	presence_connect(app, who);
 }
 
@@ -390,6 +416,7 @@ static void on_event(void *ctx, const struct event *ev)
 		for (struct conn *c = imap_get(&by_user, aud[i]); c; c = c->next) {
 			if (c->kind == CONN_SSE) {
 				enqueue(c, sse);
+				c->seen_id = id;
 			} else {
 				if (!ws)
 					ws = render(obj, CONN_WS, 0);
@@ -401,10 +428,8 @@ static void on_event(void *ctx, const struct event *ev)
 	ring_push(id, sse, aud, n); /* the ring keeps our reference and the audience */
 }
 
-void rt_replay(struct conn *c, uint64_t last_id)
+static void replay(struct conn *c, uint64_t last_id)
 {
-	if (!last_id)
-		return;
 	uint64_t oldest = ring_len ? ring[ring_head].id : next_event_id + 1;
 	if (last_id + 1 < oldest) {
 		cJSON *o = cJSON_CreateObject();
@@ -419,6 +444,7 @@ void rt_replay(struct conn *c, uint64_t last_id)
 			continue;
 		if (bsearch(&c->who.user_id, ring[i].audience, ring[i].n, sizeof(int64_t), cmp_id))
 			enqueue(c, ring[i].sse);
+		c->seen_id = ring[i].id;
 	}
 }
 

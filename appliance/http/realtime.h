@@ -11,8 +11,9 @@
 #include <cjson/cJSON.h>
 #include "core/app.h"
 
-#define RT_QUEUE_MAX (1u << 20) /* outbound bytes per connection */
+#define RT_QUEUE_MAX (4u << 20) /* outbound bytes per connection (messages are shared) */
 #define RT_FRAME_MAX (64u << 10) /* inbound WebSocket frame */
+#define RT_SNDBUF (64 << 10)      /* kernel send buffer of a real-time socket */
 
 struct lws;
 struct outmsg;
@@ -32,6 +33,7 @@ struct conn {
 	struct outmsg **q;
 	uint32_t qhead, qlen, qcap;
 	uint32_t qbytes;
+	uint64_t seen_id; /* SSE: newest broadcast event id queued (or resumed from) */
 	char *rx; /* a WebSocket message being assembled (owned) */
 	uint32_t rxlen;
 };
@@ -40,9 +42,11 @@ struct conn {
 void rt_init(struct app *app);
 void rt_shutdown(void);
 
-/* Registers an authenticated connection; queues connection_confirmed. */
+/* Registers an authenticated connection; queues connection_confirmed, then
+ * (SSE, last_id > 0) the ring's events after last_id for the user, or a
+ * resync event when last_id is older than the ring; then presence. */
 void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind, const struct principal *who,
-	       int64_t token_exp);
+	       int64_t token_exp, uint64_t last_id);
 /* Unregisters (NULL-safe, idempotent) and frees the queue. */
 void rt_detach(struct app *app, struct conn *c);
 
@@ -56,10 +60,6 @@ void rt_send_error(struct conn *c, const char *op, const char *key, const char *
 /* Writes the next queued message. Returns 0, or -1 to close the connection
  * (queue overflow, or a close requested and the queue is empty). */
 int rt_write(struct conn *c);
-
-/* SSE: queues the ring's events after last_id for c's user (or a resync
- * event when last_id is older than the ring). */
-void rt_replay(struct conn *c, uint64_t last_id);
 
 /* Finds a live connection by id (for answers that come after a commit). */
 struct conn *rt_find(int64_t id);

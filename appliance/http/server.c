@@ -85,13 +85,14 @@ int64_t req_cap_id(struct req *r, const char *name)
 
 int req_query(struct req *r, const char *name, char *buf, size_t len)
 {
-	char key[64];
+	char key[64], frag[4096];
 	snprintf(key, sizeof key, "%s=", name);
-	/* lws copies "name=value" into buf and points past the '=' */
-	const char *v = lws_get_urlarg_by_name(r->wsi, key, buf, (int)len);
-	if (!v)
+	/* lws copies each "name=value" fragment into frag (stopping at the first
+	 * that does not fit, hence the big buffer) and points past the '=' */
+	const char *v = lws_get_urlarg_by_name(r->wsi, key, frag, (int)sizeof frag);
+	if (!v || strlen(v) >= len)
 		return -1;
-	memmove(buf, v, strlen(v) + 1);
+	memcpy(buf, v, strlen(v) + 1);
 	return 0;
 }
 

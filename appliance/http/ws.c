@@ -39,7 +39,7 @@ static void arm_expiry(struct app *app, struct ws_pss *s)
 
 static void attach(struct app *app, struct ws_pss *s, struct lws *wsi)
 {
-	rt_attach(app, &s->c, wsi, CONN_WS, &s->who, s->exp);
+	rt_attach(app, &s->c, wsi, CONN_WS, &s->who, s->exp, 0);
 	arm_expiry(app, s);
 }
 
@@ -130,24 +130,20 @@ static void on_message(struct app *app, struct ws_pss *s, struct lws *wsi, const
 	struct fe_err e = {0};
 	cJSON *j = utf8_valid(text, len) ? cJSON_ParseWithLength(text, len) : NULL;
 	if (!j || !cJSON_IsObject(j) || jstr(j, "op", 1, &op, &e)) {
-		if (s->authed)
-			rt_send_error(c, op, NULL, "INVALID_JSON", "a frame must be a JSON object with an op");
-		else
-			c->close_code = CLOSE_AUTH; /* unauthenticated garbage: close */
-		cJSON_Delete(j);
+		rt_send_error(c, op, NULL, "INVALID_JSON", "a frame must be a JSON object with an op");
 		if (!s->authed)
-			lws_callback_on_writable(wsi);
+			c->close_code = CLOSE_AUTH; /* unauthenticated garbage: close after the error */
+		cJSON_Delete(j);
 		return;
 	}
 	if (!s->authed) {
 		const char *tok = NULL;
 		if (strcmp(op, "auth") || jstr(j, "token", 1, &tok, &e) ||
 		    auth_authenticate(app, tok, strlen(tok), &s->who, &e)) {
-			/* not attached: nothing can be queued; close with the reason */
-			lws_close_reason(wsi, CLOSE_AUTH, (unsigned char *)"unauthorized", 12);
+			rt_send_error(c, "auth", NULL, e.code ? e.code : "UNAUTHORIZED",
+				      e.message[0] ? e.message : "the first frame must be {\"op\":\"auth\",\"token\":...}");
 			c->close_code = CLOSE_AUTH;
 			cJSON_Delete(j);
-			lws_callback_on_writable(wsi);
 			return;
 		}
 		s->exp = token_exp(app, tok);
@@ -226,8 +222,11 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 			const char *t = lws_get_urlarg_by_name(wsi, "access_token=", tok, sizeof tok);
 			if (t) {
 				struct fe_err e = {0};
-				if (auth_authenticate(app, t, strlen(t), &s->who, &e))
-					return 1; /* refuse the upgrade */
+				if (auth_authenticate(app, t, strlen(t), &s->who, &e)) {
+					/* refuse the upgrade with a plain 401 */
+					lws_return_http_status(wsi, HTTP_STATUS_UNAUTHORIZED, e.code);
+					return 1;
+				}
 				s->exp = token_exp(app, t);
 				s->authed = 1;
 			}
@@ -243,8 +242,6 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 	case LWS_CALLBACK_RECEIVE:
 		return on_receive(app, s, wsi, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		if (!s->c.attached && s->c.close_code)
-			return -1;
 		return rt_write(&s->c);
 	case LWS_CALLBACK_TIMER:
 		if (!s->authed) {
