@@ -12,7 +12,6 @@ mkdir -p "$deps"
 want_pkgs=(build-essential cmake pkg-config file dpkg-dev
   libsqlite3-dev libsodium-dev libmbedtls-dev libcmocka-dev zlib1g-dev
   nodejs curl ca-certificates sqlite3)
-[ "${FECHATTER_BROWSER_DEPS:-1}" = 1 ] && want_pkgs+=(chromium)
 missing=()
 for p in "${want_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -83,8 +82,13 @@ if [ ! -f "$prefix/lib/libcjson.a" ]; then
   echo "deps: cJSON built"
 fi
 
-# npm packages for the end-to-end and browser tests (from the npm registry)
-if [ -f "$top/tests/package.json" ] && [ ! -d "$top/tests/node_modules" ]; then
-  (cd "$top/tests" && npm install --no-audit --no-fund --silent)
+# npm packages for the end-to-end tests (from the npm registry), again
+# whenever package.json or the lock file changed
+if [ -f "$top/tests/package.json" ]; then
+  stamp="$top/tests/node_modules/.fechatter-stamp"
+  sum=$(cat "$top/tests/package.json" "$top/tests/package-lock.json" 2>/dev/null | sha256sum | cut -c1-16)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+    (cd "$top/tests" && npm install --no-audit --no-fund --silent) && echo "$sum" > "$stamp"
+  fi
 fi
 echo "deps: ready"
