@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "adapters/fs_blobs.h"
+#include "adapters/fts5_search.h"
 #include "adapters/local_bus.h"
 #include "adapters/sqlite_store.h"
 #include "core/app.h"
@@ -119,6 +120,14 @@ int main(int argc, char **argv)
 		log_err("main: %s", err);
 		goto out;
 	}
+	fts5_search_open(dbpath, &app.search);
+	if (!strcmp(cfg.command, "reindex")) {
+		log_info("main: rebuilding the search index");
+		exit_code = app.search.ops->rebuild(app.search.impl) ? 1 : 0;
+		if (!exit_code)
+			log_info("main: search index rebuilt");
+		goto out;
+	}
 	char files[512];
 	snprintf(files, sizeof files, "%s/files", cfg.data);
 	if (fs_blobs_open(files, &app.blobs))
@@ -154,6 +163,7 @@ out:
 	app.workers = NULL; /* lws_context_destroy may still call back */
 	writer_free(app.writer); /* flushes what is still queued */
 	server_free(srv);
+	fts5_search_close(&app.search);
 	sqlite_store_close(&app.store);
 	fs_blobs_free(&app.blobs);
 	local_bus_free(&app.bus);

@@ -372,7 +372,8 @@ int sqc_message_insert(void *p, struct message *m)
 	struct sq *s = p;
 	int rc = sq_exec(s,
 			 "INSERT INTO messages(chat_id, sender_id, content, reply_to, idempotency_key, mentions_all,"
-			 " created_at) VALUES (?, ?, ?, nullif(?, 0), nullif(?, ''), ?, ?)",
+			 " created_at, sender_name) VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, ''), ?6, ?7,"
+			 " coalesce((SELECT fullname FROM users WHERE id = ?2), ''))",
 			 NULL, "iititii", m->chat_id, m->sender_id, m->content, m->reply_to, m->idempotency_key,
 			 (int64_t)m->mentions_all, m->created_at);
 	if (!rc)
@@ -444,7 +445,7 @@ int sqc_message_delete(void *p, int64_t id, int64_t at)
 {
 	struct sq *s = p;
 	int changes = 0, rc;
-	if ((rc = sq_exec(s, "UPDATE messages SET content = '', deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+	if ((rc = sq_exec(s, "UPDATE messages SET content = '', sender_name = '', deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
 			  &changes, "ii", at, id)))
 		return rc;
 	if (!changes)

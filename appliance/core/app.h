@@ -6,6 +6,7 @@
 #include "lib/config.h"
 #include "ports/blobs.h"
 #include "ports/bus.h"
+#include "ports/search.h"
 #include "ports/store.h"
 
 struct workers;
@@ -23,6 +24,7 @@ struct app {
 	struct store store;
 	struct bus bus;
 	struct blobs blobs;
+	struct search search;
 	/* Asks the loop to run writer_flush() once the current turn's events are
 	 * handled (group commit). Set by the server. */
 	void (*schedule_flush)(void *loop);

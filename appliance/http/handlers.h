@@ -53,6 +53,10 @@ void h_unread_counts(struct req *r);
 void h_file_upload(struct req *r);
 void h_file_get(struct req *r);
 
+/* search (h_search.c) */
+void h_search(struct req *r);
+void h_chat_search(struct req *r);
+
 /* real-time (h_realtime.c) */
 void h_events(struct req *r);
 void h_typing_start(struct req *r);

@@ -44,6 +44,9 @@ const struct route routes[] = {
 	{M_POST, "/api/chat/{id}/read", h_mark_read, AUTH_USER, 0},
 	{M_GET, "/api/unread-counts", h_unread_counts, AUTH_USER, 0},
 
+	{M_GET, "/api/search/messages", h_search, AUTH_USER, 0},
+	{M_GET, "/api/chat/{id}/messages/search", h_chat_search, AUTH_USER, 0},
+
 	{M_GET, "/events", h_events, AUTH_USER_QUERY, 0},
 	{M_POST, "/api/chat/{id}/typing/start", h_typing_start, AUTH_USER, 0},
 	{M_POST, "/api/chat/{id}/typing/stop", h_typing_stop, AUTH_USER, 0},

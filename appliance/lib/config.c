@@ -164,7 +164,8 @@ static void usage(FILE *out)
 	fprintf(out, "usage: fechatter [serve] [options]\n\n"
 		     "Fechatter appliance: a team chat server in one binary.\n\n"
 		     "commands:\n  serve                    run the server (default)\n"
-		     "  routes                   print the HTTP route table (method, path, auth)\n\n"
+		     "  routes                   print the HTTP route table (method, path, auth)\n"
+		     "  reindex                  rebuild the search index from the messages, then exit\n\n"
 		     "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
 		     "lines in the file given with --config; flags win over the environment,\n"
 		     "the environment over the file):\n");
@@ -193,7 +194,7 @@ int config_load(struct config *c, int argc, char **argv)
 	/* pass 1: commands, --help, --check-config, --config, and flag syntax */
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {
-		if (strcmp(argv[1], "serve") && strcmp(argv[1], "routes")) {
+		if (strcmp(argv[1], "serve") && strcmp(argv[1], "routes") && strcmp(argv[1], "reindex")) {
 			fprintf(stderr, "fechatter: unknown command '%s' (try --help)\n", argv[1]);
 			return -1;
 		}

@@ -1,0 +1,360 @@
+/* adapters/fts5_search: turns structured search terms into FTS5 queries.
+ * Words go to messages_fts (unicode61, remove_diacritics 2), restricted to
+ * the caller's chats inside the MATCH (chat_tok : (c1 OR c2 ...)), so only
+ * matches in those chats are ever ranked. Chinese and Japanese runs of three
+ * or more characters go to the trigram index messages_cjk; shorter runs are
+ * substring matches over the caller's chats. Every term is quoted, so FTS5
+ * syntax typed by a user is never interpreted. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "adapters/fts5_search.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/log.h"
+
+struct fts {
+	char path[512];
+	pthread_key_t key;
+};
+
+static void close_conn(void *db)
+{
+	sqlite3_close_v2(db);
+}
+
+/* This thread's read-only connection. */
+static sqlite3 *conn(struct fts *f)
+{
+	sqlite3 *db = pthread_getspecific(f->key);
+	if (db)
+		return db;
+	if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_err("search: cannot open %s: %s", f->path, db ? sqlite3_errmsg(db) : "no memory");
+		sqlite3_close_v2(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	sqlite3_exec(db, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
+	pthread_setspecific(f->key, db);
+	return db;
+}
+
+/* Decodes one UTF-8 code point at s (valid input); *len gets its size. */
+static uint32_t cp_at(const unsigned char *s, size_t *len)
+{
+	if (s[0] < 0x80) { *len = 1; return s[0]; }
+	if (s[0] < 0xE0) { *len = 2; return ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu); }
+	if (s[0] < 0xF0) { *len = 3; return ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu); }
+	*len = 4;
+	return ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+}
+
+/* Scripts written without spaces (same ranges as schema/0002_search.sql). */
+static int is_cjk(uint32_t c)
+{
+	return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
+	       (c >= 0xF900 && c <= 0xFAFF);
+}
+
+/* Adds t as an FTS5 string ("..." with quotes doubled). */
+static void quoted(struct buf *b, const char *t, size_t n)
+{
+	buf_add(b, "\"");
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] == '"')
+			buf_add(b, "\"\"");
+		else
+			buf_addn(b, &t[i], 1);
+	}
+	buf_add(b, "\"");
+}
+
+/* The query split by script: FTS5 words, trigram runs, substrings. */
+struct plan {
+	struct buf words; /* FTS5 expression over content and sender name */
+	struct buf trigram; /* FTS5 expression for messages_cjk */
+	char *likes[32];  /* LIKE patterns (escaped, with %) */
+	int nlikes;
+};
+
+static void add_like(struct plan *p, const char *t, size_t n)
+{
+	if (p->nlikes == 32)
+		return;
+	struct buf b = {0};
+	buf_add(&b, "%");
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] == '%' || t[i] == '_' || t[i] == '\\')
+			buf_add(&b, "\\");
+		buf_addn(&b, &t[i], 1);
+	}
+	buf_add(&b, "%");
+	p->likes[p->nlikes++] = b.p;
+}
+
+static void make_plan(const struct search_query *q, struct plan *p)
+{
+	memset(p, 0, sizeof *p);
+	for (size_t i = 0; i < q->nterms; i++) {
+		const struct search_term *t = &q->terms[i];
+		const unsigned char *s = (const unsigned char *)t->text;
+		int has_cjk = 0;
+		for (size_t k = 0, len; s[k]; k += len)
+			has_cjk |= is_cjk(cp_at(s + k, &len));
+		if (!has_cjk) {
+			if (p->words.len)
+				buf_add(&p->words, " ");
+			quoted(&p->words, t->text, strlen(t->text));
+			if (t->prefix)
+				buf_add(&p->words, "*");
+			add_like(p, t->text, strlen(t->text)); /* used only when the CJK path runs */
+			continue;
+		}
+		/* split into runs of CJK and of other characters */
+		size_t k = 0, len;
+		while (s[k]) {
+			size_t start = k, chars = 0;
+			int cjk = is_cjk(cp_at(s + k, &len));
+			while (s[k] && is_cjk(cp_at(s + k, &len)) == cjk) {
+				k += len;
+				chars++;
+			}
+			const char *run = (const char *)s + start;
+			if (cjk && chars >= 3) {
+				if (p->trigram.len)
+					buf_add(&p->trigram, " ");
+				quoted(&p->trigram, run, k - start);
+			} else if (k > start && !(chars == 1 && !cjk && (*run == ' '))) {
+				add_like(p, run, k - start);
+			}
+		}
+	}
+}
+
+static void plan_free(struct plan *p)
+{
+	buf_free(&p->words);
+	buf_free(&p->trigram);
+	for (int i = 0; i < p->nlikes; i++)
+		free(p->likes[i]);
+}
+
+/* Marks the first case-insensitive (ASCII) occurrence of each pattern. */
+static char *mark_likes(const char *content, const struct plan *p)
+{
+	struct buf b = {0};
+	const char *best = NULL;
+	size_t blen = 0;
+	for (int i = 0; i < p->nlikes && !best; i++) {
+		struct buf pat = {0};
+		for (const char *s = p->likes[i] + 1; *s && s[1]; s++) {
+			if (*s == '\\' && s[1])
+				s++;
+			buf_addn(&pat, s, 1);
+		}
+		if (pat.len && (best = strcasestr(content, pat.p)))
+			blen = pat.len;
+		buf_free(&pat);
+	}
+	if (!best) {
+		buf_add(&b, content);
+		return b.p ? b.p : strdup("");
+	}
+	buf_addn(&b, content, (size_t)(best - content));
+	buf_add(&b, "<mark>");
+	buf_addn(&b, best, blen);
+	buf_add(&b, "</mark>");
+	buf_add(&b, best + blen);
+	return b.p;
+}
+
+static void bind_all(sqlite3_stmt *st, const struct search_query *q, const struct plan *p, const char *match,
+		     const char *chats, int cjk)
+{
+	sqlite3_bind_text(st, 1, match ? match : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, q->sender_id);
+	sqlite3_bind_int64(st, 3, q->after_ms);
+	sqlite3_bind_int64(st, 4, q->before_ms);
+	sqlite3_bind_int(st, 5, q->limit);
+	sqlite3_bind_int(st, 6, q->offset);
+	if (cjk) {
+		sqlite3_bind_text(st, 7, chats, -1, SQLITE_STATIC);
+		for (int i = 0; i < p->nlikes; i++)
+			sqlite3_bind_text(st, 8 + i, p->likes[i], -1, SQLITE_STATIC);
+	}
+}
+
+static int fts_search(void *self, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total)
+{
+	struct fts *f = self;
+	struct plan p;
+	struct buf sql = {0}, match = {0}, chats = {0}, count = {0};
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int rc = 0;
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	sqlite3 *db = conn(f);
+	if (!db)
+		return FE_EUNAVAIL;
+	make_plan(q, &p);
+	/* the CJK path: a trigram match, or only short CJK runs (substrings) */
+	int cjk = p.trigram.len > 0 || (!p.words.len && p.nlikes > 0);
+	if ((!p.words.len && !cjk) || !q->nchats)
+		goto out;
+	buf_add(&chats, "[");
+	for (size_t i = 0; i < q->nchats; i++)
+		buf_addf(&chats, "%s%lld", i ? "," : "", (long long)q->chats[i]);
+	buf_add(&chats, "]");
+	const char *cols = "m.id, m.chat_id, c.name, m.sender_id, m.sender_name, m.content, %s, m.created_at";
+	if (!cjk) {
+		buf_add(&match, "chat_tok : (");
+		for (size_t i = 0; i < q->nchats; i++)
+			buf_addf(&match, "%sc%lld", i ? " OR " : "", (long long)q->chats[i]);
+		buf_addf(&match, ") AND {content sender_name} : (%s)", p.words.p);
+		buf_add(&sql, "SELECT ");
+		buf_addf(&sql, cols, "snippet(messages_fts, 0, '<mark>', '</mark>', '…', 24)");
+		buf_add(&sql, " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
+			      " JOIN chats c ON c.id = m.chat_id WHERE messages_fts MATCH ?1");
+	} else if (p.trigram.len) {
+		buf_add(&match, p.trigram.p);
+		buf_add(&sql, "SELECT ");
+		buf_addf(&sql, cols, "snippet(messages_cjk, 0, '<mark>', '</mark>', '…', 24)");
+		buf_add(&sql, " FROM messages_cjk JOIN messages m ON m.id = messages_cjk.rowid"
+			      " JOIN chats c ON c.id = m.chat_id WHERE messages_cjk MATCH ?1"
+			      " AND m.chat_id IN (SELECT value FROM json_each(?7))");
+	} else {
+		buf_add(&match, "");
+		buf_add(&sql, "SELECT ");
+		buf_addf(&sql, cols, "NULL");
+		buf_add(&sql, " FROM messages m JOIN chats c ON c.id = m.chat_id WHERE ?1 = ''"
+			      " AND m.chat_id IN (SELECT value FROM json_each(?7))");
+	}
+	buf_add(&sql, " AND m.deleted_at IS NULL AND (?2 = 0 OR m.sender_id = ?2)"
+		      " AND (?3 = 0 OR m.created_at > ?3) AND (?4 = 0 OR m.created_at < ?4)");
+	for (int i = 0; cjk && i < p.nlikes; i++)
+		buf_addf(&sql, " AND m.content LIKE ?%d ESCAPE '\\'", 8 + i);
+	if (q->by_date || (cjk && !p.trigram.len))
+		buf_add(&sql, " ORDER BY m.id DESC");
+	else if (!cjk)
+		buf_add(&sql, " ORDER BY bm25(messages_fts, 1.0, 0.4, 0.0), m.id DESC");
+	else
+		buf_add(&sql, " ORDER BY bm25(messages_cjk), m.id DESC");
+	buf_add(&sql, " LIMIT ?5 OFFSET ?6");
+	/* the total: the same query counted (bm25 cannot share a query with a window function) */
+	const char *from = strstr(sql.p, " FROM ");
+	const char *order = strstr(sql.p, " ORDER BY ");
+	buf_add(&count, "SELECT count(*)");
+	buf_addn(&count, from, (size_t)(order - from));
+	buf_add(&count, " AND ?5 > 0 AND ?6 >= 0");
+	if (sqlite3_prepare_v2(db, sql.p, -1, &st, NULL) != SQLITE_OK) {
+		log_err("search: prepare failed: %s", sqlite3_errmsg(db));
+		rc = FE_EINTERNAL;
+		goto out;
+	}
+	bind_all(st, q, &p, match.p, chats.p, cjk);
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct search_hit *h;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct search_hit *b = realloc(*out, cap * sizeof *b);
+			if (!b)
+				abort();
+			*out = b;
+		}
+		h = &(*out)[(*n)++];
+		memset(h, 0, sizeof *h);
+		h->id = sqlite3_column_int64(st, 0);
+		h->chat_id = sqlite3_column_int64(st, 1);
+		snprintf(h->chat_name, sizeof h->chat_name, "%s", (const char *)sqlite3_column_text(st, 2));
+		h->sender_id = sqlite3_column_int64(st, 3);
+		snprintf(h->sender_name, sizeof h->sender_name, "%s", (const char *)sqlite3_column_text(st, 4));
+		h->content = strdup((const char *)sqlite3_column_text(st, 5));
+		const unsigned char *snip = sqlite3_column_text(st, 6);
+		h->snippet = snip ? strdup((const char *)snip) : mark_likes(h->content, &p);
+		if (!h->content || !h->snippet)
+			abort();
+		h->created_at = sqlite3_column_int64(st, 7);
+	}
+	if (s == SQLITE_DONE && (*n == (size_t)q->limit || q->offset)) {
+		sqlite3_stmt *cs = NULL;
+		if (sqlite3_prepare_v2(db, count.p, -1, &cs, NULL) == SQLITE_OK) {
+			bind_all(cs, q, &p, match.p, chats.p, cjk);
+			if (sqlite3_step(cs) == SQLITE_ROW)
+				*total = sqlite3_column_int64(cs, 0);
+		}
+		sqlite3_finalize(cs);
+	} else {
+		*total = (int64_t)*n + q->offset;
+	}
+	if (s != SQLITE_DONE) {
+		/* a query FTS5 still refuses must not become a 500: no results */
+		log_warn("search: query failed: %s", sqlite3_errmsg(db));
+		search_hits_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		*total = 0;
+	}
+out:
+	sqlite3_finalize(st);
+	plan_free(&p);
+	buf_free(&sql);
+	buf_free(&match);
+	buf_free(&chats);
+	buf_free(&count);
+	return rc;
+}
+
+static int fts_rebuild(void *self)
+{
+	struct fts *f = self;
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	int rc = 0;
+	if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db,
+			 "PRAGMA busy_timeout=10000; BEGIN IMMEDIATE;"
+			 " INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');"
+			 " INSERT INTO messages_cjk(messages_cjk) VALUES ('rebuild');"
+			 " INSERT INTO messages_fts(messages_fts) VALUES ('optimize'); COMMIT;",
+			 NULL, NULL, &msg) != SQLITE_OK) {
+		log_err("search: rebuild failed: %s", msg ? msg : db ? sqlite3_errmsg(db) : "no memory");
+		rc = FE_EINTERNAL;
+	}
+	sqlite3_free(msg);
+	sqlite3_close_v2(db);
+	return rc;
+}
+
+static const struct search_ops ops = {fts_search, fts_rebuild};
+
+int fts5_search_open(const char *path, struct search *s)
+{
+	struct fts *f = calloc(1, sizeof *f);
+	if (!f)
+		abort();
+	snprintf(f->path, sizeof f->path, "%s", path);
+	pthread_key_create(&f->key, close_conn);
+	s->ops = &ops;
+	s->impl = f;
+	return 0;
+}
+
+void fts5_search_close(struct search *s)
+{
+	if (!s || !s->impl)
+		return;
+	struct fts *f = s->impl;
+	sqlite3 *db = pthread_getspecific(f->key);
+	if (db)
+		sqlite3_close_v2(db);
+	pthread_key_delete(f->key);
+	free(f);
+	s->impl = NULL;
+}

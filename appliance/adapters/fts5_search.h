@@ -1,0 +1,12 @@
+/* adapters/fts5_search: the search port on SQLite FTS5 (unicode61 with
+ * accent folding for words, trigram for Chinese and Japanese). Each thread
+ * that searches opens its own read-only connection to the database. */
+#ifndef FE_FTS5_SEARCH_H
+#define FE_FTS5_SEARCH_H
+#include "ports/search.h"
+
+/* Prepares searching the database at path (already migrated). Returns 0. */
+int fts5_search_open(const char *path, struct search *s);
+void fts5_search_close(struct search *s);
+
+#endif

@@ -1,0 +1,175 @@
+/* core/search: query parsing, membership, and the worker round trip. */
+#include <stdlib.h>
+#include <string.h>
+#include "core/chat.h"
+#include "core/search.h"
+#include "lib/timefmt.h"
+#include "lib/utf8.h"
+#include "lib/workers.h"
+
+#define MAX_TERMS 16
+#define MAX_TERM_BYTES 100
+
+/* 1 when s[0..n) has a letter or digit (any non-ASCII byte counts). */
+static int has_word(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80 || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z'))
+			return 1;
+	}
+	return 0;
+}
+
+static int add_term(struct search_term *t, size_t *k, size_t max, const char *s, size_t n, int phrase)
+{
+	if (*k == max || !n || n > MAX_TERM_BYTES || !has_word(s, n))
+		return 0;
+	t[*k].text = strndup(s, n);
+	if (!t[*k].text)
+		abort();
+	t[*k].phrase = phrase;
+	t[*k].prefix = 0;
+	(*k)++;
+	return 1;
+}
+
+size_t search_parse(const char *q, struct search_term *terms, size_t max)
+{
+	size_t k = 0, len = strlen(q);
+	int last_is_word = 0;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)q[i];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			i++;
+			last_is_word = 0;
+			continue;
+		}
+		const char *close = c == '"' ? strchr(q + i + 1, '"') : NULL;
+		if (close) { /* a balanced "phrase" */
+			add_term(terms, &k, max, q + i + 1, (size_t)(close - q - i - 1), 1);
+			i = (size_t)(close - q) + 1;
+			last_is_word = 0;
+			continue;
+		}
+		if (c == '"') { /* an unbalanced quote is just a character */
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < len && q[j] != ' ' && q[j] != '\t' && q[j] != '\n' && q[j] != '\r' && q[j] != '"')
+			j++;
+		last_is_word = add_term(terms, &k, max, q + i, j - i, 0);
+		i = j;
+	}
+	if (k && last_is_word)
+		terms[k - 1].prefix = 1; /* the word being typed */
+	return k;
+}
+
+void search_terms_free(struct search_term *terms, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(terms[i].text);
+}
+
+struct search_job {
+	struct app *app;
+	struct search_term terms[MAX_TERMS];
+	int64_t *chats;
+	struct search_query q;
+	struct search_out out;
+	int rc;
+	search_cb cb;
+	void *req;
+};
+
+static void job_free(struct search_job *j)
+{
+	search_terms_free(j->terms, j->q.nterms);
+	free(j->chats);
+	search_hits_free(j->out.hits, j->out.n);
+	free(j);
+}
+
+static void run(void *arg)
+{
+	struct search_job *j = arg;
+	int64_t t0 = time_mono_us();
+	j->rc = j->app->search.ops->search(j->app->search.impl, &j->q, &j->out.hits, &j->out.n, &j->out.total);
+	j->out.took_ms = (double)(time_mono_us() - t0) / 1000.0;
+}
+
+static void done(void *arg)
+{
+	struct search_job *j = arg;
+	struct fe_err e = {0};
+	if (j->rc)
+		err_set(&e, j->rc, NULL, NULL, "the search failed");
+	j->cb(j->req, j->rc, &e, &j->out);
+	job_free(j);
+}
+
+int search_messages(struct app *app, const struct principal *p, const struct search_in *in, search_cb cb, void *req,
+		    struct fe_err *e)
+{
+	size_t qlen = in->q ? utf8_chars(in->q) : 0;
+	if (!qlen || qlen > 500)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "q", "q must be 1..500 characters");
+	if (in->limit < 1 || in->limit > 100)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "limit", "limit must be 1..100");
+	if (in->offset < 0 || in->offset > 10000)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "offset", "offset must be 0..10000");
+	struct search_job *j = calloc(1, sizeof *j);
+	if (!j)
+		abort();
+	j->app = app;
+	j->cb = cb;
+	j->req = req;
+	int rc;
+	if (in->chat_id) {
+		struct chat c;
+		if ((rc = chat_require_member(app, p, in->chat_id, &c, e)))
+			goto fail;
+		j->chats = malloc(sizeof *j->chats);
+		if (!j->chats)
+			abort();
+		j->chats[0] = in->chat_id;
+		j->q.nchats = 1;
+	} else {
+		struct chat *list;
+		size_t n;
+		if ((rc = app->store.ops->chats_of_user(app->store.impl, p->user_id, &list, &n))) {
+			err_set(e, rc, NULL, NULL, "store error");
+			goto fail;
+		}
+		j->chats = malloc((n ? n : 1) * sizeof *j->chats);
+		if (!j->chats)
+			abort();
+		for (size_t i = 0; i < n; i++)
+			j->chats[i] = list[i].id;
+		j->q.nchats = n;
+		free(list);
+	}
+	j->q.chats = j->chats;
+	j->q.terms = j->terms;
+	j->q.nterms = search_parse(in->q, j->terms, MAX_TERMS);
+	j->q.sender_id = in->sender_id;
+	j->q.after_ms = in->after_ms;
+	j->q.before_ms = in->before_ms;
+	j->q.by_date = in->by_date;
+	j->q.limit = in->limit;
+	j->q.offset = in->offset;
+	if (!j->q.nterms || !j->q.nchats) { /* nothing to look for, or nowhere */
+		done(j);
+		return 0;
+	}
+	if (workers_submit(app->workers, run, done, j)) {
+		rc = err_set(e, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
+		goto fail;
+	}
+	return 0;
+fail:
+	job_free(j);
+	return rc;
+}

@@ -1,0 +1,126 @@
+/* http/h_search: GET /api/search/messages and GET /api/chat/{id}/messages/search. */
+#include <stdlib.h>
+#include <string.h>
+#include "core/search.h"
+#include "http/handlers.h"
+#include "http/jsonio.h"
+
+/* Reads an integer query argument into *out (default kept when absent).
+ * Returns -1 and answers 400 naming the argument when malformed. */
+static int qint(struct req *r, const char *name, int64_t min, int64_t max, int64_t *out)
+{
+	char buf[32], *end;
+	if (req_query(r, name, buf, sizeof buf))
+		return 0;
+	long long v = strtoll(buf, &end, 10);
+	if (!*buf || *end || v < min || v > max) {
+		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", name, "must be an integer in range");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+struct search_req {
+	struct ticket *t;
+	char q[2048];
+	int limit, offset;
+};
+
+static void done(void *arg, int rc, const struct fe_err *e, const struct search_out *out)
+{
+	struct search_req *sr = arg;
+	struct req *r = ticket_take(sr->t);
+	if (!r) {
+		free(sr);
+		return;
+	}
+	if (rc) {
+		resp_err(r, e);
+		free(sr);
+		return;
+	}
+	cJSON *d = cJSON_CreateObject(), *hits = cJSON_CreateArray(), *page = cJSON_CreateObject();
+	for (size_t i = 0; i < out->n; i++) {
+		const struct search_hit *h = &out->hits[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)h->id);
+		cJSON_AddNumberToObject(o, "chat_id", (double)h->chat_id);
+		cJSON_AddStringToObject(o, "chat_name", h->chat_name);
+		cJSON_AddNumberToObject(o, "sender_id", (double)h->sender_id);
+		cJSON_AddStringToObject(o, "sender_name", h->sender_name);
+		cJSON_AddStringToObject(o, "content", h->content);
+		cJSON_AddStringToObject(o, "snippet", h->snippet);
+		jtime(o, "created_at", h->created_at);
+		cJSON_AddItemToArray(hits, o);
+	}
+	cJSON_AddItemToObject(d, "hits", hits);
+	cJSON_AddNumberToObject(d, "total", (double)out->total);
+	cJSON_AddNumberToObject(d, "took_ms", (double)(int64_t)(out->took_ms * 1000) / 1000.0);
+	cJSON_AddStringToObject(d, "query", sr->q);
+	cJSON_AddNumberToObject(page, "offset", sr->offset);
+	cJSON_AddNumberToObject(page, "limit", sr->limit);
+	cJSON_AddBoolToObject(page, "has_more", (int64_t)sr->offset + (int64_t)out->n < out->total);
+	cJSON_AddItemToObject(d, "page", page);
+	resp_ok(r, 200, d);
+	free(sr);
+}
+
+static void search(struct req *r, int64_t chat_id)
+{
+	struct fe_err e = {0};
+	struct search_in in = {0};
+	int64_t sender = 0, after = 0, before = 0, limit = 20, offset = 0;
+	char sort[16] = "";
+	struct search_req *sr = calloc(1, sizeof *sr);
+	if (!sr)
+		abort();
+	if (req_query(r, "q", sr->q, sizeof sr->q)) {
+		free(sr);
+		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "q", "q is required (1..500 characters)");
+		return;
+	}
+	if (!chat_id && qint(r, "chat_id", 1, INT64_MAX / 2, &chat_id))
+		goto bad;
+	if (qint(r, "sender_id", 1, INT64_MAX / 2, &sender) || qint(r, "after", 0, INT64_MAX / 2, &after) ||
+	    qint(r, "before", 0, INT64_MAX / 2, &before) || qint(r, "limit", 1, 100, &limit) ||
+	    qint(r, "offset", 0, 10000, &offset))
+		goto bad;
+	req_query(r, "sort", sort, sizeof sort);
+	if (*sort && strcmp(sort, "date") && strcmp(sort, "relevance")) {
+		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "sort", "sort must be relevance or date");
+		goto bad;
+	}
+	in.q = sr->q;
+	in.chat_id = chat_id;
+	in.sender_id = sender;
+	in.after_ms = after;
+	in.before_ms = before;
+	in.by_date = !strcmp(sort, "date");
+	in.limit = sr->limit = (int)limit;
+	in.offset = sr->offset = (int)offset;
+	sr->t = req_defer(r);
+	if (search_messages(r->app, &r->who, &in, done, sr, &e)) {
+		ticket_take(sr->t);
+		resp_err(r, &e);
+		goto bad;
+	}
+	return;
+bad:
+	free(sr);
+}
+
+void h_search(struct req *r)
+{
+	search(r, 0);
+}
+
+void h_chat_search(struct req *r)
+{
+	int64_t id = req_cap_id(r, "id");
+	if (!id) {
+		resp_fail(r, FE_ENOTFOUND, NULL, NULL, "no such chat");
+		return;
+	}
+	search(r, id);
+}

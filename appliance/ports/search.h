@@ -1,0 +1,51 @@
+/* ports/search: full-text search over messages. The index lives beside the
+ * messages (same transactions), so the port only queries. Implementations
+ * must be callable from worker threads (each thread its own connection), so
+ * a search never holds up the event loop. */
+#ifndef FE_SEARCH_PORT_H
+#define FE_SEARCH_PORT_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* One thing the user typed: a word, a "quoted phrase", or the word being
+ * typed (prefix: "deplo" finds "deployment"). Plain text, no syntax. */
+struct search_term {
+	char *text;
+	int phrase, prefix;
+};
+
+struct search_query {
+	struct search_term *terms;
+	size_t nterms;
+	const int64_t *chats; /* the only chats searched: the caller's */
+	size_t nchats;
+	int64_t sender_id;    /* 0 = any */
+	int64_t after_ms, before_ms; /* 0 = unbounded */
+	int by_date;          /* newest first instead of relevance */
+	int limit, offset;
+};
+
+struct search_hit {
+	int64_t id, chat_id, sender_id, created_at;
+	char chat_name[204];
+	char sender_name[204];
+	char *content; /* owned */
+	char *snippet; /* owned; matches between <mark> and </mark>, the rest as stored */
+};
+
+struct search_ops {
+	/* Fills *out (owned: search_hits_free) with at most q->limit hits and
+	 * *total with the number of matches. Returns 0 or FE_E*. */
+	int (*search)(void *s, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total);
+	/* Rebuilds the index from the messages (fechatter reindex). */
+	int (*rebuild)(void *s);
+};
+
+struct search {
+	const struct search_ops *ops;
+	void *impl;
+};
+
+void search_hits_free(struct search_hit *h, size_t n);
+
+#endif
