@@ -497,6 +497,7 @@ static int on_writeable(struct req *r)
 			/* HTTP/1.1 only (ALPN): lws_http_mark_sse would also try to make
 			 * an h2 stream immortal; detaching the headers frees them */
 			lws_http_headers_detach(r->wsi);
+			lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0); /* lives until closed */
 			if (r->in_flight) { /* a stream does not hold up shutdown */
 				r->in_flight = 0;
 				in_flight--;
@@ -675,6 +676,7 @@ struct server *server_start(struct app *app)
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.user = app;
 	info.max_http_header_data = 4096;
+	info.timeout_secs = 30;
 	info.pt_serv_buf_size = 8192;
 	s->ctx = lws_create_context(&info);
 	if (!s->ctx) {

@@ -150,6 +150,12 @@ const ROWS = [
     run: (c, x) => x.call(c, 'POST', `/api/chat/${x.F.chat.id}/read`, { message_id: x.F.msg.id }) },
   { route: 'GET /api/unread-counts', expect: [401, 200, 200, 200, 200], run: (c, x) => x.call(c, 'GET', '/api/unread-counts') },
 
+  // search
+  { route: 'GET /api/search/messages', expect: [401, 200, 200, 200, 200],
+    run: (c, x) => x.call(c, 'GET', '/api/search/messages?q=hello') },
+  { route: 'GET /api/chat/{id}/messages/search', expect: [401, 404, 404, 200, 200],
+    run: (c, x) => x.call(c, 'GET', `/api/chat/${x.F.chat.id}/messages/search?q=hello`) },
+
   // real-time
   { route: 'GET /events', expect: [401, 200, 200, 200, 200],
     run: async (c, x) => {
