@@ -13,9 +13,11 @@
 #include "adapters/fs_blobs.h"
 #include "adapters/fts5_search.h"
 #include "adapters/local_bus.h"
+#include "adapters/lru_cache.h"
 #include "adapters/sqlite_store.h"
 #include "core/app.h"
 #include "core/auth.h"
+#include "core/cached.h"
 #include "core/writer.h"
 #include "http/http.h"
 #include "lib/config.h"
@@ -133,6 +135,9 @@ int main(int argc, char **argv)
 	if (fs_blobs_open(files, &app.blobs))
 		goto out;
 	local_bus_new(&app.bus);
+	if (cfg.cache_size)
+		lru_cache_new((size_t)cfg.cache_size, time_now_ms, &app.cache);
+	cached_init(&app); /* before the fan-out subscribes (in server_start) */
 	app.writer = writer_new(&app);
 	if (!cfg.durability_full)
 		log_warn("main: durability normal: the last commits may be lost on power failure");
@@ -167,6 +172,7 @@ out:
 	sqlite_store_close(&app.store);
 	fs_blobs_free(&app.blobs);
 	local_bus_free(&app.bus);
+	lru_cache_free(&app.cache);
 	ratelimit_free(app.rl_ip);
 	ratelimit_free(app.rl_account);
 	if (app.jwt_sk)

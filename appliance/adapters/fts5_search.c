@@ -79,6 +79,7 @@ struct plan {
 	struct buf trigram; /* FTS5 expression for messages_cjk */
 	char *likes[32];  /* LIKE patterns (escaped, with %) */
 	int nlikes;
+	int cjk;          /* some term has Chinese or Japanese: use the CJK path */
 };
 
 static void add_like(struct plan *p, const char *t, size_t n)
@@ -114,6 +115,7 @@ static void make_plan(const struct search_query *q, struct plan *p)
 			add_like(p, t->text, strlen(t->text)); /* used only when the CJK path runs */
 			continue;
 		}
+		p->cjk = 1;
 		/* split into runs of CJK and of other characters */
 		size_t k = 0, len;
 		while (s[k]) {
@@ -203,8 +205,9 @@ static int fts_search(void *self, const struct search_query *q, struct search_hi
 	if (!db)
 		return FE_EUNAVAIL;
 	make_plan(q, &p);
-	/* the CJK path: a trigram match, or only short CJK runs (substrings) */
-	int cjk = p.trigram.len > 0 || (!p.words.len && p.nlikes > 0);
+	/* the CJK path: a trigram match and/or substrings (every other word
+	 * becomes a substring condition too) */
+	int cjk = p.cjk;
 	if ((!p.words.len && !cjk) || !q->nchats)
 		goto out;
 	buf_add(&chats, "[");

@@ -6,6 +6,7 @@
 #include "lib/config.h"
 #include "ports/blobs.h"
 #include "ports/bus.h"
+#include "ports/cache.h"
 #include "ports/search.h"
 #include "ports/store.h"
 
@@ -25,6 +26,7 @@ struct app {
 	struct bus bus;
 	struct blobs blobs;
 	struct search search;
+	struct cache cache;
 	/* Asks the loop to run writer_flush() once the current turn's events are
 	 * handled (group commit). Set by the server. */
 	void (*schedule_flush)(void *loop);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/auth.h"
+#include "core/cached.h"
 #include "lib/crypto.h"
 #include "lib/jwt.h"
 #include "lib/log.h"
@@ -255,6 +256,7 @@ static void signup_done(void *arg)
 		err_set(&e, rc, NULL, NULL, "could not create the account");
 		goto rollback;
 	}
+	cache_forget_user(app, u.id, u.workspace_id);
 	log_info("auth: signup user=%lld workspace=%lld role=%s", (long long)u.id, (long long)u.workspace_id, u.role);
 	goto out;
 rollback:
@@ -396,6 +398,7 @@ static void chpw_done(void *arg)
 		st->ops->rollback(st->impl);
 		goto out;
 	}
+	cache_forget_user(app, u.id, u.workspace_id);
 	log_info("auth: password changed user=%lld sessions_revoked=%d", (long long)j->user_id, revoked);
 out:
 	if (rc && !e.rc)
@@ -488,6 +491,7 @@ int auth_logout_all(struct app *app, const struct principal *p, int *revoked, st
 		st->ops->rollback(st->impl);
 		return err_set(e, rc, NULL, NULL, "store error");
 	}
+	cache_forget_user(app, p->user_id, p->workspace_id);
 	log_info("auth: logout-all user=%lld revoked=%d", (long long)p->user_id, *revoked);
 	return 0;
 }
@@ -501,8 +505,7 @@ int auth_authenticate(struct app *app, const char *token, size_t len, struct pri
 	if (rc)
 		return err_set(e, FE_EAUTH, "INVALID_TOKEN", NULL, "the access token is not valid");
 	struct user u;
-	struct store *st = &app->store;
-	if (st->ops->user_get(st->impl, c.sub, &u) || u.workspace_id != c.workspace_id ||
+	if (cached_user(app, c.sub, &u) || u.workspace_id != c.workspace_id ||
 	    u.token_version != c.token_version || strcmp(u.status, "Active"))
 		return err_set(e, FE_EAUTH, "INVALID_TOKEN", NULL, "the access token has been revoked");
 	p->user_id = u.id;

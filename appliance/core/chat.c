@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/cached.h"
 #include "core/chat.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
@@ -38,7 +39,7 @@ void chat_summaries_free(struct chat_summary *a, size_t n)
 
 int chat_require_member(struct app *app, const struct principal *p, int64_t id, struct chat *c, struct fe_err *e)
 {
-	int rc = S->chat_get(SI, id, p->user_id, c);
+	int rc = cached_chat(app, id, p->user_id, c);
 	if (rc && rc != FE_ENOTFOUND)
 		return store_err(rc, e);
 	if (rc || c->workspace_id != p->workspace_id || !*c->my_role)
@@ -52,7 +53,7 @@ static int summarize(struct app *app, const struct principal *p, struct chat_sum
 	int rc;
 	s->unread_count = u ? u->unread_count : 0;
 	s->mention_count = u ? u->mention_count : 0;
-	if ((rc = S->member_ids(SI, s->chat.id, &s->members, &s->nmembers)))
+	if ((rc = cached_member_ids(app, s->chat.id, &s->members, &s->nmembers)))
 		return rc;
 	if (s->chat.last_message_id && (rc = S->message_get(SI, s->chat.last_message_id, p->user_id, &s->last)) &&
 	    rc != FE_ENOTFOUND)
@@ -65,7 +66,7 @@ static int unread_of(struct app *app, const struct principal *p, int64_t chat_id
 {
 	struct unread *all;
 	size_t n;
-	int rc = S->unread_counts(SI, p->user_id, &all, &n);
+	int rc = cached_unread(app, p->user_id, &all, &n);
 	memset(out, 0, sizeof *out);
 	for (size_t i = 0; !rc && i < n; i++)
 		if (all[i].chat_id == chat_id)
@@ -82,7 +83,10 @@ static int get_summary(struct app *app, const struct principal *p, int64_t id, s
 	int rc = chat_require_member(app, p, id, &out->chat, e);
 	if (rc)
 		return rc;
-	if ((rc = unread_of(app, p, id, &u)) || (rc = summarize(app, p, out, &u))) {
+	/* the cached record does not follow every message: read the chat's
+	 * activity fields fresh */
+	if ((rc = S->chat_get(SI, id, p->user_id, &out->chat)) || (rc = unread_of(app, p, id, &u)) ||
+	    (rc = summarize(app, p, out, &u))) {
 		message_clear(&out->last);
 		free(out->members);
 		out->members = NULL;
@@ -104,7 +108,7 @@ int chat_list(struct app *app, const struct principal *p, struct chat_summary **
 	int rc;
 	*out = NULL;
 	*n = 0;
-	if ((rc = S->chats_of_user(SI, p->user_id, &chats, &nc)) || (rc = S->unread_counts(SI, p->user_id, &u, &nu)))
+	if ((rc = S->chats_of_user(SI, p->user_id, &chats, &nc)) || (rc = cached_unread(app, p->user_id, &u, &nu)))
 		goto out;
 	*out = calloc(nc ? nc : 1, sizeof **out);
 	if (!*out)
@@ -290,6 +294,7 @@ int chat_update(struct app *app, const struct principal *p, int64_t id, const ch
 	}
 	c.updated_at = app->now_ms();
 	rc = S->chat_update(SI, &c);
+	cache_forget_chat(app, id);
 	if (rc == FE_ECONFLICT)
 		return err_set(e, rc, "CHAT_EXISTS", "name", "a channel with this name exists");
 	if (rc)
@@ -312,6 +317,7 @@ int chat_delete(struct app *app, const struct principal *p, int64_t id, struct f
 		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only a chat owner can delete it");
 	if ((rc = S->member_ids(SI, id, &members, &n)))
 		return store_err(rc, e);
+	cache_forget_chat(app, id);
 	if ((rc = S->begin(SI)) || (rc = S->chat_delete(SI, id)) || (rc = S->commit(SI))) {
 		S->rollback(SI);
 		free(members);
@@ -345,7 +351,7 @@ static int add_member(struct app *app, int64_t chat, int64_t user, int64_t now)
 int chat_join(struct app *app, const struct principal *p, int64_t id, struct chat_summary *out, struct fe_err *e)
 {
 	struct chat c;
-	int rc = S->chat_get(SI, id, p->user_id, &c);
+	int rc = cached_chat(app, id, p->user_id, &c);
 	if (rc && rc != FE_ENOTFOUND)
 		return store_err(rc, e);
 	if (rc || c.workspace_id != p->workspace_id || (strcmp(c.chat_type, "PublicChannel") && !*c.my_role))
@@ -355,6 +361,7 @@ int chat_join(struct app *app, const struct principal *p, int64_t id, struct cha
 			S->rollback(SI);
 			return store_err(rc, e);
 		}
+		cache_forget_chat(app, id);
 		publish_chat(app, EV_USER_JOINED_CHAT, &c, p->user_id, p->user_id);
 	}
 	return get_summary(app, p, id, out, e);
@@ -369,6 +376,7 @@ static int remove_member(struct app *app, const struct principal *p, const struc
 	int rc = S->member_ids(SI, c->id, &members, &n);
 	if (!rc)
 		rc = S->member_remove(SI, c->id, user);
+	cache_forget_chat(app, c->id);
 	if (rc) {
 		free(members);
 		return store_err(rc, e);
@@ -444,6 +452,7 @@ int chat_add_members(struct app *app, const struct principal *p, int64_t id, con
 	}
 	if ((rc = S->commit(SI)))
 		goto fail;
+	cache_forget_chat(app, id);
 	for (size_t i = 0; i < added; i++)
 		publish_chat(app, EV_USER_JOINED_CHAT, &c, p->user_id, fresh[i]);
 	free(ids);
@@ -495,7 +504,9 @@ int chat_set_role(struct app *app, const struct principal *p, int64_t id, int64_
 		if (owners <= 1)
 			return err_set(e, FE_ECONFLICT, "LAST_OWNER", NULL, "a chat needs at least one owner");
 	}
-	if ((rc = S->member_set_role(SI, id, user, role)))
+	rc = S->member_set_role(SI, id, user, role);
+	cache_forget_chat(app, id);
+	if (rc)
 		return store_err(rc, e);
 	publish_chat(app, EV_CHAT_UPDATED, &c, p->user_id, user);
 	return 0;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "core/cached.h"
 #include "core/chat.h"
 #include "core/message.h"
 #include "core/writer.h"
@@ -74,7 +75,18 @@ static int mention_at(const char *s, const char *name)
 	if (!n || strncmp(s, key, n))
 		return 0;
 	unsigned char c = (unsigned char)s[n];
-	return !c || (!isalnum(c) && c != '_' && c < 0x80);
+	if (c < 0x80)
+		return !isalnum(c) && c != '_';
+	if (c >= 0xF0)
+		return 1; /* emoji and other astral symbols */
+	/* non-ASCII: the name ends unless a letter follows (Latin, Greek,
+	 * Cyrillic, CJK...); punctuation such as ’ or » ends it */
+	uint32_t cp = c >= 0xE0 ? ((c & 0x0Fu) << 12) | (((unsigned char)s[n + 1] & 0x3Fu) << 6) |
+					 ((unsigned char)s[n + 2] & 0x3Fu)
+				: ((c & 0x1Fu) << 6) | ((unsigned char)s[n + 1] & 0x3Fu);
+	int letter = (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) || (cp >= 0x370 && cp <= 0x52F) ||
+		     (cp >= 0x3040 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7AF);
+	return !letter;
 }
 
 /* Resolves @Full Name, @here and @everyone against the chat's members. */
@@ -391,6 +403,6 @@ int message_mark_read(struct app *app, const struct principal *p, int64_t chat_i
 
 int message_unread(struct app *app, const struct principal *p, struct unread **out, size_t *n, struct fe_err *e)
 {
-	int rc = S->unread_counts(SI, p->user_id, out, n);
+	int rc = cached_unread(app, p->user_id, out, n);
 	return rc ? store_err(rc, e) : 0;
 }

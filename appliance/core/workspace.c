@@ -1,6 +1,7 @@
 /* core/workspace: workspace and user use cases. */
 #include <stdio.h>
 #include <string.h>
+#include "core/cached.h"
 #include "core/workspace.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
@@ -100,6 +101,7 @@ int ws_update_profile(struct app *app, const struct principal *p, const struct p
 			       "avatar_url must start with https://, http:// or /api/files/");
 	u->updated_at = app->now_ms();
 	rc = app->store.ops->user_update_profile(app->store.impl, u);
+	cache_forget_user(app, u->id, u->workspace_id);
 	return rc ? store_err(rc, e) : 0;
 }
 
@@ -171,6 +173,7 @@ int ws_set_user(struct app *app, const struct principal *p, int64_t id, const ch
 		st->ops->rollback(st->impl);
 		return store_err(rc, e);
 	}
+	cache_forget_user(app, id, p->workspace_id);
 	log_info("workspace: user changed id=%lld role=%s status=%s by=%lld", (long long)id, role ? role : u->role,
 		 status ? status : u->status, (long long)p->user_id);
 	return ws_user(app, p, id, u, e);

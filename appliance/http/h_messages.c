@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/cached.h"
+#include "core/chat.h"
 #include "core/file.h"
 #include "core/message.h"
 #include "http/handlers.h"
@@ -59,9 +61,28 @@ void h_messages_list(struct req *r)
 	size_t n;
 	int limit, more;
 	int64_t before, after;
+	int64_t chat = req_cap_id(r, "id");
 	if (paging(r, &limit, &before, &after))
 		return;
-	if (message_list(r->app, &r->who, req_cap_id(r, "id"), before, after, limit, &list, &n, &more, &e)) {
+	/* the first page (the hot read) is cached as the rendered answer, per
+	 * viewer (reactions carry "me"); every change to the chat drops the tag */
+	struct chat c;
+	char key[96], tag[48], *body;
+	size_t len;
+	int first = !before && after < 0 && r->app->cache.ops;
+	snprintf(key, sizeof key, "messages:%lld:first:%d:u%lld", (long long)chat, limit, (long long)r->who.user_id);
+	snprintf(tag, sizeof tag, "messages:%lld", (long long)chat);
+	if (first) {
+		if (chat_require_member(r->app, &r->who, chat, &c, &e)) {
+			resp_err(r, &e);
+			return;
+		}
+		if (!r->app->cache.ops->get(r->app->cache.impl, key, &body, &len)) {
+			resp_raw(r, 200, "application/json; charset=utf-8", body, len);
+			return;
+		}
+	}
+	if (message_list(r->app, &r->who, chat, before, after, limit, &list, &n, &more, &e)) {
 		resp_err(r, &e);
 		return;
 	}
@@ -71,6 +92,8 @@ void h_messages_list(struct req *r)
 		send_list(r, list, n, more, "next_after", n ? list[0].id : 0);
 	else
 		send_list(r, list, n, more, "next_before", n ? list[n - 1].id : 0);
+	if (first)
+		r->app->cache.ops->put(r->app->cache.impl, key, r->resp, r->resp_len, TTL_MESSAGES, tag);
 }
 
 void h_replies(struct req *r)

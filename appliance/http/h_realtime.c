@@ -1,6 +1,8 @@
 /* http/h_realtime: the SSE stream (/events) and the HTTP forms of typing
  * and presence. */
+#include <errno.h>
 #include <libwebsockets.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/presence.h"
@@ -9,13 +11,16 @@
 #include "http/realtime.h"
 #include "lib/jwt.h"
 
-#define SSE_HEARTBEAT_US (25 * LWS_USEC_PER_SEC)
+#define SSE_HEARTBEAT_MS 25000
+#define SSE_CHECK_US (2 * LWS_USEC_PER_SEC)
 
-/* Arms the stream's timer: the next heartbeat or the token's expiry. */
+/* Arms the stream's timer: a liveness check every 2 s (lws does not read
+ * an h1 connection in the middle of an answer, so a client that went away
+ * is only seen by looking), bounded by the token's expiry. */
 static void sse_arm(struct req *r)
 {
 	int64_t left_us = (r->conn->token_exp * 1000 - r->app->now_ms()) * 1000;
-	lws_set_timer_usecs(r->wsi, left_us < SSE_HEARTBEAT_US ? (left_us > 0 ? left_us : 1) : SSE_HEARTBEAT_US);
+	lws_set_timer_usecs(r->wsi, left_us < SSE_CHECK_US ? (left_us > 0 ? left_us : 1) : SSE_CHECK_US);
 }
 
 void h_events(struct req *r)
@@ -36,18 +41,30 @@ void h_events(struct req *r)
 	if (req_header(r, "last-event-id:", last, sizeof last) && req_query(r, "last_event_id", last, sizeof last))
 		*last = 0;
 	rt_attach(r->app, r->conn, r->wsi, CONN_SSE, &r->who, cl.exp, strtoull(last, NULL, 10));
+	r->sse_ping_ms = r->app->now_ms();
 	sse_arm(r);
 }
 
 void sse_timer(struct req *r)
 {
-	if (r->app->now_ms() / 1000 >= r->conn->token_exp) {
+	char c;
+	int64_t now = r->app->now_ms();
+	ssize_t n = recv(lws_get_socket_fd(r->wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+		r->conn->overflow = 1; /* the client is gone: close at once */
+		lws_callback_on_writable(r->wsi);
+		return;
+	}
+	if (now / 1000 >= r->conn->token_exp) {
 		rt_send_error(r->conn, "auth", NULL, "TOKEN_EXPIRED", "the access token has expired: reconnect with a fresh one");
 		r->conn->close_code = 1000;
 		return;
 	}
-	static const char ping[] = ": ping\n\n";
-	rt_send_raw(r->conn, ping, sizeof ping - 1);
+	if (now - r->sse_ping_ms >= SSE_HEARTBEAT_MS) {
+		static const char ping[] = ": ping\n\n";
+		rt_send_raw(r->conn, ping, sizeof ping - 1);
+		r->sse_ping_ms = now;
+	}
 	sse_arm(r);
 }
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/cached.h"
 #include "core/workspace.h"
 #include "http/handlers.h"
 #include "http/jsonio.h"
@@ -24,7 +25,14 @@ void h_users(struct req *r)
 {
 	struct fe_err e = {0};
 	struct user *list;
-	size_t n;
+	size_t n, len;
+	char key[48], *body;
+	struct cache *c = &r->app->cache;
+	snprintf(key, sizeof key, "workspace:%lld:users", (long long)r->who.workspace_id);
+	if (c->ops && !c->ops->get(c->impl, key, &body, &len)) {
+		resp_raw(r, 200, "application/json; charset=utf-8", body, len);
+		return;
+	}
 	if (ws_users(r->app, &r->who, &list, &n, &e)) {
 		resp_err(r, &e);
 		return;
@@ -34,6 +42,36 @@ void h_users(struct req *r)
 		cJSON_AddItemToArray(a, user_json(&list[i], 0));
 	free(list);
 	resp_ok(r, 200, a);
+	if (c->ops)
+		c->ops->put(c->impl, key, r->resp, r->resp_len, TTL_WS_USERS, NULL);
+}
+
+void h_cache_stats(struct req *r)
+{
+	struct cache_family_stats fam[16];
+	size_t n = 0;
+	if (!ws_is_admin(&r->who)) {
+		resp_fail(r, FE_EFORBIDDEN, "FORBIDDEN", NULL, "workspace owner or admin only");
+		return;
+	}
+	if (r->app->cache.ops)
+		r->app->cache.ops->stats(r->app->cache.impl, fam, 16, &n);
+	cJSON *d = cJSON_CreateObject(), *fams = cJSON_CreateObject();
+	uint64_t hits = 0, misses = 0;
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "hits", (double)fam[i].hits);
+		cJSON_AddNumberToObject(o, "misses", (double)fam[i].misses);
+		cJSON_AddNumberToObject(o, "evictions", (double)fam[i].evictions);
+		cJSON_AddNumberToObject(o, "entries", (double)fam[i].entries);
+		cJSON_AddNumberToObject(o, "bytes", (double)fam[i].bytes);
+		cJSON_AddItemToObject(fams, fam[i].family, o);
+		hits += fam[i].hits;
+		misses += fam[i].misses;
+	}
+	cJSON_AddItemToObject(d, "families", fams);
+	cJSON_AddNumberToObject(d, "hit_rate", hits + misses ? (double)hits / (double)(hits + misses) : 0);
+	resp_ok(r, 200, d);
 }
 
 void h_user_profile(struct req *r)

@@ -23,6 +23,7 @@ void h_invite_create(struct req *r);
 void h_invites(struct req *r);
 void h_invite_revoke(struct req *r);
 void h_workspace_user_patch(struct req *r);
+void h_cache_stats(struct req *r);
 
 /* chats and members (h_chats.c) */
 void h_chats_list(struct req *r);

@@ -62,6 +62,7 @@ struct req {
 	struct upload *upload; /* multipart upload in progress (http/upload.c) */
 	struct conn *conn;     /* SSE stream (http/realtime.h), owned */
 	int stream;            /* answer is an endless stream: no Content-Length */
+	int64_t sse_ping_ms;   /* last SSE heartbeat */
 	struct { char name[32]; char value[320]; } xh[6]; /* extra headers */
 	int nxh;
 	int headers_sent, answered, close_after, in_flight;

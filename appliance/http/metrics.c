@@ -7,6 +7,7 @@
 #include "http/http.h"
 #include "http/router.h"
 #include "core/writer.h"
+#include "http/realtime.h"
 #include "lib/timefmt.h"
 
 #define MAX_SERIES 512
@@ -133,6 +134,27 @@ char *metrics_render(struct app *app, size_t *len)
 	     "# HELP fechatter_write_batch_max Largest batch so far.\n"
 	     "# TYPE fechatter_write_batch_max gauge\nfechatter_write_batch_max %llu\n",
 	     (unsigned long long)ws.batches, (unsigned long long)ws.ops, (unsigned long long)ws.max_batch);
+	struct cache_family_stats fam[16];
+	size_t nf = 0;
+	if (app->cache.ops)
+		app->cache.ops->stats(app->cache.impl, fam, 16, &nf);
+	static const char *names[] = {"hits", "misses", "evictions", "entries", "bytes"};
+	for (int k = 0; k < 5; k++) {
+		outf(&o, "# TYPE fechatter_cache_%s %s\n", names[k], k < 3 ? "counter" : "gauge");
+		for (size_t i = 0; i < nf; i++) {
+			uint64_t v[] = {fam[i].hits, fam[i].misses, fam[i].evictions, fam[i].entries, fam[i].bytes};
+			outf(&o, "fechatter_cache_%s{family=\"%s\"} %llu\n", names[k], fam[i].family, (unsigned long long)v[k]);
+		}
+	}
+	struct rt_stats rs;
+	rt_stats(&rs);
+	outf(&o,
+	     "# TYPE fechatter_realtime_connections_total counter\nfechatter_realtime_connections_total %llu\n"
+	     "# TYPE fechatter_events_total counter\nfechatter_events_total %llu\n"
+	     "# TYPE fechatter_deliveries_total counter\nfechatter_deliveries_total %llu\n"
+	     "# TYPE fechatter_slow_consumers_dropped_total counter\nfechatter_slow_consumers_dropped_total %llu\n",
+	     (unsigned long long)rs.connections, (unsigned long long)rs.events, (unsigned long long)rs.deliveries,
+	     (unsigned long long)rs.dropped_slow);
 	int64_t db = 0, wal = 0;
 	app->store.ops->sizes(app->store.impl, &db, &wal);
 	outf(&o,

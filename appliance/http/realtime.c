@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "core/cached.h"
 #include "core/presence.h"
 #include "http/jsonio.h"
 #include "http/realtime.h"
@@ -102,7 +103,7 @@ static void queue_clear(struct conn *c)
 static int write_one(struct conn *c)
 {
 	if (c->overflow) {
-		if (c->kind == CONN_WS)
+		if (c->kind == CONN_WS && c->qbytes)
 			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"too slow", 8);
 		return -1;
 	}
@@ -370,7 +371,7 @@ static int audience_of(const struct event *ev, int64_t **out, size_t *n)
 		memcpy(*out, ev->audience, ev->naudience * sizeof **out);
 		*n = ev->naudience;
 	} else {
-		int rc = the_app->store.ops->member_ids(the_app->store.impl, ev->chat_id, out, n);
+		int rc = cached_member_ids(the_app, ev->chat_id, out, n);
 		if (rc)
 			return rc;
 	}

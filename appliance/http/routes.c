@@ -57,6 +57,7 @@ const struct route routes[] = {
 	{M_POST, "/api/files/single", h_file_upload, AUTH_USER, 1},
 	{M_GET, "/api/files/{name}", h_file_get, AUTH_USER_QUERY, 0},
 
+	{M_GET, "/api/cache/stats", h_cache_stats, AUTH_USER, 0},
 	{M_GET, "/health", h_health, AUTH_NONE, 0},
 	{M_GET, "/health/readiness", h_readiness, AUTH_NONE, 0},
 	{M_GET, "/metrics", h_metrics, AUTH_NONE, 0},

@@ -494,9 +494,8 @@ static int on_writeable(struct req *r)
 			return -1;
 		r->headers_sent = 1;
 		if (r->conn) {
-			/* HTTP/1.1 only (ALPN): lws_http_mark_sse would also try to make
-			 * an h2 stream immortal; detaching the headers frees them */
-			lws_http_headers_detach(r->wsi);
+			/* HTTP/1.1 only (ALPN): no lws_http_mark_sse, which would try to
+			 * make an h2 stream immortal */
 			lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0); /* lives until closed */
 			if (r->in_flight) { /* a stream does not hold up shutdown */
 				r->in_flight = 0;

@@ -37,6 +37,7 @@ static const struct directive table[] = {
 	{"login-rate-ip", K_INT, F(login_rate_ip), 1, 1000000, NULL, "sign-in/sign-up attempts per minute per client address (default 20)"},
 	{"login-rate-account", K_INT, F(login_rate_account), 1, 1000000, NULL, "sign-in attempts per minute per account (default 10)"},
 	{"workers", K_INT, F(workers), 1, 64, NULL, "password hashing threads (default 2)"},
+	{"cache-size", K_I64, F(cache_size), 0, (int64_t)1 << 34, NULL, "bytes of the in-memory cache, 0 = off (default 33554432)"},
 	{"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
 	 "on: the sends of one event-loop turn share one commit (default); off: one commit each (for comparison)"},
 };
@@ -57,6 +58,7 @@ static void defaults(struct config *c)
 	c->login_rate_account = 10;
 	c->workers = 2;
 	c->group_commit = 1;
+	c->cache_size = 32 << 20;
 }
 
 static const struct directive *find(const char *name)

@@ -23,6 +23,7 @@ struct config {
 	int login_rate_account;
 	int workers;           /* password hashing threads */
 	int group_commit;      /* 1 = batch the writes of one loop turn (default) */
+	int64_t cache_size;    /* bytes of the in-memory cache, 0 = off */
 	char config_file[256];
 	int check_only;
 };

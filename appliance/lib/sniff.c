@@ -50,9 +50,18 @@ struct sniffed sniff(const unsigned char *h, size_t len, int complete)
 		return types[BIN];
 	if (utf8_valid((const char *)h, n))
 		return types[TXT];
-	for (size_t cut = 1; cut < 4 && cut < n && (!complete || len > n); cut++)
-		if (utf8_valid((const char *)h, n - cut))
+	if (complete && len <= n)
+		return types[BIN];
+	/* the head may end inside a character: forgive only a valid start of one */
+	for (size_t cut = 1; cut < 4 && cut < n; cut++) {
+		unsigned char lead = h[n - cut];
+		size_t need = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 && lead < 0xF0 ? 3 : lead >= 0xC2 && lead < 0xE0 ? 2 : 0;
+		if ((lead & 0xC0) == 0x80)
+			continue; /* a continuation byte: look further back for the lead */
+		if (need > cut && utf8_valid((const char *)h, n - cut))
 			return types[TXT];
+		break;
+	}
 	return types[BIN];
 }
 

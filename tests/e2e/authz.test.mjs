@@ -150,6 +150,9 @@ const ROWS = [
     run: (c, x) => x.call(c, 'POST', `/api/chat/${x.F.chat.id}/read`, { message_id: x.F.msg.id }) },
   { route: 'GET /api/unread-counts', expect: [401, 200, 200, 200, 200], run: (c, x) => x.call(c, 'GET', '/api/unread-counts') },
 
+  // the cache's statistics are for workspace admins ("other" owns its own workspace)
+  { route: 'GET /api/cache/stats', expect: [401, 200, 403, 403, 403], run: (c, x) => x.call(c, 'GET', '/api/cache/stats') },
+
   // search
   { route: 'GET /api/search/messages', expect: [401, 200, 200, 200, 200],
     run: (c, x) => x.call(c, 'GET', '/api/search/messages?q=hello') },

@@ -1,0 +1,201 @@
+/* core/cached: cache keys, blobs and invalidation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/cached.h"
+#include "lib/err.h"
+
+#define C app->cache.ops
+#define CI app->cache.impl
+#define S app->store.ops
+#define SI app->store.impl
+
+struct chat_blob_member {
+	int64_t user_id;
+	char role[8];
+};
+
+int cached_user(struct app *app, int64_t id, struct user *u)
+{
+	char key[48], *val;
+	size_t len;
+	snprintf(key, sizeof key, "user:%lld", (long long)id);
+	if (app->cache.ops && !C->get(CI, key, &val, &len)) {
+		int ok = len == sizeof *u;
+		if (ok)
+			memcpy(u, val, sizeof *u);
+		free(val);
+		if (ok)
+			return 0;
+	}
+	int rc = S->user_get(SI, id, u);
+	if (!rc && app->cache.ops)
+		C->put(CI, key, u, sizeof *u, TTL_USER, NULL);
+	return rc;
+}
+
+/* Loads chat:{id}: the chat record then its members. *blob owned. */
+static int chat_blob(struct app *app, int64_t id, char **blob, size_t *len)
+{
+	char key[48];
+	snprintf(key, sizeof key, "chat:%lld", (long long)id);
+	if (app->cache.ops && !C->get(CI, key, blob, len))
+		return 0;
+	struct chat c;
+	struct chat_member *m = NULL;
+	size_t n = 0;
+	int rc = S->chat_get(SI, id, 0, &c);
+	if (!rc)
+		rc = S->members_list(SI, id, &m, &n);
+	if (rc)
+		return rc;
+	*len = sizeof c + n * sizeof(struct chat_blob_member);
+	*blob = malloc(*len);
+	if (!*blob)
+		abort();
+	memcpy(*blob, &c, sizeof c);
+	struct chat_blob_member *bm = (struct chat_blob_member *)(*blob + sizeof c);
+	for (size_t i = 0; i < n; i++) {
+		bm[i].user_id = m[i].user_id;
+		memcpy(bm[i].role, m[i].role, sizeof bm[i].role);
+	}
+	free(m);
+	if (app->cache.ops)
+		C->put(CI, key, *blob, *len, TTL_CHAT, NULL);
+	return 0;
+}
+
+int cached_chat(struct app *app, int64_t id, int64_t viewer, struct chat *c)
+{
+	char *blob;
+	size_t len;
+	int rc = chat_blob(app, id, &blob, &len);
+	if (rc)
+		return rc;
+	memcpy(c, blob, sizeof *c);
+	size_t n = (len - sizeof *c) / sizeof(struct chat_blob_member);
+	struct chat_blob_member *bm = (struct chat_blob_member *)(blob + sizeof *c);
+	c->member_count = (int64_t)n;
+	c->my_role[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (bm[i].user_id == viewer)
+			memcpy(c->my_role, bm[i].role, sizeof c->my_role);
+	free(blob);
+	return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int cached_member_ids(struct app *app, int64_t chat_id, int64_t **ids, size_t *n)
+{
+	char *blob;
+	size_t len;
+	int rc = chat_blob(app, chat_id, &blob, &len);
+	if (rc)
+		return rc;
+	*n = (len - sizeof(struct chat)) / sizeof(struct chat_blob_member);
+	*ids = malloc((*n ? *n : 1) * sizeof **ids);
+	if (!*ids)
+		abort();
+	struct chat_blob_member *bm = (struct chat_blob_member *)(blob + sizeof(struct chat));
+	for (size_t i = 0; i < *n; i++)
+		(*ids)[i] = bm[i].user_id;
+	qsort(*ids, *n, sizeof **ids, cmp_id);
+	free(blob);
+	return 0;
+}
+
+int cached_unread(struct app *app, int64_t user_id, struct unread **out, size_t *n)
+{
+	char key[48], *val;
+	size_t len;
+	snprintf(key, sizeof key, "unread:%lld", (long long)user_id);
+	if (app->cache.ops && !C->get(CI, key, &val, &len)) {
+		*out = (struct unread *)val;
+		*n = len / sizeof **out;
+		return 0;
+	}
+	int rc = S->unread_counts(SI, user_id, out, n);
+	if (!rc && app->cache.ops)
+		C->put(CI, key, *out, *n * sizeof **out, TTL_UNREAD, NULL);
+	return rc;
+}
+
+static void forget(struct app *app, const char *fmt, int64_t id)
+{
+	char key[64];
+	if (!app->cache.ops)
+		return;
+	snprintf(key, sizeof key, fmt, (long long)id);
+	C->del(CI, key);
+}
+
+void cache_forget_user(struct app *app, int64_t user_id, int64_t workspace_id)
+{
+	forget(app, "user:%lld", user_id);
+	forget(app, "workspace:%lld:users", workspace_id);
+}
+
+void cache_forget_chat(struct app *app, int64_t chat_id)
+{
+	forget(app, "chat:%lld", chat_id);
+}
+
+/* Drops the unread counters of every member of a chat. */
+static void forget_unread_of(struct app *app, const int64_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		forget(app, "unread:%lld", ids[i]);
+}
+
+static void on_event(void *ctx, const struct event *ev)
+{
+	struct app *app = ctx;
+	char tag[48];
+	int64_t *ids = NULL;
+	size_t n = 0;
+	snprintf(tag, sizeof tag, "messages:%lld", (long long)ev->chat_id);
+	switch (ev->type) {
+	case EV_MESSAGE_CREATED:
+	case EV_MESSAGE_DELETED:
+		C->del_tag(CI, tag);
+		if (!cached_member_ids(app, ev->chat_id, &ids, &n))
+			forget_unread_of(app, ids, n);
+		break;
+	case EV_MESSAGE_UPDATED:
+	case EV_REACTION_CHANGED:
+		C->del_tag(CI, tag);
+		break;
+	case EV_READ_MARKER_MOVED:
+		forget(app, "unread:%lld", ev->user_id);
+		break;
+	case EV_CHAT_CREATED:
+	case EV_CHAT_UPDATED:
+	case EV_USER_JOINED_CHAT:
+		cache_forget_chat(app, ev->chat_id);
+		if (!cached_member_ids(app, ev->chat_id, &ids, &n))
+			forget_unread_of(app, ids, n);
+		break;
+	case EV_USER_LEFT_CHAT:
+	case EV_CHAT_DELETED:
+		cache_forget_chat(app, ev->chat_id);
+		C->del_tag(CI, tag);
+		forget_unread_of(app, ev->audience, ev->naudience);
+		forget(app, "unread:%lld", ev->user_id);
+		break;
+	default:
+		break;
+	}
+	free(ids);
+}
+
+void cached_init(struct app *app)
+{
+	if (app->cache.ops)
+		app->bus.ops->subscribe(app->bus.impl, EV_ALL & ~(EV_BIT(EV_TYPING_CHANGED) | EV_BIT(EV_PRESENCE_CHANGED)),
+					on_event, app);
+}

@@ -1,0 +1,425 @@
+// Helpers for the real-time suites (WebSocket at /ws, Server-Sent Events at
+// /events): a collecting WebSocket client (npm `ws`), a small SSE client over
+// node:http, a raw WebSocket handshake over node:net (a client that stops
+// reading), bounded waits that fail with a clear message, and cleanup.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import crypto from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import WebSocket from 'ws';
+import { HOST, serverKey, signEdDSA, claimsFor, sleep } from './server.mjs';
+
+export const WS_PROTOCOL = 'fechatter.v1';
+export { WebSocket };
+
+// ---------------------------------------------------------------- cleanup
+// Every socket opened here is tracked; closeAll() ends what a test left open.
+const open = new Set();
+export function closeAll() {
+  for (const c of open) {
+    try { c.close(); } catch { /* gone */ }
+  }
+  open.clear();
+}
+
+// ---------------------------------------------------------------- event log
+/**
+ * A growing list of received events with bounded waits.
+ *  - waitFor(pred, {timeoutMs, label, since}): the first event (at index >=
+ *    since) matching pred; rejects with a message listing what did arrive.
+ *  - waitCount(pred, n, ...): resolves with the first n matching events.
+ *  - matching(pred, since): the matching events received so far.
+ *  - mark(): the current length (for `since`).
+ */
+export class EventLog {
+  constructor(name) {
+    this.name = name;
+    this.events = [];
+    this.waiters = new Set();
+    this.ended = false;
+    this.endReason = '';
+  }
+
+  push(ev) {
+    this.events.push(ev);
+    for (const w of [...this.waiters]) w.check();
+  }
+
+  end(reason) {
+    this.ended = true;
+    this.endReason = reason;
+    for (const w of [...this.waiters]) w.check();
+  }
+
+  mark() { return this.events.length; }
+
+  matching(pred, since = 0) {
+    return this.events.slice(since).filter(pred);
+  }
+
+  summary(since = 0, max = 12) {
+    const evs = this.events.slice(since);
+    const shown = evs.slice(-max).map((e) => JSON.stringify(e).slice(0, 160));
+    return `${this.name}: ${evs.length} event(s) since #${since}${evs.length > max ? ` (last ${max})` : ''}:\n    ${shown.join('\n    ') || '(none)'}${this.ended ? `\n    [ended: ${this.endReason}]` : ''}`;
+  }
+
+  waitCount(pred, n, { timeoutMs = 5000, label = 'event', since = 0 } = {}) {
+    return new Promise((resolve, reject) => {
+      const w = {
+        check: () => {
+          const got = this.matching(pred, since);
+          if (got.length >= n) {
+            done();
+            resolve(got.slice(0, n));
+          } else if (this.ended) {
+            done();
+            reject(new Error(`${this.name}: connection ended (${this.endReason}) before ${label} (${got.length}/${n})\n  ${this.summary(since)}`));
+          }
+        },
+      };
+      const timer = setTimeout(() => {
+        done();
+        const got = this.matching(pred, since).length;
+        reject(new Error(`${this.name}: timed out after ${timeoutMs} ms waiting for ${label} (${got}/${n})\n  ${this.summary(since)}`));
+      }, timeoutMs);
+      const done = () => { clearTimeout(timer); this.waiters.delete(w); };
+      this.waiters.add(w);
+      w.check();
+    });
+  }
+
+  async waitFor(pred, opts = {}) {
+    const [ev] = await this.waitCount(pred, 1, opts);
+    return ev;
+  }
+
+  // Waits until the connection ends (bounded); resolves with the end reason.
+  waitEnd({ timeoutMs = 5000, label = 'the end of the connection' } = {}) {
+    return new Promise((resolve, reject) => {
+      const w = { check: () => { if (this.ended) { done(); resolve(this.endReason); } } };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${this.name}: timed out after ${timeoutMs} ms waiting for ${label}\n  ${this.summary(Math.max(0, this.events.length - 12))}`));
+      }, timeoutMs);
+      const done = () => { clearTimeout(timer); this.waiters.delete(w); };
+      this.waiters.add(w);
+      w.check();
+    });
+  }
+}
+
+// Event predicates.
+export const isType = (type, fields = {}) => (e) => e?.type === type
+  && Object.entries(fields).every(([k, v]) => e[k] === v);
+export const ofChat = (chatId) => (e) => e?.chat_id === chatId;
+
+// ---------------------------------------------------------------- WebSocket
+/**
+ * Opens /ws. opts: token (access_token query argument; omit for none),
+ * protocol (default fechatter.v1; null for none), name (for messages),
+ * authFrame (a token sent as {"op":"auth"} first), waitConfirmed (default
+ * true: resolves after connection_confirmed), timeoutMs.
+ * Resolves with a client: {ws, log, name, send(obj|string), confirmed,
+ * closed (Promise<{code, reason}>), close()}.
+ * Rejects with err.status set when the upgrade is refused.
+ */
+export function wsConnect(srv, opts = {}) {
+  const {
+    token, protocol = WS_PROTOCOL, name = 'ws', authFrame, waitConfirmed = true, timeoutMs = 5000, query = '',
+  } = opts;
+  const qs = [];
+  if (token !== undefined) qs.push(`access_token=${encodeURIComponent(token)}`);
+  if (query) qs.push(query);
+  const url = `ws://${HOST}:${srv.port}/ws${qs.length ? `?${qs.join('&')}` : ''}`;
+  const ws = new WebSocket(url, protocol ? [protocol] : [], { handshakeTimeout: timeoutMs, perMessageDeflate: false });
+  const log = new EventLog(name);
+  const client = {
+    ws, log, name, url,
+    rawFrames: [],
+    send(obj) { ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); },
+    close() {
+      open.delete(client);
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+        try { ws.terminate(); } catch { /* gone */ }
+      }
+    },
+    // A clean close handshake (code 1000), waiting (bounded) for the socket to end.
+    async closeGracefully(timeoutMs2 = 3000) {
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'bye');
+      try { await Promise.race([client.closed, sleep(timeoutMs2).then(() => { throw new Error('no close'); })]); } catch { /* terminate below */ }
+      client.close();
+    },
+  };
+  open.add(client);
+  client.closed = new Promise((resolve) => {
+    ws.on('close', (code, reason) => {
+      open.delete(client);
+      log.end(`close ${code} ${String(reason)}`);
+      resolve({ code, reason: String(reason) });
+    });
+  });
+  ws.on('message', (data, isBinary) => {
+    const text = String(data);
+    client.rawFrames.push({ text, isBinary });
+    let ev;
+    try { ev = JSON.parse(text); } catch { ev = { type: '__unparsable__', text }; }
+    log.push(ev);
+  });
+  ws.on('error', () => { /* reported through close / the promise below */ });
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client.close();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new Error(`${name}: ${url.replace(/access_token=[^&]+/, 'access_token=…')} not confirmed within ${timeoutMs} ms\n  ${log.summary()}`)), timeoutMs);
+    ws.on('unexpected-response', (req, res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => {
+        const err = new Error(`${name}: upgrade refused with ${res.statusCode}: ${body.slice(0, 200)}`);
+        err.status = res.statusCode;
+        err.body = body;
+        fail(err);
+      });
+      res.on('error', () => { const err = new Error(`upgrade refused ${res.statusCode}`); err.status = res.statusCode; fail(err); });
+    });
+    ws.on('error', (e) => fail(Object.assign(new Error(`${name}: ${e.message}`), { cause: e })));
+    ws.on('open', async () => {
+      if (authFrame !== undefined) client.send({ op: 'auth', token: authFrame });
+      if (!waitConfirmed) {
+        settled = true;
+        clearTimeout(timer);
+        resolve(client);
+        return;
+      }
+      try {
+        client.confirmed = await log.waitFor(isType('connection_confirmed'), { timeoutMs, label: 'connection_confirmed' });
+      } catch (e) {
+        fail(e);
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      resolve(client);
+    });
+  });
+}
+
+// ---------------------------------------------------------------- SSE
+/**
+ * Opens /events over node:http. opts: token, lastEventId (header),
+ * lastEventIdQuery (query argument), name, waitConfirmed (default true),
+ * timeoutMs. Resolves with {log (data events, each the parsed JSON with a
+ * hidden `__id`), frames [{id, event, data}], comments [text], status,
+ * headers, lastId, close(), ended (Promise)}.
+ * When the server answers other than 200 it resolves with {status, body}
+ * only if opts.expectError, else rejects.
+ */
+export function sseConnect(srv, opts = {}) {
+  const { token, lastEventId, lastEventIdQuery, name = 'sse', waitConfirmed = true, timeoutMs = 5000, expectError = false } = opts;
+  const qs = [];
+  if (token !== undefined) qs.push(`access_token=${encodeURIComponent(token)}`);
+  if (lastEventIdQuery !== undefined) qs.push(`last_event_id=${encodeURIComponent(lastEventIdQuery)}`);
+  const path = `/events${qs.length ? `?${qs.join('&')}` : ''}`;
+  const headers = { accept: 'text/event-stream', 'cache-control': 'no-cache' };
+  if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
+  const log = new EventLog(name);
+  const client = {
+    log, name, frames: [], comments: [], lastId: undefined, status: 0, headers: {},
+    close() {
+      open.delete(client);
+      try { req.destroy(); } catch { /* gone */ }
+    },
+  };
+  open.add(client);
+  let endResolve;
+  client.ended = new Promise((r) => { endResolve = r; });
+  const req = http.request({ host: HOST, port: srv.port, path, method: 'GET', headers, agent: false });
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => finish(new Error(`${name}: ${path.replace(/access_token=[^&]+/, 'access_token=…')} not ${waitConfirmed ? 'confirmed' : 'answered'} within ${timeoutMs} ms\n  ${log.summary()}`)), timeoutMs);
+    const finish = (err, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) { client.close(); reject(err); } else resolve(value);
+    };
+    const ended = (why) => {
+      open.delete(client);
+      if (!log.ended) log.end(why);
+      endResolve(why);
+      finish(new Error(`${name}: stream ended before it was ready (${why})\n  ${log.summary()}`));
+    };
+    req.on('error', (e) => ended(`error ${e.code || e.message}`));
+    req.on('close', () => ended('closed'));
+    req.on('response', (res) => {
+      client.status = res.statusCode;
+      client.headers = res.headers;
+      if (res.statusCode !== 200) {
+        let body = '';
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => {
+          client.close();
+          if (expectError) finish(null, { status: res.statusCode, body, headers: res.headers });
+          else finish(Object.assign(new Error(`${name}: /events answered ${res.statusCode}: ${body.slice(0, 200)}`), { status: res.statusCode, body }));
+        });
+        return;
+      }
+      res.setEncoding('utf8');
+      let buf = '';
+      let cur = { data: [], id: undefined, event: undefined };
+      const dispatch = () => {
+        if (cur.id !== undefined) client.lastId = cur.id;
+        if (cur.data.length > 0) {
+          const data = cur.data.join('\n');
+          const frame = { id: cur.id, event: cur.event, data };
+          client.frames.push(frame);
+          let ev;
+          try { ev = JSON.parse(data); } catch { ev = { type: '__unparsable__', text: data }; }
+          if (ev && typeof ev === 'object') {
+            Object.defineProperty(ev, '__id', { value: cur.id, enumerable: false });
+            Object.defineProperty(ev, '__event', { value: cur.event, enumerable: false });
+          }
+          log.push(ev);
+        }
+        cur = { data: [], id: undefined, event: undefined };
+      };
+      res.on('data', (chunk) => {
+        buf += chunk;
+        for (let guard = 0; guard < 100000; guard++) {
+          const m = /\r\n|\n|\r/.exec(buf);
+          if (!m) break;
+          // a lone \r at the very end may be the first half of \r\n
+          if (m[0] === '\r' && m.index === buf.length - 1) break;
+          const line = buf.slice(0, m.index);
+          buf = buf.slice(m.index + m[0].length);
+          if (line === '') { dispatch(); continue; }
+          if (line.startsWith(':')) { client.comments.push(line.slice(1).trim()); continue; }
+          const i = line.indexOf(':');
+          const field = i < 0 ? line : line.slice(0, i);
+          let value = i < 0 ? '' : line.slice(i + 1);
+          if (value.startsWith(' ')) value = value.slice(1);
+          if (field === 'data') cur.data.push(value);
+          else if (field === 'id') cur.id = value;
+          else if (field === 'event') cur.event = value;
+        }
+      });
+      res.on('end', () => ended('end'));
+      res.on('close', () => ended('close'));
+      res.on('error', (e) => ended(`error ${e.code || e.message}`));
+      if (!waitConfirmed) { finish(null, client); return; }
+      log.waitFor(isType('connection_confirmed'), { timeoutMs, label: 'connection_confirmed' })
+        .then((ev) => { client.confirmed = ev; finish(null, client); }, (e) => finish(e));
+    });
+    req.end();
+  });
+}
+
+// ---------------------------------------------------------------- raw clients
+/**
+ * A raw TCP client that sends an HTTP request by hand (a WebSocket upgrade
+ * or an SSE GET), reads the response head, then stops reading (pause) so
+ * the server's writes back up. Resolves with {sock, status, head, resume(),
+ * closed (Promise<{bytes, how}>), bytes()}.
+ */
+export function rawStalledClient(srv, path, { websocket = false, timeoutMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(srv.port, HOST);
+    let head = '';
+    let bytes = 0;
+    let gotHead = false;
+    let closeResolve;
+    let how = 'close';
+    const closed = new Promise((r) => { closeResolve = r; });
+    const client = {
+      sock,
+      bytes: () => bytes,
+      resume() { sock.resume(); },
+      close() { open.delete(client); sock.destroy(); },
+      closed,
+    };
+    open.add(client);
+    const timer = setTimeout(() => { client.close(); reject(new Error(`raw client ${path.split('?')[0]}: no response head within ${timeoutMs} ms`)); }, timeoutMs);
+    sock.on('error', (e) => { how = `error ${e.code || e.message}`; });
+    sock.on('close', () => {
+      open.delete(client);
+      clearTimeout(timer);
+      closeResolve({ bytes, how });
+      if (!gotHead) reject(new Error(`raw client ${path.split('?')[0]}: closed before a response head (${how})`));
+    });
+    sock.on('data', (d) => {
+      bytes += d.length;
+      if (gotHead) return;
+      head += d.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      gotHead = true;
+      clearTimeout(timer);
+      sock.pause(); // from now on the client does not read
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+      resolve({ ...client, status: m ? Number(m[1]) : 0, head: head.slice(0, end) });
+    });
+    sock.on('connect', () => {
+      const lines = [`GET ${path} HTTP/1.1`, `Host: ${HOST}:${srv.port}`];
+      if (websocket) {
+        lines.push('Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}`,
+          'Sec-WebSocket-Version: 13', `Sec-WebSocket-Protocol: ${WS_PROTOCOL}`);
+      } else {
+        lines.push('Accept: text/event-stream');
+      }
+      sock.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+  });
+}
+
+// ---------------------------------------------------------------- misc
+// An access token signed with the server's key for `user`, expiring in `secs` seconds.
+export function shortLivedToken(srv, user, secs) {
+  const now = Math.floor(Date.now() / 1000);
+  const { privateKey } = serverKey(srv.dataDir);
+  return signEdDSA(claimsFor(user, { iat: now, exp: now + secs }), privateKey);
+}
+
+// VmRSS / VmHWM of a process in KiB (Linux).
+export function memOf(pid) {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k) => Number((new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s) || [])[1]);
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+// True when the binary is a sanitizer build (RSS bounds do not apply).
+export function isSanitizerBuild(bin) {
+  try {
+    const b = readFileSync(bin);
+    return b.includes('__asan_init') || b.includes('AddressSanitizer') || b.includes('__ubsan_handle');
+  } catch { return false; }
+}
+
+// Asserts an event carries every field of an HTTP message object with equal values.
+export function assertSameMessage(ev, msg, what = 'event') {
+  for (const [k, v] of Object.entries(msg)) {
+    assert.ok(k in ev, `${what} has ${k}: ${JSON.stringify(ev).slice(0, 300)}`);
+    assert.deepEqual(ev[k], v, `${what}.${k} equals the HTTP response's`);
+  }
+}
+
+// Waits (bounded) for a condition polled every 50 ms.
+export async function until(cond, { timeoutMs = 5000, label = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 100000; i++) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
+    await sleep(50);
+  }
+  throw new Error(`gave up waiting for ${label}`);
+}
+
+// A short pause in which nothing more is expected (used before asserting absence).
+export const SETTLE_MS = 400;
+export const settle = (ms = SETTLE_MS) => sleep(ms);
