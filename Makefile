@@ -33,7 +33,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 EMBED   := $(sort $(wildcard schema/*.sql) $(shell find web -type f ! -name '.*' | sort))
 
-.PHONY: all deps run test unit e2e browser bench clean format
+.PHONY: all deps run test unit e2e browser bench bench-search clean format
 all: $(BIN)
 
 deps: $(DEPS)/lib/libwebsockets.a
@@ -80,10 +80,18 @@ test:
 	@rm -rf $(BUILD)/test-results; mkdir -p $(BUILD)/test-results
 	@RESULTS=$(abspath $(BUILD))/test-results bash tests/run-unit.sh $(UNIT_BINS) || true
 	@RESULTS=$(abspath $(BUILD))/test-results FECHATTER_BIN=$(abspath $(BIN)) bash tests/run-e2e.sh || true
+	@RESULTS=$(abspath $(BUILD))/test-results FECHATTER_BIN=$(abspath $(BIN)) bash tests/run-browser.sh || true
 	@bash tests/summary.sh $(BUILD)/test-results
 
 bench: $(BIN)
 	bash tests/bench/run.sh $(abspath $(BIN))
+
+# search latency over 1,000,000 messages (minutes: generates the data)
+bench-search: $(BIN)
+	bash tests/bench/search.sh $(abspath $(BIN))
+
+browser: $(BIN)
+	@FECHATTER_BIN=$(abspath $(BIN)) bash tests/run-browser.sh
 
 format:
 	clang-format -i $$(find appliance tests/unit -name '*.[ch]')

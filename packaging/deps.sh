@@ -11,7 +11,7 @@ mkdir -p "$deps"
 
 want_pkgs=(build-essential cmake pkg-config file dpkg-dev
   libsqlite3-dev libsodium-dev libmbedtls-dev libcmocka-dev zlib1g-dev
-  nodejs curl ca-certificates sqlite3)
+  nodejs curl ca-certificates sqlite3 chromium fonts-noto-color-emoji)
 missing=()
 for p in "${want_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -319,8 +319,18 @@ static cJSON *event_json(const struct event *ev)
 	case EV_CHAT_CREATED:
 	case EV_CHAT_UPDATED:
 		cJSON_AddNumberToObject(o, "chat_id", (double)ev->chat_id);
-		if (ev->chat)
-			cJSON_AddItemToObject(o, "chat", chat_json(ev->chat));
+		if (ev->chat) {
+			cJSON *chat = chat_json(ev->chat), *members = cJSON_CreateArray();
+			int64_t *ids;
+			size_t n;
+			if (!cached_member_ids(the_app, ev->chat_id, &ids, &n)) {
+				for (size_t i = 0; i < n; i++)
+					cJSON_AddItemToArray(members, cJSON_CreateNumber((double)ids[i]));
+				free(ids);
+			}
+			cJSON_AddItemToObject(chat, "chat_members", members);
+			cJSON_AddItemToObject(o, "chat", chat);
+		}
 		if (ev->user_id)
 			cJSON_AddNumberToObject(o, "user_id", (double)ev->user_id);
 		break;

@@ -340,7 +340,12 @@ describe('realtime over WebSocket', () => {
   });
 
   describe('typing', () => {
-    test('start reaches the other members (never the typer), lists in typing/users, expires after ~10 s; stop ends it; HTTP forms', async () => {
+    // This test waits ~10 s for the typing expiry anyway: meanwhile a /ws
+    // connection without access_token that never sends the auth frame must
+    // be closed by the server (docs: the auth frame is due within 10 s).
+    test('start reaches the other members (never the typer), lists in typing/users, expires after ~10 s; stop ends it; HTTP forms (meanwhile: /ws without any auth is closed after 10 s)', async () => {
+      const idle = await wsConnect(srv, { name: 'no token, no auth frame', waitConfirmed: false });
+      const idleStart = Date.now();
       const a = await ws(alice, 'alice');
       const b = await ws(bob, 'bob');
       const c = await ws(carol, 'carol (not a member)');
@@ -389,6 +394,11 @@ describe('realtime over WebSocket', () => {
       assert.deepEqual(a.log.matching(typing(alice)), [], 'the typer never gets its own typing_status');
       assert.deepEqual(b.log.matching(typing(bob)), [], 'the typer never gets its own typing_status (HTTP)');
       assert.deepEqual(c.log.matching(isType('typing_status')), [], 'a non-member gets no typing_status');
+
+      const left = Math.max(0, 15000 - (Date.now() - idleStart));
+      const idleEnd = await Promise.race([idle.closed, new Promise((res) => setTimeout(() => res(null), left))]);
+      assert.ok(idleEnd, 'a /ws connection without a token and without an auth frame is still open 15 s later');
+      assert.deepEqual(idle.log.matching(isType('connection_confirmed')), [], 'it was never confirmed');
     });
   });
 

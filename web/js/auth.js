@@ -1,0 +1,57 @@
+// Sign in and sign up screens.
+import { h, $, clear } from './dom.js';
+import { api } from './api.js';
+import { field, errorBox, showError } from './dialogs.js';
+
+export function showAuth(onAuthed, mode = 'signin', message = '') {
+  const root = $('#auth');
+  const invite = /^#\/invite\/([\w-]+)/.exec(location.hash)?.[1] || '';
+  if (invite) mode = 'signup';
+  root.hidden = false;
+  $('#app').hidden = true;
+  clear(root);
+  const err = errorBox();
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, maxlength: 254 });
+  const pw = h('input', { type: 'password', name: 'password', autocomplete: mode === 'signin' ? 'current-password' : 'new-password', required: true, minlength: mode === 'signin' ? undefined : 8, maxlength: 128 });
+  const fullname = h('input', { type: 'text', name: 'fullname', autocomplete: 'name', required: true, maxlength: 50 });
+  const code = h('input', { type: 'text', name: 'invite_code', autocomplete: 'off', maxlength: 64, value: invite, spellcheck: false });
+  const wsName = h('input', { type: 'text', name: 'workspace_name', autocomplete: 'organization', maxlength: 50 });
+  const wsField = field('Workspace name', wsName, 'Only when you start a new workspace.');
+  const sync = () => { wsField.hidden = !!code.value.trim(); };
+  code.addEventListener('input', sync);
+  const submit = h('button', { type: 'submit', class: 'btn primary wide', text: mode === 'signin' ? 'Sign in' : 'Create account' });
+  const fields = mode === 'signin'
+    ? [field('Email', email), field('Password', pw)]
+    : [field('Full name', fullname), field('Email', email), field('Password', pw, 'At least 8 characters.'), field('Invite code', code, 'From the invite link your admin sent you.'), wsField];
+  const form = h('form', { class: 'form', 'aria-label': mode === 'signin' ? 'Sign in' : 'Sign up', novalidate: false }, fields, err, submit);
+  const other = h('p', { class: 'switch' }, mode === 'signin' ? 'New here? ' : 'Already have an account? ',
+    h('a', { href: '#', text: mode === 'signin' ? 'Create an account' : 'Sign in', onclick: (e) => { e.preventDefault(); if (invite) history.replaceState(null, '', '#/'); showAuth(onAuthed, mode === 'signin' ? 'signup' : 'signin'); } }));
+  root.append(h('div', { class: 'auth-card' },
+    h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: 'F' }), h('span', { text: 'Fechatter' })),
+    h('h1', { text: mode === 'signin' ? 'Welcome back' : (invite ? 'Join your team' : 'Create your account') }),
+    message ? h('p', { class: 'notice', role: 'status', text: message }) : null,
+    form, other));
+  sync();
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    showError(err, null);
+    submit.disabled = true;
+    try {
+      let auth;
+      if (mode === 'signin') auth = await api('POST', '/api/signin', { email: email.value.trim(), password: pw.value }, { auth: false });
+      else {
+        const body = { email: email.value.trim(), password: pw.value, fullname: fullname.value.trim() };
+        if (code.value.trim()) body.invite_code = code.value.trim();
+        else if (wsName.value.trim()) body.workspace_name = wsName.value.trim();
+        auth = await api('POST', '/api/signup', body, { auth: false });
+      }
+      if (invite) history.replaceState(null, '', '#/');
+      onAuthed(auth);
+    } catch (ex) {
+      showError(err, ex);
+      const bad = ex.field && form.querySelector(`[name="${ex.field}"]`);
+      if (bad) bad.focus();
+    } finally { submit.disabled = false; }
+  });
+  (mode === 'signin' ? email : fullname).focus();
+}
