@@ -38,6 +38,10 @@ static int sq_commit(void *p)
 static void sq_rollback(void *p)
 {
 	struct sq *s = p;
+	if (sqlite3_get_autocommit(s->db)) {
+		s->depth = 0; /* SQLite already rolled back (e.g. SQLITE_FULL) */
+		return;
+	}
 	if (s->depth > 1) {
 		sq_exec(s, "ROLLBACK TO sp", NULL, "");
 		sq_exec(s, "RELEASE sp", NULL, "");
