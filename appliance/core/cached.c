@@ -145,6 +145,21 @@ void cache_forget_chat(struct app *app, int64_t chat_id)
 	forget(app, "chat:%lld", chat_id);
 }
 
+void cache_forget_profile(struct app *app, int64_t user_id, int64_t workspace_id)
+{
+	struct chat *chats;
+	size_t n;
+	cache_forget_user(app, user_id, workspace_id);
+	if (!app->cache.ops || S->chats_of_user(SI, user_id, &chats, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char tag[48];
+		snprintf(tag, sizeof tag, "messages:%lld", (long long)chats[i].id);
+		C->del_tag(CI, tag);
+	}
+	free(chats);
+}
+
 /* Drops the unread counters of every member of a chat. */
 static void forget_unread_of(struct app *app, const int64_t *ids, size_t n)
 {

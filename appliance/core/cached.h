@@ -27,6 +27,9 @@ int cached_unread(struct app *app, int64_t user_id, struct unread **out, size_t 
 /* Forget after a write. */
 void cache_forget_user(struct app *app, int64_t user_id, int64_t workspace_id);
 void cache_forget_chat(struct app *app, int64_t chat_id);
+/* A profile change: the rendered message pages of the user's chats show
+ * their name and avatar, so those go too. */
+void cache_forget_profile(struct app *app, int64_t user_id, int64_t workspace_id);
 
 /* Subscribes the event-driven invalidation to the bus (call before the
  * fan-out subscribes). */

@@ -101,7 +101,7 @@ int ws_update_profile(struct app *app, const struct principal *p, const struct p
 			       "avatar_url must start with https://, http:// or /api/files/");
 	u->updated_at = app->now_ms();
 	rc = app->store.ops->user_update_profile(app->store.impl, u);
-	cache_forget_user(app, u->id, u->workspace_id);
+	cache_forget_profile(app, u->id, u->workspace_id);
 	return rc ? store_err(rc, e) : 0;
 }
 

@@ -23,6 +23,7 @@ status=0
 bash "$HERE/send.sh" "$BIN" >/dev/null || { log "send.sh failed"; status=1; }
 bash "$HERE/startup.sh" "$BIN" >/dev/null || { log "startup.sh failed"; status=1; }
 bash "$HERE/ws.sh" "$BIN" >/dev/null || { log "ws.sh failed"; status=1; }
+bash "$HERE/cache.sh" "$BIN" >/dev/null || { log "cache.sh failed"; status=1; }
 log "== stall: GET /health idle vs. 20 sign-ins in flight"
 if out="$(timeout 200 node "$HERE/stall.mjs" "$BIN")"; then
 	printf '%s\n' "$out" >>"$BENCH_RESULTS"
