@@ -63,14 +63,7 @@ int sqc_chat_insert(void *p, struct chat *c, const char *single_key)
 
 int sqc_chat_find_single(void *p, int64_t ws, const char *key, int64_t *id)
 {
-	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s, "SELECT id FROM chats WHERE workspace_id = ? AND single_key = ?", "it", ws, key);
-	int rc = sq_one(s, st);
-	if (!rc)
-		*id = sq_i64(st, 0);
-	if (st)
-		sqlite3_reset(st);
-	return rc;
+	return sq_scalar(p, "SELECT id FROM chats WHERE workspace_id = ? AND single_key = ?", id, "it", ws, key);
 }
 
 int sqc_chat_get(void *p, int64_t id, int64_t viewer, struct chat *c)
@@ -228,14 +221,7 @@ int sqc_member_ids(void *p, int64_t chat, int64_t **out, size_t *n)
 
 int sqc_owner_count(void *p, int64_t chat, int64_t *n)
 {
-	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s, "SELECT count(*) FROM chat_members WHERE chat_id = ? AND role = 'owner'", "i", chat);
-	int rc = sq_one(s, st);
-	if (!rc)
-		*n = sq_i64(st, 0);
-	if (st)
-		sqlite3_reset(st);
-	return rc;
+	return sq_scalar(p, "SELECT count(*) FROM chat_members WHERE chat_id = ? AND role = 'owner'", n, "i", chat);
 }
 
 /* ---- messages ---- */
@@ -383,14 +369,7 @@ int sqc_message_insert(void *p, struct message *m)
 
 int sqc_message_by_key(void *p, int64_t sender, const char *key, int64_t *id)
 {
-	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s, "SELECT id FROM messages WHERE sender_id = ? AND idempotency_key = ?", "it", sender, key);
-	int rc = sq_one(s, st);
-	if (!rc)
-		*id = sq_i64(st, 0);
-	if (st)
-		sqlite3_reset(st);
-	return rc;
+	return sq_scalar(p, "SELECT id FROM messages WHERE sender_id = ? AND idempotency_key = ?", id, "it", sender, key);
 }
 
 int sqc_message_get(void *p, int64_t id, int64_t viewer, struct message *m)
@@ -499,12 +478,8 @@ int sqc_reaction_remove(void *p, int64_t mid, int64_t user, const char *emoji)
 
 int sqc_read_get(void *p, int64_t chat, int64_t user, int64_t *mid)
 {
-	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s, "SELECT message_id FROM read_markers WHERE chat_id = ? AND user_id = ?", "ii", chat, user);
-	int rc = sq_one(s, st);
-	*mid = rc ? 0 : sq_i64(st, 0);
-	if (st)
-		sqlite3_reset(st);
+	*mid = 0;
+	int rc = sq_scalar(p, "SELECT message_id FROM read_markers WHERE chat_id = ? AND user_id = ?", mid, "ii", chat, user);
 	return rc == FE_ENOTFOUND ? 0 : rc;
 }
 
@@ -546,13 +521,8 @@ int sqc_unread_counts(void *p, int64_t user, struct unread **out, size_t *n)
 
 int sqc_max_message_id(void *p, int64_t chat, int64_t *id)
 {
-	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s, "SELECT coalesce(max(id), 0) FROM messages WHERE chat_id = ?", "i", chat);
-	int rc = sq_one(s, st);
-	*id = rc ? 0 : sq_i64(st, 0);
-	if (st)
-		sqlite3_reset(st);
-	return rc;
+	*id = 0;
+	return sq_scalar(p, "SELECT coalesce(max(id), 0) FROM messages WHERE chat_id = ?", id, "i", chat);
 }
 
 /* ---- files ---- */

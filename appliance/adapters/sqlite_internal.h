@@ -34,6 +34,9 @@ int sq_exec(struct sq *s, const char *sql, int *changes, const char *fmt, ...);
 sqlite3_stmt *sq_query(struct sq *s, const char *sql, const char *fmt, ...);
 void sq_text(sqlite3_stmt *st, int i, char *out, size_t n);
 int64_t sq_i64(sqlite3_stmt *st, int i);
+/* Runs a query whose first row's first column is an integer into *out;
+ * FE_ENOTFOUND when there is no row. */
+int sq_scalar(struct sq *s, const char *sql, int64_t *out, const char *fmt, ...);
 /* Steps a one-row query; FE_ENOTFOUND when it has no row. The row is
  * available to the caller until the statement is next used. */
 int sq_one(struct sq *s, sqlite3_stmt *st);

@@ -80,13 +80,7 @@ static int sq_sizes(void *p, int64_t *db, int64_t *wal)
 
 static int sq_workspace_count(void *p, int64_t *n)
 {
-	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s, "SELECT count(*) FROM workspaces", "");
-	if (!st || sqlite3_step(st) != SQLITE_ROW)
-		return FE_EINTERNAL;
-	*n = sq_i64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return sq_scalar(p, "SELECT count(*) FROM workspaces", n, "");
 }
 
 static int sq_workspace_insert(void *p, struct workspace *w)

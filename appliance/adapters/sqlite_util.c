@@ -131,3 +131,23 @@ void *sq_push(void *arrp, size_t *n, size_t *cap, size_t size)
 	memset(el, 0, size);
 	return el;
 }
+
+int sq_scalar(struct sq *s, const char *sql, int64_t *out, const char *fmt, ...)
+{
+	sqlite3_stmt *st = sq_stmt(s, sql);
+	if (!st)
+		return FE_EINTERNAL;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = sq_bindv(st, fmt, ap);
+	va_end(ap);
+	if (rc != SQLITE_OK) {
+		sqlite3_reset(st);
+		return sq_map_rc(s, rc);
+	}
+	rc = sq_one(s, st);
+	if (!rc)
+		*out = sq_i64(st, 0);
+	sqlite3_reset(st);
+	return rc;
+}

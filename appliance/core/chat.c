@@ -11,13 +11,6 @@
 #define S app->store.ops
 #define SI app->store.impl
 
-static int store_err(int rc, struct fe_err *e)
-{
-	if (rc == FE_ENOTFOUND)
-		return err_set(e, rc, "NOT_FOUND", NULL, "not found");
-	return err_set(e, rc, NULL, NULL, rc == FE_ENOSPC ? "the disk is full" : "the database cannot be written");
-}
-
 int chat_role_manages(const char *role)
 {
 	return !strcmp(role, "owner") || !strcmp(role, "admin");
@@ -41,7 +34,7 @@ int chat_require_member(struct app *app, const struct principal *p, int64_t id, 
 {
 	int rc = cached_chat(app, id, p->user_id, c);
 	if (rc && rc != FE_ENOTFOUND)
-		return store_err(rc, e);
+		return err_store(e, rc);
 	if (rc || c->workspace_id != p->workspace_id || !*c->my_role)
 		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such chat");
 	return 0;
@@ -90,7 +83,7 @@ static int get_summary(struct app *app, const struct principal *p, int64_t id, s
 		message_clear(&out->last);
 		free(out->members);
 		out->members = NULL;
-		return store_err(rc, e);
+		return err_store(e, rc);
 	}
 	return 0;
 }
@@ -131,7 +124,7 @@ out:
 		chat_summaries_free(*out, *n);
 		*out = NULL;
 		*n = 0;
-		return store_err(rc, e);
+		return err_store(e, rc);
 	}
 	return 0;
 }
@@ -152,7 +145,7 @@ static int check_users(struct app *app, const struct principal *p, const int64_t
 		struct user u;
 		int rc = S->user_get(SI, ids[i], &u);
 		if (rc && rc != FE_ENOTFOUND)
-			return store_err(rc, e);
+			return err_store(e, rc);
 		if (rc || u.workspace_id != p->workspace_id || strcmp(u.status, "Active"))
 			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "members",
 				       "user %lld is not an active member of this workspace", (long long)ids[i]);
@@ -233,7 +226,7 @@ int chat_create(struct app *app, const struct principal *p, const struct chat_cr
 	snprintf(c.description, sizeof c.description, "%s", desc);
 	const char *creator_role = strcmp(type, "Single") ? "owner" : "member";
 	if ((rc = S->begin(SI))) {
-		rc = store_err(rc, e);
+		rc = err_store(e, rc);
 		goto out;
 	}
 	rc = S->chat_insert(SI, &c, *single_key ? single_key : NULL);
@@ -248,7 +241,7 @@ int chat_create(struct app *app, const struct principal *p, const struct chat_cr
 		rc = S->member_add(SI, c.id, ids[i], "member", c.created_at);
 	if (rc || (rc = S->commit(SI))) {
 		S->rollback(SI);
-		rc = store_err(rc, e);
+		rc = err_store(e, rc);
 		goto out;
 	}
 	log_info("chat: created id=%lld type=%s members=%zu", (long long)c.id, type, n + 1);
@@ -298,7 +291,7 @@ int chat_update(struct app *app, const struct principal *p, int64_t id, const ch
 	if (rc == FE_ECONFLICT)
 		return err_set(e, rc, "CHAT_EXISTS", "name", "a channel with this name exists");
 	if (rc)
-		return store_err(rc, e);
+		return err_store(e, rc);
 	if ((rc = get_summary(app, p, id, out, e)))
 		return rc;
 	publish_chat(app, EV_CHAT_UPDATED, &out->chat, p->user_id, 0);
@@ -316,12 +309,12 @@ int chat_delete(struct app *app, const struct principal *p, int64_t id, struct f
 	if (strcmp(c.my_role, "owner"))
 		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only a chat owner can delete it");
 	if ((rc = S->member_ids(SI, id, &members, &n)))
-		return store_err(rc, e);
+		return err_store(e, rc);
 	cache_forget_chat(app, id);
 	if ((rc = S->begin(SI)) || (rc = S->chat_delete(SI, id)) || (rc = S->commit(SI))) {
 		S->rollback(SI);
 		free(members);
-		return store_err(rc, e);
+		return err_store(e, rc);
 	}
 	log_info("chat: deleted id=%lld by=%lld", (long long)id, (long long)p->user_id);
 	struct event ev = {.type = EV_CHAT_DELETED, .workspace_id = c.workspace_id, .chat_id = id,
@@ -334,7 +327,7 @@ int chat_delete(struct app *app, const struct principal *p, int64_t id, struct f
 int chat_public(struct app *app, const struct principal *p, struct chat **out, size_t *n, struct fe_err *e)
 {
 	int rc = S->chats_public(SI, p->workspace_id, p->user_id, out, n);
-	return rc ? store_err(rc, e) : 0;
+	return rc ? err_store(e, rc) : 0;
 }
 
 /* Adds user to chat with the read marker at the newest message (history
@@ -353,13 +346,13 @@ int chat_join(struct app *app, const struct principal *p, int64_t id, struct cha
 	struct chat c;
 	int rc = cached_chat(app, id, p->user_id, &c);
 	if (rc && rc != FE_ENOTFOUND)
-		return store_err(rc, e);
+		return err_store(e, rc);
 	if (rc || c.workspace_id != p->workspace_id || (strcmp(c.chat_type, "PublicChannel") && !*c.my_role))
 		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such chat");
 	if (!*c.my_role) {
 		if ((rc = S->begin(SI)) || (rc = add_member(app, id, p->user_id, app->now_ms())) || (rc = S->commit(SI))) {
 			S->rollback(SI);
-			return store_err(rc, e);
+			return err_store(e, rc);
 		}
 		cache_forget_chat(app, id);
 		publish_chat(app, EV_USER_JOINED_CHAT, &c, p->user_id, p->user_id);
@@ -379,7 +372,7 @@ static int remove_member(struct app *app, const struct principal *p, const struc
 	cache_forget_chat(app, c->id);
 	if (rc) {
 		free(members);
-		return store_err(rc, e);
+		return err_store(e, rc);
 	}
 	struct event ev = {.type = EV_USER_LEFT_CHAT, .workspace_id = c->workspace_id, .chat_id = c->id,
 			   .actor_id = p->user_id, .user_id = user, .chat = c, .audience = members, .naudience = n};
@@ -399,7 +392,7 @@ int chat_leave(struct app *app, const struct principal *p, int64_t id, struct fe
 	if (!strcmp(c.my_role, "owner") && c.member_count > 1) {
 		int64_t owners = 0;
 		if ((rc = S->owner_count(SI, id, &owners)))
-			return store_err(rc, e);
+			return err_store(e, rc);
 		if (owners <= 1)
 			return err_set(e, FE_ECONFLICT, "LAST_OWNER", NULL,
 				       "hand the ownership to another member before leaving");
@@ -415,7 +408,7 @@ int chat_members(struct app *app, const struct principal *p, int64_t id, struct 
 	if (rc)
 		return rc;
 	rc = S->members_list(SI, id, out, n);
-	return rc ? store_err(rc, e) : 0;
+	return rc ? err_store(e, rc) : 0;
 }
 
 int chat_add_members(struct app *app, const struct principal *p, int64_t id, const int64_t *users, size_t n,
@@ -462,7 +455,7 @@ fail:
 	S->rollback(SI);
 	free(ids);
 	free(fresh);
-	return store_err(rc, e);
+	return err_store(e, rc);
 }
 
 int chat_remove_member(struct app *app, const struct principal *p, int64_t id, int64_t user, struct fe_err *e)
@@ -475,7 +468,7 @@ int chat_remove_member(struct app *app, const struct principal *p, int64_t id, i
 	if (user == p->user_id)
 		return chat_leave(app, p, id, e);
 	if ((rc = S->member_get(SI, id, user, &m)))
-		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "not a member") : store_err(rc, e);
+		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "not a member") : err_store(e, rc);
 	if (!strcmp(m.role, "owner") && strcmp(c.my_role, "owner"))
 		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "an admin cannot remove an owner");
 	return remove_member(app, p, &c, user, e);
@@ -492,7 +485,7 @@ int chat_set_role(struct app *app, const struct principal *p, int64_t id, int64_
 	if ((rc = require_manager(app, p, id, &c, e)))
 		return rc;
 	if ((rc = S->member_get(SI, id, user, &m)))
-		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "not a member") : store_err(rc, e);
+		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "not a member") : err_store(e, rc);
 	if (!strcmp(c.chat_type, "Single"))
 		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "a direct message has no roles");
 	if (strcmp(c.my_role, "owner"))
@@ -500,14 +493,14 @@ int chat_set_role(struct app *app, const struct principal *p, int64_t id, int64_
 	if (!strcmp(m.role, "owner") && strcmp(role, "owner")) {
 		int64_t owners = 0;
 		if ((rc = S->owner_count(SI, id, &owners)))
-			return store_err(rc, e);
+			return err_store(e, rc);
 		if (owners <= 1)
 			return err_set(e, FE_ECONFLICT, "LAST_OWNER", NULL, "a chat needs at least one owner");
 	}
 	rc = S->member_set_role(SI, id, user, role);
 	cache_forget_chat(app, id);
 	if (rc)
-		return store_err(rc, e);
+		return err_store(e, rc);
 	publish_chat(app, EV_CHAT_UPDATED, &c, p->user_id, user);
 	return 0;
 }

@@ -14,13 +14,6 @@
 #define S app->store.ops
 #define SI app->store.impl
 
-static int store_err(int rc, struct fe_err *e)
-{
-	if (rc == FE_ENOTFOUND)
-		return err_set(e, rc, "NOT_FOUND", NULL, "not found");
-	return err_set(e, rc, NULL, NULL, rc == FE_ENOSPC ? "the disk is full" : "the database cannot be written");
-}
-
 int message_check_content(const char *content, int allow_empty, struct fe_err *e)
 {
 	size_t n = utf8_chars(content);
@@ -46,7 +39,7 @@ static int load_message(struct app *app, const struct principal *p, int64_t chat
 		rc = FE_ENOTFOUND;
 	}
 	if (rc)
-		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "no such message") : store_err(rc, e);
+		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "no such message") : err_store(e, rc);
 	return 0;
 }
 
@@ -177,7 +170,7 @@ static void send_done(struct app *app, struct write_op *op, int rc)
 	if (!rc)
 		rc = S->message_get(SI, so->m.id, so->who.user_id, &stored);
 	if (rc) {
-		store_err(rc, &e);
+		err_store(&e, rc);
 		if (rc == FE_ENOTFOUND)
 			err_set(&e, rc, "NOT_FOUND", NULL, "no such chat");
 		so->cb(so->req, rc, &e, NULL, 0);
@@ -212,7 +205,7 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 		struct message parent;
 		rc = S->message_get(SI, in->reply_to, p->user_id, &parent);
 		if (rc && rc != FE_ENOTFOUND)
-			return store_err(rc, e);
+			return err_store(e, rc);
 		if (rc || parent.chat_id != chat_id) {
 			message_clear(&parent);
 			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "reply_to", "reply_to must be a message of this chat");
@@ -255,7 +248,7 @@ int message_list(struct app *app, const struct principal *p, int64_t chat_id, in
 	if (rc)
 		return rc;
 	if ((rc = S->messages_page(SI, chat_id, before, after, limit + 1, p->user_id, out, n)))
-		return store_err(rc, e);
+		return err_store(e, rc);
 	*has_more = *n > (size_t)limit;
 	if (*has_more) {
 		/* newest first: for `after` pages the extra one is the newest */
@@ -277,7 +270,7 @@ int message_replies(struct app *app, const struct principal *p, int64_t chat_id,
 		return rc;
 	message_clear(&m);
 	if ((rc = S->replies_page(SI, root, after, limit + 1, p->user_id, out, n)))
-		return store_err(rc, e);
+		return err_store(e, rc);
 	*has_more = *n > (size_t)limit;
 	if (*has_more) {
 		message_clear(&(*out)[*n - 1]);
@@ -309,12 +302,12 @@ int message_edit(struct app *app, const struct principal *p, int64_t chat_id, in
 		rc = err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only the sender can edit a message");
 	else if (!(rc = message_check_content(content, out->nfiles > 0, e)) &&
 		 (rc = S->message_edit(SI, id, content, app->now_ms())))
-		store_err(rc, e);
+		err_store(e, rc);
 	message_clear(out);
 	if (rc)
 		return rc;
 	if ((rc = S->message_get(SI, id, p->user_id, out)))
-		return store_err(rc, e);
+		return err_store(e, rc);
 	publish_message(app, EV_MESSAGE_UPDATED, p, &c, out);
 	return 0;
 }
@@ -337,10 +330,10 @@ int message_delete(struct app *app, const struct principal *p, int64_t chat_id, 
 	if ((rc = S->begin(SI)) || (rc = S->message_delete(SI, id, app->now_ms())) ||
 	    (root && (rc = S->reply_count_add(SI, root, -1))) || (rc = S->commit(SI))) {
 		S->rollback(SI);
-		return store_err(rc, e);
+		return err_store(e, rc);
 	}
 	if ((rc = S->message_get(SI, id, p->user_id, out)))
-		return store_err(rc, e);
+		return err_store(e, rc);
 	publish_message(app, EV_MESSAGE_DELETED, p, &c, out);
 	return 0;
 }
@@ -365,7 +358,7 @@ int message_react(struct app *app, const struct principal *p, int64_t chat_id, i
 	if (rc == (add ? FE_ECONFLICT : FE_ENOTFOUND))
 		rc = 0;
 	if (rc || (rc = S->reactions_of(SI, id, p->user_id, out, n)))
-		return store_err(rc, e);
+		return err_store(e, rc);
 	if (*changed) {
 		struct event ev = {.type = EV_REACTION_CHANGED, .workspace_id = c.workspace_id, .chat_id = chat_id,
 				   .actor_id = p->user_id, .user_id = p->user_id, .message_id = id, .emoji = emoji,
@@ -386,14 +379,14 @@ int message_mark_read(struct app *app, const struct principal *p, int64_t chat_i
 	if (rc)
 		return rc;
 	if ((rc = S->max_message_id(SI, chat_id, &last)) || (rc = S->read_get(SI, chat_id, p->user_id, &before)))
-		return store_err(rc, e);
+		return err_store(e, rc);
 	if (id > last)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "message_id", "message_id is beyond the chat's last message");
 	*marker = before;
 	if (id <= before)
 		return 0;
 	if ((rc = S->read_set(SI, chat_id, p->user_id, id, app->now_ms())))
-		return store_err(rc, e);
+		return err_store(e, rc);
 	*marker = id;
 	struct event ev = {.type = EV_READ_MARKER_MOVED, .workspace_id = c.workspace_id, .chat_id = chat_id,
 			   .actor_id = p->user_id, .user_id = p->user_id, .message_id = id};
@@ -404,5 +397,5 @@ int message_mark_read(struct app *app, const struct principal *p, int64_t chat_i
 int message_unread(struct app *app, const struct principal *p, struct unread **out, size_t *n, struct fe_err *e)
 {
 	int rc = cached_unread(app, p->user_id, out, n);
-	return rc ? store_err(rc, e) : 0;
+	return rc ? err_store(e, rc) : 0;
 }

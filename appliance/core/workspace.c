@@ -17,17 +17,10 @@ static int need_admin(const struct principal *p, struct fe_err *e)
 	return ws_is_admin(p) ? 0 : err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "workspace owner or admin only");
 }
 
-static int store_err(int rc, struct fe_err *e)
-{
-	if (rc == FE_ENOTFOUND)
-		return err_set(e, rc, "NOT_FOUND", NULL, "not found");
-	return err_set(e, rc, NULL, NULL, rc == FE_ENOSPC ? "the disk is full" : "store error");
-}
-
 int ws_get(struct app *app, const struct principal *p, struct workspace *w, struct fe_err *e)
 {
 	int rc = app->store.ops->workspace_get(app->store.impl, p->workspace_id, w);
-	return rc ? store_err(rc, e) : 0;
+	return rc ? err_store(e, rc) : 0;
 }
 
 /* Checks a text field: chars in [min,max], no control characters. */
@@ -49,7 +42,7 @@ int ws_rename(struct app *app, const struct principal *p, const char *name, stru
 	if (rc == FE_ECONFLICT)
 		return err_set(e, rc, "WORKSPACE_EXISTS", "name", "a workspace with this name exists");
 	if (rc)
-		return store_err(rc, e);
+		return err_store(e, rc);
 	log_info("workspace: renamed id=%lld", (long long)p->workspace_id);
 	return ws_get(app, p, w, e);
 }
@@ -59,13 +52,13 @@ int ws_user(struct app *app, const struct principal *p, int64_t id, struct user 
 	int rc = app->store.ops->user_get(app->store.impl, id, u);
 	if (!rc && u->workspace_id != p->workspace_id)
 		rc = FE_ENOTFOUND;
-	return rc ? store_err(rc, e) : 0;
+	return rc ? err_store(e, rc) : 0;
 }
 
 int ws_users(struct app *app, const struct principal *p, struct user **out, size_t *n, struct fe_err *e)
 {
 	int rc = app->store.ops->users_list(app->store.impl, p->workspace_id, out, n);
-	return rc ? store_err(rc, e) : 0;
+	return rc ? err_store(e, rc) : 0;
 }
 
 int ws_update_profile(struct app *app, const struct principal *p, const struct profile_in *in, struct user *u,
@@ -102,7 +95,7 @@ int ws_update_profile(struct app *app, const struct principal *p, const struct p
 	u->updated_at = app->now_ms();
 	rc = app->store.ops->user_update_profile(app->store.impl, u);
 	cache_forget_profile(app, u->id, u->workspace_id);
-	return rc ? store_err(rc, e) : 0;
+	return rc ? err_store(e, rc) : 0;
 }
 
 int ws_invite_create(struct app *app, const struct principal *p, int max_uses, int hours, struct invite *out,
@@ -123,7 +116,7 @@ int ws_invite_create(struct app *app, const struct principal *p, int max_uses, i
 	out->created_at = app->now_ms();
 	out->expires_at = out->created_at + (int64_t)hours * 3600 * 1000;
 	rc = app->store.ops->invite_insert(app->store.impl, out);
-	return rc ? store_err(rc, e) : 0;
+	return rc ? err_store(e, rc) : 0;
 }
 
 int ws_invites(struct app *app, const struct principal *p, struct invite **out, size_t *n, struct fe_err *e)
@@ -132,7 +125,7 @@ int ws_invites(struct app *app, const struct principal *p, struct invite **out, 
 	if ((rc = need_admin(p, e)))
 		return rc;
 	rc = app->store.ops->invites_active(app->store.impl, p->workspace_id, app->now_ms(), out, n);
-	return rc ? store_err(rc, e) : 0;
+	return rc ? err_store(e, rc) : 0;
 }
 
 int ws_invite_revoke(struct app *app, const struct principal *p, const char *code, struct fe_err *e)
@@ -141,7 +134,7 @@ int ws_invite_revoke(struct app *app, const struct principal *p, const char *cod
 	if ((rc = need_admin(p, e)))
 		return rc;
 	rc = app->store.ops->invite_revoke(app->store.impl, p->workspace_id, code, app->now_ms());
-	return rc ? store_err(rc, e) : 0;
+	return rc ? err_store(e, rc) : 0;
 }
 
 int ws_set_user(struct app *app, const struct principal *p, int64_t id, const char *role, const char *status,
@@ -164,14 +157,14 @@ int ws_set_user(struct app *app, const struct principal *p, int64_t id, const ch
 		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only the workspace owner manages admins");
 	int suspend = status && !strcmp(status, "Suspended") && strcmp(u->status, "Suspended");
 	if ((rc = st->ops->begin(st->impl)))
-		return store_err(rc, e);
+		return err_store(e, rc);
 	int revoked = 0;
 	if ((rc = st->ops->user_set_role_status(st->impl, id, role ? role : u->role, status ? status : u->status)) ||
 	    (suspend && ((rc = st->ops->user_bump_token_version(st->impl, id)) ||
 			 (rc = st->ops->refresh_revoke_user(st->impl, id, app->now_ms(), &revoked)))) ||
 	    (rc = st->ops->commit(st->impl))) {
 		st->ops->rollback(st->impl);
-		return store_err(rc, e);
+		return err_store(e, rc);
 	}
 	cache_forget_user(app, id, p->workspace_id);
 	log_info("workspace: user changed id=%lld role=%s status=%s by=%lld", (long long)id, role ? role : u->role,

@@ -31,6 +31,15 @@ int err_set(struct fe_err *e, int rc, const char *code, const char *field, const
 	return rc;
 }
 
+int err_store(struct fe_err *e, int rc)
+{
+	if (rc == FE_ENOTFOUND)
+		return err_set(e, rc, "NOT_FOUND", NULL, "not found");
+	if (rc == FE_ENOSPC)
+		return err_set(e, rc, "DISK_FULL", NULL, "the disk is full");
+	return err_set(e, rc, NULL, NULL, "the database cannot be written");
+}
+
 int err_http_status(int rc)
 {
 	for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++)

@@ -37,6 +37,10 @@ struct fe_err {
 int err_set(struct fe_err *e, int rc, const char *code, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* The client-facing detail of a store failure: NOT_FOUND, DISK_FULL, or a
+ * database error. Returns rc. */
+int err_store(struct fe_err *e, int rc);
+
 /* HTTP status for an FE_E* code (500 for unknown codes). */
 int err_http_status(int rc);
 
