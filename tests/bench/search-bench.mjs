@@ -1,0 +1,155 @@
+// Measures search latency for tests/bench/search.sh: the real HTTP API of a
+// running server (GET /api/search/messages, one request at a time, client
+// wall time) and, as the baseline on a copy of the same database, the plain
+// approach in a tiny C program (search-baseline.c, same libsqlite3): FTS5 MATCH joined to a membership
+// filter, ORDER BY rank LIMIT 20. Also runs the server's own query shape in
+// the same program (MATCH restricted with chat tokens) to show what HTTP adds.
+// Checks that the server and the baseline return the same number of hits
+// for every query (a correctness check, not a timing one).
+// Prints a report on stdout; exit 1 when a request failed or counts differ.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+
+const { values: a } = parseArgs({
+  options: Object.fromEntries(['port', 'email', 'password', 'chats', 'messages', 'queries', 'vocab', 'sample', 'baseline-db',
+    'server-pid', 'baseline-bin', 'size-with', 'size-with-vacuum', 'size-without', 'all-chats'].map((k) => [k, { type: 'string' }])),
+});
+const base = `http://127.0.0.1:${a.port}`;
+const NQ = Number(a.queries || 200);
+const chats = a.chats.split(',').map(Number);
+const N = Number(a.messages);
+
+// ---------------------------------------------------------------- deterministic choices
+let seed = 20261128;
+const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+const pick = (arr) => arr[Math.floor(rnd() * arr.length)];
+const fq = (t) => `"${t.replace(/"/g, '""')}"`; // an FTS5 string
+
+const vocab = readFileSync(a.vocab, 'utf8').trim().split('\n').map((l) => { const [term, doc] = l.split('|'); return { term, doc: Number(doc) }; });
+const sample = readFileSync(a.sample, 'utf8').trim().split('\n').map((l) => l.split(' ').filter(Boolean)).filter((w) => w.length >= 4);
+
+// each query: q (what a user types, sent to the server) and m (the same
+// search as an FTS5 expression, as the server builds it: terms quoted, the
+// last bare word a prefix)
+let common = vocab.filter((v) => v.doc / N >= 0.07 && v.doc / N <= 0.14);
+if (!common.length) common = [...vocab].sort((x, y) => Math.abs(x.doc / N - 0.1) - Math.abs(y.doc / N - 0.1)).slice(0, 3);
+let rare = vocab.filter((v) => v.doc >= 20 && v.doc <= 300);
+if (!rare.length) rare = [...vocab].sort((x, y) => x.doc - y.doc).slice(0, 50);
+const kinds = {
+  'one word, common': Array.from({ length: NQ }, (_, i) => { const w = common[i % common.length].term; return { q: w, m: `${fq(w)}*` }; }),
+  'one word, rare': Array.from({ length: NQ }, () => { const w = pick(rare).term; return { q: w, m: `${fq(w)}*` }; }),
+  'two words': Array.from({ length: NQ }, () => {
+    const ws = pick(sample); const i = Math.floor(rnd() * (ws.length - 2)); const j = i + 2 + Math.floor(rnd() * (ws.length - i - 2));
+    return { q: `${ws[i]} ${ws[j]}`, m: `${fq(ws[i])} ${fq(ws[j])}*` };
+  }),
+  phrase: Array.from({ length: NQ }, () => {
+    const ws = pick(sample); const i = Math.floor(rnd() * (ws.length - 1));
+    return { q: `"${ws[i]} ${ws[i + 1]}"`, m: fq(`${ws[i]} ${ws[i + 1]}`) };
+  }),
+  prefix: Array.from({ length: NQ }, () => { const p = pick(pick(sample)).slice(0, 3); return { q: p, m: `${fq(p)}*` }; }),
+};
+
+// ---------------------------------------------------------------- HTTP
+async function call(method, path, body, token) {
+  const headers = {};
+  if (body) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(base + path, { method, headers, body: body ? JSON.stringify(body) : undefined, signal: AbortSignal.timeout(60000) });
+  const json = await res.json().catch(() => null);
+  return { status: res.status, json };
+}
+const signin = await call('POST', '/api/signin', { email: a.email, password: a.password });
+if (signin.status !== 200) { console.error(`signin: ${signin.status} ${JSON.stringify(signin.json)}`); process.exit(1); }
+const token = signin.json.data.access_token;
+
+let failures = 0;
+async function httpRun(list, measure) {
+  const out = [];
+  for (const { q } of list) {
+    const t0 = performance.now();
+    const r = await call('GET', `/api/search/messages?q=${encodeURIComponent(q)}&limit=20`, null, token);
+    const ms = performance.now() - t0;
+    if (r.status !== 200 || !r.json?.success) {
+      failures++;
+      console.error(`HTTP ${r.status} for q=${q}: ${JSON.stringify(r.json).slice(0, 200)}`);
+      out.push({ ms, hits: -1, total: -1, took: 0, foreign: 0 });
+      continue;
+    }
+    const d = r.json.data;
+    const foreign = d.hits.filter((h) => !chats.includes(h.chat_id)).length;
+    if (measure && foreign) { failures++; console.error(`q=${q}: ${foreign} hits outside the user's chats`); }
+    out.push({ ms, hits: d.hits.length, total: d.total, took: d.took_ms, foreign });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the baseline (search-baseline.c)
+const inList = chats.join(',');
+const cols = "m.id, m.chat_id, m.sender_id, m.sender_name, m.content, m.created_at, snippet(messages_fts, 0, '<mark>', '</mark>', '…', 24)";
+const sqlStr = (s) => `'${s.replace(/'/g, "''")}'`;
+const plainSql = (m) => `SELECT ${cols} FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid`
+  + ` WHERE messages_fts MATCH ${sqlStr(m)} AND m.chat_id IN (${inList}) ORDER BY rank LIMIT 20;`;
+const restrictedSql = (m) => `SELECT ${cols}, c.name FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid`
+  + ` JOIN chats c ON c.id = m.chat_id WHERE messages_fts MATCH ${sqlStr(`chat_tok : (${chats.map((c) => `c${c}`).join(' OR ')}) AND {content sender_name} : (${m})`)}`
+  + ' AND m.deleted_at IS NULL ORDER BY bm25(messages_fts, 1.0, 0.4, 0.0), m.id DESC LIMIT 20;';
+
+function sqlRun(list, toSql) {
+  const file = `${a['baseline-db']}.queries.sql`;
+  writeFileSync(file, `${list.map(({ m }) => toSql(m)).join('\n')}\n`);
+  // two rounds: the first warms the caches, the second is printed
+  const r = spawnSync(a['baseline-bin'], [a['baseline-db'], file, '2'], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 1800000 });
+  if (r.status !== 0) throw new Error(`search-baseline: ${r.stderr.slice(0, 500)}`);
+  const out = r.stdout.trim().split('\n').map((l) => { const [ms, rows] = l.split(' '); return { ms: Number(ms), hits: Number(rows) }; });
+  if (out.length !== list.length) throw new Error(`search-baseline: ${out.length} timings for ${list.length} queries`);
+  return out;
+}
+
+// ---------------------------------------------------------------- run
+const pct = (xs, p) => { const s = [...xs].sort((x, y) => x - y); return s[Math.max(0, Math.ceil(p * s.length) - 1)]; };
+const f = (x) => (x === undefined ? 'n/a' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+const results = [];
+for (const [kind, list] of Object.entries(kinds)) {
+  await httpRun(list, false); // warm-up
+  const http = await httpRun(list, true);
+  results.push({ kind, list, http });
+  console.error(`  http ${kind}: p50 ${f(pct(http.map((x) => x.ms), 0.5))} ms`);
+}
+for (const r of results) {
+  r.plain = sqlRun(r.list, plainSql);
+  r.restricted = sqlRun(r.list, restrictedSql);
+  console.error(`  baseline ${r.kind}: p50 ${f(pct(r.plain.map((x) => x.ms), 0.5))} ms`);
+}
+
+let mismatches = 0;
+for (const r of results) {
+  r.mism = r.http.filter((h, i) => h.hits !== r.plain[i].hits || h.hits !== r.restricted[i].hits).length;
+  mismatches += r.mism;
+  for (let i = 0; i < r.http.length && r.mism; i++) {
+    if (r.http[i].hits !== r.plain[i].hits) { console.error(`  count differs for ${r.list[i].q}: http ${r.http[i].hits}, baseline ${r.plain[i].hits}, restricted ${r.restricted[i].hits}`); break; }
+  }
+}
+
+const rss = (() => { try { return /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${a['server-pid']}/status`, 'utf8'))[1]; } catch { return 'n/a'; } })();
+const mb = (b) => `${(Number(b) / 1048576).toFixed(1)} MiB`;
+const lines = [];
+lines.push('');
+lines.push(`== search: ${N} messages in 1000 chats; the user is in ${chats.length} chats; ${NQ} queries per kind, one at a time`);
+lines.push(`common words: ${common.map((c) => `${c.term} (${(100 * c.doc / N).toFixed(1)}%)`).join(', ')}; rare words: ${rare.length} with 20..300 messages`);
+lines.push(`${'query kind'.padEnd(18)} ${'HTTP p50'.padStart(9)} ${'HTTP p99'.padStart(9)} ${'took p50'.padStart(9)} ${'plain p50'.padStart(10)} ${'plain p99'.padStart(10)} ${'plain/HTTP p50'.padStart(15)} ${'server-SQL p50/p99'.padStart(23)} ${'hits/q'.padStart(7)} ${'total/q'.padStart(8)}`);
+for (const r of results) {
+  const h = r.http.map((x) => x.ms); const p = r.plain.map((x) => x.ms); const s = r.restricted.map((x) => x.ms);
+  const avg = (xs) => xs.reduce((u, v) => u + v, 0) / xs.length;
+  lines.push(`${r.kind.padEnd(18)} ${f(pct(h, 0.5)).padStart(9)} ${f(pct(h, 0.99)).padStart(9)} ${f(pct(r.http.map((x) => x.took), 0.5)).padStart(9)} `
+    + `${f(pct(p, 0.5)).padStart(10)} ${f(pct(p, 0.99)).padStart(10)} ${(pct(p, 0.5) / pct(h, 0.5)).toFixed(2).padStart(15)} `
+    + `${`${f(pct(s, 0.5))} / ${f(pct(s, 0.99))}`.padStart(23)} ${avg(r.http.map((x) => x.hits)).toFixed(1).padStart(7)} ${avg(r.http.map((x) => x.total)).toFixed(0).padStart(8)}`);
+}
+lines.push('(ms; HTTP = client wall time of GET /api/search/messages incl. total count and JSON; took = server-reported took_ms;');
+lines.push(' plain = search-baseline.c (libsqlite3, 2nd round) on a copy: MATCH + m.chat_id IN (user chats) ORDER BY rank LIMIT 20;');
+lines.push(' server-SQL = the server\'s query shape (chat tokens inside MATCH, bm25 weights) in the same program, no total)');
+lines.push(`hit-count mismatches server vs baseline: ${mismatches}; failed requests: ${failures}; server peak RSS ${rss} KiB`);
+lines.push(`database size: with index ${mb(a['size-with'])} as loaded, ${mb(a['size-with-vacuum'])} after VACUUM; without ${mb(a['size-without'])}`
+  + ` (index = ${(100 * (Number(a['size-with-vacuum']) - Number(a['size-without'])) / Number(a['size-without'])).toFixed(0)}% extra after VACUUM)`);
+console.log(lines.join('\n'));
+process.exit(failures || mismatches ? 1 : 0);

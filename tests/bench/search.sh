@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Search latency at scale: 1,000,000 stored messages in 1,000 chats, a user
+# who is a member of 20 of them. p50/p99 over 200 queries of each kind
+# (common word ~10% of messages, rare word, two words, "phrase", prefix)
+# through the real HTTP API of the real binary (GET /api/search/messages),
+# and, as the baseline in the same run, the plain approach run by a tiny C
+# program (search-baseline.c, the same libsqlite3) on a copy of the database: FTS5 MATCH joined to a membership
+# filter, ORDER BY rank LIMIT 20. Also the database size with and without
+# the search index. Numbers only, never pass/fail on time; exit status is
+# non-zero when something could not run or a correctness check failed.
+#
+# The messages are generated directly into the database (HTTP would be far
+# too slow): the server creates the schema and the accounts, then stops; the
+# sqlite3 CLI bulk-inserts chats, members and 1M messages (the schema's
+# triggers index them) in big transactions; then the server serves them.
+#
+# usage: search.sh [BIN] (env: SEARCH_MESSAGES=1000000 SEARCH_QUERIES=200)
+set -uo pipefail
+BIN="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/fechatter}"
+[ -x "$BIN" ] || { echo "search.sh: $BIN is not an executable (run make)" >&2; exit 1; }
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$HERE/lib.sh"
+need_tools sqlite3
+
+NMSG="${SEARCH_MESSAGES:-1000000}"
+NQ="${SEARCH_QUERIES:-200}"
+NCHATS=1000
+NMEMBER=20
+BATCH=50000
+NSENDERS=50
+VOCAB=5000
+SLOTS=1048576 # Zipf lookup table (2^20 slots)
+
+mktmp WORK
+DATA="$WORK/data"
+mkdir -p "$DATA"
+DB="$DATA/fechatter.db"
+GEN="$WORK/gen.db"
+T0=$(date +%s)
+elapsed() { echo "$(($(date +%s) - T0)) s"; }
+sql() { sqlite3 -batch -bail -cmd '.timeout 10000' "$@"; }
+
+log "== search benchmark: $NMSG messages, $NCHATS chats, a user in $NMEMBER of them, $NQ queries per kind"
+log "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $(sqlite3 -version | cut -d' ' -f1) CLI, $(node --version)"
+
+# ---------------------------------------------------------------- 1. schema and accounts (through the API)
+port="$(free_port)"
+start_server "$BIN" "$port" "$DATA" || exit 1
+ids="$(timeout 60 node "$HERE/setup.mjs" "$port" 0)" || { log "setup.mjs failed"; exit 1; }
+jget() { node -e 'const o=JSON.parse(process.argv[1]);console.log(o[process.argv[2]])' "$ids" "$1"; }
+OWNER_ID="$(jget owner_id)"
+USER_ID="$(jget member_id)"
+CHAT1="$(jget chat_id)"
+stop_server "$SERVER_PID"
+log "schema and accounts ready (owner $OWNER_ID, user $USER_ID, chat $CHAT1) [$(elapsed)]"
+
+# ---------------------------------------------------------------- 2. vocabulary: 5,000 six-letter words, Zipf (s = 1)
+# word i = three consonant-vowel syllables; the first two are unique per i,
+# so a whole word used as a prefix matches only itself.
+sql "$GEN" <<EOF >/dev/null || { log "vocabulary failed"; exit 1; }
+PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+CREATE TABLE syl(i INTEGER PRIMARY KEY, s TEXT);
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 89)
+INSERT INTO syl SELECT i, substr('bcdfghjklmnprstvwz', i / 5 + 1, 1) || substr('aeiou', i % 5 + 1, 1) FROM n;
+CREATE TABLE words(rnk INTEGER PRIMARY KEY, w TEXT UNIQUE, cum REAL);
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $VOCAB - 1)
+INSERT INTO words(rnk, w) SELECT i + 1,
+  (SELECT s FROM syl WHERE i = n.i % 90) || (SELECT s FROM syl WHERE i = (n.i / 90) % 90) ||
+  (SELECT s FROM syl WHERE i = (n.i * 37 + 11) % 90) FROM n;
+WITH c AS (SELECT rnk, sum(1.0 / rnk) OVER (ORDER BY rnk) AS s FROM words)
+UPDATE words SET cum = (SELECT s FROM c WHERE c.rnk = words.rnk) / (SELECT sum(1.0 / rnk) FROM words);
+CREATE INDEX words_cum ON words(cum);
+CREATE TABLE slotw(slot INTEGER PRIMARY KEY, w TEXT);
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $SLOTS - 1)
+INSERT INTO slotw SELECT i, (SELECT w FROM words WHERE cum >= (i + 0.5) / $SLOTS ORDER BY cum LIMIT 1) FROM n;
+EOF
+log "vocabulary: $(sql "$GEN" 'SELECT count(*) FROM words') words, $(sql "$GEN" 'SELECT count(DISTINCT w) FROM slotw') in the Zipf table [$(elapsed)]"
+
+# ---------------------------------------------------------------- 3. chats, senders, members
+WSID="$(sql "$DB" "SELECT workspace_id FROM users WHERE id = $OWNER_ID")"
+NOW_MS=$(($(date +%s) * 1000))
+BASE_MS=$((NOW_MS - 365 * 86400 * 1000))
+STEP_MS=$((365 * 86400 * 1000 / NMSG))
+sql "$DB" <<EOF >/dev/null || { log "chats/members failed"; exit 1; }
+PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $NCHATS - 1)
+INSERT INTO chats(workspace_id, chat_type, name, name_key, created_by, last_activity_at, created_at, updated_at)
+SELECT $WSID, 'PublicChannel', printf('bench-%04d', i), printf('bench-%04d', i), $OWNER_ID, $BASE_MS, $BASE_MS, $BASE_MS FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $NSENDERS),
+first(k, f) AS (VALUES (0,'Olivia'),(1,'Liam'),(2,'Emma'),(3,'Noah'),(4,'Ava'),(5,'Mateo'),(6,'Sofia'),(7,'Lucas'),(8,'Mia'),(9,'Élodie')),
+last(k, l) AS (VALUES (0,'Martin'),(1,'Nguyen'),(2,'Garcia'),(3,'Müller'),(4,'Rossi'))
+INSERT INTO users(workspace_id, email, fullname, password_hash, role, status, created_at, updated_at)
+SELECT $WSID, printf('sender%02d@bench.test', i), (SELECT f FROM first WHERE k = i % 10) || ' ' || (SELECT l FROM last WHERE k = (i / 10) % 5),
+  'x', 'member', 'Active', $BASE_MS, $BASE_MS FROM n;
+INSERT OR IGNORE INTO chat_members(chat_id, user_id, role, joined_at) SELECT id, $OWNER_ID, 'owner', $BASE_MS FROM chats;
+INSERT OR IGNORE INTO chat_members(chat_id, user_id, role, joined_at)
+  SELECT c.id, u.id, 'member', $BASE_MS FROM chats c, users u WHERE u.email LIKE 'sender%@bench.test';
+-- the user: chat $CHAT1 (from setup.mjs) and 19 others spread over the range
+INSERT OR IGNORE INTO chat_members(chat_id, user_id, role, joined_at)
+  SELECT id, $USER_ID, 'member', $BASE_MS FROM chats WHERE id != $CHAT1 AND id % ($NCHATS / $NMEMBER) = 7 LIMIT $NMEMBER - 1;
+COMMIT;
+EOF
+CHATS="$(sql "$DB" "SELECT group_concat(chat_id) FROM (SELECT chat_id FROM chat_members WHERE user_id = $USER_ID ORDER BY chat_id)")"
+SENDER0="$(sql "$DB" "SELECT min(id) FROM users WHERE email LIKE 'sender%@bench.test'")"
+CHAT0="$(sql "$DB" "SELECT min(id) FROM chats")"
+log "chats: $(sql "$DB" 'SELECT count(*) FROM chats'); the user's chats: $CHATS [$(elapsed)]"
+[ "$(sql "$DB" "SELECT count(*) FROM chats")" = "$NCHATS" ] || { log "expected $NCHATS chats"; exit 1; }
+[ "$(tr ',' '\n' <<<"$CHATS" | wc -l)" = "$NMEMBER" ] || { log "expected the user in $NMEMBER chats"; exit 1; }
+
+# ---------------------------------------------------------------- 4. 1M messages, 8..16 words each (mean 12)
+wexpr() { printf "(SELECT w FROM g.slotw WHERE slot = (b.r%d & %d))" "$1" $((SLOTS - 1)); }
+content="$(wexpr 1)"
+for k in $(seq 2 8); do content="$content || ' ' || $(wexpr "$k")"; done
+for k in $(seq 9 16); do content="$content || CASE WHEN b.n >= $k THEN ' ' || $(wexpr "$k") ELSE '' END"; done
+rands="$(for k in $(seq 1 16); do printf ', random() AS r%d' "$k"; done)"
+{
+	echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-1000000; PRAGMA temp_store=MEMORY;"
+	echo "ATTACH '$GEN' AS g;"
+	for ((off = 0; off < NMSG; off += BATCH)); do
+		n=$((NMSG - off < BATCH ? NMSG - off : BATCH))
+		cat <<EOF
+BEGIN;
+WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < $n - 1),
+b AS MATERIALIZED (SELECT i + $off AS i, $CHAT0 + abs(random()) % $NCHATS AS chat, $SENDER0 + abs(random()) % $NSENDERS AS sender,
+  8 + abs(random()) % 9 AS n $rands FROM s)
+INSERT INTO messages(chat_id, sender_id, content, created_at, sender_name)
+SELECT b.chat, b.sender, $content, $BASE_MS + b.i * $STEP_MS, (SELECT fullname FROM users WHERE id = b.sender) FROM b ORDER BY b.i;
+COMMIT;
+SELECT 'loaded ' || $((off + n)) || ' messages';
+EOF
+	done
+	echo "UPDATE chats SET last_message_id = (SELECT max(id) FROM messages m WHERE m.chat_id = chats.id),"
+	echo "  last_activity_at = coalesce((SELECT max(created_at) FROM messages m WHERE m.chat_id = chats.id), last_activity_at);"
+	echo "PRAGMA wal_checkpoint(TRUNCATE);"
+} >"$WORK/load.sql"
+log "loading $NMSG messages in transactions of $BATCH (the triggers index them) ..."
+sql "$DB" <"$WORK/load.sql" | while IFS= read -r line; do
+	case "$line" in loaded*) log "  $line [$(elapsed)]" ;; esac
+done
+[ "${PIPESTATUS[0]}" = 0 ] || { log "loading failed"; exit 1; }
+STORED="$(sql "$DB" 'SELECT count(*) FROM messages')"
+INDEXED="$(sql "$DB" "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'chat_tok : c$CHAT1'")"
+MINE="$(sql "$DB" "SELECT count(*) FROM messages WHERE chat_id IN ($CHATS)")"
+log "stored $STORED messages; the user's chats hold $MINE; chat $CHAT1: $INDEXED indexed [$(elapsed)]"
+[ "$STORED" -ge "$NMSG" ] || { log "expected $NMSG messages"; exit 1; }
+[ "$INDEXED" = "$(sql "$DB" "SELECT count(*) FROM messages WHERE chat_id = $CHAT1")" ] || { log "index and table disagree"; exit 1; }
+
+# ---------------------------------------------------------------- 5. sizes with and without the index
+size_with="$(stat -c %s "$DB")"
+cp "$DB" "$WORK/plain.db"
+sql "$WORK/plain.db" "DROP TRIGGER messages_search_ai; DROP TRIGGER messages_search_ad; DROP TRIGGER messages_search_au;
+  DROP TABLE messages_fts; DROP TABLE messages_cjk; DROP VIEW messages_cjk_src; VACUUM;" || { log "drop failed"; exit 1; }
+size_without="$(stat -c %s "$WORK/plain.db")"
+rm -f "$WORK/plain.db"
+log "database: $size_with bytes with the index (as loaded), $size_without without (FTS tables and triggers dropped, VACUUM) [$(elapsed)]"
+sql "$DB" "PRAGMA journal_mode=WAL; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null || { log "vacuum failed"; exit 1; }
+size_with_vac="$(stat -c %s "$DB")"
+log "database with the index after VACUUM: $size_with_vac bytes [$(elapsed)]"
+
+# ---------------------------------------------------------------- 6. queries
+# Word document frequencies from the index itself (fts5vocab), and a sample
+# of the user's messages for two-word, phrase and prefix queries.
+sql "$DB" <<EOF >"$WORK/vocab.txt" || { log "vocab failed"; exit 1; }
+ATTACH '$GEN' AS g;
+CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, messages_fts, col);
+SELECT term, doc FROM temp.v WHERE col = 'content' AND term IN (SELECT w FROM g.words);
+EOF
+sql "$DB" "SELECT content FROM messages WHERE chat_id IN ($CHATS) ORDER BY random() LIMIT $((NQ * 4))" >"$WORK/sample.txt" ||
+	{ log "sample failed"; exit 1; }
+cp "$DB" "$WORK/baseline.db" # the baseline's own copy of the same database
+log "queries prepared from $(wc -l <"$WORK/vocab.txt") words and $(wc -l <"$WORK/sample.txt") sampled messages [$(elapsed)]"
+
+need cc gcc
+cc -O2 -o "$WORK/search-baseline" "$HERE/search-baseline.c" -lsqlite3 || { log "cannot build search-baseline.c"; exit 1; }
+
+# ---------------------------------------------------------------- 7. measure: HTTP, then the baseline (one at a time)
+port="$(free_port)"
+start_server "$BIN" "$port" "$DATA" || exit 1
+log "server up on the loaded database [$(elapsed)]"
+timeout 1800 node "$HERE/search-bench.mjs" \
+	--port "$port" --email member@bench.test --password bench-password-1 \
+	--chats "$CHATS" --messages "$STORED" --queries "$NQ" \
+	--vocab "$WORK/vocab.txt" --sample "$WORK/sample.txt" \
+	--baseline-db "$WORK/baseline.db" --baseline-bin "$WORK/search-baseline" --server-pid "$SERVER_PID" \
+	--size-with "$size_with" --size-with-vacuum "$size_with_vac" --size-without "$size_without"
+status=$?
+stop_server "$SERVER_PID"
+log "done [$(elapsed)]"
+exit $status
