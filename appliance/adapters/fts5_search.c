@@ -1,20 +1,26 @@
 /* adapters/fts5_search: turns structured search terms into FTS5 queries.
- * Words go to messages_fts (unicode61, remove_diacritics 2), restricted to
- * the caller's chats inside the MATCH (chat_tok : (c1 OR c2 ...)), so only
- * matches in those chats are ever ranked. Chinese and Japanese runs of three
- * or more characters go to the trigram index messages_cjk; shorter runs are
- * substring matches over the caller's chats. Every term is quoted, so FTS5
- * syntax typed by a user is never interpreted. */
+ * Words go to the chat-scoped index messages_scoped (adapters/fts5_index.c):
+ * a word w is asked as ("k<c1>x<w>" OR "k<c2>x<w>" ...) over the caller's
+ * chats only, so FTS5 reads just those chats' postings; one pass counts
+ * every match and keeps the best page (bm25, newest first among equals),
+ * then the page's rows are read and their snippets marked here. Chinese and
+ * Japanese runs of three or more characters go to the trigram index
+ * messages_cjk; shorter runs are substring matches over the caller's
+ * chats. User text is only ever a quoted token, never FTS5 syntax. */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "adapters/fts5_index.h"
 #include "adapters/fts5_search.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/utf8.h"
+
+#define MAX_WORD 101
 
 struct fts {
 	char path[512];
@@ -75,7 +81,7 @@ static void quoted(struct buf *b, const char *t, size_t n)
 
 /* The query split by script: FTS5 words, trigram runs, substrings. */
 struct plan {
-	struct buf words; /* FTS5 expression over content and sender name */
+	int nwords;       /* terms without Chinese or Japanese */
 	struct buf trigram; /* FTS5 expression for messages_cjk */
 	char *likes[32];  /* LIKE patterns (escaped, with %) */
 	int nlikes;
@@ -107,11 +113,7 @@ static void make_plan(const struct search_query *q, struct plan *p)
 		for (size_t k = 0, len; s[k]; k += len)
 			has_cjk |= is_cjk(cp_at(s + k, &len));
 		if (!has_cjk) {
-			if (p->words.len)
-				buf_add(&p->words, " ");
-			quoted(&p->words, t->text, strlen(t->text));
-			if (t->prefix)
-				buf_add(&p->words, "*");
+			p->nwords++;
 			add_like(p, t->text, strlen(t->text)); /* used only when the CJK path runs */
 			continue;
 		}
@@ -139,7 +141,6 @@ static void make_plan(const struct search_query *q, struct plan *p)
 
 static void plan_free(struct plan *p)
 {
-	buf_free(&p->words);
 	buf_free(&p->trigram);
 	for (int i = 0; i < p->nlikes; i++)
 		free(p->likes[i]);
@@ -175,7 +176,7 @@ static char *mark_likes(const char *content, const struct plan *p)
 }
 
 static void bind_all(sqlite3_stmt *st, const struct search_query *q, const struct plan *p, const char *match,
-		     const char *chats, int cjk)
+		     const char *chats)
 {
 	sqlite3_bind_text(st, 1, match ? match : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, q->sender_id);
@@ -183,11 +184,223 @@ static void bind_all(sqlite3_stmt *st, const struct search_query *q, const struc
 	sqlite3_bind_int64(st, 4, q->before_ms);
 	sqlite3_bind_int(st, 5, q->limit);
 	sqlite3_bind_int(st, 6, q->offset);
-	if (cjk) {
-		sqlite3_bind_text(st, 7, chats, -1, SQLITE_STATIC);
-		for (int i = 0; i < p->nlikes; i++)
-			sqlite3_bind_text(st, 8 + i, p->likes[i], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, chats, -1, SQLITE_STATIC);
+	for (int i = 0; i < p->nlikes; i++)
+		sqlite3_bind_text(st, 8 + i, p->likes[i], -1, SQLITE_STATIC);
+}
+
+
+/* ---- the scoped word path ---- */
+
+struct wordlist {
+	char words[16][MAX_WORD];
+	int n;
+};
+
+static void collect(const char *w, size_t n, void *arg)
+{
+	struct wordlist *l = arg;
+	if (l->n < 16 && n < MAX_WORD) {
+		memcpy(l->words[l->n], w, n);
+		l->words[l->n][n] = 0;
+		l->n++;
 	}
+}
+
+/* The MATCH expression: each term (a word, or a phrase of the words cut
+ * from it) ORed over the caller's chats' scoped tokens; terms ANDed. */
+static int scoped_match(const struct search_query *q, struct buf *m)
+{
+	int terms = 0;
+	for (size_t i = 0; i < q->nterms; i++) {
+		struct wordlist l = {.n = 0};
+		fts5_words(q->terms[i].text, collect, &l);
+		if (!l.n)
+			continue;
+		buf_add(m, terms++ ? " AND (" : "(");
+		for (size_t c = 0; c < q->nchats; c++) {
+			buf_add(m, c ? " OR \"" : "\"");
+			for (int k = 0; k < l.n; k++)
+				buf_addf(m, "%sk%lldx%s", k ? " " : "", (long long)q->chats[c], l.words[k]);
+			buf_add(m, q->terms[i].prefix ? "\"*" : "\"");
+		}
+		buf_add(m, ")");
+	}
+	return terms;
+}
+
+struct ranked {
+	int64_t id;
+	double score;
+};
+
+/* 1 when a ranks before b. */
+static int before(const struct ranked *a, const struct ranked *b, int by_date)
+{
+	if (!by_date && a->score != b->score)
+		return a->score < b->score; /* bm25: lower is better */
+	return a->id > b->id;
+}
+
+/* What a snippet marks: the query's words, folded; the last word of a
+ * prefix term matches as a prefix. */
+struct snip {
+	const char *content;
+	struct wordlist want[16];
+	int prefix[16], nt;
+	size_t pos[64][2];
+	int n;
+};
+
+static void snip_word(const char *w, size_t n, void *arg)
+{
+	struct snip *sn = arg;
+	char word[MAX_WORD], f[MAX_WORD];
+	if (sn->n == 64 || n >= MAX_WORD)
+		return;
+	memcpy(word, w, n);
+	word[n] = 0;
+	utf8_fold_plain(word, f, sizeof f);
+	for (int t = 0; t < sn->nt; t++)
+		for (int k = 0; k < sn->want[t].n; k++) {
+			const char *q = sn->want[t].words[k];
+			int last = sn->prefix[t] && k == sn->want[t].n - 1;
+			if (last ? !strncmp(f, q, strlen(q)) : !strcmp(f, q)) {
+				sn->pos[sn->n][0] = (size_t)(w - sn->content);
+				sn->pos[sn->n][1] = (size_t)(w - sn->content) + n;
+				sn->n++;
+				return;
+			}
+		}
+}
+
+/* The content with the matching words between <mark> and </mark>, cut to
+ * about 300 bytes around the first match. Returns owned text. */
+static char *snippet(const char *content, const struct search_query *q)
+{
+	struct snip sn = {.content = content};
+	for (size_t i = 0; i < q->nterms && sn.nt < 16; i++) {
+		struct wordlist *l = &sn.want[sn.nt];
+		l->n = 0;
+		fts5_words(q->terms[i].text, collect, l);
+		for (int k = 0; k < l->n; k++)
+			utf8_fold_plain(l->words[k], l->words[k], MAX_WORD);
+		sn.prefix[sn.nt++] = q->terms[i].prefix;
+	}
+	fts5_words(content, snip_word, &sn);
+	size_t len = strlen(content), from = 0, to = len;
+	if (len > 300) {
+		size_t first = sn.n ? sn.pos[0][0] : 0;
+		from = first > 100 ? first - 100 : 0;
+		to = from + 300 < len ? from + 300 : len;
+		while (from > 0 && ((unsigned char)content[from] & 0xC0) == 0x80)
+			from--;
+		while (to < len && ((unsigned char)content[to] & 0xC0) == 0x80)
+			to++;
+	}
+	struct buf out = {0};
+	size_t at = from;
+	if (from)
+		buf_add(&out, "…");
+	for (int k = 0; k < sn.n; k++) {
+		if (sn.pos[k][0] < from || sn.pos[k][1] > to)
+			continue;
+		buf_addn(&out, content + at, sn.pos[k][0] - at);
+		buf_add(&out, "<mark>");
+		buf_addn(&out, content + sn.pos[k][0], sn.pos[k][1] - sn.pos[k][0]);
+		buf_add(&out, "</mark>");
+		at = sn.pos[k][1];
+	}
+	buf_addn(&out, content + at, to - at);
+	if (to < len)
+		buf_add(&out, "…");
+	return out.p ? out.p : strdup("");
+}
+
+static int scoped_search(sqlite3 *db, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total)
+{
+	struct buf m = {0};
+	sqlite3_stmt *st = NULL;
+	struct ranked *top = NULL;
+	size_t k = 0, want = (size_t)q->offset + (size_t)q->limit;
+	int rc = 0;
+	if (!scoped_match(q, &m))
+		goto done;
+	int filtered = q->sender_id || q->after_ms || q->before_ms;
+	const char *sql = filtered
+		? "SELECT s.rowid, bm25(messages_scoped, 1.0, 0.4) FROM messages_scoped s JOIN messages m ON m.id = s.rowid"
+		  " WHERE messages_scoped MATCH ?1 AND (?2 = 0 OR m.sender_id = ?2) AND (?3 = 0 OR m.created_at > ?3)"
+		  " AND (?4 = 0 OR m.created_at < ?4)"
+		: "SELECT rowid, bm25(messages_scoped, 1.0, 0.4) FROM messages_scoped WHERE messages_scoped MATCH ?1";
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_err("search: prepare failed: %s", sqlite3_errmsg(db));
+		rc = FE_EINTERNAL;
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, m.p, -1, SQLITE_STATIC);
+	if (filtered) {
+		sqlite3_bind_int64(st, 2, q->sender_id);
+		sqlite3_bind_int64(st, 3, q->after_ms);
+		sqlite3_bind_int64(st, 4, q->before_ms);
+	}
+	top = malloc((want + 1) * sizeof *top);
+	if (!top)
+		abort();
+	/* one pass: count every match, keep the best `want` in order */
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ranked r = {sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1)};
+		(*total)++;
+		if (k == want && !before(&r, &top[k - 1], q->by_date))
+			continue;
+		size_t j = k < want ? k++ : k - 1;
+		while (j > 0 && before(&r, &top[j - 1], q->by_date)) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = r;
+	}
+	if (s != SQLITE_DONE) {
+		log_warn("search: query failed: %s", sqlite3_errmsg(db));
+		*total = 0;
+		k = 0;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (k <= (size_t)q->offset)
+		goto done;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT m.id, m.chat_id, c.name, m.sender_id, m.sender_name, m.content, m.created_at"
+			       " FROM messages m JOIN chats c ON c.id = m.chat_id WHERE m.id = ?",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = FE_EINTERNAL;
+		goto done;
+	}
+	*out = calloc(k - (size_t)q->offset, sizeof **out);
+	if (!*out)
+		abort();
+	for (size_t i = (size_t)q->offset; i < k; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, top[i].id);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			continue; /* gone meanwhile */
+		struct search_hit *h = &(*out)[(*n)++];
+		h->id = sqlite3_column_int64(st, 0);
+		h->chat_id = sqlite3_column_int64(st, 1);
+		snprintf(h->chat_name, sizeof h->chat_name, "%s", (const char *)sqlite3_column_text(st, 2));
+		h->sender_id = sqlite3_column_int64(st, 3);
+		snprintf(h->sender_name, sizeof h->sender_name, "%s", (const char *)sqlite3_column_text(st, 4));
+		h->content = strdup((const char *)sqlite3_column_text(st, 5));
+		if (!h->content)
+			abort();
+		h->snippet = snippet(h->content, q);
+		h->created_at = sqlite3_column_int64(st, 6);
+	}
+done:
+	sqlite3_finalize(st);
+	free(top);
+	buf_free(&m);
+	return rc;
 }
 
 static int fts_search(void *self, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total)
@@ -208,23 +421,18 @@ static int fts_search(void *self, const struct search_query *q, struct search_hi
 	/* the CJK path: a trigram match and/or substrings (every other word
 	 * becomes a substring condition too) */
 	int cjk = p.cjk;
-	if ((!p.words.len && !cjk) || !q->nchats)
+	if (!q->nchats || (!p.nwords && !cjk))
 		goto out;
+	if (!cjk) {
+		rc = scoped_search(db, q, out, n, total);
+		goto out;
+	}
 	buf_add(&chats, "[");
 	for (size_t i = 0; i < q->nchats; i++)
 		buf_addf(&chats, "%s%lld", i ? "," : "", (long long)q->chats[i]);
 	buf_add(&chats, "]");
 	const char *cols = "m.id, m.chat_id, c.name, m.sender_id, m.sender_name, m.content, %s, m.created_at";
-	if (!cjk) {
-		buf_add(&match, "chat_tok : (");
-		for (size_t i = 0; i < q->nchats; i++)
-			buf_addf(&match, "%sc%lld", i ? " OR " : "", (long long)q->chats[i]);
-		buf_addf(&match, ") AND {content sender_name} : (%s)", p.words.p);
-		buf_add(&sql, "SELECT ");
-		buf_addf(&sql, cols, "snippet(messages_fts, 0, '<mark>', '</mark>', '…', 24)");
-		buf_add(&sql, " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
-			      " JOIN chats c ON c.id = m.chat_id WHERE messages_fts MATCH ?1");
-	} else if (p.trigram.len) {
+	if (p.trigram.len) {
 		buf_add(&match, p.trigram.p);
 		buf_add(&sql, "SELECT ");
 		buf_addf(&sql, cols, "snippet(messages_cjk, 0, '<mark>', '</mark>', '…', 24)");
@@ -240,12 +448,10 @@ static int fts_search(void *self, const struct search_query *q, struct search_hi
 	}
 	buf_add(&sql, " AND m.deleted_at IS NULL AND (?2 = 0 OR m.sender_id = ?2)"
 		      " AND (?3 = 0 OR m.created_at > ?3) AND (?4 = 0 OR m.created_at < ?4)");
-	for (int i = 0; cjk && i < p.nlikes; i++)
+	for (int i = 0; i < p.nlikes; i++)
 		buf_addf(&sql, " AND m.content LIKE ?%d ESCAPE '\\'", 8 + i);
-	if (q->by_date || (cjk && !p.trigram.len))
+	if (q->by_date || !p.trigram.len)
 		buf_add(&sql, " ORDER BY m.id DESC");
-	else if (!cjk)
-		buf_add(&sql, " ORDER BY bm25(messages_fts, 1.0, 0.4, 0.0), m.id DESC");
 	else
 		buf_add(&sql, " ORDER BY bm25(messages_cjk), m.id DESC");
 	buf_add(&sql, " LIMIT ?5 OFFSET ?6");
@@ -260,7 +466,7 @@ static int fts_search(void *self, const struct search_query *q, struct search_hi
 		rc = FE_EINTERNAL;
 		goto out;
 	}
-	bind_all(st, q, &p, match.p, chats.p, cjk);
+	bind_all(st, q, &p, match.p, chats.p);
 	int s;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		struct search_hit *h;
@@ -288,7 +494,7 @@ static int fts_search(void *self, const struct search_query *q, struct search_hi
 	if (s == SQLITE_DONE && (*n == (size_t)q->limit || q->offset)) {
 		sqlite3_stmt *cs = NULL;
 		if (sqlite3_prepare_v2(db, count.p, -1, &cs, NULL) == SQLITE_OK) {
-			bind_all(cs, q, &p, match.p, chats.p, cjk);
+			bind_all(cs, q, &p, match.p, chats.p);
 			if (sqlite3_step(cs) == SQLITE_ROW)
 				*total = sqlite3_column_int64(cs, 0);
 		}
@@ -323,10 +529,11 @@ static int fts_rebuild(void *self)
 	if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db,
 			 "PRAGMA busy_timeout=10000; BEGIN IMMEDIATE;"
-			 " INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');"
-			 " INSERT INTO messages_cjk(messages_cjk) VALUES ('rebuild');"
-			 " INSERT INTO messages_fts(messages_fts) VALUES ('optimize'); COMMIT;",
-			 NULL, NULL, &msg) != SQLITE_OK) {
+			 " INSERT INTO messages_cjk(messages_cjk) VALUES ('rebuild');",
+			 NULL, NULL, &msg) != SQLITE_OK ||
+	    fts5_index_rebuild(db) != SQLITE_OK ||
+	    sqlite3_exec(db, "INSERT INTO messages_scoped(messages_scoped) VALUES ('optimize'); COMMIT;", NULL, NULL,
+			 &msg) != SQLITE_OK) {
 		log_err("search: rebuild failed: %s", msg ? msg : db ? sqlite3_errmsg(db) : "no memory");
 		rc = FE_EINTERNAL;
 	}

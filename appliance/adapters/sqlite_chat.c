@@ -3,9 +3,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "adapters/fts5_index.h"
 #include "adapters/sqlite_chat.h"
 #include "lib/err.h"
 #include "lib/utf8.h"
+
+static int id_list(struct sq *s, sqlite3_stmt *st, int64_t **out, size_t *n);
+static int index_message(struct sq *s, int64_t id, int remove);
 
 /* ---- chats ---- */
 
@@ -115,8 +119,17 @@ int sqc_chat_delete(void *p, int64_t id)
 {
 	struct sq *s = p;
 	int rc;
-	/* mentions and reactions cascade from messages; read markers and members from chats */
-	if ((rc = sq_exec(s, "DELETE FROM messages WHERE chat_id = ?", NULL, "i", id)))
+	/* the scoped index first (it needs each message's words), then the rows;
+	 * mentions and reactions cascade from messages, members and read markers
+	 * from chats */
+	int64_t *ids = NULL;
+	size_t n = 0;
+	if ((rc = id_list(s, sq_query(s, "SELECT id FROM messages WHERE chat_id = ? AND deleted_at IS NULL", "i", id), &ids, &n)))
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = index_message(s, ids[i], 1);
+	free(ids);
+	if (rc || (rc = sq_exec(s, "DELETE FROM messages WHERE chat_id = ?", NULL, "i", id)))
 		return rc;
 	int changes = 0;
 	rc = sq_exec(s, "DELETE FROM chats WHERE id = ?", &changes, "i", id);
@@ -353,6 +366,26 @@ static int message_list(struct sq *s, sqlite3_stmt *st, int64_t viewer, int reve
 	return 0;
 }
 
+/* Adds (add = 1) or removes (0) message id's words in the scoped index,
+ * reading its current row. A tombstone is not indexed. */
+static int index_message(struct sq *s, int64_t id, int remove)
+{
+	sqlite3_stmt *st = sq_query(s, "SELECT chat_id, content, sender_name, deleted_at IS NOT NULL FROM messages WHERE id = ?",
+				    "i", id);
+	int rc = sq_one(s, st);
+	if (!rc && !sqlite3_column_int(st, 3)) {
+		int64_t chat = sq_i64(st, 0);
+		const char *content = (const char *)sqlite3_column_text(st, 1);
+		const char *sender = (const char *)sqlite3_column_text(st, 2);
+		int r = remove ? fts5_index_remove(s->db, id, chat, content, sender)
+			       : fts5_index_add(s->db, id, chat, content, sender);
+		rc = sq_map_rc(s, r);
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
 int sqc_message_insert(void *p, struct message *m)
 {
 	struct sq *s = p;
@@ -362,8 +395,10 @@ int sqc_message_insert(void *p, struct message *m)
 			 " coalesce((SELECT fullname FROM users WHERE id = ?2), ''))",
 			 NULL, "iititii", m->chat_id, m->sender_id, m->content, m->reply_to, m->idempotency_key,
 			 (int64_t)m->mentions_all, m->created_at);
-	if (!rc)
+	if (!rc) {
 		m->id = sqlite3_last_insert_rowid(s->db);
+		rc = index_message(s, m->id, 0);
+	}
 	return rc;
 }
 
@@ -415,8 +450,13 @@ int sqc_replies_page(void *p, int64_t root, int64_t after, int limit, int64_t vi
 int sqc_message_edit(void *p, int64_t id, const char *content, int64_t at)
 {
 	int changes = 0;
-	int rc = sq_exec(p, "UPDATE messages SET content = ?, edited_at = ? WHERE id = ? AND deleted_at IS NULL", &changes,
-			 "tii", content, at, id);
+	int rc = index_message(p, id, 1);
+	if (rc)
+		return rc;
+	rc = sq_exec(p, "UPDATE messages SET content = ?, edited_at = ? WHERE id = ? AND deleted_at IS NULL", &changes,
+		     "tii", content, at, id);
+	if (!rc && changes)
+		rc = index_message(p, id, 0);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
@@ -424,6 +464,8 @@ int sqc_message_delete(void *p, int64_t id, int64_t at)
 {
 	struct sq *s = p;
 	int changes = 0, rc;
+	if ((rc = index_message(s, id, 1)))
+		return rc;
 	if ((rc = sq_exec(s, "UPDATE messages SET content = '', sender_name = '', deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
 			  &changes, "ii", at, id)))
 		return rc;

@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "lib/utf8.h"
 
+#include "adapters/fts5_index.h"
 #include "adapters/sqlite_chat.h"
 #include "adapters/sqlite_internal.h"
 
@@ -525,6 +526,12 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 			}
 			log_info("store: migrated to=%s", f->path);
 		}
+	}
+	/* 0003 makes the scoped word index, which only C can fill */
+	if (have < 3 && want >= 3 && fts5_index_rebuild(db) != SQLITE_OK) {
+		snprintf(err, errlen, "filling the search index failed: %s", sqlite3_errmsg(db));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
 	}
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", want);

@@ -110,3 +110,28 @@ void utf8_fold(const char *str, char *out, size_t n)
 	}
 	out[k] = 0;
 }
+
+/* Plain letters for U+00E0..U+00FF and U+0100..U+017F ('.' keeps the
+ * character as it is). */
+static const char latin1[] = "aaaaaaaceeeeiiiidnooooo.ouuuuyty";
+static const char latin_a[] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiiiijjkkklllllll"
+			      "lllnnnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+
+void utf8_fold_plain(const char *str, char *out, size_t n)
+{
+	utf8_fold(str, out, n);
+	unsigned char *s = (unsigned char *)out, *o = (unsigned char *)out;
+	while (*s) {
+		if ((s[0] == 0xC3 || s[0] == 0xC4 || s[0] == 0xC5) && (s[1] & 0xC0) == 0x80) {
+			uint32_t c = ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+			char plain = c >= 0xE0 && c <= 0xFF ? latin1[c - 0xE0] : c >= 0x100 && c <= 0x17F ? latin_a[c - 0x100] : '.';
+			if (plain != '.') {
+				*o++ = (unsigned char)plain;
+				s += 2;
+				continue;
+			}
+		}
+		*o++ = *s++;
+	}
+	*o = 0;
+}

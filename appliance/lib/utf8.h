@@ -18,4 +18,8 @@ int utf8_has_controls(const char *s, int allow_newlines);
  * than the input. */
 void utf8_fold(const char *s, char *out, size_t n);
 
+/* utf8_fold, then Latin letters with accents become plain letters
+ * ("Café" -> "cafe"), as FTS5's remove_diacritics does. */
+void utf8_fold_plain(const char *s, char *out, size_t n);
+
 #endif
