@@ -188,7 +188,8 @@ static void c_put(void *p, const char *key, const void *val, size_t len, int ttl
 	struct entry *e = malloc(sizeof *e + len + 1);
 	if (!e || !(e->key = strdup(key)))
 		abort();
-	memcpy(e->val, val, len);
+	if (len)
+		memcpy(e->val, val, len);
 	e->val[len] = 0;
 	e->len = len;
 	e->size = size;

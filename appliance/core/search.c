@@ -52,8 +52,9 @@ size_t search_parse(const char *q, struct search_term *terms, size_t max)
 			last_is_word = 0;
 			continue;
 		}
-		if (c == '"') { /* an unbalanced quote is just a character */
+		if (c == '"') { /* an unbalanced quote is just a character, and ends a word */
 			i++;
+			last_is_word = 0;
 			continue;
 		}
 		size_t j = i;

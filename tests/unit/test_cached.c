@@ -1,0 +1,504 @@
+/* tests/unit/test_cached: read-through caching and invalidation
+ * (core/cached) with the real in-memory cache (adapters/lru_cache), a real
+ * store (SQLite in memory), the in-process bus with cached_init's handler,
+ * and the use cases (chat, message) publishing their events. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "testutil.h"
+#include "adapters/local_bus.h"
+#include "adapters/lru_cache.h"
+#include "adapters/sqlite_store.h"
+#include "core/app.h"
+#include "core/cached.h"
+#include "core/chat.h"
+#include "core/message.h"
+#include "core/writer.h"
+#include "lib/config.h"
+#include "lib/err.h"
+#include "lib/log.h"
+
+#define T0 1700000000000LL
+#define S (app.store.ops)
+#define SI (app.store.impl)
+#define C (app.cache.ops)
+#define CI (app.cache.impl)
+
+static int64_t fake_now;
+static int64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+static struct config cfg;
+static struct app app;
+
+static int setup(void **state)
+{
+	char err[512] = "";
+	fe_log_level = LOG_ERR;
+	memset(&cfg, 0, sizeof cfg);
+	strcpy(cfg.command, "serve");
+	cfg.durability_full = 1;
+	cfg.log_level = LOG_ERR;
+	cfg.workers = 1;
+	cfg.group_commit = 1;
+	memset(&app, 0, sizeof app);
+	fake_now = T0;
+	app.cfg = &cfg;
+	app.now_ms = fake_clock;
+	app.started_ms = T0;
+	if (sqlite_store_open(":memory:", 1, &app.store, err, sizeof err)) {
+		fprintf(stderr, "store: %s\n", err);
+		return -1;
+	}
+	local_bus_new(&app.bus);
+	assert_int_equal(lru_cache_new(8 << 20, fake_clock, &app.cache), 0);
+	cached_init(&app);
+	app.schedule_flush = NULL; /* sends write through */
+	app.writer = writer_new(&app);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	writer_free(app.writer);
+	local_bus_free(&app.bus);
+	lru_cache_free(&app.cache);
+	sqlite_store_close(&app.store);
+	return 0;
+}
+
+static struct cache_family_stats fam(const char *name)
+{
+	struct cache_family_stats all[16], none;
+	size_t n = 0;
+	memset(&none, 0, sizeof none);
+	C->stats(CI, all, 16, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(all[i].family, name))
+			return all[i];
+	return none;
+}
+
+static int in_cache(const char *key)
+{
+	char *v = NULL;
+	size_t len = 0;
+	/* a probe counts as a hit or miss: callers compare stats before probing */
+	if (C->get(CI, key, &v, &len))
+		return 0;
+	free(v);
+	return 1;
+}
+
+static int64_t add_workspace(const char *name)
+{
+	struct workspace w = {0};
+	snprintf(w.name, sizeof w.name, "%s", name);
+	w.created_at = fake_now;
+	assert_int_equal(S->workspace_insert(SI, &w), 0);
+	return w.id;
+}
+
+static struct principal add_user(int64_t ws, const char *email, const char *fullname)
+{
+	struct user u = {0};
+	u.workspace_id = ws;
+	snprintf(u.email, sizeof u.email, "%s", email);
+	snprintf(u.fullname, sizeof u.fullname, "%s", fullname);
+	snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
+	snprintf(u.role, sizeof u.role, "member");
+	u.created_at = fake_now;
+	assert_int_equal(S->user_insert(SI, &u), 0);
+	struct principal p = {u.id, ws, "member"};
+	return p;
+}
+
+static int64_t wsA;
+static struct principal ann, ben, cat, dan, eve;
+static int64_t room, other;
+
+static int64_t make_chat(const struct principal *owner, const char *name, const int64_t *members, size_t n)
+{
+	struct chat_summary s;
+	struct fe_err e = {0};
+	int created;
+	struct chat_create_in in = {name, "Group", NULL, members, n};
+	assert_int_equal(chat_create(&app, owner, &in, &s, &created, &e), 0);
+	message_clear(&s.last);
+	free(s.members);
+	return s.chat.id;
+}
+
+/* room: eve (owner, the highest id), cat, ann, ben. other: dan and cat. */
+static void seed(void)
+{
+	wsA = add_workspace("Acme");
+	ann = add_user(wsA, "ann@acme.io", "Ann Arbor");
+	ben = add_user(wsA, "ben@acme.io", "Ben Bay");
+	cat = add_user(wsA, "cat@acme.io", "Cat Cove");
+	dan = add_user(wsA, "dan@acme.io", "Dan Dale");
+	eve = add_user(wsA, "eve@acme.io", "Eve Elm");
+	int64_t m[] = {cat.user_id, ann.user_id, ben.user_id};
+	room = make_chat(&eve, "Room", m, 3);
+	int64_t m2[] = {cat.user_id};
+	other = make_chat(&dan, "Other", m2, 1);
+}
+
+static void on_sent(void *req, int rc, const struct fe_err *e, const struct message *m, int created)
+{
+	int64_t *id = req;
+	assert_int_equal(rc, 0);
+	*id = m->id;
+}
+
+static int64_t send_ok(const struct principal *p, int64_t chat, const char *text)
+{
+	struct send_in in = {0};
+	struct fe_err e = {0};
+	int64_t id = 0;
+	in.content = text;
+	assert_int_equal(message_send(&app, p, chat, &in, on_sent, &id, &e), 0);
+	assert_true(id > 0); /* write-through: already done */
+	return id;
+}
+
+/* The unread counter of chat for user through the cache (-1: no row). */
+static int64_t unread(int64_t user, int64_t chat)
+{
+	struct unread *u = NULL;
+	size_t n = 0;
+	int64_t r = -1;
+	assert_int_equal(cached_unread(&app, user, &u, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (u[i].chat_id == chat)
+			r = u[i].unread_count;
+	free(u);
+	return r;
+}
+
+static int has_id(const int64_t *ids, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
+/* ---- user ---- */
+
+static void test_user_hit_and_forget(void **state)
+{
+	seed();
+	struct user u;
+	struct cache_family_stats f0 = fam("user");
+	assert_int_equal(cached_user(&app, ben.user_id, &u), 0);
+	assert_int_equal(u.id, ben.user_id);
+	assert_string_equal(u.fullname, "Ben Bay");
+	assert_string_equal(u.email, "ben@acme.io");
+	struct cache_family_stats f1 = fam("user");
+	assert_int_equal(f1.misses, f0.misses + 1);
+	assert_int_equal(f1.hits, f0.hits);
+	assert_int_equal(f1.entries, f0.entries + 1);
+	/* second read: a hit, same record */
+	memset(&u, 0, sizeof u);
+	assert_int_equal(cached_user(&app, ben.user_id, &u), 0);
+	assert_string_equal(u.fullname, "Ben Bay");
+	assert_int_equal(u.workspace_id, wsA);
+	struct cache_family_stats f2 = fam("user");
+	assert_int_equal(f2.hits, f1.hits + 1);
+	assert_int_equal(f2.misses, f1.misses);
+	/* a change behind the cache's back is not seen ... */
+	struct user changed = u;
+	snprintf(changed.fullname, sizeof changed.fullname, "Benjamin Bay");
+	assert_int_equal(S->user_update_profile(SI, &changed), 0);
+	assert_int_equal(cached_user(&app, ben.user_id, &u), 0);
+	assert_string_equal(u.fullname, "Ben Bay");
+	/* ... until it is forgotten */
+	cache_forget_user(&app, ben.user_id, wsA);
+	assert_int_equal(cached_user(&app, ben.user_id, &u), 0);
+	assert_string_equal(u.fullname, "Benjamin Bay");
+	struct cache_family_stats f3 = fam("user");
+	assert_int_equal(f3.misses, f2.misses + 1);
+	assert_int_equal(f3.entries, f2.entries);
+	/* a missing user is not found and not cached */
+	assert_int_equal(cached_user(&app, 999999, &u), FE_ENOTFOUND);
+	assert_int_equal(cached_user(&app, 999999, &u), FE_ENOTFOUND);
+	struct cache_family_stats f4 = fam("user");
+	assert_int_equal(f4.entries, f3.entries);
+	assert_int_equal(f4.misses, f3.misses + 2);
+	/* expiry after TTL_USER: read from the store again */
+	snprintf(changed.fullname, sizeof changed.fullname, "B. Bay");
+	assert_int_equal(S->user_update_profile(SI, &changed), 0);
+	fake_now += (int64_t)TTL_USER * 1000 + 1;
+	assert_int_equal(cached_user(&app, ben.user_id, &u), 0);
+	assert_string_equal(u.fullname, "B. Bay");
+}
+
+/* ---- chat ---- */
+
+static void test_chat_per_viewer(void **state)
+{
+	seed();
+	struct chat c;
+	cache_forget_chat(&app, room);
+	struct cache_family_stats f0 = fam("chat");
+	assert_int_equal(cached_chat(&app, room, eve.user_id, &c), 0);
+	assert_int_equal(c.id, room);
+	assert_string_equal(c.name, "Room");
+	assert_string_equal(c.chat_type, "Group");
+	assert_int_equal(c.workspace_id, wsA);
+	assert_int_equal(c.member_count, 4);
+	assert_string_equal(c.my_role, "owner");
+	struct cache_family_stats f1 = fam("chat");
+	assert_int_equal(f1.misses, f0.misses + 1);
+	/* other viewers from the same cached entry */
+	assert_int_equal(cached_chat(&app, room, ben.user_id, &c), 0);
+	assert_string_equal(c.my_role, "member");
+	assert_int_equal(c.member_count, 4);
+	assert_int_equal(cached_chat(&app, room, dan.user_id, &c), 0);
+	assert_string_equal(c.my_role, "");
+	assert_int_equal(c.member_count, 4);
+	assert_int_equal(cached_chat(&app, room, 0, &c), 0);
+	assert_string_equal(c.my_role, "");
+	struct cache_family_stats f2 = fam("chat");
+	assert_int_equal(f2.hits, f1.hits + 3);
+	assert_int_equal(f2.misses, f1.misses);
+	assert_int_equal(cached_chat(&app, other, dan.user_id, &c), 0);
+	assert_int_equal(c.member_count, 2);
+	assert_string_equal(c.my_role, "owner");
+	assert_int_equal(cached_chat(&app, other, cat.user_id, &c), 0);
+	assert_string_equal(c.my_role, "member");
+	/* a missing chat */
+	assert_int_equal(cached_chat(&app, 777777, ann.user_id, &c), FE_ENOTFOUND);
+}
+
+static void test_member_ids_sorted(void **state)
+{
+	seed();
+	int64_t *ids = NULL;
+	size_t n = 0;
+	assert_int_equal(cached_member_ids(&app, room, &ids, &n), 0);
+	assert_int_equal(n, 4);
+	int64_t want[] = {ann.user_id, ben.user_id, cat.user_id, eve.user_id}; /* ids ascend in creation order */
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(ids[i], want[i]);
+	free(ids);
+	/* from the cache, same answer */
+	struct cache_family_stats f0 = fam("chat");
+	assert_int_equal(cached_member_ids(&app, room, &ids, &n), 0);
+	assert_int_equal(fam("chat").hits, f0.hits + 1);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(ids[i], want[i]);
+	free(ids);
+	assert_int_equal(cached_member_ids(&app, 777777, &ids, &n), FE_ENOTFOUND);
+}
+
+/* ---- invalidation by events ---- */
+
+static void test_add_members_invalidates(void **state)
+{
+	seed();
+	struct chat c;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	struct fe_err e = {0};
+	/* warm: the room's members and dan's unread counters */
+	assert_int_equal(cached_member_ids(&app, room, &ids, &n), 0);
+	assert_false(has_id(ids, n, dan.user_id));
+	free(ids);
+	assert_int_equal(unread(dan.user_id, room), -1);
+	assert_int_equal(unread(dan.user_id, other), 0);
+	struct cache_family_stats u0 = fam("unread");
+	assert_int_equal(unread(dan.user_id, room), -1); /* cached */
+	assert_int_equal(fam("unread").hits, u0.hits + 1);
+
+	assert_int_equal(chat_add_members(&app, &eve, room, &dan.user_id, 1, &e), 0);
+	assert_int_equal(cached_member_ids(&app, room, &ids, &n), 0);
+	assert_int_equal(n, 5);
+	assert_true(has_id(ids, n, dan.user_id));
+	for (size_t i = 1; i < n; i++)
+		assert_true(ids[i - 1] < ids[i]);
+	free(ids);
+	assert_int_equal(cached_chat(&app, room, dan.user_id, &c), 0);
+	assert_int_equal(c.member_count, 5);
+	assert_string_equal(c.my_role, "member");
+	/* dan's counters now list the room (forgotten by the joined event) */
+	assert_int_equal(unread(dan.user_id, room), 0);
+}
+
+/* The bus alone invalidates: a change made in the store, announced with an
+ * event, is visible at the next cached read. */
+static void test_published_event_invalidates(void **state)
+{
+	seed();
+	int64_t *ids = NULL;
+	size_t n = 0;
+	assert_int_equal(cached_member_ids(&app, other, &ids, &n), 0);
+	assert_int_equal(n, 2);
+	free(ids);
+	assert_int_equal(S->member_add(SI, other, ben.user_id, "member", fake_now), 0);
+	/* not yet announced: the cache still answers the old list */
+	assert_int_equal(cached_member_ids(&app, other, &ids, &n), 0);
+	assert_int_equal(n, 2);
+	free(ids);
+	struct event ev = {.type = EV_USER_JOINED_CHAT, .workspace_id = wsA, .chat_id = other,
+			   .actor_id = dan.user_id, .user_id = ben.user_id};
+	bus_publish(&app.bus, &ev);
+	assert_int_equal(cached_member_ids(&app, other, &ids, &n), 0);
+	assert_int_equal(n, 3);
+	assert_true(has_id(ids, n, ben.user_id));
+	free(ids);
+	/* a user who left: gone from the list */
+	assert_int_equal(S->member_remove(SI, other, cat.user_id), 0);
+	int64_t audience[] = {dan.user_id, ben.user_id, cat.user_id};
+	struct event left = {.type = EV_USER_LEFT_CHAT, .workspace_id = wsA, .chat_id = other,
+			     .actor_id = cat.user_id, .user_id = cat.user_id, .audience = audience, .naudience = 3};
+	bus_publish(&app.bus, &left);
+	assert_int_equal(cached_member_ids(&app, other, &ids, &n), 0);
+	assert_int_equal(n, 2);
+	assert_false(has_id(ids, n, cat.user_id));
+	free(ids);
+	/* typing and presence events are not the cache's business */
+	assert_int_equal(S->member_add(SI, other, ann.user_id, "member", fake_now), 0);
+	struct event typing = {.type = EV_TYPING_CHANGED, .workspace_id = wsA, .chat_id = other, .user_id = ann.user_id,
+			       .added = 1, .user_name = "Ann Arbor"};
+	bus_publish(&app.bus, &typing);
+	assert_int_equal(cached_member_ids(&app, other, &ids, &n), 0);
+	assert_int_equal(n, 2);
+	free(ids);
+}
+
+static void test_unread_after_send_and_read(void **state)
+{
+	seed();
+	struct fe_err e = {0};
+	/* warm ben's and cat's counters */
+	assert_int_equal(unread(ben.user_id, room), 0);
+	assert_int_equal(unread(cat.user_id, room), 0);
+	assert_int_equal(unread(cat.user_id, other), 0);
+	struct cache_family_stats f0 = fam("unread");
+	assert_int_equal(unread(ben.user_id, room), 0);
+	assert_int_equal(fam("unread").hits, f0.hits + 1); /* really cached */
+
+	int64_t m1 = send_ok(&ann, room, "one");
+	assert_int_equal(unread(ben.user_id, room), 1);
+	assert_int_equal(unread(cat.user_id, room), 1);
+	assert_int_equal(unread(cat.user_id, other), 0);
+	assert_int_equal(unread(ann.user_id, room), 0); /* own message */
+	int64_t m2 = send_ok(&eve, room, "two");
+	assert_int_equal(unread(ben.user_id, room), 2);
+	assert_int_equal(unread(ann.user_id, room), 1);
+	/* a send in another chat does not touch the room's counters ... */
+	send_ok(&dan, other, "elsewhere");
+	assert_int_equal(unread(cat.user_id, other), 1);
+	assert_int_equal(unread(cat.user_id, room), 2);
+
+	/* read markers: ben reads the first, then everything */
+	int64_t marker = 0;
+	assert_int_equal(message_mark_read(&app, &ben, room, m1, &marker, &e), 0);
+	assert_int_equal(marker, m1);
+	assert_int_equal(unread(ben.user_id, room), 1);
+	assert_int_equal(unread(cat.user_id, room), 2); /* others unchanged */
+	assert_int_equal(message_mark_read(&app, &ben, room, m2, &marker, &e), 0);
+	assert_int_equal(unread(ben.user_id, room), 0);
+	/* through the use case too */
+	struct unread *u = NULL;
+	size_t n = 0;
+	assert_int_equal(message_unread(&app, &cat, &u, &n, &e), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(u[i].unread_count, u[i].chat_id == room ? 2 : 1);
+	free(u);
+}
+
+static void test_unread_empty(void **state)
+{
+	seed();
+	struct principal lone = add_user(wsA, "lone@acme.io", "Lone Wolf");
+	struct unread *u = (struct unread *)0x1;
+	size_t n = 9;
+	assert_int_equal(cached_unread(&app, lone.user_id, &u, &n), 0);
+	assert_int_equal(n, 0);
+	free(u);
+	n = 9;
+	assert_int_equal(cached_unread(&app, lone.user_id, &u, &n), 0);
+	assert_int_equal(n, 0);
+	free(u);
+}
+
+static void test_forget_profile_drops_pages(void **state)
+{
+	seed();
+	char key[64], tag[48];
+	/* fake rendered pages of three chats: room and other are cat's, the
+	 * third is a chat cat is not in */
+	int64_t m3[] = {ann.user_id};
+	int64_t third = make_chat(&ben, "Third", m3, 1);
+	int64_t chats[] = {room, other, third};
+	for (int i = 0; i < 3; i++) {
+		snprintf(tag, sizeof tag, "messages:%lld", (long long)chats[i]);
+		for (int page = 0; page < 2; page++) {
+			snprintf(key, sizeof key, "messages:%lld:p%d", (long long)chats[i], page);
+			C->put(CI, key, "rendered", 8, TTL_MESSAGES, tag);
+		}
+	}
+	struct user u;
+	assert_int_equal(cached_user(&app, cat.user_id, &u), 0);
+	assert_int_equal(fam("messages").entries, 6);
+	assert_int_equal(fam("user").entries, 1);
+
+	cache_forget_profile(&app, cat.user_id, wsA);
+	struct cache_family_stats f = fam("messages");
+	assert_int_equal(f.entries, 2);
+	assert_int_equal(fam("user").entries, 0);
+	for (int i = 0; i < 3; i++)
+		for (int page = 0; page < 2; page++) {
+			snprintf(key, sizeof key, "messages:%lld:p%d", (long long)chats[i], page);
+			assert_int_equal(in_cache(key), chats[i] == third);
+		}
+}
+
+static void test_message_events_drop_pages(void **state)
+{
+	seed();
+	struct fe_err e = {0};
+	char tag[48];
+	snprintf(tag, sizeof tag, "messages:%lld", (long long)room);
+	C->put(CI, "messages:room-page", "x", 1, TTL_MESSAGES, tag);
+	C->put(CI, "messages:keep", "y", 1, TTL_MESSAGES, "messages:999999");
+	int64_t id = send_ok(&ann, room, "hello");
+	assert_false(in_cache("messages:room-page"));
+	assert_true(in_cache("messages:keep"));
+	/* an edit drops the pages again */
+	C->put(CI, "messages:room-page", "x", 1, TTL_MESSAGES, tag);
+	struct message out = {0};
+	assert_int_equal(message_edit(&app, &ann, room, id, "hello again", &out, &e), 0);
+	message_clear(&out);
+	assert_false(in_cache("messages:room-page"));
+	/* and a delete */
+	C->put(CI, "messages:room-page", "x", 1, TTL_MESSAGES, tag);
+	memset(&out, 0, sizeof out);
+	assert_int_equal(message_delete(&app, &ann, room, id, &out, &e), 0);
+	message_clear(&out);
+	assert_false(in_cache("messages:room-page"));
+	assert_true(in_cache("messages:keep"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_user_hit_and_forget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chat_per_viewer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_ids_sorted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_members_invalidates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_published_event_invalidates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unread_after_send_and_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unread_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_profile_drops_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_events_drop_pages, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

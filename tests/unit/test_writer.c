@@ -1,0 +1,343 @@
+/* tests/unit/test_writer: the group-commit writer (core/writer) with fake
+ * write ops whose apply writes a workspace row through the real store
+ * (SQLite in memory) and can be made to fail: savepoints per op, done
+ * callbacks once each in submission order after COMMIT, group commit off,
+ * statistics, and writer_free flushing what is queued. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "testutil.h"
+#include "adapters/sqlite_internal.h"
+#include "adapters/sqlite_store.h"
+#include "core/app.h"
+#include "core/writer.h"
+#include "lib/config.h"
+#include "lib/err.h"
+#include "lib/log.h"
+
+#define T0 1700000000000LL
+#define S (app.store.ops)
+#define SI (app.store.impl)
+
+static int64_t fake_clock(void)
+{
+	return T0;
+}
+
+static struct config cfg;
+static struct app app;
+
+static int committed(void)
+{
+	return sqlite3_get_autocommit(((struct sq *)SI)->db) != 0;
+}
+
+/* A fake write: inserts workspace `name`; fail_rc != 0 makes apply fail
+ * after its insert (the savepoint must undo it); fail_before makes it fail
+ * without writing. */
+struct fop {
+	struct write_op op;
+	char name[32];
+	int fail_rc, fail_before;
+	int applied, done_calls, done_rc, done_seq, done_committed;
+	int64_t id;
+	struct fop *resubmit; /* submitted from done */
+};
+
+static int seq;
+static int done_order[64];
+static int ndone;
+static int flush_requests;
+
+static int apply_fop(struct app *a, struct write_op *op)
+{
+	struct fop *f = (struct fop *)op;
+	assert_ptr_equal(a, &app);
+	assert_false(committed()); /* inside the batch transaction */
+	f->applied++;
+	if (f->fail_before)
+		return f->fail_rc;
+	struct workspace w = {0};
+	snprintf(w.name, sizeof w.name, "%s", f->name);
+	w.created_at = T0;
+	int rc = a->store.ops->workspace_insert(a->store.impl, &w);
+	if (rc)
+		return rc;
+	f->id = w.id;
+	return f->fail_rc;
+}
+
+static void done_fop(struct app *a, struct write_op *op, int rc)
+{
+	struct fop *f = (struct fop *)op;
+	f->done_calls++;
+	f->done_rc = rc;
+	f->done_seq = seq++;
+	f->done_committed = committed();
+	assert_true(ndone < 64);
+	done_order[ndone++] = atoi(f->name + 1);
+	if (f->resubmit)
+		writer_submit(a->writer, &f->resubmit->op);
+}
+
+static void init_fop(struct fop *f, int i)
+{
+	memset(f, 0, sizeof *f);
+	f->op.apply = apply_fop;
+	f->op.done = done_fop;
+	snprintf(f->name, sizeof f->name, "w%d", i);
+}
+
+static void request_flush(void *loop)
+{
+	assert_ptr_equal(loop, &flush_requests);
+	flush_requests++;
+}
+
+static int setup(void **state)
+{
+	char err[512] = "";
+	fe_log_level = LOG_ERR;
+	memset(&cfg, 0, sizeof cfg);
+	strcpy(cfg.command, "serve");
+	cfg.durability_full = 1;
+	cfg.log_level = LOG_ERR;
+	cfg.workers = 1;
+	cfg.group_commit = 1;
+	memset(&app, 0, sizeof app);
+	app.cfg = &cfg;
+	app.now_ms = fake_clock;
+	app.started_ms = T0;
+	if (sqlite_store_open(":memory:", 1, &app.store, err, sizeof err)) {
+		fprintf(stderr, "store: %s\n", err);
+		return -1;
+	}
+	app.schedule_flush = request_flush; /* the test plays the loop */
+	app.loop = &flush_requests;
+	app.writer = writer_new(&app);
+	flush_requests = 0;
+	seq = 0;
+	ndone = 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	writer_free(app.writer);
+	sqlite_store_close(&app.store);
+	return 0;
+}
+
+static int64_t count_ws(void)
+{
+	int64_t n = -1;
+	assert_int_equal(S->workspace_count(SI, &n), 0);
+	return n;
+}
+
+static int ws_named(int64_t id, const char *name)
+{
+	struct workspace w;
+	if (S->workspace_get(SI, id, &w))
+		return 0;
+	return !strcmp(w.name, name);
+}
+
+static void test_batch_commit_order(void **state)
+{
+	struct fop f[6];
+	for (int i = 0; i < 6; i++) {
+		init_fop(&f[i], i);
+		writer_submit(app.writer, &f[i].op);
+	}
+	/* queued: one flush request, nothing applied or answered yet */
+	assert_int_equal(flush_requests, 1);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(f[i].applied, 0);
+		assert_int_equal(f[i].done_calls, 0);
+	}
+	assert_int_equal(count_ws(), 0);
+	writer_flush(app.writer);
+	assert_int_equal(count_ws(), 6);
+	assert_int_equal(ndone, 6);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(f[i].applied, 1);
+		assert_int_equal(f[i].done_calls, 1);
+		assert_int_equal(f[i].done_rc, 0);
+		assert_int_equal(f[i].done_seq, i);
+		assert_true(f[i].done_committed); /* answered only after COMMIT */
+		assert_int_equal(done_order[i], i);
+		assert_true(ws_named(f[i].id, f[i].name));
+	}
+	struct writer_stats st;
+	writer_stats(app.writer, &st);
+	assert_int_equal(st.batches, 1);
+	assert_int_equal(st.ops, 6);
+	assert_int_equal(st.max_batch, 6);
+	assert_int_equal(st.failed_batches, 0);
+	/* flushing an empty queue is not a batch */
+	writer_flush(app.writer);
+	writer_stats(app.writer, &st);
+	assert_int_equal(st.batches, 1);
+	assert_int_equal(ndone, 6);
+	/* the next submit asks for a flush again */
+	struct fop g;
+	init_fop(&g, 10);
+	writer_submit(app.writer, &g.op);
+	assert_int_equal(flush_requests, 2);
+	writer_flush(app.writer);
+	assert_int_equal(g.done_calls, 1);
+	writer_stats(app.writer, &st);
+	assert_int_equal(st.batches, 2);
+	assert_int_equal(st.ops, 7);
+	assert_int_equal(st.max_batch, 6);
+}
+
+static void test_failure_isolated(void **state)
+{
+	struct fop f[5];
+	for (int i = 0; i < 5; i++)
+		init_fop(&f[i], i);
+	f[1].fail_rc = FE_EINVAL;  /* wrote its row, then failed: undone */
+	f[3].fail_rc = FE_EFORBIDDEN;
+	f[3].fail_before = 1;      /* failed before writing */
+	for (int i = 0; i < 5; i++)
+		writer_submit(app.writer, &f[i].op);
+	writer_flush(app.writer);
+	assert_int_equal(count_ws(), 3);
+	assert_true(f[1].id > 0);
+	assert_false(ws_named(f[1].id, "w1"));
+	assert_true(ws_named(f[0].id, "w0"));
+	assert_true(ws_named(f[2].id, "w2"));
+	assert_true(ws_named(f[4].id, "w4"));
+	int want_rc[5] = {0, FE_EINVAL, 0, FE_EFORBIDDEN, 0};
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(f[i].applied, 1);
+		assert_int_equal(f[i].done_calls, 1);
+		assert_int_equal(f[i].done_rc, want_rc[i]);
+		assert_int_equal(f[i].done_seq, i);
+		assert_true(f[i].done_committed);
+	}
+	struct writer_stats st;
+	writer_stats(app.writer, &st);
+	assert_int_equal(st.batches, 1);
+	assert_int_equal(st.ops, 5);
+	assert_int_equal(st.failed_batches, 0);
+	/* the store is usable afterwards: no transaction left open */
+	assert_true(committed());
+	struct fop g;
+	init_fop(&g, 9);
+	writer_submit(app.writer, &g.op);
+	writer_flush(app.writer);
+	assert_int_equal(g.done_rc, 0);
+	assert_int_equal(count_ws(), 4);
+}
+
+static void test_all_fail(void **state)
+{
+	struct fop f[3];
+	for (int i = 0; i < 3; i++) {
+		init_fop(&f[i], i);
+		f[i].fail_rc = FE_ECONFLICT;
+		writer_submit(app.writer, &f[i].op);
+	}
+	writer_flush(app.writer);
+	assert_int_equal(count_ws(), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(f[i].done_calls, 1);
+		assert_int_equal(f[i].done_rc, FE_ECONFLICT);
+	}
+	assert_true(committed());
+}
+
+static void test_group_commit_off(void **state)
+{
+	cfg.group_commit = 0;
+	struct fop f[4];
+	struct writer_stats st;
+	for (int i = 0; i < 4; i++) {
+		init_fop(&f[i], i);
+		f[i].fail_rc = i == 2 ? FE_EINVAL : 0;
+		writer_submit(app.writer, &f[i].op);
+		/* flushed at once: applied, committed and answered before submit returns */
+		assert_int_equal(f[i].applied, 1);
+		assert_int_equal(f[i].done_calls, 1);
+		assert_true(f[i].done_committed);
+		writer_stats(app.writer, &st);
+		assert_int_equal(st.batches, (uint64_t)i + 1);
+	}
+	assert_int_equal(flush_requests, 0);
+	assert_int_equal(f[2].done_rc, FE_EINVAL);
+	assert_int_equal(f[3].done_rc, 0);
+	assert_int_equal(count_ws(), 3);
+	writer_stats(app.writer, &st);
+	assert_int_equal(st.ops, 4);
+	assert_int_equal(st.max_batch, 1);
+}
+
+static void test_write_through_without_loop(void **state)
+{
+	app.schedule_flush = NULL;
+	struct fop f;
+	init_fop(&f, 1);
+	writer_submit(app.writer, &f.op);
+	assert_int_equal(f.done_calls, 1);
+	assert_int_equal(f.done_rc, 0);
+	assert_int_equal(count_ws(), 1);
+}
+
+static void test_done_resubmits(void **state)
+{
+	struct fop a, b;
+	init_fop(&a, 1);
+	init_fop(&b, 2);
+	a.resubmit = &b;
+	writer_submit(app.writer, &a.op);
+	writer_flush(app.writer);
+	assert_int_equal(a.done_calls, 1);
+	/* b went into the next batch, with a new flush request */
+	assert_int_equal(b.applied, 0);
+	assert_int_equal(flush_requests, 2);
+	writer_flush(app.writer);
+	assert_int_equal(b.done_calls, 1);
+	assert_int_equal(b.done_rc, 0);
+	assert_int_equal(count_ws(), 2);
+	struct writer_stats st;
+	writer_stats(app.writer, &st);
+	assert_int_equal(st.batches, 2);
+	assert_int_equal(st.max_batch, 1);
+}
+
+static void test_free_flushes(void **state)
+{
+	static struct fop f[3];
+	for (int i = 0; i < 3; i++) {
+		init_fop(&f[i], i);
+		writer_submit(app.writer, &f[i].op);
+	}
+	assert_int_equal(ndone, 0);
+	writer_free(app.writer);
+	app.writer = NULL;
+	assert_int_equal(ndone, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(f[i].done_calls, 1);
+		assert_int_equal(f[i].done_rc, 0);
+		assert_int_equal(done_order[i], i);
+	}
+	assert_int_equal(count_ws(), 3);
+	writer_free(NULL); /* NULL-safe */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_batch_commit_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_isolated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all_fail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_commit_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_through_without_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_done_resubmits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_flushes, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
