@@ -59,7 +59,7 @@ $(LIB): $(OBJS) $(GEN_OBJ)
 $(BIN): $(BUILD)/obj/appliance/main.o $(LIB)
 	$(CC) $(LDFLAGS) $(LDSTATIC) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB) tests/unit/testapp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
 

@@ -1,141 +1,21 @@
 /* tests/unit/test_auth: the account and session use cases (core/auth) on a
  * real app: SQLite in memory, real worker threads for password hashing,
  * Ed25519 keys, rate limiters and a fake clock. */
-#include <errno.h>
-#include <pthread.h>
-#include <sodium.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include "testutil.h"
-#include "adapters/sqlite_store.h"
-#include "core/app.h"
+#include "testapp.h"
 #include "core/auth.h"
-#include "lib/config.h"
-#include "lib/crypto.h"
-#include "lib/err.h"
-#include "lib/log.h"
-#include "lib/ratelimit.h"
-#include "lib/workers.h"
 
-#define T0 1700000000000LL
 #define DAY_MS (86400LL * 1000)
 
-/* ---- harness ---- */
-
-static int64_t fake_now;
-static int64_t fake_clock(void)
-{
-	return fake_now;
-}
-
-static struct config cfg;
-static struct app app;
-static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake_cv = PTHREAD_COND_INITIALIZER;
-static int wakes;
-
-static void on_wake(void *arg)
-{
-	pthread_mutex_lock(&wake_mu);
-	wakes++;
-	pthread_cond_signal(&wake_cv);
-	pthread_mutex_unlock(&wake_mu);
-}
-
-/* What an asynchronous use case reported. */
-struct outcome {
-	int called;
-	int rc;
-	struct fe_err e;
-	struct auth_result r;
-};
-
-static void on_done(void *req, int rc, const struct fe_err *e, const struct auth_result *r)
-{
-	struct outcome *o = req;
-	o->called++;
-	o->rc = rc;
-	if (e)
-		o->e = *e;
-	if (!rc && r)
-		o->r = *r;
-}
-
-/* Waits (at most 10 s) until o's callback ran, draining on this thread. */
-static void wait_done(struct outcome *o)
-{
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += 10;
-	while (!o->called) {
-		int timed_out = 0;
-		pthread_mutex_lock(&wake_mu);
-		while (!wakes && !timed_out)
-			timed_out = pthread_cond_timedwait(&wake_cv, &wake_mu, &deadline) == ETIMEDOUT;
-		wakes = 0;
-		pthread_mutex_unlock(&wake_mu);
-		workers_drain(app.workers);
-		if (timed_out && !o->called)
-			break;
-	}
-	assert_int_equal(o->called, 1);
-}
+/* ---- harness (testapp.h) ---- */
 
 static int setup(void **state)
 {
-	char err[512] = "";
-	fe_log_level = LOG_ERR;
-	memset(&cfg, 0, sizeof cfg);
-	strcpy(cfg.command, "serve");
-	strcpy(cfg.bind, "127.0.0.1");
-	cfg.port = 8080;
-	strcpy(cfg.data, "./data");
-	cfg.durability_full = 1;
-	cfg.upload_limit = 10 << 20;
-	cfg.body_limit = 64 << 10;
-	cfg.log_level = LOG_ERR;
-	cfg.registration_open = 0;
-	cfg.login_rate_ip = 1000;
-	cfg.login_rate_account = 1000;
-	cfg.workers = 2;
-
-	memset(&app, 0, sizeof app);
-	fake_now = T0;
-	app.cfg = &cfg;
-	app.now_ms = fake_clock;
-	app.started_ms = T0;
-	if (sqlite_store_open(":memory:", 1, &app.store, err, sizeof err)) {
-		fprintf(stderr, "store: %s\n", err);
-		return -1;
-	}
-	app.jwt_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
-	if (!app.jwt_sk)
-		return -1;
-	crypto_sign_keypair(app.jwt_pk, app.jwt_sk);
-	app.rl_ip = ratelimit_new((unsigned)cfg.login_rate_ip, 60000, 1000);
-	app.rl_account = ratelimit_new((unsigned)cfg.login_rate_account, 60000, 1000);
-	wakes = 0;
-	app.workers = workers_start(cfg.workers, on_wake, NULL);
-	return app.workers ? 0 : -1;
+	return app_setup(&(struct app_opts){.workers = 2});
 }
 
 static int teardown(void **state)
 {
-	workers_stop(app.workers);
-	sqlite_store_close(&app.store);
-	ratelimit_free(app.rl_ip);
-	ratelimit_free(app.rl_account);
-	sodium_free(app.jwt_sk);
-	return 0;
-}
-
-static int group_setup(void **state)
-{
-	if (crypto_init())
-		return -1;
-	return auth_init() ? -1 : 0;
+	return app_teardown();
 }
 
 /* Runs a sign-up to its end: the synchronous refusal or the callback's rc. */
@@ -331,7 +211,7 @@ static void test_revoked_or_expired_invite(void **state)
 	assert_int_equal(app.store.ops->invite_revoke(app.store.impl, ws, "REVOKED", fake_now), 0);
 	assert_int_equal(signup("bob@example.com", "password12", "Bob", NULL, "REVOKED", &o1), FE_EINVAL);
 	assert_string_equal(o1.e.code, "INVALID_INVITE");
-	fake_now += 3600 * 1000; /* expires_at == now */
+	clock_advance(3600 * 1000); /* expires_at == now */
 	assert_int_equal(signup("bob@example.com", "password12", "Bob", NULL, "SOONGONE", &o1), FE_EINVAL);
 	assert_string_equal(o1.e.code, "INVALID_INVITE");
 }
@@ -481,7 +361,7 @@ static void test_refresh_rotation_and_reuse(void **state)
 	struct fe_err e = {0};
 	char old[64];
 	snprintf(old, sizeof old, "%s", owner.r.refresh_token);
-	fake_now += 1000;
+	clock_advance(1000);
 	assert_int_equal(auth_refresh(&app, old, &r1, &e), 0);
 	assert_string_not_equal(r1.refresh_token, old);
 	assert_int_equal(r1.user.id, owner.r.user.id);
@@ -610,7 +490,7 @@ static void test_rate_limit_signin_per_client(void **state)
 	/* another client is not affected */
 	assert_int_equal(signin_from("10.0.0.10", "alice@example.com", "correct horse", &o2), 0);
 	/* after the window, the first client may try again */
-	fake_now += 2 * 60000;
+	clock_advance(2 * 60000);
 	assert_int_equal(signin_from("10.0.0.9", "alice@example.com", "correct horse", &o2), 0);
 }
 
@@ -636,9 +516,9 @@ static void test_access_token_expiry(void **state)
 	make_owner();
 	struct principal p;
 	struct fe_err e = {0};
-	fake_now += (ACCESS_TTL_S - 1) * 1000LL;
+	clock_advance((ACCESS_TTL_S - 1) * 1000LL);
 	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0);
-	fake_now += 1000;
+	clock_advance(1000);
 	assert_int_equal(authenticate(owner.r.access_token, &p, &e), FE_EAUTH);
 	assert_string_equal(e.code, "TOKEN_EXPIRED");
 	/* the refresh token still gives a fresh access token */
@@ -652,7 +532,7 @@ static void test_refresh_token_expiry(void **state)
 	make_owner();
 	struct auth_result r;
 	struct fe_err e = {0};
-	fake_now += 15 * DAY_MS;
+	clock_advance(15 * DAY_MS);
 	assert_int_equal(auth_refresh(&app, owner.r.refresh_token, &r, &e), FE_EAUTH);
 	assert_string_equal(e.code, "INVALID_REFRESH_TOKEN");
 	assert_non_null(strstr(e.message, "expired"));
@@ -663,15 +543,15 @@ static void test_refresh_sliding_then_absolute(void **state)
 	make_owner();
 	struct auth_result r1, r2, r3;
 	struct fe_err e = {0};
-	fake_now = T0 + 13 * DAY_MS;
+	clock_set(T0 + 13 * DAY_MS);
 	assert_int_equal(auth_refresh(&app, owner.r.refresh_token, &r1, &e), 0);
-	fake_now = T0 + 26 * DAY_MS;
+	clock_set(T0 + 26 * DAY_MS);
 	assert_int_equal(auth_refresh(&app, r1.refresh_token, &r2, &e), 0);
 	/* r2 slides to T0+40d but the family ends at T0+30d */
-	fake_now = T0 + 30 * DAY_MS;
+	clock_set(T0 + 30 * DAY_MS);
 	assert_int_equal(auth_refresh(&app, r2.refresh_token, &r3, &e), FE_EAUTH);
 	assert_string_equal(e.code, "INVALID_REFRESH_TOKEN");
-	fake_now = T0 + 30 * DAY_MS - 1;
+	clock_set(T0 + 30 * DAY_MS - 1);
 	assert_int_equal(auth_refresh(&app, r2.refresh_token, &r3, &e), 0);
 }
 
@@ -702,5 +582,5 @@ int main(void)
 		T(test_refresh_token_expiry),
 		T(test_refresh_sliding_then_absolute),
 	};
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return cmocka_run_group_tests(tests, auth_group_setup, NULL);
 }

@@ -2,71 +2,25 @@
  * (core/cached) with the real in-memory cache (adapters/lru_cache), a real
  * store (SQLite in memory), the in-process bus with cached_init's handler,
  * and the use cases (chat, message) publishing their events. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include "testutil.h"
-#include "adapters/local_bus.h"
-#include "adapters/lru_cache.h"
-#include "adapters/sqlite_store.h"
-#include "core/app.h"
+#include "testapp.h"
 #include "core/cached.h"
 #include "core/chat.h"
 #include "core/message.h"
-#include "core/writer.h"
-#include "lib/config.h"
-#include "lib/err.h"
-#include "lib/log.h"
 
-#define T0 1700000000000LL
 #define S (app.store.ops)
 #define SI (app.store.impl)
 #define C (app.cache.ops)
 #define CI (app.cache.impl)
 
-static int64_t fake_now;
-static int64_t fake_clock(void)
-{
-	return fake_now;
-}
-
-static struct config cfg;
-static struct app app;
-
 static int setup(void **state)
 {
-	char err[512] = "";
-	fe_log_level = LOG_ERR;
-	memset(&cfg, 0, sizeof cfg);
-	strcpy(cfg.command, "serve");
-	cfg.durability_full = 1;
-	cfg.log_level = LOG_ERR;
-	cfg.workers = 1;
-	cfg.group_commit = 1;
-	memset(&app, 0, sizeof app);
-	fake_now = T0;
-	app.cfg = &cfg;
-	app.now_ms = fake_clock;
-	app.started_ms = T0;
-	if (sqlite_store_open(":memory:", 1, &app.store, err, sizeof err)) {
-		fprintf(stderr, "store: %s\n", err);
-		return -1;
-	}
-	local_bus_new(&app.bus);
-	assert_int_equal(lru_cache_new(8 << 20, fake_clock, &app.cache), 0);
-	cached_init(&app);
-	app.schedule_flush = NULL; /* sends write through */
-	app.writer = writer_new(&app);
-	return 0;
+	/* sends write through */
+	return app_setup(&(struct app_opts){.cache = 1, .writer = TA_WRITE_THROUGH});
 }
 
 static int teardown(void **state)
 {
-	writer_free(app.writer);
-	local_bus_free(&app.bus);
-	lru_cache_free(&app.cache);
-	sqlite_store_close(&app.store);
-	return 0;
+	return app_teardown();
 }
 
 static struct cache_family_stats fam(const char *name)
@@ -92,29 +46,6 @@ static int in_cache(const char *key)
 	return 1;
 }
 
-static int64_t add_workspace(const char *name)
-{
-	struct workspace w = {0};
-	snprintf(w.name, sizeof w.name, "%s", name);
-	w.created_at = fake_now;
-	assert_int_equal(S->workspace_insert(SI, &w), 0);
-	return w.id;
-}
-
-static struct principal add_user(int64_t ws, const char *email, const char *fullname)
-{
-	struct user u = {0};
-	u.workspace_id = ws;
-	snprintf(u.email, sizeof u.email, "%s", email);
-	snprintf(u.fullname, sizeof u.fullname, "%s", fullname);
-	snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
-	snprintf(u.role, sizeof u.role, "member");
-	u.created_at = fake_now;
-	assert_int_equal(S->user_insert(SI, &u), 0);
-	struct principal p = {u.id, ws, "member"};
-	return p;
-}
-
 static int64_t wsA;
 static struct principal ann, ben, cat, dan, eve;
 static int64_t room, other;
@@ -135,11 +66,11 @@ static int64_t make_chat(const struct principal *owner, const char *name, const 
 static void seed(void)
 {
 	wsA = add_workspace("Acme");
-	ann = add_user(wsA, "ann@acme.io", "Ann Arbor");
-	ben = add_user(wsA, "ben@acme.io", "Ben Bay");
-	cat = add_user(wsA, "cat@acme.io", "Cat Cove");
-	dan = add_user(wsA, "dan@acme.io", "Dan Dale");
-	eve = add_user(wsA, "eve@acme.io", "Eve Elm");
+	ann = add_member(wsA, "ann@acme.io", "Ann Arbor");
+	ben = add_member(wsA, "ben@acme.io", "Ben Bay");
+	cat = add_member(wsA, "cat@acme.io", "Cat Cove");
+	dan = add_member(wsA, "dan@acme.io", "Dan Dale");
+	eve = add_member(wsA, "eve@acme.io", "Eve Elm");
 	int64_t m[] = {cat.user_id, ann.user_id, ben.user_id};
 	room = make_chat(&eve, "Room", m, 3);
 	int64_t m2[] = {cat.user_id};
@@ -231,7 +162,7 @@ static void test_user_hit_and_forget(void **state)
 	/* expiry after TTL_USER: read from the store again */
 	snprintf(changed.fullname, sizeof changed.fullname, "B. Bay");
 	assert_int_equal(S->user_update_profile(SI, &changed), 0);
-	fake_now += (int64_t)TTL_USER * 1000 + 1;
+	clock_advance((int64_t)TTL_USER * 1000 + 1);
 	assert_int_equal(cached_user(&app, ben.user_id, &u), 0);
 	assert_string_equal(u.fullname, "B. Bay");
 }
@@ -417,7 +348,7 @@ static void test_unread_after_send_and_read(void **state)
 static void test_unread_empty(void **state)
 {
 	seed();
-	struct principal lone = add_user(wsA, "lone@acme.io", "Lone Wolf");
+	struct principal lone = add_member(wsA, "lone@acme.io", "Lone Wolf");
 	struct unread *u = (struct unread *)0x1;
 	size_t n = 9;
 	assert_int_equal(cached_unread(&app, lone.user_id, &u, &n), 0);

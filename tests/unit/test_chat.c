@@ -2,142 +2,21 @@
  * real app: SQLite in memory, the in-process bus with a recording handler,
  * the writer in write-through mode (no loop) for the messages that give
  * chats their activity, and a fake clock. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include "testutil.h"
-#include "adapters/local_bus.h"
-#include "adapters/sqlite_store.h"
-#include "core/app.h"
+#define MAX_EV 64 /* events recorded per test */
+#include "testapp.h"
 #include "core/chat.h"
 #include "core/message.h"
-#include "core/writer.h"
-#include "lib/config.h"
-#include "lib/err.h"
-#include "lib/log.h"
 
-#define T0 1700000000000LL
-
-/* ---- harness ---- */
-
-static int64_t fake_now;
-static int64_t fake_clock(void)
-{
-	return fake_now;
-}
-
-static struct config cfg;
-static struct app app;
-
-#define MAX_EV 64
-struct rec {
-	enum event_type type;
-	int64_t workspace_id, chat_id, actor_id, user_id, message_id;
-	int64_t audience[16];
-	size_t naudience;
-	int has_chat;
-	char chat_name[204];
-};
-static struct rec evs[MAX_EV];
-static int nev;
-
-static void record(void *ctx, const struct event *ev)
-{
-	assert_true(nev < MAX_EV);
-	struct rec *r = &evs[nev++];
-	memset(r, 0, sizeof *r);
-	r->type = ev->type;
-	r->workspace_id = ev->workspace_id;
-	r->chat_id = ev->chat_id;
-	r->actor_id = ev->actor_id;
-	r->user_id = ev->user_id;
-	r->message_id = ev->message_id;
-	r->naudience = ev->naudience;
-	for (size_t i = 0; i < ev->naudience && i < 16; i++)
-		r->audience[i] = ev->audience[i];
-	if (ev->chat) {
-		r->has_chat = 1;
-		snprintf(r->chat_name, sizeof r->chat_name, "%s", ev->chat->name);
-	}
-}
-
-static void clear_events(void)
-{
-	nev = 0;
-}
-
-static int audience_has(const struct rec *r, int64_t user)
-{
-	for (size_t i = 0; i < r->naudience; i++)
-		if (r->audience[i] == user)
-			return 1;
-	return 0;
-}
+/* ---- harness (testapp.h) ---- */
 
 static int setup(void **state)
 {
-	char err[512] = "";
-	fe_log_level = LOG_ERR;
-	memset(&cfg, 0, sizeof cfg);
-	strcpy(cfg.command, "serve");
-	strcpy(cfg.bind, "127.0.0.1");
-	cfg.port = 8080;
-	strcpy(cfg.data, "./data");
-	cfg.durability_full = 1;
-	cfg.upload_limit = 10 << 20;
-	cfg.body_limit = 64 << 10;
-	cfg.log_level = LOG_ERR;
-	cfg.workers = 1;
-	cfg.group_commit = 1;
-
-	memset(&app, 0, sizeof app);
-	fake_now = T0;
-	app.cfg = &cfg;
-	app.now_ms = fake_clock;
-	app.started_ms = T0;
-	if (sqlite_store_open(":memory:", 1, &app.store, err, sizeof err)) {
-		fprintf(stderr, "store: %s\n", err);
-		return -1;
-	}
-	local_bus_new(&app.bus);
-	if (app.bus.ops->subscribe(app.bus.impl, EV_ALL, record, NULL))
-		return -1;
-	app.schedule_flush = NULL; /* writer_submit flushes at once */
-	app.writer = writer_new(&app);
-	clear_events();
-	return 0;
+	return app_setup(&(struct app_opts){.record = EV_ALL, .writer = TA_WRITE_THROUGH});
 }
 
 static int teardown(void **state)
 {
-	writer_free(app.writer);
-	local_bus_free(&app.bus);
-	sqlite_store_close(&app.store);
-	return 0;
-}
-
-static int64_t add_workspace(const char *name)
-{
-	struct workspace w = {0};
-	snprintf(w.name, sizeof w.name, "%s", name);
-	w.created_at = fake_now;
-	assert_int_equal(app.store.ops->workspace_insert(app.store.impl, &w), 0);
-	return w.id;
-}
-
-static struct principal add_user(int64_t ws, const char *email, const char *fullname, const char *role)
-{
-	struct user u = {0};
-	u.workspace_id = ws;
-	snprintf(u.email, sizeof u.email, "%s", email);
-	snprintf(u.fullname, sizeof u.fullname, "%s", fullname);
-	snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
-	snprintf(u.role, sizeof u.role, "%s", role);
-	u.created_at = fake_now;
-	assert_int_equal(app.store.ops->user_insert(app.store.impl, &u), 0);
-	struct principal p = {u.id, ws, ""};
-	snprintf(p.role, sizeof p.role, "%s", role);
-	return p;
+	return app_teardown();
 }
 
 static int64_t wsA, wsB;
@@ -431,11 +310,11 @@ static void test_list_by_activity(void **state)
 {
 	seed();
 	int64_t m[] = {ben.user_id};
-	fake_now = T0 + 1;
+	clock_set(T0 + 1);
 	int64_t a = mk(&ann, "Group", "a", m, 1);
-	fake_now = T0 + 2;
+	clock_set(T0 + 2);
 	int64_t b = mk(&ann, "Group", "b", m, 1);
-	fake_now = T0 + 3;
+	clock_set(T0 + 3);
 	int64_t c = mk(&ann, "PublicChannel", "c", m, 1);
 	mk(&cat, "Group", "not ann's", (int64_t[]){dan.user_id}, 1);
 
@@ -449,11 +328,11 @@ static void test_list_by_activity(void **state)
 	assert_int_equal(list[2].chat.id, a);
 	chat_summaries_free(list, n);
 
-	fake_now = T0 + 10;
+	clock_set(T0 + 10);
 	int64_t m1 = send_msg(&ben, a, "wake up a");
-	fake_now = T0 + 11;
+	clock_set(T0 + 11);
 	send_msg(&ann, b, "then b");
-	fake_now = T0 + 12;
+	clock_set(T0 + 12);
 	int64_t m3 = send_msg(&ben, a, "a again");
 	assert_true(m3 > m1);
 	assert_int_equal(chat_list(&app, &ann, &list, &n, &e), 0);
@@ -518,7 +397,7 @@ static void test_update_rights(void **state)
 	assert_int_equal(chat_update(&app, &ben, g, "mine", NULL, &s, &e), FE_EFORBIDDEN);
 	assert_int_equal(nev, 0);
 
-	fake_now = T0 + 500;
+	clock_set(T0 + 500);
 	assert_int_equal(chat_update(&app, &ann, g, "Team A", "the A team", &s, &e), 0);
 	assert_string_equal(s.chat.name, "Team A");
 	assert_string_equal(s.chat.description, "the A team");

@@ -3,20 +3,8 @@
  * delete, TTL expiry, the byte budget with LRU eviction, per-family stats,
  * tags, the quarter-of-the-budget rule, and a long random run against a
  * reference model. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include "testutil.h"
-#include "adapters/lru_cache.h"
-#include "lib/err.h"
-
-#define T0 1700000000000LL
-
-static int64_t fake_now;
-static int64_t fake_clock(void)
-{
-	return fake_now;
-}
+#define TESTAPP_CLOCK_ONLY /* the adapter alone: just the fake clock */
+#include "testapp.h"
 
 static struct cache c;
 #define OPS (c.ops)
@@ -24,7 +12,7 @@ static struct cache c;
 
 static int setup(void **state)
 {
-	fake_now = T0;
+	clock_set(T0);
 	memset(&c, 0, sizeof c);
 	return 0;
 }
@@ -164,9 +152,9 @@ static void test_overwrite_and_del(void **state)
 	put_s("chat:1", "again", 60, NULL);
 	assert_true(has("chat:1", "again"));
 	/* overwrite refreshes the TTL */
-	fake_now += 50000;
+	clock_advance(50000);
 	put_s("chat:2", "two-b", 60, NULL);
-	fake_now += 50000;
+	clock_advance(50000);
 	assert_false(has("chat:1", NULL));
 	assert_true(has("chat:2", "two-b"));
 }
@@ -178,16 +166,16 @@ static void test_ttl(void **state)
 	put_s("user:2", "b", 20, NULL);
 	put_s("user:3", "c", 0, NULL); /* no lifetime at all */
 	assert_false(has("user:3", NULL));
-	fake_now = T0 + 9999;
+	clock_set(T0 + 9999);
 	assert_true(has("user:1", "a"));
 	assert_true(has("user:2", "b"));
-	fake_now = T0 + 10001;
+	clock_set(T0 + 10001);
 	assert_false(has("user:1", NULL));
 	assert_true(has("user:2", "b"));
 	/* reading does not extend the lifetime */
-	fake_now = T0 + 19999;
+	clock_set(T0 + 19999);
 	assert_true(has("user:2", "b"));
-	fake_now = T0 + 20001;
+	clock_set(T0 + 20001);
 	assert_false(has("user:2", NULL));
 	/* an expired entry left the stats when it was found expired */
 	struct cache_family_stats f = fam("user");
@@ -195,13 +183,13 @@ static void test_ttl(void **state)
 	assert_int_equal(f.bytes, 0);
 	/* and can be stored again with a fresh lifetime */
 	put_s("user:1", "a2", 5, NULL);
-	fake_now += 4000;
+	clock_advance(4000);
 	assert_true(has("user:1", "a2"));
-	fake_now += 2000;
+	clock_advance(2000);
 	assert_false(has("user:1", NULL));
 	/* a long TTL (a day) */
 	put_s("user:9", "long", 86400, NULL);
-	fake_now += 86399LL * 1000;
+	clock_advance(86399LL * 1000);
 	assert_true(has("user:9", "long"));
 }
 
@@ -445,7 +433,7 @@ static void test_del_tag_after_expiry(void **state)
 	put_s("m:2", "long", 60, "t");
 	put_s("m:3", "short2", 5, "t");
 	put_s("m:4", "other", 5, "u");
-	fake_now += 6000;
+	clock_advance(6000);
 	assert_false(has("m:1", NULL)); /* found expired: dropped from its tag */
 	assert_false(has("m:4", NULL)); /* the last of tag u */
 	OPS->del_tag(IMPL, "t");        /* m:2 live, m:3 expired but not yet seen */
@@ -613,7 +601,7 @@ static void test_random_vs_model(void **state)
 				if (m[i].tag == t)
 					m[i].tag = -1;
 		} else { /* time passes */
-			fake_now += rand() % 3000;
+			clock_advance(rand() % 3000);
 		}
 		if (step % 97 == 0 || step == 9999) {
 			for (int f = 0; f < 3; f++) {

@@ -3,150 +3,24 @@
  * in-process bus with a recording handler, a fake clock. Sends run either
  * write-through (no loop: schedule_flush NULL) or queued, with the test
  * playing the loop and calling writer_flush itself. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include "testutil.h"
-#include "adapters/local_bus.h"
-#include "adapters/sqlite_internal.h"
-#include "adapters/sqlite_store.h"
-#include "core/app.h"
+#include "testapp.h"
 #include "core/chat.h"
 #include "core/message.h"
-#include "core/writer.h"
-#include "lib/config.h"
-#include "lib/err.h"
-#include "lib/log.h"
 
-#define T0 1700000000000LL
 #define S (app.store.ops)
 #define SI (app.store.impl)
 
-/* ---- harness ---- */
-
-static int64_t fake_now;
-static int64_t fake_clock(void)
-{
-	return fake_now;
-}
-
-static struct config cfg;
-static struct app app;
-
-/* 1 when no transaction is open on the store's connection. */
-static int committed(void)
-{
-	return sqlite3_get_autocommit(((struct sq *)SI)->db) != 0;
-}
-
-#define MAX_EV 128
-struct rec {
-	enum event_type type;
-	int64_t chat_id, actor_id, user_id, message_id;
-	int added;
-	char emoji[36];
-	char content[64];
-	char key[72];
-	int has_message;
-	int after_commit;
-};
-static struct rec evs[MAX_EV];
-static int nev;
-
-static void record(void *ctx, const struct event *ev)
-{
-	assert_true(nev < MAX_EV);
-	struct rec *r = &evs[nev++];
-	memset(r, 0, sizeof *r);
-	r->type = ev->type;
-	r->chat_id = ev->chat_id;
-	r->actor_id = ev->actor_id;
-	r->user_id = ev->user_id;
-	r->message_id = ev->message_id;
-	r->added = ev->added;
-	r->after_commit = committed();
-	if (ev->emoji)
-		snprintf(r->emoji, sizeof r->emoji, "%s", ev->emoji);
-	if (ev->idempotency_key)
-		snprintf(r->key, sizeof r->key, "%s", ev->idempotency_key);
-	if (ev->message) {
-		r->has_message = 1;
-		snprintf(r->content, sizeof r->content, "%.60s", ev->message->content);
-	}
-}
-
-static int flush_requests;
-static void request_flush(void *loop)
-{
-	assert_ptr_equal(loop, &flush_requests);
-	flush_requests++;
-}
+/* ---- harness (testapp.h) ---- */
 
 static int setup(void **state)
 {
-	char err[512] = "";
-	fe_log_level = LOG_ERR;
-	memset(&cfg, 0, sizeof cfg);
-	strcpy(cfg.command, "serve");
-	strcpy(cfg.bind, "127.0.0.1");
-	cfg.port = 8080;
-	strcpy(cfg.data, "./data");
-	cfg.durability_full = 1;
-	cfg.upload_limit = 10 << 20;
-	cfg.body_limit = 64 << 10;
-	cfg.log_level = LOG_ERR;
-	cfg.workers = 1;
-	cfg.group_commit = 1;
-
-	memset(&app, 0, sizeof app);
-	fake_now = T0;
-	app.cfg = &cfg;
-	app.now_ms = fake_clock;
-	app.started_ms = T0;
-	if (sqlite_store_open(":memory:", 1, &app.store, err, sizeof err)) {
-		fprintf(stderr, "store: %s\n", err);
-		return -1;
-	}
-	local_bus_new(&app.bus);
-	if (app.bus.ops->subscribe(app.bus.impl, EV_ALL, record, NULL))
-		return -1;
-	app.schedule_flush = NULL; /* write-through unless a test plays the loop */
-	app.loop = &flush_requests;
-	flush_requests = 0;
-	app.writer = writer_new(&app);
-	nev = 0;
-	return 0;
+	/* write-through unless a test plays the loop */
+	return app_setup(&(struct app_opts){.record = EV_ALL, .writer = TA_WRITE_THROUGH});
 }
 
 static int teardown(void **state)
 {
-	writer_free(app.writer);
-	local_bus_free(&app.bus);
-	sqlite_store_close(&app.store);
-	return 0;
-}
-
-static int64_t add_workspace(const char *name)
-{
-	struct workspace w = {0};
-	snprintf(w.name, sizeof w.name, "%s", name);
-	w.created_at = fake_now;
-	assert_int_equal(S->workspace_insert(SI, &w), 0);
-	return w.id;
-}
-
-static struct principal add_user(int64_t ws, const char *email, const char *fullname)
-{
-	struct user u = {0};
-	u.workspace_id = ws;
-	snprintf(u.email, sizeof u.email, "%s", email);
-	snprintf(u.fullname, sizeof u.fullname, "%s", fullname);
-	snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
-	snprintf(u.role, sizeof u.role, "member");
-	u.created_at = fake_now;
-	assert_int_equal(S->user_insert(SI, &u), 0);
-	struct principal p = {u.id, ws, "member"};
-	return p;
+	return app_teardown();
 }
 
 static int64_t wsA, wsB;
@@ -159,13 +33,13 @@ static void seed(void)
 {
 	wsA = add_workspace("Acme");
 	wsB = add_workspace("Bravo");
-	ann = add_user(wsA, "ann@acme.io", "Ann Arbor");
-	ben = add_user(wsA, "ben@acme.io", "Ben Bay");
-	cat = add_user(wsA, "cat@acme.io", "Cat Cove");
-	emile = add_user(wsA, "emile@acme.io", "Émile Zola");
-	bee = add_user(wsA, "b@acme.io", "B");
-	outsider = add_user(wsA, "out@acme.io", "Otto Outsider");
-	bob_b = add_user(wsB, "bob@bravo.io", "Bob Bravo");
+	ann = add_member(wsA, "ann@acme.io", "Ann Arbor");
+	ben = add_member(wsA, "ben@acme.io", "Ben Bay");
+	cat = add_member(wsA, "cat@acme.io", "Cat Cove");
+	emile = add_member(wsA, "emile@acme.io", "Émile Zola");
+	bee = add_member(wsA, "b@acme.io", "B");
+	outsider = add_member(wsA, "out@acme.io", "Otto Outsider");
+	bob_b = add_member(wsB, "bob@bravo.io", "Bob Bravo");
 	struct chat_summary s;
 	struct fe_err e = {0};
 	int created;
@@ -272,7 +146,7 @@ static void test_send_write_through(void **state)
 	seed();
 	struct sent s;
 	struct fe_err e = {0};
-	fake_now = T0 + 42;
+	clock_set(T0 + 42);
 	assert_int_equal(send_full(&ben, chat, "hello room", "k-1", 0, &s, &e), 0);
 	assert_int_equal(s.called, 1);
 	assert_int_equal(s.rc, 0);
@@ -690,7 +564,7 @@ static void test_edit(void **state)
 	assert_int_equal(m.edited_at, 0);
 	message_clear(&m);
 
-	fake_now = T0 + 777;
+	clock_set(T0 + 777);
 	memset(&out, 0, sizeof out);
 	assert_int_equal(message_edit(&app, &ben, chat, id, "fixed", &out, &e), 0);
 	assert_int_equal(out.id, id);
@@ -735,7 +609,7 @@ static void test_delete_rights_and_tombstone(void **state)
 	assert_int_equal(nev, 0);
 
 	/* the sender */
-	fake_now = T0 + 900;
+	clock_set(T0 + 900);
 	memset(&out, 0, sizeof out);
 	assert_int_equal(message_delete(&app, &ben, chat, a, &out, &e), 0);
 	assert_int_equal(out.id, a);
@@ -817,7 +691,7 @@ static void test_reactions(void **state)
 	assert_int_equal(message_react(&app, &cat, chat, id, "👍", 1, &changed, &rs, &n, &e), 0);
 	assert_int_equal(changed, 1);
 	free(rs);
-	fake_now = T0 + 5;
+	clock_set(T0 + 5);
 	assert_int_equal(message_react(&app, &cat, chat, id, "🎉", 1, &changed, &rs, &n, &e), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(rs[0].emoji, "👍");

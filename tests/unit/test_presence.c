@@ -2,119 +2,25 @@
  * (core/presence) on a real app: SQLite in memory, the in-process bus with
  * a recording handler, a fake clock. The presence state is module-global:
  * presence_free() runs in every teardown. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include "testutil.h"
-#include "adapters/local_bus.h"
-#include "adapters/sqlite_store.h"
-#include "core/app.h"
+#define MAX_EV 64 /* events recorded per test */
+#include "testapp.h"
 #include "core/chat.h"
 #include "core/presence.h"
-#include "core/writer.h"
-#include "lib/config.h"
-#include "lib/err.h"
-#include "lib/log.h"
 
-#define T0 1700000000000LL
 #define S (app.store.ops)
 #define SI (app.store.impl)
 
-static int64_t fake_now;
-static int64_t fake_clock(void)
-{
-	return fake_now;
-}
-
-static struct config cfg;
-static struct app app;
-
-#define MAX_EV 64
-struct rec {
-	enum event_type type;
-	int64_t workspace_id, chat_id, user_id, last_seen;
-	int added;
-	char status[16];
-	char user_name[64];
-};
-static struct rec evs[MAX_EV];
-static int nev;
-
-static void record(void *ctx, const struct event *ev)
-{
-	assert_true(nev < MAX_EV);
-	struct rec *r = &evs[nev++];
-	memset(r, 0, sizeof *r);
-	r->type = ev->type;
-	r->workspace_id = ev->workspace_id;
-	r->chat_id = ev->chat_id;
-	r->user_id = ev->user_id;
-	r->last_seen = ev->last_seen;
-	r->added = ev->added;
-	if (ev->status)
-		snprintf(r->status, sizeof r->status, "%s", ev->status);
-	if (ev->user_name)
-		snprintf(r->user_name, sizeof r->user_name, "%s", ev->user_name);
-}
-
 static int setup(void **state)
 {
-	char err[512] = "";
-	fe_log_level = LOG_ERR;
-	memset(&cfg, 0, sizeof cfg);
-	strcpy(cfg.command, "serve");
-	cfg.durability_full = 1;
-	cfg.log_level = LOG_ERR;
-	cfg.workers = 1;
-	cfg.group_commit = 1;
-	memset(&app, 0, sizeof app);
-	fake_now = T0;
-	app.cfg = &cfg;
-	app.now_ms = fake_clock;
-	app.started_ms = T0;
-	if (sqlite_store_open(":memory:", 1, &app.store, err, sizeof err)) {
-		fprintf(stderr, "store: %s\n", err);
-		return -1;
-	}
-	local_bus_new(&app.bus);
 	/* only presence and typing are recorded */
-	if (app.bus.ops->subscribe(app.bus.impl, EV_BIT(EV_PRESENCE_CHANGED) | EV_BIT(EV_TYPING_CHANGED), record, NULL))
-		return -1;
-	app.writer = writer_new(&app);
-	nev = 0;
-	return 0;
+	return app_setup(&(struct app_opts){.record = EV_BIT(EV_PRESENCE_CHANGED) | EV_BIT(EV_TYPING_CHANGED),
+					    .writer = TA_WRITE_THROUGH});
 }
 
 static int teardown(void **state)
 {
 	presence_free();
-	writer_free(app.writer);
-	local_bus_free(&app.bus);
-	sqlite_store_close(&app.store);
-	return 0;
-}
-
-static int64_t add_workspace(const char *name)
-{
-	struct workspace w = {0};
-	snprintf(w.name, sizeof w.name, "%s", name);
-	w.created_at = fake_now;
-	assert_int_equal(S->workspace_insert(SI, &w), 0);
-	return w.id;
-}
-
-static struct principal add_user(int64_t ws, const char *email, const char *fullname)
-{
-	struct user u = {0};
-	u.workspace_id = ws;
-	snprintf(u.email, sizeof u.email, "%s", email);
-	snprintf(u.fullname, sizeof u.fullname, "%s", fullname);
-	snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
-	snprintf(u.role, sizeof u.role, "member");
-	u.created_at = fake_now;
-	assert_int_equal(S->user_insert(SI, &u), 0);
-	struct principal p = {u.id, ws, "member"};
-	return p;
+	return app_teardown();
 }
 
 static int64_t wsA, wsB;
@@ -126,11 +32,11 @@ static void seed(void)
 {
 	wsA = add_workspace("Acme");
 	wsB = add_workspace("Bravo");
-	ann = add_user(wsA, "ann@acme.io", "Ann Arbor");
-	ben = add_user(wsA, "ben@acme.io", "Ben Bay");
-	cat = add_user(wsA, "cat@acme.io", "Cat Cove");
-	dan = add_user(wsA, "dan@acme.io", "Dan Dale");
-	bob_b = add_user(wsB, "bob@bravo.io", "Bob Bravo");
+	ann = add_member(wsA, "ann@acme.io", "Ann Arbor");
+	ben = add_member(wsA, "ben@acme.io", "Ben Bay");
+	cat = add_member(wsA, "cat@acme.io", "Cat Cove");
+	dan = add_member(wsA, "dan@acme.io", "Dan Dale");
+	bob_b = add_member(wsB, "bob@bravo.io", "Bob Bravo");
 	struct chat_summary s;
 	struct fe_err e = {0};
 	int created;
@@ -183,7 +89,7 @@ static size_t nlisted(const struct principal *p, int64_t chat_id)
 static void test_connect_counting(void **state)
 {
 	seed();
-	fake_now = T0 + 100;
+	clock_set(T0 + 100);
 	presence_connect(&app, &ben);
 	assert_int_equal(nev, 1);
 	assert_int_equal(evs[0].type, EV_PRESENCE_CHANGED);
@@ -199,13 +105,13 @@ static void test_connect_counting(void **state)
 	presence_connect(&app, &ben);
 	assert_int_equal(nev, 1);
 	/* closing two of three: still online, silent */
-	fake_now = T0 + 200;
+	clock_set(T0 + 200);
 	presence_disconnect(&app, &ben);
 	presence_disconnect(&app, &ben);
 	assert_int_equal(nev, 1);
 	assert_string_equal(listed(&ann, 0, ben.user_id, NULL), "online");
 	/* the last one: offline, with last_seen */
-	fake_now = T0 + 300;
+	clock_set(T0 + 300);
 	presence_disconnect(&app, &ben);
 	assert_int_equal(nev, 2);
 	assert_int_equal(evs[1].type, EV_PRESENCE_CHANGED);
@@ -242,7 +148,7 @@ static void test_presence_set(void **state)
 	assert_int_equal(presence_set(&app, &ann, NULL, &e), FE_EINVAL);
 	assert_int_equal(nev, 0);
 	/* away */
-	fake_now = T0 + 5;
+	clock_set(T0 + 5);
 	assert_int_equal(presence_set(&app, &ann, "away", &e), 0);
 	assert_int_equal(nev, 1);
 	assert_string_equal(evs[0].status, "away");
@@ -325,7 +231,7 @@ static void test_typing_start_stop(void **state)
 	assert_int_equal(evs[0].added, 1);
 	assert_string_equal(evs[0].user_name, "Ben Bay");
 	/* a second start only extends */
-	fake_now = T0 + 4000;
+	clock_set(T0 + 4000);
 	assert_int_equal(typing_set(&app, &ben, room, 1, &e), 0);
 	assert_int_equal(nev, 1);
 	struct typing_info *t = NULL;
@@ -379,16 +285,16 @@ static void test_typing_expiry(void **state)
 	seed();
 	struct fe_err e = {0};
 	assert_int_equal(typing_set(&app, &ben, room, 1, &e), 0);
-	fake_now = T0 + 3000;
+	clock_set(T0 + 3000);
 	assert_int_equal(typing_set(&app, &cat, room, 1, &e), 0);
-	fake_now = T0 + 5000;
+	clock_set(T0 + 5000);
 	assert_int_equal(typing_set(&app, &ann, pair, 1, &e), 0);
 	assert_int_equal(typing_set(&app, &ann, pair, 1, &e), 0); /* extend at 5 s: until 15 s */
 	nev = 0;
-	fake_now = T0 + 9999;
+	clock_set(T0 + 9999);
 	typing_tick(&app);
 	assert_int_equal(nev, 0);
-	fake_now = T0 + 10000 + 1; /* ben's 10 s are over */
+	clock_set(T0 + 10000 + 1); /* ben's 10 s are over */
 	typing_tick(&app);
 	assert_int_equal(nev, 1);
 	assert_int_equal(evs[0].type, EV_TYPING_CHANGED);
@@ -404,18 +310,18 @@ static void test_typing_expiry(void **state)
 	assert_int_equal(t[0].user_id, cat.user_id);
 	free(t);
 	/* cat extends before expiry and survives her first deadline */
-	fake_now = T0 + 12000;
+	clock_set(T0 + 12000);
 	assert_int_equal(typing_set(&app, &cat, room, 1, &e), 0);
-	fake_now = T0 + 14000;
+	clock_set(T0 + 14000);
 	typing_tick(&app);
 	assert_int_equal(nev, 1);
-	fake_now = T0 + 15001; /* ann's extended 10 s are over */
+	clock_set(T0 + 15001); /* ann's extended 10 s are over */
 	typing_tick(&app);
 	assert_int_equal(nev, 2);
 	assert_int_equal(evs[1].user_id, ann.user_id);
 	assert_int_equal(evs[1].chat_id, pair);
 	assert_int_equal(evs[1].added, 0);
-	fake_now = T0 + 22001;
+	clock_set(T0 + 22001);
 	typing_tick(&app);
 	assert_int_equal(nev, 3);
 	assert_int_equal(evs[2].user_id, cat.user_id);

@@ -3,19 +3,12 @@
  * database: the store applies the schema with the search tables and its
  * triggers; rows go in through the store port; the adapter searches on its
  * own read-only connection from the test thread. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include "testutil.h"
+#define TESTAPP_STORE_ONLY /* the adapter alone, no app */
+#include "testapp.h"
 #include "adapters/fts5_search.h"
-#include "adapters/sqlite_store.h"
 #include "core/search.h"
-#include "lib/err.h"
-#include "lib/log.h"
 #include "ports/search.h"
 
-#define T0 1700000000000LL
 #define S (st.ops)
 #define SI (st.impl)
 
@@ -214,7 +207,6 @@ static void test_parse_punctuation_and_limits(void **state)
 
 /* ---- the FTS5 adapter ---- */
 
-static struct store st;
 static struct search se;
 static char path[64];
 static int64_t wsA;
@@ -223,26 +215,12 @@ static int64_t general, secret, japan;
 static int64_t msg[64]; /* msg[i]: id of message i (1-based, as in seed) */
 static int nmsg;
 
-static void remove_db(void)
-{
-	char p[128];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
-}
-
 static int setup(void **state)
 {
 	char err[512] = "";
 	fe_log_level = LOG_ERR;
-	snprintf(path, sizeof path, "/tmp/fe_search_XXXXXX");
-	int fd = mkstemp(path);
-	if (fd < 0)
+	if (temp_db_path(path, sizeof path, "fe_search") < 0)
 		return -1;
-	close(fd);
-	unlink(path);
 	if (sqlite_store_open(path, 0, &st, err, sizeof err)) {
 		fprintf(stderr, "store: %s\n", err);
 		return -1;
@@ -257,20 +235,14 @@ static int teardown(void **state)
 {
 	fts5_search_close(&se);
 	sqlite_store_close(&st);
-	remove_db();
+	remove_db_files(path);
 	return 0;
 }
 
 static int64_t add_user(const char *email, const char *fullname)
 {
-	struct user u = {0};
-	u.workspace_id = wsA;
-	snprintf(u.email, sizeof u.email, "%s", email);
-	snprintf(u.fullname, sizeof u.fullname, "%s", fullname);
-	snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
-	snprintf(u.role, sizeof u.role, "member");
-	u.created_at = T0;
-	assert_int_equal(S->user_insert(SI, &u), 0);
+	struct user u = new_user(wsA, email, fullname, "member", T0);
+	store_insert_user(&st, &u);
 	return u.id;
 }
 
@@ -303,11 +275,7 @@ static int add_msg(int64_t chat, int64_t sender, const char *content)
 
 static void seed(void)
 {
-	struct workspace w = {0};
-	snprintf(w.name, sizeof w.name, "Acme");
-	w.created_at = T0;
-	assert_int_equal(S->workspace_insert(SI, &w), 0);
-	wsA = w.id;
+	wsA = store_add_workspace(&st, "Acme", T0);
 	ann = add_user("ann@acme.io", "Ann Arbor");
 	ben = add_user("ben@acme.io", "Ben Bay");
 	emile = add_user("emile@acme.io", "Émile Zola");

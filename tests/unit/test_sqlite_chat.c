@@ -2,58 +2,22 @@
  * (ports/store.h) on a real in-memory SQLite database with the embedded
  * schema: chats, members, messages (pages, threads, edits, tombstones),
  * reactions, mentions, read markers, unread counts and files. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include "testutil.h"
-#include "adapters/sqlite_store.h"
-#include "lib/err.h"
-#include "lib/log.h"
+#define TESTAPP_STORE_ONLY /* the adapter alone, no app */
+#include "testapp.h"
 
-#define T0 1700000000000LL
-
-static struct store st;
 #define OPS (st.ops)
 #define IMPL (st.impl)
 
-static int setup(void **state)
-{
-	char err[512] = "";
-	fe_log_level = LOG_ERR;
-	memset(&st, 0, sizeof st);
-	if (sqlite_store_open(":memory:", 1, &st, err, sizeof err)) {
-		fprintf(stderr, "open failed: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	sqlite_store_close(&st);
-	return 0;
-}
-
 static int64_t add_workspace(const char *name)
 {
-	struct workspace w = {0};
-	snprintf(w.name, sizeof w.name, "%s", name);
-	w.created_at = T0;
-	assert_int_equal(OPS->workspace_insert(IMPL, &w), 0);
-	return w.id;
+	return store_add_workspace(&st, name, T0);
 }
 
 static int64_t add_user(int64_t ws, const char *email, const char *fullname)
 {
-	struct user u = {0};
-	u.workspace_id = ws;
-	snprintf(u.email, sizeof u.email, "%s", email);
-	snprintf(u.fullname, sizeof u.fullname, "%s", fullname);
-	snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
-	snprintf(u.role, sizeof u.role, "member");
+	struct user u = new_user(ws, email, fullname, "member", T0);
 	snprintf(u.avatar_url, sizeof u.avatar_url, "/a/%s.png", email);
-	u.created_at = T0;
-	assert_int_equal(OPS->user_insert(IMPL, &u), 0);
+	store_insert_user(&st, &u);
 	/* the avatar is part of the profile, not of the insert */
 	assert_int_equal(OPS->user_update_profile(IMPL, &u), 0);
 	return u.id;
@@ -839,7 +803,7 @@ static void test_chat_delete_only_that_chat(void **state)
 	assert_int_equal(get_chat(b, alice).member_count, 1);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, store_setup, store_teardown)
 
 int main(void)
 {

@@ -2,58 +2,17 @@
  * (ports/store.h), on a real in-memory database with the embedded schema:
  * migrations and the newer-schema refusal, workspaces, users, invites,
  * refresh tokens and nested transactions. */
-#include <sqlite3.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include "testutil.h"
-#include "adapters/sqlite_store.h"
-#include "lib/err.h"
-#include "lib/log.h"
+#define TESTAPP_STORE_ONLY /* the adapter alone, no app */
+#include "testapp.h"
 
-#define T0 1700000000000LL
-
-static struct store st;
 #define OPS (st.ops)
 #define IMPL (st.impl)
-
-static int setup(void **state)
-{
-	char err[512] = "";
-	fe_log_level = LOG_ERR;
-	memset(&st, 0, sizeof st);
-	if (sqlite_store_open(":memory:", 1, &st, err, sizeof err)) {
-		fprintf(stderr, "open failed: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	sqlite_store_close(&st);
-	return 0;
-}
 
 /* A temp file path (the file itself is removed; SQLite creates it). */
 static void temp_db(char *out, size_t n)
 {
-	snprintf(out, n, "/tmp/fe_store_XXXXXX");
-	int fd = mkstemp(out);
+	int fd = temp_db_path(out, n, "fe_store");
 	assert_true(fd >= 0);
-	close(fd);
-	unlink(out);
-}
-
-static void remove_db(const char *path)
-{
-	char p[600];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
 }
 
 static int read_user_version(const char *path)
@@ -72,24 +31,17 @@ static int read_user_version(const char *path)
 
 static int64_t add_workspace(const char *name)
 {
-	struct workspace w = {0};
-	snprintf(w.name, sizeof w.name, "%s", name);
-	w.created_at = T0;
-	assert_int_equal(OPS->workspace_insert(IMPL, &w), 0);
-	assert_true(w.id > 0);
-	return w.id;
+	int64_t id = store_add_workspace(&st, name, T0);
+	assert_true(id > 0);
+	return id;
 }
 
 static int64_t add_user(int64_t ws, const char *email, const char *role)
 {
-	struct user u = {0};
-	u.workspace_id = ws;
-	snprintf(u.email, sizeof u.email, "%s", email);
-	snprintf(u.fullname, sizeof u.fullname, "User %s", email);
-	snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
-	snprintf(u.role, sizeof u.role, "%s", role);
-	u.created_at = T0;
-	assert_int_equal(OPS->user_insert(IMPL, &u), 0);
+	char fullname[sizeof ((struct user *)0)->fullname];
+	snprintf(fullname, sizeof fullname, "User %s", email);
+	struct user u = new_user(ws, email, fullname, role, T0);
+	store_insert_user(&st, &u);
 	assert_true(u.id > 0);
 	assert_string_equal(u.status, "Active");
 	return u.id;
@@ -159,7 +111,7 @@ static void test_file_migrated_and_reopened(void **state)
 	assert_string_equal(g.name, "Persisted");
 	sqlite_store_close(&f);
 	assert_int_equal(read_user_version(path), sqlite_store_schema_version());
-	remove_db(path);
+	remove_db_files(path);
 }
 
 static void test_newer_database_refused(void **state)
@@ -181,7 +133,7 @@ static void test_newer_database_refused(void **state)
 	assert_non_null(strstr(err, "version"));
 	/* untouched */
 	assert_int_equal(read_user_version(path), newer);
-	remove_db(path);
+	remove_db_files(path);
 }
 
 static void test_close_null_safe(void **state)
@@ -763,7 +715,7 @@ static void test_three_levels(void **state)
 	assert_int_equal(n, 2);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, store_setup, store_teardown)
 
 int main(void)
 {

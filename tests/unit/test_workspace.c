@@ -2,139 +2,22 @@
  * (core/workspace) on a real app: SQLite in memory, worker threads, keys,
  * rate limiters and a fake clock. Accounts are made through core/auth where
  * tokens matter, directly in the store otherwise. */
-#include <errno.h>
-#include <pthread.h>
-#include <sodium.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include "testutil.h"
-#include "adapters/sqlite_store.h"
-#include "core/app.h"
+#include "testapp.h"
 #include "core/auth.h"
 #include "core/workspace.h"
-#include "lib/config.h"
-#include "lib/crypto.h"
-#include "lib/err.h"
-#include "lib/log.h"
-#include "lib/ratelimit.h"
-#include "lib/workers.h"
 
-#define T0 1700000000000LL
 #define HOUR_MS (3600LL * 1000)
 
-/* ---- harness ---- */
-
-static int64_t fake_now;
-static int64_t fake_clock(void)
-{
-	return fake_now;
-}
-
-static struct config cfg;
-static struct app app;
-static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake_cv = PTHREAD_COND_INITIALIZER;
-static int wakes;
-
-static void on_wake(void *arg)
-{
-	pthread_mutex_lock(&wake_mu);
-	wakes++;
-	pthread_cond_signal(&wake_cv);
-	pthread_mutex_unlock(&wake_mu);
-}
-
-struct outcome {
-	int called;
-	int rc;
-	struct fe_err e;
-	struct auth_result r;
-};
-
-static void on_done(void *req, int rc, const struct fe_err *e, const struct auth_result *r)
-{
-	struct outcome *o = req;
-	o->called++;
-	o->rc = rc;
-	if (e)
-		o->e = *e;
-	if (!rc && r)
-		o->r = *r;
-}
-
-static void wait_done(struct outcome *o)
-{
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += 10;
-	while (!o->called) {
-		int timed_out = 0;
-		pthread_mutex_lock(&wake_mu);
-		while (!wakes && !timed_out)
-			timed_out = pthread_cond_timedwait(&wake_cv, &wake_mu, &deadline) == ETIMEDOUT;
-		wakes = 0;
-		pthread_mutex_unlock(&wake_mu);
-		workers_drain(app.workers);
-		if (timed_out && !o->called)
-			break;
-	}
-	assert_int_equal(o->called, 1);
-}
+/* ---- harness (testapp.h) ---- */
 
 static int setup(void **state)
 {
-	char err[512] = "";
-	fe_log_level = LOG_ERR;
-	memset(&cfg, 0, sizeof cfg);
-	strcpy(cfg.command, "serve");
-	strcpy(cfg.bind, "127.0.0.1");
-	cfg.port = 8080;
-	strcpy(cfg.data, "./data");
-	cfg.durability_full = 1;
-	cfg.upload_limit = 10 << 20;
-	cfg.body_limit = 64 << 10;
-	cfg.log_level = LOG_ERR;
-	cfg.login_rate_ip = 1000;
-	cfg.login_rate_account = 1000;
-	cfg.workers = 2;
-
-	memset(&app, 0, sizeof app);
-	fake_now = T0;
-	app.cfg = &cfg;
-	app.now_ms = fake_clock;
-	app.started_ms = T0;
-	if (sqlite_store_open(":memory:", 1, &app.store, err, sizeof err)) {
-		fprintf(stderr, "store: %s\n", err);
-		return -1;
-	}
-	app.jwt_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
-	if (!app.jwt_sk)
-		return -1;
-	crypto_sign_keypair(app.jwt_pk, app.jwt_sk);
-	app.rl_ip = ratelimit_new((unsigned)cfg.login_rate_ip, 60000, 1000);
-	app.rl_account = ratelimit_new((unsigned)cfg.login_rate_account, 60000, 1000);
-	wakes = 0;
-	app.workers = workers_start(cfg.workers, on_wake, NULL);
-	return app.workers ? 0 : -1;
+	return app_setup(&(struct app_opts){.workers = 2});
 }
 
 static int teardown(void **state)
 {
-	workers_stop(app.workers);
-	sqlite_store_close(&app.store);
-	ratelimit_free(app.rl_ip);
-	ratelimit_free(app.rl_account);
-	sodium_free(app.jwt_sk);
-	return 0;
-}
-
-static int group_setup(void **state)
-{
-	if (crypto_init())
-		return -1;
-	return auth_init() ? -1 : 0;
+	return app_teardown();
 }
 
 static int signup(const char *email, const char *pw, const char *name, const char *invite, struct outcome *o)
@@ -150,36 +33,18 @@ static int signup(const char *email, const char *pw, const char *name, const cha
 	return o->rc;
 }
 
-/* Seeds a workspace directly in the store. */
-static int64_t add_workspace(const char *name)
+/* Seeds a user ("Name of <email>") and returns its principal; an owner
+ * becomes its workspace's owner. */
+static struct principal add_account(int64_t ws, const char *email, const char *role)
 {
-	struct workspace w = {0};
-	snprintf(w.name, sizeof w.name, "%s", name);
-	w.created_at = fake_now;
-	assert_int_equal(app.store.ops->workspace_insert(app.store.impl, &w), 0);
-	return w.id;
-}
-
-/* Seeds a user and returns its principal. */
-static struct principal add_user(int64_t ws, const char *email, const char *role)
-{
-	struct user u = {0};
-	u.workspace_id = ws;
-	snprintf(u.email, sizeof u.email, "%s", email);
-	snprintf(u.fullname, sizeof u.fullname, "Name of %s", email);
-	snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
-	snprintf(u.role, sizeof u.role, "%s", role);
-	u.created_at = fake_now;
-	assert_int_equal(app.store.ops->user_insert(app.store.impl, &u), 0);
+	char fullname[sizeof ((struct user *)0)->fullname];
+	snprintf(fullname, sizeof fullname, "Name of %s", email);
+	struct principal p = add_user(ws, email, fullname, role);
 	if (!strcmp(role, "owner"))
-		assert_int_equal(app.store.ops->workspace_set_owner(app.store.impl, ws, u.id), 0);
-	struct principal p = {u.id, ws, ""};
-	snprintf(p.role, sizeof p.role, "%s", role);
+		assert_int_equal(app.store.ops->workspace_set_owner(app.store.impl, ws, p.user_id), 0);
 	return p;
 }
 
-/* Two workspaces: A with owner, admin, admin2, member, member2; B with its
- * owner and one member. */
 static int64_t wsA, wsB;
 static struct principal owner, admin, admin2, member, member2, ownerB, memberB;
 
@@ -187,13 +52,13 @@ static void seed(void)
 {
 	wsA = add_workspace("Acme");
 	wsB = add_workspace("Bravo");
-	owner = add_user(wsA, "owner@acme.io", "owner");
-	admin = add_user(wsA, "admin@acme.io", "admin");
-	admin2 = add_user(wsA, "admin2@acme.io", "admin");
-	member = add_user(wsA, "member@acme.io", "member");
-	member2 = add_user(wsA, "member2@acme.io", "member");
-	ownerB = add_user(wsB, "owner@bravo.io", "owner");
-	memberB = add_user(wsB, "member@bravo.io", "member");
+	owner = add_account(wsA, "owner@acme.io", "owner");
+	admin = add_account(wsA, "admin@acme.io", "admin");
+	admin2 = add_account(wsA, "admin2@acme.io", "admin");
+	member = add_account(wsA, "member@acme.io", "member");
+	member2 = add_account(wsA, "member2@acme.io", "member");
+	ownerB = add_account(wsB, "owner@bravo.io", "owner");
+	memberB = add_account(wsB, "member@bravo.io", "member");
 }
 
 static struct user stored(int64_t id)
@@ -316,7 +181,7 @@ static void test_profile_update(void **state)
 	in.bio = "First line\nSecond line\twith a tab";
 	in.timezone = "Europe/Paris";
 	in.language = "fr";
-	fake_now = T0 + 5000;
+	clock_set(T0 + 5000);
 	assert_int_equal(ws_update_profile(&app, &member, &in, &u, &e), 0);
 	assert_string_equal(u.fullname, "Mia Member");
 	struct user s = stored(member.user_id);
@@ -442,7 +307,7 @@ static void test_invites(void **state)
 	free(list);
 
 	/* after an hour inv2 has expired */
-	fake_now = T0 + HOUR_MS;
+	clock_set(T0 + HOUR_MS);
 	assert_int_equal(ws_invites(&app, &owner, &list, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0].code, inv.code);
@@ -648,5 +513,5 @@ int main(void)
 		T(test_set_user_rules),
 		T(test_suspension_revokes_sessions),
 	};
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return cmocka_run_group_tests(tests, auth_group_setup, NULL);
 }

@@ -3,34 +3,10 @@
  * (SQLite in memory) and can be made to fail: savepoints per op, done
  * callbacks once each in submission order after COMMIT, group commit off,
  * statistics, and writer_free flushing what is queued. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include "testutil.h"
-#include "adapters/sqlite_internal.h"
-#include "adapters/sqlite_store.h"
-#include "core/app.h"
-#include "core/writer.h"
-#include "lib/config.h"
-#include "lib/err.h"
-#include "lib/log.h"
+#include "testapp.h"
 
-#define T0 1700000000000LL
 #define S (app.store.ops)
 #define SI (app.store.impl)
-
-static int64_t fake_clock(void)
-{
-	return T0;
-}
-
-static struct config cfg;
-static struct app app;
-
-static int committed(void)
-{
-	return sqlite3_get_autocommit(((struct sq *)SI)->db) != 0;
-}
 
 /* A fake write: inserts workspace `name`; fail_rc != 0 makes apply fail
  * after its insert (the savepoint must undo it); fail_before makes it fail
@@ -47,7 +23,6 @@ struct fop {
 static int seq;
 static int done_order[64];
 static int ndone;
-static int flush_requests;
 
 static int apply_fop(struct app *a, struct write_op *op)
 {
@@ -88,44 +63,17 @@ static void init_fop(struct fop *f, int i)
 	snprintf(f->name, sizeof f->name, "w%d", i);
 }
 
-static void request_flush(void *loop)
-{
-	assert_ptr_equal(loop, &flush_requests);
-	flush_requests++;
-}
-
 static int setup(void **state)
 {
-	char err[512] = "";
-	fe_log_level = LOG_ERR;
-	memset(&cfg, 0, sizeof cfg);
-	strcpy(cfg.command, "serve");
-	cfg.durability_full = 1;
-	cfg.log_level = LOG_ERR;
-	cfg.workers = 1;
-	cfg.group_commit = 1;
-	memset(&app, 0, sizeof app);
-	app.cfg = &cfg;
-	app.now_ms = fake_clock;
-	app.started_ms = T0;
-	if (sqlite_store_open(":memory:", 1, &app.store, err, sizeof err)) {
-		fprintf(stderr, "store: %s\n", err);
-		return -1;
-	}
-	app.schedule_flush = request_flush; /* the test plays the loop */
-	app.loop = &flush_requests;
-	app.writer = writer_new(&app);
-	flush_requests = 0;
 	seq = 0;
 	ndone = 0;
-	return 0;
+	/* the test plays the loop */
+	return app_setup(&(struct app_opts){.writer = TA_WRITER_LOOP});
 }
 
 static int teardown(void **state)
 {
-	writer_free(app.writer);
-	sqlite_store_close(&app.store);
-	return 0;
+	return app_teardown();
 }
 
 static int64_t count_ws(void)
