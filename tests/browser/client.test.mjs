@@ -307,6 +307,7 @@ test('admin: roles and suspension; account: change password, sign out, sign in',
   await S.click('#auth button[type=submit]');
   await S.waitForSelector('html[data-ready]');
   await S.click('button[aria-label="Account settings"]');
+  await S.click('dialog .tab:has-text("Password")');
   await S.fill('dialog input[autocomplete=current-password]', bob.password);
   await S.fill('dialog input[autocomplete=new-password]', 'a brand new secret');
   await S.click('dialog button:has-text("Change password")');

@@ -1,8 +1,8 @@
 // Modal dialogs (<dialog>: focus trap and Escape for free): confirm, new
-// chat, browse channels, account settings, workspace administration.
+// chat, browse channels, chat settings, account, workspace administration.
 import { h, icon, avatar, toast, fmtFull, clear } from './dom.js';
-import { api, setSession } from './api.js';
-import { S, upsertChat, loadUsers, changed } from './state.js';
+import { api, setSession, upload } from './api.js';
+import { S, upsertChat, loadUsers, changed, chatName } from './state.js';
 
 export function modal(title, body, { wide, label } = {}) {
   const close = h('button', { class: 'icon-btn', 'aria-label': 'Close', onclick: () => dlg.close() }, icon('x'));
@@ -128,50 +128,122 @@ export async function browseDialog() {
   } catch (e) { clear(listEl); listEl.append(h('p', { class: 'form-error', text: e.message })); }
 }
 
-export function settingsDialog(onSignOut) {
-  const fullname = h('input', { type: 'text', maxlength: 50, value: S.me.fullname, autocomplete: 'name', required: true });
-  const perr = errorBox();
-  const pform = h('form', { class: 'form' }, field('Full name', fullname), perr,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn', text: 'Save profile' })));
-  pform.addEventListener('submit', async (e) => {
-    e.preventDefault(); showError(perr, null);
-    try { await api('PUT', '/api/users/profile', { fullname: fullname.value.trim() }); await loadUsers(); toast('Profile saved', 'ok'); } catch (ex) { showError(perr, ex); }
+// Tabs: [[id, label, fill(pane)]]; the first one is shown.
+function tabbed(list) {
+  const tabs = h('div', { class: 'tabs', role: 'tablist' });
+  const pane = h('div', { class: 'tab-pane', role: 'tabpanel' });
+  const show = (id) => {
+    for (const b of tabs.children) b.setAttribute('aria-selected', String(b.dataset.tab === id));
+    clear(pane);
+    list.find((t) => t[0] === id)[2](pane);
+  };
+  for (const [id, label] of list) tabs.append(h('button', { role: 'tab', class: 'tab', dataset: { tab: id }, text: label, onclick: () => show(id) }));
+  show(list[0][0]);
+  return [tabs, pane];
+}
+
+// Name and description of a channel or group (chat owner/admin), delete (owner).
+export function chatSettingsDialog(c, onDeleted) {
+  const channel = c.chat_type !== 'Group';
+  const name = h('input', { type: 'text', name: 'name', maxlength: 50, value: c.name || '', required: channel, autocomplete: 'off', placeholder: channel ? '' : 'Optional group name' });
+  const desc = h('textarea', { name: 'description', rows: 3, maxlength: 500, placeholder: 'What is it about?' });
+  desc.value = c.description || '';
+  const err = errorBox();
+  const save = h('button', { type: 'submit', class: 'btn primary', text: 'Save' });
+  const form = h('form', { class: 'form' }, field('Name', name), field('Description', desc), err, h('div', { class: 'actions' }, save));
+  const parts = [form];
+  if (c.my_role === 'owner') {
+    parts.push(h('div', { class: 'danger-zone' }, h('div', { class: 'grow' }, h('div', { class: 'strong', text: 'Delete this conversation' }),
+      h('div', { class: 'muted small', text: 'Every message in it is deleted for everyone.' })),
+    h('button', { class: 'btn danger', text: 'Delete', onclick: async () => {
+      if (!(await confirmDialog(`Delete ${chatName(c)}?`, 'Every message in it is deleted for everyone. This cannot be undone.', 'Delete'))) return;
+      try { await api('DELETE', `/api/chat/${c.id}`); dlg.close(); onDeleted(c.id); toast(`${chatName(c)} deleted`, 'ok'); } catch (e) { toast(e.message, 'error'); }
+    } })));
+  }
+  const dlg = modal(`${chatName(c)} settings`, parts, { label: 'Conversation settings' });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault(); showError(err, null);
+    save.disabled = true;
+    try {
+      upsertChat(await api('PATCH', `/api/chat/${c.id}`, { name: name.value.trim(), description: desc.value.trim() }));
+      dlg.close();
+      toast('Settings saved', 'ok');
+    } catch (ex) { showError(err, ex); } finally { save.disabled = false; }
   });
+  name.focus();
+}
+
+// The caller's own profile and account: profile (with picture), security.
+export function settingsDialog(onSignOut) {
+  modal('Account', tabbed([['profile', 'Profile', profilePane], ['security', 'Password & sessions', (pane) => securityPane(pane, onSignOut)]]), { label: 'Account settings' });
+}
+
+function meUpdated(p) {
+  Object.assign(S.me, p);
+  S.users.set(S.me.id, { ...S.users.get(S.me.id), ...p });
+  changed('users');
+}
+
+async function profilePane(pane) {
+  const me = await api('GET', '/api/users/me').catch(() => S.me);
+  const inp = (name, max, label, extra) => field(label, h('input', { type: 'text', name, maxlength: max, value: me[name] || '', ...extra }));
+  const bio = h('textarea', { name: 'bio', rows: 3, maxlength: 1000, placeholder: 'A few words about you' });
+  bio.value = me.bio || '';
+  const zones = h('datalist', { id: 'tz-list' }, (Intl.supportedValuesOf?.('timeZone') || []).map((z) => h('option', { value: z })));
+  const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const card = h('div', { class: 'me-card' });
+  const pic = h('input', { type: 'file', accept: 'image/png,image/jpeg,image/gif,image/webp', hidden: true, 'aria-label': 'Profile picture' });
+  const drawCard = () => card.replaceChildren(avatar(S.me.fullname, S.me.id, 'lg'),
+    h('div', { class: 'grow' }, h('div', { class: 'strong', text: S.me.fullname }), h('div', { class: 'muted small', text: `${S.me.email} · ${S.me.role} of ${S.workspace?.name || 'workspace'}` }),
+      h('div', { class: 'pic-actions' }, h('button', { class: 'btn small', text: S.me.avatar_url ? 'Change picture' : 'Upload picture', onclick: () => pic.click() }),
+        S.me.avatar_url ? h('button', { class: 'btn small ghost', text: 'Remove', onclick: () => setPic('') }) : null)), pic);
+  const setPic = async (url) => {
+    try { meUpdated(await api('PUT', '/api/users/profile', { avatar_url: url })); drawCard(); toast(url ? 'Picture updated' : 'Picture removed', 'ok'); } catch (e) { toast(e.message, 'error'); }
+  };
+  pic.addEventListener('change', async () => {
+    const f = pic.files[0];
+    pic.value = '';
+    if (!f) return;
+    try { await setPic((await upload(f).promise).url); } catch (e) { toast(e.message, 'error'); }
+  });
+  drawCard();
+  const err = errorBox();
+  const form = h('form', { class: 'form' },
+    inp('fullname', 50, 'Full name', { required: true, autocomplete: 'name' }),
+    h('div', { class: 'two' }, inp('title', 100, 'Title', { placeholder: 'e.g. Designer' }), inp('department', 100, 'Department', { placeholder: 'e.g. Product' })),
+    inp('timezone', 64, 'Time zone', { list: 'tz-list', placeholder: here, autocomplete: 'off' }), zones,
+    field('About', bio), err, h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn primary', text: 'Save profile' })));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault(); showError(err, null);
+    const body = {};
+    for (const k of ['fullname', 'title', 'department', 'timezone', 'bio']) body[k] = form.elements[k].value.trim();
+    try { meUpdated(await api('PUT', '/api/users/profile', body)); drawCard(); toast('Profile saved', 'ok'); } catch (ex) { showError(err, ex); }
+  });
+  pane.append(card, form);
+}
+
+function securityPane(pane, onSignOut) {
   const cur = h('input', { type: 'password', autocomplete: 'current-password', required: true });
   const nw = h('input', { type: 'password', autocomplete: 'new-password', minlength: 8, maxlength: 128, required: true });
   const cerr = errorBox();
-  const cform = h('form', { class: 'form' }, h('h3', { text: 'Change password' }), field('Current password', cur), field('New password', nw, 'At least 8 characters. Your other sessions will be signed out.'), cerr,
+  const cform = h('form', { class: 'form' }, field('Current password', cur), field('New password', nw, 'At least 8 characters. Your other sessions will be signed out.'), cerr,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn primary', text: 'Change password' })));
   cform.addEventListener('submit', async (e) => {
     e.preventDefault(); showError(cerr, null);
     try {
-      const auth = await api('POST', '/api/users/change-password', { current_password: cur.value, new_password: nw.value });
-      setSession(auth);
+      setSession(await api('POST', '/api/users/change-password', { current_password: cur.value, new_password: nw.value }));
       cur.value = ''; nw.value = '';
       toast('Password changed', 'ok');
     } catch (ex) { showError(cerr, ex); }
   });
-  const out = h('div', { class: 'actions split' },
-    h('button', { class: 'btn ghost', text: 'Sign out everywhere', onclick: () => { dlg.close(); onSignOut(true); } }),
-    h('button', { class: 'btn danger', text: 'Sign out', onclick: () => { dlg.close(); onSignOut(false); } }));
-  const dlg = modal('Account', [
-    h('div', { class: 'me-card' }, avatar(S.me.fullname, S.me.id, 'lg'), h('div', {}, h('div', { class: 'strong', text: S.me.fullname }), h('div', { class: 'muted', text: `${S.me.email} · ${S.me.role} of ${S.workspace?.name || 'workspace'}` }))),
-    pform, cform, out]);
+  const close = () => pane.closest('dialog').close();
+  pane.append(cform, h('div', { class: 'actions split' },
+    h('button', { class: 'btn ghost', text: 'Sign out everywhere', onclick: () => { close(); onSignOut(true); } }),
+    h('button', { class: 'btn danger', text: 'Sign out', onclick: () => { close(); onSignOut(false); } })));
 }
 
 export function adminDialog() {
-  const tabs = h('div', { class: 'tabs', role: 'tablist' });
-  const pane = h('div', { class: 'tab-pane', role: 'tabpanel' });
-  const show = (which) => {
-    for (const b of tabs.children) b.setAttribute('aria-selected', String(b.dataset.tab === which));
-    clear(pane);
-    (which === 'invites' ? invitesPane : membersPane)(pane);
-  };
-  for (const [id, label] of [['invites', 'Invites'], ['members', 'Members']]) {
-    tabs.append(h('button', { role: 'tab', class: 'tab', dataset: { tab: id }, text: label, onclick: () => show(id) }));
-  }
-  modal(`Administration · ${S.workspace?.name || ''}`, [tabs, pane], { wide: true, label: 'Administration' });
-  show('invites');
+  modal(`Administration · ${S.workspace?.name || ''}`, tabbed([['invites', 'Invites', invitesPane], ['members', 'Members', membersPane]]), { wide: true, label: 'Administration' });
 }
 
 async function invitesPane(pane) {

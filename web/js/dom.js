@@ -1,4 +1,7 @@
 // Small DOM helpers: elements are built with createElement and textContent only.
+import { S } from './state.js';
+import { fileUrl } from './api.js';
+
 export function h(tag, attrs, ...kids) {
   const el = document.createElement(tag);
   if (tag === 'button') el.type = 'button'; // not submit unless asked
@@ -28,15 +31,23 @@ function add(el, kids) {
 export const $ = (sel, root = document) => root.querySelector(sel);
 export function clear(el) { el.replaceChildren(); return el; }
 
-const HUES = [212, 262, 330, 14, 32, 150, 178, 290, 350, 198];
-export function initials(name) {
+function initials(name, one) {
   const parts = String(name || '?').trim().split(/\s+/).filter(Boolean);
-  const s = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : (parts[0] || '?').slice(0, 2);
+  const s = one ? (parts[0] || '?')[0] : parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : (parts[0] || '?').slice(0, 2);
   return s.toUpperCase();
 }
 
-export function avatar(name, id, size = '') {
-  const a = h('span', { class: `avatar hue${(Number(id) || 0) % HUES.length} ${size}`, 'aria-hidden': 'true', text: initials(name) });
+// Initials on a colour, with the picture on top when the user has one (a
+// picture that fails to load is dropped and not asked for again).
+const badImg = new Set();
+export function avatar(name, id, size = '', url) {
+  url ??= (id === S.me?.id ? S.me : S.users.get(id))?.avatar_url;
+  const a = h('span', { class: `avatar hue${(Number(id) || 0) % 10} ${size}`, 'aria-hidden': 'true', text: initials(name, size === 'xs') });
+  if (url?.startsWith('/api/files/') && !badImg.has(url)) { // the CSP allows pictures from here only
+    const img = h('img', { alt: '', src: fileUrl(url), loading: 'lazy' });
+    img.addEventListener('error', () => { badImg.add(url); img.remove(); });
+    a.append(img);
+  }
   return a;
 }
 
@@ -54,10 +65,8 @@ const ICONS = {
   send: 'M22 2 11 13M22 2l-7 20-4-9-9-4 20-7z',
   sliders: 'M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6',
   shield: 'M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z',
-  out: 'M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4M16 17l5-5-5-5M21 12H9',
   compass: 'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zM16.24 7.76l-2.12 6.36-6.36 2.12 2.12-6.36 6.36-2.12z',
   file: 'M13 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9zM13 2v7h7',
-  retry: 'M23 4v6h-6M20.49 15a9 9 0 1 1-2.12-9.36L23 10',
   chat: 'M21 11.5a8.38 8.38 0 0 1-.9 3.8 8.5 8.5 0 0 1-7.6 4.7 8.38 8.38 0 0 1-3.8-.9L3 21l1.9-5.7a8.38 8.38 0 0 1-.9-3.8 8.5 8.5 0 0 1 4.7-7.6 8.38 8.38 0 0 1 3.8-.9h.5a8.48 8.48 0 0 1 8 8v.5z',
 };
 const NS = 'http://www.w3.org/2000/svg';
@@ -100,6 +109,61 @@ export function fmtSize(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1048576) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1048576).toFixed(1)} MB`;
+}
+
+// One floating popover at a time (emoji picker, status menu), placed above or
+// below its anchor; closed by a click elsewhere, Escape, or closePop().
+let pop = null;
+export function openPop(anchor, el) {
+  closePop();
+  pop = el;
+  el.classList.add('pop');
+  document.body.append(el);
+  const r = anchor.getBoundingClientRect();
+  const w = el.offsetWidth;
+  const ht = el.offsetHeight;
+  el.style.left = `${Math.max(8, Math.min(innerWidth - w - 8, r.right - w))}px`;
+  el.style.top = `${r.top > ht + 14 ? r.top - ht - 6 : Math.min(r.bottom + 6, innerHeight - ht - 8)}px`;
+  setTimeout(() => document.addEventListener('pointerdown', outside), 0);
+  el.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.stopPropagation(); closePop(); anchor.focus(); } });
+  return el;
+}
+function outside(e) { if (pop && !pop.contains(e.target)) closePop(); }
+export function closePop() {
+  if (!pop) return false;
+  pop.remove(); pop = null;
+  document.removeEventListener('pointerdown', outside);
+  return true;
+}
+
+// Arrow keys move the focus between the buttons of a popover by their
+// position on screen (grids with headings in between work too).
+export function arrowNav(root, e) {
+  const items = [...root.querySelectorAll('button')];
+  const cur = items.indexOf(document.activeElement);
+  if (cur < 0) return;
+  let next = cur;
+  if (e.key === 'ArrowRight') next = Math.min(items.length - 1, cur + 1);
+  else if (e.key === 'ArrowLeft') next = Math.max(0, cur - 1);
+  else if (e.key === 'Home') next = 0;
+  else if (e.key === 'End') next = items.length - 1;
+  else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+    const r0 = items[cur].getBoundingClientRect();
+    const down = e.key === 'ArrowDown';
+    let best = null;
+    let bd = Infinity;
+    for (const [i, b] of items.entries()) {
+      const r = b.getBoundingClientRect();
+      const dy = down ? r.top - r0.top : r0.top - r.top;
+      if (dy < 4) continue;
+      const d = dy * 1000 + Math.abs(r.left - r0.left);
+      if (d < bd) { bd = d; best = i; }
+    }
+    if (best === null) return;
+    next = best;
+  } else return;
+  e.preventDefault();
+  items[next].focus();
 }
 
 let toastBox;

@@ -1,14 +1,14 @@
 // Boot, layout, sidebar, the open chat, side panels and real-time wiring.
-import { h, $, clear, avatar, icon, toast, uid, fmtFull, fmtTime } from './dom.js';
-import { api, list, refresh, setSession, clearSession, onAuth, token } from './api.js';
+import { h, $, clear, avatar, icon, toast, uid, fmtTime, openPop, closePop, arrowNav } from './dom.js';
+import { api, list, refresh, setSession, clearSession, onAuth } from './api.js';
 import { Realtime } from './ws.js';
 import { S, on, changed, chatName, isChannel, dmPeer, isAdmin, userName, lastActivity, loadUsers, loadChats, loadPresence,
   upsertChat, box, sortedMessages, putMessages, newestId, loadLatest, loadOlder, loadNewer, loadAround, applyReaction, findMessage } from './state.js';
-import { items, renderScrolled, reconcile, hooks, startEdit, closePicker, canModerate } from './messages.js';
+import { items, renderScrolled, reconcile, hooks, startEdit, canModerate } from './messages.js';
 import { composer } from './composer.js';
 import { snippet } from './md.js';
 import { showAuth } from './auth.js';
-import { newChatDialog, browseDialog, settingsDialog, adminDialog, confirmDialog } from './dialogs.js';
+import { newChatDialog, browseDialog, settingsDialog, adminDialog, confirmDialog, chatSettingsDialog } from './dialogs.js';
 
 const rt = new Realtime();
 const V = {}; // layout elements
@@ -65,7 +65,7 @@ async function signOut(all) {
 function layout() {
   const app = clear($('#app'));
   V.search = h('input', { type: 'search', class: 'search-input', placeholder: 'Search messages', 'aria-label': 'Search messages', enterkeyhint: 'search' });
-  V.search.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); openSearch(V.search.value.trim()); } });
+  V.search.addEventListener('keydown', (e) => { if (e.key === 'Enter' && V.search.value.trim()) { e.preventDefault(); openSearch({ q: V.search.value.trim() }); } });
   V.nav = h('nav', { class: 'nav', 'aria-label': 'Conversations' });
   V.wsName = h('span', { class: 'ws-name' });
   V.conn = h('span', { class: 'conn', role: 'status', 'aria-live': 'polite' });
@@ -161,8 +161,9 @@ function renderSidebar() {
     section('Direct messages', all.filter((c) => c.chat_type === 'Single').sort(byRecent), 'New direct message', () => newChatDialog('dm')));
   if (focused) V.nav.querySelector(`[data-chat="${focused}"]`)?.focus();
   V.meBox.replaceChildren(...[
-    h('span', { class: 'av-wrap' }, avatar(S.me.fullname, S.me.id, 'sm'), h('span', { class: `dot ${S.conn === 'online' ? 'online' : 'offline'}` })),
-    h('div', { class: 'me-text' }, h('div', { class: 'strong', text: S.me.fullname }), V.conn),
+    h('button', { class: 'me-btn', 'aria-label': 'Set your status', 'aria-haspopup': 'menu', title: 'Set your status', onclick: (e) => statusMenu(e.currentTarget) },
+      h('span', { class: 'av-wrap' }, avatar(S.me.fullname, S.me.id, 'sm'), h('span', { class: 'dot' })),
+      h('span', { class: 'me-text' }, h('span', { class: 'strong block', text: S.me.fullname }), V.conn)),
     isAdmin() ? h('button', { class: 'icon-btn', 'aria-label': 'Administration', title: 'Administration', onclick: adminDialog }, icon('shield')) : null,
     h('button', { class: 'icon-btn', 'aria-label': 'Account settings', title: 'Account', onclick: () => settingsDialog(signOut) }, icon('sliders'))].filter(Boolean));
   renderConn();
@@ -170,11 +171,38 @@ function renderSidebar() {
   document.title = `${total ? `(${total}) ` : ''}${S.open && S.chats.get(S.open) ? `${chatName(S.chats.get(S.open))} · ` : ''}Fechatter`;
 }
 
+const myStatus = () => (S.conn === 'online' ? S.presence.get(S.me.id) || 'online' : 'offline');
 function renderConn() {
-  const t = { online: 'Connected', connecting: 'Connecting…', reconnecting: 'Reconnecting…', offline: 'Offline' }[S.conn];
-  V.conn.textContent = t;
+  V.conn.textContent = S.conn === 'online' ? (myStatus() === 'away' ? 'Away' : 'Online')
+    : { connecting: 'Connecting…', reconnecting: 'Reconnecting…', offline: 'Offline' }[S.conn];
   V.conn.className = `conn ${S.conn}`;
-  V.meBox.querySelector('.dot')?.setAttribute('class', `dot ${S.conn === 'online' ? 'online' : 'offline'}`);
+  V.meBox.querySelector('.dot')?.setAttribute('class', `dot ${myStatus()}`);
+}
+
+// ------------------------------------------------------------ presence
+// "away" chosen by hand sticks (across reloads) until "online" is chosen;
+// otherwise the status follows the visibility of the page.
+const wantAway = () => localStorage.getItem('fechatter.away') === '1';
+const autoStatus = () => (wantAway() || document.hidden ? 'away' : 'online');
+
+async function setStatus(status) {
+  if (status === 'away') localStorage.setItem('fechatter.away', '1'); else localStorage.removeItem('fechatter.away');
+  try {
+    await api('POST', '/api/realtime/presence', { status });
+    S.presence.set(S.me.id, status);
+    renderSidebar();
+  } catch (e) { toast(e.message, 'error'); }
+}
+
+function statusMenu(anchor) {
+  const cur = myStatus();
+  const el = h('div', { class: 'menu', role: 'menu', 'aria-label': 'Your status' },
+    [['online', 'Online', 'Active; away when this tab is hidden'], ['away', 'Away', 'Until you switch back']].map(([v, label, hint]) =>
+      h('button', { role: 'menuitemradio', 'aria-checked': String(cur === v), onclick: () => { closePop(); setStatus(v); } },
+        h('span', { class: `dot ${v}` }), h('span', { class: 'grow' }, h('span', { class: 'block', text: label }), h('span', { class: 'muted small', text: hint })))));
+  el.addEventListener('keydown', (e) => arrowNav(el, e));
+  openPop(anchor, el);
+  (el.querySelector('[aria-checked=true]') || el.firstChild).focus();
 }
 
 // ------------------------------------------------------------ routing
@@ -252,12 +280,13 @@ function renderChat(reset) {
   V.chat.hidden = !c;
   if (!c) { V.composer = null; return; }
   renderHead(c);
+  const placeholder = `Message ${isChannel(c) ? '#' : ''}${chatName(c)}`;
   if (reset || !V.composer || V.composer.chatId !== c.id) {
     V.list._cache = null;
     clear(V.list);
     const comp = composer({
       chatId: c.id,
-      placeholder: `Message ${isChannel(c) ? '#' : ''}${chatName(c)}`,
+      placeholder,
       onSend: (content, files) => sendMessage(c.id, content, files, null),
       onTyping: (state) => rt.send({ op: 'typing', chat_id: c.id, state }),
       onEditLast: () => editLast(c.id, false),
@@ -268,6 +297,8 @@ function renderChat(reset) {
     stick = true;
     if (matchMedia('(pointer: fine)').matches) comp.focus();
   }
+  V.composer.input.placeholder = placeholder; // after a rename
+  V.composer.input.setAttribute('aria-label', placeholder);
   renderMessages(c.id);
   renderTyping();
 }
@@ -286,7 +317,8 @@ function renderHead(c) {
   clear(V.headActions).append(
     h('button', { class: 'members-btn', 'aria-label': `Members (${c.member_count ?? ids.length})`, title: 'Members', onclick: () => togglePanel('members') },
       stack, h('span', { text: c.member_count ?? ids.length })),
-    h('button', { class: 'icon-btn', 'aria-label': 'Search in the workspace', title: 'Search', onclick: () => { V.search.focus(); if (!$('#app').classList.contains('show-chat')) return; openSearch(V.search.value.trim()); } }, icon('search')));
+    canModerate(c) && c.chat_type !== 'Single' ? h('button', { class: 'icon-btn', 'aria-label': 'Conversation settings', title: 'Settings', onclick: () => chatSettingsDialog(c, dropChat) }, icon('edit')) : '',
+    h('button', { class: 'icon-btn', 'aria-label': 'Search in this conversation', title: 'Search', onclick: () => openSearch({ q: V.search.value.trim(), chat: c.id }) }, icon('search')));
 }
 
 function timeline(chatId) {
@@ -343,7 +375,7 @@ function markRead(chatId) {
 }
 document.addEventListener('visibilitychange', () => {
   if (!S.me) return;
-  rt.send({ op: 'presence', status: document.hidden ? 'away' : 'online' });
+  rt.send({ op: 'presence', status: autoStatus() });
   if (!document.hidden) markRead(S.open);
 });
 
@@ -373,10 +405,8 @@ function transmit(e) {
     return;
   }
   // not connected: try HTTP; if the server is unreachable the socket resends it on reconnect
-  const body = { content: e.content, idempotency_key: e.key };
-  if (e.reply_to) body.reply_to = e.reply_to;
-  if (e.files?.length) body.files = e.files.map((x) => x.id);
-  api('POST', `/api/chat/${e.chat_id}/messages`, body)
+  const { op, chat_id, ...body } = frame(e);
+  api('POST', `/api/chat/${chat_id}/messages`, body)
     .then((m) => confirm(e.key, m))
     .catch((err) => { if (err.status) fail(e, err.message, false); });
 }
@@ -430,7 +460,8 @@ function ingest(m) {
 // ------------------------------------------------------------ real time
 rt.on('status', (s) => { S.conn = s; if (V.conn) renderConn(); V.chat?.classList.toggle('offline', s !== 'online'); });
 rt.on('open', async ({ reconnect }) => {
-  rt.send({ op: 'presence', status: document.hidden ? 'away' : 'online' });
+  rt.send({ op: 'presence', status: autoStatus() });
+  S.presence.set(S.me.id, autoStatus());
   for (const e of S.outbox.values()) if (!e.failed || e.auto) { e.failed = false; transmit(e); }
   if (reconnect) await catchUp();
 });
@@ -488,6 +519,7 @@ rt.on('typing_status', (ev) => {
 rt.on('presence', (ev) => {
   S.presence.set(ev.user_id, ev.status);
   renderSidebar();
+  if (ev.user_id === S.me.id) return;
   const c = S.chats.get(S.open);
   if (c) renderHead(c);
   if (S.panel?.kind === 'members') renderMembers();
@@ -529,7 +561,7 @@ function dropChat(id) {
 }
 
 on('chats', () => { renderSidebar(); const c = S.chats.get(S.open); if (c && V.title) renderHead(c); });
-on('users', () => { renderSidebar(); });
+on('users', () => { renderSidebar(); if (S.open) redraw(S.open); });
 on('presence', () => renderSidebar());
 on('messages', (chatId) => redraw(chatId));
 on('message', (m) => redraw(m.chat_id));
@@ -629,14 +661,27 @@ async function renderMembers(fetchIt) {
   }
   if (S.panel?.kind !== 'members') return;
   const mod = canModerate(c) && c.chat_type !== 'Single';
+  const owner = c.my_role === 'owner' && c.chat_type !== 'Single';
+  const order = { owner: 0, admin: 1, member: 2 };
+  const members = [...S.panel.members].sort((a, b) => order[a.role] - order[b.role] || a.fullname.localeCompare(b.fullname));
   const listEl = h('ul', { class: 'member-list', 'aria-label': 'Members' });
-  for (const m of S.panel.members) {
+  for (const m of members) {
     const st = S.presence.get(m.user_id) || 'offline';
+    const self = m.user_id === S.me.id;
+    let role = h('span', { class: `pill role-${m.role}`, text: m.role });
+    if (owner && !self) {
+      role = h('select', { class: 'input-sm role-sel', 'aria-label': `Role of ${m.fullname}` }, ['member', 'admin', 'owner'].map((r) => h('option', { value: r, text: r })));
+      role.value = m.role;
+      role.addEventListener('change', async () => {
+        try { await api('PATCH', `/api/chat/${c.id}/members/${m.user_id}`, { role: role.value }); toast(`${m.fullname} is now ${role.value}`, 'ok'); } catch (e) { toast(e.message, 'error'); }
+        renderMembers(true);
+      });
+    }
     listEl.append(h('li', { class: 'member' },
-      h('span', { class: 'av-wrap' }, avatar(m.fullname, m.user_id, 'sm'), h('span', { class: `dot ${st}` })),
-      h('span', { class: 'grow' }, h('span', { class: 'strong', text: m.fullname + (m.user_id === S.me.id ? ' (you)' : '') }), h('span', { class: 'muted small block', text: st })),
-      m.role !== 'member' ? h('span', { class: `pill role-${m.role}`, text: m.role }) : null,
-      mod && m.user_id !== S.me.id && !(c.my_role === 'admin' && m.role === 'owner')
+      h('span', { class: 'av-wrap' }, avatar(m.fullname, m.user_id, 'sm', m.avatar_url), h('span', { class: `dot ${st}` })),
+      h('span', { class: 'grow' }, h('span', { class: 'strong', text: m.fullname + (self ? ' (you)' : '') }), h('span', { class: 'muted small block', text: st })),
+      role,
+      mod && !self && !(c.my_role === 'admin' && m.role === 'owner')
         ? h('button', { class: 'icon-btn tiny danger', 'aria-label': `Remove ${m.fullname}`, title: 'Remove from conversation', onclick: async () => {
           if (!(await confirmDialog(`Remove ${m.fullname}?`, `${m.fullname} will no longer see ${chatName(c)}.`, 'Remove'))) return;
           try { await api('DELETE', `/api/chat/${c.id}/members/${m.user_id}`); renderMembers(true); } catch (e) { toast(e.message, 'error'); }
@@ -644,9 +689,9 @@ async function renderMembers(fetchIt) {
   }
   const body = h('div', { class: 'members-panel' });
   if (c.description || isChannel(c)) body.append(h('div', { class: 'about' }, h('h3', { text: 'About' }), h('p', { text: c.description || 'No description.' })));
-  body.append(h('h3', { text: `Members · ${S.panel.members.length}` }), listEl);
+  body.append(h('h3', { text: `Members · ${members.length}` }), listEl);
   if (mod) {
-    const inChat = new Set(S.panel.members.map((m) => m.user_id));
+    const inChat = new Set(members.map((m) => m.user_id));
     const sel = h('select', { 'aria-label': 'Person to add' }, h('option', { value: '', text: 'Add someone…' }),
       [...S.users.values()].filter((u) => !inChat.has(u.id) && u.status !== 'Suspended').sort((a, b) => a.fullname.localeCompare(b.fullname))
         .map((u) => h('option', { value: String(u.id), text: u.fullname })));
@@ -664,45 +709,83 @@ async function renderMembers(fetchIt) {
         if (!(await confirmDialog(`Leave ${chatName(c)}?`, 'You can rejoin public channels at any time; private ones need an invitation.', 'Leave'))) return;
         try { await api('POST', `/api/chat/${c.id}/leave`); dropChat(c.id); } catch (e) { toast(e.message, 'error'); }
       } }),
-      c.my_role === 'owner' ? h('button', { class: 'btn danger', text: 'Delete', onclick: async () => {
-        if (!(await confirmDialog(`Delete ${chatName(c)}?`, 'Every message in it is deleted for everyone. This cannot be undone.', 'Delete'))) return;
-        try { await api('DELETE', `/api/chat/${c.id}`); dropChat(c.id); } catch (e) { toast(e.message, 'error'); }
-      } }) : null));
+      mod ? h('button', { class: 'btn ghost', text: 'Settings', onclick: () => chatSettingsDialog(c, dropChat) }) : null));
   }
   panelShell(chatName(c), body);
 }
 
-// search
-async function openSearch(q) {
-  if (!q) return;
-  S.panel = { kind: 'search', q };
-  const results = h('div', { class: 'results', role: 'list', 'aria-label': 'Search results', 'aria-busy': 'true' }, h('p', { class: 'muted pad', text: 'Searching…' }));
-  panelShell('Search', results, h('span', { class: 'muted small ellipsis', text: `“${q}”` }));
+// search: the query and its filters live in the panel; "More results" pages on
+const dayMs = (v, end) => (v ? new Date(`${v}T00:00`).getTime() + (end ? 86400000 : 0) : '');
+function openSearch({ q = '', chat = '' } = {}) {
+  if (S.panel?.kind !== 'search') {
+    const F = {};
+    const opt = (v, t) => h('option', { value: String(v), text: t });
+    F.q = h('input', { type: 'search', name: 'q', 'aria-label': 'Search for', placeholder: 'Words, "a phrase", a name', enterkeyhint: 'search' });
+    F.chat = h('select', { name: 'chat', 'aria-label': 'In conversation' }, opt('', 'All conversations'),
+      [...S.chats.values()].sort((a, b) => chatName(a).localeCompare(chatName(b))).map((c) => opt(c.id, `${isChannel(c) ? '#' : ''}${chatName(c)}`)));
+    F.sender = h('select', { name: 'sender', 'aria-label': 'From' }, opt('', 'Anyone'),
+      [...S.users.values()].sort((a, b) => a.fullname.localeCompare(b.fullname)).map((u) => opt(u.id, u.id === S.me.id ? `${u.fullname} (you)` : u.fullname)));
+    F.after = h('input', { type: 'date', name: 'after', 'aria-label': 'From date' });
+    F.before = h('input', { type: 'date', name: 'before', 'aria-label': 'To date' });
+    F.sort = h('select', { name: 'sort', 'aria-label': 'Sort by' }, opt('relevance', 'Best match'), opt('date', 'Newest first'));
+    const form = h('form', { class: 'filters', role: 'search' }, F.q,
+      h('div', { class: 'filter-row' }, F.chat, F.sender),
+      h('div', { class: 'filter-row' }, h('label', { class: 'date' }, h('span', { text: 'From' }), F.after), h('label', { class: 'date' }, h('span', { text: 'To' }), F.before)),
+      h('div', { class: 'filter-row' }, F.sort, h('button', { type: 'reset', class: 'btn small ghost', text: 'Clear filters' })));
+    form.addEventListener('submit', (e) => { e.preventDefault(); runSearch(); });
+    form.addEventListener('change', (e) => { if (e.target !== F.q) runSearch(); });
+    form.addEventListener('reset', () => setTimeout(() => { F.q.value = S.panel.q; runSearch(); }));
+    const status = h('p', { class: 'muted small search-status', role: 'status' });
+    const results = h('div', { class: 'results', role: 'list', 'aria-label': 'Search results' });
+    const more = h('button', { class: 'btn small more', text: 'More results', hidden: true, onclick: () => runSearch(true) });
+    S.panel = { kind: 'search', F, status, results, more, q };
+    panelShell('Search', h('div', { class: 'search-panel' }, form, status, results, more));
+  }
+  const p = S.panel;
+  p.F.q.value = q || p.F.q.value;
+  if (chat !== undefined) p.F.chat.value = String(chat);
+  if (p.F.q.value.trim()) runSearch(); else p.F.q.focus();
+}
+
+async function runSearch(append) {
+  const p = S.panel;
+  if (p?.kind !== 'search') return;
+  const { F } = p;
+  p.q = F.q.value.trim();
+  if (!p.q) { p.status.textContent = 'Type something to search for.'; p.results.replaceChildren(); p.more.hidden = true; return; }
+  const args = { q: p.q, chat_id: F.chat.value, sender_id: F.sender.value, after: dayMs(F.after.value), before: dayMs(F.before.value, true), sort: F.sort.value, limit: 20, offset: append ? p.offset + 20 : 0 };
+  const qs = new URLSearchParams(Object.entries(args).filter(([, v]) => v !== '')).toString();
+  p.qs = qs;
+  p.results.setAttribute('aria-busy', 'true');
+  if (!append) p.status.textContent = 'Searching…';
   try {
-    const r = await api('GET', `/api/search/messages?q=${encodeURIComponent(q)}&limit=30`);
-    if (S.panel?.kind !== 'search' || S.panel.q !== q) return;
-    results.removeAttribute('aria-busy');
-    clear(results);
-    const hits = r.hits || [];
-    results.append(h('p', { class: 'muted small pad', role: 'status', text: `${r.total ?? hits.length} result${(r.total ?? hits.length) === 1 ? '' : 's'}${r.took_ms !== undefined ? ` · ${Math.round(r.took_ms)} ms` : ''}` }));
-    for (const hit of hits) {
-      results.append(h('button', { class: 'hit', role: 'listitem', onclick: () => { location.hash = `#/chat/${hit.chat_id}/m/${hit.id}`; if (matchMedia('(max-width: 760px)').matches) closePanel(); } },
-        h('div', { class: 'hit-head' }, avatar(hit.sender_name || userName(hit.sender_id), hit.sender_id, 'xs'),
-          h('span', { class: 'strong', text: hit.sender_name || userName(hit.sender_id) }),
-          h('span', { class: 'muted small', text: `in #${hit.chat_name || chatName(S.chats.get(hit.chat_id))}` }),
-          h('time', { class: 'muted small', datetime: hit.created_at, text: `${new Date(hit.created_at).toLocaleDateString()} ${fmtTime(hit.created_at)}` })),
+    const r = await api('GET', `/api/search/messages?${qs}`);
+    if (S.panel !== p || p.qs !== qs) return;
+    p.offset = args.offset;
+    if (!append) p.results.replaceChildren();
+    const n = r.total ?? r.hits.length;
+    p.status.textContent = `${n} result${n === 1 ? '' : 's'}${r.took_ms !== undefined ? ` · ${Math.round(r.took_ms)} ms` : ''}`;
+    for (const hit of r.hits || []) {
+      const who = hit.sender_name || userName(hit.sender_id);
+      p.results.append(h('button', { class: 'hit', role: 'listitem', onclick: () => { location.hash = `#/chat/${hit.chat_id}/m/${hit.id}`; if (matchMedia('(max-width: 760px)').matches) closePanel(); } },
+        h('div', { class: 'hit-head' }, avatar(who, hit.sender_id, 'xs'), h('span', { class: 'strong', text: who }),
+          h('span', { class: 'muted small ellipsis grow', text: `in ${hit.chat_name || chatName(S.chats.get(hit.chat_id))}` }),
+          h('time', { class: 'muted small', datetime: hit.created_at, title: new Date(hit.created_at).toLocaleString(), text: `${new Date(hit.created_at).toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${fmtTime(hit.created_at)}` })),
         h('div', { class: 'snippet' }, snippet(hit.snippet || hit.content || ''))));
     }
+    p.more.hidden = !r.page?.has_more;
   } catch (e) {
-    clear(results);
-    results.append(h('p', { class: 'form-error', role: 'alert', text: e.message }));
-  }
+    if (S.panel !== p) return;
+    p.status.textContent = '';
+    p.results.replaceChildren(h('p', { class: 'form-error', role: 'alert', text: e.message }));
+    p.more.hidden = true;
+  } finally { p.results.removeAttribute('aria-busy'); }
 }
 
 // ------------------------------------------------------------ keyboard
 document.addEventListener('keydown', (e) => {
   if (e.key !== 'Escape' || document.querySelector('dialog[open]')) return;
-  if (closePicker()) return;
+  if (closePop()) return;
   if (S.editing) return;
   if (S.panel) { closePanel(); V.composer?.focus(); }
 });

@@ -1,12 +1,19 @@
 // Message rendering: one element per message, rebuilt only when its
 // signature changes (keyed reconciliation keeps scroll, focus and editors).
-import { h, avatar, icon, fmtTime, fmtDay, fmtFull, dayKey, fmtSize, toast } from './dom.js';
+import { h, avatar, icon, fmtTime, fmtDay, fmtFull, dayKey, fmtSize, toast, openPop, closePop, arrowNav } from './dom.js';
 import { render as md } from './md.js';
 import { api, fileUrl } from './api.js';
 import { S, changed, userName, applyReaction } from './state.js';
 import { confirmDialog } from './dialogs.js';
 
-export const EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '👀', '🙏', '✅'];
+const EMOJI = {
+  Frequent: '👍 ❤️ 😂 🎉 😮 👀 🙏 ✅',
+  Smileys: '😀 😃 😄 😁 😆 😅 🤣 🙂 🙃 😉 😊 😇 🥰 😍 🤩 😘 😋 😛 😜 🤪 🤗 🤔 🤨 😐 😑 😶 🙄 😏 😬 😌 😔 😴 😷 🤒 🤯 🥳 😎 🤓 😕 😟 😲 😳 🥺 😢 😭 😱 😤 😡',
+  Gestures: '👎 👌 ✌️ 🤞 🤙 👋 👏 🙌 💪 🤝 ✋ 👉 👆 🤘',
+  Symbols: '🧡 💛 💚 💙 💜 🖤 💔 💯 ❌ ⚠️ ❓ ❗ ⭐ 🔥 ✨ 💥 💡 🎯 ➕ 🆗',
+  Things: '🎊 🎁 🏆 🥇 🚀 ⏰ 📌 📎 📝 📅 💻 🔧 🐛 🔒 ☕ 🍕 🍺 🍰 🎵 📈',
+  Nature: '🌞 🌙 🌈 ☔ ❄️ 🌱 🌸 🍀 🐶 🐱 🦄 🐢',
+};
 export const hooks = { openThread: null, retry: null, discard: null };
 
 export function mdContext(chat) {
@@ -27,15 +34,14 @@ function fileEl(f) {
 }
 
 function reactionsEl(m, chatId) {
-  const wrap = h('div', { class: 'reactions' });
-  for (const r of m.reactions || []) {
-    wrap.append(h('button', {
-      class: `reaction${r.me ? ' me' : ''}`, 'aria-pressed': r.me ? 'true' : 'false',
+  return h('div', { class: 'reactions' }, (m.reactions || []).map((r) => {
+    const who = r.me ? (r.count > 1 ? `You and ${r.count - 1} other${r.count > 2 ? 's' : ''}` : 'You') : `${r.count} ${r.count > 1 ? 'people' : 'person'}`;
+    return h('button', {
+      class: `reaction${r.me ? ' me' : ''}`, 'aria-pressed': r.me ? 'true' : 'false', title: `${who} reacted with ${r.emoji}`,
       'aria-label': `${r.emoji} ${r.count} ${r.me ? '(you reacted; remove)' : '(add)'}`,
       onclick: () => toggleReaction(chatId, m, r.emoji),
-    }, h('span', { text: r.emoji }), h('span', { class: 'count', text: r.count })));
-  }
-  return wrap;
+    }, h('span', { text: r.emoji }), h('span', { class: 'count', text: r.count }));
+  }));
 }
 
 export async function toggleReaction(chatId, m, emoji) {
@@ -50,25 +56,13 @@ export async function toggleReaction(chatId, m, emoji) {
   } catch (e) { toast(e.message, 'error'); }
 }
 
-let picker;
 export function openPicker(anchor, onPick) {
-  closePicker();
-  picker = h('div', { class: 'picker', role: 'menu', 'aria-label': 'Add reaction' },
-    EMOJI.map((e) => h('button', { role: 'menuitem', 'aria-label': `React ${e}`, text: e, onclick: () => { closePicker(); onPick(e); } })));
-  document.body.append(picker);
-  const r = anchor.getBoundingClientRect();
-  const w = picker.offsetWidth;
-  picker.style.left = `${Math.max(8, Math.min(window.innerWidth - w - 8, r.right - w))}px`;
-  picker.style.top = `${r.top > 70 ? r.top - picker.offsetHeight - 6 : r.bottom + 6}px`;
-  picker.querySelector('button').focus();
-  setTimeout(() => document.addEventListener('pointerdown', outside), 0);
-}
-function outside(e) { if (picker && !picker.contains(e.target)) closePicker(); }
-export function closePicker() {
-  if (!picker) return false;
-  picker.remove(); picker = null;
-  document.removeEventListener('pointerdown', outside);
-  return true;
+  const el = h('div', { class: 'picker', role: 'menu', 'aria-label': 'Add reaction' },
+    Object.entries(EMOJI).map(([cat, list]) => [h('div', { class: 'picker-cat', text: cat }),
+      h('div', { class: 'picker-grid', role: 'group', 'aria-label': cat }, list.split(' ').map((e) =>
+        h('button', { role: 'menuitem', 'aria-label': `React ${e}`, title: e, text: e, onclick: () => { closePop(); onPick(e); } })))]));
+  el.addEventListener('keydown', (e) => arrowNav(el, e));
+  openPop(anchor, el).querySelector('button').focus();
 }
 
 export function startEdit(m) {
@@ -170,7 +164,7 @@ export function messageEl(m, { grouped, inThread, chat }) {
 
 function sig(m, grouped) {
   return [m.id, m.key, m.content, m.edited_at, m.deleted, m.reply_count, grouped, m.pending, m.failed, m.error,
-    S.editing?.id === m.id, JSON.stringify(m.reactions || []), (m.files || []).length, m.sender?.fullname].join('\u0001');
+    S.editing?.id === m.id, JSON.stringify(m.reactions || []), (m.files || []).length, m.sender?.fullname, S.users.get(m.sender_id)?.avatar_url].join('\u0001');
 }
 
 // Items (day separators and messages) for a list of messages, oldest first.

@@ -94,13 +94,16 @@ export function newestId(chatId) {
   return max;
 }
 
+// the cursor for the next older page
+const older = (r) => r.meta.next_before ?? (r.data.length ? r.data[r.data.length - 1].id : null);
+
 export async function loadLatest(chatId) {
   const r = await list(`/api/chat/${chatId}/messages?limit=50`);
   const b = box(chatId);
   b.byId.clear();
   putMessages(chatId, r.data);
   b.hasOlder = !!r.meta.has_more;
-  b.nextBefore = r.meta.next_before ?? (r.data.length ? r.data[r.data.length - 1].id : null);
+  b.nextBefore = older(r);
   b.hasNewer = false;
   b.loaded = true;
   changed('messages', chatId);
@@ -108,14 +111,14 @@ export async function loadLatest(chatId) {
 
 export async function loadOlder(chatId) {
   const b = box(chatId);
-  if (!b.hasOlder || b.loadingOlder) return 0;
+  if (!b.loaded || !b.hasOlder || b.loadingOlder) return 0; // not before the first page
   b.loadingOlder = true;
   try {
     const before = b.nextBefore ?? Math.min(...b.byId.keys());
     const r = await list(`/api/chat/${chatId}/messages?limit=50&before=${before}`);
     putMessages(chatId, r.data);
     b.hasOlder = !!r.meta.has_more && r.data.length > 0;
-    b.nextBefore = r.meta.next_before ?? (r.data.length ? r.data[r.data.length - 1].id : null);
+    b.nextBefore = older(r);
     changed('messages', chatId);
     return r.data.length;
   } finally { b.loadingOlder = false; }
@@ -140,16 +143,16 @@ export async function loadNewer(chatId, all = true) {
 
 // A window of history around one message (jump to a search hit).
 export async function loadAround(chatId, mid) {
-  const [older, newer] = await Promise.all([
+  const [before, newer] = await Promise.all([
     list(`/api/chat/${chatId}/messages?limit=30&before=${mid + 1}`),
     list(`/api/chat/${chatId}/messages?limit=30&after=${mid}`),
   ]);
   const b = box(chatId);
   b.byId.clear();
-  putMessages(chatId, older.data);
+  putMessages(chatId, before.data);
   putMessages(chatId, newer.data);
-  b.hasOlder = !!older.meta.has_more;
-  b.nextBefore = older.meta.next_before ?? (older.data.length ? older.data[older.data.length - 1].id : null);
+  b.hasOlder = !!before.meta.has_more;
+  b.nextBefore = older(before);
   b.hasNewer = newer.data.length >= 30;
   b.loaded = true;
   changed('messages', chatId);
