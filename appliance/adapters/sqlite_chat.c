@@ -607,7 +607,11 @@ int sqc_file_readable(void *p, const char *sha, int64_t user, struct file_rec *f
 				    "SELECT " FILE_COLS " FROM files f WHERE f.sha256 = ?1 AND (f.uploader_id = ?2 OR EXISTS"
 				    " (SELECT 1 FROM message_files mf JOIN messages m ON m.id = mf.message_id"
 				    " AND m.deleted_at IS NULL JOIN chat_members cm ON cm.chat_id = m.chat_id"
-				    " AND cm.user_id = ?2 WHERE mf.file_id = f.id))"
+				    " AND cm.user_id = ?2 WHERE mf.file_id = f.id)"
+				    /* a profile picture: anyone of the owner's workspace */
+				    " OR EXISTS (SELECT 1 FROM users a JOIN users me ON me.id = ?2"
+				    " AND me.workspace_id = a.workspace_id"
+				    " WHERE a.avatar_url = '/api/files/' || f.sha256 || '.' || f.ext))"
 				    " ORDER BY f.uploader_id = ?2 DESC LIMIT 1",
 				    "ti", sha, user);
 	int rc = sq_one(s, st);
