@@ -18,6 +18,7 @@
 #include "core/app.h"
 #include "core/auth.h"
 #include "core/cached.h"
+#include "core/demo.h"
 #include "core/writer.h"
 #include "http/http.h"
 #include "lib/config.h"
@@ -118,6 +119,18 @@ int main(int argc, char **argv)
 	snprintf(dbpath, sizeof dbpath, "%s/fechatter.db", cfg.data);
 	if (ensure_dir(cfg.data) || load_signing_key(&app, cfg.data))
 		goto out;
+	if (!strcmp(cfg.command, "backup")) {
+		if (!*cfg.out) {
+			fprintf(stderr, "fechatter: backup needs --out FILE\n");
+			return 2;
+		}
+		if (sqlite_store_backup(dbpath, cfg.out, err, sizeof err)) {
+			log_err("main: %s", err);
+			return 1;
+		}
+		log_info("main: database copied to %s (copy the files/ folder beside it too)", cfg.out);
+		return 0;
+	}
 	if (sqlite_store_open(dbpath, cfg.durability_full, &app.store, err, sizeof err)) {
 		log_err("main: %s", err);
 		goto out;
@@ -143,6 +156,10 @@ int main(int argc, char **argv)
 		log_warn("main: durability normal: the last commits may be lost on power failure");
 	if (auth_init()) {
 		log_err("main: out of memory");
+		goto out;
+	}
+	if (!strcmp(cfg.command, "demo") && demo_seed(&app)) {
+		log_err("main: the demo could not be seeded");
 		goto out;
 	}
 	app.rl_ip = ratelimit_new((unsigned)cfg.login_rate_ip, 60000, 65536);

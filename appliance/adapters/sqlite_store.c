@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "adapters/sqlite_store.h"
 #include "lib/embedded.h"
 #include "lib/err.h"
@@ -591,4 +592,45 @@ void sqlite_store_close(struct store *st)
 	sqlite3_close(s->db);
 	free(s);
 	st->impl = NULL;
+}
+
+int sqlite_store_backup(const char *src, const char *dest, char *err, size_t errlen)
+{
+	sqlite3 *from = NULL, *to = NULL;
+	char tmp[600];
+	int rc = -1;
+	snprintf(tmp, sizeof tmp, "%s.tmp", dest);
+	unlink(tmp);
+	if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open %s or %s", src, tmp);
+		goto out;
+	}
+	sqlite3_busy_timeout(from, 10000);
+	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
+	if (!b) {
+		snprintf(err, errlen, "backup failed: %s", sqlite3_errmsg(to));
+		goto out;
+	}
+	int s;
+	while ((s = sqlite3_backup_step(b, 256)) == SQLITE_OK || s == SQLITE_BUSY || s == SQLITE_LOCKED)
+		sqlite3_sleep(s == SQLITE_OK ? 0 : 20);
+	sqlite3_backup_finish(b);
+	if (s != SQLITE_DONE) {
+		snprintf(err, errlen, "backup failed: %s", sqlite3_errstr(s));
+		goto out;
+	}
+	sqlite3_close(to);
+	to = NULL;
+	if (rename(tmp, dest)) {
+		snprintf(err, errlen, "cannot rename %s to %s", tmp, dest);
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_close(from);
+	sqlite3_close(to);
+	if (rc)
+		unlink(tmp);
+	return rc;
 }

@@ -13,6 +13,11 @@ int sqlite_store_open(const char *path, int durability_full, struct store *st, c
 /* Checkpoints the WAL (TRUNCATE) and closes. NULL-safe. */
 void sqlite_store_close(struct store *st);
 
+/* Writes a consistent copy of the database at src (safe while a server
+ * writes to it: SQLite's online backup) to dest, through dest.tmp and a
+ * rename. Returns 0 or -1 with a reason in err. */
+int sqlite_store_backup(const char *src, const char *dest, char *err, size_t errlen);
+
 /* The schema version this binary knows (highest embedded migration). */
 int sqlite_store_schema_version(void);
 

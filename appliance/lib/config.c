@@ -38,6 +38,7 @@ static const struct directive table[] = {
 	{"login-rate-account", K_INT, F(login_rate_account), 1, 1000000, NULL, "sign-in attempts per minute per account (default 10)"},
 	{"workers", K_INT, F(workers), 1, 64, NULL, "password hashing threads (default 2)"},
 	{"cache-size", K_I64, F(cache_size), 0, (int64_t)1 << 34, NULL, "bytes of the in-memory cache, 0 = off (default 33554432)"},
+	{"out", K_STR, F(out), 0, 0, NULL, "file the backup command writes"},
 	{"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
 	 "on: the sends of one event-loop turn share one commit (default); off: one commit each (for comparison)"},
 };
@@ -166,6 +167,8 @@ static void usage(FILE *out)
 	fprintf(out, "usage: fechatter [serve] [options]\n\n"
 		     "Fechatter appliance: a team chat server in one binary.\n\n"
 		     "commands:\n  serve                    run the server (default)\n"
+		     "  demo                     seed a demo workspace into an empty data folder, then serve\n"
+		     "  backup --out FILE        write a consistent copy of the database (also while serving)\n"
 		     "  routes                   print the HTTP route table (method, path, auth)\n"
 		     "  reindex                  rebuild the search index from the messages, then exit\n\n"
 		     "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
@@ -196,7 +199,11 @@ int config_load(struct config *c, int argc, char **argv)
 	/* pass 1: commands, --help, --check-config, --config, and flag syntax */
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {
-		if (strcmp(argv[1], "serve") && strcmp(argv[1], "routes") && strcmp(argv[1], "reindex")) {
+		static const char *commands[] = {"serve", "demo", "backup", "reindex", "routes"};
+		int known = 0;
+		for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+			known |= !strcmp(argv[1], commands[k]);
+		if (!known) {
 			fprintf(stderr, "fechatter: unknown command '%s' (try --help)\n", argv[1]);
 			return -1;
 		}

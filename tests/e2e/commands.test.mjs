@@ -1,0 +1,54 @@
+// The subcommands beside serve: demo (a seeded workspace for trying the
+// appliance offline) and backup (a consistent copy while serving).
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, runBin, makeTempDir } from './lib/server.mjs';
+
+const signin = async (srv, email) => srv.api('POST', '/api/signin', { body: { email, password: 'demo-password' } });
+const count = (db, sql) => Number(spawnSync('sqlite3', [db, sql], { encoding: 'utf8' }).stdout.trim());
+
+describe('fechatter demo and backup', () => {
+  const servers = [];
+  after(async () => { for (const s of servers) await s.stop(); });
+
+  test('demo seeds an empty data folder once; the people can sign in and find their chats', async () => {
+    const dataDir = makeTempDir();
+    let srv = await startServer({ command: 'demo', dataDir });
+    servers.push(srv);
+    const ada = await signin(srv, 'ada@demo.local');
+    assert.equal(ada.status, 200, ada.text);
+    const chats = await srv.api('GET', '/api/workspace/chats', { token: ada.json.data.access_token });
+    const names = chats.json.data.map((c) => `${c.chat_type}:${c.name}`).sort();
+    assert.deepEqual(names, ['PrivateChannel:engineering', 'PublicChannel:general', 'Single:']);
+    const general = chats.json.data.find((c) => c.name === 'general');
+    assert.ok(general.unread_count > 0, 'others wrote in #general');
+    const found = await srv.api('GET', '/api/search/messages?q=raspberry', { token: ada.json.data.access_token });
+    assert.equal(found.json.data.total, 1);
+    await srv.stop();
+    servers.pop();
+    const before = count(join(dataDir, 'fechatter.db'), 'select count(*) from messages');
+    srv = await startServer({ command: 'demo', dataDir });
+    servers.push(srv);
+    assert.equal((await signin(srv, 'grace@demo.local')).status, 200);
+    await srv.stop();
+    servers.pop();
+    assert.equal(count(join(dataDir, 'fechatter.db'), 'select count(*) from messages'), before, 'not seeded twice');
+  });
+
+  test('backup writes a consistent copy while the server runs; without --out it refuses', async () => {
+    const srv = await startServer({ command: 'demo' });
+    servers.push(srv);
+    const out = join(makeTempDir(), 'copy.db');
+    const r = runBin(['backup', '--data', srv.dataDir, '--out', out, '--log-level', 'warn']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(out));
+    assert.equal(spawnSync('sqlite3', [out, 'pragma integrity_check'], { encoding: 'utf8' }).stdout.trim(), 'ok');
+    assert.equal(count(out, 'select count(*) from messages'), count(join(srv.dataDir, 'fechatter.db'), 'select count(*) from messages'));
+    const bad = runBin(['backup', '--data', srv.dataDir]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--out/);
+  });
+});
