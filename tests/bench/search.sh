@@ -4,15 +4,20 @@
 # (common word ~10% of messages, rare word, two words, "phrase", prefix)
 # through the real HTTP API of the real binary (GET /api/search/messages),
 # and, as the baseline in the same run, the plain approach run by a tiny C
-# program (search-baseline.c, the same libsqlite3) on a copy of the database: FTS5 MATCH joined to a membership
-# filter, ORDER BY rank LIMIT 20. Also the database size with and without
-# the search index. Numbers only, never pass/fail on time; exit status is
+# program (search-baseline.c, the same libsqlite3) on a copy of the
+# database that gets its own plain FTS5 table (plain_fts, external content
+# over messages): MATCH joined to a membership filter, ORDER BY rank
+# LIMIT 20. Also the database size with and without the search index, and
+# the time of `fechatter reindex`. Numbers only, never pass/fail on time; exit status is
 # non-zero when something could not run or a correctness check failed.
 #
 # The messages are generated directly into the database (HTTP would be far
 # too slow): the server creates the schema and the accounts, then stops; the
-# sqlite3 CLI bulk-inserts chats, members and 1M messages (the schema's
-# triggers index them) in big transactions; then the server serves them.
+# sqlite3 CLI bulk-inserts chats, members and 1M messages in big
+# transactions (only the CJK trigram index has triggers; the chat-scoped
+# word index messages_scoped is written by the server's C code), then
+# `fechatter reindex` (server stopped) builds messages_scoped from the
+# messages table; then the server serves them.
 #
 # usage: search.sh [BIN] (env: SEARCH_MESSAGES=1000000 SEARCH_QUERIES=200)
 set -uo pipefail
@@ -134,41 +139,77 @@ EOF
 	echo "  last_activity_at = coalesce((SELECT max(created_at) FROM messages m WHERE m.chat_id = chats.id), last_activity_at);"
 	echo "PRAGMA wal_checkpoint(TRUNCATE);"
 } >"$WORK/load.sql"
-log "loading $NMSG messages in transactions of $BATCH (the triggers index them) ..."
+log "loading $NMSG messages in transactions of $BATCH (not yet in the word index) ..."
 sql "$DB" <"$WORK/load.sql" | while IFS= read -r line; do
 	case "$line" in loaded*) log "  $line [$(elapsed)]" ;; esac
 done
 [ "${PIPESTATUS[0]}" = 0 ] || { log "loading failed"; exit 1; }
 STORED="$(sql "$DB" 'SELECT count(*) FROM messages')"
-INDEXED="$(sql "$DB" "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'chat_tok : c$CHAT1'")"
 MINE="$(sql "$DB" "SELECT count(*) FROM messages WHERE chat_id IN ($CHATS)")"
-log "stored $STORED messages; the user's chats hold $MINE; chat $CHAT1: $INDEXED indexed [$(elapsed)]"
+log "stored $STORED messages; the user's chats hold $MINE [$(elapsed)]"
 [ "$STORED" -ge "$NMSG" ] || { log "expected $NMSG messages"; exit 1; }
-[ "$INDEXED" = "$(sql "$DB" "SELECT count(*) FROM messages WHERE chat_id = $CHAT1")" ] || { log "index and table disagree"; exit 1; }
+
+# ---------------------------------------------------------------- 4b. the word index: fechatter reindex (server stopped)
+R0=$(date +%s%N)
+"$BIN" reindex --data "$DATA" --log-level warn >"$WORK/reindex.log" 2>&1 || { log "reindex failed:"; cat "$WORK/reindex.log" >&2; exit 1; }
+REINDEX_MS=$((($(date +%s%N) - R0) / 1000000))
+log "reindex: $REINDEX_MS ms for $STORED messages [$(elapsed)]"
+sql "$DB" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null || { log "checkpoint failed"; exit 1; }
+# every live message is a row of the index; and chat $CHAT1's messages are
+# found through their chat-scoped sender first names (who column)
+INDEXED_ALL="$(sql "$DB" 'SELECT count(*) FROM messages_scoped_docsize')"
+LIVE="$(sql "$DB" 'SELECT count(*) FROM messages WHERE deleted_at IS NULL')"
+WHO="$(sql "$DB" "SELECT group_concat('\"k' || $CHAT1 || 'x' || f || '\"', ' OR ') FROM (SELECT DISTINCT
+  CASE WHEN instr(fullname, ' ') THEN substr(fullname, 1, instr(fullname, ' ') - 1) ELSE fullname END AS f FROM users)")"
+INDEXED="$(sql "$DB" "SELECT count(*) FROM messages_scoped WHERE messages_scoped MATCH 'who : ($(sed "s/'/''/g" <<<"$WHO"))'")"
+IN_CHAT1="$(sql "$DB" "SELECT count(*) FROM messages WHERE chat_id = $CHAT1 AND deleted_at IS NULL")"
+log "index rows: $INDEXED_ALL for $LIVE live messages; chat $CHAT1: $INDEXED found by sender for $IN_CHAT1 stored"
+[ "$INDEXED_ALL" = "$LIVE" ] || { log "index and table disagree (rows)"; exit 1; }
+[ "$INDEXED" = "$IN_CHAT1" ] || { log "index and table disagree (chat $CHAT1)"; exit 1; }
 
 # ---------------------------------------------------------------- 5. sizes with and without the index
 size_with="$(stat -c %s "$DB")"
+rm -f "$WORK/with.db"
+sql "$DB" "VACUUM INTO '$WORK/with.db'" || { log "vacuum into failed"; exit 1; }
+size_with_vac="$(stat -c %s "$WORK/with.db")"
+rm -f "$WORK/with.db"
 cp "$DB" "$WORK/plain.db"
-sql "$WORK/plain.db" "DROP TRIGGER messages_search_ai; DROP TRIGGER messages_search_ad; DROP TRIGGER messages_search_au;
-  DROP TABLE messages_fts; DROP TABLE messages_cjk; DROP VIEW messages_cjk_src; VACUUM;" || { log "drop failed"; exit 1; }
+sql "$WORK/plain.db" "DROP TRIGGER messages_cjk_ai; DROP TRIGGER messages_cjk_ad; DROP TRIGGER messages_cjk_au;
+  DROP TABLE messages_scoped; DROP TABLE messages_cjk; DROP VIEW messages_cjk_src; VACUUM;" || { log "drop failed"; exit 1; }
 size_without="$(stat -c %s "$WORK/plain.db")"
 rm -f "$WORK/plain.db"
-log "database: $size_with bytes with the index (as loaded), $size_without without (FTS tables and triggers dropped, VACUUM) [$(elapsed)]"
-sql "$DB" "PRAGMA journal_mode=WAL; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null || { log "vacuum failed"; exit 1; }
-size_with_vac="$(stat -c %s "$DB")"
-log "database with the index after VACUUM: $size_with_vac bytes [$(elapsed)]"
+log "database: $size_with bytes with the index (after reindex), $size_with_vac after VACUUM (copy), $size_without without (messages_scoped, messages_cjk and its view and triggers dropped, VACUUM) [$(elapsed)]"
 
-# ---------------------------------------------------------------- 6. queries
-# Word document frequencies from the index itself (fts5vocab), and a sample
-# of the user's messages for two-word, phrase and prefix queries.
-sql "$DB" <<EOF >"$WORK/vocab.txt" || { log "vocab failed"; exit 1; }
+# ---------------------------------------------------------------- 6. the baseline's copy and the queries
+# The baseline's own copy gets a plain FTS5 table over messages (the old
+# global approach); word document frequencies come from it (fts5vocab),
+# and a sample of the user's messages gives two-word, phrase and prefix
+# queries.
+cp "$DB" "$WORK/baseline.db"
+P0=$(date +%s%N)
+sql "$WORK/baseline.db" <<EOF >/dev/null || { log "plain_fts build failed"; exit 1; }
+PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-500000;
+CREATE VIRTUAL TABLE plain_fts USING fts5(content, sender_name, content='messages', content_rowid='id',
+  tokenize='unicode61 remove_diacritics 2');
+INSERT INTO plain_fts(plain_fts) VALUES('rebuild');
+INSERT INTO plain_fts(plain_fts) VALUES('optimize');
+PRAGMA wal_checkpoint(TRUNCATE);
+EOF
+PLAIN_MS=$((($(date +%s%N) - P0) / 1000000))
+PLAIN_ROWS="$(sql "$WORK/baseline.db" 'SELECT count(*) FROM plain_fts_docsize')"
+[ "$PLAIN_ROWS" = "$STORED" ] || { log "plain_fts holds $PLAIN_ROWS rows, expected $STORED"; exit 1; }
+IDX_SIZES="$(sql "$WORK/baseline.db" "SELECT group_concat(k || ' ' || b, ', ') FROM (SELECT CASE
+  WHEN name LIKE 'messages_scoped%' THEN 'messages_scoped' WHEN name LIKE 'plain_fts%' THEN 'plain_fts'
+  ELSE 'messages_cjk' END AS k, sum(pgsize) AS b FROM dbstat
+  WHERE name LIKE 'messages_scoped%' OR name LIKE 'plain_fts%' OR name LIKE 'messages_cjk%' GROUP BY k)")"
+log "baseline copy: plain_fts built in $PLAIN_MS ms ($PLAIN_ROWS rows); index bytes (dbstat): $IDX_SIZES [$(elapsed)]"
+sql "$WORK/baseline.db" <<EOF >"$WORK/vocab.txt" || { log "vocab failed"; exit 1; }
 ATTACH '$GEN' AS g;
-CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, messages_fts, col);
+CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, plain_fts, col);
 SELECT term, doc FROM temp.v WHERE col = 'content' AND term IN (SELECT w FROM g.words);
 EOF
 sql "$DB" "SELECT content FROM messages WHERE chat_id IN ($CHATS) ORDER BY random() LIMIT $((NQ * 4))" >"$WORK/sample.txt" ||
 	{ log "sample failed"; exit 1; }
-cp "$DB" "$WORK/baseline.db" # the baseline's own copy of the same database
 log "queries prepared from $(wc -l <"$WORK/vocab.txt") words and $(wc -l <"$WORK/sample.txt") sampled messages [$(elapsed)]"
 
 need cc gcc
@@ -183,7 +224,8 @@ timeout 1800 node "$HERE/search-bench.mjs" \
 	--chats "$CHATS" --messages "$STORED" --queries "$NQ" \
 	--vocab "$WORK/vocab.txt" --sample "$WORK/sample.txt" \
 	--baseline-db "$WORK/baseline.db" --baseline-bin "$WORK/search-baseline" --server-pid "$SERVER_PID" \
-	--size-with "$size_with" --size-with-vacuum "$size_with_vac" --size-without "$size_without"
+	--size-with "$size_with" --size-with-vacuum "$size_with_vac" --size-without "$size_without" \
+	--reindex-ms "$REINDEX_MS" --plain-build-ms "$PLAIN_MS" --index-sizes "$IDX_SIZES"
 status=$?
 stop_server "$SERVER_PID"
 log "done [$(elapsed)]"
