@@ -389,7 +389,8 @@ static int audience_of(const struct event *ev, int64_t **out, size_t *n)
 		for (size_t i = 0; i < *n; i++)
 			if ((*out)[i] == ev->user_id)
 				(*out)[i--] = (*out)[--(*n)];
-	qsort(*out, *n, sizeof **out, cmp_id);
+	if (*n > 1)
+		qsort(*out, *n, sizeof **out, cmp_id);
 	return 0;
 }
 

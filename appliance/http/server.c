@@ -425,8 +425,8 @@ static int on_request(struct req *r, const char *uri)
 
 static int on_body(struct req *r, const void *in, size_t len)
 {
-	if (r->answered)
-		return 0; /* already refused: discard */
+	if (r->answered || !len)
+		return 0; /* already refused: discard; or the empty body of an explicit Content-Length: 0 */
 	if (r->upload) {
 		upload_body(r, in, len);
 		return 0;
@@ -540,7 +540,11 @@ static int on_writeable(struct req *r)
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-	struct req *r = user;
+	/* lws also calls here (the vhost's first protocol) for a connection that
+	 * switched to the WebSocket protocol, e.g. a refused upgrade being closed:
+	 * its per-session memory is then a struct ws_pss, not ours */
+	const struct lws_protocols *proto = lws_get_protocol(wsi);
+	struct req *r = proto && proto->callback == cb_http ? user : NULL;
 	struct app *app = lws_context_user(lws_get_context(wsi));
 	if (r && !r->wsi) {
 		r->wsi = wsi;
@@ -557,10 +561,12 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			req_reset(r);
 		break;
 	case LWS_CALLBACK_HTTP:
-		return on_request(r, in);
+		return r ? on_request(r, in) : -1;
 	case LWS_CALLBACK_HTTP_BODY:
-		return on_body(r, in, len);
+		return r ? on_body(r, in, len) : -1;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (!r)
+			return -1;
 		r->body_done = 1;
 		if (!r->answered)
 			dispatch(r);
@@ -568,7 +574,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			lws_callback_on_writable(wsi);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		return on_writeable(r);
+		return r ? on_writeable(r) : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (r)
 			req_reset(r);
