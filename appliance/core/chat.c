@@ -7,7 +7,6 @@
 #include "lib/log.h"
 #include "lib/utf8.h"
 
-#define STORE (&app->store)
 #define S app->store.ops
 #define SI app->store.impl
 

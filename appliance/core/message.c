@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "core/cached.h"
 #include "core/chat.h"
 #include "core/message.h"
