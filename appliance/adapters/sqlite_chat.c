@@ -19,8 +19,9 @@ static int index_message(struct sq *s, int64_t id, int remove);
 	" (SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id),"                                        \
 	" coalesce((SELECT role FROM chat_members x WHERE x.chat_id = c.id AND x.user_id = ?1), '')"
 
-static void row_chat(sqlite3_stmt *st, struct chat *c)
+static void row_chat(sqlite3_stmt *st, void *el)
 {
+	struct chat *c = el;
 	c->id = sq_i64(st, 0);
 	c->workspace_id = sq_i64(st, 1);
 	sq_text(st, 2, c->chat_type, sizeof c->chat_type);
@@ -38,16 +39,7 @@ static void row_chat(sqlite3_stmt *st, struct chat *c)
 /* Steps a chat query into an array. */
 static int chat_list(struct sq *s, sqlite3_stmt *st, struct chat **out, size_t *n)
 {
-	size_t cap = 0;
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return FE_EINTERNAL;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		row_chat(st, sq_push(out, n, &cap, sizeof **out));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : sq_map_rc(s, rc);
+	return sq_rows(s, st, out, n, sizeof **out, row_chat, NULL);
 }
 
 int sqc_chat_insert(void *p, struct chat *c, const char *single_key)
@@ -164,8 +156,9 @@ int sqc_member_remove(void *p, int64_t chat, int64_t user)
 	"SELECT cm.chat_id, cm.user_id, cm.joined_at, cm.role, u.fullname, u.avatar_url FROM chat_members cm" \
 	" JOIN users u ON u.id = cm.user_id"
 
-static void row_member(sqlite3_stmt *st, struct chat_member *m)
+static void row_member(sqlite3_stmt *st, void *el)
 {
+	struct chat_member *m = el;
 	m->chat_id = sq_i64(st, 0);
 	m->user_id = sq_i64(st, 1);
 	m->joined_at = sq_i64(st, 2);
@@ -197,32 +190,19 @@ int sqc_member_set_role(void *p, int64_t chat, int64_t user, const char *role)
 int sqc_members_list(void *p, int64_t chat, struct chat_member **out, size_t *n)
 {
 	struct sq *s = p;
-	size_t cap = 0;
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *st = sq_query(s, MEMBER_SQL " WHERE cm.chat_id = ? ORDER BY cm.joined_at, cm.user_id", "i", chat);
-	if (!st)
-		return FE_EINTERNAL;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		row_member(st, sq_push(out, n, &cap, sizeof **out));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : sq_map_rc(s, rc);
+	return sq_rows(s, sq_query(s, MEMBER_SQL " WHERE cm.chat_id = ? ORDER BY cm.joined_at, cm.user_id", "i", chat), out, n,
+		       sizeof **out, row_member, NULL);
 }
 
 /* Collects the first column of a query as int64s. */
+static void row_id(sqlite3_stmt *st, void *el)
+{
+	*(int64_t *)el = sq_i64(st, 0);
+}
+
 static int id_list(struct sq *s, sqlite3_stmt *st, int64_t **out, size_t *n)
 {
-	size_t cap = 0;
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return FE_EINTERNAL;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*(int64_t *)sq_push(out, n, &cap, sizeof **out) = sq_i64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : sq_map_rc(s, rc);
+	return sq_rows(s, st, out, n, sizeof **out, row_id, NULL);
 }
 
 int sqc_member_ids(void *p, int64_t chat, int64_t **out, size_t *n)
@@ -244,8 +224,9 @@ int sqc_owner_count(void *p, int64_t chat, int64_t *n)
 	" coalesce(m.edited_at, 0), coalesce(m.deleted_at, 0), m.content, coalesce(m.idempotency_key, '')," \
 	" m.mentions_all, u.fullname, u.avatar_url FROM messages m JOIN users u ON u.id = m.sender_id"
 
-static void row_message(sqlite3_stmt *st, struct message *m)
+static void row_message(sqlite3_stmt *st, void *el)
 {
+	struct message *m = el;
 	m->id = sq_i64(st, 0);
 	m->chat_id = sq_i64(st, 1);
 	m->sender_id = sq_i64(st, 2);
@@ -266,8 +247,9 @@ static void row_message(sqlite3_stmt *st, struct message *m)
 
 #define FILE_COLS "f.id, f.size, f.uploader_id, f.created_at, f.sha256, f.ext, f.mime_type, f.filename"
 
-static void row_file(sqlite3_stmt *st, struct file_rec *f)
+static void row_file(sqlite3_stmt *st, void *el)
 {
+	struct file_rec *f = el;
 	f->id = sq_i64(st, 0);
 	f->size = sq_i64(st, 1);
 	f->uploader_id = sq_i64(st, 2);
@@ -278,33 +260,29 @@ static void row_file(sqlite3_stmt *st, struct file_rec *f)
 	sq_text(st, 7, f->filename, sizeof f->filename);
 }
 
+static void row_reaction(sqlite3_stmt *st, void *el)
+{
+	struct reaction_sum *r = el;
+	sq_text(st, 0, r->emoji, sizeof r->emoji);
+	r->count = (int)sq_i64(st, 1);
+	r->me = (int)sq_i64(st, 2);
+}
+
 int sqc_reactions_of(void *p, int64_t mid, int64_t viewer, struct reaction_sum **out, size_t *n)
 {
 	struct sq *s = p;
-	size_t cap = 0;
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *st = sq_query(s,
-				    "SELECT emoji, count(*), max(user_id = ?1) FROM reactions WHERE message_id = ?2"
-				    " GROUP BY emoji ORDER BY min(created_at), emoji",
-				    "ii", viewer, mid);
-	if (!st)
-		return FE_EINTERNAL;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct reaction_sum *r = sq_push(out, n, &cap, sizeof **out);
-		sq_text(st, 0, r->emoji, sizeof r->emoji);
-		r->count = (int)sq_i64(st, 1);
-		r->me = (int)sq_i64(st, 2);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : sq_map_rc(s, rc);
+	return sq_rows(s,
+		       sq_query(s,
+				"SELECT emoji, count(*), max(user_id = ?1) FROM reactions WHERE message_id = ?2"
+				" GROUP BY emoji ORDER BY min(created_at), emoji",
+				"ii", viewer, mid),
+		       out, n, sizeof **out, row_reaction, NULL);
 }
 
 /* Loads reactions, files and mentions of m. */
 static int details(struct sq *s, struct message *m, int64_t viewer)
 {
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	int rc;
 	if (m->deleted_at)
 		return 0;
@@ -313,16 +291,13 @@ static int details(struct sq *s, struct message *m, int64_t viewer)
 		return rc;
 	m->reactions = rs;
 	m->nreactions = (int)n;
-	sqlite3_stmt *st = sq_query(s,
-				    "SELECT " FILE_COLS " FROM message_files mf JOIN files f ON f.id = mf.file_id"
-				    " WHERE mf.message_id = ? ORDER BY f.id",
-				    "i", m->id);
-	if (!st)
-		return FE_EINTERNAL;
-	n = cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		row_file(st, sq_push(&m->files, &n, &cap, sizeof *m->files));
-	sqlite3_reset(st);
+	if ((rc = sq_rows(s,
+			  sq_query(s,
+				   "SELECT " FILE_COLS " FROM message_files mf JOIN files f ON f.id = mf.file_id"
+				   " WHERE mf.message_id = ? ORDER BY f.id",
+				   "i", m->id),
+			  &m->files, &n, sizeof *m->files, row_file, NULL)))
+		return rc;
 	m->nfiles = (int)n;
 	int64_t *ids;
 	if ((rc = id_list(s, sq_query(s, "SELECT user_id FROM mentions WHERE message_id = ? ORDER BY user_id", "i", m->id),
@@ -333,24 +308,17 @@ static int details(struct sq *s, struct message *m, int64_t viewer)
 	return 0;
 }
 
+static void clear_message(void *el)
+{
+	message_clear(el);
+}
+
 /* Steps a message query into an array, with details. */
 static int message_list(struct sq *s, sqlite3_stmt *st, int64_t viewer, int reverse, struct message **out, size_t *n)
 {
-	size_t cap = 0;
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return FE_EINTERNAL;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		row_message(st, sq_push(out, n, &cap, sizeof **out));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		messages_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-		return sq_map_rc(s, rc);
-	}
+	int rc = sq_rows(s, st, out, n, sizeof **out, row_message, clear_message);
+	if (rc)
+		return rc;
 	for (size_t i = 0; reverse && i < *n / 2; i++) {
 		struct message t = (*out)[i];
 		(*out)[i] = (*out)[*n - 1 - i];
@@ -534,12 +502,17 @@ int sqc_read_set(void *p, int64_t chat, int64_t user, int64_t mid, int64_t now)
 		       NULL, "iiii", chat, user, mid, now);
 }
 
+static void row_unread(sqlite3_stmt *st, void *el)
+{
+	struct unread *u = el;
+	u->chat_id = sq_i64(st, 0);
+	u->unread_count = sq_i64(st, 1);
+	u->mention_count = sq_i64(st, 2);
+}
+
 int sqc_unread_counts(void *p, int64_t user, struct unread **out, size_t *n)
 {
 	struct sq *s = p;
-	size_t cap = 0;
-	*out = NULL;
-	*n = 0;
 	sqlite3_stmt *st = sq_query(s,
 				    "SELECT cm.chat_id, count(m.id), count(CASE WHEN m.mentions_all OR EXISTS"
 				    " (SELECT 1 FROM mentions x WHERE x.message_id = m.id AND x.user_id = ?1) THEN 1 END)"
@@ -548,17 +521,7 @@ int sqc_unread_counts(void *p, int64_t user, struct unread **out, size_t *n)
 				    " AND m.id > coalesce(rm.message_id, 0) AND m.sender_id != ?1 AND m.deleted_at IS NULL"
 				    " WHERE cm.user_id = ?1 GROUP BY cm.chat_id ORDER BY cm.chat_id",
 				    "i", user);
-	if (!st)
-		return FE_EINTERNAL;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct unread *u = sq_push(out, n, &cap, sizeof **out);
-		u->chat_id = sq_i64(st, 0);
-		u->unread_count = sq_i64(st, 1);
-		u->mention_count = sq_i64(st, 2);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : sq_map_rc(s, rc);
+	return sq_rows(s, st, out, n, sizeof **out, row_unread, NULL);
 }
 
 int sqc_max_message_id(void *p, int64_t chat, int64_t *id)

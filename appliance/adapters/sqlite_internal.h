@@ -40,7 +40,11 @@ int sq_scalar(struct sq *s, const char *sql, int64_t *out, const char *fmt, ...)
 /* Steps a one-row query; FE_ENOTFOUND when it has no row. The row is
  * available to the caller until the statement is next used. */
 int sq_one(struct sq *s, sqlite3_stmt *st);
-/* Grows an array by one element (abort on OOM); returns its address. */
-void *sq_push(void *arrp, size_t *n, size_t *cap, size_t size);
+/* Steps st to its end, turning each row into a new element of the array
+ * *outp (elements of size bytes, zeroed, filled by row); *n counts them.
+ * st NULL is FE_EINTERNAL. On error the array is freed, after clear (when
+ * not NULL) released what each element owns. Returns 0 or FE_E*. */
+int sq_rows(struct sq *s, sqlite3_stmt *st, void *outp, size_t *n, size_t size, void (*row)(sqlite3_stmt *st, void *el),
+	    void (*clear)(void *el));
 
 #endif

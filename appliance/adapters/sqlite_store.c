@@ -199,30 +199,16 @@ static int sq_user_by_email(void *p, const char *email, struct user *u)
 	return one_user(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE email = ?", "t", email), u);
 }
 
+static void row_user_el(sqlite3_stmt *st, void *el)
+{
+	row_user(st, el);
+}
+
 static int sq_users_list(void *p, int64_t ws, struct user **out, size_t *n)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s, "SELECT " USER_COLS " FROM users WHERE workspace_id = ? ORDER BY id", "i", ws);
-	if (!st)
-		return FE_EINTERNAL;
-	size_t cap = 16, k = 0;
-	struct user *a = malloc(cap * sizeof *a);
-	int rc;
-	while (a && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (k == cap) {
-			struct user *b = realloc(a, (cap *= 2) * sizeof *a);
-			if (!b)
-				break;
-			a = b;
-		}
-		row_user(st, &a[k++]);
-	}
-	sqlite3_reset(st);
-	if (!a)
-		abort();
-	*out = a;
-	*n = k;
-	return 0;
+	return sq_rows(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE workspace_id = ? ORDER BY id", "i", ws), out, n,
+		       sizeof **out, row_user_el, NULL);
 }
 
 static int sq_user_update_profile(void *p, const struct user *u)
@@ -291,32 +277,20 @@ static int sq_invite_get(void *p, const char *code, struct invite *i)
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
 }
 
+static void row_invite_el(sqlite3_stmt *st, void *el)
+{
+	row_invite(st, el);
+}
+
 static int sq_invites_active(void *p, int64_t ws, int64_t now, struct invite **out, size_t *n)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s,
-				 "SELECT " INVITE_COLS " FROM invites WHERE workspace_id = ? AND revoked_at IS NULL"
-				 " AND expires_at > ? AND uses < max_uses ORDER BY created_at DESC LIMIT 1000",
-				 "ii", ws, now);
-	if (!st)
-		return FE_EINTERNAL;
-	size_t cap = 8, k = 0;
-	struct invite *a = malloc(cap * sizeof *a);
-	while (a && sqlite3_step(st) == SQLITE_ROW) {
-		if (k == cap) {
-			struct invite *b = realloc(a, (cap *= 2) * sizeof *a);
-			if (!b)
-				abort();
-			a = b;
-		}
-		row_invite(st, &a[k++]);
-	}
-	sqlite3_reset(st);
-	if (!a)
-		abort();
-	*out = a;
-	*n = k;
-	return 0;
+	return sq_rows(s,
+		       sq_query(s,
+				"SELECT " INVITE_COLS " FROM invites WHERE workspace_id = ? AND revoked_at IS NULL"
+				" AND expires_at > ? AND uses < max_uses ORDER BY created_at DESC LIMIT 1000",
+				"ii", ws, now),
+		       out, n, sizeof **out, row_invite_el, NULL);
 }
 
 static int sq_invite_revoke(void *p, int64_t ws, const char *code, int64_t now)

@@ -117,19 +117,37 @@ int sq_one(struct sq *s, sqlite3_stmt *st)
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
 }
 
-void *sq_push(void *arrp, size_t *n, size_t *cap, size_t size)
+int sq_rows(struct sq *s, sqlite3_stmt *st, void *outp, size_t *n, size_t size, void (*row)(sqlite3_stmt *st, void *el),
+	    void (*clear)(void *el))
 {
-	char **a = arrp;
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 8;
-		char *b = realloc(*a, *cap * size);
-		if (!b)
-			abort();
-		*a = b;
+	char **a = outp;
+	size_t cap = 0;
+	int rc;
+	*a = NULL;
+	*n = 0;
+	if (!st)
+		return FE_EINTERNAL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			char *b = realloc(*a, cap * size);
+			if (!b)
+				abort();
+			*a = b;
+		}
+		char *el = *a + (*n)++ * size;
+		memset(el, 0, size);
+		row(st, el);
 	}
-	char *el = *a + (*n)++ * size;
-	memset(el, 0, size);
-	return el;
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	for (size_t i = 0; clear && i < *n; i++)
+		clear(*a + i * size);
+	free(*a);
+	*a = NULL;
+	*n = 0;
+	return sq_map_rc(s, rc);
 }
 
 int sq_scalar(struct sq *s, const char *sql, int64_t *out, const char *fmt, ...)
