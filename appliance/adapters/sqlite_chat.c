@@ -66,12 +66,7 @@ int sqc_chat_get(void *p, int64_t id, int64_t viewer, struct chat *c)
 {
 	struct sq *s = p;
 	sqlite3_stmt *st = sq_query(s, "SELECT " CHAT_COLS " FROM chats c WHERE c.id = ?2", "ii", viewer, id);
-	int rc = sq_one(s, st);
-	if (!rc)
-		row_chat(st, c);
-	if (st)
-		sqlite3_reset(st);
-	return rc;
+	return sq_row(s, st, row_chat, c);
 }
 
 int sqc_chats_of_user(void *p, int64_t user, struct chat **out, size_t *n)
@@ -171,12 +166,7 @@ int sqc_member_get(void *p, int64_t chat, int64_t user, struct chat_member *m)
 {
 	struct sq *s = p;
 	sqlite3_stmt *st = sq_query(s, MEMBER_SQL " WHERE cm.chat_id = ? AND cm.user_id = ?", "ii", chat, user);
-	int rc = sq_one(s, st);
-	if (!rc)
-		row_member(st, m);
-	if (st)
-		sqlite3_reset(st);
-	return rc;
+	return sq_row(s, st, row_member, m);
 }
 
 int sqc_member_set_role(void *p, int64_t chat, int64_t user, const char *role)
@@ -334,24 +324,33 @@ static int message_list(struct sq *s, sqlite3_stmt *st, int64_t viewer, int reve
 	return 0;
 }
 
-/* Adds (add = 1) or removes (0) message id's words in the scoped index,
- * reading its current row. A tombstone is not indexed. */
+struct indexed {
+	struct sq *s;
+	int64_t id;
+	int remove, rc;
+};
+
+static void index_row(sqlite3_stmt *st, void *el)
+{
+	struct indexed *x = el;
+	if (sqlite3_column_int(st, 3))
+		return; /* a tombstone is not indexed */
+	int64_t chat = sq_i64(st, 0);
+	const char *content = (const char *)sqlite3_column_text(st, 1);
+	const char *sender = (const char *)sqlite3_column_text(st, 2);
+	int r = x->remove ? fts5_index_remove(x->s->db, x->id, chat, content, sender)
+			  : fts5_index_add(x->s->db, x->id, chat, content, sender);
+	x->rc = sq_map_rc(x->s, r);
+}
+
+/* Adds (remove = 0) or removes (1) message id's words in the scoped index,
+ * reading its current row. */
 static int index_message(struct sq *s, int64_t id, int remove)
 {
-	sqlite3_stmt *st = sq_query(s, "SELECT chat_id, content, sender_name, deleted_at IS NOT NULL FROM messages WHERE id = ?",
-				    "i", id);
-	int rc = sq_one(s, st);
-	if (!rc && !sqlite3_column_int(st, 3)) {
-		int64_t chat = sq_i64(st, 0);
-		const char *content = (const char *)sqlite3_column_text(st, 1);
-		const char *sender = (const char *)sqlite3_column_text(st, 2);
-		int r = remove ? fts5_index_remove(s->db, id, chat, content, sender)
-			       : fts5_index_add(s->db, id, chat, content, sender);
-		rc = sq_map_rc(s, r);
-	}
-	if (st)
-		sqlite3_reset(st);
-	return rc;
+	struct indexed x = {s, id, remove, 0};
+	int rc = sq_row(s, sq_query(s, "SELECT chat_id, content, sender_name, deleted_at IS NOT NULL FROM messages WHERE id = ?", "i", id),
+			index_row, &x);
+	return rc ? rc : x.rc;
 }
 
 int sqc_message_insert(void *p, struct message *m)
@@ -379,12 +378,8 @@ int sqc_message_get(void *p, int64_t id, int64_t viewer, struct message *m)
 {
 	struct sq *s = p;
 	sqlite3_stmt *st = sq_query(s, MSG_SQL " WHERE m.id = ?", "i", id);
-	int rc = sq_one(s, st);
 	memset(m, 0, sizeof *m);
-	if (!rc)
-		row_message(st, m);
-	if (st)
-		sqlite3_reset(st);
+	int rc = sq_row(s, st, row_message, m);
 	if (!rc && (rc = details(s, m, viewer)))
 		message_clear(m);
 	return rc;
@@ -544,23 +539,14 @@ int sqc_file_insert(void *p, struct file_rec *f)
 		return rc;
 	sqlite3_stmt *st = sq_query(s, "SELECT " FILE_COLS " FROM files f WHERE sha256 = ? AND uploader_id = ?", "ti",
 				    f->sha256, f->uploader_id);
-	if (!(rc = sq_one(s, st)))
-		row_file(st, f);
-	if (st)
-		sqlite3_reset(st);
-	return rc;
+	return sq_row(s, st, row_file, f);
 }
 
 int sqc_file_get(void *p, int64_t id, struct file_rec *f)
 {
 	struct sq *s = p;
 	sqlite3_stmt *st = sq_query(s, "SELECT " FILE_COLS " FROM files f WHERE id = ?", "i", id);
-	int rc = sq_one(s, st);
-	if (!rc)
-		row_file(st, f);
-	if (st)
-		sqlite3_reset(st);
-	return rc;
+	return sq_row(s, st, row_file, f);
 }
 
 int sqc_file_readable(void *p, const char *sha, int64_t user, struct file_rec *f)
@@ -577,10 +563,5 @@ int sqc_file_readable(void *p, const char *sha, int64_t user, struct file_rec *f
 				    " WHERE a.avatar_url = '/api/files/' || f.sha256 || '.' || f.ext))"
 				    " ORDER BY f.uploader_id = ?2 DESC LIMIT 1",
 				    "ti", sha, user);
-	int rc = sq_one(s, st);
-	if (!rc)
-		row_file(st, f);
-	if (st)
-		sqlite3_reset(st);
-	return rc;
+	return sq_row(s, st, row_file, f);
 }

@@ -37,9 +37,10 @@ int64_t sq_i64(sqlite3_stmt *st, int i);
 /* Runs a query whose first row's first column is an integer into *out;
  * FE_ENOTFOUND when there is no row. */
 int sq_scalar(struct sq *s, const char *sql, int64_t *out, const char *fmt, ...);
-/* Steps a one-row query; FE_ENOTFOUND when it has no row. The row is
- * available to the caller until the statement is next used. */
-int sq_one(struct sq *s, sqlite3_stmt *st);
+/* Steps a bound one-row query: row(st, el) reads the row, then the
+ * statement is reset. FE_ENOTFOUND when there is no row; st NULL is
+ * FE_EINTERNAL. */
+int sq_row(struct sq *s, sqlite3_stmt *st, void (*row)(sqlite3_stmt *st, void *el), void *el);
 /* Steps st to its end, turning each row into a new element of the array
  * *outp (elements of size bytes, zeroed, filled by row); *n counts them.
  * st NULL is FE_EINTERNAL. On error the array is freed, after clear (when

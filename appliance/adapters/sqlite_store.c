@@ -56,12 +56,8 @@ static void sq_rollback(void *p)
 
 static int sq_ping(void *p)
 {
-	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s, "SELECT 1", "");
-	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-	if (st)
-		sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : FE_EUNAVAIL;
+	int64_t one;
+	return sq_scalar(p, "SELECT 1", &one, "") ? FE_EUNAVAIL : 0;
 }
 
 static int sq_sizes(void *p, int64_t *db, int64_t *wal)
@@ -97,6 +93,16 @@ static int sq_workspace_insert(void *p, struct workspace *w)
 	return rc;
 }
 
+static void row_workspace(sqlite3_stmt *st, void *el)
+{
+	struct workspace *w = el;
+	w->id = sq_i64(st, 0);
+	sq_text(st, 1, w->name, sizeof w->name);
+	w->owner_id = sq_i64(st, 2);
+	w->created_at = sq_i64(st, 3);
+	w->member_count = sq_i64(st, 4);
+}
+
 static int sq_workspace_get(void *p, int64_t id, struct workspace *w)
 {
 	struct sq *s = p;
@@ -105,18 +111,7 @@ static int sq_workspace_get(void *p, int64_t id, struct workspace *w)
 				 " (SELECT count(*) FROM users WHERE workspace_id = w.id)"
 				 " FROM workspaces w WHERE id = ?",
 				 "i", id);
-	if (!st)
-		return FE_EINTERNAL;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		w->id = sq_i64(st, 0);
-		sq_text(st, 1, w->name, sizeof w->name);
-		w->owner_id = sq_i64(st, 2);
-		w->created_at = sq_i64(st, 3);
-		w->member_count = sq_i64(st, 4);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
+	return sq_row(s, st, row_workspace, w);
 }
 
 static int sq_workspace_set_owner(void *p, int64_t id, int64_t owner)
@@ -139,8 +134,9 @@ static int sq_workspace_rename(void *p, int64_t id, const char *name)
 	"id, workspace_id, email, fullname, password_hash, role, status, token_version, title,"   \
 	" department, avatar_url, bio, timezone, language, created_at, updated_at"
 
-static void row_user(sqlite3_stmt *st, struct user *u)
+static void row_user(sqlite3_stmt *st, void *el)
 {
+	struct user *u = el;
 	u->id = sq_i64(st, 0);
 	u->workspace_id = sq_i64(st, 1);
 	sq_text(st, 2, u->email, sizeof u->email);
@@ -157,18 +153,6 @@ static void row_user(sqlite3_stmt *st, struct user *u)
 	sq_text(st, 13, u->language, sizeof u->language);
 	u->created_at = sq_i64(st, 14);
 	u->updated_at = sq_i64(st, 15);
-}
-
-/* Steps a bound single-row user query. */
-static int one_user(struct sq *s, sqlite3_stmt *st, struct user *u)
-{
-	if (!st)
-		return FE_EINTERNAL;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		row_user(st, u);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
 }
 
 static int sq_user_insert(void *p, struct user *u)
@@ -190,25 +174,20 @@ static int sq_user_insert(void *p, struct user *u)
 static int sq_user_get(void *p, int64_t id, struct user *u)
 {
 	struct sq *s = p;
-	return one_user(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE id = ?", "i", id), u);
+	return sq_row(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE id = ?", "i", id), row_user, u);
 }
 
 static int sq_user_by_email(void *p, const char *email, struct user *u)
 {
 	struct sq *s = p;
-	return one_user(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE email = ?", "t", email), u);
-}
-
-static void row_user_el(sqlite3_stmt *st, void *el)
-{
-	row_user(st, el);
+	return sq_row(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE email = ?", "t", email), row_user, u);
 }
 
 static int sq_users_list(void *p, int64_t ws, struct user **out, size_t *n)
 {
 	struct sq *s = p;
 	return sq_rows(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE workspace_id = ? ORDER BY id", "i", ws), out, n,
-		       sizeof **out, row_user_el, NULL);
+		       sizeof **out, row_user, NULL);
 }
 
 static int sq_user_update_profile(void *p, const struct user *u)
@@ -243,8 +222,9 @@ static int sq_user_bump_token_version(void *p, int64_t id)
 
 #define INVITE_COLS "code, workspace_id, created_by, max_uses, uses, expires_at, coalesce(revoked_at, 0), created_at"
 
-static void row_invite(sqlite3_stmt *st, struct invite *i)
+static void row_invite(sqlite3_stmt *st, void *el)
 {
+	struct invite *i = el;
 	sq_text(st, 0, i->code, sizeof i->code);
 	i->workspace_id = sq_i64(st, 1);
 	i->created_by = sq_i64(st, 2);
@@ -267,19 +247,7 @@ static int sq_invite_insert(void *p, const struct invite *i)
 static int sq_invite_get(void *p, const char *code, struct invite *i)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s, "SELECT " INVITE_COLS " FROM invites WHERE code = ?", "t", code);
-	if (!st)
-		return FE_EINTERNAL;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		row_invite(st, i);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
-}
-
-static void row_invite_el(sqlite3_stmt *st, void *el)
-{
-	row_invite(st, el);
+	return sq_row(s, sq_query(s, "SELECT " INVITE_COLS " FROM invites WHERE code = ?", "t", code), row_invite, i);
 }
 
 static int sq_invites_active(void *p, int64_t ws, int64_t now, struct invite **out, size_t *n)
@@ -290,7 +258,7 @@ static int sq_invites_active(void *p, int64_t ws, int64_t now, struct invite **o
 				"SELECT " INVITE_COLS " FROM invites WHERE workspace_id = ? AND revoked_at IS NULL"
 				" AND expires_at > ? AND uses < max_uses ORDER BY created_at DESC LIMIT 1000",
 				"ii", ws, now),
-		       out, n, sizeof **out, row_invite_el, NULL);
+		       out, n, sizeof **out, row_invite, NULL);
 }
 
 static int sq_invite_revoke(void *p, int64_t ws, const char *code, int64_t now)
@@ -326,6 +294,19 @@ static int sq_refresh_insert(void *p, struct refresh_token *t, const char *hash)
 	return rc;
 }
 
+static void row_refresh(sqlite3_stmt *st, void *el)
+{
+	struct refresh_token *t = el;
+	t->id = sq_i64(st, 0);
+	t->user_id = sq_i64(st, 1);
+	sq_text(st, 2, t->family, sizeof t->family);
+	t->created_at = sq_i64(st, 3);
+	t->expires_at = sq_i64(st, 4);
+	t->family_expires_at = sq_i64(st, 5);
+	t->rotated_at = sq_i64(st, 6);
+	t->revoked_at = sq_i64(st, 7);
+}
+
 static int sq_refresh_get(void *p, const char *hash, struct refresh_token *t)
 {
 	struct sq *s = p;
@@ -334,21 +315,7 @@ static int sq_refresh_get(void *p, const char *hash, struct refresh_token *t)
 				 " coalesce(rotated_at, 0), coalesce(revoked_at, 0) FROM refresh_tokens"
 				 " WHERE token_hash = ?",
 				 "t", hash);
-	if (!st)
-		return FE_EINTERNAL;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		t->id = sq_i64(st, 0);
-		t->user_id = sq_i64(st, 1);
-		sq_text(st, 2, t->family, sizeof t->family);
-		t->created_at = sq_i64(st, 3);
-		t->expires_at = sq_i64(st, 4);
-		t->family_expires_at = sq_i64(st, 5);
-		t->rotated_at = sq_i64(st, 6);
-		t->revoked_at = sq_i64(st, 7);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
+	return sq_row(s, st, row_refresh, t);
 }
 
 static int sq_refresh_rotate(void *p, int64_t id, int64_t now)

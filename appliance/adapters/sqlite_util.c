@@ -65,19 +65,30 @@ int sq_bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
 	return SQLITE_OK;
 }
 
+/* The cached statement for sql with the arguments bound; NULL (statement
+ * reset) on a prepare or bind error. */
+static sqlite3_stmt *bound(struct sq *s, const char *sql, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *st = sq_stmt(s, sql);
+	if (st && sq_bindv(st, fmt, ap) != SQLITE_OK) {
+		log_err("store: bind failed: %s", sqlite3_errmsg(s->db));
+		sqlite3_reset(st);
+		return NULL;
+	}
+	return st;
+}
+
 /* Runs a statement that returns no rows. Returns 0 or FE_E*; *changes gets
  * the number of rows changed when not NULL. */
 int sq_exec(struct sq *s, const char *sql, int *changes, const char *fmt, ...)
 {
-	sqlite3_stmt *st = sq_stmt(s, sql);
-	if (!st)
-		return FE_EINTERNAL;
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = sq_bindv(st, fmt, ap);
+	sqlite3_stmt *st = bound(s, sql, fmt, ap);
 	va_end(ap);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	if (!st)
+		return FE_EINTERNAL;
+	int rc = sqlite3_step(st);
 	int ret = sq_map_rc(s, rc == SQLITE_DONE ? SQLITE_OK : rc);
 	if (changes)
 		*changes = sqlite3_changes(s->db);
@@ -88,14 +99,11 @@ int sq_exec(struct sq *s, const char *sql, int *changes, const char *fmt, ...)
 /* Prepares and binds a query; the caller steps it. NULL on error. */
 sqlite3_stmt *sq_query(struct sq *s, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *st = sq_stmt(s, sql);
-	if (!st)
-		return NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = sq_bindv(st, fmt, ap);
+	sqlite3_stmt *st = bound(s, sql, fmt, ap);
 	va_end(ap);
-	return rc == SQLITE_OK ? st : NULL;
+	return st;
 }
 
 void sq_text(sqlite3_stmt *st, int i, char *out, size_t n)
@@ -109,11 +117,14 @@ int64_t sq_i64(sqlite3_stmt *st, int i)
 	return sqlite3_column_int64(st, i);
 }
 
-int sq_one(struct sq *s, sqlite3_stmt *st)
+int sq_row(struct sq *s, sqlite3_stmt *st, void (*row)(sqlite3_stmt *st, void *el), void *el)
 {
 	if (!st)
 		return FE_EINTERNAL;
 	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row(st, el);
+	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
 }
 
@@ -150,22 +161,16 @@ int sq_rows(struct sq *s, sqlite3_stmt *st, void *outp, size_t *n, size_t size, 
 	return sq_map_rc(s, rc);
 }
 
+static void row_i64(sqlite3_stmt *st, void *el)
+{
+	*(int64_t *)el = sq_i64(st, 0);
+}
+
 int sq_scalar(struct sq *s, const char *sql, int64_t *out, const char *fmt, ...)
 {
-	sqlite3_stmt *st = sq_stmt(s, sql);
-	if (!st)
-		return FE_EINTERNAL;
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = sq_bindv(st, fmt, ap);
+	sqlite3_stmt *st = bound(s, sql, fmt, ap);
 	va_end(ap);
-	if (rc != SQLITE_OK) {
-		sqlite3_reset(st);
-		return sq_map_rc(s, rc);
-	}
-	rc = sq_one(s, st);
-	if (!rc)
-		*out = sq_i64(st, 0);
-	sqlite3_reset(st);
-	return rc;
+	return sq_row(s, st, row_i64, out);
 }

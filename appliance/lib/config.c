@@ -44,7 +44,7 @@ static const struct directive table[] = {
 };
 #define NDIR (sizeof table / sizeof table[0])
 
-static void defaults(struct config *c)
+void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof *c);
 	strcpy(c->command, "serve");
@@ -195,7 +195,7 @@ static void env_name(const char *name, char *out, size_t n)
 
 int config_load(struct config *c, int argc, char **argv)
 {
-	defaults(c);
+	config_defaults(c);
 	/* pass 1: commands, --help, --check-config, --config, and flag syntax */
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {

@@ -29,6 +29,9 @@ struct config {
 	int check_only;
 };
 
+/* The built-in defaults (what runs when nothing is configured). */
+void config_defaults(struct config *c);
+
 /* Fills c from defaults, the config file, the environment and argv.
  * Returns 0, 1 when --help was printed (caller exits 0), or -1 after printing
  * the reason to stderr (caller exits 2). */

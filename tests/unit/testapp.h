@@ -158,20 +158,12 @@ static struct app app TA_UNUSED;
  * one worker, generous login rates. */
 static inline void default_config(struct config *c)
 {
-	memset(c, 0, sizeof *c);
-	strcpy(c->command, "serve");
-	strcpy(c->bind, "127.0.0.1");
-	c->port = 8080;
-	strcpy(c->data, "./data");
-	c->durability_full = 1;
-	c->upload_limit = 10 << 20;
-	c->body_limit = 64 << 10;
+	config_defaults(c);
 	c->log_level = LOG_ERR;
-	c->registration_open = 0;
 	c->login_rate_ip = 1000;
 	c->login_rate_account = 1000;
 	c->workers = 1;
-	c->group_commit = 1;
+	c->cache_size = 0; /* tests that want a cache make their own */
 }
 
 /* 1 when no transaction is open on the app store's connection. */
