@@ -192,6 +192,21 @@ static void bind_all(sqlite3_stmt *st, const struct search_query *q, const struc
 }
 
 
+/* Reads a hit row: id, chat_id, chat name, sender_id, sender name,
+ * content, (6: snippet, left to the caller), created_at. */
+static void read_hit(sqlite3_stmt *st, struct search_hit *h)
+{
+	h->id = sqlite3_column_int64(st, 0);
+	h->chat_id = sqlite3_column_int64(st, 1);
+	snprintf(h->chat_name, sizeof h->chat_name, "%s", (const char *)sqlite3_column_text(st, 2));
+	h->sender_id = sqlite3_column_int64(st, 3);
+	snprintf(h->sender_name, sizeof h->sender_name, "%s", (const char *)sqlite3_column_text(st, 4));
+	h->content = strdup((const char *)sqlite3_column_text(st, 5));
+	if (!h->content)
+		abort();
+	h->created_at = sqlite3_column_int64(st, 7);
+}
+
 /* ---- the scoped word path ---- */
 
 struct wordlist {
@@ -372,7 +387,7 @@ static int scoped_search(sqlite3 *db, const struct search_query *q, struct searc
 	if (k <= (size_t)q->offset)
 		goto done;
 	if (sqlite3_prepare_v2(db,
-			       "SELECT m.id, m.chat_id, c.name, m.sender_id, m.sender_name, m.content, m.created_at"
+			       "SELECT m.id, m.chat_id, c.name, m.sender_id, m.sender_name, m.content, NULL, m.created_at"
 			       " FROM messages m JOIN chats c ON c.id = m.chat_id WHERE m.id = ?",
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = FE_EINTERNAL;
@@ -387,16 +402,8 @@ static int scoped_search(sqlite3 *db, const struct search_query *q, struct searc
 		if (sqlite3_step(st) != SQLITE_ROW)
 			continue; /* gone meanwhile */
 		struct search_hit *h = &(*out)[(*n)++];
-		h->id = sqlite3_column_int64(st, 0);
-		h->chat_id = sqlite3_column_int64(st, 1);
-		snprintf(h->chat_name, sizeof h->chat_name, "%s", (const char *)sqlite3_column_text(st, 2));
-		h->sender_id = sqlite3_column_int64(st, 3);
-		snprintf(h->sender_name, sizeof h->sender_name, "%s", (const char *)sqlite3_column_text(st, 4));
-		h->content = strdup((const char *)sqlite3_column_text(st, 5));
-		if (!h->content)
-			abort();
+		read_hit(st, h);
 		h->snippet = snippet(h->content, q);
-		h->created_at = sqlite3_column_int64(st, 6);
 	}
 done:
 	sqlite3_finalize(st);
@@ -481,17 +488,11 @@ static int fts_search(void *self, const struct search_query *q, struct search_hi
 		}
 		h = &(*out)[(*n)++];
 		memset(h, 0, sizeof *h);
-		h->id = sqlite3_column_int64(st, 0);
-		h->chat_id = sqlite3_column_int64(st, 1);
-		snprintf(h->chat_name, sizeof h->chat_name, "%s", (const char *)sqlite3_column_text(st, 2));
-		h->sender_id = sqlite3_column_int64(st, 3);
-		snprintf(h->sender_name, sizeof h->sender_name, "%s", (const char *)sqlite3_column_text(st, 4));
-		h->content = strdup((const char *)sqlite3_column_text(st, 5));
+		read_hit(st, h);
 		const unsigned char *snip = sqlite3_column_text(st, 6);
 		h->snippet = snip ? strdup((const char *)snip) : mark_likes(h->content, &p);
-		if (!h->content || !h->snippet)
+		if (!h->snippet)
 			abort();
-		h->created_at = sqlite3_column_int64(st, 7);
 	}
 	if (s == SQLITE_DONE && (*n == (size_t)q->limit || q->offset)) {
 		sqlite3_stmt *cs = NULL;

@@ -128,8 +128,10 @@ void h_refresh(struct req *r)
 	struct fe_err e = {0};
 	char tok[160];
 	struct auth_result *a = calloc(1, sizeof *a);
+	if (!a)
+		abort();
 	cJSON *j = req_json(r);
-	if (!j || !a)
+	if (!j)
 		goto out;
 	if (refresh_token_of(r, j, tok, sizeof tok, &e))
 		resp_err(r, &e);
