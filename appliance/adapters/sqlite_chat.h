@@ -40,6 +40,8 @@ int sqc_unread_counts(void *p, int64_t user, struct unread **out, size_t *n);
 int sqc_max_message_id(void *p, int64_t chat, int64_t *id);
 int sqc_file_insert(void *p, struct file_rec *f);
 int sqc_file_get(void *p, int64_t id, struct file_rec *f);
-int sqc_file_readable(void *p, const char *sha, int64_t user, struct file_rec *f);
+int sqc_files_by_sha(void *p, const char *sha, struct file_rec **out, size_t *n);
+int sqc_file_in_chats_of(void *p, int64_t file, int64_t user);
+int sqc_file_avatar_in_workspace_of(void *p, int64_t file, int64_t user);
 
 #endif

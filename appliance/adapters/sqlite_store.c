@@ -130,9 +130,10 @@ static int sq_workspace_rename(void *p, int64_t id, const char *name)
 
 /* ---- users ---- */
 
-#define USER_COLS                                                                                  \
-	"id, workspace_id, email, fullname, password_hash, role, status, token_version, title,"   \
-	" department, avatar_url, bio, timezone, language, created_at, updated_at"
+/* Never the password hash: that is read by credentials_by_* alone. */
+#define USER_COLS                                                                                 \
+	"id, workspace_id, email, fullname, role, status, token_version, title, department,"     \
+	" avatar_url, coalesce(avatar_file_id, 0), bio, timezone, language, created_at, updated_at"
 
 static void row_user(sqlite3_stmt *st, void *el)
 {
@@ -141,13 +142,13 @@ static void row_user(sqlite3_stmt *st, void *el)
 	u->workspace_id = sq_i64(st, 1);
 	sq_text(st, 2, u->email, sizeof u->email);
 	sq_text(st, 3, u->fullname, sizeof u->fullname);
-	sq_text(st, 4, u->password_hash, sizeof u->password_hash);
-	sq_text(st, 5, u->role, sizeof u->role);
-	sq_text(st, 6, u->status, sizeof u->status);
-	u->token_version = sq_i64(st, 7);
-	sq_text(st, 8, u->title, sizeof u->title);
-	sq_text(st, 9, u->department, sizeof u->department);
-	sq_text(st, 10, u->avatar_url, sizeof u->avatar_url);
+	sq_text(st, 4, u->role, sizeof u->role);
+	sq_text(st, 5, u->status, sizeof u->status);
+	u->token_version = sq_i64(st, 6);
+	sq_text(st, 7, u->title, sizeof u->title);
+	sq_text(st, 8, u->department, sizeof u->department);
+	sq_text(st, 9, u->avatar_url, sizeof u->avatar_url);
+	u->avatar_file_id = sq_i64(st, 10);
 	sq_text(st, 11, u->bio, sizeof u->bio);
 	sq_text(st, 12, u->timezone, sizeof u->timezone);
 	sq_text(st, 13, u->language, sizeof u->language);
@@ -155,13 +156,13 @@ static void row_user(sqlite3_stmt *st, void *el)
 	u->updated_at = sq_i64(st, 15);
 }
 
-static int sq_user_insert(void *p, struct user *u)
+static int sq_user_insert(void *p, struct user *u, const char *password_hash)
 {
 	struct sq *s = p;
 	int rc = sq_exec(s,
 		      "INSERT INTO users(workspace_id, email, fullname, password_hash, role, status,"
 		      " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'Active', ?, ?)",
-		      NULL, "ittttii", u->workspace_id, u->email, u->fullname, u->password_hash, u->role,
+		      NULL, "ittttii", u->workspace_id, u->email, u->fullname, password_hash, u->role,
 		      u->created_at, u->created_at);
 	if (!rc) {
 		u->id = sqlite3_last_insert_rowid(s->db);
@@ -190,14 +191,37 @@ static int sq_users_list(void *p, int64_t ws, struct user **out, size_t *n)
 		       sizeof **out, row_user, NULL);
 }
 
+#define CRED_SQL "SELECT id, password_hash, status, token_version FROM users"
+
+static void row_credentials(sqlite3_stmt *st, void *el)
+{
+	struct credentials *c = el;
+	c->user_id = sq_i64(st, 0);
+	sq_text(st, 1, c->password_hash, sizeof c->password_hash);
+	sq_text(st, 2, c->status, sizeof c->status);
+	c->token_version = sq_i64(st, 3);
+}
+
+static int sq_credentials_by_email(void *p, const char *email, struct credentials *c)
+{
+	struct sq *s = p;
+	return sq_row(s, sq_query(s, CRED_SQL " WHERE email = ?", "t", email), row_credentials, c);
+}
+
+static int sq_credentials_by_id(void *p, int64_t id, struct credentials *c)
+{
+	struct sq *s = p;
+	return sq_row(s, sq_query(s, CRED_SQL " WHERE id = ?", "i", id), row_credentials, c);
+}
+
 static int sq_user_update_profile(void *p, const struct user *u)
 {
 	int changes = 0;
 	int rc = sq_exec(p,
-		      "UPDATE users SET fullname = ?, title = ?, department = ?, avatar_url = ?, bio = ?,"
-		      " timezone = ?, language = ?, updated_at = ? WHERE id = ?",
-		      &changes, "tttttttii", u->fullname, u->title, u->department, u->avatar_url, u->bio,
-		      u->timezone, u->language, u->updated_at, u->id);
+		      "UPDATE users SET fullname = ?, title = ?, department = ?, avatar_url = ?,"
+		      " avatar_file_id = nullif(?, 0), bio = ?, timezone = ?, language = ?, updated_at = ? WHERE id = ?",
+		      &changes, "ttttitttii", u->fullname, u->title, u->department, u->avatar_url, u->avatar_file_id,
+		      u->bio, u->timezone, u->language, u->updated_at, u->id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
@@ -365,6 +389,8 @@ static const struct store_ops ops = {
 	.user_get = sq_user_get,
 	.user_by_email = sq_user_by_email,
 	.users_list = sq_users_list,
+	.credentials_by_email = sq_credentials_by_email,
+	.credentials_by_id = sq_credentials_by_id,
 	.user_update_profile = sq_user_update_profile,
 	.user_set_role_status = sq_user_set_role_status,
 	.user_set_password = sq_user_set_password,
@@ -414,7 +440,9 @@ static const struct store_ops ops = {
 	.max_message_id = sqc_max_message_id,
 	.file_insert = sqc_file_insert,
 	.file_get = sqc_file_get,
-	.file_readable = sqc_file_readable,
+	.files_by_sha = sqc_files_by_sha,
+	.file_in_chats_of = sqc_file_in_chats_of,
+	.file_avatar_in_workspace_of = sqc_file_avatar_in_workspace_of,
 };
 
 /* ---- open, migrate, close ---- */

@@ -232,7 +232,6 @@ static void signup_done(void *arg)
 	struct user u = {0};
 	snprintf(u.email, sizeof u.email, "%s", j->email);
 	snprintf(u.fullname, sizeof u.fullname, "%s", j->fullname);
-	snprintf(u.password_hash, sizeof u.password_hash, "%s", j->hash);
 	u.created_at = now;
 	if (ws_id) {
 		if ((rc = st->ops->invite_use(st->impl, j->invite_code, now))) {
@@ -254,7 +253,7 @@ static void signup_done(void *arg)
 		u.workspace_id = w.id;
 		strcpy(u.role, "owner");
 	}
-	if ((rc = st->ops->user_insert(st->impl, &u))) {
+	if ((rc = st->ops->user_insert(st->impl, &u, j->hash))) {
 		err_set(&e, rc, rc == FE_ECONFLICT ? "USER_EXISTS" : NULL, "email",
 			rc == FE_ECONFLICT ? "an account with this email exists" : "store error");
 		goto rollback;
@@ -361,20 +360,20 @@ int auth_signin(struct app *app, const char *email, const char *password, const 
 		return rc;
 	if (strlen(password) > 512)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "password", "password is too long");
-	struct user u;
-	rc = st->ops->user_by_email(st->impl, email, &u);
+	struct credentials c;
+	rc = st->ops->credentials_by_email(st->impl, email, &c);
 	if (rc && rc != FE_ENOTFOUND)
 		return err_set(e, rc, NULL, NULL, "store error");
 	struct job *j = job_new(app, JOB_SIGNIN, cb, req);
 	snprintf(j->email, sizeof j->email, "%s", lower);
 	snprintf(j->password, sizeof j->password, "%s", password);
 	if (rc == 0) {
-		j->user_id = u.id;
-		snprintf(j->hash, sizeof j->hash, "%s", u.password_hash);
+		j->user_id = c.user_id;
+		snprintf(j->hash, sizeof j->hash, "%s", c.password_hash);
 	} else {
 		snprintf(j->hash, sizeof j->hash, "%s", dummy_hash);
 	}
-	sodium_memzero(u.password_hash, sizeof u.password_hash);
+	sodium_memzero(&c, sizeof c);
 	return submit(j, verify_work, signin_done, e);
 }
 
@@ -425,15 +424,15 @@ int auth_change_password(struct app *app, const struct principal *p, const char 
 		return rc;
 	if (strlen(current) > 512)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "current_password", "current_password is too long");
-	struct user u;
-	if ((rc = st->ops->user_get(st->impl, p->user_id, &u)))
+	struct credentials c;
+	if ((rc = st->ops->credentials_by_id(st->impl, p->user_id, &c)))
 		return err_set(e, rc == FE_ENOTFOUND ? FE_EAUTH : rc, NULL, NULL, "unknown account");
 	struct job *j = job_new(app, JOB_CHPW, cb, req);
-	j->user_id = u.id;
-	snprintf(j->hash, sizeof j->hash, "%s", u.password_hash);
+	j->user_id = c.user_id;
+	snprintf(j->hash, sizeof j->hash, "%s", c.password_hash);
 	snprintf(j->password, sizeof j->password, "%s", current);
 	snprintf(j->new_password, sizeof j->new_password, "%s", next);
-	sodium_memzero(u.password_hash, sizeof u.password_hash);
+	sodium_memzero(&c, sizeof c);
 	return submit(j, verify_work, chpw_done, e);
 }
 

@@ -57,10 +57,9 @@ int demo_seed(struct app *app)
 		u.workspace_id = w.id;
 		snprintf(u.email, sizeof u.email, "%s", people[i].email);
 		snprintf(u.fullname, sizeof u.fullname, "%s", people[i].name);
-		snprintf(u.password_hash, sizeof u.password_hash, "%s", hash);
 		snprintf(u.role, sizeof u.role, "%s", people[i].role);
 		u.created_at = w.created_at;
-		if ((rc = st->ops->user_insert(st->impl, &u)))
+		if ((rc = st->ops->user_insert(st->impl, &u, hash)))
 			goto fail;
 		snprintf(u.title, sizeof u.title, "%s", people[i].title);
 		u.updated_at = u.created_at;

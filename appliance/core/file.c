@@ -1,10 +1,104 @@
-/* core/file: file registration and access. */
+/* core/file: file registration, the file-read rule and what a file may be
+ * used for. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/file.h"
 #include "lib/log.h"
 #include "lib/sniff.h"
 #include "lib/utf8.h"
+
+#define S app->store.ops
+#define SI app->store.impl
+
+#define URL_PREFIX "/api/files/"
+#define URL_PREFIX_LEN (sizeof URL_PREFIX - 1)
+
+void file_url(const struct file_rec *f, char *out, size_t n)
+{
+	snprintf(out, n, URL_PREFIX "%s.%s", f->sha256, f->ext);
+}
+
+int file_url_like(const char *s)
+{
+	return !strncmp(s, URL_PREFIX, URL_PREFIX_LEN);
+}
+
+/* The rule itself, asking only as far as weakest: the store questions for
+ * weaker reasons are not asked. */
+static int grant(struct app *app, int64_t user_id, const struct file_rec *f, enum file_grant weakest,
+		 enum file_grant *how)
+{
+	int rc;
+	*how = FILE_NO_ACCESS;
+	if (f->uploader_id == user_id) {
+		*how = FILE_UPLOADER;
+		return 0;
+	}
+	if (weakest < FILE_IN_CHAT)
+		return 0;
+	if ((rc = S->file_in_chats_of(SI, f->id, user_id)) != FE_ENOTFOUND) {
+		if (!rc)
+			*how = FILE_IN_CHAT;
+		return rc;
+	}
+	if (weakest < FILE_AVATAR)
+		return 0;
+	if ((rc = S->file_avatar_in_workspace_of(SI, f->id, user_id)) != FE_ENOTFOUND) {
+		if (!rc)
+			*how = FILE_AVATAR;
+		return rc;
+	}
+	return 0;
+}
+
+int file_access(struct app *app, int64_t user_id, const struct file_rec *f, enum file_grant *how)
+{
+	return grant(app, user_id, f, FILE_AVATAR, how);
+}
+
+/* Splits "<sha256>.<ext>" (lower-case hex, one dot, a short extension). */
+static int parse_name(const char *name, char sha[65], char ext[8])
+{
+	const char *dot = strchr(name, '.');
+	if (!dot || dot - name != 64 || strspn(name, "0123456789abcdef") != 64 || strchr(dot + 1, '.') || !dot[1] ||
+	    strlen(dot + 1) >= 8)
+		return FE_ENOTFOUND;
+	memcpy(sha, name, 64);
+	sha[64] = 0;
+	strcpy(ext, dot + 1);
+	return 0;
+}
+
+/* The row of the content called name that gives user the strongest reason
+ * to read it, if that reason is at least as strong as weakest: *f, *how.
+ * FE_ENOTFOUND when none does. */
+static int pick(struct app *app, int64_t user, const char *name, enum file_grant weakest, struct file_rec *f,
+		enum file_grant *how)
+{
+	char sha[65], ext[8];
+	struct file_rec *rows;
+	size_t n;
+	int rc;
+	*how = FILE_NO_ACCESS;
+	if (parse_name(name, sha, ext))
+		return FE_ENOTFOUND;
+	if ((rc = S->files_by_sha(SI, sha, &rows, &n)))
+		return rc;
+	for (size_t i = 0; i < n && *how != FILE_UPLOADER; i++) {
+		enum file_grant g;
+		if (strcmp(rows[i].ext, ext))
+			continue;
+		if ((rc = grant(app, user, &rows[i], weakest, &g)))
+			break;
+		if (g != FILE_NO_ACCESS && (*how == FILE_NO_ACCESS || g < *how)) {
+			*how = g;
+			*f = rows[i];
+		}
+	}
+	free(rows);
+	return rc ? rc : *how == FILE_NO_ACCESS ? FE_ENOTFOUND : 0;
+}
 
 /* Keeps a safe display name: the last path component, printable, <= 200 bytes. */
 static void clean_name(const char *in, char *out, size_t n)
@@ -38,7 +132,7 @@ int file_register(struct app *app, const struct principal *p, const char *sha256
 	out->size = size;
 	out->uploader_id = p->user_id;
 	out->created_at = app->now_ms();
-	int rc = app->store.ops->file_insert(app->store.impl, out);
+	int rc = S->file_insert(SI, out);
 	if (rc)
 		return err_set(e, rc, NULL, NULL, rc == FE_ENOSPC ? "the disk is full" : "could not record the file");
 	log_info("file: stored sha256=%.12s size=%lld type=%s user=%lld", sha256, (long long)size, t.mime,
@@ -49,19 +143,15 @@ int file_register(struct app *app, const struct principal *p, const char *sha256
 int file_open(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
 	      int64_t *size, struct fe_err *e)
 {
-	char sha[65];
-	const char *dot = strchr(name, '.');
-	if (!dot || dot - name != 64 || strspn(name, "0123456789abcdef") != 64 || strchr(dot + 1, '.') ||
-	    strlen(dot + 1) >= sizeof f->ext)
+	enum file_grant how;
+	int rc = pick(app, p->user_id, name, FILE_AVATAR, f, &how);
+	if (rc == FE_ENOTFOUND)
 		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such file");
-	memcpy(sha, name, 64);
-	sha[64] = 0;
-	int rc = app->store.ops->file_readable(app->store.impl, sha, p->user_id, f);
-	if (rc || strcmp(f->ext, dot + 1))
-		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such file");
-	rc = app->blobs.ops->open(app->blobs.impl, sha, fd, size);
+	if (rc)
+		return err_store(e, rc);
+	rc = app->blobs.ops->open(app->blobs.impl, f->sha256, fd, size);
 	if (rc) {
-		log_err("file: blob missing sha256=%s", sha);
+		log_err("file: blob missing sha256=%s", f->sha256);
 		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such file");
 	}
 	return 0;
@@ -73,19 +163,51 @@ int file_inline(const struct file_rec *f)
 	return t && t->inline_ok;
 }
 
+int file_check_attach(struct app *app, const struct principal *p, int64_t id, struct fe_err *e)
+{
+	struct file_rec f;
+	enum file_grant how = FILE_NO_ACCESS;
+	int rc = S->file_get(SI, id, &f);
+	if (!rc)
+		rc = grant(app, p->user_id, &f, FILE_IN_CHAT, &how);
+	if (rc && rc != FE_ENOTFOUND)
+		return err_store(e, rc);
+	if (how == FILE_NO_ACCESS)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "file %lld is not yours to share", (long long)id);
+	return 0;
+}
+
 int file_resolve_url(struct app *app, const struct principal *p, const char *url, int64_t *id, struct fe_err *e)
 {
 	struct file_rec f;
-	const char *name = !strncmp(url, "/api/files/", 11) ? url + 11 : "";
-	const char *dot = strchr(name, '.');
-	char sha[65];
-	if (dot && dot - name == 64) {
-		memcpy(sha, name, 64);
-		sha[64] = 0;
-		if (!app->store.ops->file_readable(app->store.impl, sha, p->user_id, &f) && !strcmp(f.ext, dot + 1)) {
-			*id = f.id;
-			return 0;
-		}
-	}
-	return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "unknown file url");
+	enum file_grant how;
+	int rc = !file_url_like(url) ? FE_ENOTFOUND
+							    : pick(app, p->user_id, url + URL_PREFIX_LEN, FILE_IN_CHAT, &f, &how);
+	if (rc == FE_ENOTFOUND)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "unknown file url");
+	if (rc)
+		return err_store(e, rc);
+	*id = f.id;
+	return 0;
+}
+
+int file_avatar(struct app *app, const struct principal *p, int64_t id, const char *url, struct file_rec *f,
+		struct fe_err *e)
+{
+	const char *field = url ? "avatar_url" : "avatar_file_id";
+	enum file_grant how = FILE_NO_ACCESS;
+	int rc;
+	if (url)
+		rc = !file_url_like(url)
+			     ? FE_ENOTFOUND
+			     : pick(app, p->user_id, url + URL_PREFIX_LEN, FILE_UPLOADER, f, &how);
+	else if (!(rc = S->file_get(SI, id, f)))
+		how = f->uploader_id == p->user_id ? FILE_UPLOADER : FILE_NO_ACCESS;
+	if (rc && rc != FE_ENOTFOUND)
+		return err_store(e, rc);
+	if (how != FILE_UPLOADER)
+		return err_set(e, FE_EINVAL, "INVALID_AVATAR", field, "the picture must be an image you uploaded");
+	if (!file_inline(f))
+		return err_set(e, FE_EINVAL, "INVALID_AVATAR", field, "the picture must be a PNG, JPEG, GIF or WebP image");
+	return 0;
 }

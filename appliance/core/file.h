@@ -1,12 +1,35 @@
 /* core/file: uploaded files: registration after the bytes are stored (type
- * sniffed from the content, deduplicated by SHA-256) and access checks for
- * downloads (uploader, or member of a chat whose message references it). */
+ * sniffed from the content, deduplicated by SHA-256 per uploader), the
+ * file-read rule (the one place that decides who may read a file, built on
+ * narrow store questions), what may be attached to a message and what may
+ * be a profile picture. The route's url of a file is spelled here too. */
 #ifndef FE_FILE_H
 #define FE_FILE_H
 #include <stddef.h>
 #include "core/app.h"
 #include "lib/err.h"
 #include "ports/model.h"
+
+/* Room for a file url, with its terminating NUL. */
+#define FILE_URL_MAX 96
+
+/* Why a user may read a file; a smaller value is the stronger reason. */
+enum file_grant {
+	FILE_NO_ACCESS = 0,
+	FILE_UPLOADER,  /* the user uploaded it */
+	FILE_IN_CHAT,   /* a live message of one of the user's chats references it */
+	FILE_AVATAR,    /* it is the picture of a user of the user's workspace */
+};
+
+/* Writes f's url, "/api/files/<sha256>.<ext>", into out (n >= FILE_URL_MAX). */
+void file_url(const struct file_rec *f, char *out, size_t n);
+
+/* 1 when s starts like a file url ("/api/files/"), whatever follows. */
+int file_url_like(const char *s);
+
+/* The file-read rule: sets *how to the strongest reason user_id may read f
+ * (FILE_NO_ACCESS when none). Returns 0, or a store error FE_E*. */
+int file_access(struct app *app, int64_t user_id, const struct file_rec *f, enum file_grant *how);
 
 /* Registers a stored blob for p. head: the first bytes (for sniffing);
  * filename: the client's name (cleaned, for Content-Disposition only). */
@@ -15,13 +38,28 @@ int file_register(struct app *app, const struct principal *p, const char *sha256
 		  struct fe_err *e);
 
 /* Opens "<sha256>.<ext>" for p: *fd (caller closes), *f. FE_ENOTFOUND for
- * anything p may not read, a malformed name, or a wrong extension. */
+ * anything p may not read (file_access), a malformed name, or a wrong
+ * extension; a store error as such. */
 int file_open(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
 	      int64_t *size, struct fe_err *e);
 
+/* May p attach file id to a message? Yes when p uploaded it or a message of
+ * one of p's chats already carries it (forwarding); seeing it only as
+ * someone's profile picture is not enough, so a picture cannot be turned
+ * into a lasting share. FE_EINVAL naming field "files" otherwise. */
+int file_check_attach(struct app *app, const struct principal *p, int64_t id, struct fe_err *e);
+
 /* The id of the file behind url ("/api/files/<sha256>.<ext>") that p may
- * read; FE_EINVAL naming field "files" otherwise. */
+ * attach (as file_check_attach); FE_EINVAL naming field "files" otherwise. */
 int file_resolve_url(struct app *app, const struct principal *p, const char *url, int64_t *id, struct fe_err *e);
+
+/* The file p may use as profile picture, named by id (url NULL) or by its
+ * url: a PNG, JPEG, GIF or WebP image that p uploaded. Fills *f. Otherwise
+ * FE_EINVAL with code INVALID_AVATAR naming field avatar_file_id or
+ * avatar_url (the same answer for an unknown file and someone else's, so
+ * it tells nothing about other people's files). */
+int file_avatar(struct app *app, const struct principal *p, int64_t id, const char *url, struct file_rec *f,
+		struct fe_err *e);
 
 /* 1 when the file's type may be shown inline (raster images). */
 int file_inline(const struct file_rec *f);

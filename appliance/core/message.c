@@ -5,6 +5,7 @@
 #include <string.h>
 #include "core/cached.h"
 #include "core/chat.h"
+#include "core/file.h"
 #include "core/message.h"
 #include "core/writer.h"
 #include "lib/log.h"
@@ -212,12 +213,9 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 		root = parent.reply_to ? parent.reply_to : parent.id;
 		message_clear(&parent);
 	}
-	for (size_t i = 0; i < in->nfiles; i++) {
-		struct file_rec f;
-		if (S->file_get(SI, in->files[i], &f) || (f.uploader_id != p->user_id && S->file_readable(SI, f.sha256, p->user_id, &f)))
-			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "file %lld is not yours to share",
-				       (long long)in->files[i]);
-	}
+	for (size_t i = 0; i < in->nfiles; i++)
+		if ((rc = file_check_attach(app, p, in->files[i], e)))
+			return rc;
 	struct send_op *so = calloc(1, sizeof *so);
 	if (!so || !(so->m.content = strdup(in->content)))
 		abort();

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/cached.h"
+#include "core/file.h"
 #include "core/workspace.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
@@ -61,6 +62,39 @@ int ws_users(struct app *app, const struct principal *p, struct user **out, size
 	return rc ? err_store(e, rc) : 0;
 }
 
+/* Applies the picture of in to u (avatar_url already copied and checked as
+ * text): a file picture is checked by core/file and its url written from
+ * the file row, so the stored url always names the stored file id. */
+static int set_picture(struct app *app, const struct principal *p, const struct profile_in *in, struct user *u,
+		       struct fe_err *e)
+{
+	struct file_rec f;
+	int rc;
+	if (in->has_avatar_file_id && in->avatar_url)
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "avatar_file_id",
+			       "give avatar_file_id or avatar_url, not both");
+	if (in->has_avatar_file_id && !in->avatar_file_id) {
+		u->avatar_url[0] = 0;
+		u->avatar_file_id = 0;
+		return 0;
+	}
+	if (in->has_avatar_file_id || (in->avatar_url && file_url_like(in->avatar_url))) {
+		if ((rc = file_avatar(app, p, in->avatar_file_id, in->has_avatar_file_id ? NULL : in->avatar_url, &f, e)))
+			return rc;
+		file_url(&f, u->avatar_url, sizeof u->avatar_url);
+		u->avatar_file_id = f.id;
+		return 0;
+	}
+	if (!in->avatar_url)
+		return 0; /* unchanged */
+	const char *a = in->avatar_url;
+	if (*a && strncmp(a, "https://", 8) && strncmp(a, "http://", 7))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "avatar_url",
+			       "avatar_url must start with https://, http:// or /api/files/");
+	u->avatar_file_id = 0;
+	return 0;
+}
+
 int ws_update_profile(struct app *app, const struct principal *p, const struct profile_in *in, struct user *u,
 		      struct fe_err *e)
 {
@@ -88,10 +122,8 @@ int ws_update_profile(struct app *app, const struct principal *p, const struct p
 			return rc;
 		snprintf(f[i].dst, f[i].size, "%s", f[i].val);
 	}
-	const char *a = u->avatar_url;
-	if (*a && strncmp(a, "https://", 8) && strncmp(a, "http://", 7) && strncmp(a, "/api/files/", 11))
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "avatar_url",
-			       "avatar_url must start with https://, http:// or /api/files/");
+	if ((rc = set_picture(app, p, in, u, e)))
+		return rc;
 	u->updated_at = app->now_ms();
 	rc = app->store.ops->user_update_profile(app->store.impl, u);
 	cache_forget_profile(app, u->id, u->workspace_id);

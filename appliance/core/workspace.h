@@ -16,9 +16,16 @@ int ws_user(struct app *app, const struct principal *p, int64_t id, struct user 
 /* Users of the caller's workspace; *out owned, free(). */
 int ws_users(struct app *app, const struct principal *p, struct user **out, size_t *n, struct fe_err *e);
 
-/* Profile update of the caller: fields left NULL keep their value. */
+/* Profile update of the caller: fields left NULL keep their value.
+ * The picture is given by one of avatar_file_id (has_avatar_file_id set;
+ * 0 clears) or avatar_url ("" clears; "/api/files/..." must name a file the
+ * caller uploaded, as core/file's file_avatar; else an https:// or http://
+ * address outside, which grants nothing). A picture file must be an image
+ * the caller uploaded: 400 INVALID_AVATAR otherwise. */
 struct profile_in {
 	const char *fullname, *title, *department, *avatar_url, *bio, *timezone, *language;
+	int has_avatar_file_id;
+	int64_t avatar_file_id;
 };
 int ws_update_profile(struct app *app, const struct principal *p, const struct profile_in *in, struct user *u,
 		      struct fe_err *e);

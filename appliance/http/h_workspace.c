@@ -97,7 +97,10 @@ void h_update_profile(struct req *r)
 	cJSON *j = req_json(r);
 	if (!j)
 		return;
-	if (jstr(j, "fullname", 0, &in.fullname, &e) || jstr(j, "title", 0, &in.title, &e) ||
+	/* avatar_file_id: null clears the picture, absent keeps it */
+	in.has_avatar_file_id = cJSON_GetObjectItemCaseSensitive(j, "avatar_file_id") != NULL;
+	if (jint(j, "avatar_file_id", 0, 1, (INT64_C(1) << 53) - 1, &in.avatar_file_id, &e) ||
+	    jstr(j, "fullname", 0, &in.fullname, &e) || jstr(j, "title", 0, &in.title, &e) ||
 	    jstr(j, "department", 0, &in.department, &e) || jstr(j, "avatar_url", 0, &in.avatar_url, &e) ||
 	    jstr(j, "bio", 0, &in.bio, &e) || jstr(j, "timezone", 0, &in.timezone, &e) ||
 	    jstr(j, "language", 0, &in.language, &e) || ws_update_profile(r->app, &r->who, &in, &u, &e))

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include "core/file.h"
 #include "http/jsonio.h"
 #include "lib/timefmt.h"
 
@@ -66,6 +67,10 @@ cJSON *user_json(const struct user *u, int with_profile)
 		cJSON_AddStringToObject(o, "avatar_url", u->avatar_url);
 	else
 		cJSON_AddNullToObject(o, "avatar_url");
+	if (u->avatar_file_id)
+		cJSON_AddNumberToObject(o, "avatar_file_id", (double)u->avatar_file_id);
+	else
+		cJSON_AddNullToObject(o, "avatar_file_id");
 	jtime(o, "created_at", u->created_at);
 	if (with_profile) {
 		cJSON_AddStringToObject(o, "title", u->title);
@@ -103,9 +108,9 @@ cJSON *invite_json(const struct invite *i)
 
 cJSON *file_json(const struct file_rec *f)
 {
-	char url[128];
+	char url[FILE_URL_MAX];
 	cJSON *o = cJSON_CreateObject();
-	snprintf(url, sizeof url, "/api/files/%s.%s", f->sha256, f->ext);
+	file_url(f, url, sizeof url);
 	cJSON_AddNumberToObject(o, "id", (double)f->id);
 	cJSON_AddStringToObject(o, "url", url);
 	cJSON_AddStringToObject(o, "filename", f->filename);

@@ -9,16 +9,26 @@ struct user {
 	int64_t id, workspace_id;
 	char email[256];
 	char fullname[204];      /* 1..50 characters */
-	char password_hash[128];
 	char role[8];            /* owner|admin|member */
 	char status[12];         /* Active|Suspended */
 	int64_t token_version;
 	char title[404], department[404]; /* 0..100 characters */
-	char avatar_url[504];
+	char avatar_url[504];    /* "" none; the picture's file url, or an outside address */
+	int64_t avatar_file_id;  /* the picture's file (uploaded by this user), 0 none */
 	char bio[4004];          /* 0..1000 characters */
 	char timezone[68];
 	char language[20];
 	int64_t created_at, updated_at;
+};
+
+/* What signing in checks, read only by core/auth (struct user carries no
+ * credentials, so the cache, user lists and logs never hold them). The
+ * hash is a secret: wipe it (sodium_memzero) once used. */
+struct credentials {
+	int64_t user_id;
+	char password_hash[128];
+	char status[12]; /* Active|Suspended */
+	int64_t token_version;
 };
 
 struct workspace {

@@ -25,11 +25,17 @@ struct store_ops {
 	int (*workspace_set_owner)(void *s, int64_t id, int64_t owner_id);
 	int (*workspace_rename)(void *s, int64_t id, const char *name);
 
-	int (*user_insert)(void *s, struct user *u); /* fills id */
+	/* Inserts u with its password hash (stored, never read back into a
+	 * struct user); fills id. */
+	int (*user_insert)(void *s, struct user *u, const char *password_hash);
 	int (*user_get)(void *s, int64_t id, struct user *u);
 	int (*user_by_email)(void *s, const char *email, struct user *u);
 	int (*users_list)(void *s, int64_t workspace_id, struct user **out, size_t *n);
-	int (*user_update_profile)(void *s, const struct user *u); /* fullname..language */
+	/* The credentials of the account with that email (case-insensitive) or
+	 * id, for core/auth only. */
+	int (*credentials_by_email)(void *s, const char *email, struct credentials *c);
+	int (*credentials_by_id)(void *s, int64_t id, struct credentials *c);
+	int (*user_update_profile)(void *s, const struct user *u); /* fullname..language, avatar_file_id */
 	int (*user_set_role_status)(void *s, int64_t id, const char *role, const char *status);
 	int (*user_set_password)(void *s, int64_t id, const char *hash);
 	int (*user_bump_token_version)(void *s, int64_t id);
@@ -94,9 +100,14 @@ struct store_ops {
 	/* files */
 	int (*file_insert)(void *s, struct file_rec *f); /* an existing (sha256, uploader) row is returned instead */
 	int (*file_get)(void *s, int64_t id, struct file_rec *f);
-	/* The file with sha256 that user may read (uploader, or member of a chat
-	 * with a live message referencing it); FE_ENOTFOUND otherwise. */
-	int (*file_readable)(void *s, const char *sha256, int64_t user_id, struct file_rec *f);
+	/* The file rows holding that content (one per uploader), by id. */
+	int (*files_by_sha)(void *s, const char *sha256, struct file_rec **out, size_t *n);
+	/* The narrow questions core/file's read rule is built on: each 0 when
+	 * true, FE_ENOTFOUND when not. Is file_id referenced by a live (not
+	 * deleted) message of a chat user_id is a member of? */
+	int (*file_in_chats_of)(void *s, int64_t file_id, int64_t user_id);
+	/* Is file_id the current picture of a user of user_id's workspace? */
+	int (*file_avatar_in_workspace_of)(void *s, int64_t file_id, int64_t user_id);
 };
 
 struct store {

@@ -51,6 +51,27 @@ describe('workspace (invite registration)', () => {
       assert.equal(d.find((u) => u.id === admin.user.id).role, 'admin');
     });
 
+    test('no password hash in users lists, profiles, /me or the log (issue 9, item 5)', async () => {
+      // twice: the second list, /me and profile come from the cache
+      const texts = [];
+      for (let i = 0; i < 2; i++) {
+        for (const path of ['/api/users', '/api/users/me', `/api/users/${owner.user.id}/profile`]) {
+          const r = await srv.api('GET', path, { token: member.access_token });
+          assert.equal(r.status, 200, path);
+          texts.push(r.text);
+        }
+      }
+      const hashes = [];
+      const f = readdirSync(srv.dataDir).find((n) => /\.(db|sqlite|sqlite3)$/.test(n));
+      if (f && sqliteAvailable()) hashes.push(...sqlite(join(srv.dataDir, f), 'SELECT password_hash FROM users;').split('\n'));
+      for (const h of hashes) assert.match(h, /^\$argon2id\$/, 'the stored hashes, read for the comparison');
+      const { stderr, stdout } = srv.output();
+      for (const t of [...texts, stderr, stdout]) {
+        assert.ok(!t.includes('$argon2'), 'no argon2 hash');
+        for (const h of hashes) assert.ok(!t.includes(h.split('$').pop()), 'no part of a stored hash');
+      }
+    });
+
     test('GET /api/users/{id}/profile: same workspace; unknown is 404', async () => {
       const d = assertOk(await srv.api('GET', `/api/users/${owner.user.id}/profile`, { token: member.access_token }));
       assertUser(d, { id: owner.user.id, role: 'owner', fullname: 'Olive Owner' });
@@ -74,10 +95,10 @@ describe('workspace (invite registration)', () => {
       assert.ok(d2.title === '' || d2.title === null, `cleared title: ${JSON.stringify(d2.title)}`);
       assert.equal(d2.bio, body.bio);
       assert.equal(d2.fullname, body.fullname);
-      // the other accepted avatar forms
-      for (const url of ['http://example.test/b.png', '/api/files/abc.png']) {
-        assert.equal(assertOk(await srv.api('PUT', '/api/users/profile', { token: member.access_token, body: { avatar_url: url } })).avatar_url, url);
-      }
+      // the other accepted avatar form; a file url must name a picture the
+      // caller uploaded (tests/e2e/avatar.test.mjs)
+      assert.equal(assertOk(await srv.api('PUT', '/api/users/profile', { token: member.access_token, body: { avatar_url: 'http://example.test/b.png' } })).avatar_url, 'http://example.test/b.png');
+      assertError(await srv.api('PUT', '/api/users/profile', { token: member.access_token, body: { avatar_url: '/api/files/abc.png' } }), 400, 'INVALID_AVATAR', 'avatar_url');
       const cleared = assertOk(await srv.api('PUT', '/api/users/profile', { token: member.access_token, body: { avatar_url: '' } })).avatar_url;
       assert.ok(cleared === '' || cleared === null, `cleared avatar_url: ${JSON.stringify(cleared)}`);
     });

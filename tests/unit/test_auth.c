@@ -3,6 +3,7 @@
  * Ed25519 keys, rate limiters and a fake clock. */
 #include "testapp.h"
 #include "core/auth.h"
+#include "core/workspace.h"
 
 #define DAY_MS (86400LL * 1000)
 
@@ -16,6 +17,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	return app_teardown();
+}
+
+static int setup_cached(void **state)
+{
+	return app_setup(&(struct app_opts){.workers = 2, .cache = 1});
 }
 
 /* Runs a sign-up to its end: the synchronous refusal or the callback's rc. */
@@ -117,8 +123,12 @@ static void test_first_signup_creates_default_workspace(void **state)
 	struct user u = {0};
 	assert_int_equal(app.store.ops->user_get(app.store.impl, owner.r.user.id, &u), 0);
 	assert_string_equal(u.role, "owner");
-	assert_null(strstr(u.password_hash, "correct horse"));
-	assert_true(strncmp(u.password_hash, "$argon2id$", 10) == 0);
+	struct credentials c = {0};
+	assert_int_equal(app.store.ops->credentials_by_id(app.store.impl, owner.r.user.id, &c), 0);
+	assert_int_equal(c.user_id, owner.r.user.id);
+	assert_null(strstr(c.password_hash, "correct horse"));
+	assert_true(strncmp(c.password_hash, "$argon2id$", 10) == 0);
+	assert_string_equal(c.status, "Active");
 	assert_int_equal(workers_pending(app.workers), 0);
 }
 
@@ -555,12 +565,76 @@ static void test_refresh_sliding_then_absolute(void **state)
 	assert_int_equal(auth_refresh(&app, r2.refresh_token, &r3, &e), 0);
 }
 
+/* ---- credentials stay in the authentication use case (issue 9, item 5) ---- */
+
+/* The stored hash of user id, read straight from the database file's table
+ * (not through the store port, whose user records must not carry it). */
+static void stored_hash(int64_t id, char *out, size_t n)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(((struct sq *)app.store.impl)->db, "SELECT password_hash FROM users WHERE id = ?",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	assert_true(strncmp(out, "$argon2id$", 10) == 0);
+}
+
+/* Fails when the len bytes at p hold the hash, or any argon2 hash. */
+static void assert_no_hash(const void *p, size_t len, const char *hash, const char *what)
+{
+	if (memmem(p, len, hash, strlen(hash)) || memmem(p, len, "$argon2", 7))
+		fail_msg("%s holds a password hash", what);
+}
+
+static void test_hash_never_cached_or_listed(void **state)
+{
+	char hash[PW_HASH_MAX], key[48], *val;
+	size_t len, n;
+	make_owner();
+	int64_t id = owner.r.user.id;
+	stored_hash(id, hash, sizeof hash);
+	/* a sign-in, then a request: the account is in the cache as user:{id} */
+	assert_int_equal(signin("alice@example.com", "correct horse", &o1), 0);
+	assert_no_hash(&o1.r, sizeof o1.r, hash, "the sign-in result");
+	struct principal p;
+	struct fe_err e = {0};
+	assert_int_equal(authenticate(o1.r.access_token, &p, &e), 0);
+	snprintf(key, sizeof key, "user:%lld", (long long)id);
+	assert_int_equal(app.cache.ops->get(app.cache.impl, key, &val, &len), 0);
+	assert_true(len > 0);
+	assert_no_hash(val, len, hash, "the cached user");
+	free(val);
+	struct user u;
+	assert_int_equal(cached_user(&app, id, &u), 0);
+	assert_no_hash(&u, sizeof u, hash, "a user read through the cache");
+	assert_int_equal(app.store.ops->user_by_email(app.store.impl, "alice@example.com", &u), 0);
+	assert_no_hash(&u, sizeof u, hash, "a user read by email");
+	/* the users list */
+	struct user *list;
+	assert_int_equal(ws_users(&app, &p, &list, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_no_hash(list, n * sizeof *list, hash, "the users list");
+	free(list);
+	/* a password change reads the credentials again: still nothing cached */
+	assert_int_equal(change_password(&p, "correct horse", "battery staple", &o2), 0);
+	stored_hash(id, hash, sizeof hash);
+	assert_int_equal(authenticate(o2.r.access_token, &p, &e), 0);
+	assert_int_equal(app.cache.ops->get(app.cache.impl, key, &val, &len), 0);
+	assert_no_hash(val, len, hash, "the cached user after a password change");
+	free(val);
+	assert_no_hash(&o2.r, sizeof o2.r, hash, "the password change result");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_first_signup_creates_default_workspace),
+		cmocka_unit_test_setup_teardown(test_hash_never_cached_or_listed, setup_cached, teardown),
 		T(test_second_signup_needs_invite),
 		T(test_open_registration_new_workspace),
 		T(test_duplicate_workspace_name),

@@ -110,7 +110,8 @@ static inline int64_t store_add_workspace(struct store *s, const char *name, int
 	return w.id;
 }
 
-/* A user row, not yet inserted, with a fake password hash. */
+/* A user row, not yet inserted (store_insert_user gives it a fake password
+ * hash). */
 static inline struct user new_user(int64_t ws, const char *email, const char *fullname, const char *role,
 				   int64_t at)
 {
@@ -118,7 +119,6 @@ static inline struct user new_user(int64_t ws, const char *email, const char *fu
 	u.workspace_id = ws;
 	snprintf(u.email, sizeof u.email, "%s", email);
 	snprintf(u.fullname, sizeof u.fullname, "%s", fullname);
-	snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
 	snprintf(u.role, sizeof u.role, "%s", role);
 	u.created_at = at;
 	return u;
@@ -126,7 +126,7 @@ static inline struct user new_user(int64_t ws, const char *email, const char *fu
 
 static inline void store_insert_user(struct store *s, struct user *u)
 {
-	assert_int_equal(s->ops->user_insert(s->impl, u), 0);
+	assert_int_equal(s->ops->user_insert(s->impl, u, "$argon2id$fake"), 0);
 }
 
 #ifdef TESTAPP_STORE_ONLY

@@ -196,15 +196,16 @@ async function profilePane(pane) {
   const drawCard = () => card.replaceChildren(avatar(S.me.fullname, S.me.id, 'lg'),
     h('div', { class: 'grow' }, h('div', { class: 'strong', text: S.me.fullname }), h('div', { class: 'muted small', text: `${S.me.email} · ${S.me.role} of ${S.workspace?.name || 'workspace'}` }),
       h('div', { class: 'pic-actions' }, h('button', { class: 'btn small', text: S.me.avatar_url ? 'Change picture' : 'Upload picture', onclick: () => pic.click() }),
-        S.me.avatar_url ? h('button', { class: 'btn small ghost', text: 'Remove', onclick: () => setPic('') }) : null)), pic);
-  const setPic = async (url) => {
-    try { meUpdated(await api('PUT', '/api/users/profile', { avatar_url: url })); drawCard(); toast(url ? 'Picture updated' : 'Picture removed', 'ok'); } catch (e) { toast(e.message, 'error'); }
+        S.me.avatar_url ? h('button', { class: 'btn small ghost', text: 'Remove', onclick: () => setPic(null) }) : null)), pic);
+  // the picture is named by the id of the file just uploaded (null removes it)
+  const setPic = async (fileId) => {
+    try { meUpdated(await api('PUT', '/api/users/profile', { avatar_file_id: fileId })); drawCard(); toast(fileId ? 'Picture updated' : 'Picture removed', 'ok'); } catch (e) { toast(e.message, 'error'); }
   };
   pic.addEventListener('change', async () => {
     const f = pic.files[0];
     pic.value = '';
     if (!f) return;
-    try { await setPic((await upload(f).promise).url); } catch (e) { toast(e.message, 'error'); }
+    try { await setPic((await upload(f).promise).id); } catch (e) { toast(e.message, 'error'); }
   });
   drawCard();
   const err = errorBox();
