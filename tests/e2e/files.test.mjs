@@ -9,6 +9,7 @@ import {
   setupWorkspace, otherWorkspaceUser, uniqueName, createChat, memberIds, send, listMessages,
   pngBytes, sha256Hex, upload, mustUpload, fetchBytes, tok,
 } from './lib/conv.mjs';
+import { wsConnect, isType, closeAll } from './lib/rt.mjs';
 
 const URL_RE = /^\/api\/files\/([0-9a-f]{64})\.([a-z0-9]+)$/;
 
@@ -22,7 +23,7 @@ describe('files', () => {
     xena = await otherWorkspaceUser(srv);
     png = pngBytes(3, 2, `files-suite-${process.pid}-${Date.now()}`);
   });
-  after(async () => { await srv?.stop(); });
+  after(async () => { closeAll(); await srv?.stop(); });
 
   const get = (path, u, headers) => fetchBytes(srv, path, { token: u ? tok(u) : undefined, headers });
 
@@ -115,6 +116,44 @@ describe('files', () => {
     const m = await send(srv, bob, c2.id, 'forwarded', { files: [f.url] });
     assert.equal(m.files[0].id, f.id);
     assert.equal((await get(f.url, carol)).status, 200, 'carol is in a chat that references it now');
+  });
+
+  test('a member removed from a chat can neither read nor pass on its files (issue 9)', async () => {
+    const f = await mustUpload(srv, alice, pngBytes(13, 13, `removed-${Date.now()}`), { filename: 'team.png' });
+    const c = await createChat(srv, alice, { chat_type: 'Group', name: uniqueName('rm'), members: memberIds(bob, carol) });
+    const c2 = await createChat(srv, carol, { chat_type: 'Group', name: uniqueName('elsewhere'), members: memberIds(bob) });
+    await send(srv, alice, c.id, 'for the team', { files: [f.id] });
+    assert.equal((await get(f.url, carol)).status, 200);
+    assertOk(await srv.api('DELETE', `/api/chat/${c.id}/members/${carol.user.id}`, { token: tok(alice) }));
+    assert.equal((await get(f.url, carol)).status, 404);
+    for (const files of [[f.id], [f.url]]) {
+      assertError(await srv.api('POST', `/api/chat/${c2.id}/messages`, { token: tok(carol), body: { content: 'kept a copy', files } }), 400, 'VALIDATION_ERROR', 'files');
+    }
+    assertError(await srv.api('PUT', '/api/users/profile', { token: tok(carol), body: { avatar_url: f.url } }), 400, 'INVALID_AVATAR', 'avatar_url');
+    assert.equal((await get(f.url, carol)).status, 404);
+  });
+
+  test('the WebSocket send follows the same rule: a picture seen in the workspace is not the sender\'s to share', async () => {
+    const pic = await mustUpload(srv, alice, pngBytes(14, 14, `ws-pic-${Date.now()}`), { filename: 'face.png' });
+    assertOk(await srv.api('PUT', '/api/users/profile', { token: tok(alice), body: { avatar_url: pic.url } }));
+    assert.equal((await get(pic.url, carol)).status, 200, 'the workspace sees the picture');
+    const c = await createChat(srv, carol, { chat_type: 'Group', name: uniqueName('wsend'), members: memberIds(bob) });
+    const ws = await wsConnect(srv, { token: tok(carol), name: 'carol' });
+    try {
+      ws.send({ op: 'send', chat_id: c.id, content: 'look', idempotency_key: `pic-${Date.now()}`, files: [pic.id] });
+      const err = await ws.log.waitFor(isType('error'), { timeoutMs: 5000, label: 'error for the send' });
+      assert.equal(err.op, 'send');
+      assert.equal(err.error.code, 'VALIDATION_ERROR');
+      const own = await mustUpload(srv, carol, pngBytes(15, 15, `ws-own-${Date.now()}`), { filename: 'own.png' });
+      const key = `own-${Date.now()}`;
+      ws.send({ op: 'send', chat_id: c.id, content: 'mine', idempotency_key: key, files: [own.id] });
+      const ack = await ws.log.waitFor(isType('ack', { idempotency_key: key }), { timeoutMs: 5000, label: 'ack' });
+      assert.equal(ack.message.files[0].id, own.id);
+    } finally {
+      ws.close();
+      assertOk(await srv.api('PUT', '/api/users/profile', { token: tok(alice), body: { avatar_url: '' } }));
+    }
+    assert.equal((await get(pic.url, bob)).status, 404, 'no message carries the picture');
   });
 
   test('files in a message: at most 10, each visible to the sender', async () => {

@@ -705,39 +705,70 @@ static void test_files(void **state)
 	assert_string_equal(again.filename, "renamed.png");
 	int64_t fbob = again.id;
 
-	/* readable: the uploader */
-	struct file_rec r;
-	assert_int_equal(OPS->file_readable(IMPL, got.sha256, alice, &r), 0);
-	assert_int_equal(r.id, f);
-	assert_int_equal(OPS->file_readable(IMPL, got.sha256, bob, &r), 0);
-	assert_int_equal(r.id, fbob);
-	assert_int_equal(OPS->file_readable(IMPL, got.sha256, carol, &r), FE_ENOTFOUND);
-	/* carol after alice shares it in a chat carol is in */
+	/* the rows of one content, by id: one per uploader */
+	struct file_rec *rows;
+	size_t n;
+	assert_int_equal(OPS->files_by_sha(IMPL, got.sha256, &rows, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].id, f);
+	assert_int_equal(rows[0].uploader_id, alice);
+	assert_int_equal(rows[1].id, fbob);
+	assert_int_equal(rows[1].uploader_id, bob);
+	free(rows);
+	char nosuch[65];
+	memset(nosuch, 'f', 64);
+	nosuch[64] = 0;
+	assert_int_equal(OPS->files_by_sha(IMPL, nosuch, &rows, &n), 0);
+	assert_int_equal(n, 0);
+	free(rows);
+
+	/* in a chat of the user: not before alice shares it in a chat carol is in */
+	assert_int_equal(OPS->file_in_chats_of(IMPL, f, carol), FE_ENOTFOUND);
 	int64_t c = mk_chat("Group", "g", alice, T0);
 	assert_int_equal(OPS->member_add(IMPL, c, carol, "member", T0), 0);
 	int64_t m = msg(c, alice, "see attached", T0 + 1);
 	assert_int_equal(OPS->message_files_insert(IMPL, m, &f, 1), 0);
-	memset(&r, 0, sizeof r);
-	assert_int_equal(OPS->file_readable(IMPL, got.sha256, carol, &r), 0);
-	assert_int_equal(r.id, f);
-	assert_int_equal(r.uploader_id, alice);
+	assert_int_equal(OPS->file_in_chats_of(IMPL, f, carol), 0);
+	assert_int_equal(OPS->file_in_chats_of(IMPL, fbob, carol), FE_ENOTFOUND); /* bob's row is another file */
+	assert_int_equal(OPS->file_in_chats_of(IMPL, f, alice), 0); /* the sender is a member too */
 	/* not for someone outside the chat */
-	assert_int_equal(OPS->file_readable(IMPL, got.sha256, dave, &r), FE_ENOTFOUND);
-	/* not once carol left */
+	assert_int_equal(OPS->file_in_chats_of(IMPL, f, dave), FE_ENOTFOUND);
+	assert_int_equal(OPS->file_in_chats_of(IMPL, f, bob), FE_ENOTFOUND);
+	/* not once carol left; again once back */
 	assert_int_equal(OPS->member_remove(IMPL, c, carol), 0);
-	assert_int_equal(OPS->file_readable(IMPL, got.sha256, carol, &r), FE_ENOTFOUND);
+	assert_int_equal(OPS->file_in_chats_of(IMPL, f, carol), FE_ENOTFOUND);
 	assert_int_equal(OPS->member_add(IMPL, c, carol, "member", T0 + 2), 0);
-	assert_int_equal(OPS->file_readable(IMPL, got.sha256, carol, &r), 0);
+	assert_int_equal(OPS->file_in_chats_of(IMPL, f, carol), 0);
 	/* not after the message is deleted */
 	assert_int_equal(OPS->message_delete(IMPL, m, T0 + 3), 0);
-	assert_int_equal(OPS->file_readable(IMPL, got.sha256, carol, &r), FE_ENOTFOUND);
-	/* the uploader still can */
-	assert_int_equal(OPS->file_readable(IMPL, got.sha256, alice, &r), 0);
-	/* an unknown sha */
-	char nosuch[65];
-	memset(nosuch, 'f', 64);
-	nosuch[64] = 0;
-	assert_int_equal(OPS->file_readable(IMPL, nosuch, alice, &r), FE_ENOTFOUND);
+	assert_int_equal(OPS->file_in_chats_of(IMPL, f, carol), FE_ENOTFOUND);
+
+	/* a picture: seen by the owner's workspace (bob, carol, alice), not by dave */
+	struct user u;
+	assert_int_equal(OPS->file_avatar_in_workspace_of(IMPL, f, bob), FE_ENOTFOUND);
+	assert_int_equal(OPS->user_get(IMPL, alice, &u), 0);
+	u.avatar_file_id = f;
+	assert_int_equal(OPS->user_update_profile(IMPL, &u), 0);
+	assert_int_equal(OPS->user_get(IMPL, alice, &u), 0);
+	assert_int_equal(u.avatar_file_id, f);
+	assert_int_equal(OPS->file_avatar_in_workspace_of(IMPL, f, bob), 0);
+	assert_int_equal(OPS->file_avatar_in_workspace_of(IMPL, f, carol), 0);
+	assert_int_equal(OPS->file_avatar_in_workspace_of(IMPL, f, alice), 0);
+	assert_int_equal(OPS->file_avatar_in_workspace_of(IMPL, f, dave), FE_ENOTFOUND);
+	assert_int_equal(OPS->file_avatar_in_workspace_of(IMPL, fbob, bob), FE_ENOTFOUND);
+	/* the url text alone names nothing: only the file id counts */
+	assert_int_equal(OPS->user_get(IMPL, dave, &u), 0);
+	snprintf(u.avatar_url, sizeof u.avatar_url, "/api/files/%s.png", got.sha256);
+	assert_int_equal(OPS->user_update_profile(IMPL, &u), 0);
+	assert_int_equal(OPS->files_by_sha(IMPL, got.sha256, &rows, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(OPS->file_avatar_in_workspace_of(IMPL, rows[i].id, dave), FE_ENOTFOUND);
+	free(rows);
+	/* cleared: private again */
+	assert_int_equal(OPS->user_get(IMPL, alice, &u), 0);
+	u.avatar_file_id = 0;
+	assert_int_equal(OPS->user_update_profile(IMPL, &u), 0);
+	assert_int_equal(OPS->file_avatar_in_workspace_of(IMPL, f, bob), FE_ENOTFOUND);
 }
 
 /* ---- deletion and id reuse ---- */

@@ -4,6 +4,7 @@
  * refresh tokens and nested transactions. */
 #define TESTAPP_STORE_ONLY /* the adapter alone, no app */
 #include "testapp.h"
+#include "lib/embedded.h"
 
 #define OPS (st.ops)
 #define IMPL (st.impl)
@@ -136,6 +137,60 @@ static void test_newer_database_refused(void **state)
 	remove_db_files(path);
 }
 
+/* 0004: pictures set as bare urls before it keep only a file their user
+ * uploaded, now by id; any other /api/files/ url is dropped (issue 9). */
+static void test_picture_urls_migrated(void **state)
+{
+	char path[64], err[512] = "";
+	temp_db(path, sizeof path);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	const char *steps[] = {"schema/0001_init.sql", "schema/0002_search.sql", "schema/0003_scoped_search.sql"};
+	for (size_t i = 0; i < 3; i++) {
+		const struct embedded_file *f = embedded_find(steps[i]);
+		assert_non_null(f);
+		assert_int_equal(sqlite3_exec(db, (const char *)f->data, NULL, NULL, NULL), SQLITE_OK);
+	}
+	const char *seed =
+		"PRAGMA user_version = 3;"
+		"INSERT INTO workspaces(id, name, name_key, created_at) VALUES (1, 'W', 'w', 0);"
+		"INSERT INTO users(id, workspace_id, email, fullname, password_hash, created_at, updated_at, avatar_url)"
+		" VALUES (1, 1, 'a@x.io', 'A', 'h', 0, 0, '/api/files/" "aa" "%s.png'),"
+		" (2, 1, 'b@x.io', 'B', 'h', 0, 0, '/api/files/" "aa" "%s.png'),"
+		" (3, 1, 'c@x.io', 'C', 'h', 0, 0, 'https://example.com/c.png'),"
+		" (4, 1, 'd@x.io', 'D', 'h', 0, 0, '/api/files/abc.png'),"
+		" (5, 1, 'e@x.io', 'E', 'h', 0, 0, '');"
+		"INSERT INTO files(id, sha256, ext, mime_type, size, uploader_id, filename, created_at)"
+		" VALUES (7, 'aa' || '%s', 'png', 'image/png', 1, 1, 'a.png', 0);";
+	char sha62[63], sql[2048];
+	memset(sha62, 'b', 62);
+	sha62[62] = 0;
+	snprintf(sql, sizeof sql, seed, sha62, sha62, sha62);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	struct store f = {0};
+	assert_int_equal(sqlite_store_open(path, 1, &f, err, sizeof err), 0);
+	struct user u;
+	char url[128];
+	snprintf(url, sizeof url, "/api/files/aa%s.png", sha62);
+	assert_int_equal(f.ops->user_get(f.impl, 1, &u), 0);
+	assert_string_equal(u.avatar_url, url); /* ann's own file: kept, by id */
+	assert_int_equal(u.avatar_file_id, 7);
+	assert_int_equal(f.ops->user_get(f.impl, 2, &u), 0);
+	assert_string_equal(u.avatar_url, ""); /* someone else's file: dropped */
+	assert_int_equal(u.avatar_file_id, 0);
+	assert_int_equal(f.ops->user_get(f.impl, 3, &u), 0);
+	assert_string_equal(u.avatar_url, "https://example.com/c.png");
+	assert_int_equal(u.avatar_file_id, 0);
+	assert_int_equal(f.ops->user_get(f.impl, 4, &u), 0);
+	assert_string_equal(u.avatar_url, "");
+	assert_int_equal(f.ops->file_avatar_in_workspace_of(f.impl, 7, 2), 0);
+	sqlite_store_close(&f);
+	assert_int_equal(read_user_version(path), sqlite_store_schema_version());
+	remove_db_files(path);
+}
+
 static void test_close_null_safe(void **state)
 {
 	sqlite_store_close(NULL);
@@ -220,7 +275,6 @@ static void test_user_insert_get_by_email(void **state)
 	assert_int_equal(u.workspace_id, ws);
 	assert_string_equal(u.email, "Alice@Example.com");
 	assert_string_equal(u.fullname, "User Alice@Example.com");
-	assert_string_equal(u.password_hash, "$argon2id$fake");
 	assert_string_equal(u.role, "owner");
 	assert_string_equal(u.status, "Active");
 	assert_int_equal(u.token_version, 0);
@@ -237,6 +291,22 @@ static void test_user_insert_get_by_email(void **state)
 	assert_int_equal(v.id, id);
 	assert_int_equal(OPS->user_by_email(IMPL, "bob@example.com", &v), FE_ENOTFOUND);
 	assert_int_equal(OPS->user_get(IMPL, id + 50, &v), FE_ENOTFOUND);
+
+	/* the credentials: by email (any case) or id, nowhere else */
+	struct credentials c;
+	memset(&c, 0, sizeof c);
+	assert_int_equal(OPS->credentials_by_email(IMPL, "ALICE@example.com", &c), 0);
+	assert_int_equal(c.user_id, id);
+	assert_string_equal(c.password_hash, "$argon2id$fake");
+	assert_string_equal(c.status, "Active");
+	assert_int_equal(c.token_version, 0);
+	memset(&c, 0, sizeof c);
+	assert_int_equal(OPS->credentials_by_id(IMPL, id, &c), 0);
+	assert_string_equal(c.password_hash, "$argon2id$fake");
+	assert_int_equal(OPS->credentials_by_email(IMPL, "bob@example.com", &c), FE_ENOTFOUND);
+	assert_int_equal(OPS->credentials_by_id(IMPL, id + 50, &c), FE_ENOTFOUND);
+	assert_null(memmem(&u, sizeof u, "$argon2id$fake", 14));
+	assert_null(memmem(&v, sizeof v, "$argon2id$fake", 14));
 }
 
 static void test_user_duplicate_email(void **state)
@@ -248,10 +318,9 @@ static void test_user_duplicate_email(void **state)
 	u.workspace_id = ws2; /* unique across workspaces too */
 	snprintf(u.email, sizeof u.email, "DUP@example.com");
 	snprintf(u.fullname, sizeof u.fullname, "Dup");
-	snprintf(u.password_hash, sizeof u.password_hash, "h");
 	snprintf(u.role, sizeof u.role, "member");
 	u.created_at = T0;
-	assert_int_equal(OPS->user_insert(IMPL, &u), FE_ECONFLICT);
+	assert_int_equal(OPS->user_insert(IMPL, &u, "h"), FE_ECONFLICT);
 	struct user *list = NULL;
 	size_t n = 99;
 	assert_int_equal(OPS->users_list(IMPL, ws2, &list, &n), 0);
@@ -265,10 +334,9 @@ static void test_user_unknown_workspace_refused(void **state)
 	u.workspace_id = 424242;
 	snprintf(u.email, sizeof u.email, "x@example.com");
 	snprintf(u.fullname, sizeof u.fullname, "X");
-	snprintf(u.password_hash, sizeof u.password_hash, "h");
 	snprintf(u.role, sizeof u.role, "member");
 	u.created_at = T0;
-	assert_true(OPS->user_insert(IMPL, &u) < 0);
+	assert_true(OPS->user_insert(IMPL, &u, "h") < 0);
 	struct user v;
 	assert_int_equal(OPS->user_by_email(IMPL, "x@example.com", &v), FE_ENOTFOUND);
 }
@@ -388,11 +456,13 @@ static void test_user_token_version_and_password(void **state)
 	assert_int_equal(OPS->user_get(IMPL, other, &u), 0);
 	assert_int_equal(u.token_version, 0);
 
+	struct credentials c;
 	assert_int_equal(OPS->user_set_password(IMPL, id, "$argon2id$new"), 0);
-	assert_int_equal(OPS->user_get(IMPL, id, &u), 0);
-	assert_string_equal(u.password_hash, "$argon2id$new");
-	assert_int_equal(OPS->user_get(IMPL, other, &u), 0);
-	assert_string_equal(u.password_hash, "$argon2id$fake");
+	assert_int_equal(OPS->credentials_by_id(IMPL, id, &c), 0);
+	assert_string_equal(c.password_hash, "$argon2id$new");
+	assert_int_equal(c.token_version, 2);
+	assert_int_equal(OPS->credentials_by_id(IMPL, other, &c), 0);
+	assert_string_equal(c.password_hash, "$argon2id$fake");
 }
 
 /* ---- invites ---- */
@@ -722,6 +792,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_schema_version_positive),
 		T(test_file_migrated_and_reopened),
+		T(test_picture_urls_migrated),
 		T(test_newer_database_refused),
 		T(test_close_null_safe),
 		T(test_workspace_insert_get),
