@@ -552,16 +552,17 @@ int sqc_file_get(void *p, int64_t id, struct file_rec *f)
 int sqc_files_by_sha(void *p, const char *sha, struct file_rec **out, size_t *n)
 {
 	struct sq *s = p;
-	return sq_rows(s, sq_query(s, "SELECT " FILE_COLS " FROM files f WHERE f.sha256 = ? ORDER BY f.id", "t", sha), out, n,
-		       sizeof **out, row_file, NULL);
+	sqlite3_stmt *st = sq_query(s, "SELECT " FILE_COLS " FROM files f WHERE f.sha256 = ? ORDER BY f.id", "t", sha);
+	return sq_rows(s, st, out, n, sizeof **out, row_file, NULL);
 }
 
 int sqc_file_in_chats_of(void *p, int64_t file, int64_t user)
 {
 	int64_t one;
 	return sq_scalar(p,
-			 "SELECT 1 FROM message_files mf JOIN messages m ON m.id = mf.message_id AND m.deleted_at IS NULL"
-			 " JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = ? WHERE mf.file_id = ? LIMIT 1",
+			 "SELECT 1 FROM message_files mf JOIN messages m ON m.id = mf.message_id"
+			 " AND m.deleted_at IS NULL JOIN chat_members cm ON cm.chat_id = m.chat_id"
+			 " AND cm.user_id = ? WHERE mf.file_id = ? LIMIT 1",
 			 &one, "ii", user, file);
 }
 
@@ -569,7 +570,7 @@ int sqc_file_avatar_in_workspace_of(void *p, int64_t file, int64_t user)
 {
 	int64_t one;
 	return sq_scalar(p,
-			 "SELECT 1 FROM users a JOIN users me ON me.id = ? AND me.workspace_id = a.workspace_id"
-			 " WHERE a.avatar_file_id = ? LIMIT 1",
+			 "SELECT 1 FROM users a JOIN users me ON me.id = ?"
+			 " AND me.workspace_id = a.workspace_id WHERE a.avatar_file_id = ? LIMIT 1",
 			 &one, "ii", user, file);
 }

@@ -219,9 +219,10 @@ static int sq_user_update_profile(void *p, const struct user *u)
 	int changes = 0;
 	int rc = sq_exec(p,
 		      "UPDATE users SET fullname = ?, title = ?, department = ?, avatar_url = ?,"
-		      " avatar_file_id = nullif(?, 0), bio = ?, timezone = ?, language = ?, updated_at = ? WHERE id = ?",
-		      &changes, "ttttitttii", u->fullname, u->title, u->department, u->avatar_url, u->avatar_file_id,
-		      u->bio, u->timezone, u->language, u->updated_at, u->id);
+		      " avatar_file_id = nullif(?, 0), bio = ?, timezone = ?, language = ?, updated_at = ?"
+		      " WHERE id = ?",
+		      &changes, "ttttitttii", u->fullname, u->title, u->department, u->avatar_url,
+		      u->avatar_file_id, u->bio, u->timezone, u->language, u->updated_at, u->id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 

@@ -61,8 +61,8 @@ int file_access(struct app *app, int64_t user_id, const struct file_rec *f, enum
 static int parse_name(const char *name, char sha[65], char ext[8])
 {
 	const char *dot = strchr(name, '.');
-	if (!dot || dot - name != 64 || strspn(name, "0123456789abcdef") != 64 || strchr(dot + 1, '.') || !dot[1] ||
-	    strlen(dot + 1) >= 8)
+	if (!dot || dot - name != 64 || strspn(name, "0123456789abcdef") != 64 || strchr(dot + 1, '.') ||
+	    !dot[1] || strlen(dot + 1) >= 8)
 		return FE_ENOTFOUND;
 	memcpy(sha, name, 64);
 	sha[64] = 0;
@@ -173,7 +173,8 @@ int file_check_attach(struct app *app, const struct principal *p, int64_t id, st
 	if (rc && rc != FE_ENOTFOUND)
 		return err_store(e, rc);
 	if (how == FILE_NO_ACCESS)
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "file %lld is not yours to share", (long long)id);
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "file %lld is not yours to share",
+			       (long long)id);
 	return 0;
 }
 
@@ -181,8 +182,9 @@ int file_resolve_url(struct app *app, const struct principal *p, const char *url
 {
 	struct file_rec f;
 	enum file_grant how;
-	int rc = !file_url_like(url) ? FE_ENOTFOUND
-							    : pick(app, p->user_id, url + URL_PREFIX_LEN, FILE_IN_CHAT, &f, &how);
+	int rc = FE_ENOTFOUND;
+	if (file_url_like(url))
+		rc = pick(app, p->user_id, url + URL_PREFIX_LEN, FILE_IN_CHAT, &f, &how);
 	if (rc == FE_ENOTFOUND)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "unknown file url");
 	if (rc)
@@ -198,9 +200,8 @@ int file_avatar(struct app *app, const struct principal *p, int64_t id, const ch
 	enum file_grant how = FILE_NO_ACCESS;
 	int rc;
 	if (url)
-		rc = !file_url_like(url)
-			     ? FE_ENOTFOUND
-			     : pick(app, p->user_id, url + URL_PREFIX_LEN, FILE_UPLOADER, f, &how);
+		rc = file_url_like(url) ? pick(app, p->user_id, url + URL_PREFIX_LEN, FILE_UPLOADER, f, &how)
+					: FE_ENOTFOUND;
 	else if (!(rc = S->file_get(SI, id, f)))
 		how = f->uploader_id == p->user_id ? FILE_UPLOADER : FILE_NO_ACCESS;
 	if (rc && rc != FE_ENOTFOUND)
@@ -208,6 +209,7 @@ int file_avatar(struct app *app, const struct principal *p, int64_t id, const ch
 	if (how != FILE_UPLOADER)
 		return err_set(e, FE_EINVAL, "INVALID_AVATAR", field, "the picture must be an image you uploaded");
 	if (!file_inline(f))
-		return err_set(e, FE_EINVAL, "INVALID_AVATAR", field, "the picture must be a PNG, JPEG, GIF or WebP image");
+		return err_set(e, FE_EINVAL, "INVALID_AVATAR", field,
+			       "the picture must be a PNG, JPEG, GIF or WebP image");
 	return 0;
 }

@@ -79,7 +79,8 @@ static int set_picture(struct app *app, const struct principal *p, const struct 
 		return 0;
 	}
 	if (in->has_avatar_file_id || (in->avatar_url && file_url_like(in->avatar_url))) {
-		if ((rc = file_avatar(app, p, in->avatar_file_id, in->has_avatar_file_id ? NULL : in->avatar_url, &f, e)))
+		const char *url = in->has_avatar_file_id ? NULL : in->avatar_url;
+		if ((rc = file_avatar(app, p, in->avatar_file_id, url, &f, e)))
 			return rc;
 		file_url(&f, u->avatar_url, sizeof u->avatar_url);
 		u->avatar_file_id = f.id;
