@@ -56,7 +56,8 @@ const CJK = '測試訊息第';
  * wsWindow (unacknowledged sends in flight per WebSocket, default 200),
  * minLoadMs/maxLoadMs (the kill comes after a random time in this range of
  * load, default 300..2000), maxSends (per sender, a bound), keepData (keep
- * the folder even when the trial passed).
+ * the folder even when the trial passed), args (extra server arguments,
+ * for both starts; default: the CRASH_SERVER_ARGS variable split on spaces).
  * Returns a result object; result.failures lists what went wrong (empty
  * when the trial passed). Never throws for a check that failed.
  */
@@ -70,6 +71,7 @@ export async function runTrial(opts = {}) {
   const minLoadMs = opts.minLoadMs ?? 300;
   const maxLoadMs = opts.maxLoadMs ?? 2000;
   const maxSends = opts.maxSends ?? 50000;
+  const args = opts.args ?? (process.env.CRASH_SERVER_ARGS ?? '').split(/\s+/).filter(Boolean);
   const loadMs = Math.round(minLoadMs + rand() * (maxLoadMs - minLoadMs));
   const dataDir = mkdtempSync(join(tmpdir(), 'fechatter-crash-'));
   const dbPath = join(dataDir, 'fechatter.db');
@@ -84,7 +86,7 @@ export async function runTrial(opts = {}) {
   const sockets = new Set();
   try {
     // ---------------------------------------------------------- setup
-    let srv = await startServer({ dataDir });
+    let srv = await startServer({ dataDir, args });
     servers.push(srv);
     const owner = await mustSignup(srv, { fullname: 'Crash Owner', workspace_name: `Crash ${trial}` });
     const invite = await createInvite(srv, owner.access_token, { max_uses: 10 });
@@ -243,7 +245,7 @@ export async function runTrial(opts = {}) {
     // ---------------------------------------------------------- restart on the same folder
     const t0 = Date.now();
     try {
-      srv = await startServer({ dataDir, readyTimeoutMs: 30000 });
+      srv = await startServer({ dataDir, args, readyTimeoutMs: 30000 });
     } catch (e) {
       fail(`restart after kill -9: ${e.message.slice(0, 500)}`);
       return res;
@@ -320,7 +322,9 @@ export async function runTrial(opts = {}) {
       } else if (want === 201) created.set(s.key, r.json.data.id);
     }
 
-    // ---------------------------------------------------------- it serves again: a fresh send over both transports
+    // ---------------------------------------------------------- it serves again: healthy, a fresh send over both transports
+    const health = await srv.api('GET', '/health');
+    if (health.status !== 200 || health.json?.status !== 'healthy') fail(`/health after the restart: ${health.status} ${health.text.slice(0, 200)}`);
     const fresh = await srv.api('POST', `/api/chat/${chat.id}/messages`, {
       token: owner2, body: { content: `crashmark after restart ${trial}`, idempotency_key: `t${trial}-after-http` },
     });
