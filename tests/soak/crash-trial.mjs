@@ -52,7 +52,7 @@ const CJK = '測試訊息第';
 
 /**
  * Runs one trial. opts: trial (number, in keys and contents), seed,
- * httpClients (concurrent HTTP senders, default 4), wsSenders (default 3),
+ * httpClients (concurrent HTTP senders, default 6), wsSenders (default 3),
  * wsWindow (unacknowledged sends in flight per WebSocket, default 200),
  * minLoadMs/maxLoadMs (the kill comes after a random time in this range of
  * load, default 300..2000), maxSends (per sender, a bound), keepData (keep
@@ -65,7 +65,7 @@ export async function runTrial(opts = {}) {
   const trial = opts.trial ?? 1;
   const seed = opts.seed ?? ((Date.now() ^ (trial * 2654435761)) >>> 0);
   const rand = rng(seed);
-  const httpClients = opts.httpClients ?? 4;
+  const httpClients = opts.httpClients ?? 6;
   const wsSenders = opts.wsSenders ?? 3;
   const wsWindow = opts.wsWindow ?? 200;
   const minLoadMs = opts.minLoadMs ?? 300;
@@ -114,7 +114,7 @@ export async function runTrial(opts = {}) {
     };
     const countError = (code) => { res.errors[code] = (res.errors[code] ?? 0) + 1; };
     let stop = false;
-    const deadline = Date.now() + loadMs + 15000; // a bound for the loops below, whatever happens
+    const deadline = Date.now() + loadMs + 25000; // a bound for the loops below, whatever happens
 
     // ---------------------------------------------------------- WebSocket senders (connected before the load)
     const openWs = (user, name) => new Promise((resolve, reject) => {
@@ -167,6 +167,7 @@ export async function runTrial(opts = {}) {
         } else if (ev.type === 'error' && ev.op === 'send') {
           inflight -= 1;
           countError(`ws ${ev.error?.code}`);
+          if (ev.error?.code === 'INTERNAL_ERROR') fail(`ws${w}: a valid send answered INTERNAL_ERROR under load: ${ev.error?.message}`);
           pump();
         }
       });
@@ -208,6 +209,7 @@ export async function runTrial(opts = {}) {
           let code = String(r.status);
           try { code = `${r.status} ${JSON.parse(r.text).error.code}`; } catch { /* not the envelope */ }
           countError(`http ${code}`);
+          if (r.status === 500) fail(`http${w}: a valid send answered 500 under load: ${r.text.slice(0, 200)}`);
           if (r.status === 429) await sleep(20);
         }
       }
@@ -219,6 +221,10 @@ export async function runTrial(opts = {}) {
     for (let w = 0; w < httpClients; w++) loaders.push(httpSender(w));
     wsConns.forEach((ws, w) => loaders.push(wsSender(ws, w)));
     await sleep(loadMs);
+    // on a slow machine the first answers may take longer than the load
+    // time: the kill waits (bounded) until each transport had an ack
+    const ackedBy = (via) => { for (const x of sent.values()) if (x.via === via && x.acks.length) return true; return false; };
+    for (let i = 0; i < 200 && !(ackedBy('h') && ackedBy('w')); i++) await sleep(50);
     const killed = srv.proc.kill('SIGKILL');
     const ex = await srv.exit;
     res.killedAfterMs = Date.now() - loadStart;
