@@ -53,7 +53,9 @@ const CJK = '測試訊息第';
 /**
  * Runs one trial. opts: trial (number, in keys and contents), seed,
  * httpClients (concurrent HTTP senders, default 6), wsSenders (default 3),
- * wsWindow (unacknowledged sends in flight per WebSocket, default 200),
+ * wsWindow (unacknowledged sends in flight per WebSocket; default a random
+ * 20..250), durability ('full' | 'normal') and groupCommit ('on' | 'off')
+ * (the server's options; default drawn from the seed: full 2 in 3, on 3 in 4),
  * minLoadMs/maxLoadMs (the kill comes after a random time in this range of
  * load, default 300..2000), maxSends (per sender, a bound), keepData (keep
  * the folder even when the trial passed), args (extra server arguments,
@@ -67,18 +69,21 @@ export async function runTrial(opts = {}) {
   const rand = rng(seed);
   const httpClients = opts.httpClients ?? 6;
   const wsSenders = opts.wsSenders ?? 3;
-  const wsWindow = opts.wsWindow ?? 200;
+  const wsWindow = opts.wsWindow ?? 20 + Math.floor(rand() * 231);
+  const durability = opts.durability ?? (rand() < 2 / 3 ? 'full' : 'normal');
+  const groupCommit = opts.groupCommit ?? (rand() < 3 / 4 ? 'on' : 'off');
   const minLoadMs = opts.minLoadMs ?? 300;
   const maxLoadMs = opts.maxLoadMs ?? 2000;
   const maxSends = opts.maxSends ?? 50000;
-  const args = opts.args ?? (process.env.CRASH_SERVER_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const args = ['--durability', durability, '--group-commit', groupCommit,
+    ...(opts.args ?? (process.env.CRASH_SERVER_ARGS ?? '').split(/\s+/).filter(Boolean))];
   const loadMs = Math.round(minLoadMs + rand() * (maxLoadMs - minLoadMs));
   const dataDir = mkdtempSync(join(tmpdir(), 'fechatter-crash-'));
   const dbPath = join(dataDir, 'fechatter.db');
   const failures = [];
   const fail = (what) => { if (failures.length < 50) failures.push(what); };
   const res = {
-    trial, seed, loadMs, dataDir, failures,
+    trial, seed, loadMs, dataDir, failures, durability, groupCommit, wsWindow,
     sent: 0, acked: 0, ackedHttp: 0, ackedWs: 0, lost: 0, storedUnacked: 0, stored: 0,
     duplicates: 0, replays: 0, integrity: 'not run', fts: 'not run', errors: {},
   };
@@ -114,6 +119,7 @@ export async function runTrial(opts = {}) {
     };
     const countError = (code) => { res.errors[code] = (res.errors[code] ?? 0) + 1; };
     let stop = false;
+    let killing = false;
     const deadline = Date.now() + loadMs + 25000; // a bound for the loops below, whatever happens
 
     // ---------------------------------------------------------- WebSocket senders (connected before the load)
@@ -171,7 +177,10 @@ export async function runTrial(opts = {}) {
           pump();
         }
       });
-      ws.on('close', finish);
+      ws.on('close', (code) => {
+        if (!killing) countError(`ws closed ${code} before the kill`);
+        finish();
+      });
       pump();
     });
 
@@ -225,6 +234,7 @@ export async function runTrial(opts = {}) {
     // time: the kill waits (bounded) until each transport had an ack
     const ackedBy = (via) => { for (const x of sent.values()) if (x.via === via && x.acks.length) return true; return false; };
     for (let i = 0; i < 200 && !(ackedBy('h') && ackedBy('w')); i++) await sleep(50);
+    killing = true;
     const killed = srv.proc.kill('SIGKILL');
     const ex = await srv.exit;
     res.killedAfterMs = Date.now() - loadStart;
@@ -392,7 +402,8 @@ export async function runTrial(opts = {}) {
 // One line per trial.
 export function formatTrial(r) {
   const errs = Object.entries(r.errors).map(([k, v]) => `${k}:${v}`).join(' ');
-  return `trial ${String(r.trial).padStart(2)}  seed ${r.seed}  killed after ${r.killedAfterMs ?? '?'} ms  `
+  return `trial ${String(r.trial).padStart(2)}  seed ${r.seed}  durability ${r.durability}  group-commit ${r.groupCommit}  `
+    + `ws window ${r.wsWindow}  killed after ${r.killedAfterMs ?? '?'} ms  `
     + `sent ${r.sent}  acknowledged ${r.acked} (http ${r.ackedHttp}, ws ${r.ackedWs})  lost ${r.lost}  `
     + `stored-unacked ${r.storedUnacked}  duplicates ${r.duplicates}  replays ${r.replays}  `
     + `integrity ${r.integrity}  fts ${r.fts}  restart ${r.restartMs ?? '?'} ms${errs ? `  errors ${errs}` : ''}`
