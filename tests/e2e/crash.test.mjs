@@ -5,7 +5,8 @@
 // integrity-check clean, the word index holding exactly the messages, and
 // the server serving again. The trial itself is tests/soak/crash-trial.mjs
 // (`make soak` runs 20 or more). The seed of a failed trial is in the
-// message: SEED=<seed> TRIALS=1 node soak/crash.mjs replays its load shape.
+// message: `make soak TRIALS=1 SEED=<seed> DURABILITY=.. GROUP_COMMIT=..`
+// replays its kill time, window and checks' samples.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runTrial, formatTrial, sqliteAvailable } from '../soak/crash-trial.mjs';

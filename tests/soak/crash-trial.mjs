@@ -69,15 +69,17 @@ export async function runTrial(opts = {}) {
   const rand = rng(seed);
   const httpClients = opts.httpClients ?? 6;
   const wsSenders = opts.wsSenders ?? 3;
-  const wsWindow = opts.wsWindow ?? 20 + Math.floor(rand() * 231);
-  const durability = opts.durability ?? (rand() < 2 / 3 ? 'full' : 'normal');
-  const groupCommit = opts.groupCommit ?? (rand() < 3 / 4 ? 'on' : 'off');
+  // drawn in a fixed order whatever opts sets, so a seed replays a trial
+  const draws = [rand(), rand(), rand(), rand()];
+  const wsWindow = opts.wsWindow ?? 20 + Math.floor(draws[0] * 231);
+  const durability = opts.durability ?? (draws[1] < 2 / 3 ? 'full' : 'normal');
+  const groupCommit = opts.groupCommit ?? (draws[2] < 3 / 4 ? 'on' : 'off');
   const minLoadMs = opts.minLoadMs ?? 300;
   const maxLoadMs = opts.maxLoadMs ?? 2000;
   const maxSends = opts.maxSends ?? 50000;
   const args = ['--durability', durability, '--group-commit', groupCommit,
     ...(opts.args ?? (process.env.CRASH_SERVER_ARGS ?? '').split(/\s+/).filter(Boolean))];
-  const loadMs = Math.round(minLoadMs + rand() * (maxLoadMs - minLoadMs));
+  const loadMs = Math.round(minLoadMs + draws[3] * (maxLoadMs - minLoadMs));
   const dataDir = mkdtempSync(join(tmpdir(), 'fechatter-crash-'));
   const dbPath = join(dataDir, 'fechatter.db');
   const failures = [];
