@@ -93,6 +93,7 @@ export async function runTrial(opts = {}) {
   const sockets = new Set();
   try {
     // ---------------------------------------------------------- setup
+    const tStart = Date.now();
     let srv = await startServer({ dataDir, args });
     servers.push(srv);
     const owner = await mustSignup(srv, { fullname: 'Crash Owner', workspace_name: `Crash ${trial}` });
@@ -228,6 +229,7 @@ export async function runTrial(opts = {}) {
 
     // ---------------------------------------------------------- load, then kill -9
     const loadStart = Date.now();
+    res.setupMs = loadStart - tStart;
     const loaders = [];
     for (let w = 0; w < httpClients; w++) loaders.push(httpSender(w));
     wsConns.forEach((ws, w) => loaders.push(wsSender(ws, w)));
@@ -366,6 +368,7 @@ export async function runTrial(opts = {}) {
 
     // ---------------------------------------------------------- stopped cleanly: the indexes, checked offline
     const code = await srv.stop();
+    res.totalMs = Date.now() - tStart;
     if (code !== 0) fail(`the restarted server exited ${code} on SIGTERM`);
     const fts = sql(dbPath, [
       "INSERT INTO messages_scoped(messages_scoped, rank) VALUES ('integrity-check', 0);",
@@ -408,6 +411,6 @@ export function formatTrial(r) {
     + `ws window ${r.wsWindow}  killed after ${r.killedAfterMs ?? '?'} ms  `
     + `sent ${r.sent}  acknowledged ${r.acked} (http ${r.ackedHttp}, ws ${r.ackedWs})  lost ${r.lost}  `
     + `stored-unacked ${r.storedUnacked}  duplicates ${r.duplicates}  replays ${r.replays}  `
-    + `integrity ${r.integrity}  fts ${r.fts}  restart ${r.restartMs ?? '?'} ms${errs ? `  errors ${errs}` : ''}`
+    + `integrity ${r.integrity}  fts ${r.fts}  restart ${r.restartMs ?? '?'} ms  trial ${r.totalMs ?? '?'} ms${errs ? `  errors ${errs}` : ''}`
     + `${r.failures.length ? `  FAILED (data kept in ${r.dataDir})` : ''}`;
 }
