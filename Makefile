@@ -93,6 +93,14 @@ bench: $(BIN)
 bench-search: $(BIN)
 	bash tests/bench/search.sh $(abspath $(BIN))
 
+# crash trials: kill -9 under HTTP and WebSocket send load, restart, every
+# acknowledged message present, integrity_check ok (TRIALS=20, SEED=n replays)
+.PHONY: soak
+soak:
+	bash packaging/deps.sh
+	$(MAKE) $(BIN)
+	cd tests && FECHATTER_BIN=$(abspath $(BIN)) TRIALS=$(or $(TRIALS),20) node soak/crash.mjs
+
 browser: $(BIN)
 	@FECHATTER_BIN=$(abspath $(BIN)) bash tests/run-browser.sh
 
