@@ -21,9 +21,9 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* One recently written line: how often it came in its window. */
 static struct slot {
-	uint64_t hash;     /* 0 = free */
-	int64_t start;     /* window start, ms */
-	unsigned count;    /* lines in this window, written or not */
+	uint64_t hash;  /* 0 = free */
+	int64_t start;  /* window start, ms */
+	unsigned count; /* lines in this window, written or not */
 	unsigned suppressed;
 	int level;
 	char sample[120];

@@ -3,13 +3,13 @@
  * "suppressed N similar lines" summary once the window has passed, leaves
  * different lines alone, and log_reopen moves new lines to a new file of
  * the same name (log rotation). A fake clock drives the windows. */
+#include "lib/log.h"
+#include "testutil.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "testutil.h"
-#include "lib/log.h"
 
 static int64_t fake_now = 1000;
 static int64_t fake_clock(void)
@@ -131,10 +131,10 @@ static void test_reopen_after_rename(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_flood_suppressed_then_summarised, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_different_and_rare_lines_pass, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flush_writes_pending_summary, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reopen_after_rename, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flood_suppressed_then_summarised, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_different_and_rare_lines_pass, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flush_writes_pending_summary, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_after_rename, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
