@@ -67,11 +67,14 @@ static int lock_data(const char *dir, const char *command)
 	int fd = datalock_acquire(dir, &holder);
 	if (fd >= 0)
 		return fd;
-	if (holder)
-		log_err("main: %s refused: the data folder %s is in use by another fechatter process (pid %ld);"
+	if (holder) {
+		char who[32] = "pid unknown";
+		if (holder > 0)
+			snprintf(who, sizeof who, "pid %ld", (long)holder);
+		log_err("main: %s refused: the data folder %s is in use by another fechatter process (%s);"
 			" stop it first (`fechatter backup` works beside a running server)",
-			command, dir, (long)holder);
-	else
+			command, dir, who);
+	} else
 		log_err("main: cannot lock the data folder %s: %s", dir, strerror(errno));
 	return -1;
 }
