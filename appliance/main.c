@@ -1,6 +1,8 @@
-/* main: reads the configuration, prepares the data folder, the signing key
- * and the store, starts the workers and the server, and shuts down cleanly
- * on SIGINT/SIGTERM (drain, checkpoint, close, exit 0). */
+/* main: reads the configuration, locks the data folder, prepares the
+ * signing key and the store, starts the workers and the server, and shuts
+ * down cleanly on SIGINT/SIGTERM (drain, checkpoint, close, exit 0). SIGHUP
+ * reopens the log file (--log-file) and is otherwise harmless; SIGUSR1,
+ * SIGUSR2, SIGQUIT and SIGPIPE are ignored. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -23,6 +25,7 @@
 #include "http/http.h"
 #include "lib/config.h"
 #include "lib/crypto.h"
+#include "lib/datalock.h"
 #include "lib/log.h"
 #include "lib/ratelimit.h"
 #include "lib/timefmt.h"
@@ -32,6 +35,70 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	server_stop_request();
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	log_reopen(); /* async-signal-safe: open, dup2, close */
+}
+
+/* From the start, no signal but SIGINT/SIGTERM (and SIGKILL) ends the
+ * process: log rotation and `systemctl reload` send SIGHUP. */
+static void quiet_signals(void)
+{
+	struct sigaction sa = {0};
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = on_hangup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Takes the data folder's lock for command; on failure logs who holds it.
+ * Returns the lock's descriptor (kept open until exit) or -1. */
+static int lock_data(const char *dir, const char *command)
+{
+	pid_t holder;
+	int fd = datalock_acquire(dir, &holder);
+	if (fd >= 0)
+		return fd;
+	if (holder) {
+		char who[32] = "pid unknown";
+		if (holder > 0)
+			snprintf(who, sizeof who, "pid %ld", (long)holder);
+		log_err("main: %s refused: the data folder %s is in use by another fechatter process (%s);"
+			" stop it first (`fechatter backup` works beside a running server)",
+			command, dir, who);
+	} else
+		log_err("main: cannot lock the data folder %s: %s", dir, strerror(errno));
+	return -1;
+}
+
+/* Refuses an existing empty database file beside data of an earlier run
+ * (the signing key or files/): starting would make a fresh, empty install
+ * and lock the old accounts out. An empty file in an otherwise empty folder
+ * is a fresh install. Returns 0 to go on, -1 (logged) to refuse. */
+static int refuse_empty_database(const char *dir, const char *dbpath)
+{
+	struct stat sb;
+	char key[600], files[600];
+	if (stat(dbpath, &sb) || sb.st_size != 0)
+		return 0;
+	snprintf(key, sizeof key, "%s/jwt_ed25519.key", dir);
+	snprintf(files, sizeof files, "%s/files", dir);
+	int has_key = !stat(key, &sb), has_files = !stat(files, &sb) && S_ISDIR(sb.st_mode);
+	if (!has_key && !has_files)
+		return 0;
+	log_err("main: the database %s is empty (0 bytes) but the data folder holds %s from an earlier run:"
+		" refusing to start as a fresh install; restore the database from a backup (or, for a new"
+		" install, remove the empty file)",
+		dbpath, has_key ? "the signing key" : "files/");
+	return -1;
 }
 
 /* Creates dir and its missing parents (mkdir -p). */
@@ -105,6 +172,26 @@ int main(int argc, char **argv)
 		printf("configuration ok\n");
 		return 0;
 	}
+	quiet_signals();
+	if (*cfg.log_file && log_open(cfg.log_file)) {
+		fprintf(stderr, "fechatter: cannot open log file %s: %s\n", cfg.log_file, strerror(errno));
+		return 1;
+	}
+	char dbpath[512], err[512];
+	snprintf(dbpath, sizeof dbpath, "%s/fechatter.db", cfg.data);
+	if (!strcmp(cfg.command, "check")) {
+		struct stat sb;
+		if (stat(cfg.data, &sb) || !S_ISDIR(sb.st_mode)) {
+			log_err("main: no data folder %s", cfg.data);
+			return 1;
+		}
+		int lock = lock_data(cfg.data, "check");
+		if (lock < 0)
+			return 1;
+		int bad = sqlite_store_check(dbpath, stdout);
+		close(lock);
+		return bad ? 1 : 0;
+	}
 	if (crypto_init()) {
 		log_err("main: libsodium failed to initialise");
 		return 1;
@@ -115,9 +202,15 @@ int main(int argc, char **argv)
 	app.cfg = &cfg;
 	app.now_ms = time_now_ms;
 	app.started_ms = time_now_ms();
-	char dbpath[512], err[512];
-	snprintf(dbpath, sizeof dbpath, "%s/fechatter.db", cfg.data);
-	if (ensure_dir(cfg.data) || load_signing_key(&app, cfg.data))
+	int lock = -1;
+	if (ensure_dir(cfg.data))
+		goto out;
+	/* backup copies online, beside a running server; everything else
+	 * (serve, demo, reindex) must have the folder to itself */
+	if (strcmp(cfg.command, "backup") &&
+	    ((lock = lock_data(cfg.data, cfg.command)) < 0 || refuse_empty_database(cfg.data, dbpath)))
+		goto out;
+	if (load_signing_key(&app, cfg.data))
 		goto out;
 	if (!strcmp(cfg.command, "backup")) {
 		if (!*cfg.out) {
@@ -131,6 +224,7 @@ int main(int argc, char **argv)
 		log_info("main: database copied to %s (copy the files/ folder beside it too)", cfg.out);
 		return 0;
 	}
+	sqlite_store_init();
 	if (sqlite_store_open(dbpath, cfg.durability_full, &app.store, err, sizeof err)) {
 		log_err("main: %s", err);
 		goto out;
@@ -164,7 +258,6 @@ int main(int argc, char **argv)
 	}
 	app.rl_ip = ratelimit_new((unsigned)cfg.login_rate_ip, 60000, 65536);
 	app.rl_account = ratelimit_new((unsigned)cfg.login_rate_account, 60000, 65536);
-	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -196,5 +289,8 @@ out:
 		sodium_free(app.jwt_sk);
 	if (!exit_code)
 		log_info("main: stopped cleanly");
+	log_flush();
+	if (lock >= 0)
+		close(lock);
 	return exit_code;
 }

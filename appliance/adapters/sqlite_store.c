@@ -1,5 +1,6 @@
 /* adapters/sqlite_store: store port implementation on SQLite. One connection,
  * used from the loop thread only; statements are prepared once and kept. */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,7 +58,9 @@ static void sq_rollback(void *p)
 static int sq_ping(void *p)
 {
 	int64_t one;
-	return sq_scalar(p, "SELECT 1", &one, "") ? FE_EUNAVAIL : 0;
+	if (sq_is_corrupt())
+		return FE_ECORRUPT;
+	return sq_scalar(p, "SELECT 1", &one, "") ? (sq_is_corrupt() ? FE_ECORRUPT : FE_EUNAVAIL) : 0;
 }
 
 static int sq_sizes(void *p, int64_t *db, int64_t *wal)
@@ -448,6 +451,24 @@ static const struct store_ops ops = {
 
 /* ---- open, migrate, close ---- */
 
+/* SQLite's error log: every connection of the process (the store's, the
+ * search workers', reindex's) reports the corruption it meets here. */
+static void on_sqlite_log(void *arg, int rc, const char *msg)
+{
+	(void)arg;
+	sq_note_corrupt(rc, msg);
+}
+
+int sqlite_store_init(void)
+{
+	return sqlite3_config(SQLITE_CONFIG_LOG, on_sqlite_log, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int sqlite_store_damaged(void)
+{
+	return sq_is_corrupt();
+}
+
 static int migration_number(const char *path)
 {
 	const char *b = strrchr(path, '/');
@@ -603,4 +624,71 @@ out:
 	if (rc)
 		unlink(tmp);
 	return rc;
+}
+
+/* Prints each row of sql's first column as "label: row"; returns 1 when
+ * the only row is "ok", 0 otherwise (errors printed). */
+static int check_rows(sqlite3 *db, const char *sql, const char *label, FILE *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL), rows = 0, ok = 0;
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		ok = !rows++ && t && !strcmp(t, "ok");
+		fprintf(out, "%s: %s\n", label, t ? t : "");
+	}
+	if (rc != SQLITE_DONE) {
+		fprintf(out, "%s: error: %s\n", label, sqlite3_errmsg(db));
+		ok = 0;
+	}
+	sqlite3_finalize(st);
+	return ok && rows == 1;
+}
+
+int sqlite_store_check(const char *path, FILE *out)
+{
+	struct stat sb;
+	if (stat(path, &sb)) {
+		fprintf(out, "database: cannot read %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (sb.st_size == 0) {
+		fprintf(out, "database: %s is empty (0 bytes)\n", path);
+		return -1;
+	}
+	sqlite3 *db = NULL;
+	/* read-write without create: a WAL left by a crash is recovered */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		fprintf(out, "database: cannot open %s: %s\n", path, db ? sqlite3_errmsg(db) : "no memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	int ok = check_rows(db, "PRAGMA integrity_check", "integrity_check", out);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT name FROM sqlite_schema WHERE type = 'table'"
+				    " AND sql LIKE 'CREATE VIRTUAL TABLE % USING fts5%' ORDER BY name",
+				    -1, &st, NULL);
+	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		char *sql = sqlite3_mprintf("INSERT INTO \"%w\"(\"%w\") VALUES ('integrity-check')", name, name);
+		char *msg = NULL;
+		if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) {
+			fprintf(out, "fts5 %s: ok\n", name);
+		} else {
+			fprintf(out, "fts5 %s: error: %s\n", name, msg ? msg : sqlite3_errmsg(db));
+			ok = 0;
+		}
+		sqlite3_free(msg);
+		sqlite3_free(sql);
+	}
+	if (rc != SQLITE_DONE) {
+		fprintf(out, "fts5: error: %s\n", sqlite3_errmsg(db));
+		ok = 0;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	fprintf(out, "%s\n", ok ? "ok" : "damaged");
+	return ok ? 0 : -1;
 }

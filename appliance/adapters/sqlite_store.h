@@ -2,6 +2,7 @@
  * synchronous FULL or NORMAL), with the embedded schema migrations. */
 #ifndef FE_SQLITE_STORE_H
 #define FE_SQLITE_STORE_H
+#include <stdio.h>
 #include "ports/store.h"
 
 /* Opens (creating) the database at path (":memory:" for tests), applies the
@@ -17,6 +18,22 @@ void sqlite_store_close(struct store *st);
  * writes to it: SQLite's online backup) to dest, through dest.tmp and a
  * rename. Returns 0 or -1 with a reason in err. */
 int sqlite_store_backup(const char *src, const char *dest, char *err, size_t errlen);
+
+/* Routes SQLite's error log through the store, so corruption met by any
+ * connection of the process (SQLITE_CORRUPT, SQLITE_NOTADB) marks the
+ * database damaged: logged once, ping answers FE_ECORRUPT, statements
+ * FE_ECORRUPT. Call once before the first database is opened. Returns 0 or
+ * -1 (SQLite already initialised). */
+int sqlite_store_init(void);
+
+/* 1 once corruption was met (see sqlite_store_init), else 0. */
+int sqlite_store_damaged(void);
+
+/* Offline check of the database at path (no server on it): PRAGMA
+ * integrity_check and each FTS5 index's integrity-check, one line each to
+ * out, then "ok" or "damaged". Returns 0 when all are ok; -1 when something
+ * is damaged, the file is missing or empty, or cannot be opened. */
+int sqlite_store_check(const char *path, FILE *out);
 
 /* The schema version this binary knows (highest embedded migration). */
 int sqlite_store_schema_version(void);

@@ -11,7 +11,7 @@
 void h_health(struct req *r)
 {
 	struct app *app = r->app;
-	int store_ok = app->store.ops->ping(app->store.impl) == 0;
+	int ping = app->store.ops->ping(app->store.impl), store_ok = ping == 0;
 	struct statvfs sv;
 	const char *disk = "ok";
 	if (statvfs(app->cfg->data, &sv) == 0) {
@@ -26,7 +26,7 @@ void h_health(struct req *r)
 	cJSON_AddStringToObject(o, "status", status);
 	cJSON_AddNumberToObject(o, "uptime_seconds", (double)((app->now_ms() - app->started_ms) / 1000));
 	cJSON_AddStringToObject(o, "version", VERSION);
-	cJSON_AddStringToObject(c, "store", store_ok ? "ok" : "down");
+	cJSON_AddStringToObject(c, "store", store_ok ? "ok" : ping == FE_ECORRUPT ? "corrupt" : "down");
 	cJSON_AddStringToObject(c, "disk", disk);
 	cJSON_AddItemToObject(o, "components", c);
 	char *text = cJSON_PrintUnformatted(o);

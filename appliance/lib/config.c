@@ -41,6 +41,8 @@ static const struct directive table[] = {
 	{"out", K_STR, F(out), 0, 0, NULL, "file the backup command writes"},
 	{"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
 	 "on: the sends of one event-loop turn share one commit (default); off: one commit each (for comparison)"},
+	/* operations (issue 9) */
+	{"log-file", K_STR, F(log_file), 0, 0, NULL, "append the log to this file instead of stderr; SIGHUP reopens it (log rotation)"},
 };
 #define NDIR (sizeof table / sizeof table[0])
 
@@ -170,7 +172,8 @@ static void usage(FILE *out)
 		     "  demo                     seed a demo workspace into an empty data folder, then serve\n"
 		     "  backup --out FILE        write a consistent copy of the database (also while serving)\n"
 		     "  routes                   print the HTTP route table (method, path, auth)\n"
-		     "  reindex                  rebuild the search index from the messages, then exit\n\n"
+		     "  reindex                  rebuild the search index from the messages, then exit (server stopped)\n"
+		     "  check                    run the database integrity checks, exit 0 when ok (server stopped)\n\n"
 		     "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
 		     "lines in the file given with --config; flags win over the environment,\n"
 		     "the environment over the file):\n");
@@ -199,7 +202,7 @@ int config_load(struct config *c, int argc, char **argv)
 	/* pass 1: commands, --help, --check-config, --config, and flag syntax */
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {
-		static const char *commands[] = {"serve", "demo", "backup", "reindex", "routes"};
+		static const char *commands[] = {"serve", "demo", "backup", "reindex", "routes", "check"};
 		int known = 0;
 		for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
 			known |= !strcmp(argv[1], commands[k]);

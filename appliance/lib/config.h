@@ -25,6 +25,7 @@ struct config {
 	int group_commit;      /* 1 = batch the writes of one loop turn (default) */
 	int64_t cache_size;    /* bytes of the in-memory cache, 0 = off */
 	char out[256];         /* backup: destination file */
+	char log_file[256];    /* "" = stderr; else appended to, reopened on SIGHUP */
 	char config_file[256];
 	int check_only;
 };

@@ -21,6 +21,7 @@ enum {
 	FE_EMETHOD = -13,   /* 405 METHOD_NOT_ALLOWED */
 	FE_ELENGTH = -14,   /* 411 LENGTH_REQUIRED */
 	FE_ERANGE = -15,    /* 416 RANGE_NOT_SATISFIABLE */
+	FE_ECORRUPT = -16,  /* 503 DATABASE_CORRUPT: the database file is damaged */
 };
 
 /* What went wrong, for the client: code string (static), message, field. */
@@ -37,8 +38,8 @@ struct fe_err {
 int err_set(struct fe_err *e, int rc, const char *code, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-/* The client-facing detail of a store failure: NOT_FOUND, DISK_FULL, or a
- * database error. Returns rc. */
+/* The client-facing detail of a store failure: NOT_FOUND, DISK_FULL,
+ * DATABASE_CORRUPT, or a database error. Returns rc. */
 int err_store(struct fe_err *e, int rc);
 
 /* HTTP status for an FE_E* code (500 for unknown codes). */
