@@ -5,6 +5,7 @@
 #include <string.h>
 #include "core/cached.h"
 #include "core/chat.h"
+#include "core/limits.h"
 #include "core/message.h"
 #include "core/writer.h"
 #include "lib/log.h"
@@ -218,6 +219,8 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "file %lld is not yours to share",
 				       (long long)in->files[i]);
 	}
+	if ((rc = limits_hit(app, LIMIT_SEND, p->user_id, e)))
+		return rc; /* a valid send, one too many this minute */
 	struct send_op *so = calloc(1, sizeof *so);
 	if (!so || !(so->m.content = strdup(in->content)))
 		abort();

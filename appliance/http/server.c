@@ -305,8 +305,11 @@ static void req_reset(struct req *r)
 	upload_free(r);
 	if (r->conn)
 		sse_close(r);
-	if (r->ticket)
+	if (r->ticket) {
 		r->ticket->r = NULL;
+		if (r->ticket->gone)
+			r->ticket->gone(r->ticket->gone_arg);
+	}
 	if (r->in_flight)
 		in_flight--;
 	struct lws *wsi = r->wsi;
