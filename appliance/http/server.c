@@ -2,10 +2,12 @@
  * request lifecycle (route, bounded body, auth, dispatch, chunked answer in
  * the writeable callback), deferred answers, and graceful shutdown. */
 #include <libwebsockets.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "http/http.h"
 #include "http/router.h"
@@ -234,6 +236,19 @@ void resp_fail(struct req *r, int rc, const char *code, const char *field, const
 	resp_err(r, &e);
 }
 
+/* While a transaction is in progress lws does not read the socket, so it
+ * would not see a client that left before its deferred answer: a timer
+ * peeks at the socket now and then (see LWS_CALLBACK_TIMER). */
+#define DEFER_CHECK_US 200000
+
+/* 1 when the peer closed (or reset) its side of r's socket. */
+static int peer_gone(struct req *r)
+{
+	char c;
+	ssize_t n = recv(lws_get_socket_fd(r->wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 struct ticket *req_defer(struct req *r)
 {
 	struct ticket *t = calloc(1, sizeof *t);
@@ -241,6 +256,7 @@ struct ticket *req_defer(struct req *r)
 		abort();
 	t->r = r;
 	r->ticket = t;
+	lws_set_timer_usecs(r->wsi, DEFER_CHECK_US);
 	return t;
 }
 
@@ -585,6 +601,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_TIMER:
 		if (r && r->conn)
 			sse_timer(r);
+		else if (r && r->ticket && peer_gone(r))
+			return -1; /* closes: req_reset tells the ticket's owner */
+		else if (r && r->ticket)
+			lws_set_timer_usecs(wsi, DEFER_CHECK_US);
 		break;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (app && app->workers)
