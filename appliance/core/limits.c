@@ -10,14 +10,15 @@
 
 #define WINDOW_MS 60000
 
-static const char *const names[LIMIT_NKINDS] = {"send", "upload", "search", "invite", "profile", "search_running"};
-static const char *const what[LIMIT_NKINDS] = {"messages", "uploads", "searches", "invites", "profile changes",
-					       "searches"};
+static const char *const names[LIMIT_NKINDS] = {"send",   "upload",  "search",
+                                                "invite", "profile", "search_running"};
+static const char *const what[LIMIT_NKINDS] = {"messages", "uploads",         "searches",
+                                               "invites",  "profile changes", "searches"};
 
 struct limits {
 	struct ratelimit *rl[LIMIT_SEARCH_RUNNING]; /* NULL = that limit is off */
 	int running_cap;                            /* 0 = off */
-	struct imap running;                        /* user id -> searches running (as a pointer-sized count) */
+	struct imap running; /* user id -> searches running (as a pointer-sized count) */
 	uint64_t refused[LIMIT_NKINDS];
 };
 
@@ -26,8 +27,8 @@ struct limits *limits_new(const struct config *cfg, size_t max_users)
 	struct limits *l = calloc(1, sizeof *l);
 	if (!l)
 		abort();
-	const int rates[LIMIT_SEARCH_RUNNING] = {cfg->send_rate, cfg->upload_rate, cfg->search_rate, cfg->invite_rate,
-						 cfg->profile_rate};
+	const int rates[LIMIT_SEARCH_RUNNING] = {cfg->send_rate, cfg->upload_rate, cfg->search_rate,
+	                                         cfg->invite_rate, cfg->profile_rate};
 	for (int k = 0; k < LIMIT_SEARCH_RUNNING; k++)
 		if (rates[k] > 0)
 			l->rl[k] = ratelimit_new((unsigned)rates[k], WINDOW_MS, max_users);
@@ -71,9 +72,10 @@ int limits_enter(struct app *app, int64_t user_id, struct fe_err *e)
 	intptr_t n = (intptr_t)imap_get(&l->running, user_id);
 	if (n >= l->running_cap) {
 		l->refused[LIMIT_SEARCH_RUNNING]++;
-		log_debug("limits: refused action=search_running user=%lld running=%ld", (long long)user_id, (long)n);
-		err_set(e, FE_ERATE, "TOO_MANY_SEARCHES", NULL, "%ld searches of yours are still running, retry in 1 s",
-			(long)n);
+		log_debug("limits: refused action=search_running user=%lld running=%ld", (long long)user_id,
+		          (long)n);
+		err_set(e, FE_ERATE, "TOO_MANY_SEARCHES", NULL,
+		        "%ld searches of yours are still running, retry in 1 s", (long)n);
 		if (e)
 			e->retry_after = 1;
 		return FE_ERATE;

@@ -11,11 +11,11 @@
 #include "lib/err.h"
 
 enum limit_kind {
-	LIMIT_SEND,    /* a message sent (HTTP or WebSocket) */
-	LIMIT_UPLOAD,  /* a file upload started */
-	LIMIT_SEARCH,  /* a search asked */
-	LIMIT_INVITE,  /* a workspace invite created */
-	LIMIT_PROFILE, /* a profile change */
+	LIMIT_SEND,           /* a message sent (HTTP or WebSocket) */
+	LIMIT_UPLOAD,         /* a file upload started */
+	LIMIT_SEARCH,         /* a search asked */
+	LIMIT_INVITE,         /* a workspace invite created */
+	LIMIT_PROFILE,        /* a profile change */
 	LIMIT_SEARCH_RUNNING, /* refused by the concurrent-search cap (limits_enter) */
 	LIMIT_NKINDS
 };

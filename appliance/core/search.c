@@ -131,7 +131,8 @@ static void done(void *arg)
 		log_info("search: stopped at its deadline user=%lld timeout_ms=%d terms=%zu chats=%zu",
 			 (long long)j->user_id, timeout, j->q.nterms, j->q.nchats);
 		err_set(&e, FE_EUNAVAIL, "SEARCH_TIMEOUT", NULL,
-			"the search took longer than %d ms: narrow it down (a chat, a sender, dates)", timeout);
+			"the search took longer than %d ms: narrow it down (a chat, a sender, dates)",
+			timeout);
 	} else {
 		stats.failed++;
 		err_set(&e, j->rc, NULL, NULL, "the search failed");

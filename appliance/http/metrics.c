@@ -181,7 +181,8 @@ char *metrics_render(struct app *app, size_t *len)
 		     "# HELP fechatter_worker_queue Jobs waiting for a worker thread, by lane.\n"
 		     "# TYPE fechatter_worker_queue gauge\n"
 		     "fechatter_worker_queue{lane=\"hash\"} %d\nfechatter_worker_queue{lane=\"search\"} %d\n",
-		     workers_queued(app->workers, APP_LANE_HASH), workers_queued(app->workers, APP_LANE_SEARCH));
+		     workers_queued(app->workers, APP_LANE_HASH),
+		     workers_queued(app->workers, APP_LANE_SEARCH));
 	int64_t db = 0, wal = 0;
 	app->store.ops->sizes(app->store.impl, &db, &wal);
 	outf(&o,
