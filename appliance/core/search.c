@@ -83,14 +83,29 @@ struct search_job {
 	struct search_query q;
 	struct search_out out;
 	int rc;
-	int cancel;      /* set by search_cancel (atomically: the worker reads it) */
+	int cancel;      /* CANCEL_* (atomically: the worker reads it) */
 	int64_t user_id; /* holds one of this user's concurrent-search slots */
 	search_cb cb;
 	void *req;
+	struct search_job *prev, *next; /* the queued and running jobs */
 };
+
+enum { CANCEL_CLIENT_GONE = 1, CANCEL_SHUTDOWN = 2 };
 
 /* Loop thread only. */
 static struct search_stats stats;
+static struct search_job *queued; /* jobs submitted to the workers, until done() */
+
+static void unlink_job(struct search_job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else if (queued == j)
+		queued = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	j->prev = j->next = NULL;
+}
 
 void search_stats(struct search_stats *out)
 {
@@ -120,12 +135,17 @@ static void done(void *arg)
 	struct search_job *j = arg;
 	struct fe_err e = {0};
 	int timeout = j->app->cfg->search_timeout_ms;
+	int cancel = __atomic_load_n(&j->cancel, __ATOMIC_RELAXED);
+	unlink_job(j);
 	stats.in_progress--;
 	if (!j->rc) {
 		stats.ok++;
-	} else if (__atomic_load_n(&j->cancel, __ATOMIC_RELAXED)) {
+	} else if (cancel) {
 		stats.cancelled++;
-		err_set(&e, FE_EUNAVAIL, "SEARCH_CANCELLED", NULL, "the search was cancelled");
+		if (cancel == CANCEL_SHUTDOWN)
+			err_set(&e, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
+		else
+			err_set(&e, FE_EUNAVAIL, "SEARCH_CANCELLED", NULL, "the search was cancelled");
 	} else if (j->rc == FE_EUNAVAIL && j->q.deadline_us && time_mono_us() >= j->q.deadline_us) {
 		stats.timeouts++;
 		log_info("search: stopped at its deadline user=%lld timeout_ms=%d terms=%zu chats=%zu",
@@ -143,7 +163,13 @@ static void done(void *arg)
 
 void search_cancel(struct search_job *j)
 {
-	__atomic_store_n(&j->cancel, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&j->cancel, CANCEL_CLIENT_GONE, __ATOMIC_RELAXED);
+}
+
+void search_cancel_all(void)
+{
+	for (struct search_job *j = queued; j; j = j->next)
+		__atomic_store_n(&j->cancel, CANCEL_SHUTDOWN, __ATOMIC_RELAXED);
 }
 
 int search_messages(struct app *app, const struct principal *p, const struct search_in *in, search_cb cb, void *req,
@@ -216,6 +242,10 @@ int search_messages(struct app *app, const struct principal *p, const struct sea
 		rc = err_set(e, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
 		goto fail;
 	}
+	j->next = queued;
+	if (queued)
+		queued->prev = j;
+	queued = j;
 	if (job)
 		*job = j;
 	return 0;

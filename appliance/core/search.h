@@ -51,6 +51,10 @@ int search_messages(struct app *app, const struct principal *p, const struct sea
  * thread, only before cb ran. */
 void search_cancel(struct search_job *job);
 
+/* Stops every queued or running search (graceful shutdown): each cb still
+ * runs once, with 503 SHUTTING_DOWN. Loop thread. */
+void search_cancel_all(void);
+
 /* Searches since start, by outcome, and those queued or running now. */
 struct search_stats {
 	uint64_t ok, timeouts, cancelled, failed;

@@ -15,6 +15,7 @@
 #include "http/ws.h"
 #include "core/auth.h"
 #include "core/presence.h"
+#include "core/search.h"
 #include "core/writer.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
@@ -759,6 +760,7 @@ void server_run(struct server *s)
 			break;
 	/* drain: new requests get 503, answers in progress finish (10 s at most) */
 	log_info("http: shutting down in_flight=%d", in_flight);
+	search_cancel_all(); /* a search may run long: answer it now */
 	int64_t deadline = time_mono_us() + 10 * 1000000;
 	while ((in_flight > 0 || workers_pending(s->app->workers) > 0) && time_mono_us() < deadline) {
 		writer_flush(s->app->writer);

@@ -547,6 +547,16 @@ describe('search under load: lanes, per-user cap', () => {
     assert.equal(await metricValue(srv, 'fechatter_searches_total{outcome="cancelled"}'), cancelledBefore + 1);
     assert.equal(await metricValue(srv, 'fechatter_searches_in_progress'), 0);
   });
+
+  test('shutdown stops a running search: 503 SHUTTING_DOWN, then a clean exit', async () => {
+    const order = [];
+    const s1 = slowSearch(srv, sam, order, 'search');
+    await until(async () => (await metricValue(srv, 'fechatter_searches_in_progress')) === 1,
+      { timeoutMs: 10000, label: 'the search in progress' });
+    srv.proc.kill('SIGTERM');
+    assertError(await s1, 503, 'SHUTTING_DOWN');
+    assert.equal((await srv.exit).code, 0);
+  });
 });
 
 describe('search under load: deadline', () => {
