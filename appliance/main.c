@@ -21,6 +21,7 @@
 #include "core/auth.h"
 #include "core/cached.h"
 #include "core/demo.h"
+#include "core/limits.h"
 #include "core/writer.h"
 #include "http/http.h"
 #include "lib/config.h"
@@ -258,13 +259,16 @@ int main(int argc, char **argv)
 	}
 	app.rl_ip = ratelimit_new((unsigned)cfg.login_rate_ip, 60000, 65536);
 	app.rl_account = ratelimit_new((unsigned)cfg.login_rate_account, 60000, 65536);
+	app.limits = limits_new(&cfg, 65536);
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (!(srv = server_start(&app)))
 		goto out;
-	app.workers = workers_start(cfg.workers, server_wake, srv);
+	const struct workers_lane lanes[] = {[APP_LANE_HASH] = {cfg.workers, 10},
+					     [APP_LANE_SEARCH] = {cfg.search_workers, 15}};
+	app.workers = workers_start_lanes(lanes, 2, server_wake, srv);
 	if (!app.workers) {
 		log_err("main: cannot start worker threads");
 		goto out;
@@ -285,6 +289,7 @@ out:
 	lru_cache_free(&app.cache);
 	ratelimit_free(app.rl_ip);
 	ratelimit_free(app.rl_account);
+	limits_free(app.limits);
 	if (app.jwt_sk)
 		sodium_free(app.jwt_sk);
 	if (!exit_code)

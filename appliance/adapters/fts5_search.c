@@ -6,7 +6,9 @@
  * then the page's rows are read and their snippets marked here. Chinese and
  * Japanese runs of three or more characters go to the trigram index
  * messages_cjk; shorter runs are substring matches over the caller's
- * chats. User text is only ever a quoted token, never FTS5 syntax. */
+ * chats. User text is only ever a quoted token, never FTS5 syntax. A
+ * progress handler on the thread's connection stops a query at its
+ * deadline or when it is cancelled (the client went away). */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -18,6 +20,7 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/timefmt.h"
 #include "lib/utf8.h"
 
 #define MAX_WORD 101
@@ -49,6 +52,26 @@ static sqlite3 *conn(struct fts *f)
 	sqlite3_exec(db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-4000", NULL, NULL, NULL);
 	pthread_setspecific(f->key, db);
 	return db;
+}
+
+/* SQLite virtual machine steps between two looks at the clock and the
+ * cancel flag: a few microseconds of work, so a query stops promptly. */
+#define PROGRESS_STEPS 1000
+
+/* The progress handler: nonzero stops the running statement, which then
+ * fails with SQLITE_INTERRUPT. */
+static int should_stop(void *arg)
+{
+	const struct search_query *q = arg;
+	if (q->cancel && __atomic_load_n(q->cancel, __ATOMIC_RELAXED))
+		return 1;
+	return q->deadline_us && time_mono_us() >= q->deadline_us;
+}
+
+/* 1 when q must stop now (checked before starting and between steps). */
+static int stopped(const struct search_query *q)
+{
+	return should_stop((void *)q);
 }
 
 /* Decodes one UTF-8 code point at s (valid input); *len gets its size. */
@@ -377,6 +400,11 @@ static int scoped_search(sqlite3 *db, const struct search_query *q, struct searc
 		}
 		top[j] = r;
 	}
+	if (s == SQLITE_INTERRUPT) {
+		rc = FE_EUNAVAIL;
+		*total = 0;
+		goto done;
+	}
 	if (s != SQLITE_DONE) {
 		log_warn("search: query failed: %s", sqlite3_errmsg(db));
 		*total = 0;
@@ -399,7 +427,12 @@ static int scoped_search(sqlite3 *db, const struct search_query *q, struct searc
 	for (size_t i = (size_t)q->offset; i < k; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, top[i].id);
-		if (sqlite3_step(st) != SQLITE_ROW)
+		int r = sqlite3_step(st);
+		if (r == SQLITE_INTERRUPT) {
+			rc = FE_EUNAVAIL;
+			break;
+		}
+		if (r != SQLITE_ROW)
 			continue; /* gone meanwhile */
 		struct search_hit *h = &(*out)[(*n)++];
 		read_hit(st, h);
@@ -426,6 +459,9 @@ static int fts_search(void *self, const struct search_query *q, struct search_hi
 	sqlite3 *db = conn(f);
 	if (!db)
 		return FE_EUNAVAIL;
+	if (stopped(q))
+		return FE_EUNAVAIL; /* waited in the queue past its deadline, or nobody waits for it */
+	sqlite3_progress_handler(db, PROGRESS_STEPS, should_stop, (void *)q);
 	make_plan(q, &p);
 	/* the CJK path: a trigram match and/or substrings (every other word
 	 * becomes a substring condition too) */
@@ -498,14 +534,19 @@ static int fts_search(void *self, const struct search_query *q, struct search_hi
 		sqlite3_stmt *cs = NULL;
 		if (sqlite3_prepare_v2(db, count.p, -1, &cs, NULL) == SQLITE_OK) {
 			bind_all(cs, q, &p, match.p, chats.p);
-			if (sqlite3_step(cs) == SQLITE_ROW)
+			int r = sqlite3_step(cs);
+			if (r == SQLITE_ROW)
 				*total = sqlite3_column_int64(cs, 0);
+			else if (r == SQLITE_INTERRUPT)
+				s = r;
 		}
 		sqlite3_finalize(cs);
 	} else {
 		*total = (int64_t)*n + q->offset;
 	}
-	if (s != SQLITE_DONE) {
+	if (s == SQLITE_INTERRUPT) {
+		rc = FE_EUNAVAIL;
+	} else if (s != SQLITE_DONE) {
 		/* a query FTS5 still refuses must not become a 500: no results */
 		log_warn("search: query failed: %s", sqlite3_errmsg(db));
 		search_hits_free(*out, *n);
@@ -515,6 +556,13 @@ static int fts_search(void *self, const struct search_query *q, struct search_hi
 	}
 out:
 	sqlite3_finalize(st);
+	sqlite3_progress_handler(db, 0, NULL, NULL);
+	if (rc == FE_EUNAVAIL) { /* stopped: no partial answer */
+		search_hits_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		*total = 0;
+	}
 	plan_free(&p);
 	buf_free(&sql);
 	buf_free(&match);

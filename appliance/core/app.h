@@ -12,6 +12,7 @@
 
 struct workers;
 struct ratelimit;
+struct limits;
 struct writer;
 
 #define ACCESS_TTL_S 1800
@@ -19,6 +20,8 @@ struct writer;
 #define REFRESH_ABS_MS (30LL * 86400 * 1000)
 #define JWT_ISS "fechatter"
 #define JWT_AUD "fechatter-api"
+
+enum { APP_LANE_HASH = 0, APP_LANE_SEARCH = 1 };
 
 struct app {
 	const struct config *cfg;
@@ -32,10 +35,13 @@ struct app {
 	void (*schedule_flush)(void *loop);
 	void *loop;
 	struct writer *writer;
+	/* worker lanes: APP_LANE_HASH for password hashing, APP_LANE_SEARCH for
+	 * searches, so a saturated search lane never delays a sign-in */
 	struct workers *workers;
 	unsigned char *jwt_sk; /* 64 bytes, sodium_malloc'd */
 	unsigned char jwt_pk[32];
 	struct ratelimit *rl_ip, *rl_account;
+	struct limits *limits; /* per-user limits (core/limits); NULL = none */
 	int64_t started_ms;
 	int64_t (*now_ms)(void); /* clock port */
 	int shutting_down;

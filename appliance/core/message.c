@@ -6,6 +6,7 @@
 #include "core/cached.h"
 #include "core/chat.h"
 #include "core/file.h"
+#include "core/limits.h"
 #include "core/message.h"
 #include "core/writer.h"
 #include "lib/log.h"
@@ -216,6 +217,8 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 	for (size_t i = 0; i < in->nfiles; i++)
 		if ((rc = file_check_attach(app, p, in->files[i], e)))
 			return rc;
+	if ((rc = limits_hit(app, LIMIT_SEND, p->user_id, e)))
+		return rc; /* a valid send, one too many this minute */
 	struct send_op *so = calloc(1, sizeof *so);
 	if (!so || !(so->m.content = strdup(in->content)))
 		abort();

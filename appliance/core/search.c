@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/chat.h"
+#include "core/limits.h"
 #include "core/search.h"
+#include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/utf8.h"
 #include "lib/workers.h"
@@ -81,12 +83,39 @@ struct search_job {
 	struct search_query q;
 	struct search_out out;
 	int rc;
+	int cancel;      /* CANCEL_* (atomically: the worker reads it) */
+	int64_t user_id; /* holds one of this user's concurrent-search slots */
 	search_cb cb;
 	void *req;
+	struct search_job *prev, *next; /* the queued and running jobs */
 };
+
+enum { CANCEL_CLIENT_GONE = 1, CANCEL_SHUTDOWN = 2 };
+
+/* Loop thread only. */
+static struct search_stats stats;
+static struct search_job *queued; /* jobs submitted to the workers, until done() */
+
+static void unlink_job(struct search_job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else if (queued == j)
+		queued = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	j->prev = j->next = NULL;
+}
+
+void search_stats(struct search_stats *out)
+{
+	*out = stats;
+}
 
 static void job_free(struct search_job *j)
 {
+	if (j->user_id)
+		limits_leave(j->app, j->user_id);
 	search_terms_free(j->terms, j->q.nterms);
 	free(j->chats);
 	search_hits_free(j->out.hits, j->out.n);
@@ -105,14 +134,46 @@ static void done(void *arg)
 {
 	struct search_job *j = arg;
 	struct fe_err e = {0};
-	if (j->rc)
+	int timeout = j->app->cfg->search_timeout_ms;
+	int cancel = __atomic_load_n(&j->cancel, __ATOMIC_RELAXED);
+	unlink_job(j);
+	stats.in_progress--;
+	if (!j->rc) {
+		stats.ok++;
+	} else if (cancel) {
+		stats.cancelled++;
+		if (cancel == CANCEL_SHUTDOWN)
+			err_set(&e, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
+		else
+			err_set(&e, FE_EUNAVAIL, "SEARCH_CANCELLED", NULL, "the search was cancelled");
+	} else if (j->rc == FE_EUNAVAIL && j->q.deadline_us && time_mono_us() >= j->q.deadline_us) {
+		stats.timeouts++;
+		log_info("search: stopped at its deadline user=%lld timeout_ms=%d terms=%zu chats=%zu",
+			 (long long)j->user_id, timeout, j->q.nterms, j->q.nchats);
+		err_set(&e, FE_EUNAVAIL, "SEARCH_TIMEOUT", NULL,
+			"the search took longer than %d ms: narrow it down (a chat, a sender, dates)",
+			timeout);
+	} else {
+		stats.failed++;
 		err_set(&e, j->rc, NULL, NULL, "the search failed");
+	}
 	j->cb(j->req, j->rc, &e, &j->out);
 	job_free(j);
 }
 
+void search_cancel(struct search_job *j)
+{
+	__atomic_store_n(&j->cancel, CANCEL_CLIENT_GONE, __ATOMIC_RELAXED);
+}
+
+void search_cancel_all(void)
+{
+	for (struct search_job *j = queued; j; j = j->next)
+		__atomic_store_n(&j->cancel, CANCEL_SHUTDOWN, __ATOMIC_RELAXED);
+}
+
 int search_messages(struct app *app, const struct principal *p, const struct search_in *in, search_cb cb, void *req,
-		    struct fe_err *e)
+		    struct search_job **job, struct fe_err *e)
 {
 	size_t qlen = in->q ? utf8_chars(in->q) : 0;
 	if (!qlen || qlen > 500)
@@ -121,13 +182,20 @@ int search_messages(struct app *app, const struct principal *p, const struct sea
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "limit", "limit must be 1..100");
 	if (in->offset < 0 || in->offset > 10000)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "offset", "offset must be 0..10000");
+	int rc = limits_enter(app, p->user_id, e);
+	if (rc)
+		return rc;
+	if ((rc = limits_hit(app, LIMIT_SEARCH, p->user_id, e))) {
+		limits_leave(app, p->user_id);
+		return rc;
+	}
 	struct search_job *j = calloc(1, sizeof *j);
 	if (!j)
 		abort();
 	j->app = app;
+	j->user_id = p->user_id; /* job_free gives the slot back */
 	j->cb = cb;
 	j->req = req;
-	int rc;
 	if (in->chat_id) {
 		struct chat c;
 		if ((rc = chat_require_member(app, p, in->chat_id, &c, e)))
@@ -161,14 +229,25 @@ int search_messages(struct app *app, const struct principal *p, const struct sea
 	j->q.by_date = in->by_date;
 	j->q.limit = in->limit;
 	j->q.offset = in->offset;
+	if (app->cfg->search_timeout_ms > 0)
+		j->q.deadline_us = time_mono_us() + (int64_t)app->cfg->search_timeout_ms * 1000;
+	j->q.cancel = &j->cancel;
+	stats.in_progress++;
 	if (!j->q.nterms || !j->q.nchats) { /* nothing to look for, or nowhere */
 		done(j);
 		return 0;
 	}
-	if (workers_submit(app->workers, run, done, j)) {
+	if (workers_submit_to(app->workers, APP_LANE_SEARCH, run, done, j)) {
+		stats.in_progress--;
 		rc = err_set(e, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
 		goto fail;
 	}
+	j->next = queued;
+	if (queued)
+		queued->prev = j;
+	queued = j;
+	if (job)
+		*job = j;
 	return 0;
 fail:
 	job_free(j);

@@ -1,8 +1,13 @@
 /* core/search: message search as people type it: words, "quoted phrases",
  * the last word as a prefix; FTS5 syntax characters are plain text. Only
  * the caller's chats are searched (the list is part of the query). The
- * query runs on a worker thread with its own read connection, so sends keep
- * flowing meanwhile; the callback runs on the loop thread. */
+ * query runs on the search lane of the workers (APP_LANE_SEARCH), with its
+ * own read connection, so sends keep flowing and sign-ins never queue
+ * behind searches; the callback runs on the loop thread. A search is
+ * stopped at its deadline (cfg search_timeout_ms, counted from the request)
+ * or when search_cancel() says nobody waits for it any more. Per user: at
+ * most cfg search_concurrency searches running and cfg search_rate a
+ * minute (core/limits). */
 #ifndef FE_SEARCH_H
 #define FE_SEARCH_H
 #include <stddef.h>
@@ -28,10 +33,34 @@ struct search_out {
 
 typedef void (*search_cb)(void *req, int rc, const struct fe_err *e, const struct search_out *out);
 
-/* Returns 0 (cb runs once later) or FE_E* (cb not called). An empty query
- * after parsing answers at once through cb with no hits. */
+struct search_job;
+
+/* Returns 0 (cb runs once later, on the loop thread) or FE_E* (cb not
+ * called): 400 VALIDATION_ERROR, 404 for a chat the caller is not in, 429
+ * RATE_LIMITED or TOO_MANY_SEARCHES (e->retry_after set), 503 when shutting
+ * down. An empty query after parsing answers at once through cb with no
+ * hits (before this returns). When the query was queued and job is not
+ * NULL, *job is set to it (borrowed until cb runs: for search_cancel).
+ * cb's rc: 0, or FE_EUNAVAIL with code SEARCH_TIMEOUT (the deadline passed)
+ * or SEARCH_CANCELLED, or another FE_E* when the search failed. */
 int search_messages(struct app *app, const struct principal *p, const struct search_in *in, search_cb cb, void *req,
-		    struct fe_err *e);
+		    struct search_job **job, struct fe_err *e);
+
+/* Asks a queued or running search to stop (the client went away): its
+ * query is interrupted, cb still runs once (with SEARCH_CANCELLED). Loop
+ * thread, only before cb ran. */
+void search_cancel(struct search_job *job);
+
+/* Stops every queued or running search (graceful shutdown): each cb still
+ * runs once, with 503 SHUTTING_DOWN. Loop thread. */
+void search_cancel_all(void);
+
+/* Searches since start, by outcome, and those queued or running now. */
+struct search_stats {
+	uint64_t ok, timeouts, cancelled, failed;
+	int64_t in_progress;
+};
+void search_stats(struct search_stats *out);
 
 /* Splits what the user typed into terms (owned: search_terms_free). */
 size_t search_parse(const char *q, struct search_term *terms, size_t max);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "core/cached.h"
 #include "core/file.h"
+#include "core/limits.h"
 #include "core/workspace.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
@@ -100,6 +101,8 @@ int ws_update_profile(struct app *app, const struct principal *p, const struct p
 		      struct fe_err *e)
 {
 	int rc;
+	if ((rc = limits_hit(app, LIMIT_PROFILE, p->user_id, e)))
+		return rc;
 	if ((rc = ws_user(app, p, p->user_id, u, e)))
 		return rc;
 	struct {
@@ -136,6 +139,8 @@ int ws_invite_create(struct app *app, const struct principal *p, int max_uses, i
 {
 	int rc;
 	if ((rc = need_admin(p, e)))
+		return rc;
+	if ((rc = limits_hit(app, LIMIT_INVITE, p->user_id, e)))
 		return rc;
 	if (max_uses < 1 || max_uses > 1000)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "max_uses", "max_uses must be 1..1000");

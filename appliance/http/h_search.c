@@ -23,9 +23,18 @@ static int qint(struct req *r, const char *name, int64_t min, int64_t max, int64
 
 struct search_req {
 	struct ticket *t;
+	struct search_job *job; /* set once queued; valid until done() */
 	char q[2048];
 	int limit, offset;
 };
+
+/* The client went away: stop its search (done() still runs and frees). */
+static void gone(void *arg)
+{
+	struct search_req *sr = arg;
+	if (sr->job)
+		search_cancel(sr->job);
+}
 
 static void done(void *arg, int rc, const struct fe_err *e, const struct search_out *out)
 {
@@ -100,7 +109,9 @@ static void search(struct req *r, int64_t chat_id)
 	in.limit = sr->limit = (int)limit;
 	in.offset = sr->offset = (int)offset;
 	sr->t = req_defer(r);
-	if (search_messages(r->app, &r->who, &in, done, sr, &e)) {
+	sr->t->gone = gone;
+	sr->t->gone_arg = sr;
+	if (search_messages(r->app, &r->who, &in, done, sr, &sr->job, &e)) {
 		ticket_take(sr->t);
 		resp_err(r, &e);
 		goto bad;

@@ -70,9 +70,13 @@ struct req {
 	struct ticket *ticket;
 };
 
-/* A deferred request: ticket->r becomes NULL when the client went away. */
+/* A deferred request: ticket->r becomes NULL when the client went away;
+ * then gone(gone_arg) is called once, when set (to stop work nobody waits
+ * for). */
 struct ticket {
 	struct req *r;
+	void (*gone)(void *arg);
+	void *gone_arg;
 };
 
 /* Returns the capture named name ("id"), or NULL. */

@@ -6,7 +6,10 @@
 #include <string.h>
 #include "http/http.h"
 #include "http/router.h"
+#include "core/limits.h"
+#include "core/search.h"
 #include "core/writer.h"
+#include "lib/workers.h"
 #include "http/realtime.h"
 #include "lib/timefmt.h"
 
@@ -155,6 +158,31 @@ char *metrics_render(struct app *app, size_t *len)
 	     "# TYPE fechatter_slow_consumers_dropped_total counter\nfechatter_slow_consumers_dropped_total %llu\n",
 	     (unsigned long long)rs.connections, (unsigned long long)rs.events, (unsigned long long)rs.deliveries,
 	     (unsigned long long)rs.dropped_slow);
+	outf(&o, "# HELP fechatter_rate_limited_total Actions refused by a per-user limit (429).\n"
+		 "# TYPE fechatter_rate_limited_total counter\n");
+	for (int k = 0; k < LIMIT_NKINDS; k++)
+		outf(&o, "fechatter_rate_limited_total{limit=\"%s\"} %llu\n", limits_name(k),
+		     (unsigned long long)limits_refused(app->limits, k));
+	struct search_stats ss;
+	search_stats(&ss);
+	outf(&o,
+	     "# HELP fechatter_searches_total Searches finished, by outcome.\n"
+	     "# TYPE fechatter_searches_total counter\n"
+	     "fechatter_searches_total{outcome=\"ok\"} %llu\n"
+	     "fechatter_searches_total{outcome=\"timeout\"} %llu\n"
+	     "fechatter_searches_total{outcome=\"cancelled\"} %llu\n"
+	     "fechatter_searches_total{outcome=\"failed\"} %llu\n"
+	     "# HELP fechatter_searches_in_progress Searches queued or running.\n"
+	     "# TYPE fechatter_searches_in_progress gauge\nfechatter_searches_in_progress %lld\n",
+	     (unsigned long long)ss.ok, (unsigned long long)ss.timeouts, (unsigned long long)ss.cancelled,
+	     (unsigned long long)ss.failed, (long long)ss.in_progress);
+	if (app->workers)
+		outf(&o,
+		     "# HELP fechatter_worker_queue Jobs waiting for a worker thread, by lane.\n"
+		     "# TYPE fechatter_worker_queue gauge\n"
+		     "fechatter_worker_queue{lane=\"hash\"} %d\nfechatter_worker_queue{lane=\"search\"} %d\n",
+		     workers_queued(app->workers, APP_LANE_HASH),
+		     workers_queued(app->workers, APP_LANE_SEARCH));
 	int64_t db = 0, wal = 0;
 	app->store.ops->sizes(app->store.impl, &db, &wal);
 	outf(&o,

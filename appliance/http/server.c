@@ -2,10 +2,12 @@
  * request lifecycle (route, bounded body, auth, dispatch, chunked answer in
  * the writeable callback), deferred answers, and graceful shutdown. */
 #include <libwebsockets.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "http/http.h"
 #include "http/router.h"
@@ -13,6 +15,7 @@
 #include "http/ws.h"
 #include "core/auth.h"
 #include "core/presence.h"
+#include "core/search.h"
 #include "core/writer.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
@@ -234,6 +237,19 @@ void resp_fail(struct req *r, int rc, const char *code, const char *field, const
 	resp_err(r, &e);
 }
 
+/* While a transaction is in progress lws does not read the socket, so it
+ * would not see a client that left before its deferred answer: a timer
+ * peeks at the socket now and then (see LWS_CALLBACK_TIMER). */
+#define DEFER_CHECK_US 200000
+
+/* 1 when the peer closed (or reset) its side of r's socket. */
+static int peer_gone(struct req *r)
+{
+	char c;
+	ssize_t n = recv(lws_get_socket_fd(r->wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 struct ticket *req_defer(struct req *r)
 {
 	struct ticket *t = calloc(1, sizeof *t);
@@ -241,6 +257,7 @@ struct ticket *req_defer(struct req *r)
 		abort();
 	t->r = r;
 	r->ticket = t;
+	lws_set_timer_usecs(r->wsi, DEFER_CHECK_US);
 	return t;
 }
 
@@ -305,8 +322,11 @@ static void req_reset(struct req *r)
 	upload_free(r);
 	if (r->conn)
 		sse_close(r);
-	if (r->ticket)
+	if (r->ticket) {
 		r->ticket->r = NULL;
+		if (r->ticket->gone)
+			r->ticket->gone(r->ticket->gone_arg);
+	}
 	if (r->in_flight)
 		in_flight--;
 	struct lws *wsi = r->wsi;
@@ -582,6 +602,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_TIMER:
 		if (r && r->conn)
 			sse_timer(r);
+		else if (r && r->ticket && peer_gone(r))
+			return -1; /* closes: req_reset tells the ticket's owner */
+		else if (r && r->ticket)
+			lws_set_timer_usecs(wsi, DEFER_CHECK_US);
 		break;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (app && app->workers)
@@ -736,6 +760,7 @@ void server_run(struct server *s)
 			break;
 	/* drain: new requests get 503, answers in progress finish (10 s at most) */
 	log_info("http: shutting down in_flight=%d", in_flight);
+	search_cancel_all(); /* a search may run long: answer it now */
 	int64_t deadline = time_mono_us() + 10 * 1000000;
 	while ((in_flight > 0 || workers_pending(s->app->workers) > 0) && time_mono_us() < deadline) {
 		writer_flush(s->app->writer);

@@ -5,6 +5,7 @@
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/limits.h"
 #include "http/http.h"
 #include "lib/log.h"
 
@@ -67,6 +68,11 @@ static int on_part(void *data, const char *name, const char *filename, char *buf
 
 int upload_start(struct req *r)
 {
+	struct fe_err e = {0};
+	if (limits_hit(r->app, LIMIT_UPLOAD, r->who.user_id, &e)) { /* refused before the body is read */
+		resp_err(r, &e);
+		return -1;
+	}
 	char ct[160] = "";
 	lws_hdr_copy(r->wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
 	if (strncasecmp(ct, "multipart/form-data", 19) || !strstr(ct, "boundary=")) {

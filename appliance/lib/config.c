@@ -37,6 +37,23 @@ static const struct directive table[] = {
 	{"login-rate-ip", K_INT, F(login_rate_ip), 1, 1000000, NULL, "sign-in/sign-up attempts per minute per client address (default 20)"},
 	{"login-rate-account", K_INT, F(login_rate_account), 1, 1000000, NULL, "sign-in attempts per minute per account (default 10)"},
 	{"workers", K_INT, F(workers), 1, 64, NULL, "password hashing threads (default 2)"},
+	/* searches and per-user limits */
+	{"search-workers", K_INT, F(search_workers), 1, 64, NULL,
+	 "search threads, apart from the hashing threads (default 2)"},
+	{"search-timeout", K_INT, F(search_timeout_ms), 0, 600000, NULL,
+	 "milliseconds after which a search is stopped (503 SEARCH_TIMEOUT), 0 = never (default 10000)"},
+	{"search-concurrency", K_INT, F(search_concurrency), 0, 10000, NULL,
+	 "searches one user may have running at once, beyond that 429, 0 = no cap (default 3)"},
+	{"send-rate", K_INT, F(send_rate), 0, 1000000, NULL,
+	 "messages one user may send per minute (HTTP and WebSocket), 0 = no limit (default 600)"},
+	{"upload-rate", K_INT, F(upload_rate), 0, 1000000, NULL,
+	 "file uploads per user per minute, 0 = no limit (default 60)"},
+	{"search-rate", K_INT, F(search_rate), 0, 1000000, NULL,
+	 "searches per user per minute, 0 = no limit (default 60)"},
+	{"invite-rate", K_INT, F(invite_rate), 0, 1000000, NULL,
+	 "invites created per user per minute, 0 = no limit (default 30)"},
+	{"profile-rate", K_INT, F(profile_rate), 0, 1000000, NULL,
+	 "profile changes per user per minute, 0 = no limit (default 30)"},
 	{"cache-size", K_I64, F(cache_size), 0, (int64_t)1 << 34, NULL, "bytes of the in-memory cache, 0 = off (default 33554432)"},
 	{"out", K_STR, F(out), 0, 0, NULL, "file the backup command writes"},
 	{"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
@@ -60,6 +77,15 @@ void config_defaults(struct config *c)
 	c->login_rate_ip = 20;
 	c->login_rate_account = 10;
 	c->workers = 2;
+	/* searches and per-user limits */
+	c->search_workers = 2;
+	c->search_timeout_ms = 10000;
+	c->search_concurrency = 3;
+	c->send_rate = 600;
+	c->upload_rate = 60;
+	c->search_rate = 60;
+	c->invite_rate = 30;
+	c->profile_rate = 30;
 	c->group_commit = 1;
 	c->cache_size = 32 << 20;
 }

@@ -22,6 +22,12 @@ struct config {
 	int login_rate_ip;     /* per minute */
 	int login_rate_account;
 	int workers;           /* password hashing threads */
+	/* searches and per-user limits (core/limits, core/search); rates are
+	 * per user per minute, sliding window; 0 = off */
+	int search_workers;    /* search threads, a lane of their own */
+	int search_timeout_ms; /* a search's deadline, 0 = none */
+	int search_concurrency; /* searches one user may have running */
+	int send_rate, upload_rate, search_rate, invite_rate, profile_rate;
 	int group_commit;      /* 1 = batch the writes of one loop turn (default) */
 	int64_t cache_size;    /* bytes of the in-memory cache, 0 = off */
 	char out[256];         /* backup: destination file */

@@ -1,5 +1,5 @@
-/* lib/workers: mutex + condition variable job queue, and a done list that
- * the loop drains. */
+/* lib/workers: one mutex, a job queue and a condition variable per lane, and
+ * one done list that the loop drains. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -13,33 +13,49 @@ struct job {
 	struct job *next;
 };
 
+struct lane {
+	pthread_cond_t cv;
+	struct job *head, *tail; /* queued */
+	int queued, nice;
+};
+
+struct thread {
+	struct workers *w;
+	int lane;
+	pthread_t id;
+};
+
 struct workers {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job *head, *tail;   /* queued */
 	struct job *done_head, *done_tail;
-	int stopping, pending, n;
+	int stopping, pending;
 	void (*wake)(void *);
 	void *wake_arg;
-	pthread_t threads[];
+	struct lane *lanes;
+	int nlanes;
+	struct thread *threads;
+	int nthreads;
 };
 
 static void *worker_main(void *p)
 {
-	struct workers *w = p;
+	struct thread *t = p;
+	struct workers *w = t->w;
+	struct lane *l = &w->lanes[t->lane];
 	/* below the event loop's priority: on a small box the loop must keep
-	 * answering while passwords hash */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+	 * answering while passwords hash or searches run */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), l->nice);
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->head && !w->stopping)
-			pthread_cond_wait(&w->cv, &w->mu);
-		struct job *j = w->head;
+		while (!l->head && !w->stopping)
+			pthread_cond_wait(&l->cv, &w->mu);
+		struct job *j = l->head;
 		if (!j)
 			break;
-		w->head = j->next;
-		if (!w->head)
-			w->tail = NULL;
+		l->head = j->next;
+		if (!l->head)
+			l->tail = NULL;
+		l->queued--;
 		pthread_mutex_unlock(&w->mu);
 		j->run(j->arg);
 		pthread_mutex_lock(&w->mu);
@@ -56,48 +72,93 @@ static void *worker_main(void *p)
 	return NULL;
 }
 
-struct workers *workers_start(int n, void (*wake)(void *), void *wake_arg)
+static void *xcalloc(size_t n, size_t size)
 {
-	struct workers *w = calloc(1, sizeof *w + (size_t)n * sizeof(pthread_t));
-	if (!w)
+	void *p = calloc(n, size);
+	if (!p)
+		abort();
+	return p;
+}
+
+struct workers *workers_start_lanes(const struct workers_lane *lanes, int nlanes, void (*wake)(void *),
+				    void *wake_arg)
+{
+	if (nlanes < 1)
 		return NULL;
+	int total = 0;
+	for (int i = 0; i < nlanes; i++) {
+		if (lanes[i].threads < 1)
+			return NULL;
+		total += lanes[i].threads;
+	}
+	struct workers *w = xcalloc(1, sizeof *w);
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
 	w->wake = wake;
 	w->wake_arg = wake_arg;
-	for (int i = 0; i < n; i++) {
-		if (pthread_create(&w->threads[i], NULL, worker_main, w))
-			break;
-		w->n++;
+	w->lanes = xcalloc((size_t)nlanes, sizeof *w->lanes);
+	w->nlanes = nlanes;
+	w->threads = xcalloc((size_t)total, sizeof *w->threads);
+	int ok = 1;
+	for (int i = 0; i < nlanes; i++) {
+		pthread_cond_init(&w->lanes[i].cv, NULL);
+		w->lanes[i].nice = lanes[i].nice;
 	}
-	if (!w->n) {
-		free(w);
+	for (int i = 0; i < nlanes && ok; i++) {
+		int started = 0;
+		for (int k = 0; k < lanes[i].threads; k++) {
+			struct thread *t = &w->threads[w->nthreads];
+			t->w = w;
+			t->lane = i;
+			if (pthread_create(&t->id, NULL, worker_main, t))
+				break;
+			w->nthreads++;
+			started++;
+		}
+		ok = started > 0; /* a lane without threads would never run its jobs */
+	}
+	if (!ok) {
+		workers_stop(w);
 		return NULL;
 	}
 	return w;
 }
 
-int workers_submit(struct workers *w, work_fn run, work_fn done, void *arg)
+struct workers *workers_start(int n, void (*wake)(void *), void *wake_arg)
 {
+	struct workers_lane l = {n, 10};
+	return workers_start_lanes(&l, 1, wake, wake_arg);
+}
+
+int workers_submit_to(struct workers *w, int lane, work_fn run, work_fn done, void *arg)
+{
+	if (lane < 0 || lane >= w->nlanes)
+		return -1;
 	struct job *j = malloc(sizeof *j);
 	if (!j)
 		abort();
 	*j = (struct job){run, done, arg, NULL};
+	struct lane *l = &w->lanes[lane];
 	pthread_mutex_lock(&w->mu);
 	if (w->stopping) {
 		pthread_mutex_unlock(&w->mu);
 		free(j);
 		return -1;
 	}
-	if (w->tail)
-		w->tail->next = j;
+	if (l->tail)
+		l->tail->next = j;
 	else
-		w->head = j;
-	w->tail = j;
+		l->head = j;
+	l->tail = j;
+	l->queued++;
 	w->pending++;
-	pthread_cond_signal(&w->cv);
+	pthread_cond_signal(&l->cv);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
+}
+
+int workers_submit(struct workers *w, work_fn run, work_fn done, void *arg)
+{
+	return workers_submit_to(w, 0, run, done, arg);
 }
 
 void workers_drain(struct workers *w)
@@ -125,18 +186,32 @@ int workers_pending(struct workers *w)
 	return n;
 }
 
+int workers_queued(struct workers *w, int lane)
+{
+	if (lane < 0 || lane >= w->nlanes)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	int n = w->lanes[lane].queued;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
 void workers_stop(struct workers *w)
 {
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->stopping = 1;
-	pthread_cond_broadcast(&w->cv);
+	for (int i = 0; i < w->nlanes; i++)
+		pthread_cond_broadcast(&w->lanes[i].cv);
 	pthread_mutex_unlock(&w->mu);
-	for (int i = 0; i < w->n; i++)
-		pthread_join(w->threads[i], NULL);
+	for (int i = 0; i < w->nthreads; i++)
+		pthread_join(w->threads[i].id, NULL);
 	workers_drain(w);
+	for (int i = 0; i < w->nlanes; i++)
+		pthread_cond_destroy(&w->lanes[i].cv);
 	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
+	free(w->threads);
+	free(w->lanes);
 	free(w);
 }

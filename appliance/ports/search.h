@@ -23,6 +23,11 @@ struct search_query {
 	int64_t after_ms, before_ms; /* 0 = unbounded */
 	int by_date;          /* newest first instead of relevance */
 	int limit, offset;
+	/* Stopping: the search gives up with FE_EUNAVAIL (no hits) once the
+	 * monotonic clock (time_mono_us) reaches deadline_us (0 = never), or
+	 * once *cancel (read atomically; NULL = never) becomes nonzero. */
+	int64_t deadline_us;
+	const int *cancel;
 };
 
 struct search_hit {
@@ -35,7 +40,8 @@ struct search_hit {
 
 struct search_ops {
 	/* Fills *out (owned: search_hits_free) with at most q->limit hits and
-	 * *total with the number of matches. Returns 0 or FE_E*. */
+	 * *total with the number of matches. Returns 0 or FE_E*: FE_EUNAVAIL
+	 * when stopped by q's deadline or cancel flag (nothing in *out). */
 	int (*search)(void *s, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total);
 	/* Rebuilds the index from the messages (fechatter reindex). */
 	int (*rebuild)(void *s);

@@ -63,13 +63,21 @@ free_port() {
 	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
+# Per-user limits and the search deadline off for every benchmark server
+# (send.sh drives wrk -c64 sends from one user, ws.sh one sender, cache.sh
+# and search.sh one user's reads and searches): the numbers measure the
+# server, not the abuse limits, and stay comparable with earlier runs. A
+# flag given to start_server after these wins (the last one counts).
+BENCH_LIMITS_OFF=(--send-rate 0 --upload-rate 0 --search-rate 0 --invite-rate 0 --profile-rate 0
+	--search-concurrency 0 --search-timeout 0)
+
 # start_server BIN PORT DATA [extra flags...]: sets SERVER_PID, waits for
 # GET /health/readiness == 200 (at most 15 s).
 start_server() {
 	local bin="$1" port="$2" data="$3"
 	shift 3
 	FECHATTER_LOGIN_RATE_IP=100000 FECHATTER_LOGIN_RATE_ACCOUNT=100000 \
-		"$bin" serve --bind "$HOST" --port "$port" --data "$data" --log-level warn "$@" \
+		"$bin" serve --bind "$HOST" --port "$port" --data "$data" --log-level warn "${BENCH_LIMITS_OFF[@]}" "$@" \
 		>"$data.log" 2>&1 &
 	SERVER_PID=$!
 	BENCH_PIDS+=("$SERVER_PID")

@@ -3,14 +3,19 @@
 // the chat_id / sender_id / after / before filters, relevance and date
 // order, snippets, total and paging, prefix, phrases, case and accent
 // folding, Chinese and Japanese, FTS5 syntax typed by users (never a 500),
-// validation, and edits / deletes showing at once. Every test uses its own
+// validation, and edits / deletes showing at once. Under load: searches
+// run on their own worker lane (a sign-in completes while searches saturate
+// it), a per-user cap on running searches (429 TOO_MANY_SEARCHES), a
+// deadline that stops a query (503 SEARCH_TIMEOUT) and a search stopped
+// when its client goes away. Every test uses its own
 // chat and its own invented words, so tests do not see each other's messages.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertOk, assertError, RFC3339_MS, sleep } from './lib/server.mjs';
+import { assertOk, assertError, RFC3339_MS, sleep, signin } from './lib/server.mjs';
 import {
-  setupWorkspace, otherWorkspaceUser, uniqueName, createChat, memberIds, send, listChats, tok,
+  setupWorkspace, otherWorkspaceUser, uniqueName, createChat, memberIds, send, listChats, tok, mapLimit,
 } from './lib/conv.mjs';
+import { until } from './lib/rt.mjs';
 
 describe('search', () => {
   let srv; let owner; let alice; let bob; let carol; let emile; let quincy; let xena;
@@ -442,5 +447,136 @@ describe('search', () => {
       assertOk(await srv.api('DELETE', `/api/chat/${c.id}`, { token: tok(owner) }));
       assert.deepEqual(ids(await search(alice, { q: 'salsify' })), []);
     });
+  });
+});
+
+// ---------------------------------------------------------------- under load
+// A slow search on little data: substring conditions (the CJK path turns
+// every word into a LIKE) over messages of 3,990 "a"s and a "b": each LIKE
+// '%aaa…ab%' compares about 100 characters at each of 4,000 positions, so
+// one search over SLOW_ROWS messages takes seconds where a sign-in takes a
+// fraction of one. Ordering is asserted, never durations.
+const SLOW_ROWS = 400;
+const SLOW_Q = ['a'.repeat(99) + 'b', 'a'.repeat(98) + 'b', 'a'.repeat(97) + 'b', 'a'.repeat(96) + 'b', '会'].join(' ');
+
+async function seedSlow(srv, user) {
+  const c = await createChat(srv, user, { chat_type: 'PrivateChannel', name: uniqueName('slow'), members: [] });
+  const content = `${'a'.repeat(3990)}b`;
+  await mapLimit(Array.from({ length: SLOW_ROWS }, (_, i) => i), 16, async () => {
+    const r = await srv.api('POST', `/api/chat/${c.id}/messages`, { token: tok(user), body: { content } });
+    assert.equal(r.status, 201, r.text.slice(0, 200));
+  });
+  return c;
+}
+
+async function metricValue(srv, series) {
+  const res = await srv.api('GET', '/metrics');
+  assert.equal(res.status, 200);
+  const line = res.text.split('\n').find((l) => l.startsWith(`${series} `));
+  assert.ok(line, `/metrics has ${series}`);
+  return Number(line.slice(series.length + 1));
+}
+
+// Waits (bounded) until the server counts two searches in progress, and
+// checks that neither slow search has answered yet.
+async function bothInFlight(srv, order) {
+  await until(async () => (await metricValue(srv, 'fechatter_searches_in_progress')) === 2,
+    { timeoutMs: 10000, label: 'two searches in progress' });
+  assert.deepEqual(order, [], 'both slow searches are still running');
+}
+
+// Starts a slow search; the promise records when it settled relative to others.
+function slowSearch(srv, user, order, name) {
+  return srv.api('GET', `/api/search/messages?q=${encodeURIComponent(SLOW_Q)}`, { token: tok(user), timeoutMs: 120000 })
+    .then((r) => { order.push(name); return r; });
+}
+
+describe('search under load: lanes, per-user cap', () => {
+  let srv; let sam; let tina;
+  before(async () => {
+    // one search thread, so the second search of a user waits in the queue;
+    // no deadline: these searches run to their end unless cancelled
+    const w = await setupWorkspace({
+      args: ['--search-workers', '1', '--search-concurrency', '2', '--search-timeout', '0'],
+      names: ['Sam Searcher', 'Tina Typist'],
+    });
+    ({ srv } = w);
+    ({ sam, tina } = w.byName);
+    await seedSlow(srv, sam);
+  });
+  after(async () => { await srv?.stop(); });
+
+  test('a third concurrent search of one user is 429 TOO_MANY_SEARCHES; a sign-in completes while the search lane is saturated', async () => {
+    const order = [];
+    const s1 = slowSearch(srv, sam, order, 'search1');
+    const s2 = slowSearch(srv, sam, order, 'search2');
+    await bothInFlight(srv, order);
+    const third = await srv.api('GET', '/api/search/messages?q=anything', { token: tok(sam) });
+    assertError(third, 429, 'TOO_MANY_SEARCHES');
+    assert.equal(third.headers.get('retry-after'), '1');
+
+    // password hashing has its own lane: the sign-in does not wait for them
+    const r = await signin(srv, tina.email, tina.password);
+    order.push('signin');
+    assertOk(r);
+    assert.deepEqual(order, ['signin'], 'the sign-in answered before either search finished');
+
+    const [r1, r2] = await Promise.all([s1, s2]);
+    assert.equal(assertOk(r1).total, 0);
+    assert.equal(assertOk(r2).total, 0);
+    // the slots are given back: sam searches again
+    assertOk(await srv.api('GET', '/api/search/messages?q=anything', { token: tok(sam) }));
+    assert.equal(await metricValue(srv, 'fechatter_rate_limited_total{limit="search_running"}'), 1);
+  });
+
+  test('a search whose client went away is stopped', async () => {
+    const order = [];
+    const ctl = new AbortController();
+    const gone = fetch(`${srv.url}/api/search/messages?q=${encodeURIComponent(SLOW_Q)}`, {
+      headers: { authorization: `Bearer ${tok(sam)}` }, signal: ctl.signal,
+    }).then((r) => { order.push('abandoned'); return r; }, (e) => e);
+    const s2 = slowSearch(srv, sam, order, 'second');
+    await bothInFlight(srv, order);
+    assertError(await srv.api('GET', '/api/search/messages?q=anything', { token: tok(sam) }), 429, 'TOO_MANY_SEARCHES');
+    const cancelledBefore = await metricValue(srv, 'fechatter_searches_total{outcome="cancelled"}');
+    ctl.abort();
+    assert.equal((await gone).name, 'AbortError');
+    assertOk(await s2);
+    // the abandoned one ran first on the single search thread; it was
+    // interrupted rather than finished
+    assert.equal(await metricValue(srv, 'fechatter_searches_total{outcome="cancelled"}'), cancelledBefore + 1);
+    assert.equal(await metricValue(srv, 'fechatter_searches_in_progress'), 0);
+  });
+
+  test('shutdown stops a running search: 503 SHUTTING_DOWN, then a clean exit', async () => {
+    const order = [];
+    const s1 = slowSearch(srv, sam, order, 'search');
+    await until(async () => (await metricValue(srv, 'fechatter_searches_in_progress')) === 1,
+      { timeoutMs: 10000, label: 'the search in progress' });
+    srv.proc.kill('SIGTERM');
+    assertError(await s1, 503, 'SHUTTING_DOWN');
+    assert.equal((await srv.exit).code, 0);
+  });
+});
+
+describe('search under load: deadline', () => {
+  let srv; let sam;
+  before(async () => {
+    const w = await setupWorkspace({ args: ['--search-timeout', '200'], names: ['Sam Searcher'] });
+    ({ srv } = w);
+    ({ sam } = w.byName);
+    await seedSlow(srv, sam);
+  });
+  after(async () => { await srv?.stop(); });
+
+  test('a search past --search-timeout is stopped: 503 SEARCH_TIMEOUT; quick searches still answer', async () => {
+    const r = await srv.api('GET', `/api/search/messages?q=${encodeURIComponent(SLOW_Q)}`, { token: tok(sam), timeoutMs: 120000 });
+    assertError(r, 503, 'SEARCH_TIMEOUT');
+    assert.match(r.json.error.message, /200 ms/);
+    assert.equal(await metricValue(srv, 'fechatter_searches_total{outcome="timeout"}'), 1);
+    assert.equal(await metricValue(srv, 'fechatter_searches_in_progress'), 0);
+    const c = await createChat(srv, sam, { chat_type: 'PrivateChannel', name: uniqueName('quick'), members: [] });
+    const m = await send(srv, sam, c.id, 'a quick rutabaga');
+    assert.deepEqual(assertOk(await srv.api('GET', '/api/search/messages?q=rutabaga', { token: tok(sam) })).hits.map((h) => h.id), [m.id]);
   });
 });

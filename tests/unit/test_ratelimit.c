@@ -1,9 +1,13 @@
 /* tests/unit/test_ratelimit: the two-bucket sliding-window limiter
- * (lib/ratelimit): limits, Retry-After, sliding, keys, reset, LRU bound. */
+ * (lib/ratelimit): limits, Retry-After, sliding, keys, reset, LRU bound;
+ * and the per-user limits built on it (core/limits): one window per user
+ * and action, 0 = off, the concurrent-search cap, refusal counters. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
+#include "core/limits.h"
+#include "lib/config.h"
 #include "lib/ratelimit.h"
 
 #define T0 1700000000000LL /* a realistic epoch in ms */
@@ -239,6 +243,88 @@ static void test_clock_backwards(void **state)
 	ratelimit_free(NULL);
 }
 
+/* ---- core/limits ---- */
+
+static int64_t now_ms;
+static int64_t clock_now(void)
+{
+	return now_ms;
+}
+
+static void limits_app(struct app *app, struct config *cfg)
+{
+	memset(app, 0, sizeof *app);
+	config_defaults(cfg);
+	cfg->send_rate = 3;
+	cfg->upload_rate = 0; /* off */
+	cfg->search_rate = 2;
+	cfg->search_concurrency = 2;
+	app->cfg = cfg;
+	app->now_ms = clock_now;
+	now_ms = T0;
+	app->limits = limits_new(cfg, 100);
+}
+
+static void test_limits_per_user_and_action(void **state)
+{
+	struct app app;
+	struct config cfg;
+	limits_app(&app, &cfg);
+	struct fe_err e = {0};
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(limits_hit(&app, LIMIT_SEND, 7, &e), 0);
+	assert_int_equal(limits_hit(&app, LIMIT_SEND, 7, &e), FE_ERATE);
+	assert_string_equal(e.code, "RATE_LIMITED");
+	assert_true(e.retry_after >= 1 && e.retry_after <= 61);
+	assert_non_null(strstr(e.message, "messages"));
+	/* another user, another action: their own windows */
+	assert_int_equal(limits_hit(&app, LIMIT_SEND, 8, NULL), 0);
+	assert_int_equal(limits_hit(&app, LIMIT_SEARCH, 7, NULL), 0);
+	/* a limit of 0 is off */
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(limits_hit(&app, LIMIT_UPLOAD, 7, NULL), 0);
+	assert_int_equal(limits_refused(app.limits, LIMIT_SEND), 1);
+	assert_int_equal(limits_refused(app.limits, LIMIT_UPLOAD), 0);
+	/* a minute later the window has slid */
+	now_ms += 120000;
+	assert_int_equal(limits_hit(&app, LIMIT_SEND, 7, NULL), 0);
+	limits_free(app.limits);
+	/* no limits at all: everything passes */
+	app.limits = NULL;
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(limits_hit(&app, LIMIT_SEND, 7, NULL), 0);
+	assert_int_equal(limits_refused(NULL, LIMIT_SEND), 0);
+	assert_string_equal(limits_name(LIMIT_SEARCH_RUNNING), "search_running");
+}
+
+static void test_limits_concurrent_searches(void **state)
+{
+	struct app app;
+	struct config cfg;
+	limits_app(&app, &cfg);
+	struct fe_err e = {0};
+	assert_int_equal(limits_enter(&app, 7, &e), 0);
+	assert_int_equal(limits_enter(&app, 7, &e), 0);
+	assert_int_equal(limits_enter(&app, 7, &e), FE_ERATE);
+	assert_string_equal(e.code, "TOO_MANY_SEARCHES");
+	assert_int_equal(e.retry_after, 1);
+	assert_int_equal(limits_enter(&app, 8, NULL), 0); /* per user */
+	limits_leave(&app, 7);
+	assert_int_equal(limits_enter(&app, 7, NULL), 0); /* a slot given back */
+	assert_int_equal(limits_enter(&app, 7, NULL), FE_ERATE);
+	limits_leave(&app, 7);
+	limits_leave(&app, 7);
+	limits_leave(&app, 8);
+	assert_int_equal(limits_refused(app.limits, LIMIT_SEARCH_RUNNING), 2);
+	limits_free(app.limits);
+	/* cap 0 = off */
+	cfg.search_concurrency = 0;
+	app.limits = limits_new(&cfg, 100);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(limits_enter(&app, 7, NULL), 0);
+	limits_free(app.limits);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +341,8 @@ int main(void)
 		cmocka_unit_test(test_max_keys_bound),
 		cmocka_unit_test(test_random_retry_after_property),
 		cmocka_unit_test(test_clock_backwards),
+		cmocka_unit_test(test_limits_per_user_and_action),
+		cmocka_unit_test(test_limits_concurrent_searches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include "testapp.h"
 #include "adapters/fts5_search.h"
 #include "core/search.h"
+#include "lib/timefmt.h"
 #include "ports/search.h"
 
 #define S (st.ops)
@@ -710,6 +711,103 @@ static void test_rebuild(void **state)
 	assert_string_equal(find("brown"), "3");
 }
 
+/* ---- stopping a query: deadline and cancel ---- */
+
+#define BULK 20000
+
+/* BULK messages in general holding the word "bulkword" (one transaction). */
+static void seed_bulk(void)
+{
+	sqlite3 *db = ((struct sq *)st.impl)->db;
+	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < BULK; i++) {
+		char text[96];
+		struct message m = {0};
+		snprintf(text, sizeof text, "bulkword number %d of the pile, with filler words %d", i, i * 7);
+		m.chat_id = general;
+		m.sender_id = ben;
+		m.content = text;
+		m.created_at = T0 + 100000 + i;
+		assert_int_equal(S->message_insert(SI, &m), 0);
+	}
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* Runs q over general with a deadline (0 = none) and a cancel flag. */
+static int run_stoppable(const char *q, int64_t deadline_us, const int *cancel, size_t *n, int64_t *total)
+{
+	int64_t chats[] = {general};
+	struct search_term terms[16];
+	struct search_query sq = {0};
+	sq.terms = terms;
+	sq.nterms = search_parse(q, terms, 16);
+	sq.chats = chats;
+	sq.nchats = 1;
+	sq.limit = 20;
+	sq.deadline_us = deadline_us;
+	sq.cancel = cancel;
+	struct search_hit *h = NULL;
+	*n = 99;
+	*total = -1;
+	int rc = se.ops->search(se.impl, &sq, &h, n, total);
+	if (rc)
+		assert_null(h); /* a stopped search gives nothing back */
+	search_hits_free(h, *n);
+	search_terms_free(terms, sq.nterms);
+	return rc;
+}
+
+/* A query over BULK rows of a real file: without a deadline it answers in
+ * full; with a 1 ms deadline it is interrupted (FE_EUNAVAIL, no hits); the
+ * same thread's connection answers the next query in full again. Both the
+ * word path and the substring path (CJK) stop. */
+static void test_deadline_interrupts_query(void **state)
+{
+	seed();
+	seed_bulk();
+	size_t n;
+	int64_t total;
+	for (int pass = 0; pass < 2; pass++) {
+		const char *q = pass ? "bulkword 会" : "bulkword"; /* 会: a one-character CJK run, a LIKE scan */
+		int64_t want = pass ? 0 : BULK;
+		int64_t t0 = time_mono_us();
+		assert_int_equal(run_stoppable(q, 0, NULL, &n, &total), 0);
+		int64_t full_us = time_mono_us() - t0;
+		assert_int_equal(total, want);
+		assert_int_equal(n, want ? 20 : 0);
+		print_message("    %s: %lld us without a deadline\n", q, (long long)full_us);
+
+		assert_int_equal(run_stoppable(q, time_mono_us() + 1000, NULL, &n, &total), FE_EUNAVAIL);
+		assert_int_equal(n, 0);
+		assert_int_equal(total, 0);
+
+		/* the handler is gone: the next query on this connection completes */
+		assert_int_equal(run_stoppable(q, time_mono_us() + 60 * 1000000LL, NULL, &n, &total), 0);
+		assert_int_equal(total, want);
+	}
+	assert_string_equal(find("deployment"), "1");
+}
+
+/* A set cancel flag stops the query (nobody waits for it); a clear one
+ * does not. */
+static void test_cancel_stops_query(void **state)
+{
+	seed();
+	seed_bulk();
+	size_t n;
+	int64_t total;
+	int cancel = 0;
+	assert_int_equal(run_stoppable("bulkword", 0, &cancel, &n, &total), 0);
+	assert_int_equal(total, BULK);
+	cancel = 1;
+	assert_int_equal(run_stoppable("bulkword", 0, &cancel, &n, &total), FE_EUNAVAIL);
+	assert_int_equal(run_stoppable("bulkword 会", 0, &cancel, &n, &total), FE_EUNAVAIL);
+	assert_int_equal(n, 0);
+	cancel = 0;
+	assert_int_equal(run_stoppable("bulkword", 0, &cancel, &n, &total), 0);
+	assert_int_equal(total, BULK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -727,6 +825,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fts5_syntax_is_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadline_interrupts_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_stops_query, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

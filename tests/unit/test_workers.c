@@ -1,7 +1,8 @@
 /* tests/unit/test_workers: the worker pool (lib/workers): every job runs
  * once on a worker, every done callback once on the draining thread,
- * pending counts, stop semantics. No timing assertions: waits are on
- * conditions, bounded to 10 s. */
+ * pending counts, stop semantics, and lanes: a lane whose threads are all
+ * blocked never holds up another lane's jobs. No timing assertions: waits
+ * are on conditions, bounded to 10 s. */
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
@@ -241,6 +242,113 @@ static void test_stop_null_and_idle(void **state)
 	workers_stop(w);
 }
 
+/* ---- lanes ---- */
+
+enum { HASH = 0, SEARCH = 1 };
+
+static int blocked_started, blocked_finished; /* search-lane jobs */
+
+/* A search-lane job that holds its thread until the gate opens. */
+static void blocking_run(void *arg)
+{
+	pthread_mutex_lock(&mu);
+	blocked_started++;
+	pthread_cond_broadcast(&cv);
+	while (!gate_open)
+		pthread_cond_wait(&cv, &mu);
+	blocked_finished++;
+	pthread_mutex_unlock(&mu);
+}
+
+/* A hash-lane job: counts its run, never waits for the gate. */
+static void hash_run(void *arg)
+{
+	int i = *(int *)arg;
+	pthread_mutex_lock(&mu);
+	runs[i]++;
+	pthread_mutex_unlock(&mu);
+}
+
+/* Waits until *counter reaches want (10 s bound); returns its value. */
+static int wait_count(int *counter, int want)
+{
+	struct timespec dl;
+	deadline_in(&dl, 10);
+	pthread_mutex_lock(&mu);
+	int timed_out = 0;
+	while (*counter < want && !timed_out)
+		timed_out = pthread_cond_timedwait(&cv, &mu, &dl) == ETIMEDOUT;
+	int n = *counter;
+	pthread_mutex_unlock(&mu);
+	return n;
+}
+
+static void set_gate(int open)
+{
+	pthread_mutex_lock(&mu);
+	gate_open = open;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+/* The search lane saturated (both threads blocked, more jobs queued): a
+ * job on the hash lane still runs and completes. With one shared queue it
+ * would wait behind the blocked jobs until the gate opens. */
+static void test_hash_lane_not_blocked_by_saturated_search_lane(void **state)
+{
+	const struct workers_lane lanes[] = {[HASH] = {1, 10}, [SEARCH] = {2, 15}};
+	struct workers *w = workers_start_lanes(lanes, 2, on_wake, NULL);
+	assert_non_null(w);
+	blocked_started = blocked_finished = 0;
+	set_gate(0);
+	for (int i = 0; i < 6; i++) {
+		ids[i] = i;
+		assert_int_equal(workers_submit_to(w, SEARCH, blocking_run, job_done, &ids[i]), 0);
+	}
+	/* barrier: both search threads hold a job, four wait in the queue */
+	assert_int_equal(wait_count(&blocked_started, 2), 2);
+	assert_int_equal(workers_queued(w, SEARCH), 4);
+	assert_int_equal(workers_queued(w, HASH), 0);
+
+	ids[10] = 10;
+	assert_int_equal(workers_submit_to(w, HASH, hash_run, job_done, &ids[10]), 0);
+	drain_until(w, 1); /* gate still closed: only the hash job can finish */
+	assert_int_equal(dones[10], 1);
+	assert_int_equal(runs[10], 1);
+	pthread_mutex_lock(&mu);
+	int started = blocked_started, finished = blocked_finished;
+	pthread_mutex_unlock(&mu);
+	assert_int_equal(started, 2);
+	assert_int_equal(finished, 0);
+	assert_int_equal(workers_pending(w), 6);
+
+	set_gate(1);
+	drain_until(w, 7);
+	assert_int_equal(blocked_finished, 6);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(dones[i], 1);
+	assert_int_equal(done_wrong_thread, 0);
+	assert_int_equal(workers_pending(w), 0);
+	workers_stop(w);
+}
+
+static void test_lanes_bad_arguments(void **state)
+{
+	const struct workers_lane none[] = {{1, 10}, {0, 10}};
+	assert_null(workers_start_lanes(none, 2, NULL, NULL)); /* a lane without threads */
+	assert_null(workers_start_lanes(none, 0, NULL, NULL));
+	struct workers *w = workers_start(1, on_wake, NULL);
+	assert_non_null(w);
+	int calls = 0;
+	/* one lane: lane 1 does not exist, nothing is queued */
+	assert_int_equal(workers_submit_to(w, 1, noop_run, noop_done, &calls), -1);
+	assert_int_equal(workers_submit_to(w, -1, noop_run, noop_done, &calls), -1);
+	assert_int_equal(workers_pending(w), 0);
+	assert_int_equal(workers_queued(w, 1), 0);
+	workers_stop(w);
+	assert_int_equal(calls, 0);
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -251,6 +359,8 @@ int main(void)
 		T(test_stop_runs_remaining_done),
 		T(test_submit_while_stopping_refused),
 		T(test_stop_null_and_idle),
+		T(test_hash_lane_not_blocked_by_saturated_search_lane),
+		T(test_lanes_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -136,6 +136,14 @@ export async function startServer(opts = {}) {
   const env = cleanEnv({
     FECHATTER_LOGIN_RATE_IP: '1000',
     FECHATTER_LOGIN_RATE_ACCOUNT: '1000',
+    // per-user limits off: suites drive the server far faster than a person;
+    // tests/e2e/limits.test.mjs and search.test.mjs turn them on with flags
+    FECHATTER_SEND_RATE: '0',
+    FECHATTER_UPLOAD_RATE: '0',
+    FECHATTER_SEARCH_RATE: '0',
+    FECHATTER_INVITE_RATE: '0',
+    FECHATTER_PROFILE_RATE: '0',
+    FECHATTER_SEARCH_CONCURRENCY: '0',
     ...(opts.env ?? {}),
   });
   const child = spawnBin(argv, { env });
