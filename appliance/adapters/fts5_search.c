@@ -17,6 +17,7 @@
 #include <string.h>
 #include "adapters/fts5_index.h"
 #include "adapters/fts5_search.h"
+#include "adapters/sqlite_internal.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/log.h"
@@ -445,7 +446,7 @@ done:
 	return rc;
 }
 
-static int fts_search(void *self, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total)
+static int search_once(void *self, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total)
 {
 	struct fts *f = self;
 	struct plan p;
@@ -568,6 +569,22 @@ out:
 	buf_free(&match);
 	buf_free(&chats);
 	buf_free(&count);
+	return rc;
+}
+
+/* A search over a damaged file answers DATABASE_CORRUPT, not a partial (or
+ * empty) result: SQLite's error log marks the store damaged for every
+ * connection, this worker's included. */
+static int fts_search(void *self, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total)
+{
+	int rc = search_once(self, q, out, n, total);
+	if (rc != FE_EUNAVAIL && sq_is_corrupt()) {
+		search_hits_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		*total = 0;
+		rc = FE_ECORRUPT;
+	}
 	return rc;
 }
 

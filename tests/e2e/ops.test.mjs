@@ -128,6 +128,9 @@ describe('a damaged database', { skip: sqliteAvailable() ? false : 'needs the sq
     assertError(w, 503, 'DATABASE_CORRUPT');
     const w2 = await srv.api('POST', `/api/chat/${chat.id}/messages`, { token, body: { content: 'again' } });
     assertError(w2, 503, 'DATABASE_CORRUPT');
+    // a search (its own read connection, on a worker) answers the same
+    const q = await srv.api('GET', `/api/search/messages?q=message`, { token });
+    assertError(q, 503, 'DATABASE_CORRUPT');
     const h = await srv.api('GET', '/health');
     assert.equal(h.status, 503);
     assert.equal(h.json.status, 'unhealthy');
