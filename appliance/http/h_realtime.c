@@ -40,7 +40,7 @@ void h_events(struct req *r)
 	resp_raw(r, 200, "text/event-stream", NULL, 0);
 	if (req_header(r, "last-event-id:", last, sizeof last) && req_query(r, "last_event_id", last, sizeof last))
 		*last = 0;
-	rt_attach(r->app, r->conn, r->wsi, CONN_SSE, &r->who, cl.exp, strtoull(last, NULL, 10));
+	rt_attach(r->app, r->conn, r->wsi, CONN_SSE, &r->who, cl.exp, cl.token_version, strtoull(last, NULL, 10));
 	r->sse_ping_ms = r->app->now_ms();
 	sse_arm(r);
 }

@@ -11,8 +11,15 @@ struct ws_pss {
 	struct conn c;
 	struct principal who; /* from the upgrade's access_token or the auth frame */
 	int64_t exp;          /* token expiry, seconds */
+	int64_t token_version; /* the token's version claim */
 	int authed;
 };
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE (delivered to the HTTP protocol): only
+ * a GET of /ws offering the fechatter.v1 subprotocol, with a valid token when
+ * one is given, may upgrade. Returns 0 to let the upgrade go on, 1 when it
+ * was refused with a JSON error answer (4xx), -1 to hang up. */
+int ws_confirm_upgrade(struct lws *wsi, const char *upgrade);
 
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 

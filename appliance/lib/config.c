@@ -41,6 +41,9 @@ static const struct directive table[] = {
 	{"out", K_STR, F(out), 0, 0, NULL, "file the backup command writes"},
 	{"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
 	 "on: the sends of one event-loop turn share one commit (default); off: one commit each (for comparison)"},
+	/* real-time (WebSocket, SSE) */
+	{"ws-auth-timeout", K_INT, F(ws_auth_timeout), 1, 300, NULL,
+	 "seconds a WebSocket without a token has to send {\"op\":\"auth\"} before it is closed (default 10)"},
 };
 #define NDIR (sizeof table / sizeof table[0])
 
@@ -60,6 +63,7 @@ void config_defaults(struct config *c)
 	c->workers = 2;
 	c->group_commit = 1;
 	c->cache_size = 32 << 20;
+	c->ws_auth_timeout = 10;
 }
 
 static const struct directive *find(const char *name)

@@ -24,6 +24,7 @@ struct config {
 	int workers;           /* password hashing threads */
 	int group_commit;      /* 1 = batch the writes of one loop turn (default) */
 	int64_t cache_size;    /* bytes of the in-memory cache, 0 = off */
+	int ws_auth_timeout;   /* seconds a WebSocket has to authenticate */
 	char out[256];         /* backup: destination file */
 	char config_file[256];
 	int check_only;
