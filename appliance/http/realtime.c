@@ -426,8 +426,10 @@ static void ring_push(uint64_t id, struct outmsg *sse, int64_t *audience, size_t
 }
 
 /* SessionsRevoked: every connection of the user opened with an older
- * token is unregistered at once, its queue dropped, told why, and closed
- * (WebSocket 4001, SSE stream ended). */
+ * token is unregistered at once (no later event reaches it, no op is taken
+ * from it), told why after what was already queued (e.g. the acks of sends
+ * committed before), and closed: WebSocket 4001, SSE stream ended; a
+ * client that does not read is cut without waiting. */
 static void revoke_sessions(const struct event *ev)
 {
 	struct conn *list[64];
@@ -440,7 +442,6 @@ static void revoke_sessions(const struct event *ev)
 		for (size_t i = 0; i < n; i++) {
 			struct conn *c = list[i];
 			unlink_conn(the_app, c);
-			queue_clear(c);
 			rt_send_error(c, "auth", NULL, "TOKEN_REVOKED",
 				      "the session was revoked (suspension, sign-out everywhere or password change)");
 			c->revoked = 1;

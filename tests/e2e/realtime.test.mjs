@@ -7,13 +7,13 @@
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertOk, assertError, RFC3339_MS, serverKey, signEdDSA, claimsFor, binPath, mustSignup, createInvite,
+  assertOk, assertError, RFC3339_MS, serverKey, signEdDSA, claimsFor, binPath, mustSignup, mustSignin, createInvite, PASSWORD,
 } from './lib/server.mjs';
 import {
   setupWorkspace, otherWorkspaceUser, uniqueName, createChat, memberIds, send, allMessages, mapLimit, tok,
 } from './lib/conv.mjs';
 import {
-  wsConnect, sseConnect, rawStalledClient, closeAll, isType, ofChat, settle, assertSameMessage, shortLivedToken,
+  wsConnect, sseConnect, rawStalledClient, closeAll, isType, ofChat, barrier, barriers, assertSameMessage, shortLivedToken,
   memOf, isSanitizerBuild, WS_PROTOCOL,
 } from './lib/rt.mjs';
 
@@ -120,7 +120,7 @@ describe('realtime over WebSocket', () => {
         assertSameMessage(ev, m, `${c.name} new_message`);
       }
       assert.deepEqual(m.mentions, [bob.user.id], 'sanity: the mention was parsed');
-      await settle();
+      await barriers(srv, a, b1, b2, bs);
       for (const c of [a, b1, b2, bs]) {
         assert.equal(c.log.matching(newMsg(m.id)).length, 1, `${c.name}: exactly one new_message ${m.id}`);
       }
@@ -147,7 +147,7 @@ describe('realtime over WebSocket', () => {
         ['message_deleted', isType('message_deleted', { id: m.id })]]) {
         await b.log.waitFor(pred, { label: `${type} at the member` });
       }
-      await settle();
+      await barriers(srv, a, ...outsiders);
       const concerns = (e) => e.chat_id === priv.id || e.id === m.id || e.message_id === m.id;
       for (const o of outsiders) {
         assert.deepEqual(o.log.matching(concerns), [], `${o.name} received nothing of the private chat`);
@@ -156,7 +156,7 @@ describe('realtime over WebSocket', () => {
         const wsUsers = new Set([owner, alice, bob, carol, dan].map((u) => u.user.id));
         assert.deepEqual(o.log.matching((e) => e.type === 'presence' && wsUsers.has(e.user_id)), [],
           `${o.name} (other workspace) gets no presence of this workspace`);
-        assert.deepEqual(o.log.matching((e) => e.type !== 'connection_confirmed' && e.type !== 'presence'), [],
+        assert.deepEqual(o.log.matching((e) => !['connection_confirmed', 'presence', 'pong'].includes(e.type)), [],
           `${o.name} (other workspace) received no event at all`);
       }
     });
@@ -199,7 +199,7 @@ describe('realtime over WebSocket', () => {
       b.send({ op: 'read', chat_id: chat.id, message_id: m.id });
       b.send({ op: 'ping' });
       await b.log.waitFor(isType('pong'), { label: 'pong after the read op' });
-      await settle();
+      await barrier(srv, a);
       assert.deepEqual(a.log.matching(isType('read', { user_id: bob.user.id }), sinceA), [], 'no read event when the marker did not move');
 
       const del = assertOk(await api('DELETE', `/api/chat/${chat.id}/messages/${m.id}`, bob));
@@ -224,7 +224,7 @@ describe('realtime over WebSocket', () => {
       assertOk(await api('POST', `/api/chat/${g.id}/messages/${m0.id}/reactions`, alice, { emoji: 'x' }), 201);
       await a.log.waitFor(newMsg(m1.id), { label: 'new_message after removal' });
       await a.log.waitFor(isType('reaction', { message_id: m0.id }), { label: 'reaction after removal' });
-      await settle();
+      await barriers(srv, c, d);
       assert.deepEqual(c.log.matching(ofChat(g.id), leftIdx + 1), [], 'the removed member gets nothing of the chat after member_left');
       assert.deepEqual(c.log.matching((e) => e.id === m1.id), [], 'not the new message either');
 
@@ -258,7 +258,7 @@ describe('realtime over WebSocket', () => {
       assert.deepEqual(stored, ack.message, 'the ack carries the stored message object');
       const ev = await b.log.waitFor(newMsg(ack.message.id), { label: 'new_message at the other member' });
       assertSameMessage(ev, ack.message);
-      await settle();
+      await barriers(srv, a, b);
       assert.equal(a.log.matching(isType('ack')).length, 1, 'exactly one ack');
       assert.equal(b.log.matching(newMsg(ack.message.id)).length, 1, 'exactly one new_message at the other member');
       assert.equal(b.log.matching(isType('ack')).length, 0, 'the other member gets no ack');
@@ -278,7 +278,7 @@ describe('realtime over WebSocket', () => {
       // the same key over HTTP answers 200 with the same message
       const viaHttp = await send(srv, alice, chat.id, 'once only', { idempotency_key: key }, 200);
       assert.equal(viaHttp.id, ack1.message.id);
-      await settle();
+      await barriers(srv, a, b);
       const afterList = await allMessages(srv, alice, chat.id);
       assert.equal(afterList.length, before.length, 'no message was created by the replays');
       assert.equal(b.log.matching(newMsg(ack1.message.id)).length, 1, 'the other member saw one new_message only');
@@ -390,7 +390,7 @@ describe('realtime over WebSocket', () => {
       // non-members: HTTP 404, and their connection got nothing
       assertError(await api('POST', `/api/chat/${chat.id}/typing/start`, carol), 404, 'NOT_FOUND');
       assertError(await api('GET', `/api/chat/${chat.id}/typing/users`, carol), 404, 'NOT_FOUND');
-      await settle();
+      await barriers(srv, a, b, c);
       assert.deepEqual(a.log.matching(typing(alice)), [], 'the typer never gets its own typing_status');
       assert.deepEqual(b.log.matching(typing(bob)), [], 'the typer never gets its own typing_status (HTTP)');
       assert.deepEqual(c.log.matching(isType('typing_status')), [], 'a non-member gets no typing_status');
@@ -458,7 +458,6 @@ describe('realtime over WebSocket', () => {
       const sp = w1.log.mark();
       w1.send({ op: 'ping' });
       await w1.log.waitFor(isType('pong'), { since: sp, label: 'pong' });
-      await settle(600);
       assert.deepEqual(w1.log.matching(pres(p2, 'offline'), s2), [], 'not offline while a connection of quinn remains');
       assert.ok(byId(await online(p1), p2), 'quinn still listed in online-users');
       q2.close();
@@ -497,6 +496,85 @@ describe('realtime over WebSocket', () => {
       const errIdx = c.log.events.indexOf(err);
       assert.equal(errIdx, c.log.events.length - 1, 'the error event is the last one');
     });
+  });
+
+  describe('revocation reaches open streams', () => {
+    // each case revokes a fresh member of its own chat; alice (a member
+    // too) keeps her connection and watches
+    const NEW_PASSWORD = 'a different horse battery';
+    const revokers = {
+      suspension: async (v) => assertOk(await api('PATCH', `/api/workspace/users/${v.user.id}`, owner, { status: 'Suspended' })),
+      'logout-all': async (v) => assertOk(await api('POST', '/api/logout-all', v)),
+      'password change': async (v) => assertOk(await api('POST', '/api/users/change-password', v, { current_password: PASSWORD, new_password: NEW_PASSWORD })),
+    };
+    const victim = async (what) => {
+      const v = await mustSignup(srv, { fullname: `Victim ${uniqueName(what)}`, invite_code: invite.code });
+      const g = await createChat(srv, owner, { chat_type: 'Group', name: uniqueName('revoke'), members: memberIds(v, alice) });
+      return { v, g };
+    };
+    const withinSeconds = (p, s, what) => Promise.race([p, new Promise((_, rej) => setTimeout(() => rej(new Error(`${what} not within ${s} s`)), s * 1000))]);
+    // after a logout-all or a password change the user may sign in again: a
+    // stream opened with the new token lives on and gets the chat
+    const freshStreamLives = async (action, v, g, transport) => {
+      if (action === 'suspension') return;
+      const s = await mustSignin(srv, v.user.email, action === 'password change' ? NEW_PASSWORD : PASSWORD);
+      const c = transport === 'WebSocket' ? await wsConnect(srv, { token: s.access_token, name: 'victim, fresh token' })
+        : await sseConnect(srv, { token: s.access_token, name: 'victim, fresh token (SSE)' });
+      const m = await send(srv, owner, g.id, 'for the fresh session');
+      await c.log.waitFor(newMsg(m.id), { label: 'new_message on the stream of the fresh token' });
+      assert.equal(c.log.ended, false, 'the stream of the current token version stays open');
+    };
+
+    for (const action of Object.keys(revokers)) {
+      test(`${action}: the open WebSocket gets TOKEN_REVOKED and close 4001; nothing more is delivered or accepted`, async () => {
+        const { v, g } = await victim(action);
+        const c = await ws(v, 'victim ws');
+        const watcher = await ws(alice, 'alice (watcher)');
+        const key0 = `k-${uniqueName('before')}`;
+        c.send({ op: 'send', chat_id: g.id, content: 'sent before the revocation', idempotency_key: key0 });
+        const ack0 = await c.log.waitFor(isType('ack', { idempotency_key: key0 }), { label: 'ack before the revocation' });
+
+        await revokers[action](v);
+        // the revocation is committed and answered: from now on the socket
+        // is dead to the server, even if its close has not reached us yet
+        const key1 = `k-${uniqueName('after')}`;
+        if (c.ws.readyState === c.ws.OPEN) c.send({ op: 'send', chat_id: g.id, content: 'sent after the revocation', idempotency_key: key1 });
+        const m1 = await send(srv, owner, g.id, 'posted after the revocation');
+        const { code } = await withinSeconds(c.closed, 5, 'close of the revoked socket');
+        assert.equal(code, 4001, 'close code 4001');
+        const errs = c.log.matching(isType('error'));
+        assert.deepEqual(errs.map((e) => `${e.op} ${e.error?.code}`), ['auth TOKEN_REVOKED'], `one TOKEN_REVOKED error: ${JSON.stringify(errs)}`);
+        assert.equal(c.log.events.at(-1), errs[0], 'the error is the last event');
+        assert.deepEqual(c.log.matching(newMsg(m1.id)), [], 'no message posted after the revocation reaches the revoked socket');
+        assert.deepEqual(c.log.matching(isType('ack', { idempotency_key: key1 })), [], 'no ack for a send after the revocation');
+        // the watcher is not affected and sees what was stored
+        await watcher.log.waitFor(newMsg(m1.id), { label: 'the watcher gets the message' });
+        await barrier(srv, watcher);
+        assert.equal(watcher.log.ended, false, 'the other member stays connected');
+        const stored = await allMessages(srv, owner, g.id);
+        assert.ok(stored.some((m) => m.id === ack0.message.id), 'the send acknowledged before the revocation is stored');
+        assert.deepEqual(stored.filter((m) => m.content === 'sent after the revocation'), [], 'the send after the revocation is not stored');
+        await freshStreamLives(action, v, g, 'WebSocket');
+      });
+
+      test(`${action}: the open SSE stream gets TOKEN_REVOKED and ends; nothing more is delivered`, async () => {
+        const { v, g } = await victim(`${action} sse`);
+        const c = await sseConnect(srv, { token: tok(v), name: 'victim sse' });
+        const m0 = await send(srv, owner, g.id, 'before the revocation');
+        await c.log.waitFor(newMsg(m0.id), { label: 'new_message before the revocation' });
+        await revokers[action](v);
+        const m1 = await send(srv, owner, g.id, 'posted after the revocation');
+        await c.log.waitEnd({ timeoutMs: 5000, label: 'the end of the revoked stream' });
+        const errs = c.log.matching(isType('error'));
+        assert.deepEqual(errs.map((e) => `${e.op} ${e.error?.code}`), ['auth TOKEN_REVOKED'], `one TOKEN_REVOKED error: ${JSON.stringify(errs)}`);
+        assert.equal(c.log.events.at(-1), errs[0], 'the error is the last event');
+        assert.deepEqual(c.log.matching(newMsg(m1.id)), [], 'no message posted after the revocation reaches the revoked stream');
+        // the connection is gone from the hub: the barrier endpoint does not know it
+        const ping = await srv.api('POST', '/api/realtime/ping', { token: tok(alice), body: { connection_id: c.confirmed.connection_id } });
+        assert.equal(ping.status, 404, 'a revoked connection is no longer registered');
+        await freshStreamLives(action, v, g, 'SSE');
+      });
+    }
   });
 
   describe('back-pressure', () => {
@@ -583,7 +661,7 @@ describe('realtime over WebSocket', () => {
       for (const s of subs) {
         await s.log.waitCount(isNew, total, { timeoutMs: 30000, label: `${total} new_message` });
       }
-      await settle();
+      await barriers(srv, ...subs);
       for (const s of subs) {
         const ids = s.log.matching(isNew).map((e) => e.id);
         assert.equal(ids.length, total, `${s.name}: exactly ${total} new_message (no duplicates)`);

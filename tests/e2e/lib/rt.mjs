@@ -230,7 +230,7 @@ export function sseConnect(srv, opts = {}) {
   if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
   const log = new EventLog(name);
   const client = {
-    log, name, frames: [], comments: [], lastId: undefined, status: 0, headers: {},
+    log, name, token, frames: [], comments: [], lastId: undefined, status: 0, headers: {},
     close() {
       open.delete(client);
       try { req.destroy(); } catch { /* gone */ }
@@ -420,6 +420,28 @@ export async function until(cond, { timeoutMs = 5000, label = 'condition' } = {}
   throw new Error(`gave up waiting for ${label}`);
 }
 
-// A short pause in which nothing more is expected (used before asserting absence).
-export const SETTLE_MS = 400;
-export const settle = (ms = SETTLE_MS) => sleep(ms);
+/**
+ * An in-band barrier on one connection: a ping answered on that same
+ * connection after everything queued to it before. On a WebSocket the
+ * {"op":"ping"} frame; on an SSE stream POST /api/realtime/ping with its
+ * connection_id. When it resolves, every event the server queued to the
+ * connection before the ping has been received, so "nothing (more)
+ * arrived" can be asserted without waiting a fixed time. Events caused by
+ * frames of ANOTHER WebSocket are only covered once that socket's own
+ * barrier resolved (call barrier on it first).
+ */
+export async function barrier(srv, c, { timeoutMs = 5000 } = {}) {
+  const since = c.log.mark();
+  if (c.ws) {
+    c.send({ op: 'ping' });
+  } else {
+    const r = await srv.api('POST', '/api/realtime/ping', { token: c.token, body: { connection_id: c.confirmed.connection_id } });
+    assert.equal(r.status, 200, `${c.name}: /api/realtime/ping answered ${r.status} ${r.text.slice(0, 200)}`);
+  }
+  await c.log.waitFor(isType('pong'), { since, timeoutMs, label: 'pong (barrier)' });
+}
+
+// Barriers on several connections, one after the other.
+export async function barriers(srv, ...clients) {
+  for (const c of clients) await barrier(srv, c);
+}
