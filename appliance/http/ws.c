@@ -326,20 +326,27 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		s->c.wsi = wsi;
+		s->scan_state = WSCAN_ARMED; /* http/wsguard scans what is read from now on */
 		if (s->authed)
 			attach(app, s, wsi);
 		else
 			lws_set_timer_usecs(wsi, (lws_usec_t)app->cfg->ws_auth_timeout * LWS_USEC_PER_SEC);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
+		if (s->scan_state == WSCAN_ARMED)
+			s->scan_state = WSCAN_OFF; /* frames came with the upgrade request: no scan from mid-stream */
 		/* no extension is negotiated, so every reserved bit must be 0
 		 * (RFC 6455 5.2); lws 4.1.6 built without extensions lets RSV1 through */
-		if (lws_get_reserved_bits(wsi)) {
+		if (s->proto_error || lws_get_reserved_bits(wsi)) {
 			lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)"rsv bits", 8);
 			return -1;
 		}
 		return on_receive(app, s, wsi, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (s->proto_error) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)"bad frame", 9);
+			return -1;
+		}
 		return rt_write(&s->c);
 	case LWS_CALLBACK_TIMER:
 		if (!s->authed) {

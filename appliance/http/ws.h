@@ -3,6 +3,7 @@
 #define FE_WS_H
 #include <libwebsockets.h>
 #include "http/realtime.h"
+#include "http/wsop.h"
 
 #define WS_PROTOCOL "fechatter.v1"
 #define WS_RX_BUFFER 1024 /* per connection; larger frames arrive in fragments */
@@ -13,7 +14,12 @@ struct ws_pss {
 	int64_t exp;          /* token expiry, seconds */
 	int64_t token_version; /* the token's version claim */
 	int authed;
+	struct wsframe_scan scan; /* the client's frame headers (http/wsguard) */
+	int scan_state;           /* WSCAN_* */
+	int proto_error;          /* a frame broke RFC 6455: close 1002 */
 };
+
+enum { WSCAN_IDLE, WSCAN_ARMED, WSCAN_ON, WSCAN_OFF };
 
 /* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE (delivered to the HTTP protocol): only
  * a GET of /ws offering the fechatter.v1 subprotocol, with a valid token when

@@ -73,3 +73,53 @@ void wsop_free(struct wsop *op)
 	cJSON_Delete(op->json);
 	op->json = NULL;
 }
+
+enum { F_B0, F_B1, F_EXT, F_KEY, F_PAY };
+
+int wsframe_scan(struct wsframe_scan *st, const unsigned char *p, size_t n, size_t *at)
+{
+	size_t start = 0; /* where the current frame began in p */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char b = p[i];
+		switch (st->state) {
+		case F_B0:
+			start = i;
+			if (b & 0x70) {
+				*at = start;
+				return WSF_RSV;
+			}
+			st->state = F_B1;
+			break;
+		case F_B1:
+			if (!(b & 0x80)) {
+				*at = start;
+				return WSF_UNMASKED;
+			}
+			b &= 0x7f;
+			st->left = b < 126 ? b : 0;
+			st->need = b == 126 ? 2 : b == 127 ? 8 : 4;
+			st->state = b < 126 ? F_KEY : F_EXT;
+			break;
+		case F_EXT:
+			st->left = st->left << 8 | b;
+			if (--st->need == 0) {
+				st->need = 4;
+				st->state = F_KEY;
+			}
+			break;
+		case F_KEY:
+			if (--st->need == 0)
+				st->state = st->left ? F_PAY : F_B0;
+			break;
+		default: { /* F_PAY: skip the payload */
+			uint64_t k = n - i < st->left ? n - i : st->left;
+			st->left -= k;
+			i += (size_t)k - 1;
+			if (!st->left)
+				st->state = F_B0;
+			break;
+		}
+		}
+	}
+	return WSF_OK;
+}

@@ -35,4 +35,22 @@ int wsop_decode(const char *text, size_t len, struct wsop *op, struct fe_err *e)
 /* Frees what wsop_decode() allocated (safe on a zeroed or failed op). */
 void wsop_free(struct wsop *op);
 
+/* A scanner of the frame headers a client sends (RFC 6455 5.2), fed the
+ * bytes as they are read from the socket: lws 4.1.6 neither checks that a
+ * client masks its frames (5.1) nor, built without extensions, refuses RSV1;
+ * http/wsguard feeds it. Zero-initialised = at a frame boundary. */
+struct wsframe_scan {
+	uint8_t state; /* header byte 0, byte 1, extended length, mask key, payload */
+	uint8_t need;  /* bytes left of the extended length or the mask key */
+	uint64_t left; /* payload bytes left (the length while it is read) */
+};
+
+enum { WSF_OK = 0, WSF_RSV, WSF_UNMASKED };
+
+/* Scans n bytes. Returns WSF_OK, or the first violation (a reserved bit
+ * set, or a frame without the mask bit) with *at set to the offset in p of
+ * the start of the frame that holds it (0 when it began in earlier bytes).
+ * After a violation the scanner state is unspecified. */
+int wsframe_scan(struct wsframe_scan *st, const unsigned char *p, size_t n, size_t *at);
+
 #endif

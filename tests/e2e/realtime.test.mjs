@@ -14,7 +14,7 @@ import {
 } from './lib/conv.mjs';
 import {
   wsConnect, sseConnect, rawStalledClient, closeAll, isType, ofChat, barrier, barriers, assertSameMessage, shortLivedToken,
-  memOf, isSanitizerBuild, WS_PROTOCOL,
+  memOf, isSanitizerBuild, WS_PROTOCOL, rawWebSocket, upgradeRequest,
 } from './lib/rt.mjs';
 
 describe('realtime over WebSocket', () => {
@@ -669,5 +669,88 @@ describe('realtime over WebSocket', () => {
         assert.equal(firstDiff, -1, `${s.name}: order differs from GET at #${firstDiff}: got ${ids.slice(firstDiff, firstDiff + 5)} expected ${listed.slice(firstDiff, firstDiff + 5)}`);
       }
     });
+  });
+});
+
+describe('WebSocket upgrade, authentication deadline and frame strictness', () => {
+  // --ws-auth-timeout 1: a socket that does not authenticate is closed after 1 s
+  let srv; let alice;
+  before(async () => {
+    const w = await setupWorkspace({ args: ['--ws-auth-timeout', '1'], names: ['Alice Anders'] });
+    ({ srv } = w);
+    ({ alice } = w.byName);
+  });
+  afterEach(() => { closeAll(); });
+  after(async () => { closeAll(); await srv?.stop(); });
+
+  const refusal = (r, status, code, what) => {
+    assert.equal(r.status, status, `${what}: ${r.status} ${r.raw?.slice(0, 300)}`);
+    assert.match(String(r.headers['content-type']), /^application\/json/, `${what}: a JSON answer`);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff', `${what}: security headers`);
+    assert.equal(r.headers['x-frame-options'], 'DENY', `${what}: security headers`);
+    const body = JSON.parse(r.body);
+    assert.equal(body.success, false, what);
+    assert.equal(body.error?.code, code, `${what}: ${r.body}`);
+    assert.equal(typeof body.error.message, 'string', what);
+  };
+
+  test('only /ws offering fechatter.v1 upgrades; anything else is refused with a JSON 4xx', async () => {
+    const t = encodeURIComponent(tok(alice));
+    refusal(await upgradeRequest(srv, '/ws'), 400, 'UNSUPPORTED_SUBPROTOCOL', '/ws without a subprotocol');
+    refusal(await upgradeRequest(srv, `/ws?access_token=${t}`), 400, 'UNSUPPORTED_SUBPROTOCOL', '/ws with a token, without a subprotocol');
+    refusal(await upgradeRequest(srv, '/ws', { protocol: 'chat.v2' }), 400, 'UNSUPPORTED_SUBPROTOCOL', '/ws with another subprotocol');
+    refusal(await upgradeRequest(srv, '/ws', { protocol: 'http' }), 400, 'UNSUPPORTED_SUBPROTOCOL', '/ws asking for the "http" protocol');
+    refusal(await upgradeRequest(srv, '/ws', { protocol: `http, ${WS_PROTOCOL}` }), 400, 'UNSUPPORTED_SUBPROTOCOL', '"http" offered before fechatter.v1');
+    refusal(await upgradeRequest(srv, '/', {}), 404, 'NOT_FOUND', '/ without a subprotocol');
+    refusal(await upgradeRequest(srv, '/anything', { protocol: WS_PROTOCOL }), 404, 'NOT_FOUND', 'another path with the subprotocol');
+    refusal(await upgradeRequest(srv, '/api/users/me', { protocol: WS_PROTOCOL }), 404, 'NOT_FOUND', 'an API path');
+    refusal(await upgradeRequest(srv, '/ws', { protocol: WS_PROTOCOL, method: 'POST' }), 405, 'METHOD_NOT_ALLOWED', 'POST /ws');
+    refusal(await upgradeRequest(srv, '/ws?access_token=not.a.jwt', { protocol: WS_PROTOCOL }), 401, 'INVALID_TOKEN', 'a bad token');
+    // the server is fine and the right upgrade works (also with fechatter.v1 among others)
+    const c = await wsConnect(srv, { token: tok(alice), name: 'alice' });
+    assert.equal(c.confirmed.user_id, alice.user.id);
+    const raw = await rawWebSocket(srv, `/ws?access_token=${t}`, { protocol: `chat.v2, ${WS_PROTOCOL}` });
+    await raw.waitFrame((f) => f.text?.includes('connection_confirmed'), { label: 'connection_confirmed' });
+    // a plain GET of /ws is not a WebSocket: 426 (401 without a token)
+    const plain = await srv.api('GET', '/ws', { token: tok(alice) });
+    assert.equal(plain.status, 426, plain.text);
+    assert.equal(plain.json?.error?.code, 'UPGRADE_REQUIRED');
+    assert.equal((await srv.api('GET', '/ws')).status, 401);
+  });
+
+  test('a socket that does not authenticate is closed with 4001 at the deadline (--ws-auth-timeout); one that does stays', async () => {
+    const idle = await wsConnect(srv, { name: 'no token, no auth frame', waitConfirmed: false });
+    const late = await wsConnect(srv, { name: 'authenticates at once', authFrame: tok(alice) });
+    const { code } = await Promise.race([idle.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('not closed within 10 s (deadline 1 s)')), 10000))]);
+    assert.equal(code, 4001, 'close code 4001');
+    assert.deepEqual(idle.log.matching(isType('connection_confirmed')), [], 'never confirmed');
+    // the authenticated one outlived the deadline
+    await barrier(srv, late);
+    assert.equal(late.log.ended, false, 'an authenticated socket is not closed by the deadline');
+  });
+
+  test('frames with a reserved bit set or without the client mask are refused with close 1002 (RFC 6455 5.1, 5.2)', async () => {
+    const t = encodeURIComponent(tok(alice));
+    // sanity: a well-formed masked frame is answered
+    const good = await rawWebSocket(srv, `/ws?access_token=${t}`);
+    await good.waitFrame((f) => f.text?.includes('connection_confirmed'), { label: 'connection_confirmed' });
+    good.writeFrame({ payload: JSON.stringify({ op: 'ping' }) });
+    await good.waitFrame((f) => f.text?.includes('"pong"'), { label: 'pong to a well-formed frame' });
+    const cases = [
+      ['RSV1 on a text frame', { rsv: 4, payload: JSON.stringify({ op: 'ping' }) }],
+      ['RSV2 on a text frame', { rsv: 2, payload: JSON.stringify({ op: 'ping' }) }],
+      ['an unmasked text frame', { mask: false, payload: JSON.stringify({ op: 'ping' }) }],
+      ['an unmasked ping control frame', { mask: false, opcode: 9, payload: 'hi' }],
+    ];
+    for (const [what, frame] of cases) {
+      const c = await rawWebSocket(srv, `/ws?access_token=${t}`);
+      await c.waitFrame((f) => f.text?.includes('connection_confirmed'), { label: 'connection_confirmed' });
+      const since = c.frames.length;
+      c.writeFrame(frame);
+      c.writeFrame({ payload: JSON.stringify({ op: 'ping' }) }); // a good frame after it must not be served
+      const { closeCode } = await Promise.race([c.ended, new Promise((_, rej) => setTimeout(() => rej(new Error(`${what}: the server did not close within 5 s; frames ${JSON.stringify(c.frames)}`)), 5000))]);
+      assert.equal(closeCode, 1002, `${what}: close 1002; frames ${JSON.stringify(c.frames.slice(since))}`);
+      assert.deepEqual(c.frames.slice(since).filter((f) => f.opcode !== 8), [], `${what}: nothing but the close frame (no pong) after it`);
+    }
   });
 });
