@@ -6,8 +6,13 @@
 // reading, and commit order of 1,000 messages from 10 senders.
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   assertOk, assertError, RFC3339_MS, serverKey, signEdDSA, claimsFor, binPath, mustSignup, mustSignin, createInvite, PASSWORD,
+  startServer,
 } from './lib/server.mjs';
 import {
   setupWorkspace, otherWorkspaceUser, uniqueName, createChat, memberIds, send, allMessages, mapLimit, tok,
@@ -781,5 +786,95 @@ describe('WebSocket upgrade, authentication deadline and frame strictness', () =
       assert.equal(closeCode, 1002, `${what}: close 1002; frames ${JSON.stringify(c.frames.slice(since))}`);
       assert.deepEqual(c.frames.slice(since).filter((f) => f.opcode !== 8), [], `${what}: nothing but the close frame (no pong) after it`);
     }
+  });
+});
+
+describe('shutdown', () => {
+  test('SIGTERM with many sends in flight: every message that is in the database got its ack before the socket closed', async (t) => {
+    const w = await setupWorkspace({ names: ['Alice Anders'] });
+    const { srv, owner } = w;
+    try {
+      const chatId = (await createChat(srv, owner, { chat_type: 'Group', name: 'shutdown', members: memberIds(w.byName.alice) })).id;
+      const c = await wsConnect(srv, { token: tok(owner), name: 'sender' });
+      const N = 3000;
+      const keys = [];
+      for (let i = 0; i < N; i++) {
+        const key = `sd-${i}`;
+        keys.push(key);
+        c.send({ op: 'send', chat_id: chatId, content: `shutdown ${i}`, idempotency_key: key });
+      }
+      // SIGTERM while the server is still working through the sends
+      await c.log.waitCount(isType('ack'), 50, { timeoutMs: 20000, label: 'the first 50 acks' });
+      const code = await srv.stop();
+      assert.equal(code, 0, 'the server exits 0');
+      await Promise.race([c.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('the socket did not close after the server exited')), 5000))]);
+      const acked = new Set(c.log.matching(isType('ack')).map((e) => e.idempotency_key));
+      const refused = c.log.matching(isType('error'));
+      const db = join(srv.dataDir, 'fechatter.db');
+      const out = spawnSync('sqlite3', [db, `select idempotency_key from messages where idempotency_key like 'sd-%'`], { encoding: 'utf8' });
+      assert.equal(out.status, 0, out.stderr);
+      const stored = out.stdout.split('\n').filter(Boolean);
+      const unacked = stored.filter((k) => !acked.has(k));
+      t.diagnostic(`${N} sends: ${stored.length} stored, ${acked.size} acked, ${refused.length} refused while shutting down (${[...new Set(refused.map((e) => e.error?.code))].join(', ')}), close ${c.log.endReason}`);
+      assert.ok(stored.length >= 50, `at least the acked sends are stored (${stored.length})`);
+      assert.deepEqual(unacked, [], `${unacked.length} stored message(s) never got their ack`);
+      assert.deepEqual([...acked].filter((k) => !stored.includes(k)), [], 'every ack is for a stored message');
+      for (const e of refused) {
+        assert.equal(e.error?.code, 'SHUTTING_DOWN', JSON.stringify(e));
+        assert.ok(keys.includes(e.idempotency_key), `a refusal carries the send's key: ${JSON.stringify(e)}`);
+      }
+    } finally {
+      closeAll();
+      await srv.stop();
+    }
+  });
+});
+
+// A full disk (4 MiB tmpfs, as in diskfull.test.mjs; needs root)
+let fullMnt;
+let fullMounted = false;
+try {
+  if (process.getuid() === 0) {
+    fullMnt = mkdtempSync(join(tmpdir(), 'fechatter-rt-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', fullMnt]);
+    fullMounted = true;
+  }
+} catch { fullMounted = false; }
+
+describe('WebSocket errors at commit time', { skip: fullMounted ? false : 'needs root to mount a tmpfs' }, () => {
+  let srv; let owner; let chatId;
+  before(async () => {
+    srv = await startServer({ dataDir: join(fullMnt, 'data') });
+    owner = await mustSignup(srv, { fullname: 'Olive Owner' });
+    chatId = (await createChat(srv, owner, { name: 'general', chat_type: 'PublicChannel', members: [] })).id;
+  });
+  after(async () => {
+    closeAll();
+    if (srv) await srv.stop();
+    try { execFileSync('umount', [fullMnt]); rmSync(fullMnt, { recursive: true, force: true }); } catch { /* best effort */ }
+  });
+
+  test('a send refused by the group commit (DISK_FULL) answers an error carrying its idempotency_key', async () => {
+    const c = await wsConnect(srv, { token: tok(owner), name: 'sender' });
+    const fd = openSync(join(fullMnt, 'filler'), 'w');
+    const block = Buffer.alloc(64 * 1024, 1);
+    let full = false;
+    for (let i = 0; i < 200 && !full; i++) {
+      try { writeSync(fd, block); } catch (e) { full = e.code === 'ENOSPC'; }
+    }
+    closeSync(fd);
+    assert.ok(full, 'the tmpfs filled up');
+    const keys = Array.from({ length: 5 }, (_, i) => `full-${i}`);
+    for (const key of keys) c.send({ op: 'send', chat_id: chatId, content: `${'x'.repeat(3000)} ${key}`, idempotency_key: key });
+    const answers = [];
+    for (const key of keys) {
+      answers.push(await c.log.waitFor((e) => (e.type === 'error' || e.type === 'ack') && e.idempotency_key === key, { timeoutMs: 10000, label: `the answer to ${key} (an error must carry the key)` }));
+    }
+    const codes = answers.map((a) => (a.type === 'ack' ? 'ack' : `${a.op} ${a.error?.code}`));
+    assert.ok(codes.includes('send DISK_FULL'), `DISK_FULL among ${codes.join(', ')}`);
+    await barrier(srv, c);
+    const keyless = c.log.matching((e) => e.type === 'error' && !e.idempotency_key);
+    assert.deepEqual(keyless, [], 'no error without the key of its op');
+    rmSync(join(fullMnt, 'filler'));
   });
 });
