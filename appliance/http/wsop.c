@@ -1,8 +1,8 @@
 /* http/wsop: WebSocket op decoding (pure). */
-#include <string.h>
-#include "http/jsonio.h"
 #include "http/wsop.h"
+#include "http/jsonio.h"
 #include "lib/utf8.h"
+#include <string.h>
 
 #define ID_MAX (INT64_MAX / 2)
 
@@ -28,16 +28,20 @@ static int decode_send(struct wsop *op, struct fe_err *e)
 
 int wsop_decode(const char *text, size_t len, struct wsop *op, struct fe_err *e)
 {
-	static const struct { const char *name; enum wsop_kind kind; } ops[] = {
-		{"auth", WSOP_AUTH}, {"send", WSOP_SEND}, {"typing", WSOP_TYPING},
-		{"read", WSOP_READ}, {"presence", WSOP_PRESENCE}, {"ping", WSOP_PING},
+	static const struct {
+		const char *name;
+		enum wsop_kind kind;
+	} ops[] = {
+	    {"auth", WSOP_AUTH}, {"send", WSOP_SEND},         {"typing", WSOP_TYPING},
+	    {"read", WSOP_READ}, {"presence", WSOP_PRESENCE}, {"ping", WSOP_PING},
 	};
 	memset(op, 0, sizeof *op);
 	op->kind = WSOP_UNKNOWN;
 	op->json = utf8_valid(text, len) ? cJSON_ParseWithLength(text, len) : NULL;
 	const char *name = NULL;
 	if (!op->json || !cJSON_IsObject(op->json) || jstr(op->json, "op", 1, &name, NULL) || !name)
-		return err_set(e, FE_EINVAL, "INVALID_JSON", NULL, "a frame must be a JSON object with an op");
+		return err_set(e, FE_EINVAL, "INVALID_JSON", NULL,
+		               "a frame must be a JSON object with an op");
 	op->name = name;
 	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
 		if (!strcmp(name, ops[i].name))
@@ -51,10 +55,12 @@ int wsop_decode(const char *text, size_t len, struct wsop *op, struct fe_err *e)
 	case WSOP_SEND:
 		return decode_send(op, e);
 	case WSOP_TYPING:
-		if ((rc = jint(j, "chat_id", 1, 1, ID_MAX, &op->chat_id, e)) || (rc = jstr(j, "state", 1, &state, e)))
+		if ((rc = jint(j, "chat_id", 1, 1, ID_MAX, &op->chat_id, e)) ||
+		    (rc = jstr(j, "state", 1, &state, e)))
 			return rc;
 		if (strcmp(state, "start") && strcmp(state, "stop"))
-			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "state", "state must be start or stop");
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "state",
+			               "state must be start or stop");
 		op->typing_on = !strcmp(state, "start");
 		return 0;
 	case WSOP_READ:
