@@ -755,10 +755,12 @@ void server_run(struct server *s)
 	writer_flush(s->app->writer); /* whatever the last turn queued (answered SHUTTING_DOWN or acked) */
 	if (in_flight || rt_pending())
 		log_warn("http: shutdown deadline passed in_flight=%d realtime_pending=%zu", in_flight, rt_pending());
-	/* the acks are on their sockets: say goodbye (bounded: 1 s more) */
+	/* say goodbye once what is queued (acks first of all) is written: 1 s,
+	 * longer (up to the drain deadline) while some socket still takes
+	 * bytes; a reader that stopped reading is not waited for */
 	rt_close_all(LWS_CLOSE_STATUS_GOINGAWAY);
 	int64_t bye = time_mono_us() + 1000000;
-	while (rt_open() > 0 && time_mono_us() < bye) {
+	while (rt_open() > 0 && (time_mono_us() < bye || (rt_pending() > 0 && time_mono_us() < deadline))) {
 		lws_service(s->ctx, -1);
 		usleep(2000);
 	}
