@@ -2,8 +2,14 @@
 // events of HTTP actions at every member and nobody else, sends over the
 // socket (one ack, idempotent replay), malformed frames, membership changes,
 // edits/deletes/reactions/read markers, typing (with its 10 s expiry),
-// presence, token expiry (close 4001), back-pressure on a client that stops
-// reading, and commit order of 1,000 messages from 10 senders.
+// presence, token expiry (close 4001), revocation of open WebSocket and SSE
+// streams (suspension, logout-all, password change), back-pressure on a
+// client that stops reading (cut at 1 MiB), commit order of 1,000 messages
+// from 10 senders; then, with servers of their own: the upgrade rules and
+// the auth deadline, hand-built frames (RSV bits, no mask: close 1002),
+// acks at SIGTERM, and commit-time errors (DISK_FULL) carrying their key.
+// "Nothing (more) arrived" is asserted after an in-band barrier (a ping
+// answered on the same connection), never after a fixed wait.
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';

@@ -2,7 +2,8 @@
 // Events"): auth, unnamed `data:` events with `id:`, connection_confirmed
 // first, message fields, several connections of one user, Last-Event-ID
 // replay (header and query argument), resync beyond the 4,096-event ring,
-// and the end of the stream at token expiry.
+// and the end of the stream at token expiry. Absence is asserted after an
+// in-band barrier (POST /api/realtime/ping queues a pong on the stream).
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertOk, serverKey, signEdDSA, claimsFor } from './lib/server.mjs';
