@@ -1,8 +1,10 @@
-/* http/ws: the WebSocket endpoint /ws (subprotocol fechatter.v1). Auth by
- * ?access_token= at the upgrade or by a first {"op":"auth"} frame within
- * --ws-auth-timeout seconds (10); client ops (decoded by http/wsop) send,
- * typing, read, presence, ping; token expiry and revocation close with 4001. Per-connection state is struct conn (http/realtime.h), kept in
- * the per-session memory lws allocates. */
+/* http/ws: the WebSocket endpoint /ws (subprotocol fechatter.v1; any other
+ * upgrade is refused in ws_confirm_upgrade). Auth by ?access_token= at the
+ * upgrade or by a first {"op":"auth"} frame within --ws-auth-timeout
+ * seconds (10); client ops (decoded by http/wsop) send, typing, read,
+ * presence, ping; token expiry and revocation close with 4001.
+ * Per-connection state is struct conn (http/realtime.h), kept in the
+ * per-session memory lws allocates. */
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,6 @@
 #include "lib/utf8.h"
 
 #define CLOSE_AUTH 4001
-
 
 /* Reads the expiry (seconds) and the token version of an already verified
  * token into s. */
