@@ -2,6 +2,7 @@
  * keeps its state in a job that travels to a worker (password hashing) and
  * back to the loop thread, where the store is touched. */
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,6 +408,7 @@ static void chpw_done(void *arg)
 		goto out;
 	}
 	cache_forget_user(app, u.id, u.workspace_id);
+	auth_sessions_revoked(app, u.id, u.workspace_id);
 	log_info("auth: password changed user=%lld sessions_revoked=%d", (long long)j->user_id, revoked);
 out:
 	if (rc && !e.rc)
@@ -500,6 +502,7 @@ int auth_logout_all(struct app *app, const struct principal *p, int *revoked, st
 		return err_set(e, rc, NULL, NULL, "store error");
 	}
 	cache_forget_user(app, p->user_id, p->workspace_id);
+	auth_sessions_revoked(app, p->user_id, p->workspace_id);
 	log_info("auth: logout-all user=%lld revoked=%d", (long long)p->user_id, *revoked);
 	return 0;
 }
@@ -520,6 +523,18 @@ int auth_authenticate(struct app *app, const char *token, size_t len, struct pri
 	p->workspace_id = u.workspace_id;
 	snprintf(p->role, sizeof p->role, "%s", u.role);
 	return 0;
+}
+
+void auth_sessions_revoked(struct app *app, int64_t user_id, int64_t workspace_id)
+{
+	struct user u;
+	struct event ev = {.type = EV_SESSIONS_REVOKED, .workspace_id = workspace_id, .user_id = user_id,
+			   .actor_id = user_id, .token_version = INT64_MAX};
+	/* the version now current; when it cannot be read, every stream of the
+	 * user is closed (the safe side) */
+	if (!cached_user(app, user_id, &u))
+		ev.token_version = u.token_version;
+	bus_publish(&app->bus, &ev);
 }
 
 int auth_init(void)

@@ -52,6 +52,12 @@ int auth_authenticate(struct app *app, const char *token, size_t len, struct pri
  * start-up, before serving (takes as long as one password hash). */
 int auth_init(void);
 
+/* After a commit that bumped user_id's token version (suspension,
+ * logout-all, password change): publishes SessionsRevoked with the version
+ * now current (read from the store), so the real-time hubs close every open
+ * stream of the user that was opened with an older token. */
+void auth_sessions_revoked(struct app *app, int64_t user_id, int64_t workspace_id);
+
 /* Validation shared with the handlers: 0 or FE_EINVAL naming the field. */
 int auth_check_email(const char *email, struct fe_err *e);
 int auth_check_password(const char *pw, const char *field, struct fe_err *e);

@@ -54,6 +54,7 @@ struct send_op {
 	int64_t files[MESSAGE_MAX_FILES];
 	size_t nfiles;
 	int64_t root; /* thread root, 0 = none */
+	int64_t token_version; /* the sender's when queued: a revocation voids the send */
 	int existed;
 	message_cb cb;
 	void *req;
@@ -136,6 +137,13 @@ static int send_apply(struct app *app, struct write_op *op)
 	struct send_op *so = (struct send_op *)op;
 	int64_t existing;
 	int rc;
+	struct user u;
+	/* a send queued before its sender was suspended, logged out everywhere
+	 * or changed password, but applied after that commit, is refused */
+	if ((rc = cached_user(app, so->who.user_id, &u)))
+		return rc == FE_ENOTFOUND ? FE_EAUTH : rc;
+	if (u.token_version != so->token_version || strcmp(u.status, "Active"))
+		return FE_EAUTH;
 	if (so->m.idempotency_key[0] &&
 	    !S->message_by_key(SI, so->who.user_id, so->m.idempotency_key, &existing)) {
 		so->m.id = existing;
@@ -174,6 +182,8 @@ static void send_done(struct app *app, struct write_op *op, int rc)
 		err_store(&e, rc);
 		if (rc == FE_ENOTFOUND)
 			err_set(&e, rc, "NOT_FOUND", NULL, "no such chat");
+		else if (rc == FE_EAUTH)
+			err_set(&e, rc, "INVALID_TOKEN", NULL, "the access token has been revoked");
 		so->cb(so->req, rc, &e, NULL, 0);
 	} else {
 		if (!so->existed) {
@@ -217,11 +227,15 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 	for (size_t i = 0; i < in->nfiles; i++)
 		if ((rc = file_check_attach(app, p, in->files[i], e)))
 			return rc;
+	struct user u;
+	if ((rc = cached_user(app, p->user_id, &u)))
+		return rc == FE_ENOTFOUND ? err_set(e, FE_EAUTH, "INVALID_TOKEN", NULL, "unknown account") : err_store(e, rc);
 	if ((rc = limits_hit(app, LIMIT_SEND, p->user_id, e)))
 		return rc; /* a valid send, one too many this minute */
 	struct send_op *so = calloc(1, sizeof *so);
 	if (!so || !(so->m.content = strdup(in->content)))
 		abort();
+	so->token_version = u.token_version;
 	so->op.apply = send_apply;
 	so->op.done = send_done;
 	so->who = *p;

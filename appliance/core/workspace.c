@@ -1,6 +1,7 @@
 /* core/workspace: workspace and user use cases. */
 #include <stdio.h>
 #include <string.h>
+#include "core/auth.h"
 #include "core/cached.h"
 #include "core/file.h"
 #include "core/limits.h"
@@ -205,6 +206,8 @@ int ws_set_user(struct app *app, const struct principal *p, int64_t id, const ch
 		return err_store(e, rc);
 	}
 	cache_forget_user(app, id, p->workspace_id);
+	if (suspend)
+		auth_sessions_revoked(app, id, p->workspace_id);
 	log_info("workspace: user changed id=%lld role=%s status=%s by=%lld", (long long)id, role ? role : u->role,
 		 status ? status : u->status, (long long)p->user_id);
 	return ws_user(app, p, id, u, e);

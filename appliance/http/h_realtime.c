@@ -40,7 +40,7 @@ void h_events(struct req *r)
 	resp_raw(r, 200, "text/event-stream", NULL, 0);
 	if (req_header(r, "last-event-id:", last, sizeof last) && req_query(r, "last_event_id", last, sizeof last))
 		*last = 0;
-	rt_attach(r->app, r->conn, r->wsi, CONN_SSE, &r->who, cl.exp, strtoull(last, NULL, 10));
+	rt_attach(r->app, r->conn, r->wsi, CONN_SSE, &r->who, cl.exp, cl.token_version, strtoull(last, NULL, 10));
 	r->sse_ping_ms = r->app->now_ms();
 	sse_arm(r);
 }
@@ -73,6 +73,40 @@ void sse_close(struct req *r)
 	rt_detach(r->app, r->conn);
 	free(r->conn);
 	r->conn = NULL;
+}
+
+void h_ws(struct req *r)
+{
+	static const char body[] = "{\"success\":false,\"error\":{\"code\":\"UPGRADE_REQUIRED\",\"message\":"
+				   "\"/ws is a WebSocket: upgrade with the subprotocol fechatter.v1\"}}";
+	resp_header(r, "upgrade", "websocket");
+	resp_static(r, 426, "application/json; charset=utf-8", (const unsigned char *)body, sizeof body - 1);
+}
+
+void h_realtime_ping(struct req *r)
+{
+	struct fe_err e = {0};
+	int64_t id = 0;
+	cJSON *j = req_json(r);
+	if (!j)
+		return;
+	if (jint(j, "connection_id", 1, 1, INT64_MAX / 2, &id, &e)) {
+		resp_err(r, &e);
+	} else {
+		struct conn *c = rt_find(id);
+		if (!c || c->who.user_id != r->who.user_id) {
+			resp_fail(r, FE_ENOTFOUND, "NOT_FOUND", "connection_id", "no such connection of yours");
+		} else {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "type", "pong");
+			rt_send_json(c, o);
+			cJSON_Delete(o);
+			cJSON *d = cJSON_CreateObject();
+			cJSON_AddNumberToObject(d, "connection_id", (double)id);
+			resp_ok(r, 200, d);
+		}
+	}
+	cJSON_Delete(j);
 }
 
 static void typing(struct req *r, int on)

@@ -65,6 +65,11 @@ void h_typing_stop(struct req *r);
 void h_typing_users(struct req *r);
 void h_presence_set(struct req *r);
 void h_online_users(struct req *r);
+/* GET /ws without an upgrade: 426 (the WebSocket itself is http/ws). */
+void h_ws(struct req *r);
+/* POST /api/realtime/ping {connection_id}: queues {"type":"pong"} on that
+ * connection of the caller (an in-band marker, e.g. for an SSE stream). */
+void h_realtime_ping(struct req *r);
 /* The SSE stream's timer fired (heartbeat or token expiry); its socket closed. */
 void sse_timer(struct req *r);
 void sse_close(struct req *r);

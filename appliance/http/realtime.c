@@ -22,7 +22,10 @@ struct outmsg {
 #define RING_MAX 4096
 #define RING_BYTES (4u << 20)
 
+#define CLOSE_REVOKED 4001
+
 static struct app *the_app;
+static int stopping;
 static struct imap by_user; /* user_id -> first struct conn */
 static struct imap by_id;   /* conn id -> struct conn */
 static int64_t next_conn_id;
@@ -107,6 +110,8 @@ static int write_one(struct conn *c)
 			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"too slow", 8);
 		return -1;
 	}
+	if (c->revoked && lws_send_pipe_choked(c->wsi))
+		return -1; /* revoked and not reading: no need to wait for it */
 	if (!c->qlen) {
 		if (c->close_code && !lws_send_pipe_choked(c->wsi)) {
 			if (c->kind == CONN_WS)
@@ -200,7 +205,7 @@ struct conn *rt_find(int64_t id)
 }
 
 void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind, const struct principal *who,
-	       int64_t token_exp, uint64_t last_id)
+	       int64_t token_exp, int64_t token_version, uint64_t last_id)
 {
 	c->wsi = wsi;
 	c->kind = kind;
@@ -211,6 +216,7 @@ void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind 
 	int sndbuf = RT_SNDBUF;
 	setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 	c->token_exp = token_exp;
+	c->token_version = token_version;
 	c->id = ++next_conn_id;
 	c->attached = 1;
 	c->next = imap_get(&by_user, who->user_id);
@@ -229,7 +235,9 @@ void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind 
 	presence_connect(app, who);
 }
 
-void rt_detach(struct app *app, struct conn *c)
+/* Unregisters c from the hub (it gets no more events) and marks its user
+ * offline when it was the last connection. */
+static void unlink_conn(struct app *app, struct conn *c)
 {
 	if (c->attached) {
 		c->attached = 0;
@@ -249,6 +257,11 @@ void rt_detach(struct app *app, struct conn *c)
 		imap_del(&by_id, c->id);
 		presence_disconnect(app, &c->who);
 	}
+}
+
+void rt_detach(struct app *app, struct conn *c)
+{
+	unlink_conn(app, c);
 	queue_clear(c);
 	free(c->rx);
 	c->rx = NULL;
@@ -412,10 +425,41 @@ static void ring_push(uint64_t id, struct outmsg *sse, int64_t *audience, size_t
 	ring_bytes += sse->len;
 }
 
+/* SessionsRevoked: every connection of the user opened with an older
+ * token is unregistered at once (no later event reaches it, no op is taken
+ * from it), told why after what was already queued (e.g. the acks of sends
+ * committed before), and closed: WebSocket 4001, SSE stream ended; a
+ * client that does not read is cut without waiting. */
+static void revoke_sessions(const struct event *ev)
+{
+	struct conn *list[64];
+	size_t n;
+	do {
+		n = 0;
+		for (struct conn *c = imap_get(&by_user, ev->user_id); c && n < 64; c = c->next)
+			if (c->token_version < ev->token_version)
+				list[n++] = c;
+		for (size_t i = 0; i < n; i++) {
+			struct conn *c = list[i];
+			unlink_conn(the_app, c);
+			rt_send_error(c, "auth", NULL, "TOKEN_REVOKED",
+				      "the session was revoked (suspension, sign-out everywhere or password change)");
+			c->revoked = 1;
+			c->close_code = CLOSE_REVOKED;
+			lws_callback_on_writable(c->wsi);
+			log_info("rt: closed conn=%lld user=%lld (sessions revoked)", (long long)c->id, (long long)c->who.user_id);
+		}
+	} while (n == 64);
+}
+
 static void on_event(void *ctx, const struct event *ev)
 {
 	int64_t *aud;
 	size_t n;
+	if (ev->type == EV_SESSIONS_REVOKED) {
+		revoke_sessions(ev);
+		return;
+	}
 	if (audience_of(ev, &aud, &n)) {
 		log_err("rt: cannot compute the audience of event type=%d chat=%lld", ev->type, (long long)ev->chat_id);
 		return;
@@ -477,6 +521,43 @@ void rt_shutdown(void)
 	ring_bytes = 0;
 	imap_free(&by_user);
 	imap_free(&by_id);
+}
+
+void rt_stop_accepting(void)
+{
+	stopping = 1;
+}
+
+int rt_stopping(void)
+{
+	return stopping;
+}
+
+size_t rt_pending(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < by_id.cap; i++) {
+		struct conn *c = by_id.slots[i].val;
+		if (by_id.slots[i].key && c->qlen && !c->overflow && !lws_send_pipe_choked(c->wsi))
+			n++;
+	}
+	return n;
+}
+
+size_t rt_open(void)
+{
+	return by_id.n;
+}
+
+void rt_close_all(int code)
+{
+	for (size_t i = 0; i < by_id.cap; i++) {
+		struct conn *c = by_id.slots[i].val;
+		if (by_id.slots[i].key && !c->close_code) {
+			c->close_code = code;
+			lws_callback_on_writable(c->wsi);
+		}
+	}
 }
 
 void rt_stats(struct rt_stats *out)

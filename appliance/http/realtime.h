@@ -11,7 +11,8 @@
 #include <cjson/cJSON.h>
 #include "core/app.h"
 
-#define RT_QUEUE_MAX (4u << 20) /* outbound bytes per connection (messages are shared) */
+#define RT_QUEUE_MAX (1u << 20) /* outbound bytes per connection (messages are shared);
+				 * a reader that falls this far behind is cut */
 #define RT_FRAME_MAX (64u << 10) /* inbound WebSocket frame */
 #define RT_SNDBUF (64 << 10)      /* kernel send buffer of a real-time socket */
 
@@ -26,9 +27,11 @@ struct conn {
 	int attached;     /* registered in the hub (authenticated) */
 	int close_code;   /* close once the queue is flushed (WS close code) */
 	int overflow;     /* queue limit hit: close now */
+	int revoked;      /* its token was revoked: unregistered, closing, no more ops */
 	struct principal who;
 	int64_t id;
 	int64_t token_exp; /* seconds */
+	int64_t token_version; /* of the token it was opened with (see SessionsRevoked) */
 	struct conn *next; /* the user's other connections */
 	struct outmsg **q;
 	uint32_t qhead, qlen, qcap;
@@ -42,11 +45,12 @@ struct conn {
 void rt_init(struct app *app);
 void rt_shutdown(void);
 
-/* Registers an authenticated connection; queues connection_confirmed, then
+/* Registers an authenticated connection (its token's expiry and version);
+ * queues connection_confirmed, then
  * (SSE, last_id > 0) the ring's events after last_id for the user, or a
  * resync event when last_id is older than the ring; then presence. */
 void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind, const struct principal *who,
-	       int64_t token_exp, uint64_t last_id);
+	       int64_t token_exp, int64_t token_version, uint64_t last_id);
 /* Unregisters (NULL-safe, idempotent) and frees the queue. */
 void rt_detach(struct app *app, struct conn *c);
 
@@ -63,6 +67,17 @@ int rt_write(struct conn *c);
 
 /* Finds a live connection by id (for answers that come after a commit). */
 struct conn *rt_find(int64_t id);
+
+/* Shutdown: from rt_stop_accepting() on, ops that would write are refused
+ * (rt_stopping() is 1); rt_pending() counts the connections that still have
+ * queued bytes the socket can take (a stalled reader is not waited for);
+ * rt_close_all() asks every connection to close with code once its queue is
+ * flushed. */
+void rt_stop_accepting(void);
+int rt_stopping(void);
+size_t rt_pending(void);
+size_t rt_open(void);
+void rt_close_all(int code);
 
 /* Counters for /metrics. */
 struct rt_stats {

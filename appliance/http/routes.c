@@ -47,7 +47,9 @@ const struct route routes[] = {
 	{M_GET, "/api/search/messages", h_search, AUTH_USER, 0},
 	{M_GET, "/api/chat/{id}/messages/search", h_chat_search, AUTH_USER, 0},
 
+	{M_GET, "/ws", h_ws, AUTH_USER_QUERY, 0},
 	{M_GET, "/events", h_events, AUTH_USER_QUERY, 0},
+	{M_POST, "/api/realtime/ping", h_realtime_ping, AUTH_USER, 0},
 	{M_POST, "/api/chat/{id}/typing/start", h_typing_start, AUTH_USER, 0},
 	{M_POST, "/api/chat/{id}/typing/stop", h_typing_stop, AUTH_USER, 0},
 	{M_GET, "/api/chat/{id}/typing/users", h_typing_users, AUTH_USER, 0},

@@ -580,6 +580,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if (r)
 			req_reset(r);
 		break;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return ws_confirm_upgrade(wsi, in); /* only /ws with fechatter.v1 upgrades */
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return 1; /* never a WebSocket on the HTTP protocol */
 	case LWS_CALLBACK_HTTP:
 		return r ? on_request(r, in) : -1;
 	case LWS_CALLBACK_HTTP_BODY:
@@ -753,22 +757,38 @@ void server_stop_request(void)
 		lws_cancel_service(live_ctx);
 }
 
+/* Services s until SIGTERM/SIGINT, then drains (10 s at most): new HTTP
+ * requests get 503 and WebSocket sends SHUTTING_DOWN, the answers in
+ * progress finish, the group commit is flushed and every queued WebSocket
+ * answer (the acks of committed sends) reaches its socket; then every
+ * real-time connection is closed with 1001 (going away). */
 void server_run(struct server *s)
 {
 	while (!stop_requested)
 		if (lws_service(s->ctx, 0) < 0)
 			break;
-	/* drain: new requests get 503, answers in progress finish (10 s at most) */
-	log_info("http: shutting down in_flight=%d", in_flight);
+	rt_stop_accepting();
+	log_info("http: shutting down in_flight=%d realtime=%zu", in_flight, rt_open());
 	search_cancel_all(); /* a search may run long: answer it now */
 	int64_t deadline = time_mono_us() + 10 * 1000000;
-	while ((in_flight > 0 || workers_pending(s->app->workers) > 0) && time_mono_us() < deadline) {
+	do {
 		writer_flush(s->app->writer);
 		lws_service(s->ctx, -1); /* does not block */
 		usleep(2000);
+	} while ((in_flight > 0 || workers_pending(s->app->workers) > 0 || rt_pending() > 0) &&
+		 time_mono_us() < deadline);
+	writer_flush(s->app->writer); /* whatever the last turn queued (answered SHUTTING_DOWN or acked) */
+	if (in_flight || rt_pending())
+		log_warn("http: shutdown deadline passed in_flight=%d realtime_pending=%zu", in_flight, rt_pending());
+	/* say goodbye once what is queued (acks first of all) is written: 1 s,
+	 * longer (up to the drain deadline) while some socket still takes
+	 * bytes; a reader that stopped reading is not waited for */
+	rt_close_all(LWS_CLOSE_STATUS_GOINGAWAY);
+	int64_t bye = time_mono_us() + 1000000;
+	while (rt_open() > 0 && (time_mono_us() < bye || (rt_pending() > 0 && time_mono_us() < deadline))) {
+		lws_service(s->ctx, -1);
+		usleep(2000);
 	}
-	if (in_flight)
-		log_warn("http: shutdown deadline passed in_flight=%d", in_flight);
 }
 
 void server_free(struct server *s)

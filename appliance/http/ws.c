@@ -1,12 +1,15 @@
-/* http/ws: the WebSocket endpoint /ws (subprotocol fechatter.v1). Auth by
- * ?access_token= at the upgrade or by a first {"op":"auth"} frame within
- * 10 s; client ops send, typing, read, presence, ping; token expiry closes
- * with 4001. Per-connection state is struct conn (http/realtime.h), kept in
- * the per-session memory lws allocates. */
+/* http/ws: the WebSocket endpoint /ws (subprotocol fechatter.v1; any other
+ * upgrade is refused in ws_confirm_upgrade). Auth by ?access_token= at the
+ * upgrade or by a first {"op":"auth"} frame within --ws-auth-timeout
+ * seconds (10); client ops (decoded by http/wsop) send, typing, read,
+ * presence, ping; token expiry and revocation close with 4001.
+ * Per-connection state is struct conn (http/realtime.h), kept in the
+ * per-session memory lws allocates. */
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "core/auth.h"
 #include "core/message.h"
 #include "core/presence.h"
@@ -14,21 +17,22 @@
 #include "http/jsonio.h"
 #include "http/realtime.h"
 #include "http/ws.h"
+#include "http/wsop.h"
 #include "lib/jwt.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
 
-#define AUTH_GRACE_US (10 * LWS_USEC_PER_SEC)
 #define CLOSE_AUTH 4001
 
-
-/* The token's expiry (seconds), from its claims (already verified). */
-static int64_t token_exp(struct app *app, const char *token)
+/* Reads the expiry (seconds) and the token version of an already verified
+ * token into s. */
+static void take_claims(struct app *app, struct ws_pss *s, const char *token)
 {
 	struct jwt_claims cl;
 	if (jwt_verify(token, strlen(token), app->jwt_pk, JWT_ISS, JWT_AUD, app->now_ms() / 1000, &cl))
-		return 0;
-	return cl.exp;
+		memset(&cl, 0, sizeof cl);
+	s->exp = cl.exp;
+	s->token_version = cl.token_version;
 }
 
 static void arm_expiry(struct app *app, struct ws_pss *s)
@@ -39,22 +43,33 @@ static void arm_expiry(struct app *app, struct ws_pss *s)
 
 static void attach(struct app *app, struct ws_pss *s, struct lws *wsi)
 {
-	rt_attach(app, &s->c, wsi, CONN_WS, &s->who, s->exp, 0);
+	rt_attach(app, &s->c, wsi, CONN_WS, &s->who, s->exp, s->token_version, 0);
 	arm_expiry(app, s);
 }
 
 /* ---- send acks ---- */
 
+/* What a send's answer needs after the commit: the connection (by id, it
+ * may be gone by then) and the op's idempotency key. Owned by send_done. */
+struct send_req {
+	int64_t conn_id;
+	char key[]; /* "" when the send had none */
+};
+
 static void send_done(void *req, int rc, const struct fe_err *e, const struct message *m, int created)
 {
-	int64_t id = (int64_t)(intptr_t)req;
-	struct conn *c = rt_find(id);
-	if (!c)
+	struct send_req *sr = req;
+	struct conn *c = rt_find(sr->conn_id);
+	if (!c) {
+		free(sr);
 		return; /* the connection is gone; the message (if any) is stored */
+	}
 	if (rc) {
-		rt_send_error(c, "send", NULL, e->code ? e->code : err_default_code(rc), e->message);
+		rt_send_error(c, "send", *sr->key ? sr->key : NULL, e->code ? e->code : err_default_code(rc), e->message);
+		free(sr);
 		return;
 	}
+	free(sr);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "ack");
 	if (*m->idempotency_key)
@@ -69,116 +84,112 @@ static void send_done(void *req, int rc, const struct fe_err *e, const struct me
 
 /* ---- ops ---- */
 
-static void op_send(struct app *app, struct conn *c, cJSON *j)
+static void op_send(struct app *app, struct conn *c, struct wsop *op)
 {
 	struct fe_err e = {0};
-	struct send_in in = {0};
-	int64_t chat = 0, reply_to = 0;
-	cJSON *files = cJSON_GetObjectItemCaseSensitive(j, "files");
-	int rc = jint(j, "chat_id", 1, 1, INT64_MAX / 2, &chat, &e) || jstr(j, "content", 0, &in.content, &e) ||
-		 jstr(j, "idempotency_key", 0, &in.idempotency_key, &e) ||
-		 jint(j, "reply_to", 0, 1, INT64_MAX / 2, &reply_to, &e) ||
-		 (files && !cJSON_IsNull(files) && jids(files, "files", MESSAGE_MAX_FILES, in.files, &in.nfiles, &e));
-	if (!rc) {
-		in.content = in.content ? in.content : "";
-		in.reply_to = reply_to;
-		rc = message_send(app, &c->who, chat, &in, send_done, (void *)(intptr_t)c->id, &e);
-	}
-	if (rc)
-		rt_send_error(c, "send", in.idempotency_key, e.code ? e.code : err_default_code(e.rc), e.message);
-}
-
-static void op_typing(struct app *app, struct conn *c, cJSON *j)
-{
-	struct fe_err e = {0};
-	int64_t chat = 0;
-	const char *state;
-	if (jint(j, "chat_id", 1, 1, INT64_MAX / 2, &chat, &e) || jstr(j, "state", 1, &state, &e))
-		goto bad;
-	if (strcmp(state, "start") && strcmp(state, "stop")) {
-		err_set(&e, FE_EINVAL, "VALIDATION_ERROR", "state", "state must be start or stop");
-		goto bad;
-	}
-	if (!typing_set(app, &c->who, chat, !strcmp(state, "start"), &e))
+	if (rt_stopping()) {
+		rt_send_error(c, "send", op->key, "SHUTTING_DOWN", "the server is shutting down: send again after reconnecting");
 		return;
-bad:
-	rt_send_error(c, "typing", NULL, e.code ? e.code : err_default_code(e.rc), e.message);
+	}
+	size_t klen = op->key ? strlen(op->key) : 0;
+	struct send_req *sr = malloc(sizeof *sr + klen + 1);
+	if (!sr)
+		abort();
+	sr->conn_id = c->id;
+	memcpy(sr->key, op->key ? op->key : "", klen + 1);
+	if (message_send(app, &c->who, op->chat_id, &op->send, send_done, sr, &e)) {
+		free(sr);
+		rt_send_error(c, "send", op->key, e.code ? e.code : err_default_code(e.rc), e.message);
+	}
 }
 
-static void op_read(struct app *app, struct conn *c, cJSON *j)
+static void op_read(struct app *app, struct conn *c, struct wsop *op)
 {
 	struct fe_err e = {0};
-	int64_t chat = 0, mid = 0, marker;
-	if (jint(j, "chat_id", 1, 1, INT64_MAX / 2, &chat, &e) || jint(j, "message_id", 1, 1, INT64_MAX / 2, &mid, &e) ||
-	    message_mark_read(app, &c->who, chat, mid, &marker, &e))
-		rt_send_error(c, "read", NULL, e.code ? e.code : err_default_code(e.rc), e.message);
+	int64_t marker;
+	if (rt_stopping())
+		err_set(&e, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
+	else if (!message_mark_read(app, &c->who, op->chat_id, op->message_id, &marker, &e))
+		return;
+	rt_send_error(c, "read", NULL, e.code ? e.code : err_default_code(e.rc), e.message);
 }
 
-static void op_presence(struct app *app, struct conn *c, cJSON *j)
-{
-	struct fe_err e = {0};
-	const char *status;
-	if (jstr(j, "status", 1, &status, &e) || presence_set(app, &c->who, status, &e))
-		rt_send_error(c, "presence", NULL, e.code ? e.code : err_default_code(e.rc), e.message);
-}
-
-/* Handles one complete client message. */
-static void on_message(struct app *app, struct ws_pss *s, struct lws *wsi, const char *text, size_t len)
+/* The first frame of a connection without a token: it must authenticate. */
+static void on_first(struct app *app, struct ws_pss *s, struct lws *wsi, struct wsop *op, int rc, struct fe_err *e)
 {
 	struct conn *c = &s->c;
-	const char *op = NULL;
-	struct fe_err e = {0};
-	cJSON *j = utf8_valid(text, len) ? cJSON_ParseWithLength(text, len) : NULL;
-	if (!j || !cJSON_IsObject(j) || jstr(j, "op", 1, &op, &e)) {
-		rt_send_error(c, op, NULL, "INVALID_JSON", "a frame must be a JSON object with an op");
-		if (!s->authed)
-			c->close_code = CLOSE_AUTH; /* unauthenticated garbage: close after the error */
-		cJSON_Delete(j);
-		return;
-	}
-	if (!s->authed) {
-		const char *tok = NULL;
-		if (strcmp(op, "auth") || jstr(j, "token", 1, &tok, &e) ||
-		    auth_authenticate(app, tok, strlen(tok), &s->who, &e)) {
-			rt_send_error(c, "auth", NULL, e.code ? e.code : "UNAUTHORIZED",
-				      e.message[0] ? e.message : "the first frame must be {\"op\":\"auth\",\"token\":...}");
-			c->close_code = CLOSE_AUTH;
-			cJSON_Delete(j);
-			return;
-		}
-		s->exp = token_exp(app, tok);
+	if (rc && !op->name) {
+		rt_send_error(c, NULL, NULL, e->code, e->message);
+	} else if (op->kind != WSOP_AUTH) {
+		rt_send_error(c, "auth", NULL, "UNAUTHORIZED", "the first frame must be {\"op\":\"auth\",\"token\":...}");
+	} else if (rc || auth_authenticate(app, op->token, strlen(op->token), &s->who, e)) {
+		rt_send_error(c, "auth", NULL, e->code ? e->code : "UNAUTHORIZED", e->message);
+	} else {
+		take_claims(app, s, op->token);
 		s->authed = 1;
 		lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
 		attach(app, s, wsi);
-	} else if (!strcmp(op, "send")) {
-		op_send(app, c, j);
-	} else if (!strcmp(op, "typing")) {
-		op_typing(app, c, j);
-	} else if (!strcmp(op, "read")) {
-		op_read(app, c, j);
-	} else if (!strcmp(op, "presence")) {
-		op_presence(app, c, j);
-	} else if (!strcmp(op, "ping")) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "type", "pong");
-		rt_send_json(c, o);
-		cJSON_Delete(o);
-	} else if (!strcmp(op, "auth")) {
-		/* a fresh token on a live connection extends it */
-		const char *tok = NULL;
-		struct principal who;
-		if (!jstr(j, "token", 1, &tok, &e) && !auth_authenticate(app, tok, strlen(tok), &who, &e) &&
-		    who.user_id == c->who.user_id) {
-			s->exp = token_exp(app, tok);
-			c->token_exp = s->exp;
-			arm_expiry(app, s);
-		} else {
-			rt_send_error(c, "auth", NULL, "INVALID_TOKEN", "the token is not valid for this connection");
-		}
-	} else {
-		rt_send_error(c, op, NULL, "UNKNOWN_OP", "unknown op");
+		return;
 	}
-	cJSON_Delete(j);
+	c->close_code = CLOSE_AUTH; /* close after the error */
+}
+
+/* Handles one complete client message: decodes it (wsop_decode, pure) and
+ * runs the op. */
+static void on_message(struct app *app, struct ws_pss *s, struct lws *wsi, const char *text, size_t len)
+{
+	struct conn *c = &s->c;
+	struct wsop op;
+	struct fe_err e = {0};
+	if (c->revoked || c->close_code)
+		return; /* closing (revoked, expired, refused): nothing more is accepted */
+	int rc = wsop_decode(text, len, &op, &e);
+	if (!s->authed) {
+		on_first(app, s, wsi, &op, rc, &e);
+	} else if (rc) {
+		rt_send_error(c, op.name, op.key, e.code ? e.code : err_default_code(e.rc), e.message);
+	} else {
+		switch (op.kind) {
+		case WSOP_SEND:
+			op_send(app, c, &op);
+			break;
+		case WSOP_TYPING:
+			if (typing_set(app, &c->who, op.chat_id, op.typing_on, &e))
+				rt_send_error(c, "typing", NULL, e.code ? e.code : err_default_code(e.rc), e.message);
+			break;
+		case WSOP_READ:
+			op_read(app, c, &op);
+			break;
+		case WSOP_PRESENCE:
+			if (presence_set(app, &c->who, op.status, &e))
+				rt_send_error(c, "presence", NULL, e.code ? e.code : err_default_code(e.rc), e.message);
+			break;
+		case WSOP_PING: {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "type", "pong");
+			rt_send_json(c, o);
+			cJSON_Delete(o);
+			break;
+		}
+		case WSOP_AUTH: {
+			/* a fresh token on a live connection extends it */
+			struct principal who;
+			if (!auth_authenticate(app, op.token, strlen(op.token), &who, &e) && who.user_id == c->who.user_id) {
+				take_claims(app, s, op.token);
+				c->token_exp = s->exp;
+				c->token_version = s->token_version;
+				arm_expiry(app, s);
+			} else {
+				rt_send_error(c, "auth", NULL, "INVALID_TOKEN", "the token is not valid for this connection");
+			}
+			break;
+		}
+		default:
+			rt_send_error(c, op.name, NULL, "UNKNOWN_OP", "unknown op");
+			break;
+		}
+	}
+	wsop_free(&op);
 }
 
 /* Assembles fragments; returns 0, or -1 to close (frame too big). */
@@ -209,6 +220,92 @@ static int on_receive(struct app *app, struct ws_pss *s, struct lws *wsi, const 
 	return 0;
 }
 
+/* ---- the upgrade ---- */
+
+/* Answers a refused upgrade with the API's JSON error envelope and the
+ * security headers, written at once (lws expects the answer from the
+ * CONFIRM_UPGRADE callback). Returns 1 (answered), or -1 to hang up when the
+ * answer cannot be written. */
+static int refuse(struct lws *wsi, int status, const char *code, const char *message)
+{
+	unsigned char head[LWS_PRE + 1024], *start = head + LWS_PRE, *p = start, *end = head + sizeof head - 1;
+	cJSON *env = cJSON_CreateObject(), *err = cJSON_CreateObject();
+	cJSON_AddFalseToObject(env, "success");
+	cJSON_AddStringToObject(err, "code", code);
+	cJSON_AddStringToObject(err, "message", message);
+	cJSON_AddItemToObject(env, "error", err);
+	char *text = cJSON_PrintUnformatted(env);
+	cJSON_Delete(env);
+	if (!text)
+		abort();
+	size_t n = strlen(text);
+	static const struct { const char *n, *v; } fixed[] = {
+		{"x-content-type-options:", "nosniff"},
+		{"x-frame-options:", "DENY"},
+		{"referrer-policy:", "no-referrer"},
+		{"content-security-policy:", "default-src 'none'; frame-ancestors 'none'"},
+		{"cache-control:", "no-store"},
+	};
+	int rc = lws_add_http_common_headers(wsi, (unsigned)status, "application/json; charset=utf-8", n, &p, end);
+	for (size_t i = 0; !rc && i < sizeof fixed / sizeof fixed[0]; i++)
+		rc = lws_add_http_header_by_name(wsi, (const unsigned char *)fixed[i].n, (const unsigned char *)fixed[i].v,
+						 (int)strlen(fixed[i].v), &p, end);
+	if (!rc)
+		rc = lws_finalize_write_http_header(wsi, start, &p, end);
+	if (!rc) {
+		unsigned char *body = malloc(LWS_PRE + n);
+		if (!body)
+			abort();
+		memcpy(body + LWS_PRE, text, n);
+		rc = lws_write(wsi, body + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) != (int)n;
+		free(body);
+	}
+	free(text);
+	return rc ? -1 : 1;
+}
+
+/* 1 when the offered subprotocols (comma-separated) select fechatter.v1:
+ * lws binds the first one it knows, and the plain "http" protocol is one of
+ * those, so it must not come first. */
+static int offers_protocol(struct lws *wsi)
+{
+	char list[128];
+	int n = lws_hdr_copy(wsi, list, sizeof list, WSI_TOKEN_PROTOCOL);
+	if (n <= 0)
+		return 0;
+	for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		t += strspn(t, " \t");
+		size_t k = strcspn(t, " \t");
+		if (k == strlen(WS_PROTOCOL) && !strncmp(t, WS_PROTOCOL, k))
+			return 1;
+		if (k == 4 && !strncmp(t, "http", 4))
+			return 0;
+	}
+	return 0;
+}
+
+int ws_confirm_upgrade(struct lws *wsi, const char *upgrade)
+{
+	struct app *app = lws_context_user(lws_get_context(wsi));
+	char path[64], tok[2048];
+	if (!upgrade || strcasecmp(upgrade, "websocket"))
+		return refuse(wsi, 400, "BAD_REQUEST", "the only upgrade served is websocket, at /ws");
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
+		return refuse(wsi, 405, "METHOD_NOT_ALLOWED", "a WebSocket upgrade is a GET");
+	if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 || strcmp(path, "/ws"))
+		return refuse(wsi, 404, "NOT_FOUND", "WebSocket upgrades are served at /ws only");
+	if (!offers_protocol(wsi))
+		return refuse(wsi, 400, "UNSUPPORTED_SUBPROTOCOL", "the WebSocket subprotocol " WS_PROTOCOL " is required");
+	const char *t = lws_get_urlarg_by_name(wsi, "access_token=", tok, sizeof tok);
+	if (t) {
+		struct fe_err e = {0};
+		struct principal who;
+		if (auth_authenticate(app, t, strlen(t), &who, &e))
+			return refuse(wsi, 401, e.code ? e.code : "UNAUTHORIZED", e.message);
+	}
+	return 0;
+}
+
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct ws_pss *s = user;
@@ -216,32 +313,41 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 	char tok[2048], path[64];
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 || strcmp(path, "/ws"))
+		/* ws_confirm_upgrade() answered the refusals; this is the last check */
+		if (!s || lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 || strcmp(path, "/ws"))
 			return 1;
-		if (s) {
-			const char *t = lws_get_urlarg_by_name(wsi, "access_token=", tok, sizeof tok);
-			if (t) {
-				struct fe_err e = {0};
-				if (auth_authenticate(app, t, strlen(t), &s->who, &e)) {
-					/* refuse the upgrade with a plain 401 */
-					lws_return_http_status(wsi, HTTP_STATUS_UNAUTHORIZED, e.code);
-					return 1;
-				}
-				s->exp = token_exp(app, t);
-				s->authed = 1;
-			}
+		const char *t = lws_get_urlarg_by_name(wsi, "access_token=", tok, sizeof tok);
+		if (t) {
+			struct fe_err e = {0};
+			if (auth_authenticate(app, t, strlen(t), &s->who, &e))
+				return 1;
+			take_claims(app, s, t);
+			s->authed = 1;
 		}
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		s->c.wsi = wsi;
+		s->scan_state = WSCAN_ARMED; /* http/wsguard scans what is read from now on */
 		if (s->authed)
 			attach(app, s, wsi);
 		else
-			lws_set_timer_usecs(wsi, AUTH_GRACE_US);
+			lws_set_timer_usecs(wsi, (lws_usec_t)app->cfg->ws_auth_timeout * LWS_USEC_PER_SEC);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
+		if (s->scan_state == WSCAN_ARMED)
+			s->scan_state = WSCAN_OFF; /* frames came with the upgrade request: no scan from mid-stream */
+		/* no extension is negotiated, so every reserved bit must be 0
+		 * (RFC 6455 5.2); lws 4.1.6 built without extensions lets RSV1 through */
+		if (s->proto_error || lws_get_reserved_bits(wsi)) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)"rsv bits", 8);
+			return -1;
+		}
 		return on_receive(app, s, wsi, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (s->proto_error) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)"bad frame", 9);
+			return -1;
+		}
 		return rt_write(&s->c);
 	case LWS_CALLBACK_TIMER:
 		if (!s->authed) {

@@ -60,6 +60,9 @@ static const struct directive table[] = {
 	 "on: the sends of one event-loop turn share one commit (default); off: one commit each (for comparison)"},
 	/* operations (issue 9) */
 	{"log-file", K_STR, F(log_file), 0, 0, NULL, "append the log to this file instead of stderr; SIGHUP reopens it (log rotation)"},
+	/* real-time (WebSocket, SSE) */
+	{"ws-auth-timeout", K_INT, F(ws_auth_timeout), 1, 300, NULL,
+	 "seconds a WebSocket without a token has to send {\"op\":\"auth\"} before it is closed (default 10)"},
 };
 #define NDIR (sizeof table / sizeof table[0])
 
@@ -88,6 +91,7 @@ void config_defaults(struct config *c)
 	c->profile_rate = 30;
 	c->group_commit = 1;
 	c->cache_size = 32 << 20;
+	c->ws_auth_timeout = 10;
 }
 
 static const struct directive *find(const char *name)

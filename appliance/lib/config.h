@@ -30,6 +30,7 @@ struct config {
 	int send_rate, upload_rate, search_rate, invite_rate, profile_rate;
 	int group_commit;      /* 1 = batch the writes of one loop turn (default) */
 	int64_t cache_size;    /* bytes of the in-memory cache, 0 = off */
+	int ws_auth_timeout;   /* seconds a WebSocket has to authenticate */
 	char out[256];         /* backup: destination file */
 	char log_file[256];    /* "" = stderr; else appended to, reopened on SIGHUP */
 	char config_file[256];

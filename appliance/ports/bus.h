@@ -21,6 +21,8 @@ enum event_type {
 	EV_READ_MARKER_MOVED,
 	EV_TYPING_CHANGED,
 	EV_PRESENCE_CHANGED,
+	EV_SESSIONS_REVOKED, /* SessionsRevoked: user_id's tokens below token_version
+			      * are void (suspension, logout-all, password change) */
 	EV_COUNT
 };
 
@@ -44,6 +46,7 @@ struct event {
 	const int64_t *audience;       /* chat deleted / user left: who must hear it */
 	size_t naudience;
 	const char *idempotency_key;   /* message created */
+	int64_t token_version;         /* sessions revoked: the account's current version */
 };
 
 typedef void (*bus_handler)(void *ctx, const struct event *ev);

@@ -21,6 +21,7 @@ import {
   setupWorkspace, otherWorkspaceUser, uniqueName, createChat, memberIds, send, setChatRole,
   pngBytes, mustUpload, upload, fetchBytes, tok,
 } from './lib/conv.mjs';
+import { wsConnect, closeAll } from './lib/rt.mjs';
 
 const CALLERS = ['anon', 'other', 'outsider', 'member', 'admin'];
 
@@ -168,6 +169,35 @@ const ROWS = [
       ac.abort();
       return { status: res.status, text: '' };
     } },
+  // the WebSocket: a caller with a token is confirmed (101); without one the
+  // first frame must authenticate, anything else is refused (close 4001,
+  // counted as 401). A plain GET without the upgrade is 426 (401 without a token).
+  { route: 'GET /ws', expect: [401, 101, 101, 101, 101],
+    run: async (c, x) => {
+      const plain = await x.call(c, 'GET', '/ws');
+      if (plain.status !== (c.u ? 426 : 401)) return plain;
+      try {
+        const ws = await wsConnect(x.srv, { token: c.u ? tok(c.u) : undefined, name: `matrix ${c.name}`, waitConfirmed: !!c.u });
+        if (c.u) { ws.close(); return { status: 101, text: '' }; }
+        ws.send({ op: 'ping' });
+        const { code } = await ws.closed;
+        return { status: code === 4001 ? 401 : code, text: JSON.stringify(ws.log.events) };
+      } catch (e) {
+        return { status: e.status ?? 0, text: e.message };
+      } finally {
+        closeAll();
+      }
+    } },
+  // the in-band barrier reaches only the caller's own connection (here: the member's)
+  { route: 'POST /api/realtime/ping', expect: [401, 404, 404, 200, 404],
+    run: async (c, x) => {
+      const mine = await wsConnect(x.srv, { token: tok(x.member), name: 'member ws' });
+      try {
+        return await x.call(c, 'POST', '/api/realtime/ping', { connection_id: mine.confirmed.connection_id });
+      } finally {
+        closeAll();
+      }
+    } },
   { route: 'POST /api/chat/{id}/typing/start', expect: [401, 404, 404, 200, 200],
     run: (c, x) => x.call(c, 'POST', `/api/chat/${x.F.chat.id}/typing/start`) },
   { route: 'POST /api/chat/{id}/typing/stop', expect: [401, 404, 404, 200, 200],
@@ -276,7 +306,7 @@ describe(`authorization matrix: ${N} routes x ${CALLERS.length} callers = ${N * 
     assert.deepEqual(wrong, []);
   });
 
-  test('?access_token= is accepted only where the route table says user+query (files, the SSE stream): every other authenticated GET answers 401 with it', async () => {
+  test('?access_token= is accepted only where the route table says user+query (files, the SSE stream, the WebSocket): every other authenticated GET answers 401 with it', async () => {
     const wrong = [];
     const token = tok(callers.member.u);
     const fill = { id: x.F.chat.id, mid: x.F.msg.id, user_id: x.member.user.id, code: 'x', emoji: '%F0%9F%91%8D' };

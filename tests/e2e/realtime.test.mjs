@@ -2,19 +2,30 @@
 // events of HTTP actions at every member and nobody else, sends over the
 // socket (one ack, idempotent replay), malformed frames, membership changes,
 // edits/deletes/reactions/read markers, typing (with its 10 s expiry),
-// presence, token expiry (close 4001), back-pressure on a client that stops
-// reading, and commit order of 1,000 messages from 10 senders.
+// presence, token expiry (close 4001), revocation of open WebSocket and SSE
+// streams (suspension, logout-all, password change), back-pressure on a
+// client that stops reading (cut at 1 MiB), commit order of 1,000 messages
+// from 10 senders; then, with servers of their own: the upgrade rules and
+// the auth deadline, hand-built frames (RSV bits, no mask: close 1002),
+// acks at SIGTERM, and commit-time errors (DISK_FULL) carrying their key.
+// "Nothing (more) arrived" is asserted after an in-band barrier (a ping
+// answered on the same connection), never after a fixed wait.
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  assertOk, assertError, RFC3339_MS, serverKey, signEdDSA, claimsFor, binPath, mustSignup, createInvite,
+  assertOk, assertError, RFC3339_MS, serverKey, signEdDSA, claimsFor, binPath, mustSignup, mustSignin, createInvite, PASSWORD,
+  startServer,
 } from './lib/server.mjs';
 import {
   setupWorkspace, otherWorkspaceUser, uniqueName, createChat, memberIds, send, allMessages, mapLimit, tok,
 } from './lib/conv.mjs';
 import {
-  wsConnect, sseConnect, rawStalledClient, closeAll, isType, ofChat, settle, assertSameMessage, shortLivedToken,
-  memOf, isSanitizerBuild, WS_PROTOCOL,
+  wsConnect, sseConnect, rawStalledClient, closeAll, isType, ofChat, barrier, barriers, assertSameMessage, shortLivedToken,
+  memOf, isSanitizerBuild, WS_PROTOCOL, rawWebSocket, upgradeRequest,
 } from './lib/rt.mjs';
 
 describe('realtime over WebSocket', () => {
@@ -120,7 +131,7 @@ describe('realtime over WebSocket', () => {
         assertSameMessage(ev, m, `${c.name} new_message`);
       }
       assert.deepEqual(m.mentions, [bob.user.id], 'sanity: the mention was parsed');
-      await settle();
+      await barriers(srv, a, b1, b2, bs);
       for (const c of [a, b1, b2, bs]) {
         assert.equal(c.log.matching(newMsg(m.id)).length, 1, `${c.name}: exactly one new_message ${m.id}`);
       }
@@ -147,7 +158,7 @@ describe('realtime over WebSocket', () => {
         ['message_deleted', isType('message_deleted', { id: m.id })]]) {
         await b.log.waitFor(pred, { label: `${type} at the member` });
       }
-      await settle();
+      await barriers(srv, a, ...outsiders);
       const concerns = (e) => e.chat_id === priv.id || e.id === m.id || e.message_id === m.id;
       for (const o of outsiders) {
         assert.deepEqual(o.log.matching(concerns), [], `${o.name} received nothing of the private chat`);
@@ -156,7 +167,7 @@ describe('realtime over WebSocket', () => {
         const wsUsers = new Set([owner, alice, bob, carol, dan].map((u) => u.user.id));
         assert.deepEqual(o.log.matching((e) => e.type === 'presence' && wsUsers.has(e.user_id)), [],
           `${o.name} (other workspace) gets no presence of this workspace`);
-        assert.deepEqual(o.log.matching((e) => e.type !== 'connection_confirmed' && e.type !== 'presence'), [],
+        assert.deepEqual(o.log.matching((e) => !['connection_confirmed', 'presence', 'pong'].includes(e.type)), [],
           `${o.name} (other workspace) received no event at all`);
       }
     });
@@ -199,7 +210,7 @@ describe('realtime over WebSocket', () => {
       b.send({ op: 'read', chat_id: chat.id, message_id: m.id });
       b.send({ op: 'ping' });
       await b.log.waitFor(isType('pong'), { label: 'pong after the read op' });
-      await settle();
+      await barrier(srv, a);
       assert.deepEqual(a.log.matching(isType('read', { user_id: bob.user.id }), sinceA), [], 'no read event when the marker did not move');
 
       const del = assertOk(await api('DELETE', `/api/chat/${chat.id}/messages/${m.id}`, bob));
@@ -224,7 +235,7 @@ describe('realtime over WebSocket', () => {
       assertOk(await api('POST', `/api/chat/${g.id}/messages/${m0.id}/reactions`, alice, { emoji: 'x' }), 201);
       await a.log.waitFor(newMsg(m1.id), { label: 'new_message after removal' });
       await a.log.waitFor(isType('reaction', { message_id: m0.id }), { label: 'reaction after removal' });
-      await settle();
+      await barriers(srv, c, d);
       assert.deepEqual(c.log.matching(ofChat(g.id), leftIdx + 1), [], 'the removed member gets nothing of the chat after member_left');
       assert.deepEqual(c.log.matching((e) => e.id === m1.id), [], 'not the new message either');
 
@@ -258,7 +269,7 @@ describe('realtime over WebSocket', () => {
       assert.deepEqual(stored, ack.message, 'the ack carries the stored message object');
       const ev = await b.log.waitFor(newMsg(ack.message.id), { label: 'new_message at the other member' });
       assertSameMessage(ev, ack.message);
-      await settle();
+      await barriers(srv, a, b);
       assert.equal(a.log.matching(isType('ack')).length, 1, 'exactly one ack');
       assert.equal(b.log.matching(newMsg(ack.message.id)).length, 1, 'exactly one new_message at the other member');
       assert.equal(b.log.matching(isType('ack')).length, 0, 'the other member gets no ack');
@@ -278,7 +289,7 @@ describe('realtime over WebSocket', () => {
       // the same key over HTTP answers 200 with the same message
       const viaHttp = await send(srv, alice, chat.id, 'once only', { idempotency_key: key }, 200);
       assert.equal(viaHttp.id, ack1.message.id);
-      await settle();
+      await barriers(srv, a, b);
       const afterList = await allMessages(srv, alice, chat.id);
       assert.equal(afterList.length, before.length, 'no message was created by the replays');
       assert.equal(b.log.matching(newMsg(ack1.message.id)).length, 1, 'the other member saw one new_message only');
@@ -390,7 +401,7 @@ describe('realtime over WebSocket', () => {
       // non-members: HTTP 404, and their connection got nothing
       assertError(await api('POST', `/api/chat/${chat.id}/typing/start`, carol), 404, 'NOT_FOUND');
       assertError(await api('GET', `/api/chat/${chat.id}/typing/users`, carol), 404, 'NOT_FOUND');
-      await settle();
+      await barriers(srv, a, b, c);
       assert.deepEqual(a.log.matching(typing(alice)), [], 'the typer never gets its own typing_status');
       assert.deepEqual(b.log.matching(typing(bob)), [], 'the typer never gets its own typing_status (HTTP)');
       assert.deepEqual(c.log.matching(isType('typing_status')), [], 'a non-member gets no typing_status');
@@ -458,7 +469,6 @@ describe('realtime over WebSocket', () => {
       const sp = w1.log.mark();
       w1.send({ op: 'ping' });
       await w1.log.waitFor(isType('pong'), { since: sp, label: 'pong' });
-      await settle(600);
       assert.deepEqual(w1.log.matching(pres(p2, 'offline'), s2), [], 'not offline while a connection of quinn remains');
       assert.ok(byId(await online(p1), p2), 'quinn still listed in online-users');
       q2.close();
@@ -497,6 +507,85 @@ describe('realtime over WebSocket', () => {
       const errIdx = c.log.events.indexOf(err);
       assert.equal(errIdx, c.log.events.length - 1, 'the error event is the last one');
     });
+  });
+
+  describe('revocation reaches open streams', () => {
+    // each case revokes a fresh member of its own chat; alice (a member
+    // too) keeps her connection and watches
+    const NEW_PASSWORD = 'a different horse battery';
+    const revokers = {
+      suspension: async (v) => assertOk(await api('PATCH', `/api/workspace/users/${v.user.id}`, owner, { status: 'Suspended' })),
+      'logout-all': async (v) => assertOk(await api('POST', '/api/logout-all', v)),
+      'password change': async (v) => assertOk(await api('POST', '/api/users/change-password', v, { current_password: PASSWORD, new_password: NEW_PASSWORD })),
+    };
+    const victim = async (what) => {
+      const v = await mustSignup(srv, { fullname: `Victim ${uniqueName(what)}`, invite_code: invite.code });
+      const g = await createChat(srv, owner, { chat_type: 'Group', name: uniqueName('revoke'), members: memberIds(v, alice) });
+      return { v, g };
+    };
+    const withinSeconds = (p, s, what) => Promise.race([p, new Promise((_, rej) => setTimeout(() => rej(new Error(`${what} not within ${s} s`)), s * 1000))]);
+    // after a logout-all or a password change the user may sign in again: a
+    // stream opened with the new token lives on and gets the chat
+    const freshStreamLives = async (action, v, g, transport) => {
+      if (action === 'suspension') return;
+      const s = await mustSignin(srv, v.user.email, action === 'password change' ? NEW_PASSWORD : PASSWORD);
+      const c = transport === 'WebSocket' ? await wsConnect(srv, { token: s.access_token, name: 'victim, fresh token' })
+        : await sseConnect(srv, { token: s.access_token, name: 'victim, fresh token (SSE)' });
+      const m = await send(srv, owner, g.id, 'for the fresh session');
+      await c.log.waitFor(newMsg(m.id), { label: 'new_message on the stream of the fresh token' });
+      assert.equal(c.log.ended, false, 'the stream of the current token version stays open');
+    };
+
+    for (const action of Object.keys(revokers)) {
+      test(`${action}: the open WebSocket gets TOKEN_REVOKED and close 4001; nothing more is delivered or accepted`, async () => {
+        const { v, g } = await victim(action);
+        const c = await ws(v, 'victim ws');
+        const watcher = await ws(alice, 'alice (watcher)');
+        const key0 = `k-${uniqueName('before')}`;
+        c.send({ op: 'send', chat_id: g.id, content: 'sent before the revocation', idempotency_key: key0 });
+        const ack0 = await c.log.waitFor(isType('ack', { idempotency_key: key0 }), { label: 'ack before the revocation' });
+
+        await revokers[action](v);
+        // the revocation is committed and answered: from now on the socket
+        // is dead to the server, even if its close has not reached us yet
+        const key1 = `k-${uniqueName('after')}`;
+        if (c.ws.readyState === c.ws.OPEN) c.send({ op: 'send', chat_id: g.id, content: 'sent after the revocation', idempotency_key: key1 });
+        const m1 = await send(srv, owner, g.id, 'posted after the revocation');
+        const { code } = await withinSeconds(c.closed, 5, 'close of the revoked socket');
+        assert.equal(code, 4001, 'close code 4001');
+        const errs = c.log.matching(isType('error'));
+        assert.deepEqual(errs.map((e) => `${e.op} ${e.error?.code}`), ['auth TOKEN_REVOKED'], `one TOKEN_REVOKED error: ${JSON.stringify(errs)}`);
+        assert.equal(c.log.events.at(-1), errs[0], 'the error is the last event');
+        assert.deepEqual(c.log.matching(newMsg(m1.id)), [], 'no message posted after the revocation reaches the revoked socket');
+        assert.deepEqual(c.log.matching(isType('ack', { idempotency_key: key1 })), [], 'no ack for a send after the revocation');
+        // the watcher is not affected and sees what was stored
+        await watcher.log.waitFor(newMsg(m1.id), { label: 'the watcher gets the message' });
+        await barrier(srv, watcher);
+        assert.equal(watcher.log.ended, false, 'the other member stays connected');
+        const stored = await allMessages(srv, owner, g.id);
+        assert.ok(stored.some((m) => m.id === ack0.message.id), 'the send acknowledged before the revocation is stored');
+        assert.deepEqual(stored.filter((m) => m.content === 'sent after the revocation'), [], 'the send after the revocation is not stored');
+        await freshStreamLives(action, v, g, 'WebSocket');
+      });
+
+      test(`${action}: the open SSE stream gets TOKEN_REVOKED and ends; nothing more is delivered`, async () => {
+        const { v, g } = await victim(`${action} sse`);
+        const c = await sseConnect(srv, { token: tok(v), name: 'victim sse' });
+        const m0 = await send(srv, owner, g.id, 'before the revocation');
+        await c.log.waitFor(newMsg(m0.id), { label: 'new_message before the revocation' });
+        await revokers[action](v);
+        const m1 = await send(srv, owner, g.id, 'posted after the revocation');
+        await c.log.waitEnd({ timeoutMs: 5000, label: 'the end of the revoked stream' });
+        const errs = c.log.matching(isType('error'));
+        assert.deepEqual(errs.map((e) => `${e.op} ${e.error?.code}`), ['auth TOKEN_REVOKED'], `one TOKEN_REVOKED error: ${JSON.stringify(errs)}`);
+        assert.equal(c.log.events.at(-1), errs[0], 'the error is the last event');
+        assert.deepEqual(c.log.matching(newMsg(m1.id)), [], 'no message posted after the revocation reaches the revoked stream');
+        // the connection is gone from the hub: the barrier endpoint does not know it
+        const ping = await srv.api('POST', '/api/realtime/ping', { token: tok(alice), body: { connection_id: c.confirmed.connection_id } });
+        assert.equal(ping.status, 404, 'a revoked connection is no longer registered');
+        await freshStreamLives(action, v, g, 'SSE');
+      });
+    }
   });
 
   describe('back-pressure', () => {
@@ -546,6 +635,35 @@ describe('realtime over WebSocket', () => {
     });
   });
 
+  describe('stalled reader cut', () => {
+    test('a reader that stops reading is cut once its queue passes 1 MiB (docs/API.md), WS and SSE alike', async (t) => {
+      const g = await createChat(srv, owner, { chat_type: 'Group', name: uniqueName('cut'), members: memberIds(alice, bob) });
+      const dropped = async () => Number(/^fechatter_slow_consumers_dropped_total (\d+)$/m.exec((await srv.api('GET', '/metrics')).text)?.[1]);
+      const before = await dropped();
+      const slowWs = await rawStalledClient(srv, `/ws?access_token=${encodeURIComponent(tok(bob))}`, { websocket: true });
+      const slowSse = await rawStalledClient(srv, `/events?access_token=${encodeURIComponent(tok(bob))}`);
+      assert.equal(slowWs.status, 101);
+      assert.equal(slowSse.status, 200);
+      // one message at a time: the fan-out (and a cut) happens before the
+      // HTTP answer, so the counter read after each send is exact
+      const content = '€'.repeat(3900); // ~11.7 KB per event
+      const MAX = 200; // 2.3 MB: beyond 1 MiB plus what the kernel buffers hold, below 4 MiB
+      let bytes = 0;
+      let n = 0;
+      for (; n < MAX && (await dropped()) < before + 2; n++) {
+        await send(srv, owner, g.id, `${n} ${content}`);
+        bytes += 11700;
+      }
+      t.diagnostic(`both stalled readers were cut after ${n} messages (~${(bytes / 1048576).toFixed(2)} MiB of events each)`);
+      assert.equal(await dropped(), before + 2, `both stalled readers are cut within ${MAX} messages (~${(MAX * 11700 / 1048576).toFixed(1)} MiB); after ${n} only ${(await dropped()) - before}`);
+      assert.ok(bytes > 1048576, `not cut before 1 MiB was queued (${bytes} bytes)`);
+      for (const cl of [slowWs, slowSse]) {
+        cl.resume();
+        await Promise.race([cl.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('a cut reader was not closed within 10 s')), 10000))]);
+      }
+    });
+  });
+
   describe('burst', () => {
     test('clients that keep reading (WS and SSE) are not dropped by a burst of large messages from 8 concurrent sends', async () => {
       const g = await createChat(srv, owner, { chat_type: 'Group', name: uniqueName('burst'), members: memberIds(alice, bob) });
@@ -583,7 +701,7 @@ describe('realtime over WebSocket', () => {
       for (const s of subs) {
         await s.log.waitCount(isNew, total, { timeoutMs: 30000, label: `${total} new_message` });
       }
-      await settle();
+      await barriers(srv, ...subs);
       for (const s of subs) {
         const ids = s.log.matching(isNew).map((e) => e.id);
         assert.equal(ids.length, total, `${s.name}: exactly ${total} new_message (no duplicates)`);
@@ -591,5 +709,178 @@ describe('realtime over WebSocket', () => {
         assert.equal(firstDiff, -1, `${s.name}: order differs from GET at #${firstDiff}: got ${ids.slice(firstDiff, firstDiff + 5)} expected ${listed.slice(firstDiff, firstDiff + 5)}`);
       }
     });
+  });
+});
+
+describe('WebSocket upgrade, authentication deadline and frame strictness', () => {
+  // --ws-auth-timeout 1: a socket that does not authenticate is closed after 1 s
+  let srv; let alice;
+  before(async () => {
+    const w = await setupWorkspace({ args: ['--ws-auth-timeout', '1'], names: ['Alice Anders'] });
+    ({ srv } = w);
+    ({ alice } = w.byName);
+  });
+  afterEach(() => { closeAll(); });
+  after(async () => { closeAll(); await srv?.stop(); });
+
+  const refusal = (r, status, code, what) => {
+    assert.equal(r.status, status, `${what}: ${r.status} ${r.raw?.slice(0, 300)}`);
+    assert.match(String(r.headers['content-type']), /^application\/json/, `${what}: a JSON answer`);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff', `${what}: security headers`);
+    assert.equal(r.headers['x-frame-options'], 'DENY', `${what}: security headers`);
+    const body = JSON.parse(r.body);
+    assert.equal(body.success, false, what);
+    assert.equal(body.error?.code, code, `${what}: ${r.body}`);
+    assert.equal(typeof body.error.message, 'string', what);
+  };
+
+  test('only /ws offering fechatter.v1 upgrades; anything else is refused with a JSON 4xx', async () => {
+    const t = encodeURIComponent(tok(alice));
+    refusal(await upgradeRequest(srv, '/ws'), 400, 'UNSUPPORTED_SUBPROTOCOL', '/ws without a subprotocol');
+    refusal(await upgradeRequest(srv, `/ws?access_token=${t}`), 400, 'UNSUPPORTED_SUBPROTOCOL', '/ws with a token, without a subprotocol');
+    refusal(await upgradeRequest(srv, '/ws', { protocol: 'chat.v2' }), 400, 'UNSUPPORTED_SUBPROTOCOL', '/ws with another subprotocol');
+    refusal(await upgradeRequest(srv, '/ws', { protocol: 'http' }), 400, 'UNSUPPORTED_SUBPROTOCOL', '/ws asking for the "http" protocol');
+    refusal(await upgradeRequest(srv, '/ws', { protocol: `http, ${WS_PROTOCOL}` }), 400, 'UNSUPPORTED_SUBPROTOCOL', '"http" offered before fechatter.v1');
+    refusal(await upgradeRequest(srv, '/', {}), 404, 'NOT_FOUND', '/ without a subprotocol');
+    refusal(await upgradeRequest(srv, '/anything', { protocol: WS_PROTOCOL }), 404, 'NOT_FOUND', 'another path with the subprotocol');
+    refusal(await upgradeRequest(srv, '/api/users/me', { protocol: WS_PROTOCOL }), 404, 'NOT_FOUND', 'an API path');
+    refusal(await upgradeRequest(srv, '/ws', { protocol: WS_PROTOCOL, method: 'POST' }), 405, 'METHOD_NOT_ALLOWED', 'POST /ws');
+    refusal(await upgradeRequest(srv, '/ws?access_token=not.a.jwt', { protocol: WS_PROTOCOL }), 401, 'INVALID_TOKEN', 'a bad token');
+    // the server is fine and the right upgrade works (also with fechatter.v1 among others)
+    const c = await wsConnect(srv, { token: tok(alice), name: 'alice' });
+    assert.equal(c.confirmed.user_id, alice.user.id);
+    const raw = await rawWebSocket(srv, `/ws?access_token=${t}`, { protocol: `chat.v2, ${WS_PROTOCOL}` });
+    await raw.waitFrame((f) => f.text?.includes('connection_confirmed'), { label: 'connection_confirmed' });
+    // a plain GET of /ws is not a WebSocket: 426 (401 without a token)
+    const plain = await srv.api('GET', '/ws', { token: tok(alice) });
+    assert.equal(plain.status, 426, plain.text);
+    assert.equal(plain.json?.error?.code, 'UPGRADE_REQUIRED');
+    assert.equal((await srv.api('GET', '/ws')).status, 401);
+  });
+
+  test('a socket that does not authenticate is closed with 4001 at the deadline (--ws-auth-timeout); one that does stays', async () => {
+    const idle = await wsConnect(srv, { name: 'no token, no auth frame', waitConfirmed: false });
+    const late = await wsConnect(srv, { name: 'authenticates at once', authFrame: tok(alice) });
+    const { code } = await Promise.race([idle.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('not closed within 10 s (deadline 1 s)')), 10000))]);
+    assert.equal(code, 4001, 'close code 4001');
+    assert.deepEqual(idle.log.matching(isType('connection_confirmed')), [], 'never confirmed');
+    // the authenticated one outlived the deadline
+    await barrier(srv, late);
+    assert.equal(late.log.ended, false, 'an authenticated socket is not closed by the deadline');
+  });
+
+  test('frames with a reserved bit set or without the client mask are refused with close 1002 (RFC 6455 5.1, 5.2)', async () => {
+    const t = encodeURIComponent(tok(alice));
+    // sanity: a well-formed masked frame is answered
+    const good = await rawWebSocket(srv, `/ws?access_token=${t}`);
+    await good.waitFrame((f) => f.text?.includes('connection_confirmed'), { label: 'connection_confirmed' });
+    good.writeFrame({ payload: JSON.stringify({ op: 'ping' }) });
+    await good.waitFrame((f) => f.text?.includes('"pong"'), { label: 'pong to a well-formed frame' });
+    const cases = [
+      ['RSV1 on a text frame', { rsv: 4, payload: JSON.stringify({ op: 'ping' }) }],
+      ['RSV2 on a text frame', { rsv: 2, payload: JSON.stringify({ op: 'ping' }) }],
+      ['an unmasked text frame', { mask: false, payload: JSON.stringify({ op: 'ping' }) }],
+      ['an unmasked ping control frame', { mask: false, opcode: 9, payload: 'hi' }],
+    ];
+    for (const [what, frame] of cases) {
+      const c = await rawWebSocket(srv, `/ws?access_token=${t}`);
+      await c.waitFrame((f) => f.text?.includes('connection_confirmed'), { label: 'connection_confirmed' });
+      const since = c.frames.length;
+      c.writeFrame(frame);
+      c.writeFrame({ payload: JSON.stringify({ op: 'ping' }) }); // a good frame after it must not be served
+      const { closeCode } = await Promise.race([c.ended, new Promise((_, rej) => setTimeout(() => rej(new Error(`${what}: the server did not close within 5 s; frames ${JSON.stringify(c.frames)}`)), 5000))]);
+      assert.equal(closeCode, 1002, `${what}: close 1002; frames ${JSON.stringify(c.frames.slice(since))}`);
+      assert.deepEqual(c.frames.slice(since).filter((f) => f.opcode !== 8), [], `${what}: nothing but the close frame (no pong) after it`);
+    }
+  });
+});
+
+describe('shutdown', () => {
+  test('SIGTERM with many sends in flight: every message that is in the database got its ack before the socket closed', async (t) => {
+    const w = await setupWorkspace({ names: ['Alice Anders'] });
+    const { srv, owner } = w;
+    try {
+      const chatId = (await createChat(srv, owner, { chat_type: 'Group', name: 'shutdown', members: memberIds(w.byName.alice) })).id;
+      const c = await wsConnect(srv, { token: tok(owner), name: 'sender' });
+      const N = 3000;
+      const keys = [];
+      for (let i = 0; i < N; i++) {
+        const key = `sd-${i}`;
+        keys.push(key);
+        c.send({ op: 'send', chat_id: chatId, content: `shutdown ${i}`, idempotency_key: key });
+      }
+      // SIGTERM while the server is still working through the sends
+      await c.log.waitCount(isType('ack'), 50, { timeoutMs: 20000, label: 'the first 50 acks' });
+      const code = await srv.stop();
+      assert.equal(code, 0, 'the server exits 0');
+      await Promise.race([c.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('the socket did not close after the server exited')), 5000))]);
+      const acked = new Set(c.log.matching(isType('ack')).map((e) => e.idempotency_key));
+      const refused = c.log.matching(isType('error'));
+      const db = join(srv.dataDir, 'fechatter.db');
+      const out = spawnSync('sqlite3', [db, `select idempotency_key from messages where idempotency_key like 'sd-%'`], { encoding: 'utf8' });
+      assert.equal(out.status, 0, out.stderr);
+      const stored = out.stdout.split('\n').filter(Boolean);
+      const unacked = stored.filter((k) => !acked.has(k));
+      t.diagnostic(`${N} sends: ${stored.length} stored, ${acked.size} acked, ${refused.length} refused while shutting down (${[...new Set(refused.map((e) => e.error?.code))].join(', ')}), close ${c.log.endReason}`);
+      assert.ok(stored.length >= 50, `at least the acked sends are stored (${stored.length})`);
+      assert.deepEqual(unacked, [], `${unacked.length} stored message(s) never got their ack`);
+      assert.deepEqual([...acked].filter((k) => !stored.includes(k)), [], 'every ack is for a stored message');
+      for (const e of refused) {
+        assert.equal(e.error?.code, 'SHUTTING_DOWN', JSON.stringify(e));
+        assert.ok(keys.includes(e.idempotency_key), `a refusal carries the send's key: ${JSON.stringify(e)}`);
+      }
+    } finally {
+      closeAll();
+      await srv.stop();
+    }
+  });
+});
+
+// A full disk (4 MiB tmpfs, as in diskfull.test.mjs; needs root)
+let fullMnt;
+let fullMounted = false;
+try {
+  if (process.getuid() === 0) {
+    fullMnt = mkdtempSync(join(tmpdir(), 'fechatter-rt-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', fullMnt]);
+    fullMounted = true;
+  }
+} catch { fullMounted = false; }
+
+describe('WebSocket errors at commit time', { skip: fullMounted ? false : 'needs root to mount a tmpfs' }, () => {
+  let srv; let owner; let chatId;
+  before(async () => {
+    srv = await startServer({ dataDir: join(fullMnt, 'data') });
+    owner = await mustSignup(srv, { fullname: 'Olive Owner' });
+    chatId = (await createChat(srv, owner, { name: 'general', chat_type: 'PublicChannel', members: [] })).id;
+  });
+  after(async () => {
+    closeAll();
+    if (srv) await srv.stop();
+    try { execFileSync('umount', [fullMnt]); rmSync(fullMnt, { recursive: true, force: true }); } catch { /* best effort */ }
+  });
+
+  test('a send refused by the group commit (DISK_FULL) answers an error carrying its idempotency_key', async () => {
+    const c = await wsConnect(srv, { token: tok(owner), name: 'sender' });
+    const fd = openSync(join(fullMnt, 'filler'), 'w');
+    const block = Buffer.alloc(64 * 1024, 1);
+    let full = false;
+    for (let i = 0; i < 200 && !full; i++) {
+      try { writeSync(fd, block); } catch (e) { full = e.code === 'ENOSPC'; }
+    }
+    closeSync(fd);
+    assert.ok(full, 'the tmpfs filled up');
+    const keys = Array.from({ length: 5 }, (_, i) => `full-${i}`);
+    for (const key of keys) c.send({ op: 'send', chat_id: chatId, content: `${'x'.repeat(3000)} ${key}`, idempotency_key: key });
+    const answers = [];
+    for (const key of keys) {
+      answers.push(await c.log.waitFor((e) => (e.type === 'error' || e.type === 'ack') && e.idempotency_key === key, { timeoutMs: 10000, label: `the answer to ${key} (an error must carry the key)` }));
+    }
+    const codes = answers.map((a) => (a.type === 'ack' ? 'ack' : `${a.op} ${a.error?.code}`));
+    assert.ok(codes.includes('send DISK_FULL'), `DISK_FULL among ${codes.join(', ')}`);
+    await barrier(srv, c);
+    const keyless = c.log.matching((e) => e.type === 'error' && !e.idempotency_key);
+    assert.deepEqual(keyless, [], 'no error without the key of its op');
+    rmSync(join(fullMnt, 'filler'));
   });
 });

@@ -2,12 +2,13 @@
 // Events"): auth, unnamed `data:` events with `id:`, connection_confirmed
 // first, message fields, several connections of one user, Last-Event-ID
 // replay (header and query argument), resync beyond the 4,096-event ring,
-// and the end of the stream at token expiry.
+// and the end of the stream at token expiry. Absence is asserted after an
+// in-band barrier (POST /api/realtime/ping queues a pong on the stream).
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertOk, serverKey, signEdDSA, claimsFor } from './lib/server.mjs';
 import { setupWorkspace, createChat, memberIds, send, tok } from './lib/conv.mjs';
-import { sseConnect, wsConnect, closeAll, isType, settle, assertSameMessage, shortLivedToken } from './lib/rt.mjs';
+import { sseConnect, wsConnect, closeAll, isType, barrier, barriers, assertSameMessage, shortLivedToken } from './lib/rt.mjs';
 import { sleep } from './lib/server.mjs';
 
 describe('realtime over SSE', () => {
@@ -92,7 +93,7 @@ describe('realtime over SSE', () => {
     assert.deepEqual(e1, e2, 'the same event object');
     assert.equal(e1.__id, e2.__id, 'the same event id on both connections');
     assertSameMessage(e1, m);
-    await settle();
+    await barriers(srv, b1, b2, c);
     assert.equal(b1.log.matching(newMsg(m.id)).length, 1, 'once per connection');
     assert.deepEqual(c.log.matching((e) => e.chat_id === chat.id), [], 'a non-member receives nothing of the chat');
   });
@@ -106,7 +107,7 @@ describe('realtime over SSE', () => {
       const m0 = await send(srv, bob, chat.id, `before the gap (${via})`);
       await s1.log.waitFor(newMsg(m0.id), { label: 'new_message before the gap' });
       await keeper.log.waitFor(newMsg(m0.id), { label: 'new_message before the gap at the keeper' });
-      await settle();
+      await barriers(srv, s1, keeper);
       const lastId = s1.lastId;
       assert.equal(lastId, s1.log.events[s1.log.events.length - 1].__id, 'lastId is the id of the last event received');
       const keptFrom = keeper.log.mark();
@@ -116,17 +117,18 @@ describe('realtime over SSE', () => {
       const missed = [];
       for (let i = 0; i < 5; i++) missed.push(await send(srv, i % 2 ? owner : bob, chat.id, `missed ${i} (${via})`));
       for (const m of missed) await keeper.log.waitFor(newMsg(m.id), { since: keptFrom, label: `new_message ${m.id} at the keeper` });
-      await settle();
-      // what alice received meanwhile, seen by her other connection
-      const meanwhile = keeper.log.events.slice(keptFrom);
+      await barrier(srv, keeper);
+      // what alice received meanwhile, seen by her other connection (the barrier's pong aside)
+      const notPong = (e) => e.type !== 'pong';
+      const meanwhile = keeper.log.events.slice(keptFrom).filter(notPong);
       const missedIds = missed.map((m) => m.id);
       assert.deepEqual(meanwhile.filter((e) => e.type === 'new_message').map((e) => e.id), missedIds, 'sanity: the keeper saw the 5 messages');
 
       const opt = via === 'header' ? { lastEventId: lastId } : { lastEventIdQuery: lastId };
       const s2 = await sse(alice, 'alice#2 (resumed)', opt);
       await s2.log.waitCount((e) => e.type === 'new_message', 5, { label: 'the 5 missed messages' });
-      await settle();
-      const replayed = s2.log.matching((e) => e.type !== 'connection_confirmed');
+      await barrier(srv, s2);
+      const replayed = s2.log.matching((e) => e.type !== 'connection_confirmed' && notPong(e));
       const brief = (e) => `${e.__id} ${e.type}${e.id ? `:${e.id}` : ''}`;
       assert.deepEqual(replayed.map(brief), meanwhile.map(brief), 'exactly the events missed meanwhile (as the other connection got them), in order, with their ids');
       assert.deepEqual(replayed.filter((e) => e.type === 'new_message').map((e) => e.id), missedIds, 'the 5 missed messages');
@@ -137,13 +139,13 @@ describe('realtime over SSE', () => {
       // and the stream goes on live, without repeats
       const m6 = await send(srv, bob, chat.id, `after the resume (${via})`);
       await s2.log.waitFor(newMsg(m6.id), { label: 'live message after the replay' });
-      await settle();
+      await barrier(srv, s2);
       assert.equal(s2.log.matching((e) => e.type === 'new_message').length, 6, 'the 5 replayed and the live one, no repeats');
 
       // resuming from the newest id replays nothing
       const s3 = await sse(alice, 'alice#3 (up to date)', via === 'header' ? { lastEventId: s2.lastId } : { lastEventIdQuery: s2.lastId });
-      await settle();
-      assert.deepEqual(s3.log.matching((e) => e.type !== 'connection_confirmed'), [], 'nothing to replay');
+      await barrier(srv, s3);
+      assert.deepEqual(s3.log.matching((e) => e.type !== 'connection_confirmed' && notPong(e)), [], 'nothing to replay');
     });
   }
 
@@ -172,7 +174,7 @@ describe('realtime over SSE', () => {
     filler.close();
     const r = await sse(alice, 'alice (resumed too late)', { lastEventId: oldId });
     const rs = await r.log.waitFor(isType('resync'), { label: 'resync' });
-    await settle();
+    await barrier(srv, r);
     const first = r.log.events.filter((e) => e.type !== 'connection_confirmed');
     assert.equal(first[0], rs, `the stream starts with resync: ${JSON.stringify(first.slice(0, 3))}`);
     assert.equal(r.log.matching(isType('new_message')).length, 0, 'no partial replay after a resync');

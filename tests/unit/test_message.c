@@ -940,6 +940,50 @@ static void test_unread_counts(void **state)
 	free(list);
 }
 
+/* A send queued in the loop turn in which its sender is logged out
+ * everywhere (or suspended, or changes password: the token version is
+ * bumped) is refused when the batch applies: nothing is stored, nothing is
+ * published, the callback gets FE_EAUTH. A send queued after a fresh
+ * sign-in (the new version) goes through. */
+static void test_send_racing_revocation(void **state)
+{
+	seed();
+	app.schedule_flush = request_flush;
+	struct sent a, b, c;
+	struct fe_err e = {0};
+	int revoked = 0;
+	assert_int_equal(send_full(&ben, chat, "queued before the revocation", NULL, 0, &a, &e), 0);
+	assert_int_equal(send_full(&cat, chat, "cat is not revoked", NULL, 0, &b, &e), 0);
+	assert_int_equal(auth_logout_all(&app, &ben, &revoked, &e), 0);
+	nev = 0;
+	writer_flush(app.writer);
+	assert_int_equal(a.called, 1);
+	assert_int_equal(a.rc, FE_EAUTH);
+	assert_int_equal(b.called, 1);
+	assert_int_equal(b.rc, 0);
+	assert_int_equal(nev, 1);
+	assert_int_equal(evs[0].message_id, b.id);
+	struct message *list = NULL;
+	size_t n = 0;
+	int more;
+	assert_int_equal(message_list(&app, &ann, chat, 0, -1, 50, &list, &n, &more, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].content, "cat is not revoked");
+	messages_free(list, n);
+	/* a send queued after the revocation (a new token) is stored */
+	assert_int_equal(send_full(&ben, chat, "after a fresh sign-in", NULL, 0, &c, &e), 0);
+	writer_flush(app.writer);
+	assert_int_equal(c.rc, 0);
+	/* and a suspension voids a queued send the same way */
+	struct user u;
+	assert_int_equal(send_full(&cat, chat, "queued before the suspension", NULL, 0, &b, &e), 0);
+	assert_int_equal(S->user_get(SI, cat.user_id, &u), 0);
+	assert_int_equal(S->user_set_role_status(SI, cat.user_id, u.role, "Suspended"), 0);
+	cache_forget_user(&app, cat.user_id, wsA);
+	writer_flush(app.writer);
+	assert_int_equal(b.rc, FE_EAUTH);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -948,6 +992,7 @@ int main(void)
 		T(test_send_write_through),
 		T(test_group_commit),
 		T(test_group_commit_one_fails),
+		T(test_send_racing_revocation),
 		T(test_no_group_commit_one_batch_each),
 		T(test_content_rules),
 		T(test_idempotency),

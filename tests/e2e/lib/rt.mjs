@@ -8,7 +8,7 @@ import net from 'node:net';
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
-import { HOST, serverKey, signEdDSA, claimsFor, sleep } from './server.mjs';
+import { HOST, serverKey, signEdDSA, claimsFor, sleep, rawRequest } from './server.mjs';
 
 export const WS_PROTOCOL = 'fechatter.v1';
 export { WebSocket };
@@ -230,7 +230,7 @@ export function sseConnect(srv, opts = {}) {
   if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
   const log = new EventLog(name);
   const client = {
-    log, name, frames: [], comments: [], lastId: undefined, status: 0, headers: {},
+    log, name, token, frames: [], comments: [], lastId: undefined, status: 0, headers: {},
     close() {
       open.delete(client);
       try { req.destroy(); } catch { /* gone */ }
@@ -377,6 +377,130 @@ export function rawStalledClient(srv, path, { websocket = false, timeoutMs = 500
   });
 }
 
+/**
+ * A WebSocket client over a raw TCP socket, for frames no library would
+ * send: writeFrame({fin, rsv, opcode, mask, payload}) writes one hand-built
+ * frame (rsv: the 3 reserved bits as a number 0..7, mask: true to mask with
+ * a random key, as a client must). Server frames are parsed into frames
+ * [{opcode, text, code}] (code: a close frame's status); ended resolves
+ * with {closeCode} once the server closed the TCP connection. Resolves
+ * after the 101 answer, rejects with {status, head} otherwise.
+ */
+export function rawWebSocket(srv, path, { protocol = WS_PROTOCOL, timeoutMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(srv.port, HOST);
+    let buf = Buffer.alloc(0);
+    let upgraded = false;
+    let endResolve;
+    const frames = [];
+    const waiters = new Set();
+    const client = {
+      sock, frames,
+      ended: new Promise((r) => { endResolve = r; }),
+      close() { open.delete(client); sock.destroy(); },
+      writeFrame({ fin = true, rsv = 0, opcode = 1, mask = true, payload = '' }) {
+        const data = Buffer.from(payload);
+        const head = [(fin ? 0x80 : 0) | ((rsv & 7) << 4) | (opcode & 0xf)];
+        if (data.length < 126) head.push((mask ? 0x80 : 0) | data.length);
+        else head.push((mask ? 0x80 : 0) | 126, data.length >> 8, data.length & 0xff);
+        let body = data;
+        const parts = [Buffer.from(head)];
+        if (mask) {
+          const key = crypto.randomBytes(4);
+          body = Buffer.from(data.map((b, i) => b ^ key[i % 4]));
+          parts.push(key);
+        }
+        parts.push(body);
+        if (!sock.destroyed) sock.write(Buffer.concat(parts));
+      },
+      // resolves with the first frame (from index since) matching pred
+      waitFrame(pred, { since = 0, label = 'frame', timeoutMs: t = 5000 } = {}) {
+        return new Promise((res, rej) => {
+          const w = {
+            check: () => {
+              const f = frames.slice(since).find(pred);
+              if (f) { done(); res(f); } else if (sock.destroyed) { done(); rej(new Error(`raw ws: closed before ${label}; frames: ${JSON.stringify(frames)}`)); }
+            },
+          };
+          const timer = setTimeout(() => { done(); rej(new Error(`raw ws: no ${label} within ${t} ms; frames: ${JSON.stringify(frames)}`)); }, t);
+          const done = () => { clearTimeout(timer); waiters.delete(w); };
+          waiters.add(w);
+          w.check();
+        });
+      },
+    };
+    open.add(client);
+    const wake = () => { for (const w of [...waiters]) w.check(); };
+    const timer = setTimeout(() => { client.close(); reject(new Error(`raw ws ${path.split('?')[0]}: no answer within ${timeoutMs} ms`)); }, timeoutMs);
+    const parse = () => {
+      for (;;) {
+        if (buf.length < 2) return;
+        const opcode = buf[0] & 0xf;
+        let len = buf[1] & 0x7f;
+        let off = 2;
+        if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); off = 4; }
+        else if (len === 127) { if (buf.length < 10) return; len = Number(buf.readBigUInt64BE(2)); off = 10; }
+        if (buf.length < off + len) return;
+        const payload = buf.subarray(off, off + len);
+        buf = buf.subarray(off + len);
+        const f = { opcode };
+        if (opcode === 8) f.code = payload.length >= 2 ? payload.readUInt16BE(0) : null;
+        else f.text = payload.toString('utf8');
+        frames.push(f);
+      }
+    };
+    sock.on('error', () => { /* seen as close */ });
+    sock.on('close', () => {
+      open.delete(client);
+      clearTimeout(timer);
+      const close = frames.find((f) => f.opcode === 8);
+      endResolve({ closeCode: close ? close.code : null });
+      wake();
+      if (!upgraded) reject(Object.assign(new Error(`raw ws ${path.split('?')[0]}: closed before a 101`), { status: 0 }));
+    });
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (!upgraded) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString('latin1');
+        buf = buf.subarray(end + 4);
+        const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+        if (!m || m[1] !== '101') {
+          clearTimeout(timer);
+          client.close();
+          reject(Object.assign(new Error(`raw ws: answered ${head.split('\r\n')[0]}`), { status: m ? Number(m[1]) : 0, head }));
+          return;
+        }
+        upgraded = true;
+        clearTimeout(timer);
+        resolve(client);
+      }
+      parse();
+      wake();
+    });
+    sock.on('connect', () => {
+      const lines = [`GET ${path} HTTP/1.1`, `Host: ${HOST}:${srv.port}`, 'Upgrade: websocket', 'Connection: Upgrade',
+        `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13'];
+      if (protocol) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
+      sock.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+  });
+}
+
+/**
+ * A WebSocket upgrade request written by hand (GET unless method is given),
+ * answered without upgrading: resolves with rawRequest's {status, headers,
+ * body} (status 101 when the server upgraded after all).
+ */
+export function upgradeRequest(srv, path, { protocol, method = 'GET' } = {}) {
+  const lines = [`${method} ${path} HTTP/1.1`, `Host: ${HOST}:${srv.port}`, 'Upgrade: websocket', 'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13'];
+  if (protocol !== undefined) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
+  if (method !== 'GET') lines.push('Content-Length: 0');
+  return rawRequest(srv.port, `${lines.join('\r\n')}\r\n\r\n`, { timeoutMs: 3000 });
+}
+
 // ---------------------------------------------------------------- misc
 // An access token signed with the server's key for `user`, expiring in `secs` seconds.
 export function shortLivedToken(srv, user, secs) {
@@ -420,6 +544,28 @@ export async function until(cond, { timeoutMs = 5000, label = 'condition' } = {}
   throw new Error(`gave up waiting for ${label}`);
 }
 
-// A short pause in which nothing more is expected (used before asserting absence).
-export const SETTLE_MS = 400;
-export const settle = (ms = SETTLE_MS) => sleep(ms);
+/**
+ * An in-band barrier on one connection: a ping answered on that same
+ * connection after everything queued to it before. On a WebSocket the
+ * {"op":"ping"} frame; on an SSE stream POST /api/realtime/ping with its
+ * connection_id. When it resolves, every event the server queued to the
+ * connection before the ping has been received, so "nothing (more)
+ * arrived" can be asserted without waiting a fixed time. Events caused by
+ * frames of ANOTHER WebSocket are only covered once that socket's own
+ * barrier resolved (call barrier on it first).
+ */
+export async function barrier(srv, c, { timeoutMs = 5000 } = {}) {
+  const since = c.log.mark();
+  if (c.ws) {
+    c.send({ op: 'ping' });
+  } else {
+    const r = await srv.api('POST', '/api/realtime/ping', { token: c.token, body: { connection_id: c.confirmed.connection_id } });
+    assert.equal(r.status, 200, `${c.name}: /api/realtime/ping answered ${r.status} ${r.text.slice(0, 200)}`);
+  }
+  await c.log.waitFor(isType('pong'), { since, timeoutMs, label: 'pong (barrier)' });
+}
+
+// Barriers on several connections, one after the other.
+export async function barriers(srv, ...clients) {
+  for (const c of clients) await barrier(srv, c);
+}

@@ -1,0 +1,131 @@
+/* http/wsop: WebSocket op decoding (pure). */
+#include "http/wsop.h"
+#include "http/jsonio.h"
+#include "lib/utf8.h"
+#include <string.h>
+
+#define ID_MAX (INT64_MAX / 2)
+
+static int decode_send(struct wsop *op, struct fe_err *e)
+{
+	cJSON *j = op->json, *files = cJSON_GetObjectItemCaseSensitive(j, "files");
+	/* the key first, so that every later error can carry it */
+	int rc = jstr(j, "idempotency_key", 0, &op->key, e);
+	if (rc)
+		return rc;
+	op->send.idempotency_key = op->key;
+	if ((rc = jint(j, "chat_id", 1, 1, ID_MAX, &op->chat_id, e)) ||
+	    (rc = jstr(j, "content", 0, &op->send.content, e)) ||
+	    (rc = jint(j, "reply_to", 0, 1, ID_MAX, &op->send.reply_to, e)))
+		return rc;
+	if (files && !cJSON_IsNull(files) &&
+	    (rc = jids(files, "files", MESSAGE_MAX_FILES, op->send.files, &op->send.nfiles, e)))
+		return rc;
+	if (!op->send.content)
+		op->send.content = "";
+	return 0;
+}
+
+int wsop_decode(const char *text, size_t len, struct wsop *op, struct fe_err *e)
+{
+	static const struct {
+		const char *name;
+		enum wsop_kind kind;
+	} ops[] = {
+	    {"auth", WSOP_AUTH}, {"send", WSOP_SEND},         {"typing", WSOP_TYPING},
+	    {"read", WSOP_READ}, {"presence", WSOP_PRESENCE}, {"ping", WSOP_PING},
+	};
+	memset(op, 0, sizeof *op);
+	op->kind = WSOP_UNKNOWN;
+	op->json = utf8_valid(text, len) ? cJSON_ParseWithLength(text, len) : NULL;
+	const char *name = NULL;
+	if (!op->json || !cJSON_IsObject(op->json) || jstr(op->json, "op", 1, &name, NULL) || !name)
+		return err_set(e, FE_EINVAL, "INVALID_JSON", NULL,
+		               "a frame must be a JSON object with an op");
+	op->name = name;
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (!strcmp(name, ops[i].name))
+			op->kind = ops[i].kind;
+	cJSON *j = op->json;
+	const char *state;
+	int rc;
+	switch (op->kind) {
+	case WSOP_AUTH:
+		return jstr(j, "token", 1, &op->token, e);
+	case WSOP_SEND:
+		return decode_send(op, e);
+	case WSOP_TYPING:
+		if ((rc = jint(j, "chat_id", 1, 1, ID_MAX, &op->chat_id, e)) ||
+		    (rc = jstr(j, "state", 1, &state, e)))
+			return rc;
+		if (strcmp(state, "start") && strcmp(state, "stop"))
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "state",
+			               "state must be start or stop");
+		op->typing_on = !strcmp(state, "start");
+		return 0;
+	case WSOP_READ:
+		if ((rc = jint(j, "chat_id", 1, 1, ID_MAX, &op->chat_id, e)))
+			return rc;
+		return jint(j, "message_id", 1, 1, ID_MAX, &op->message_id, e);
+	case WSOP_PRESENCE:
+		return jstr(j, "status", 1, &op->status, e);
+	default:
+		return 0;
+	}
+}
+
+void wsop_free(struct wsop *op)
+{
+	cJSON_Delete(op->json);
+	op->json = NULL;
+}
+
+enum { F_B0, F_B1, F_EXT, F_KEY, F_PAY };
+
+int wsframe_scan(struct wsframe_scan *st, const unsigned char *p, size_t n, size_t *at)
+{
+	size_t start = 0; /* where the current frame began in p */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char b = p[i];
+		switch (st->state) {
+		case F_B0:
+			start = i;
+			if (b & 0x70) {
+				*at = start;
+				return WSF_RSV;
+			}
+			st->state = F_B1;
+			break;
+		case F_B1:
+			if (!(b & 0x80)) {
+				*at = start;
+				return WSF_UNMASKED;
+			}
+			b &= 0x7f;
+			st->left = b < 126 ? b : 0;
+			st->need = b == 126 ? 2 : b == 127 ? 8 : 4;
+			st->state = b < 126 ? F_KEY : F_EXT;
+			break;
+		case F_EXT:
+			st->left = st->left << 8 | b;
+			if (--st->need == 0) {
+				st->need = 4;
+				st->state = F_KEY;
+			}
+			break;
+		case F_KEY:
+			if (--st->need == 0)
+				st->state = st->left ? F_PAY : F_B0;
+			break;
+		default: { /* F_PAY: skip the payload */
+			uint64_t k = n - i < st->left ? n - i : st->left;
+			st->left -= k;
+			i += (size_t)k - 1;
+			if (!st->left)
+				st->state = F_B0;
+			break;
+		}
+		}
+	}
+	return WSF_OK;
+}
