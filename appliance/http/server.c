@@ -11,6 +11,7 @@
 #include "http/router.h"
 #include "http/handlers.h"
 #include "http/ws.h"
+#include "http/jsonio.h"
 #include "core/auth.h"
 #include "core/presence.h"
 #include "core/writer.h"
@@ -18,7 +19,6 @@
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/tlscert.h"
-#include "lib/utf8.h"
 #include "lib/workers.h"
 
 #define CHUNK 16384
@@ -268,27 +268,13 @@ cJSON *req_json(struct req *r)
 
 cJSON *req_json_any(struct req *r)
 {
-	if (!r->body_len)
-		return cJSON_CreateObject();
 	char ct[128] = "";
-	lws_hdr_copy(r->wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
-	if (strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
-		resp_fail(r, FE_EMEDIA, "UNSUPPORTED_MEDIA_TYPE", NULL, "the body must be application/json");
-		return NULL;
-	}
-	if (!utf8_valid(r->body, r->body_len)) {
-		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "the body is not valid UTF-8");
-		return NULL;
-	}
-	if (memmem(r->body, r->body_len, "\\u0000", 6)) {
-		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "NUL characters are not allowed");
-		return NULL;
-	}
-	const char *end = NULL;
-	cJSON *j = cJSON_ParseWithLengthOpts(r->body, r->body_len + 1, &end, 1) /* includes our NUL */;
-	if (!j || !(cJSON_IsObject(j) || cJSON_IsArray(j))) {
-		cJSON_Delete(j);
-		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "the body must be a JSON object or array");
+	struct fe_err e = {0};
+	cJSON *j = NULL;
+	if (r->body_len)
+		lws_hdr_copy(r->wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
+	if (json_body_parse(r->body, r->body_len, ct, &j, &e)) {
+		resp_err(r, &e);
 		return NULL;
 	}
 	return j;
