@@ -15,6 +15,8 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -pthread $(WARN) -Iappliance -I$(BUILD)/gen -isystem $(DEPS)/include -D_GNU_SOURCE
 LIBS    := $(DEPS)/lib/libwebsockets.a $(DEPS)/lib/libcjson.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -lsqlite3 -lsodium -lm -lpthread
 LDFLAGS += -Wl,--wrap=mbedtls_ssl_list_ciphersuites -Wl,--undefined=__wrap_mbedtls_ssl_list_ciphersuites
+# every request head is scanned strictly before lws parses it (http/headguard.c)
+LDFLAGS += -Wl,--wrap=lws_parse -Wl,--undefined=__wrap_lws_parse
 LDSTATIC := -static
 
 ifneq ($(SANITIZE),)

@@ -29,6 +29,17 @@
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " \
 	    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
+/* On every answer, errors included. */
+static const struct {
+	const char *n, *v;
+} security_headers[] = {
+	{"x-content-type-options:", "nosniff"},
+	{"x-frame-options:", "DENY"},
+	{"referrer-policy:", "no-referrer"},
+	{"content-security-policy:", CSP},
+	{"cache-control:", "no-store"},
+};
+
 struct server {
 	struct lws_context *ctx;
 	struct app *app;
@@ -253,6 +264,44 @@ struct req *ticket_take(struct ticket *t)
 	return r;
 }
 
+size_t http_error_text(char *buf, size_t size, int status, const char *code, const char *message, const char *allow)
+{
+	static const struct { int status; const char *reason; } reasons[] = {
+		{400, "Bad Request"}, {405, "Method Not Allowed"}, {408, "Request Timeout"}, {414, "URI Too Long"},
+		{431, "Request Header Fields Too Large"}, {501, "Not Implemented"}, {503, "Service Unavailable"},
+		{505, "HTTP Version Not Supported"},
+	};
+	const char *reason = "Error";
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		if (reasons[i].status == status)
+			reason = reasons[i].reason;
+	cJSON *env = cJSON_CreateObject(), *err = cJSON_CreateObject();
+	cJSON_AddFalseToObject(env, "success");
+	cJSON_AddStringToObject(err, "code", code);
+	cJSON_AddStringToObject(err, "message", message);
+	cJSON_AddItemToObject(env, "error", err);
+	char *body = cJSON_PrintUnformatted(env);
+	cJSON_Delete(env);
+	if (!body)
+		abort();
+	char id[24];
+	random_b64url(12, id, sizeof id);
+	size_t blen = strlen(body);
+	int n = snprintf(buf, size,
+			 "HTTP/1.1 %d %s\r\ncontent-type: application/json; charset=utf-8\r\n"
+			 "content-length: %zu\r\nx-request-id: %s\r\n",
+			 status, reason, blen, id);
+	for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0] && n > 0 && (size_t)n < size; i++)
+		n += snprintf(buf + n, size - (size_t)n, "%.*s: %s\r\n", (int)strlen(security_headers[i].n) - 1,
+			      security_headers[i].n, security_headers[i].v);
+	if (allow && n > 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, "allow: %s\r\n", allow);
+	if (n > 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, "connection: close\r\n\r\n%s", body);
+	free(body);
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
 /* ---- body ---- */
 
 cJSON *req_json(struct req *r)
@@ -449,22 +498,18 @@ static int on_writeable(struct req *r)
 		if (lws_add_http_common_headers(r->wsi, (unsigned)r->status, ct,
 						r->stream ? LWS_ILLEGAL_HTTP_CONTENT_LEN : r->resp_len, &p, end))
 			return -1;
-		struct { const char *n, *v; } fixed[] = {
-			{"x-request-id:", r->request_id},
-			{"x-content-type-options:", "nosniff"},
-			{"x-frame-options:", "DENY"},
-			{"referrer-policy:", "no-referrer"},
-			{"content-security-policy:", CSP},
-			{"cache-control:", "no-store"},
-		};
 		int own_cache = 0;
 		for (int i = 0; i < r->nxh; i++)
 			own_cache |= !strcmp(r->xh[i].name, "cache-control:");
-		for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-			if (i == 5 && own_cache)
+		if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)"x-request-id:",
+						(const unsigned char *)r->request_id, (int)strlen(r->request_id), &p, end))
+			return -1;
+		for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++) {
+			const char *n = security_headers[i].n, *v = security_headers[i].v;
+			if (own_cache && !strcmp(n, "cache-control:"))
 				continue; /* the handler set its own caching */
-			if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)fixed[i].n,
-							(const unsigned char *)fixed[i].v, (int)strlen(fixed[i].v), &p, end))
+			if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)n, (const unsigned char *)v,
+							(int)strlen(v), &p, end))
 				return -1;
 		}
 		for (int i = 0; i < r->nxh; i++)
@@ -616,6 +661,9 @@ static struct lws_vhost *make_vhost(struct server *s, const char *name, int port
 	info.timeout_secs = 30;
 	info.alpn = "http/1.1";
 	info.retry_and_idle_policy = &idle_policy;
+	/* accepted connections get our per-session memory at once, so the head
+	 * scan (http/headguard.c) has its state from the first byte */
+	info.listen_accept_protocol = "http";
 	if (tls) {
 		info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = s->cert;
@@ -666,7 +714,9 @@ struct server *server_start(struct app *app)
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.user = app;
-	info.max_http_header_data = 4096;
+	/* room for any head http/reqhead lets through (REQHEAD_MAX_BYTES of raw
+	 * head; lws stores unknown field names with 8 bytes of overhead each) */
+	info.max_http_header_data = REQHEAD_MAX_BYTES + 8 * REQHEAD_MAX_FIELDS + 512;
 	info.timeout_secs = 30;
 	info.pt_serv_buf_size = 8192;
 	s->ctx = lws_create_context(&info);
