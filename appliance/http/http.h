@@ -52,6 +52,8 @@ struct req {
 	size_t body_len, body_cap;
 	int64_t body_expected;
 	int body_done;
+	int64_t body_got;                 /* body bytes received, kept or not */
+	int64_t body_t0_us, body_last_us; /* body clock (body-timeout, body-min-rate) */
 	/* response */
 	int status;
 	const char *content_type;
