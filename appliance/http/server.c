@@ -76,8 +76,8 @@ struct server {
 	struct connlimit *limits;
 	unsigned char pending[16];
 	int has_pending;
-	struct log_every refused_log;
-	unsigned long refused;
+	struct log_every refused_log, slow_log;
+	unsigned long refused, slow_bodies;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -513,8 +513,13 @@ static int body_clock(struct req *r)
 		lws_set_timer_usecs(r->wsi, left);
 		return 0;
 	}
-	log_info("http: body too slow, closing %s %s got=%lld of %lld client=%s", method_name(r->method), r->path,
-		 (long long)r->body_got, (long long)r->body_expected, r->client);
+	struct server *s = r->app->loop;
+	unsigned long skipped;
+	s->slow_bodies++;
+	if (log_every_ok(&s->slow_log, 10 * 1000000, &skipped))
+		log_warn("http: body too slow, closing %s %s got=%lld of %lld client=%s cut_total=%lu (%lu not logged)",
+			 method_name(r->method), r->path, (long long)r->body_got, (long long)r->body_expected, r->client,
+			 s->slow_bodies, skipped);
 	if (!r->headers_sent) {
 		unsigned char buf[LWS_PRE + 2048];
 		size_t n = http_error_text((char *)buf + LWS_PRE, sizeof buf - LWS_PRE, 408, "REQUEST_TIMEOUT",
