@@ -156,8 +156,6 @@ static int step(struct reqhead *h, unsigned char c)
 			return bad(h, "malformed request target");
 		if (c == '%')
 			h->pct = 2;
-		else if (c == '&' || c == ';')
-			h->params++;
 		return REQHEAD_MORE;
 	case S_VERSION:
 		if (c == '\r' || c == '\n') {

@@ -22,7 +22,7 @@ struct reqhead {
 	int state;
 	int verdict;
 	size_t bytes;
-	int fields, params;
+	int fields;
 	size_t tok;      /* length of the token being read */
 	char method[12]; /* the method, when it fits (longer ones are refused) */
 	char name[20];   /* the current field name, lowercase, cut to fit */

@@ -540,7 +540,7 @@ static int on_body(struct req *r, const void *in, size_t len)
 {
 	r->body_got += (int64_t)len;
 	r->body_last_us = time_mono_us();
-	if (body_clock(r))
+	if (r->body_t0_us && body_clock(r)) /* no clock for an explicit Content-Length: 0 */
 		return -1;
 	if (r->answered || !len)
 		return 0; /* already refused: discard; or the empty body of an explicit Content-Length: 0 */

@@ -89,9 +89,12 @@ describe('abuse limits', () => {
       assert.match(r.text, /^HTTP\/1\.1 408 /, r.text.slice(0, 200));
       assert.match(r.text, /"REQUEST_TIMEOUT"/);
       assert.match(r.text, /x-content-type-options: nosniff/);
-      // a body at a normal pace under the same settings is served
+      // a body at a normal pace under the same settings is served, and so is
+      // an explicitly empty one (Content-Length: 0 starts no clock)
       const ok = await srv.api('POST', '/api/signin', { body: { email: 'a@example.test', password: 'password123' } });
       assert.equal(ok.status, 401);
+      const empty = await srv.api('POST', '/api/signin', { rawBody: '', headers: { 'content-type': 'application/json' } });
+      assert.equal(empty.status, 400, empty.text);
     } finally {
       await srv.stop();
     }
@@ -187,17 +190,19 @@ describe('abuse limits', () => {
           try { s = await connect(port, `127.0.0.${a}`); } catch { refused++; continue; }
           socks.push(s);
           s.on('error', () => {});
+          s.resume(); // read the 503, so that the close is seen
           s.on('close', () => { refused++; });
           slowPost(s, 1000);
           flood.push(s);
         }
       }
-      // the flood is held at the cap: the rest were refused, quickly enough that the loop went on
-      for (let i = 0; i < 5; i++) assert.equal((await getOn(keep, '/health')).status, 200, '/health during the flood');
-      assert.ok(refused > 0, 'connections past the cap were refused');
+      // a connection after the flood is refused: the server took the whole
+      // queue in order, holding the flood at its cap and refusing the rest
       const late = await connect(port, '127.0.0.20');
       socks.push(late);
-      assertRefused(await untilClosed(late, 10000), 'a new connection at the cap');
+      assertRefused(await untilClosed(late, 30000), 'a new connection at the cap');
+      for (let i = 0; i < 5; i++) assert.equal((await getOn(keep, '/health')).status, 200, '/health during the flood');
+      assert.ok(refused > 0, 'connections past the cap were refused');
       assert.equal(gone, false, 'the server is up');
       assert.ok(logBytes < 20000, `the log stayed small: ${logBytes} bytes\n${log}`);
       assert.ok(!/errno 24/.test(log) || logBytes < 20000, 'no accept flood');

@@ -158,6 +158,11 @@ describe('HTTP strictness', () => {
       assertRefused(await exchange(srv.port, head(['GET /health HTTP/1.1', 'Host: x', ...many])), 431, 'HEADERS_TOO_LARGE', 'many headers');
     });
 
+    test('a query with more parameters than lws has room for: 431 HEADERS_TOO_LARGE', async () => {
+      const query = Array.from({ length: 150 }, (_, i) => `a${i}=1`).join('&');
+      assertRefused(await exchange(srv.port, head([`GET /health?${query} HTTP/1.1`, 'Host: x'])), 431, 'HEADERS_TOO_LARGE', '150 parameters');
+    });
+
     test('a head just under 4 KiB is still served', async () => {
       const base = head(['GET /health/readiness HTTP/1.1', 'Host: x', 'Connection: close', 'X-Pad: ']);
       const pad = 'p'.repeat(4096 - base.length);
