@@ -100,7 +100,10 @@ static int field_done(struct reqhead *h)
 
 static int step(struct reqhead *h, unsigned char c)
 {
-	if (++h->bytes > REQHEAD_MAX_BYTES) {
+	/* a percent-escape counts as the one byte it stands for, as lws stores it
+	 * (a search for 500 CJK characters is 4,500 bytes escaped) */
+	int escaped = h->state == S_TARGET && h->pct;
+	if (!escaped && ++h->bytes > REQHEAD_MAX_BYTES) {
 		if (h->state == S_TARGET || h->state == S_TARGET_FIRST)
 			return refuse(h, 414, "URI_TOO_LONG", "the request target is too long");
 		return refuse(h, 431, "HEADERS_TOO_LARGE", "the request header fields are too large");
