@@ -17,6 +17,8 @@ LIBS    := $(DEPS)/lib/libwebsockets.a $(DEPS)/lib/libcjson.a -l:libmbedtls.a -l
 LDFLAGS += -Wl,--wrap=mbedtls_ssl_list_ciphersuites -Wl,--undefined=__wrap_mbedtls_ssl_list_ciphersuites
 # http/wsguard: the WebSocket frame checks lws leaves out
 LDFLAGS += -Wl,--wrap=lws_ssl_capable_read -Wl,--undefined=__wrap_lws_ssl_capable_read
+# every request head is scanned strictly before lws parses it (http/headguard.c)
+LDFLAGS += -Wl,--wrap=lws_parse -Wl,--undefined=__wrap_lws_parse
 LDSTATIC := -static
 
 ifneq ($(SANITIZE),)

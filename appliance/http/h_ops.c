@@ -64,6 +64,19 @@ static const char *mime_of(const char *path)
 	return "application/octet-stream";
 }
 
+/* 1 for a path the web client routes itself (/login, /chat/42): no file
+ * extension in its last segment, and outside the server's own prefixes. */
+static int is_client_route(const char *p)
+{
+	static const char *const reserved[] = {"/api", "/ws", "/events", "/health", "/metrics"};
+	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+		size_t n = strlen(reserved[i]);
+		if (!strncmp(p, reserved[i], n) && (p[n] == 0 || p[n] == '/'))
+			return 0;
+	}
+	return !strchr(strrchr(p, '/'), '.');
+}
+
 void h_static(struct req *r)
 {
 	char full[600];
@@ -74,6 +87,8 @@ void h_static(struct req *r)
 	}
 	snprintf(full, sizeof full, "web%s%s", p, p[strlen(p) - 1] == '/' ? "index.html" : "");
 	const struct embedded_file *f = embedded_find(full);
+	if (!f && is_client_route(p))
+		f = embedded_find("web/index.html");
 	if (!f) {
 		resp_fail(r, FE_ENOTFOUND, NULL, NULL, "no such file");
 		return;

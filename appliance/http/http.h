@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include "core/app.h"
 #include "lib/err.h"
+#include "http/reqhead.h"
 
 enum method { M_GET, M_POST, M_PUT, M_PATCH, M_DELETE, M_HEAD, M_OPTIONS, M_OTHER };
 
@@ -51,6 +52,8 @@ struct req {
 	size_t body_len, body_cap;
 	int64_t body_expected;
 	int body_done;
+	int64_t body_got;                 /* body bytes received, kept or not */
+	int64_t body_t0_us, body_last_us; /* body clock (body-timeout, body-min-rate) */
 	/* response */
 	int status;
 	const char *content_type;
@@ -68,6 +71,7 @@ struct req {
 	int headers_sent, answered, close_after, in_flight;
 	int64_t t0_us;
 	struct ticket *ticket;
+	struct reqhead head; /* the head's strict scan (http/headguard.c) */
 };
 
 /* A deferred request: ticket->r becomes NULL when the client went away;
@@ -152,5 +156,12 @@ void metrics_conn(int delta);
 char *metrics_render(struct app *app, size_t *len);
 
 const char *method_name(enum method m);
+
+/* Formats a whole HTTP/1.1 error answer that closes the connection: status
+ * line, the JSON envelope's headers with the security headers, an Allow
+ * header when allow is not NULL, and {"success":false,"error":{code,
+ * message}}. Returns its length, 0 when buf is too small. For answers
+ * written outside the request lifecycle (refused heads and connections). */
+size_t http_error_text(char *buf, size_t size, int status, const char *code, const char *message, const char *allow);
 
 #endif

@@ -3,8 +3,74 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/file.h"
+#include <strings.h>
 #include "http/jsonio.h"
 #include "lib/timefmt.h"
+#include "lib/utf8.h"
+
+static int is_json_type(const char *ct)
+{
+	if (!ct || strncasecmp(ct, "application/json", 16))
+		return 0;
+	return !ct[16] || ct[16] == ';' || ct[16] == ' ' || ct[16] == '\t';
+}
+
+/* 1 when the text holds a NUL character: a raw zero byte, or a \u0000
+ * escape inside a string. Escapes are followed one by one, so the escaped
+ * backslash of \\u0000 does not start an escape. */
+static int has_nul(const char *s, size_t len)
+{
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!c)
+			return 1;
+		if (!in_string) {
+			in_string = c == '"';
+			continue;
+		}
+		if (c == '"') {
+			in_string = 0;
+		} else if (c == '\\' && i + 1 < len) {
+			i++; /* the escaped character, never an escape itself */
+			if (s[i] == 'u' && i + 4 < len && !memcmp(s + i + 1, "0000", 4))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int json_body_parse(const char *body, size_t len, const char *content_type, cJSON **out, struct fe_err *e)
+{
+	*out = NULL;
+	if (!len) {
+		*out = cJSON_CreateObject();
+		return 0;
+	}
+	if (!is_json_type(content_type))
+		return err_set(e, FE_EMEDIA, "UNSUPPORTED_MEDIA_TYPE", NULL, "the body must be application/json");
+	if (!utf8_valid(body, len))
+		return err_set(e, FE_EINVAL, "INVALID_JSON", NULL, "the body is not valid UTF-8");
+	if (has_nul(body, len))
+		return err_set(e, FE_EINVAL, "INVALID_JSON", NULL, "NUL characters are not allowed");
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	if (j && end) {
+		size_t k = (size_t)(end - body);
+		while (k < len && (body[k] == ' ' || body[k] == '\t' || body[k] == '\n' || body[k] == '\r'))
+			k++;
+		if (k != len) { /* something after the value */
+			cJSON_Delete(j);
+			j = NULL;
+		}
+	}
+	if (!j || !(cJSON_IsObject(j) || cJSON_IsArray(j))) {
+		cJSON_Delete(j);
+		return err_set(e, FE_EINVAL, "INVALID_JSON", NULL, "the body must be a JSON object or array");
+	}
+	*out = j;
+	return 0;
+}
 
 int jstr(cJSON *o, const char *name, int required, const char **out, struct fe_err *e)
 {

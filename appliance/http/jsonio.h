@@ -8,6 +8,17 @@
 #include "lib/err.h"
 #include "ports/model.h"
 
+/* Parses a request body as JSON, without libwebsockets (so a fuzzer can call
+ * it): content_type (the Content-Type header, may be NULL) must be
+ * application/json, parameters allowed; the body must be UTF-8 without NUL
+ * characters, neither raw nor written as a \u0000 escape (the text \\u0000,
+ * an escaped backslash then "u0000", is fine), and one JSON object or array
+ * with nothing but white space after it. An empty body is an empty object.
+ * Returns 0 and *out (owned, free with cJSON_Delete), or FE_EMEDIA
+ * (UNSUPPORTED_MEDIA_TYPE) or FE_EINVAL (INVALID_JSON) with e filled and
+ * *out NULL. body need not be NUL-terminated. */
+int json_body_parse(const char *body, size_t len, const char *content_type, cJSON **out, struct fe_err *e);
+
 /* Reads string field name of o into *out (borrowed from o, trimmed of
  * surrounding white space in place). Absent or null: *out = NULL, and an
  * error when required. Wrong type: FE_EINVAL naming the field. */

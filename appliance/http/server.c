@@ -4,6 +4,9 @@
 #include <libwebsockets.h>
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +16,16 @@
 #include "http/router.h"
 #include "http/handlers.h"
 #include "http/ws.h"
+#include "http/jsonio.h"
 #include "core/auth.h"
 #include "core/presence.h"
 #include "core/search.h"
 #include "core/writer.h"
+#include "lib/connlimit.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/tlscert.h"
-#include "lib/utf8.h"
 #include "lib/workers.h"
 
 #define CHUNK 16384
@@ -32,11 +36,51 @@
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " \
 	    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
+/* A line that may repeat in a flood is logged at most once per period; the
+ * next one says how many were left out. */
+struct log_every {
+	int64_t last_us;
+	unsigned long skipped;
+};
+
+/* 1 when the line may be logged now (then *skipped = lines left out since). */
+static int log_every_ok(struct log_every *l, int64_t period_us, unsigned long *skipped)
+{
+	int64_t now = time_mono_us();
+	if (l->last_us && now - l->last_us < period_us) {
+		l->skipped++;
+		return 0;
+	}
+	*skipped = l->skipped;
+	l->skipped = 0;
+	l->last_us = now;
+	return 1;
+}
+
+/* On every answer, errors included. */
+static const struct {
+	const char *n, *v;
+} security_headers[] = {
+	{"x-content-type-options:", "nosniff"},
+	{"x-frame-options:", "DENY"},
+	{"referrer-policy:", "no-referrer"},
+	{"content-security-policy:", CSP},
+	{"cache-control:", "no-store"},
+};
+
 struct server {
 	struct lws_context *ctx;
 	struct app *app;
 	char cert[512], key[512];
 	lws_sorted_usec_list_t flush_sul, tick_sul;
+	struct lws_vhost *plain_vh;
+	/* connection caps: an accepted connection's address waits in pending
+	 * until lws creates its wsi (same call chain), then is counted by wsi */
+	struct connlimit *limits;
+	unsigned char pending[16];
+	int has_pending;
+	struct log_every refused_log, slow_log;
+	unsigned long refused, slow_bodies;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -270,6 +314,44 @@ struct req *ticket_take(struct ticket *t)
 	return r;
 }
 
+size_t http_error_text(char *buf, size_t size, int status, const char *code, const char *message, const char *allow)
+{
+	static const struct { int status; const char *reason; } reasons[] = {
+		{400, "Bad Request"}, {405, "Method Not Allowed"}, {408, "Request Timeout"}, {414, "URI Too Long"},
+		{431, "Request Header Fields Too Large"}, {501, "Not Implemented"}, {503, "Service Unavailable"},
+		{505, "HTTP Version Not Supported"},
+	};
+	const char *reason = "Error";
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		if (reasons[i].status == status)
+			reason = reasons[i].reason;
+	cJSON *env = cJSON_CreateObject(), *err = cJSON_CreateObject();
+	cJSON_AddFalseToObject(env, "success");
+	cJSON_AddStringToObject(err, "code", code);
+	cJSON_AddStringToObject(err, "message", message);
+	cJSON_AddItemToObject(env, "error", err);
+	char *body = cJSON_PrintUnformatted(env);
+	cJSON_Delete(env);
+	if (!body)
+		abort();
+	char id[24];
+	random_b64url(12, id, sizeof id);
+	size_t blen = strlen(body);
+	int n = snprintf(buf, size,
+			 "HTTP/1.1 %d %s\r\ncontent-type: application/json; charset=utf-8\r\n"
+			 "content-length: %zu\r\nx-request-id: %s\r\n",
+			 status, reason, blen, id);
+	for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0] && n > 0 && (size_t)n < size; i++)
+		n += snprintf(buf + n, size - (size_t)n, "%.*s: %s\r\n", (int)strlen(security_headers[i].n) - 1,
+			      security_headers[i].n, security_headers[i].v);
+	if (allow && n > 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, "allow: %s\r\n", allow);
+	if (n > 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, "connection: close\r\n\r\n%s", body);
+	free(body);
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
 /* ---- body ---- */
 
 cJSON *req_json(struct req *r)
@@ -285,27 +367,13 @@ cJSON *req_json(struct req *r)
 
 cJSON *req_json_any(struct req *r)
 {
-	if (!r->body_len)
-		return cJSON_CreateObject();
 	char ct[128] = "";
-	lws_hdr_copy(r->wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
-	if (strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
-		resp_fail(r, FE_EMEDIA, "UNSUPPORTED_MEDIA_TYPE", NULL, "the body must be application/json");
-		return NULL;
-	}
-	if (!utf8_valid(r->body, r->body_len)) {
-		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "the body is not valid UTF-8");
-		return NULL;
-	}
-	if (memmem(r->body, r->body_len, "\\u0000", 6)) {
-		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "NUL characters are not allowed");
-		return NULL;
-	}
-	const char *end = NULL;
-	cJSON *j = cJSON_ParseWithLengthOpts(r->body, r->body_len + 1, &end, 1) /* includes our NUL */;
-	if (!j || !(cJSON_IsObject(j) || cJSON_IsArray(j))) {
-		cJSON_Delete(j);
-		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "the body must be a JSON object or array");
+	struct fe_err e = {0};
+	cJSON *j = NULL;
+	if (r->body_len)
+		lws_hdr_copy(r->wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
+	if (json_body_parse(r->body, r->body_len, ct, &j, &e)) {
+		resp_err(r, &e);
 		return NULL;
 	}
 	return j;
@@ -443,8 +511,57 @@ static int on_request(struct req *r, const char *uri)
 	return 0;
 }
 
+/* When the body must have arrived: body-timeout after its last byte, and
+ * body-timeout plus received/body-min-rate seconds after it started. */
+static int64_t body_deadline(const struct req *r)
+{
+	const struct config *c = r->app->cfg;
+	int64_t t = (int64_t)c->body_timeout * 1000000;
+	int64_t idle = r->body_last_us + t;
+	if (!c->body_min_rate)
+		return idle;
+	int64_t rate = r->body_t0_us + t + r->body_got * 1000000 / c->body_min_rate;
+	return rate < idle ? rate : idle;
+}
+
+/* Checks the body clock: re-arms the timer for the deadline, or answers 408
+ * and returns -1 (close) when the body is too slow. */
+static int body_clock(struct req *r)
+{
+	int64_t now = time_mono_us(), left = body_deadline(r) - now;
+	if (left > 0) {
+		lws_set_timer_usecs(r->wsi, left);
+		return 0;
+	}
+	struct server *s = r->app->loop;
+	unsigned long skipped;
+	s->slow_bodies++;
+	if (log_every_ok(&s->slow_log, 10 * 1000000, &skipped))
+		log_warn("http: body too slow, closing %s %s got=%lld of %lld client=%s cut_total=%lu (%lu not logged)",
+			 method_name(r->method), r->path, (long long)r->body_got, (long long)r->body_expected, r->client,
+			 s->slow_bodies, skipped);
+	if (!r->headers_sent) {
+		unsigned char buf[LWS_PRE + 2048];
+		size_t n = http_error_text((char *)buf + LWS_PRE, sizeof buf - LWS_PRE, 408, "REQUEST_TIMEOUT",
+					   "the request body came too slowly", NULL);
+		if (n)
+			lws_write(r->wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP);
+	}
+	return -1;
+}
+
+static void body_clock_start(struct req *r)
+{
+	r->body_t0_us = r->body_last_us = time_mono_us();
+	body_clock(r);
+}
+
 static int on_body(struct req *r, const void *in, size_t len)
 {
+	r->body_got += (int64_t)len;
+	r->body_last_us = time_mono_us();
+	if (r->body_t0_us && body_clock(r)) /* no clock for an explicit Content-Length: 0 */
+		return -1;
 	if (r->answered || !len)
 		return 0; /* already refused: discard; or the empty body of an explicit Content-Length: 0 */
 	if (r->upload) {
@@ -483,22 +600,18 @@ static int on_writeable(struct req *r)
 		if (lws_add_http_common_headers(r->wsi, (unsigned)r->status, ct,
 						r->stream ? LWS_ILLEGAL_HTTP_CONTENT_LEN : r->resp_len, &p, end))
 			return -1;
-		struct { const char *n, *v; } fixed[] = {
-			{"x-request-id:", r->request_id},
-			{"x-content-type-options:", "nosniff"},
-			{"x-frame-options:", "DENY"},
-			{"referrer-policy:", "no-referrer"},
-			{"content-security-policy:", CSP},
-			{"cache-control:", "no-store"},
-		};
 		int own_cache = 0;
 		for (int i = 0; i < r->nxh; i++)
 			own_cache |= !strcmp(r->xh[i].name, "cache-control:");
-		for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-			if (i == 5 && own_cache)
+		if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)"x-request-id:",
+						(const unsigned char *)r->request_id, (int)strlen(r->request_id), &p, end))
+			return -1;
+		for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++) {
+			const char *n = security_headers[i].n, *v = security_headers[i].v;
+			if (own_cache && !strcmp(n, "cache-control:"))
 				continue; /* the handler set its own caching */
-			if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)fixed[i].n,
-							(const unsigned char *)fixed[i].v, (int)strlen(fixed[i].v), &p, end))
+			if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)n, (const unsigned char *)v,
+							(int)strlen(v), &p, end))
 				return -1;
 		}
 		for (int i = 0; i < r->nxh; i++)
@@ -558,8 +671,76 @@ static int on_writeable(struct req *r)
 	return lws_http_transaction_completed(r->wsi) ? -1 : 0;
 }
 
+/* The 16-byte key of a peer address (IPv4 as IPv4-mapped IPv6). */
+static void addr_key(const struct sockaddr_storage *sa, unsigned char k[16])
+{
+	memset(k, 0, 16);
+	if (sa->ss_family == AF_INET6) {
+		memcpy(k, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	} else if (sa->ss_family == AF_INET) {
+		k[10] = k[11] = 0xff;
+		memcpy(k + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	}
+}
+
+/* LWS_CALLBACK_FILTER_NETWORK_CONNECTION: admits an accepted connection
+ * under the caps, or refuses it at once (a 503 on plain HTTP, best effort)
+ * and returns nonzero so lws closes it. */
+static int admit(struct server *s, struct lws *listener, struct lws_filter_network_conn_args *f)
+{
+	if (!s || !s->limits)
+		return 0;
+	unsigned char k[16];
+	addr_key(&f->cli_addr, k);
+	int why = connlimit_check(s->limits, k);
+	if (why == CONNLIMIT_OK) {
+		memcpy(s->pending, k, 16);
+		s->has_pending = 1;
+		return 0;
+	}
+	s->refused++;
+	if (lws_get_vhost(listener) == s->plain_vh) {
+		char buf[1024];
+		while (recv(f->accept_fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+			; /* unread bytes would turn our close into a reset */
+		size_t n = http_error_text(buf, sizeof buf, 503, "TOO_MANY_CONNECTIONS",
+					   why == CONNLIMIT_TOTAL ? "the server has too many open connections"
+								  : "too many open connections from your address",
+					   NULL);
+		if (n && send(f->accept_fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			(void)0; /* best effort: the connection is closed either way */
+	}
+	unsigned long skipped;
+	if (log_every_ok(&s->refused_log, 10 * 1000000, &skipped)) {
+		char ip[64];
+		lws_sa46_write_numeric_address((lws_sockaddr46 *)&f->cli_addr, ip, sizeof ip);
+		log_warn("http: connection refused reason=%s client=%s open=%d refused_total=%lu (%lu not logged)",
+			 why == CONNLIMIT_TOTAL ? "max-connections" : "max-connections-per-ip", ip,
+			 connlimit_total(s->limits), s->refused, skipped);
+	}
+	return 1;
+}
+
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
+	/* connection accounting, before anything reads user (which is not a
+	 * struct req for these) */
+	if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION || reason == LWS_CALLBACK_WSI_CREATE ||
+	    reason == LWS_CALLBACK_WSI_DESTROY) {
+		struct app *a = lws_context_user(lws_get_context(wsi));
+		struct server *s = a ? a->loop : NULL;
+		if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION)
+			return admit(s, wsi, user);
+		if (!s || !s->limits)
+			return 0;
+		if (reason == LWS_CALLBACK_WSI_CREATE && s->has_pending) {
+			connlimit_add(s->limits, (uint64_t)(uintptr_t)wsi, s->pending);
+			s->has_pending = 0;
+		} else if (reason == LWS_CALLBACK_WSI_DESTROY) {
+			connlimit_remove(s->limits, (uint64_t)(uintptr_t)wsi);
+		}
+		return 0;
+	}
 	/* lws also calls here (the vhost's first protocol) for a connection that
 	 * switched to the WebSocket protocol, e.g. a refused upgrade being closed:
 	 * its per-session memory is then a struct ws_pss, not ours */
@@ -584,14 +765,21 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		return ws_confirm_upgrade(wsi, in); /* only /ws with fechatter.v1 upgrades */
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return 1; /* never a WebSocket on the HTTP protocol */
-	case LWS_CALLBACK_HTTP:
-		return r ? on_request(r, in) : -1;
+	case LWS_CALLBACK_HTTP: {
+		if (!r)
+			return -1;
+		int rc = on_request(r, in);
+		if (!rc && r->body_expected > 0)
+			body_clock_start(r);
+		return rc;
+	}
 	case LWS_CALLBACK_HTTP_BODY:
 		return r ? on_body(r, in, len) : -1;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (!r)
 			return -1;
 		r->body_done = 1;
+		lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
 		if (!r->answered)
 			dispatch(r);
 		else
@@ -606,6 +794,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_TIMER:
 		if (r && r->conn)
 			sse_timer(r);
+		else if (r && r->body_t0_us && !r->body_done)
+			return body_clock(r);
 		else if (r && r->ticket && peer_gone(r))
 			return -1; /* closes: req_reset tells the ticket's owner */
 		else if (r && r->ticket)
@@ -634,12 +824,29 @@ static const lws_retry_bo_t idle_policy = {
 	.secs_since_valid_hangup = 40,
 };
 
-/* lws logs through ours, errors and warnings only. */
+/* lws logs through ours, errors and warnings only. A line repeating in a
+ * flood (e.g. "accept: errno 24" at the descriptor limit) is logged once per
+ * 10 s with the count of the repeats left out. */
 static void lws_log(int level, const char *line)
 {
+	static char last[160];
+	static struct log_every every;
 	size_t n = strlen(line);
 	while (n && line[n - 1] == '\n')
 		n--;
+	unsigned long skipped = 0;
+	if (n < sizeof last && !strncmp(last, line, n) && !last[n]) {
+		if (!log_every_ok(&every, 10 * 1000000, &skipped))
+			return;
+	} else {
+		if (every.skipped)
+			log_warn("lws: the previous line repeated %lu more times", every.skipped);
+		snprintf(last, sizeof last, "%.*s", (int)n, line);
+		every.skipped = 0;
+		every.last_us = time_mono_us();
+	}
+	if (skipped)
+		log_warn("lws: the next line repeated %lu times in 10 s", skipped);
 	if (level & LLL_ERR)
 		log_err("lws: %.*s", (int)n, line);
 	else
@@ -658,6 +865,9 @@ static struct lws_vhost *make_vhost(struct server *s, const char *name, int port
 	info.timeout_secs = 30;
 	info.alpn = "http/1.1";
 	info.retry_and_idle_policy = &idle_policy;
+	/* accepted connections get our per-session memory at once, so the head
+	 * scan (http/headguard.c) has its state from the first byte */
+	info.listen_accept_protocol = "http";
 	if (tls) {
 		info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = s->cert;
@@ -697,6 +907,37 @@ void server_wake(void *server)
 	lws_cancel_service(s->ctx);
 }
 
+/* Raises the descriptor limit to its hard limit (systemd starts services
+ * with 1024 soft) and returns the total connection cap: --max-connections,
+ * at most 3/4 of the descriptors, the rest kept for the database, files
+ * being served or uploaded, and the listeners. Under the cap, accept() never
+ * meets EMFILE, the condition that made lws spin and flood the log. */
+static int connection_caps(const struct config *c)
+{
+	struct rlimit rl;
+	long fds = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			struct rlimit up = {rl.rlim_max, rl.rlim_max};
+			if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 1048576)
+				up.rlim_cur = up.rlim_max = 1048576; /* what the kernel allows by default */
+			if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+				rl = up;
+		}
+		fds = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 ? 1048576 : (long)rl.rlim_cur;
+	}
+	long derived = fds * 3 / 4 - 16;
+	if (derived < 1)
+		derived = 1;
+	long total = c->max_connections && c->max_connections < derived ? c->max_connections : derived;
+	if (c->max_connections > derived)
+		log_warn("http: max-connections=%d is above 3/4 of the descriptor limit %ld; using %ld",
+			 c->max_connections, fds, derived);
+	log_info("http: descriptors=%ld max_connections=%ld max_connections_per_ip=%d", fds, total,
+		 c->max_connections_per_ip);
+	return (int)total;
+}
+
 struct server *server_start(struct app *app)
 {
 	struct server *s = calloc(1, sizeof *s);
@@ -704,20 +945,26 @@ struct server *server_start(struct app *app)
 		abort();
 	s->app = app;
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+	int total = connection_caps(app->cfg);
+	s->limits = connlimit_new(app->cfg->max_connections_per_ip, total);
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.user = app;
-	info.max_http_header_data = 4096;
+	/* room for any head http/reqhead lets through (REQHEAD_MAX_BYTES of raw
+	 * head; lws stores unknown field names with 8 bytes of overhead each) */
+	info.max_http_header_data = REQHEAD_MAX_BYTES + 8 * REQHEAD_MAX_FIELDS + 512;
 	info.timeout_secs = 30;
 	info.pt_serv_buf_size = 8192;
 	s->ctx = lws_create_context(&info);
 	if (!s->ctx) {
 		log_err("http: cannot create the libwebsockets context");
+		connlimit_free(s->limits);
 		free(s);
 		return NULL;
 	}
-	if (!make_vhost(s, "http", app->cfg->port, 0))
+	s->plain_vh = make_vhost(s, "http", app->cfg->port, 0);
+	if (!s->plain_vh)
 		goto fail;
 	if (app->cfg->tls_port) {
 		char fp[128], err[256];
@@ -746,6 +993,7 @@ struct server *server_start(struct app *app)
 	return s;
 fail:
 	lws_context_destroy(s->ctx);
+	connlimit_free(s->limits);
 	free(s);
 	return NULL;
 }
@@ -799,5 +1047,6 @@ void server_free(struct server *s)
 	lws_context_destroy(s->ctx);
 	rt_shutdown();
 	presence_free();
+	connlimit_free(s->limits);
 	free(s);
 }

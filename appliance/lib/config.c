@@ -55,6 +55,15 @@ static const struct directive table[] = {
 	{"profile-rate", K_INT, F(profile_rate), 0, 1000000, NULL,
 	 "profile changes per user per minute, 0 = no limit (default 30)"},
 	{"cache-size", K_I64, F(cache_size), 0, (int64_t)1 << 34, NULL, "bytes of the in-memory cache, 0 = off (default 33554432)"},
+	/* connection and body limits (http/server.c) */
+	{"max-connections", K_INT, F(max_connections), 0, 10000000, NULL,
+	 "open connections in all, 0 = 3/4 of the descriptor limit (default 0)"},
+	{"max-connections-per-ip", K_INT, F(max_connections_per_ip), 1, 10000000, NULL,
+	 "open connections from one client address (default 256)"},
+	{"body-timeout", K_INT, F(body_timeout), 1, 30, NULL,
+	 "seconds a request body may pause, and may take beyond body-min-rate (default 20, at most 30)"},
+	{"body-min-rate", K_INT, F(body_min_rate), 0, 1000000000, NULL,
+	 "bytes per second a request body must average, 0 = no minimum (default 500)"},
 	{"out", K_STR, F(out), 0, 0, NULL, "file the backup command writes"},
 	{"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
 	 "on: the sends of one event-loop turn share one commit (default); off: one commit each (for comparison)"},
@@ -92,6 +101,9 @@ void config_defaults(struct config *c)
 	c->group_commit = 1;
 	c->cache_size = 32 << 20;
 	c->ws_auth_timeout = 10;
+	c->max_connections_per_ip = 256;
+	c->body_timeout = 20;
+	c->body_min_rate = 500;
 }
 
 static const struct directive *find(const char *name)

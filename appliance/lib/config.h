@@ -31,6 +31,11 @@ struct config {
 	int group_commit;      /* 1 = batch the writes of one loop turn (default) */
 	int64_t cache_size;    /* bytes of the in-memory cache, 0 = off */
 	int ws_auth_timeout;   /* seconds a WebSocket has to authenticate */
+	/* connection and body limits (http/server.c) */
+	int max_connections;   /* 0 = derived from the descriptor limit */
+	int max_connections_per_ip;
+	int body_timeout;      /* seconds a body may take, plus received/body_min_rate */
+	int body_min_rate;     /* bytes per second a body must keep up, 0 = none */
 	char out[256];         /* backup: destination file */
 	char log_file[256];    /* "" = stderr; else appended to, reopened on SIGHUP */
 	char config_file[256];

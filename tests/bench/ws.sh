@@ -163,7 +163,8 @@ stop_server "$LWS_PID"
 log "== ws: fechatter $BIN, durability full, $CONNS subscribers (all the same user), 1 sender (another user)"
 port="$(free_port)"
 mktmp data
-if start_server "$BIN" "$port" "$data"; then
+# all subscribers come from 127.0.0.1: raise the per-address cap above them
+if start_server "$BIN" "$port" "$data" --max-connections-per-ip $((CONNS + 64)); then
 	setup="$(node --input-type=module - "$port" <<'EOF'
 const base = `http://127.0.0.1:${process.argv[2]}`;
 async function call(method, path, body, token, want) {

@@ -7,8 +7,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, extname, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  startServer, assertOk, assertError, mustSignup, rawRequest, sleep, signin,
+  startServer, assertOk, assertError, mustSignup, rawRequest, sleep, signin, createInvite, uniqueEmail,
 } from './lib/server.mjs';
+import { createChat, uniqueName, listMessages } from './lib/conv.mjs';
 
 const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
 const REQ_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -107,6 +108,48 @@ describe('http core', () => {
       assertSecurityHeaders(chunked.headers, '411');
       const none = await rawRequest(srv.port, 'POST /api/signin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n');
       assert.equal(none.status, 411, none.raw.slice(0, 300));
+    });
+
+    describe('NUL characters in JSON', () => {
+      let chat;
+      before(async () => {
+        chat = await createChat(srv, user, { name: uniqueName('nul'), chat_type: 'PublicChannel', members: [] });
+      });
+      const sendRaw = (body) => srv.api('POST', `/api/chat/${chat.id}/messages`, {
+        token: user.access_token, rawBody: Buffer.from(body, 'utf8'), headers: { 'content-type': 'application/json' },
+      });
+
+      test('a raw NUL byte in message content: 400 INVALID_JSON, nothing stored', async () => {
+        assertError(await sendRaw('{"content":"before\0after"}'), 400, 'INVALID_JSON');
+        const { data } = await listMessages(srv, user, chat.id);
+        assert.ok(!data.some((m) => m.content.startsWith('before')), 'no cut message was stored');
+      });
+
+      test('a \\u0000 escape in message content: 400 INVALID_JSON', async () => {
+        assertError(await sendRaw(JSON.stringify({ content: 'x\u0000y' })), 400, 'INVALID_JSON');
+      });
+
+      test('the text \\\\u0000 (escaped backslash, then u0000) is accepted and kept exactly', async () => {
+        const content = 'path C:\\u0000 and \\\\u0000 end';
+        const res = await sendRaw(JSON.stringify({ content }));
+        assert.equal(assertOk(res, 201).content, content);
+        const { data } = await listMessages(srv, user, chat.id);
+        assert.equal(data[0].content, content);
+      });
+
+      test('sign-up: a password with a raw NUL is refused, not cut', async () => {
+        const { code } = await createInvite(srv, user.access_token);
+        const email = uniqueEmail('nul');
+        const raw = `{"email":"${email}","password":"password1\0secret","fullname":"Nul","invite_code":"${code}"}`;
+        assertError(await post('/api/signup', Buffer.from(raw, 'utf8')), 400, 'INVALID_JSON');
+        assertError(await post('/api/signup', JSON.stringify({ email, password: 'password1\u0000secret', fullname: 'Nul', invite_code: code })), 400, 'INVALID_JSON');
+        // no account exists with the cut password
+        assertError(await signin(srv, email, 'password1'), 401, 'INVALID_CREDENTIALS');
+        // a password holding the text \\u0000 works whole, and only whole
+        const password = 'pass\\u0000word';
+        assertOk(await srv.api('POST', '/api/signup', { body: { email, password, fullname: 'Nul', invite_code: code } }), 201);
+        assertOk(await signin(srv, email, password));
+      });
     });
 
     test('a wrongly typed field names it (VALIDATION_ERROR)', async () => {
@@ -208,11 +251,28 @@ describe('http core', () => {
       assert.equal(head.headers.get('etag'), get.headers.get('etag'));
     });
 
-    test('unknown paths are 404 (no fallback that could mask traversal)', async () => {
-      assert.equal((await srv.api('GET', '/chat/42')).status, 404);
-      assert.equal((await srv.api('GET', '/etc/passwd')).status, 404);
-      assert.equal((await srv.api('GET', '/no-such-file.js')).status, 404);
-      assert.equal((await srv.api('GET', '/deep/no-such.css')).status, 404);
+    test('client routes (no dot, outside the server prefixes) serve index.html', async () => {
+      const index = await srv.api('GET', '/');
+      for (const p of ['/login', '/chat/42', '/settings/profile/', '/invite/abc-123']) {
+        const r = await srv.api('GET', p);
+        assert.equal(r.status, 200, p);
+        assert.match(r.headers.get('content-type'), /^text\/html/, p);
+        assert.equal(r.headers.get('etag'), index.headers.get('etag'), p);
+        assert.equal(r.text, index.text, p);
+        assertSecurityHeaders(r.headers, p);
+      }
+      const head = await srv.api('HEAD', '/login');
+      assert.equal(head.status, 200);
+      assert.equal(head.text, '');
+    });
+
+    test('other unknown paths are 404 NOT_FOUND', async () => {
+      for (const p of ['/no-such-file.js', '/deep/no-such.css', '/login.html', '/api/login', '/events/x', '/health/x',
+        '/metrics/x', '/ws/x', '/apix/../api/x']) {
+        assertError(await srv.api('GET', p), 404, 'NOT_FOUND');
+      }
+      // only GET and HEAD fall back
+      assertError(await srv.api('POST', '/login', { body: {} }), 405, 'METHOD_NOT_ALLOWED');
     });
 
     test('every file of web/ is served with its MIME type and content', async () => {
