@@ -11,8 +11,11 @@
 #include <cjson/cJSON.h>
 #include "core/app.h"
 
-#define RT_QUEUE_MAX (1u << 20) /* outbound bytes per connection (messages are shared);
-				 * a reader that falls this far behind is cut */
+#define RT_QUEUE_MAX (4u << 20) /* outbound bytes per connection; a reader that
+				 * falls this far behind is cut. The queued messages
+				 * are shared by every connection, so the bound costs
+				 * memory once per message, not per connection; 4 MiB
+				 * lets a reader on a slow link ride out a burst */
 #define RT_FRAME_MAX (64u << 10) /* inbound WebSocket frame */
 #define RT_SNDBUF (64 << 10)      /* kernel send buffer of a real-time socket */
 
