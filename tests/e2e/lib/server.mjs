@@ -17,6 +17,22 @@ export function binPath() {
   return bin;
 }
 
+// FECHATTER_LAUNCHER: a command put in front of the binary, e.g.
+// qemu-aarch64-static for a cross-built one (make test ARCH=arm64);
+// FECHATTER_BIN stays the binary's path.
+export function launcher() {
+  return (process.env.FECHATTER_LAUNCHER ?? '').split(/\s+/).filter(Boolean);
+}
+
+// True when the binary runs under an emulator (tests that measure what
+// emulation changes, such as the server's memory, are skipped then).
+export const emulated = launcher().length > 0;
+
+function command(argv) {
+  const l = launcher();
+  return l.length ? [l[0], [...l.slice(1), binPath(), ...argv]] : [binPath(), argv];
+}
+
 // ---------------------------------------------------------------- cleanup
 const children = new Set();
 const tempDirs = new Set();
@@ -89,7 +105,8 @@ function tail(buf) {
 // Spawns a process of the binary, tracked for cleanup. Returns {proc, exit,
 // output()} where exit resolves with {code, signal}.
 export function spawnBin(argv, { env = cleanEnv(), cwd } = {}) {
-  const proc = spawn(binPath(), argv, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [file, args] = command(argv);
+  const proc = spawn(file, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let stdout = '';
   let stderr = '';
@@ -112,7 +129,8 @@ const SANITIZER_RE = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/;
 
 // Runs the binary to completion (for --help, --check-config, start-up errors).
 export function runBin(argv, { env = cleanEnv(), timeoutMs = 10000, cwd } = {}) {
-  const r = spawnSync(binPath(), argv, { env, cwd, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
+  const [file, args] = command(argv);
+  const r = spawnSync(file, args, { env, cwd, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
   if (SANITIZER_RE.test(r.stderr ?? '')) throw new Error(`sanitizer report:\n${r.stderr.slice(0, 8000)}`);
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
 }
