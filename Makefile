@@ -11,6 +11,10 @@ DEPS    := $(BUILD)/deps/prefix
 SANITIZE ?=
 AR      ?= ar
 
+# 64-bit off_t and time_t on 32-bit targets as well (stat and readdir on big
+# files and file systems, dates after 2038); nothing changes on 64-bit ones
+LFS     := -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
+
 # Cross builds: `make ARCH=arm64` / `make ARCH=armhf` build a static
 # build/ARCH/fechatter with Debian's cross compiler against build/deps/prefix-ARCH
 # (packaging/deps.sh makes it); `make test ARCH=...` runs the unit and
@@ -33,7 +37,7 @@ endif
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -pthread $(WARN) -Iappliance -I$(BUILD)/gen -isystem $(DEPS)/include -D_GNU_SOURCE
+CFLAGS  += -std=gnu11 -pthread $(WARN) -Iappliance -I$(BUILD)/gen -isystem $(DEPS)/include -D_GNU_SOURCE $(LFS)
 LIBS    := $(DEPS)/lib/libwebsockets.a $(DEPS)/lib/libcjson.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -lsqlite3 -lsodium -lm -lpthread
 LDFLAGS += -Wl,--wrap=mbedtls_ssl_list_ciphersuites -Wl,--undefined=__wrap_mbedtls_ssl_list_ciphersuites
 LDSTATIC := -static

@@ -94,6 +94,11 @@ cross_deps() { # $1 Debian architecture
     *) echo "deps: unknown ARCH=$arch (arm64 or armhf)" >&2; exit 2 ;;
   esac
   local xprefix="$deps/prefix-$arch" xbuild="$deps/lws-build-$arch"
+  # the same 64-bit off_t and time_t as the Makefile's LFS (32-bit targets)
+  local xflags="-D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64"
+  if [ "$(cat "$xprefix/.cflags" 2>/dev/null)" != "$xflags" ]; then
+    rm -f "$xprefix/lib/libwebsockets.a" "$xprefix/lib/libcjson.a"
+  fi
   local xpkgs=("gcc-$triplet" "binutils-$triplet" qemu-user-static
     "libc6-dev:$arch" "libsqlite3-dev:$arch" "libsodium-dev:$arch" "libmbedtls-dev:$arch" "libcmocka-dev:$arch")
   local xmissing=() p
@@ -114,7 +119,7 @@ cross_deps() { # $1 Debian architecture
     (cd "$xbuild" && cmake "$src" -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR="$proc" \
       -DCMAKE_C_COMPILER="$triplet-gcc" -DCMAKE_AR="$(command -v "$triplet-ar")" \
       -DCMAKE_RANLIB="$(command -v "$triplet-ranlib")" -DCMAKE_LIBRARY_ARCHITECTURE="$triplet" \
-      -DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER \
+      -DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER -DCMAKE_C_FLAGS="$xflags" \
       -DLWS_MBEDTLS_INCLUDE_DIRS=/usr/include \
       -DLWS_MBEDTLS_LIBRARIES="$mlib/libmbedtls.a;$mlib/libmbedx509.a;$mlib/libmbedcrypto.a" \
       -DCMAKE_INSTALL_PREFIX="$xprefix" -DCMAKE_BUILD_TYPE=Release \
@@ -127,11 +132,12 @@ cross_deps() { # $1 Debian architecture
   if [ ! -f "$xprefix/lib/libcjson.a" ]; then
     src=$(fetch_src cjson 'cjson-*')
     mkdir -p "$xprefix/lib" "$xprefix/include/cjson"
-    "$triplet-gcc" -O2 -fPIC -std=c89 -c "$src/cJSON.c" -o "$deps/cJSON-$arch.o"
+    "$triplet-gcc" -O2 -fPIC -std=c89 $xflags -c "$src/cJSON.c" -o "$deps/cJSON-$arch.o"
     "$triplet-ar" rcs "$xprefix/lib/libcjson.a" "$deps/cJSON-$arch.o"
     cp "$src/cJSON.h" "$xprefix/include/cjson/"
     echo "deps: cJSON built for $arch"
   fi
+  echo "$xflags" > "$xprefix/.cflags"
 }
 case "${ARCH:-}" in
   "" | x86_64 | amd64) ;;
