@@ -12,7 +12,9 @@ SANITIZE ?=
 AR      ?= ar
 
 # 64-bit off_t and time_t on 32-bit targets as well (stat and readdir on big
-# files and file systems, dates after 2038); nothing changes on 64-bit ones
+# files and file systems, dates after 2038); nothing changes on 64-bit ones.
+# Debian 12's armhf libraries keep a 32-bit time_t: no SQLite, libsodium or
+# mbedTLS call made here or in libwebsockets passes a time_t or an off_t.
 LFS     := -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
 
 # Cross builds: `make ARCH=arm64` / `make ARCH=armhf` build a static
