@@ -82,6 +82,69 @@ if [ ! -f "$prefix/lib/libcjson.a" ]; then
   echo "deps: cJSON built"
 fi
 
+# ---- cross builds (make ARCH=arm64|armhf): only when ARCH asks for them.
+# Debian's cross compiler, the multiarch -dev packages of the target, qemu-user
+# for the tests, and libwebsockets/cJSON from the same source packages built
+# with the cross compiler into build/deps/prefix-$ARCH.
+cross_deps() { # $1 Debian architecture
+  local arch=$1 triplet proc
+  case "$arch" in
+    arm64) triplet=aarch64-linux-gnu proc=aarch64 ;;
+    armhf) triplet=arm-linux-gnueabihf proc=armv7l ;;
+    *) echo "deps: unknown ARCH=$arch (arm64 or armhf)" >&2; exit 2 ;;
+  esac
+  local xprefix="$deps/prefix-$arch" xbuild="$deps/lws-build-$arch"
+  # the same 64-bit off_t and time_t as the Makefile's LFS (32-bit targets)
+  local xflags="-D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64"
+  if [ "$(cat "$xprefix/.cflags" 2>/dev/null)" != "$xflags" ]; then
+    rm -f "$xprefix/lib/libwebsockets.a" "$xprefix/lib/libcjson.a"
+  fi
+  local xpkgs=("gcc-$triplet" "binutils-$triplet" qemu-user-static
+    "libc6-dev:$arch" "libsqlite3-dev:$arch" "libsodium-dev:$arch" "libmbedtls-dev:$arch" "libcmocka-dev:$arch")
+  local xmissing=() p
+  for p in "${xpkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || xmissing+=("$p")
+  done
+  if [ ${#xmissing[@]} -gt 0 ]; then
+    echo "deps: installing ${xmissing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    dpkg --print-foreign-architectures | grep -qx "$arch" || dpkg --add-architecture "$arch"
+    apt-get update -qq || true
+    apt-get install -y -qq --no-install-recommends "${xmissing[@]}"
+  fi
+  if [ ! -f "$xprefix/lib/libwebsockets.a" ]; then
+    src=$(fetch_src libwebsockets 'libwebsockets-4.1.6')
+    rm -rf "$xbuild" && mkdir -p "$xbuild"
+    local mlib="/usr/lib/$triplet"
+    (cd "$xbuild" && cmake "$src" -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR="$proc" \
+      -DCMAKE_C_COMPILER="$triplet-gcc" -DCMAKE_AR="$(command -v "$triplet-ar")" \
+      -DCMAKE_RANLIB="$(command -v "$triplet-ranlib")" -DCMAKE_LIBRARY_ARCHITECTURE="$triplet" \
+      -DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER -DCMAKE_C_FLAGS="$xflags" \
+      -DLWS_MBEDTLS_INCLUDE_DIRS=/usr/include \
+      -DLWS_MBEDTLS_LIBRARIES="$mlib/libmbedtls.a;$mlib/libmbedx509.a;$mlib/libmbedcrypto.a" \
+      -DCMAKE_INSTALL_PREFIX="$xprefix" -DCMAKE_BUILD_TYPE=Release \
+      -DLWS_WITH_MBEDTLS=ON -DLWS_WITH_STATIC=ON -DLWS_WITH_SHARED=OFF -DLWS_IPV6=ON \
+      -DLWS_WITHOUT_TESTAPPS=ON -DLWS_WITH_PLUGINS=OFF -DLWS_WITHOUT_EXTENSIONS=ON \
+      -DLWS_HAVE_LIBCAP=OFF -DLWS_WITH_MINIMAL_EXAMPLES=OFF -DCMAKE_POSITION_INDEPENDENT_CODE=ON >/dev/null \
+      && make -j"$(nproc)" >/dev/null && make install >/dev/null)
+    echo "deps: libwebsockets built for $arch"
+  fi
+  if [ ! -f "$xprefix/lib/libcjson.a" ]; then
+    src=$(fetch_src cjson 'cjson-*')
+    mkdir -p "$xprefix/lib" "$xprefix/include/cjson"
+    "$triplet-gcc" -O2 -fPIC -std=c89 $xflags -c "$src/cJSON.c" -o "$deps/cJSON-$arch.o"
+    "$triplet-ar" rcs "$xprefix/lib/libcjson.a" "$deps/cJSON-$arch.o"
+    cp "$src/cJSON.h" "$xprefix/include/cjson/"
+    echo "deps: cJSON built for $arch"
+  fi
+  echo "$xflags" > "$xprefix/.cflags"
+}
+case "${ARCH:-}" in
+  "" | x86_64 | amd64) ;;
+  *) cross_deps "$ARCH" ;;
+esac
+# ---- end of the cross block
+
 # npm packages for the end-to-end tests (from the npm registry), again
 # whenever package.json or the lock file changed
 if [ -f "$top/tests/package.json" ]; then

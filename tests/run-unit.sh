@@ -5,10 +5,13 @@ set -u
 results=${RESULTS:-$(mktemp -d)}
 mkdir -p "$results"
 rc=0
+limit=120
+[ -n "${FECHATTER_LAUNCHER:-}" ] && limit=600   # emulation is several times slower
 for t in "$@"; do
   name=$(basename "$t")
   log="$results/unit-$name.log"
-  timeout 120 "$t" >"$log" 2>&1
+  # FECHATTER_LAUNCHER (e.g. qemu-aarch64-static) runs a cross-built test
+  timeout "$limit" ${FECHATTER_LAUNCHER:-} "$t" >"$log" 2>&1
   code=$?
   pass=$(grep -oE '^\[  PASSED  \] [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
   fail=$(grep -oE '^\[  FAILED  \] [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)

@@ -7,7 +7,7 @@ import { writeFileSync, statSync, existsSync, readFileSync, readdirSync } from '
 import { join } from 'node:path';
 import {
   runBin, cleanEnv, makeTempDir, startServer, freePort, spawnBin, waitReady, HOST,
-  assertOk, assertError, mustSignup, mustSignin, serverKey, decodeJwt,
+  assertOk, assertError, mustSignup, mustSignin, serverKey, decodeJwt, scaled,
 } from './lib/server.mjs';
 
 const OPTIONS = ['--bind', '--port', '--tls-port', '--cert', '--key', '--data', '--durability',
@@ -243,7 +243,8 @@ describe('starting the server', () => {
     const u = await mustSignup(srv, {});
     const inflight = Array.from({ length: 6 }, () => srv.api('POST', '/api/signin', { body: { email: u.email, password: u.password } })
       .then((r) => r.status, (e) => `error ${e.cause?.code || e.message}`));
-    await new Promise((r) => setTimeout(r, 20));
+    // a head start for the server to read them (longer under an emulator)
+    await new Promise((r) => setTimeout(r, scaled(20)));
     const code = await srv.stop();
     const { signal } = await srv.exit;
     const statuses = await Promise.all(inflight);

@@ -5,6 +5,7 @@
 #define TESTAPP_STORE_ONLY /* the adapter alone, no app */
 #include "testapp.h"
 #include "lib/embedded.h"
+#include <sys/stat.h>
 
 #define OPS (st.ops)
 #define IMPL (st.impl)
@@ -112,6 +113,31 @@ static void test_file_migrated_and_reopened(void **state)
 	assert_string_equal(g.name, "Persisted");
 	sqlite_store_close(&f);
 	assert_int_equal(read_user_version(path), sqlite_store_schema_version());
+	remove_db_files(path);
+}
+
+/* sizes past 2 GiB (a 32-bit off_t cannot hold them: stat fails with
+ * EOVERFLOW unless the build has a 64-bit off_t): the WAL is grown sparse
+ * to 3 GiB for the measurement and put back before the store goes on. */
+static void test_sizes_past_2gib(void **state)
+{
+	char path[64], wal[80], err[512] = "";
+	temp_db(path, sizeof path);
+	struct store f = {0};
+	assert_int_equal(sqlite_store_open(path, 0, &f, err, sizeof err), 0);
+	assert_int_equal(store_add_workspace(&f, "Big", T0) > 0, 1);
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	struct stat sb;
+	assert_int_equal(stat(wal, &sb), 0);
+	const int64_t before = (int64_t)sb.st_size, big = (int64_t)3 << 30;
+	assert_int_equal(truncate(wal, (off_t)big), 0);
+	int64_t db = -1, w = -1;
+	int rc = f.ops->sizes(f.impl, &db, &w);
+	assert_int_equal(truncate(wal, (off_t)before), 0);
+	assert_int_equal(rc, 0);
+	assert_true(db > 0);
+	assert_true(w == big);
+	sqlite_store_close(&f);
 	remove_db_files(path);
 }
 
@@ -793,6 +819,7 @@ int main(void)
 		T(test_schema_version_positive),
 		T(test_file_migrated_and_reopened),
 		T(test_picture_urls_migrated),
+		T(test_sizes_past_2gib),
 		T(test_newer_database_refused),
 		T(test_close_null_safe),
 		T(test_workspace_insert_get),

@@ -8,7 +8,7 @@ import net from 'node:net';
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
-import { HOST, serverKey, signEdDSA, claimsFor, sleep, rawRequest } from './server.mjs';
+import { HOST, serverKey, signEdDSA, claimsFor, sleep, rawRequest, scaled } from './server.mjs';
 
 export const WS_PROTOCOL = 'fechatter.v1';
 export { WebSocket };
@@ -81,8 +81,8 @@ export class EventLog {
       const timer = setTimeout(() => {
         done();
         const got = this.matching(pred, since).length;
-        reject(new Error(`${this.name}: timed out after ${timeoutMs} ms waiting for ${label} (${got}/${n})\n  ${this.summary(since)}`));
-      }, timeoutMs);
+        reject(new Error(`${this.name}: timed out after ${scaled(timeoutMs)} ms waiting for ${label} (${got}/${n})\n  ${this.summary(since)}`));
+      }, scaled(timeoutMs));
       const done = () => { clearTimeout(timer); this.waiters.delete(w); };
       this.waiters.add(w);
       w.check();
@@ -100,8 +100,8 @@ export class EventLog {
       const w = { check: () => { if (this.ended) { done(); resolve(this.endReason); } } };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`${this.name}: timed out after ${timeoutMs} ms waiting for ${label}\n  ${this.summary(Math.max(0, this.events.length - 12))}`));
-      }, timeoutMs);
+        reject(new Error(`${this.name}: timed out after ${scaled(timeoutMs)} ms waiting for ${label}\n  ${this.summary(Math.max(0, this.events.length - 12))}`));
+      }, scaled(timeoutMs));
       const done = () => { clearTimeout(timer); this.waiters.delete(w); };
       this.waiters.add(w);
       w.check();
@@ -132,7 +132,7 @@ export function wsConnect(srv, opts = {}) {
   if (token !== undefined) qs.push(`access_token=${encodeURIComponent(token)}`);
   if (query) qs.push(query);
   const url = `ws://${HOST}:${srv.port}/ws${qs.length ? `?${qs.join('&')}` : ''}`;
-  const ws = new WebSocket(url, protocol ? [protocol] : [], { handshakeTimeout: timeoutMs, perMessageDeflate: false });
+  const ws = new WebSocket(url, protocol ? [protocol] : [], { handshakeTimeout: scaled(timeoutMs), perMessageDeflate: false });
   const log = new EventLog(name);
   const client = {
     ws, log, name, url,
@@ -176,7 +176,7 @@ export function wsConnect(srv, opts = {}) {
       client.close();
       reject(err);
     };
-    const timer = setTimeout(() => fail(new Error(`${name}: ${url.replace(/access_token=[^&]+/, 'access_token=…')} not confirmed within ${timeoutMs} ms\n  ${log.summary()}`)), timeoutMs);
+    const timer = setTimeout(() => fail(new Error(`${name}: ${url.replace(/access_token=[^&]+/, 'access_token=…')} not confirmed within ${scaled(timeoutMs)} ms\n  ${log.summary()}`)), scaled(timeoutMs));
     ws.on('unexpected-response', (req, res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
@@ -242,7 +242,7 @@ export function sseConnect(srv, opts = {}) {
   const req = http.request({ host: HOST, port: srv.port, path, method: 'GET', headers, agent: false });
   return new Promise((resolve, reject) => {
     let settled = false;
-    const timer = setTimeout(() => finish(new Error(`${name}: ${path.replace(/access_token=[^&]+/, 'access_token=…')} not ${waitConfirmed ? 'confirmed' : 'answered'} within ${timeoutMs} ms\n  ${log.summary()}`)), timeoutMs);
+    const timer = setTimeout(() => finish(new Error(`${name}: ${path.replace(/access_token=[^&]+/, 'access_token=…')} not ${waitConfirmed ? 'confirmed' : 'answered'} within ${scaled(timeoutMs)} ms\n  ${log.summary()}`)), scaled(timeoutMs));
     const finish = (err, value) => {
       if (settled) return;
       settled = true;
@@ -344,7 +344,7 @@ export function rawStalledClient(srv, path, { websocket = false, timeoutMs = 500
       closed,
     };
     open.add(client);
-    const timer = setTimeout(() => { client.close(); reject(new Error(`raw client ${path.split('?')[0]}: no response head within ${timeoutMs} ms`)); }, timeoutMs);
+    const timer = setTimeout(() => { client.close(); reject(new Error(`raw client ${path.split('?')[0]}: no response head within ${scaled(timeoutMs)} ms`)); }, scaled(timeoutMs));
     sock.on('error', (e) => { how = `error ${e.code || e.message}`; });
     sock.on('close', () => {
       open.delete(client);
@@ -534,11 +534,11 @@ export function assertSameMessage(ev, msg, what = 'event') {
 
 // Waits (bounded) for a condition polled every 50 ms.
 export async function until(cond, { timeoutMs = 5000, label = 'condition' } = {}) {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   for (let i = 0; i < 100000; i++) {
     const v = await cond();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${scaled(timeoutMs)} ms waiting for ${label}`);
     await sleep(50);
   }
   throw new Error(`gave up waiting for ${label}`);

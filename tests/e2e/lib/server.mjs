@@ -17,6 +17,30 @@ export function binPath() {
   return bin;
 }
 
+// FECHATTER_LAUNCHER: a command put in front of the binary, e.g.
+// qemu-aarch64-static for a cross-built one (make test ARCH=arm64);
+// FECHATTER_BIN stays the binary's path.
+export function launcher() {
+  return (process.env.FECHATTER_LAUNCHER ?? '').split(/\s+/).filter(Boolean);
+}
+
+// True when the binary runs under an emulator (tests that measure what
+// emulation changes, such as the server's memory, are skipped then).
+export const emulated = launcher().length > 0;
+
+// Under an emulator everything runs several times slower (more on a busy
+// machine): the harness's bounded waits (readiness, requests, real-time
+// events) are multiplied by this factor (FECHATTER_TIMEOUT_SCALE, default 6).
+// A wait only ever ends early when what it waits for arrives, so a longer
+// bound changes no verdict, only how long a failure takes to be reported.
+export const timeScale = emulated ? Number(process.env.FECHATTER_TIMEOUT_SCALE || 6) : 1;
+export const scaled = (ms) => ms * timeScale;
+
+function command(argv) {
+  const l = launcher();
+  return l.length ? [l[0], [...l.slice(1), binPath(), ...argv]] : [binPath(), argv];
+}
+
 // ---------------------------------------------------------------- cleanup
 const children = new Set();
 const tempDirs = new Set();
@@ -65,12 +89,12 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Polls url until it answers 200, the process exits, or timeoutMs passes.
 export async function waitReady(url, { timeoutMs = 10000, exited = () => false } = {}) {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   let last = 'no answer';
   for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
     if (exited()) return { ok: false, reason: 'process exited', exited: true };
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(url, { signal: AbortSignal.timeout(scaled(1000)) });
       await res.arrayBuffer();
       if (res.status === 200) return { ok: true };
       last = `status ${res.status}`;
@@ -79,7 +103,7 @@ export async function waitReady(url, { timeoutMs = 10000, exited = () => false }
     }
     await sleep(50);
   }
-  return { ok: false, reason: `not ready after ${timeoutMs} ms (${last})` };
+  return { ok: false, reason: `not ready after ${scaled(timeoutMs)} ms (${last})` };
 }
 
 function tail(buf) {
@@ -89,7 +113,8 @@ function tail(buf) {
 // Spawns a process of the binary, tracked for cleanup. Returns {proc, exit,
 // output()} where exit resolves with {code, signal}.
 export function spawnBin(argv, { env = cleanEnv(), cwd } = {}) {
-  const proc = spawn(binPath(), argv, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [file, args] = command(argv);
+  const proc = spawn(file, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let stdout = '';
   let stderr = '';
@@ -112,7 +137,8 @@ const SANITIZER_RE = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/;
 
 // Runs the binary to completion (for --help, --check-config, start-up errors).
 export function runBin(argv, { env = cleanEnv(), timeoutMs = 10000, cwd } = {}) {
-  const r = spawnSync(binPath(), argv, { env, cwd, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
+  const [file, args] = command(argv);
+  const r = spawnSync(file, args, { env, cwd, encoding: 'utf8', timeout: scaled(timeoutMs), killSignal: 'SIGKILL' });
   if (SANITIZER_RE.test(r.stderr ?? '')) throw new Error(`sanitizer report:\n${r.stderr.slice(0, 8000)}`);
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
 }
@@ -167,7 +193,7 @@ export async function startServer(opts = {}) {
         child.proc.kill('SIGTERM');
         const timer = setTimeout(() => {
           try { child.proc.kill('SIGKILL'); } catch { /* gone */ }
-        }, 5000);
+        }, scaled(5000));
         const r = await child.exit;
         clearTimeout(timer);
         if (child.sanitizer()) throw new Error(`sanitizer report from the server:\n${child.sanitizer()}`);
@@ -210,7 +236,7 @@ export async function api(base, method, path, { token, body, headers = {}, rawBo
     headers: h,
     body: payload,
     redirect: 'manual',
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: AbortSignal.timeout(scaled(timeoutMs)),
   });
   const text = await res.text();
   let json;
@@ -235,7 +261,7 @@ export function rawRequest(port, data, { timeoutMs = 5000, host = HOST } = {}) {
       sock.destroy();
       resolve(parseResponse(buf));
     };
-    const timer = setTimeout(finish, timeoutMs);
+    const timer = setTimeout(finish, scaled(timeoutMs));
     sock.on('connect', () => {
       sock.write(data, () => { /* written */ });
     });
