@@ -11,6 +11,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = strlen(s);
 	if (len == size) /* no NUL inside: the NUL-terminated helpers see it all */
 		CHECK(!valid || utf8_chars(s) <= len);
+	/* the decoder walks any bytes in steps that add up, and finds an
+	 * invalid sequence exactly where utf8_valid does */
+	int all_good = 1;
+	for (size_t i = 0, l; i < len; i += l) {
+		unsigned cp = utf8_decode(s + i, &l);
+		CHECK(l >= 1 && l <= 4 && i + l <= len);
+		CHECK(cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff));
+		if (l == 1 && cp >= 0x80)
+			all_good = 0;
+	}
+	if (len == size)
+		CHECK(all_good == valid);
 	utf8_has_controls(s, 0);
 	utf8_has_controls(s, 1);
 
