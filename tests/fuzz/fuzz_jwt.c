@@ -6,9 +6,9 @@
  *   2: a claims struct's bytes: what jwt_sign signs, jwt_verify must give
  *      back unchanged.
  * Every accepted token holds claims that are consistent with the checks. */
-#include <sodium.h>
 #include "fuzz.h"
 #include "lib/jwt.h"
+#include <sodium.h>
 
 #define NOW 1700000000
 static unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
@@ -26,7 +26,8 @@ static void init(void)
 
 static void check_accepted(const struct jwt_claims *c, const char *iss, const char *aud, int64_t now)
 {
-	CHECK(memchr(c->iss, 0, sizeof c->iss) && memchr(c->aud, 0, sizeof c->aud) && memchr(c->role, 0, sizeof c->role));
+	CHECK(memchr(c->iss, 0, sizeof c->iss) && memchr(c->aud, 0, sizeof c->aud) &&
+	      memchr(c->role, 0, sizeof c->role));
 	CHECK(!strcmp(c->iss, iss) && !strcmp(c->aud, aud));
 	CHECK(now < c->exp && c->iat <= now + 60);
 }
@@ -46,7 +47,7 @@ static void sign_parts(const uint8_t *h, size_t hl, const uint8_t *p, size_t pl)
 {
 	const int v = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
 	size_t cap = sodium_base64_ENCODED_LEN(hl, v) + sodium_base64_ENCODED_LEN(pl, v) +
-		     sodium_base64_ENCODED_LEN(crypto_sign_BYTES, v) + 2;
+	             sodium_base64_ENCODED_LEN(crypto_sign_BYTES, v) + 2;
 	char *tok = malloc(cap);
 	if (!tok)
 		abort();

@@ -7,12 +7,12 @@
  * the rest is the query string as the handler passes it on (at most 2047
  * bytes, 1..500 characters, any bytes: the URL decoding lets any through). */
 #define TESTAPP_STORE_ONLY
-#include "testapp.h"
 #include "adapters/fts5_search.h"
 #include "core/search.h"
 #include "fuzz.h"
 #include "lib/utf8.h"
 #include "ports/search.h"
+#include "testapp.h"
 
 static struct search se;
 static char path[64];
@@ -58,7 +58,8 @@ static void init(void)
 	done = 1;
 	char err[512] = "";
 	fe_log_level = LOG_ERR;
-	if (temp_db_path(path, sizeof path, "fe_fuzz_search") < 0 || sqlite_store_open(path, 0, &st, err, sizeof err)) {
+	if (temp_db_path(path, sizeof path, "fe_fuzz_search") < 0 ||
+	    sqlite_store_open(path, 0, &st, err, sizeof err)) {
 		fprintf(stderr, "fuzz_search: store: %s\n", err);
 		abort();
 	}

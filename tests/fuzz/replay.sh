@@ -19,10 +19,10 @@ for b in "$@"; do
   n=$(grep -oE '^replayed [0-9]+' "$log" | grep -oE '[0-9]+$')
   if [ "$code" -eq 0 ] && [ "${n:-0}" -gt 0 ]; then
     echo "1 0" > "$results/fuzz-$t.counts"
-    printf 'fuzz-replay %-10s %5d inputs, passed\n' "$t" "$n"
+    printf 'fuzz-replay %-12s %5d inputs, passed\n' "$t" "$n"
   else
     echo "0 1" > "$results/fuzz-$t.counts"
-    printf 'fuzz-replay %-10s FAILED (exit %d)\n' "$t" "$code"
+    printf 'fuzz-replay %-12s FAILED (exit %d)\n' "$t" "$code"
     grep -E 'ERROR: |runtime error|invariant failed|#[0-9]+ 0x' "$log" | head -12
     rc=1
   fi

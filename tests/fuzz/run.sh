@@ -33,9 +33,9 @@ run_one() {
   local added=$(( $(ls "$corpus" | wc -l) - before ))
   if [ "$rc" -eq 0 ]; then
     local took; took=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | grep -oE '[0-9]+ second' | grep -oE '[0-9]+')
-    printf 'fuzz %-8s %12s executions in %ss, %d inputs added to the corpus\n' "$t" "${execs:-?}" "${took:-$secs}" "$added"
+    printf 'fuzz %-12s %12s executions in %ss, %d inputs added to the corpus\n' "$t" "${execs:-?}" "${took:-$secs}" "$added"
   else
-    printf 'fuzz %-8s CRASHED after %s executions: %s (report: %s)\n' "$t" "${execs:-?}" \
+    printf 'fuzz %-12s CRASHED after %s executions: %s (report: %s)\n' "$t" "${execs:-?}" \
       "$(ls -t "$art" | head -1)" "$log"
     grep -E 'ERROR: |runtime error|invariant failed|#[0-9]+ 0x' "$log" | head -12
   fi
