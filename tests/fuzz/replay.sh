@@ -3,7 +3,7 @@
 # where each BIN is a harness linked with tests/fuzz/replay.c (make test
 # builds them with the normal compiler, under SANITIZE too). One check per
 # target: passed when every input of tests/fuzz/corpus/<target>/ ran without
-# a crash, a sanitizer report or a failed invariant. Writes "pass fail" per
+# a crash, a sanitizer report (UBSan's included) or a failed invariant. Writes "pass fail" per
 # target into $RESULTS (when set), as tests/run-unit.sh does.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,6 +17,8 @@ for b in "$@"; do
   timeout 300 "$b" "$top/tests/fuzz/corpus/$t" >"$log" 2>&1
   code=$?
   n=$(grep -oE '^replayed [0-9]+' "$log" | grep -oE '[0-9]+$')
+  # UBSan reports and goes on unless told otherwise: a report is a failure
+  if grep -q 'runtime error:' "$log"; then code=99; fi
   if [ "$code" -eq 0 ] && [ "${n:-0}" -gt 0 ]; then
     echo "1 0" > "$results/fuzz-$t.counts"
     printf 'fuzz-replay %-12s %5d inputs, passed\n' "$t" "$n"
