@@ -93,19 +93,22 @@ $(FUZZ_BUILD)/obj/%.o: %.c | $(DEPS)/lib/libwebsockets.a
 $(FUZZ_BUILD)/libfechatter.a: $(FUZZ_OBJS) $(GEN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libfechatter.a
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/unit/testapp.h $(FUZZ_BUILD)/libfechatter.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter-out -fsanitize=%,$(LDFLAGS)) -o $@ $< $(FUZZ_BUILD)/libfechatter.a $(LIBS) -lcmocka
 # the same harness with a plain main that replays a corpus (make test)
-$(BUILD)/tests/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/fuzz/replay.c $(LIB)
+$(BUILD)/tests/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/fuzz/replay.c tests/unit/testapp.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -Itests/fuzz $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LIBS) -lcmocka
 
-.PHONY: fuzz fuzz-build fuzz-replay
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-minimise
 fuzz-build:
 	bash packaging/deps.sh --fuzz
 	$(MAKE) $(FUZZ_BINS)
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+# shrinks the committed corpora to the seeds plus what adds coverage
+fuzz-minimise: fuzz-build
+	@bash tests/fuzz/minimise.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
 fuzz-replay: $(REPLAY_BINS)
 	@bash tests/fuzz/replay.sh $(REPLAY_BINS)
 -include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
