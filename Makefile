@@ -3,6 +3,7 @@
 #   make run        install what is missing, build, serve with embedded defaults
 #   make test       install what is missing, build, unit + end-to-end tests
 #   SANITIZE=address,undefined make test   the same under sanitizers (dynamic link)
+#   make fuzz       libFuzzer harnesses (tests/fuzz), FUZZ_SECONDS each
 #   make bench      benchmarks (numbers and ratios, never pass/fail on time)
 
 CC      ?= cc
@@ -97,6 +98,53 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB) tests/unit/testapp
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
 
+# ---- fuzzing (tests/fuzz) ----
+# One harness per target: tests/fuzz/fuzz_<target>.c (LLVMFuzzerTestOneInput)
+# with its corpus in tests/fuzz/corpus/<target>/. Adding a harness is adding
+# its name here.
+FUZZ_TARGETS := utf8 sniff range router config jwt search search_terms
+#   make fuzz      clang-15 + libFuzzer (installed by deps.sh --fuzz): builds
+#                  the library into build/fuzz with ASan+UBSan, runs each
+#                  target FUZZ_SECONDS on its corpus, adds what is new to it
+#                  (minimised), prints executions per target
+#   make test      replays every corpus (gcc, no libFuzzer; under SANITIZE too)
+FUZZ_SECONDS ?= 180
+FUZZ_JOBS    ?= 1
+FUZZ_CC      ?= clang-15
+FUZZ_BUILD   := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -O1 -g -std=gnu11 -pthread $(WARN) -Iappliance -Itests/unit -Itests/fuzz -isystem $(DEPS)/include -D_GNU_SOURCE $(FUZZ_SAN)
+FUZZ_OBJS    := $(SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+REPLAY_BINS  := $(FUZZ_TARGETS:%=$(BUILD)/tests/replay/fuzz_%)
+
+$(FUZZ_BUILD)/obj/%.o: %.c | $(DEPS)/lib/libwebsockets.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(FUZZ_BUILD)/libfechatter.a: $(FUZZ_OBJS) $(GEN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/unit/testapp.h $(FUZZ_BUILD)/libfechatter.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter-out -fsanitize=%,$(LDFLAGS)) -o $@ $< $(FUZZ_BUILD)/libfechatter.a $(LIBS) -lcmocka
+# the same harness with a plain main that replays a corpus (make test)
+$(BUILD)/tests/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/fuzz/replay.c tests/unit/testapp.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -Itests/fuzz $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LIBS) -lcmocka
+
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-minimise
+fuzz-build:
+	bash packaging/deps.sh --fuzz
+	$(MAKE) $(FUZZ_BINS)
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+# shrinks the committed corpora to the seeds plus what adds coverage
+fuzz-minimise: fuzz-build
+	@bash tests/fuzz/minimise.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+fuzz-replay: $(REPLAY_BINS)
+	@bash tests/fuzz/replay.sh $(REPLAY_BINS)
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
+# ---- end of fuzzing ----
+
 run:
 	bash packaging/deps.sh
 	$(MAKE) $(BIN)
@@ -110,9 +158,10 @@ e2e: $(BIN)
 
 test:
 	ARCH=$(ARCH) bash packaging/deps.sh
-	$(MAKE) $(BIN) $(UNIT_BINS)
+	$(MAKE) $(BIN) $(UNIT_BINS) $(REPLAY_BINS)
 	@rm -rf $(BUILD)/test-results; mkdir -p $(BUILD)/test-results
 	@RESULTS=$(abspath $(BUILD))/test-results bash tests/run-unit.sh $(UNIT_BINS) || true
+	@RESULTS=$(abspath $(BUILD))/test-results bash tests/fuzz/replay.sh $(REPLAY_BINS) || true
 	@RESULTS=$(abspath $(BUILD))/test-results FECHATTER_BIN=$(abspath $(BIN)) bash tests/run-e2e.sh || true
 	@$(if $(FECHATTER_LAUNCHER),echo "browser: x86-64 only (skipped for ARCH=$(ARCH))",RESULTS=$(abspath $(BUILD))/test-results FECHATTER_BIN=$(abspath $(BIN)) bash tests/run-browser.sh || true)
 	@bash tests/summary.sh $(BUILD)/test-results
@@ -139,6 +188,6 @@ format:
 	clang-format -i $$(find appliance tests/unit -name '*.[ch]')
 
 clean:
-	rm -rf build/obj build/san build/gen build/tests build/*.a build/fechatter build/arm64 build/armhf
+	rm -rf build/obj build/san build/gen build/tests build/fuzz build/*.a build/fechatter build/arm64 build/armhf
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -12,6 +12,11 @@ mkdir -p "$deps"
 want_pkgs=(build-essential cmake pkg-config file dpkg-dev
   libsqlite3-dev libsodium-dev libmbedtls-dev libcmocka-dev zlib1g-dev
   nodejs curl ca-certificates sqlite3 chromium fonts-noto-color-emoji)
+# `deps.sh --fuzz` (make fuzz) adds the fuzzing toolchain; make run and make
+# test never need clang
+if [ "${1:-}" = "--fuzz" ]; then
+  want_pkgs+=(clang-15 libfuzzer-15-dev)
+fi
 missing=()
 for p in "${want_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

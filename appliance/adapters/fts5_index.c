@@ -2,15 +2,14 @@
 #include <stdio.h>
 #include <string.h>
 #include "adapters/fts5_index.h"
+#include "lib/utf8.h"
 
-/* Code point at s (valid UTF-8); *len gets its byte length. */
+/* Code point at s; *len gets its byte length. Queries may hold any bytes:
+ * a byte that starts no well-formed sequence counts alone (U+FFFD), so a
+ * cut sequence never steps over the terminating NUL. */
 static uint32_t cp_at(const unsigned char *s, size_t *len)
 {
-	if (s[0] < 0x80) { *len = 1; return s[0]; }
-	if (s[0] < 0xE0) { *len = 2; return ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu); }
-	if (s[0] < 0xF0) { *len = 3; return ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu); }
-	*len = 4;
-	return ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+	return utf8_decode((const char *)s, len);
 }
 
 /* Letters and digits FTS5's unicode61 surely keeps inside a token; when in

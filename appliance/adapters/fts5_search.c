@@ -75,14 +75,12 @@ static int stopped(const struct search_query *q)
 	return should_stop((void *)q);
 }
 
-/* Decodes one UTF-8 code point at s (valid input); *len gets its size. */
+/* Code point at s; *len gets its byte length. Queries may hold any bytes:
+ * a byte that starts no well-formed sequence counts alone (U+FFFD), so a
+ * cut sequence never steps over the terminating NUL. */
 static uint32_t cp_at(const unsigned char *s, size_t *len)
 {
-	if (s[0] < 0x80) { *len = 1; return s[0]; }
-	if (s[0] < 0xE0) { *len = 2; return ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu); }
-	if (s[0] < 0xF0) { *len = 3; return ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu); }
-	*len = 4;
-	return ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+	return utf8_decode((const char *)s, len);
 }
 
 /* Scripts written without spaces (same ranges as schema/0002_search.sql). */

@@ -7,6 +7,7 @@
 #include "core/file.h"
 #include "http/handlers.h"
 #include "http/jsonio.h"
+#include "http/range.h"
 
 void h_file_upload(struct req *r)
 {
@@ -19,44 +20,6 @@ void h_file_upload(struct req *r)
 		resp_err(r, &e);
 	else
 		resp_ok(r, 201, file_json(&f));
-}
-
-/* Parses "bytes=a-b", "bytes=a-", "bytes=-n" against size. Returns 1 with
- * [*off, *off + *len) for a satisfiable single range, 0 for no or an
- * unsupported header (serve everything), -1 when unsatisfiable. */
-static int parse_range(const char *h, int64_t size, int64_t *off, int64_t *len)
-{
-	long long a = -1, b = -1;
-	char *end;
-	if (strncmp(h, "bytes=", 6) || strchr(h, ','))
-		return 0;
-	h += 6;
-	if (*h == '-') {
-		b = strtoll(h + 1, &end, 10);
-		if (end == h + 1 || *end || b <= 0)
-			return 0;
-		if (size == 0)
-			return -1;
-		*off = b >= size ? 0 : size - b;
-		*len = size - *off;
-		return 1;
-	}
-	a = strtoll(h, &end, 10);
-	if (end == h || *end != '-' || a < 0)
-		return 0;
-	if (end[1]) {
-		char *e2;
-		b = strtoll(end + 1, &e2, 10);
-		if (*e2 || b < a)
-			return 0;
-	}
-	if (a >= size)
-		return -1;
-	if (b < 0 || b >= size)
-		b = size - 1;
-	*off = a;
-	*len = b - a + 1;
-	return 1;
 }
 
 void h_file_get(struct req *r)
@@ -82,7 +45,7 @@ void h_file_get(struct req *r)
 		return;
 	}
 	int64_t off = 0, len = size;
-	int rg = req_header(r, "range:", range, sizeof range) ? 0 : parse_range(range, size, &off, &len);
+	int rg = req_header(r, "range:", range, sizeof range) ? 0 : range_parse(range, size, &off, &len);
 	if (rg < 0) {
 		close(fd);
 		snprintf(cr, sizeof cr, "bytes */%lld", (long long)size);

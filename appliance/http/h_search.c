@@ -4,6 +4,7 @@
 #include "core/search.h"
 #include "http/handlers.h"
 #include "http/jsonio.h"
+#include "lib/utf8.h"
 
 /* Reads an integer query argument into *out (default kept when absent).
  * Returns -1 and answers 400 naming the argument when malformed. */
@@ -87,6 +88,11 @@ static void search(struct req *r, int64_t chat_id)
 	if (req_query(r, "q", sr->q, sizeof sr->q)) {
 		free(sr);
 		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "q", "q is required (1..500 characters)");
+		return;
+	}
+	if (!utf8_valid(sr->q, strlen(sr->q))) { /* %-escapes decode to any bytes */
+		free(sr);
+		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "q", "q must be valid UTF-8");
 		return;
 	}
 	if (!chat_id && qint(r, "chat_id", 1, INT64_MAX / 2, &chat_id))

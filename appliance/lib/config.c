@@ -173,13 +173,8 @@ static char *trim(char *s)
 	return s;
 }
 
-static int load_file(struct config *c, const char *path)
+int config_read(struct config *c, FILE *f, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "fechatter: cannot open config file %s: %s\n", path, strerror(errno));
-		return -1;
-	}
 	char line[512], origin[300];
 	int lineno = 0, rc = 0;
 	while (rc == 0 && fgets(line, sizeof line, f)) {
@@ -202,6 +197,17 @@ static int load_file(struct config *c, const char *path)
 			rc = set(c, d, v, origin);
 		}
 	}
+	return rc;
+}
+
+static int load_file(struct config *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "fechatter: cannot open config file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int rc = config_read(c, f, path);
 	fclose(f);
 	return rc;
 }

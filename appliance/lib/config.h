@@ -50,6 +50,12 @@ void config_defaults(struct config *c);
  * the reason to stderr (caller exits 2). */
 int config_load(struct config *c, int argc, char **argv);
 
+/* Applies the `key value` lines of an open config file f on top of c (the
+ * file reader of config_load); path names the file in messages. Stops at
+ * the first bad line. Returns 0, or -1 after printing the reason to stderr.
+ * Does not close f. */
+int config_read(struct config *c, FILE *f, const char *path);
+
 /* Prints the effective configuration, one `key value` per line. */
 void config_print(const struct config *c, FILE *out);
 

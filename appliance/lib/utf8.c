@@ -31,6 +31,28 @@ int utf8_valid(const char *str, size_t len)
 	return 1;
 }
 
+unsigned utf8_decode(const char *str, size_t *len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned c = s[0], n, cp, min;
+	*len = 1;
+	if (c < 0x80)
+		return c;
+	if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; min = 0x80; }
+	else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; min = 0x800; }
+	else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; min = 0x10000; }
+	else return 0xfffd;
+	for (unsigned i = 1; i <= n; i++) { /* stops at the first non-continuation, e.g. a NUL */
+		if ((s[i] & 0xc0) != 0x80)
+			return 0xfffd;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0xfffd;
+	*len = n + 1;
+	return cp;
+}
+
 size_t utf8_chars(const char *s)
 {
 	size_t n = 0;

@@ -6,6 +6,13 @@
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int utf8_valid(const char *s, size_t len);
 
+/* Decodes the code point at s, which may be any bytes (NUL-terminated or
+ * not: a byte after a NUL or after an unexpected byte is never read). Sets
+ * *len to its length in bytes, 1..4. A byte that does not start a
+ * well-formed sequence (as utf8_valid defines it) decodes as U+FFFD with
+ * *len = 1. */
+unsigned utf8_decode(const char *s, size_t *len);
+
 /* Number of code points in a valid UTF-8 string. */
 size_t utf8_chars(const char *s);
 

@@ -380,6 +380,16 @@ describe('search', () => {
       await search(alice, { q: 'a'.repeat(500) });
     });
 
+    test('q that is not valid UTF-8 after %-decoding: 400 field q (found by tests/fuzz/fuzz_search)', async () => {
+      for (const q of ['%E4', 'ab%F0%9F', '%E4%B8', '%C0%AF', '%ED%A0%80', 'x%80y', '%FF']) {
+        for (const path of ['/api/search/messages', '/api/chat/1/messages/search']) {
+          assertError(await srv.api('GET', `${path}?q=${q}`, { token: tok(alice) }), 400, 'VALIDATION_ERROR', 'q');
+        }
+      }
+      assert.equal((await srv.api('GET', '/health')).status, 200, 'the server is still up');
+      await search(alice, { q: 'caf\u00e9 \u6771' });
+    });
+
     test('limit 0 or 101, bad offset: 400', async () => {
       for (const limit of ['0', '101', '-1', 'ten', '']) {
         assertError(await raw(alice, { q: 'hello', limit }), 400, 'VALIDATION_ERROR', 'limit');

@@ -1,5 +1,6 @@
-/* tests/unit/test_utf8: strict UTF-8 validation (RFC 3629), code point
- * counting and control-character detection (lib/utf8). */
+/* tests/unit/test_utf8: strict UTF-8 validation (RFC 3629), decoding of
+ * any bytes, code point counting and control-character detection
+ * (lib/utf8). */
 #include <string.h>
 #include "testutil.h"
 #include "lib/utf8.h"
@@ -129,6 +130,42 @@ static void test_controls(void **state)
 	assert_int_equal(utf8_has_controls("\xe2\x80\x85", 0), 0); /* U+2005 */
 }
 
+static unsigned dec(const char *s, size_t *len)
+{
+	*len = 99;
+	return utf8_decode(s, len);
+}
+
+static void test_decode(void **state)
+{
+	size_t l;
+	assert_int_equal(dec("a", &l), 'a');
+	assert_int_equal(l, 1);
+	assert_int_equal(dec("", &l), 0);
+	assert_int_equal(l, 1);
+	assert_int_equal(dec("\xc3\xa9", &l), 0xe9);
+	assert_int_equal(l, 2);
+	assert_int_equal(dec("\xe6\x9d\xb1", &l), 0x6771); /* 東 */
+	assert_int_equal(l, 3);
+	assert_int_equal(dec("\xf0\x9f\x8e\x89", &l), 0x1f389);
+	assert_int_equal(l, 4);
+	/* a sequence cut by the end of the string: the lead byte alone, so a
+	 * walker stops at the NUL instead of stepping over it */
+	assert_int_equal(dec("\xe4", &l), 0xfffd);
+	assert_int_equal(l, 1);
+	assert_int_equal(dec("\xf0\x9f\x8e", &l), 0xfffd);
+	assert_int_equal(l, 1);
+	assert_int_equal(dec("\xe4" "ab", &l), 0xfffd);
+	assert_int_equal(l, 1);
+	/* whatever utf8_valid refuses decodes as U+FFFD, one byte */
+	static const char *bad[] = {"\x80", "\xbf", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80",
+				    "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf8\x88\x80\x80\x80", "\xff"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(dec(bad[i], &l), 0xfffd);
+		assert_int_equal(l, 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_lone_continuation),
 		cmocka_unit_test(test_chars),
 		cmocka_unit_test(test_controls),
+		cmocka_unit_test(test_decode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,36 @@
+/* tests/fuzz/fuzz.h: what every harness shares. A harness defines
+ * LLVMFuzzerTestOneInput; it is linked either with libFuzzer (make fuzz,
+ * clang) or with tests/fuzz/replay.c (make test, any compiler), which feeds
+ * it the committed corpus. A broken invariant aborts, so both see it. */
+#ifndef FE_FUZZ_H
+#define FE_FUZZ_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* An invariant of the code under test: abort naming it when false. */
+#define CHECK(cond)                                                                                          \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);         \
+			abort();                                                                             \
+		}                                                                                            \
+	} while (0)
+
+/* A NUL-terminated copy of the input (owned: free). */
+static inline char *fuzz_str(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+	if (!s)
+		abort();
+	if (size)
+		memcpy(s, data, size);
+	s[size] = 0;
+	return s;
+}
+
+#endif
