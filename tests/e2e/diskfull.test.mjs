@@ -4,24 +4,15 @@
 // (CI runs as root); skipped otherwise.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, mustSignup } from './lib/server.mjs';
+import { startServer, mustSignup, mountTinyTmpfs } from './lib/server.mjs';
 import { createChat, send, listMessages, tok } from './lib/conv.mjs';
 
-let mnt;
-let mounted = false;
-try {
-  if (process.getuid() === 0) {
-    mnt = mkdtempSync(join(tmpdir(), 'fechatter-full-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]);
-    mounted = true;
-  }
-} catch { mounted = false; }
+const tiny = mountTinyTmpfs('fechatter-full-');
+const mnt = tiny?.dir;
 
-describe('a full disk', { skip: mounted ? false : 'needs root to mount a tmpfs' }, () => {
+describe('a full disk', { skip: tiny ? false : 'needs root to mount a tmpfs' }, () => {
   let srv, owner, chat;
   const filler = () => join(mnt, 'filler');
   before(async () => {
@@ -31,7 +22,7 @@ describe('a full disk', { skip: mounted ? false : 'needs root to mount a tmpfs' 
   });
   after(async () => {
     if (srv) await srv.stop();
-    try { execFileSync('umount', [mnt]); rmSync(mnt, { recursive: true, force: true }); } catch { /* best effort */ }
+    tiny.unmount();
   });
 
   test('sends answer 507 DISK_FULL while the disk is full; nothing committed is lost; writing resumes after space is freed', async () => {

@@ -12,13 +12,12 @@
 // answered on the same connection), never after a fixed wait.
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assertOk, assertError, RFC3339_MS, serverKey, signEdDSA, claimsFor, binPath, mustSignup, mustSignin, createInvite, PASSWORD,
-  startServer, emulated, scaled,
+  startServer, emulated, scaled, mountTinyTmpfs,
 } from './lib/server.mjs';
 import {
   setupWorkspace, otherWorkspaceUser, uniqueName, createChat, memberIds, send, allMessages, mapLimit, tok,
@@ -844,17 +843,10 @@ describe('shutdown', () => {
 });
 
 // A full disk (4 MiB tmpfs, as in diskfull.test.mjs; needs root)
-let fullMnt;
-let fullMounted = false;
-try {
-  if (process.getuid() === 0) {
-    fullMnt = mkdtempSync(join(tmpdir(), 'fechatter-rt-full-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', fullMnt]);
-    fullMounted = true;
-  }
-} catch { fullMounted = false; }
+const full = mountTinyTmpfs('fechatter-rt-full-');
+const fullMnt = full?.dir;
 
-describe('WebSocket errors at commit time', { skip: fullMounted ? false : 'needs root to mount a tmpfs' }, () => {
+describe('WebSocket errors at commit time', { skip: full ? false : 'needs root to mount a tmpfs' }, () => {
   let srv; let owner; let chatId;
   before(async () => {
     srv = await startServer({ dataDir: join(fullMnt, 'data') });
@@ -864,7 +856,7 @@ describe('WebSocket errors at commit time', { skip: fullMounted ? false : 'needs
   after(async () => {
     closeAll();
     if (srv) await srv.stop();
-    try { execFileSync('umount', [fullMnt]); rmSync(fullMnt, { recursive: true, force: true }); } catch { /* best effort */ }
+    full.unmount();
   });
 
   test('a send refused by the group commit (DISK_FULL) answers an error carrying its idempotency_key', async () => {

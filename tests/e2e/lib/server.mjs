@@ -1,7 +1,7 @@
 // Harness for the end-to-end suites: starts the real binary on a free port
 // with a fresh data folder, talks to it over real sockets (127.0.0.1 only),
 // and makes sure every child process is gone when the test file ends.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,25 @@ export function launcher() {
 // True when the binary runs under an emulator (tests that measure what
 // emulation changes, such as the server's memory, are skipped then).
 export const emulated = launcher().length > 0;
+
+// A small tmpfs for full-disk tests (mounting needs root): { dir, unmount },
+// or null where it cannot be mounted (the suite is skipped then).
+export function mountTinyTmpfs(prefix, size = '4m') {
+  if (process.getuid() !== 0) return null;
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  return {
+    dir,
+    unmount() {
+      try { execFileSync('umount', [dir]); rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
+    },
+  };
+}
 
 // Under an emulator everything runs several times slower (more on a busy
 // machine): the harness's bounded waits (readiness, requests, real-time
