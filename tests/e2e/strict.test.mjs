@@ -7,7 +7,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startServer, mustSignup, HOST } from './lib/server.mjs';
+import { startServer, mustSignup, HOST, parseHead } from './lib/server.mjs';
 
 // Sends data on a fresh connection and reads until the server closes it (or
 // timeoutMs). Returns {raw, closed, responses: [{status, headers, body}]}.
@@ -35,17 +35,10 @@ function parseAll(buf) {
   const out = [];
   let s = buf.toString('latin1');
   while (s.length) {
-    const end = s.indexOf('\r\n\r\n');
+    const { status, headers, end } = parseHead(s);
     if (end < 0) break;
-    const lines = s.slice(0, end).split('\r\n');
-    const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
-    const headers = {};
-    for (const l of lines.slice(1)) {
-      const i = l.indexOf(':');
-      if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-    }
     const len = Number(headers['content-length'] ?? 0);
-    out.push({ status: m ? Number(m[1]) : 0, headers, body: s.slice(end + 4, end + 4 + len) });
+    out.push({ status, headers, body: s.slice(end + 4, end + 4 + len) });
     s = s.slice(end + 4 + len);
   }
   return out;

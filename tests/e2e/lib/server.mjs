@@ -294,10 +294,12 @@ export function rawRequest(port, data, { timeoutMs = 5000, host = HOST } = {}) {
   });
 }
 
-function parseResponse(buf) {
-  const s = buf.toString('latin1');
+// The status and headers (names lower-cased) of the response head that
+// starts s (latin1 text); end is the index of its blank line, -1 when the
+// head is not complete yet.
+export function parseHead(s) {
   const end = s.indexOf('\r\n\r\n');
-  if (end < 0) return { status: 0, headers: {}, body: '', raw: s, complete: false };
+  if (end < 0) return { status: 0, headers: {}, end };
   const lines = s.slice(0, end).split('\r\n');
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
   const headers = {};
@@ -305,10 +307,17 @@ function parseResponse(buf) {
     const i = l.indexOf(':');
     if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
   }
+  return { status: m ? Number(m[1]) : 0, headers, end };
+}
+
+function parseResponse(buf) {
+  const s = buf.toString('latin1');
+  const { status, headers, end } = parseHead(s);
+  if (end < 0) return { status: 0, headers: {}, body: '', raw: s, complete: false };
   const body = buf.subarray(Buffer.byteLength(s.slice(0, end + 4), 'latin1'));
   const cl = headers['content-length'];
   const complete = cl !== undefined ? body.length >= Number(cl) : false;
-  return { status: m ? Number(m[1]) : 0, headers, body: body.toString('utf8'), raw: s, complete };
+  return { status, headers, body: body.toString('utf8'), raw: s, complete };
 }
 
 // ---------------------------------------------------------------- assertions
