@@ -334,7 +334,8 @@ void config_print(const struct config *c, FILE *out)
 	for (size_t i = 0; i < NDIR; i++) {
 		const struct directive *d = &table[i];
 		const char *p = (const char *)c + d->off;
-		fprintf(out, "%s ", d->name);
+		/* "key = =x" reads back as "=x" where "key =x" would read "x" */
+		fprintf(out, d->kind == K_STR && *p == '=' ? "%s = " : "%s ", d->name);
 		switch (d->kind) {
 		case K_STR: fprintf(out, "%s\n", *p ? p : "-"); break;
 		case K_INT: fprintf(out, "%d\n", *(const int *)p); break;

@@ -340,6 +340,30 @@ static void test_print(void **state)
 	free(buf);
 }
 
+/* A value starting with '=' prints so that reading it back gives it again
+ * (found by tests/fuzz/fuzz_config: "key ==x" printed as "key =x", read "x"). */
+static void test_print_reads_back(void **state)
+{
+	struct config c, again;
+	config_defaults(&c);
+	FILE *in = fmemopen((char *)"cert ==x\n", 9, "r");
+	assert_non_null(in);
+	assert_int_equal(config_read(&c, in, "t"), 0);
+	fclose(in);
+	assert_string_equal(c.cert, "=x");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	config_print(&c, out);
+	fclose(out);
+	config_defaults(&again);
+	in = fmemopen(buf, len, "r");
+	assert_int_equal(config_read(&again, in, "printed"), 0);
+	fclose(in);
+	assert_string_equal(again.cert, "=x");
+	free(buf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -360,6 +384,7 @@ int main(void)
 		T(test_help),
 		T(test_commands),
 		T(test_print),
+		T(test_print_reads_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
