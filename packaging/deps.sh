@@ -67,23 +67,41 @@ fetch_src() { # $1 source package, $2 glob of its unpacked folder
   echo "$dir"
 }
 
-if [ ! -f "$prefix/lib/libwebsockets.a" ]; then
+# libwebsockets 4.1.6 with mbedTLS, static, from the Debian source package.
+# $1 install prefix, $2 build folder, then extra cmake arguments (a cross
+# compiler and its mbedTLS).
+build_lws() {
+  local into=$1 dir=$2 src
+  shift 2
   src=$(fetch_src libwebsockets 'libwebsockets-4.1.6')
-  rm -rf "$deps/lws-build" && mkdir -p "$deps/lws-build"
-  (cd "$deps/lws-build" && cmake "$src" -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_BUILD_TYPE=Release \
+  rm -rf "$dir" && mkdir -p "$dir"
+  (cd "$dir" && cmake "$src" "$@" -DCMAKE_INSTALL_PREFIX="$into" -DCMAKE_BUILD_TYPE=Release \
     -DLWS_WITH_MBEDTLS=ON -DLWS_WITH_STATIC=ON -DLWS_WITH_SHARED=OFF -DLWS_IPV6=ON \
     -DLWS_WITHOUT_TESTAPPS=ON -DLWS_WITH_PLUGINS=OFF -DLWS_WITHOUT_EXTENSIONS=ON \
     -DLWS_HAVE_LIBCAP=OFF -DLWS_WITH_MINIMAL_EXAMPLES=OFF -DCMAKE_POSITION_INDEPENDENT_CODE=ON >/dev/null \
     && make -j"$(nproc)" >/dev/null && make install >/dev/null)
+}
+
+# cJSON as a static archive, from the Debian source package.
+# $1 install prefix, $2 compiler, $3 archiver, then extra compiler flags.
+build_cjson() {
+  local into=$1 cc=$2 ar=$3 src obj
+  shift 3
+  src=$(fetch_src cjson 'cjson-*')
+  obj="$deps/cJSON-$(basename "$into").o"
+  mkdir -p "$into/lib" "$into/include/cjson"
+  "$cc" -O2 -fPIC -std=c89 "$@" -c "$src/cJSON.c" -o "$obj"
+  "$ar" rcs "$into/lib/libcjson.a" "$obj"
+  cp "$src/cJSON.h" "$into/include/cjson/"
+}
+
+if [ ! -f "$prefix/lib/libwebsockets.a" ]; then
+  build_lws "$prefix" "$deps/lws-build"
   echo "deps: libwebsockets built"
 fi
 
 if [ ! -f "$prefix/lib/libcjson.a" ]; then
-  src=$(fetch_src cjson 'cjson-*')
-  mkdir -p "$prefix/lib" "$prefix/include/cjson"
-  gcc -O2 -fPIC -std=c89 -c "$src/cJSON.c" -o "$deps/cJSON.o"
-  ar rcs "$prefix/lib/libcjson.a" "$deps/cJSON.o"
-  cp "$src/cJSON.h" "$prefix/include/cjson/"
+  build_cjson "$prefix" gcc ar
   echo "deps: cJSON built"
 fi
 
@@ -118,28 +136,17 @@ cross_deps() { # $1 Debian architecture
     apt-get install -y -qq --no-install-recommends "${xmissing[@]}"
   fi
   if [ ! -f "$xprefix/lib/libwebsockets.a" ]; then
-    src=$(fetch_src libwebsockets 'libwebsockets-4.1.6')
-    rm -rf "$xbuild" && mkdir -p "$xbuild"
     local mlib="/usr/lib/$triplet"
-    (cd "$xbuild" && cmake "$src" -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR="$proc" \
+    build_lws "$xprefix" "$xbuild" -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR="$proc" \
       -DCMAKE_C_COMPILER="$triplet-gcc" -DCMAKE_AR="$(command -v "$triplet-ar")" \
       -DCMAKE_RANLIB="$(command -v "$triplet-ranlib")" -DCMAKE_LIBRARY_ARCHITECTURE="$triplet" \
       -DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER -DCMAKE_C_FLAGS="$xflags" \
       -DLWS_MBEDTLS_INCLUDE_DIRS=/usr/include \
-      -DLWS_MBEDTLS_LIBRARIES="$mlib/libmbedtls.a;$mlib/libmbedx509.a;$mlib/libmbedcrypto.a" \
-      -DCMAKE_INSTALL_PREFIX="$xprefix" -DCMAKE_BUILD_TYPE=Release \
-      -DLWS_WITH_MBEDTLS=ON -DLWS_WITH_STATIC=ON -DLWS_WITH_SHARED=OFF -DLWS_IPV6=ON \
-      -DLWS_WITHOUT_TESTAPPS=ON -DLWS_WITH_PLUGINS=OFF -DLWS_WITHOUT_EXTENSIONS=ON \
-      -DLWS_HAVE_LIBCAP=OFF -DLWS_WITH_MINIMAL_EXAMPLES=OFF -DCMAKE_POSITION_INDEPENDENT_CODE=ON >/dev/null \
-      && make -j"$(nproc)" >/dev/null && make install >/dev/null)
+      -DLWS_MBEDTLS_LIBRARIES="$mlib/libmbedtls.a;$mlib/libmbedx509.a;$mlib/libmbedcrypto.a"
     echo "deps: libwebsockets built for $arch"
   fi
   if [ ! -f "$xprefix/lib/libcjson.a" ]; then
-    src=$(fetch_src cjson 'cjson-*')
-    mkdir -p "$xprefix/lib" "$xprefix/include/cjson"
-    "$triplet-gcc" -O2 -fPIC -std=c89 $xflags -c "$src/cJSON.c" -o "$deps/cJSON-$arch.o"
-    "$triplet-ar" rcs "$xprefix/lib/libcjson.a" "$deps/cJSON-$arch.o"
-    cp "$src/cJSON.h" "$xprefix/include/cjson/"
+    build_cjson "$xprefix" "$triplet-gcc" "$triplet-ar" $xflags
     echo "deps: cJSON built for $arch"
   fi
   echo "$xflags" > "$xprefix/.cflags"
