@@ -10,11 +10,14 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 results=${RESULTS:-$(mktemp -d)}
 mkdir -p "$results"
 rc=0
+limit=300
+[ -n "${FECHATTER_LAUNCHER:-}" ] && limit=900 # emulation is several times slower
 for b in "$@"; do
   name=$(basename "$b")
   t=${name#fuzz_}
   log="$results/fuzz-$t.log"
-  timeout 300 "$b" "$top/tests/fuzz/corpus/$t" >"$log" 2>&1
+  # FECHATTER_LAUNCHER (e.g. qemu-aarch64-static) runs a cross-built harness
+  timeout "$limit" ${FECHATTER_LAUNCHER:-} "$b" "$top/tests/fuzz/corpus/$t" >"$log" 2>&1
   code=$?
   n=$(grep -oE '^replayed [0-9]+' "$log" | grep -oE '[0-9]+$')
   # UBSan reports and goes on unless told otherwise: a report is a failure
