@@ -47,6 +47,13 @@ int wsop_decode(const char *text, size_t len, struct wsop *op, struct fe_err *e)
 		if (!strcmp(name, ops[i].name))
 			op->kind = ops[i].kind;
 	cJSON *j = op->json;
+	/* a NUL character would cut a value short: refused as in request
+	 * bodies, the error naming the op (and a send's key) when readable */
+	if (json_has_nul(text, len)) {
+		if (op->kind == WSOP_SEND)
+			jstr(j, "idempotency_key", 0, &op->key, NULL);
+		return err_set(e, FE_EINVAL, "INVALID_JSON", NULL, "NUL characters are not allowed");
+	}
 	const char *state;
 	int rc;
 	switch (op->kind) {
