@@ -32,7 +32,7 @@ int json_has_nul(const char *s, size_t len)
 			in_string = 0;
 		} else if (c == '\\' && i + 1 < len) {
 			i++; /* the escaped character, never an escape itself */
-			if (s[i] == 'u' && i + 4 < len && !memcmp(s + i + 1, "0000", 4))
+			if (!s[i] || (s[i] == 'u' && i + 4 < len && !memcmp(s + i + 1, "0000", 4)))
 				return 1;
 		}
 	}

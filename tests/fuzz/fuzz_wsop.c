@@ -75,6 +75,13 @@ static void check_decode(const uint8_t *data, size_t size)
 		/* accepted: UTF-8 JSON without NUL characters, an object with an op */
 		CHECK(op.name && utf8_valid(text, size));
 		CHECK(!memchr(text, 0, size) && !has_nul_escape(text, size));
+		/* one JSON value and white space: a second one is not dropped */
+		const char *end = NULL;
+		cJSON *again = cJSON_ParseWithLengthOpts(text, size, &end, 0);
+		CHECK(again && end);
+		for (size_t k = (size_t)(end - text); k < size; k++)
+			CHECK(strchr(" \t\r\n", text[k]) && text[k]);
+		cJSON_Delete(again);
 		switch (op.kind) {
 		case WSOP_AUTH:
 			CHECK(good_str(op.token));

@@ -105,6 +105,24 @@ static void test_decode_refuses_nul(void **state)
 	wsop_free(&op);
 }
 
+/* A frame is one JSON value: a second one after it is refused, not dropped
+ * (cJSON_ParseWithLength stops after the first value; found by fuzz_wsop). */
+static void test_decode_refuses_trailing(void **state)
+{
+	struct wsop op;
+	struct fe_err e;
+	const char *bad[] = {"{\"op\":\"ping\"}{\"op\":\"send\",\"chat_id\":1}", "{\"op\":\"ping\"} x",
+	                     "{\"op\":\"ping\"}]"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(decode(bad[i], &op, &e), FE_EINVAL);
+		assert_string_equal(e.code, "INVALID_JSON");
+		wsop_free(&op);
+	}
+	assert_int_equal(decode("{\"op\":\"ping\"} \r\n\t", &op, &e), 0);
+	assert_int_equal(op.kind, WSOP_PING);
+	wsop_free(&op);
+}
+
 /* Ids far outside int64_t (1e300, or 1e999 which parses as infinity) are
  * refused before any conversion to an integer (UBSan reported the
  * conversion in jint; found by fuzz_wsop). */
@@ -171,8 +189,11 @@ static void test_frame_scan(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_decode_ops),         cmocka_unit_test(test_decode_errors),
-	    cmocka_unit_test(test_decode_refuses_nul), cmocka_unit_test(test_decode_huge_numbers),
+	    cmocka_unit_test(test_decode_ops),
+	    cmocka_unit_test(test_decode_errors),
+	    cmocka_unit_test(test_decode_refuses_nul),
+	    cmocka_unit_test(test_decode_huge_numbers),
+	    cmocka_unit_test(test_decode_refuses_trailing),
 	    cmocka_unit_test(test_frame_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
