@@ -102,7 +102,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB) tests/unit/testapp
 # One harness per target: tests/fuzz/fuzz_<target>.c (LLVMFuzzerTestOneInput)
 # with its corpus in tests/fuzz/corpus/<target>/. Adding a harness is adding
 # its name here.
-FUZZ_TARGETS := utf8 sniff range router config jwt search search_terms
+FUZZ_TARGETS := utf8 sniff range router config jwt search search_terms json_body wsop reqhead
 #   make fuzz      clang-15 + libFuzzer (installed by deps.sh --fuzz): builds
 #                  the library into build/fuzz with ASan+UBSan, runs each
 #                  target FUZZ_SECONDS on its corpus, adds what is new to it

@@ -15,10 +15,9 @@ static int is_json_type(const char *ct)
 	return !ct[16] || ct[16] == ';' || ct[16] == ' ' || ct[16] == '\t';
 }
 
-/* 1 when the text holds a NUL character: a raw zero byte, or a \u0000
- * escape inside a string. Escapes are followed one by one, so the escaped
- * backslash of \\u0000 does not start an escape. */
-static int has_nul(const char *s, size_t len)
+/* Escapes are followed one by one, so the escaped backslash of \\u0000
+ * does not start an escape. */
+int json_has_nul(const char *s, size_t len)
 {
 	int in_string = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -33,7 +32,7 @@ static int has_nul(const char *s, size_t len)
 			in_string = 0;
 		} else if (c == '\\' && i + 1 < len) {
 			i++; /* the escaped character, never an escape itself */
-			if (s[i] == 'u' && i + 4 < len && !memcmp(s + i + 1, "0000", 4))
+			if (!s[i] || (s[i] == 'u' && i + 4 < len && !memcmp(s + i + 1, "0000", 4)))
 				return 1;
 		}
 	}
@@ -51,7 +50,7 @@ int json_body_parse(const char *body, size_t len, const char *content_type, cJSO
 		return err_set(e, FE_EMEDIA, "UNSUPPORTED_MEDIA_TYPE", NULL, "the body must be application/json");
 	if (!utf8_valid(body, len))
 		return err_set(e, FE_EINVAL, "INVALID_JSON", NULL, "the body is not valid UTF-8");
-	if (has_nul(body, len))
+	if (json_has_nul(body, len))
 		return err_set(e, FE_EINVAL, "INVALID_JSON", NULL, "NUL characters are not allowed");
 	const char *end = NULL;
 	cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, 0);
@@ -102,7 +101,10 @@ int jint(cJSON *o, const char *name, int required, int64_t min, int64_t max, int
 		return 0;
 	}
 	double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
-	if (!cJSON_IsNumber(v) || d != (double)(int64_t)d || d < (double)min || d > (double)max)
+	/* the range first: converting a double outside int64_t (1e300, or a
+	 * number too large to parse, which is infinite) is undefined */
+	if (!cJSON_IsNumber(v) || !(d >= (double)min && d <= (double)max) || d < -0x1p63 || d >= 0x1p63 ||
+	    d != (double)(int64_t)d)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", name, "%s must be an integer in %lld..%lld", name,
 			       (long long)min, (long long)max);
 	*out = (int64_t)d;

@@ -19,6 +19,11 @@
  * *out NULL. body need not be NUL-terminated. */
 int json_body_parse(const char *body, size_t len, const char *content_type, cJSON **out, struct fe_err *e);
 
+/* 1 when the JSON text s (len bytes, need not be NUL-terminated) holds a NUL
+ * character: a raw zero byte, or a \u0000 escape inside a string (cJSON
+ * would cut the value there). 0 otherwise, the text \\u0000 included. */
+int json_has_nul(const char *s, size_t len);
+
 /* Reads string field name of o into *out (borrowed from o, trimmed of
  * surrounding white space in place). Absent or null: *out = NULL, and an
  * error when required. Wrong type: FE_EINVAL naming the field. */

@@ -37,7 +37,17 @@ int wsop_decode(const char *text, size_t len, struct wsop *op, struct fe_err *e)
 	};
 	memset(op, 0, sizeof *op);
 	op->kind = WSOP_UNKNOWN;
-	op->json = utf8_valid(text, len) ? cJSON_ParseWithLength(text, len) : NULL;
+	const char *end = NULL;
+	op->json = utf8_valid(text, len) ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
+	if (op->json && end) { /* one JSON value, then nothing but white space */
+		size_t k = (size_t)(end - text);
+		while (k < len && (text[k] == ' ' || text[k] == '\t' || text[k] == '\n' || text[k] == '\r'))
+			k++;
+		if (k != len) {
+			cJSON_Delete(op->json);
+			op->json = NULL;
+		}
+	}
 	const char *name = NULL;
 	if (!op->json || !cJSON_IsObject(op->json) || jstr(op->json, "op", 1, &name, NULL) || !name)
 		return err_set(e, FE_EINVAL, "INVALID_JSON", NULL,
@@ -47,6 +57,13 @@ int wsop_decode(const char *text, size_t len, struct wsop *op, struct fe_err *e)
 		if (!strcmp(name, ops[i].name))
 			op->kind = ops[i].kind;
 	cJSON *j = op->json;
+	/* a NUL character would cut a value short: refused as in request
+	 * bodies, the error naming the op (and a send's key) when readable */
+	if (json_has_nul(text, len)) {
+		if (op->kind == WSOP_SEND)
+			jstr(j, "idempotency_key", 0, &op->key, NULL);
+		return err_set(e, FE_EINVAL, "INVALID_JSON", NULL, "NUL characters are not allowed");
+	}
 	const char *state;
 	int rc;
 	switch (op->kind) {

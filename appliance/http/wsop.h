@@ -26,10 +26,12 @@ struct wsop {
 
 /* Decodes one complete text message of len bytes (need not be
  * NUL-terminated). Returns 0 with *op filled, or an FE_E* code with e set:
- * INVALID_JSON when the frame is not UTF-8 JSON with a string "op" (op->name
- * NULL), else the field's VALIDATION_ERROR with op->name (and op->key for a
- * send whose key could be read) set so the error can name them. An unknown op
- * decodes (kind WSOP_UNKNOWN). Always release with wsop_free(). */
+ * INVALID_JSON when the frame is not UTF-8 JSON (one value, then only white
+ * space) with a string "op" (op->name NULL) or holds a NUL character, raw or
+ * as a \u0000 escape (json_has_nul; op->name and a send's op->key set), else
+ * the field's VALIDATION_ERROR with op->name (and op->key for a send whose
+ * key could be read) set so the error can name them. An unknown op decodes
+ * (kind WSOP_UNKNOWN). Always release with wsop_free(). */
 int wsop_decode(const char *text, size_t len, struct wsop *op, struct fe_err *e);
 
 /* Frees what wsop_decode() allocated (safe on a zeroed or failed op). */

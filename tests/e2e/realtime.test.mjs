@@ -316,6 +316,30 @@ describe('realtime over WebSocket', () => {
       assert.equal(data.length, 0, 'nothing was written into the foreign chat');
     });
 
+    test('a send holding a NUL character is refused with its key, not stored cut short', async () => {
+      // wsop_decode took {"content":"a\u0000b"} and cJSON cut the value at
+      // the NUL, so "a" was stored (found by tests/fuzz/fuzz_wsop); a second
+      // JSON value after the first was silently dropped
+      const a = await ws(alice, 'alice');
+      const frames = [
+        ['a \\u0000 escape', (key) => JSON.stringify({ op: 'send', chat_id: chat.id, content: 'cut\u0000here', idempotency_key: key })],
+        ['a raw NUL', (key) => `{"op":"send","chat_id":${chat.id},"content":"cut\u0000here","idempotency_key":"${key}"}`],
+        ['a second value', (key) => `${JSON.stringify({ op: 'send', chat_id: chat.id, content: 'cut', idempotency_key: key })}{"op":"ping"}`],
+      ];
+      for (const [what, make] of frames) {
+        const key = `k-${uniqueName('nul')}`;
+        const since = a.log.mark();
+        a.send(make(key));
+        const err = await a.log.waitFor(isType('error'), { since, label: `error for ${what}` });
+        assert.equal(err.error?.code, 'INVALID_JSON', `${what}: ${JSON.stringify(err)}`);
+        if (what !== 'a second value') assert.equal(err.idempotency_key, key, `${what}: the error carries the key`);
+        await barrier(srv, a);
+        assert.equal(a.log.matching(isType('ack', { idempotency_key: key })).length, 0, `${what}: no ack`);
+      }
+      const data = assertOk(await api('GET', `/api/chat/${chat.id}/messages?limit=100`, alice));
+      assert.equal(data.filter((m) => m.content === 'cut').length, 0, 'nothing stored cut short');
+    });
+
     test('malformed frames get an error event and the connection stays usable', async () => {
       const a = await ws(alice, 'alice');
       const b = await ws(bob, 'bob');

@@ -103,6 +103,19 @@ static void test_escaped_backslash_is_not_nul(void **state)
 	assert_int_equal(parse("{\"c\":\"\\u0001\"}", &code), 0);
 }
 
+/* A raw NUL right after a backslash is a NUL too (json_has_nul stepped over
+ * the escaped byte without looking at it; found by fuzz_wsop, whose frames
+ * may carry bytes after the JSON value). */
+static void test_has_nul_after_backslash(void **state)
+{
+	const char s[] = "{\"c\":\"a\\\0\"}";
+	assert_int_equal(json_has_nul(s, sizeof s - 1), 1);
+	assert_int_equal(json_has_nul("{\"c\":\"a\\\\\"}", 10), 0);
+	const char *code;
+	assert_int_equal(parse_n(s, sizeof s - 1, CT, &code, NULL), FE_EINVAL);
+	assert_string_equal(code, "INVALID_JSON");
+}
+
 static void test_not_nul_terminated(void **state)
 {
 	/* the length counts, not a terminator: "{}x" cut at 2 is fine */
@@ -120,6 +133,7 @@ int main(void)
 	    cmocka_unit_test(test_raw_nul),
 	    cmocka_unit_test(test_escaped_nul),
 	    cmocka_unit_test(test_escaped_backslash_is_not_nul),
+	    cmocka_unit_test(test_has_nul_after_backslash),
 	    cmocka_unit_test(test_not_nul_terminated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,6 +80,66 @@ static void test_decode_errors(void **state)
 	wsop_free(&op);
 }
 
+/* A NUL character, raw or as a \u0000 escape, would cut the value (a send
+ * stored cut short): refused as in request bodies, naming the op and key;
+ * the text \\u0000 (an escaped backslash) is fine. Found by fuzz_wsop. */
+static void test_decode_refuses_nul(void **state)
+{
+	struct wsop op;
+	struct fe_err e;
+	assert_int_equal(
+	    decode("{\"op\":\"send\",\"chat_id\":1,\"idempotency_key\":\"k7\",\"content\":\"a\\u0000b\"}",
+	           &op, &e),
+	    FE_EINVAL);
+	assert_string_equal(e.code, "INVALID_JSON");
+	assert_string_equal(op.name, "send");
+	assert_string_equal(op.key, "k7");
+	wsop_free(&op);
+	const char raw[] = "{\"op\":\"presence\",\"status\":\"away\0x\"}";
+	memset(&e, 0, sizeof e);
+	assert_int_equal(wsop_decode(raw, sizeof raw - 1, &op, &e), FE_EINVAL);
+	assert_string_equal(e.code, "INVALID_JSON");
+	wsop_free(&op);
+	assert_int_equal(decode("{\"op\":\"send\",\"chat_id\":1,\"content\":\"C:\\\\u0000\"}", &op, &e), 0);
+	assert_string_equal(op.send.content, "C:\\u0000");
+	wsop_free(&op);
+}
+
+/* A frame is one JSON value: a second one after it is refused, not dropped
+ * (cJSON_ParseWithLength stops after the first value; found by fuzz_wsop). */
+static void test_decode_refuses_trailing(void **state)
+{
+	struct wsop op;
+	struct fe_err e;
+	const char *bad[] = {"{\"op\":\"ping\"}{\"op\":\"send\",\"chat_id\":1}", "{\"op\":\"ping\"} x",
+	                     "{\"op\":\"ping\"}]"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(decode(bad[i], &op, &e), FE_EINVAL);
+		assert_string_equal(e.code, "INVALID_JSON");
+		wsop_free(&op);
+	}
+	assert_int_equal(decode("{\"op\":\"ping\"} \r\n\t", &op, &e), 0);
+	assert_int_equal(op.kind, WSOP_PING);
+	wsop_free(&op);
+}
+
+/* Ids far outside int64_t (1e300, or 1e999 which parses as infinity) are
+ * refused before any conversion to an integer (UBSan reported the
+ * conversion in jint; found by fuzz_wsop). */
+static void test_decode_huge_numbers(void **state)
+{
+	struct wsop op;
+	struct fe_err e;
+	const char *bad[] = {"{\"op\":\"send\",\"chat_id\":1e300}", "{\"op\":\"send\",\"chat_id\":-1e300}",
+	                     "{\"op\":\"read\",\"chat_id\":1,\"message_id\":1e999}",
+	                     "{\"op\":\"typing\",\"chat_id\":9.3e18,\"state\":\"start\"}"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(decode(bad[i], &op, &e), FE_EINVAL);
+		assert_string_equal(e.code, "VALIDATION_ERROR");
+		wsop_free(&op);
+	}
+}
+
 static void test_frame_scan(void **state)
 {
 	struct wsframe_scan st = {0};
@@ -131,6 +191,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_decode_ops),
 	    cmocka_unit_test(test_decode_errors),
+	    cmocka_unit_test(test_decode_refuses_nul),
+	    cmocka_unit_test(test_decode_huge_numbers),
+	    cmocka_unit_test(test_decode_refuses_trailing),
 	    cmocka_unit_test(test_frame_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
