@@ -33,4 +33,21 @@ static inline char *fuzz_str(const uint8_t *data, size_t size)
 	return s;
 }
 
+/* The harnesses' own oracle (not the project's json_has_nul): 1 when the
+ * JSON text holds a \u0000 escape, "u0000" after an odd run of backslashes
+ * (in valid JSON a backslash only occurs inside strings). */
+static inline int fuzz_has_nul_escape(const char *s, size_t len)
+{
+	for (size_t i = 0; i + 5 <= len; i++) {
+		if (memcmp(s + i, "u0000", 5))
+			continue;
+		size_t run = 0;
+		while (run < i && s[i - 1 - run] == '\\')
+			run++;
+		if (run % 2)
+			return 1;
+	}
+	return 0;
+}
+
 #endif

@@ -26,22 +26,6 @@ static int json_type(const char *ct)
 	return strchr("; \t", ct[16]) != NULL; /* also the terminating NUL */
 }
 
-/* a \u0000 escape: "u0000" after an odd run of backslashes (in valid JSON a
- * backslash only occurs inside strings) */
-static int has_nul_escape(const char *s, size_t len)
-{
-	for (size_t i = 0; i + 5 <= len; i++) {
-		if (memcmp(s + i, "u0000", 5))
-			continue;
-		size_t run = 0;
-		while (run < i && s[i - 1 - run] == '\\')
-			run++;
-		if (run % 2)
-			return 1;
-	}
-	return 0;
-}
-
 /* 1 when a number of the tree is not finite (cJSON prints those as null) */
 static int has_nonfinite(const cJSON *j)
 {
@@ -132,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(rc == 0 && cJSON_IsObject(j) && !j->child); /* empty body: {} */
 	} else if (!json_type(ct)) {
 		CHECK(rc == FE_EMEDIA && e.rc == FE_EMEDIA && !strcmp(e.code, "UNSUPPORTED_MEDIA_TYPE"));
-	} else if (memchr(body, 0, size) || !utf8_valid(body, size) || has_nul_escape(body, size)) {
+	} else if (memchr(body, 0, size) || !utf8_valid(body, size) || fuzz_has_nul_escape(body, size)) {
 		CHECK(rc == FE_EINVAL); /* NUL characters and bad UTF-8 are refused */
 	}
 	if (rc) {
@@ -146,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(strings_utf8(j));
 		if (size) {
 			CHECK(!memchr(body, 0, size) && utf8_valid(body, size) &&
-			      !has_nul_escape(body, size));
+			      !fuzz_has_nul_escape(body, size));
 			/* the same parse of a NUL-terminated copy gives the same tree */
 			char *s = fuzz_str(data, size);
 			cJSON *k = cJSON_Parse(s);

@@ -10,21 +10,6 @@
 
 #define ID_MAX (INT64_MAX / 2)
 
-/* a \u0000 escape: "u0000" after an odd run of backslashes */
-static int has_nul_escape(const char *s, size_t len)
-{
-	for (size_t i = 0; i + 5 <= len; i++) {
-		if (memcmp(s + i, "u0000", 5))
-			continue;
-		size_t run = 0;
-		while (run < i && s[i - 1 - run] == '\\')
-			run++;
-		if (run % 2)
-			return 1;
-	}
-	return 0;
-}
-
 /* a decoded string: present, UTF-8, trimmed as jstr promises */
 static int good_str(const char *s)
 {
@@ -55,7 +40,7 @@ static void check_decode(const uint8_t *data, size_t size)
 	}
 	if (rc) {
 		CHECK(rc == FE_EINVAL && e.rc == rc && e.code && e.message[0]);
-		int nul = memchr(text, 0, size) || has_nul_escape(text, size);
+		int nul = memchr(text, 0, size) || fuzz_has_nul_escape(text, size);
 		if (!op.name)
 			CHECK(!strcmp(e.code, "INVALID_JSON"));
 		else if (nul) /* a NUL character: refused whatever the op */
@@ -74,7 +59,7 @@ static void check_decode(const uint8_t *data, size_t size)
 	} else {
 		/* accepted: UTF-8 JSON without NUL characters, an object with an op */
 		CHECK(op.name && utf8_valid(text, size));
-		CHECK(!memchr(text, 0, size) && !has_nul_escape(text, size));
+		CHECK(!memchr(text, 0, size) && !fuzz_has_nul_escape(text, size));
 		/* one JSON value and white space: a second one is not dropped */
 		const char *end = NULL;
 		cJSON *again = cJSON_ParseWithLengthOpts(text, size, &end, 0);
