@@ -1,6 +1,7 @@
 /* http/jsonio: JSON field access and record rendering. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/file.h"
 #include <strings.h>
@@ -289,4 +290,20 @@ int jids(cJSON *arr, const char *field, size_t max, int64_t *out, size_t *n, str
 		out[(*n)++] = (int64_t)d;
 	}
 	return 0;
+}
+
+char *json_error_text(const char *code, const char *message, const char *field)
+{
+	cJSON *env = cJSON_CreateObject(), *err = cJSON_CreateObject();
+	cJSON_AddFalseToObject(env, "success");
+	cJSON_AddStringToObject(err, "code", code);
+	cJSON_AddStringToObject(err, "message", message);
+	if (field)
+		cJSON_AddStringToObject(err, "field", field);
+	cJSON_AddItemToObject(env, "error", err);
+	char *text = cJSON_PrintUnformatted(env);
+	cJSON_Delete(env);
+	if (!text)
+		abort();
+	return text;
 }

@@ -24,6 +24,11 @@ int json_body_parse(const char *body, size_t len, const char *content_type, cJSO
  * would cut the value there). 0 otherwise, the text \\u0000 included. */
 int json_has_nul(const char *s, size_t len);
 
+/* The error envelope of docs/API.md, {"success":false,"error":{code,
+ * message[,field]}}, as one compact JSON text. Returns owned, free with
+ * free(); field may be NULL. */
+char *json_error_text(const char *code, const char *message, const char *field);
+
 /* Reads string field name of o into *out (borrowed from o, trimmed of
  * surrounding white space in place). Absent or null: *out = NULL, and an
  * error when required. Wrong type: FE_EINVAL naming the field. */

@@ -259,19 +259,14 @@ void resp_ok_meta(struct req *r, int status, cJSON *data, cJSON *meta)
 void resp_err(struct req *r, const struct fe_err *e)
 {
 	int rc = e->rc ? e->rc : FE_EINTERNAL;
-	cJSON *env = cJSON_CreateObject(), *err = cJSON_CreateObject();
-	cJSON_AddFalseToObject(env, "success");
-	cJSON_AddStringToObject(err, "code", e->code ? e->code : err_default_code(rc));
-	cJSON_AddStringToObject(err, "message", e->message[0] ? e->message : err_default_code(rc));
-	if (e->field)
-		cJSON_AddStringToObject(err, "field", e->field);
-	cJSON_AddItemToObject(env, "error", err);
+	char *text = json_error_text(e->code ? e->code : err_default_code(rc),
+				     e->message[0] ? e->message : err_default_code(rc), e->field);
 	if (rc == FE_ERATE) {
 		char ra[16];
 		snprintf(ra, sizeof ra, "%d", e->retry_after > 0 ? e->retry_after : 1);
 		resp_header(r, "retry-after", ra);
 	}
-	resp_envelope(r, err_http_status(rc), env);
+	resp_raw(r, err_http_status(rc), "application/json; charset=utf-8", text, strlen(text));
 }
 
 void resp_fail(struct req *r, int rc, const char *code, const char *field, const char *msg)
@@ -325,15 +320,7 @@ size_t http_error_text(char *buf, size_t size, int status, const char *code, con
 	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
 		if (reasons[i].status == status)
 			reason = reasons[i].reason;
-	cJSON *env = cJSON_CreateObject(), *err = cJSON_CreateObject();
-	cJSON_AddFalseToObject(env, "success");
-	cJSON_AddStringToObject(err, "code", code);
-	cJSON_AddStringToObject(err, "message", message);
-	cJSON_AddItemToObject(env, "error", err);
-	char *body = cJSON_PrintUnformatted(env);
-	cJSON_Delete(env);
-	if (!body)
-		abort();
+	char *body = json_error_text(code, message, NULL);
 	char id[24];
 	random_b64url(12, id, sizeof id);
 	size_t blen = strlen(body);

@@ -229,15 +229,7 @@ static int on_receive(struct app *app, struct ws_pss *s, struct lws *wsi, const 
 static int refuse(struct lws *wsi, int status, const char *code, const char *message)
 {
 	unsigned char head[LWS_PRE + 1024], *start = head + LWS_PRE, *p = start, *end = head + sizeof head - 1;
-	cJSON *env = cJSON_CreateObject(), *err = cJSON_CreateObject();
-	cJSON_AddFalseToObject(env, "success");
-	cJSON_AddStringToObject(err, "code", code);
-	cJSON_AddStringToObject(err, "message", message);
-	cJSON_AddItemToObject(env, "error", err);
-	char *text = cJSON_PrintUnformatted(env);
-	cJSON_Delete(env);
-	if (!text)
-		abort();
+	char *text = json_error_text(code, message, NULL);
 	size_t n = strlen(text);
 	static const struct { const char *n, *v; } fixed[] = {
 		{"x-content-type-options:", "nosniff"},

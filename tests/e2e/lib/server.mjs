@@ -2,7 +2,7 @@
 // with a fresh data folder, talks to it over real sockets (127.0.0.1 only),
 // and makes sure every child process is gone when the test file ends.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, existsSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -41,6 +41,17 @@ export function mountTinyTmpfs(prefix, size = '4m') {
   }
   return {
     dir,
+    // Fills the file system with dir/filler; true when it is full.
+    fill() {
+      const fd = openSync(join(dir, 'filler'), 'w');
+      const block = Buffer.alloc(64 * 1024, 1);
+      let full = false;
+      for (let i = 0; i < 200 && !full; i++) {
+        try { writeSync(fd, block); } catch (e) { full = e.code === 'ENOSPC'; }
+      }
+      closeSync(fd);
+      return full;
+    },
     unmount() {
       try { execFileSync('umount', [dir]); rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
     },
