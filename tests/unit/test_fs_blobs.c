@@ -14,19 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int count_entries(const char *dir)
-{
-	int n = 0;
-	DIR *d = opendir(dir);
-	assert_non_null(d);
-	struct dirent *e;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void touch(const char *dir, const char *name)
 {
 	char p[512];

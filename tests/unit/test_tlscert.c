@@ -57,19 +57,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int count_entries(const char *dir)
-{
-	int n = 0;
-	DIR *d = opendir(dir);
-	assert_non_null(d);
-	struct dirent *e;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void assert_fingerprint_format(const char *fp)
 {
 	regex_t re;
