@@ -72,6 +72,13 @@ test('once set up, a new visitor gets "Welcome back" and the sign-in form', asyn
   assert.equal((await P.textContent('#auth h1')).trim(), 'Welcome back');
   assert.equal(await P.locator('form[aria-label="Set up"]').count(), 0);
   await shot(P, 'sign-in');
+  // invite-only registration: signing up asks for an invite code and offers no workspace of one's own
+  await P.click('#auth a:has-text("Create an account")');
+  await P.waitForSelector('#auth form[aria-label="Sign up"]');
+  assert.equal(await P.locator('#auth input[name=invite_code]').getAttribute('required'), '');
+  assert.equal(await P.locator('#auth input[name=workspace_name]').isVisible(), false);
+  await P.click('#auth a:has-text("Sign in")');
+  await P.waitForSelector('#auth form[aria-label="Sign in"]');
   // an API error is shown as its message
   await P.fill('input[name=email]', 'nobody@example.test');
   await P.fill('input[name=password]', 'wrong password');

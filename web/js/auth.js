@@ -17,7 +17,10 @@ export function showAuth(onAuthed, mode = 'signin', message = '') {
   const code = h('input', { type: 'text', name: 'invite_code', autocomplete: 'off', maxlength: 64, value: invite, spellcheck: false });
   const wsName = h('input', { type: 'text', name: 'workspace_name', autocomplete: 'organization', maxlength: 50 });
   const wsField = field('Workspace name', wsName, 'Only when you start a new workspace.');
-  const sync = () => { wsField.hidden = !!code.value.trim(); };
+  // invite-only registration (known from GET /api/setup): no workspace of one's own
+  const inviteOnly = registration === 'invite';
+  if (inviteOnly && mode === 'signup') code.required = true;
+  const sync = () => { wsField.hidden = inviteOnly || !!code.value.trim(); };
   code.addEventListener('input', sync);
   const submit = h('button', { type: 'submit', class: 'btn primary wide', text: mode === 'signin' ? 'Sign in' : 'Create account' });
   const fields = mode === 'signin'
@@ -58,11 +61,15 @@ export function showAuth(onAuthed, mode = 'signin', message = '') {
 
 // The first visit: GET /api/setup without a token. null when the server
 // cannot say (an older server, a network error): the sign-in screen then.
+let registration = null; // 'invite' | 'open' once known
+
 export async function setupInfo() {
   try {
     const res = await fetch('/api/setup', { credentials: 'same-origin', cache: 'no-store' });
     const j = await res.json();
-    return res.ok && j?.success ? j.data : null;
+    if (!res.ok || !j?.success) return null;
+    registration = j.data.registration;
+    return j.data;
   } catch { return null; }
 }
 
