@@ -103,6 +103,26 @@ describe('first visit, open registration', () => {
   });
 });
 
+describe('first visit, the start-up log', () => {
+  test('a fresh appliance says at start-up that the first visit creates the owner; a set-up one does not', async () => {
+    const srv = await server({ args: ['--log-level', 'info'] });
+    await setup(srv);
+    const ready = () => /main: ready/.test(srv.output().stderr);
+    for (let i = 0; i < 100 && !ready(); i++) await new Promise((r) => setTimeout(r, 50));
+    // logged before "main: ready", so it is in by the time that line is
+    assert.match(srv.output().stderr, /no account yet: the first visit to the web page creates the owner account/);
+    await mustSignup(srv, { workspace_name: 'Logged' });
+    const { dataDir } = srv;
+    await srv.stop();
+    servers.splice(servers.indexOf(srv), 1);
+    const again = await server({ dataDir, args: ['--log-level', 'info'] });
+    await setup(again);
+    for (let i = 0; i < 100 && !/main: ready/.test(again.output().stderr); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(again.output().stderr, /main: ready/);
+    assert.doesNotMatch(again.output().stderr, /no account yet/);
+  });
+});
+
 describe('first visit, demo', () => {
   test('a seeded demo appliance does not need an owner', async () => {
     const srv = await server({ command: 'demo' });
