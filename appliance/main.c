@@ -273,6 +273,10 @@ int main(int argc, char **argv)
 		log_err("main: cannot start worker threads");
 		goto out;
 	}
+	/* before "ready": a reader of the log sees it by then */
+	int fresh = 0;
+	if (!auth_needs_owner(&app, &fresh, NULL) && fresh)
+		log_info("main: no account yet: the first visit to the web page creates the owner account");
 	log_info("main: ready data=%s durability=%s registration=%s", cfg.data, cfg.durability_full ? "full" : "normal",
 		 cfg.registration_open ? "open" : "invite");
 	server_run(srv);

@@ -45,6 +45,9 @@ struct app {
 	int64_t started_ms;
 	int64_t (*now_ms)(void); /* clock port */
 	int shutting_down;
+	/* Whether the appliance has its first workspace yet (core/auth keeps it:
+	 * auth_needs_owner): 0 not known yet, 1 none, 2 one exists. */
+	int setup_state;
 };
 
 /* The authenticated caller, as resolved from a valid access token and the

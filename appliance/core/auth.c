@@ -266,6 +266,8 @@ static void signup_done(void *arg)
 		goto rollback;
 	}
 	cache_forget_user(app, u.id, u.workspace_id);
+	if (!ws_id)
+		app->setup_state = 2; /* a workspace exists now: no longer fresh */
 	log_info("auth: signup user=%lld workspace=%lld role=%s", (long long)u.id, (long long)u.workspace_id, u.role);
 	goto out;
 rollback:
@@ -311,6 +313,19 @@ int auth_signup(struct app *app, const struct signup_in *in, auth_cb cb, void *r
 	snprintf(j->invite_code, sizeof j->invite_code, "%s", in->invite_code ? in->invite_code : "");
 	snprintf(j->password, sizeof j->password, "%s", in->password);
 	return submit(j, signup_work, signup_done, e);
+}
+
+int auth_needs_owner(struct app *app, int *needs, struct fe_err *e)
+{
+	if (!app->setup_state) {
+		int64_t n = 0;
+		int rc = app->store.ops->workspace_count(app->store.impl, &n);
+		if (rc)
+			return err_set(e, rc, NULL, NULL, "store error");
+		app->setup_state = n > 0 ? 2 : 1;
+	}
+	*needs = app->setup_state == 1;
+	return 0;
 }
 
 /* ---- sign-in ---- */

@@ -30,6 +30,14 @@ struct signup_in {
 
 int auth_signup(struct app *app, const struct signup_in *in, auth_cb cb, void *req, struct fe_err *e);
 
+/* Whether the appliance is fresh: *needs is 1 while no workspace exists
+ * (the next sign-up without an invite creates the first workspace and owns
+ * it, even with invite-only registration), else 0. Cheap enough for an
+ * unauthenticated route: the store is asked once, then the answer is the
+ * flag app->setup_state, which the sign-up creating a workspace flips.
+ * Loop thread only. Returns 0, or FE_E* (e set) when the store fails. */
+int auth_needs_owner(struct app *app, int *needs, struct fe_err *e);
+
 int auth_signin(struct app *app, const char *email, const char *password, const char *client, auth_cb cb,
 		void *req, struct fe_err *e);
 

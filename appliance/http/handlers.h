@@ -11,6 +11,8 @@ void h_refresh(struct req *r);
 void h_logout(struct req *r);
 void h_logout_all(struct req *r);
 void h_change_password(struct req *r);
+/* GET /api/setup: {needs_owner, registration} (h_setup.c) */
+void h_setup(struct req *r);
 
 /* users and workspace (h_workspace.c) */
 void h_me(struct req *r);

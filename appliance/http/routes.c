@@ -6,6 +6,7 @@ const struct route routes[] = {
 	{M_POST, "/api/signup", h_signup, AUTH_NONE, 0},
 	{M_POST, "/api/signin", h_signin, AUTH_NONE, 0},
 	{M_POST, "/api/refresh", h_refresh, AUTH_NONE, 0},
+	{M_GET, "/api/setup", h_setup, AUTH_NONE, 0},
 	{M_POST, "/api/logout", h_logout, AUTH_USER, 0},
 	{M_POST, "/api/logout-all", h_logout_all, AUTH_USER, 0},
 	{M_POST, "/api/users/change-password", h_change_password, AUTH_USER, 0},

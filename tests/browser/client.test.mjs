@@ -1,7 +1,7 @@
 // The web client end to end: two people in two browser contexts against the
 // real server. Steps run in order and build on each other.
 import { test, before, after } from 'node:test';
-import { launch, newPage, shot, signUpUI, signInUI, startServer, api, uniqueEmail, PASSWORD, navItem, openChat, send, msg, png, assert } from './lib.mjs';
+import { launch, newPage, shot, setupUI, signUpUI, signInUI, startServer, api, uniqueEmail, PASSWORD, navItem, openChat, send, msg, png, assert } from './lib.mjs';
 
 let srv, browser, A, B;
 const alice = { fullname: 'Alice Archer', email: uniqueEmail('alice'), password: PASSWORD, workspace: 'Acme' };
@@ -20,17 +20,9 @@ after(async () => {
   await srv?.stop();
 });
 
-test('sign-in screen, sign-up of the owner, time to interactive', async (t) => {
-  await A.goto('/');
-  await A.waitForSelector('#auth:not([hidden]) form');
-  await shot(A, 'sign-in');
-  // an API error is shown as its message
-  await A.fill('input[name=email]', 'nobody@example.test');
-  await A.fill('input[name=password]', 'wrong password');
-  await A.click('#auth button[type=submit]');
-  await A.waitForSelector('.form-error:not([hidden])');
-  assert.match(await A.textContent('.form-error'), /\S/);
-  await signUpUI(A, alice);
+test('set-up of the owner on the first visit, time to interactive', async (t) => {
+  // the fresh appliance's first visit (tests/browser/first.test.mjs covers the screens)
+  await setupUI(A, alice);
   assert.equal(await A.textContent('.ws-name'), 'Acme');
   // reload: the session comes back from the HttpOnly refresh cookie
   await A.reload();

@@ -52,6 +52,19 @@ export async function signUpUI(page, { fullname, email, password, workspace, inv
   await page.waitForSelector('html[data-ready]');
 }
 
+// The first visit of a fresh appliance: the set-up screen creates the owner
+// account and the first workspace, and lands signed in.
+export async function setupUI(page, { fullname, email, password, workspace }) {
+  await page.goto('/');
+  await page.waitForSelector('#auth:not([hidden]) form[aria-label="Set up"]');
+  await page.fill('input[name=workspace_name]', workspace);
+  await page.fill('input[name=fullname]', fullname);
+  await page.fill('input[name=email]', email);
+  await page.fill('input[name=password]', password);
+  await page.click('#auth button[type=submit]');
+  await page.waitForSelector('html[data-ready]');
+}
+
 export async function signInUI(page, email, password) {
   await page.goto('/');
   await page.waitForSelector('#auth:not([hidden]) form');

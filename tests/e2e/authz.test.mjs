@@ -60,6 +60,8 @@ const ROWS = [
     run: (c, x) => x.call(c, 'POST', '/api/signin', { email: x.spare.email, password: PASSWORD }) },
   { route: 'POST /api/refresh', expect: [200, 200, 200, 200, 200],
     run: async (c, x) => x.call(c, 'POST', '/api/refresh', { refresh_token: (await mustSignin(x.srv, x.spare.email)).refresh_token }) },
+  // the first-visit question: open to everyone, the same answer for all
+  { route: 'GET /api/setup', expect: [200, 200, 200, 200, 200], run: (c, x) => x.call(c, 'GET', '/api/setup') },
   { route: 'POST /api/logout', expect: [401, 200, 200, 200, 200],
     run: async (c, x) => {
       // a session of its own, so the caller's main token is untouched

@@ -145,6 +145,55 @@ static void test_second_signup_needs_invite(void **state)
 	assert_int_equal(app.store.ops->user_by_email(app.store.impl, "bob@example.com", &u), FE_ENOTFOUND);
 }
 
+/* Two first sign-ups on a fresh invite-only appliance, both past the early
+ * check before either password hash is made: only the one that commits
+ * first becomes an owner; the other is refused when it reaches the store. */
+static void test_racing_first_signups_one_owner(void **state)
+{
+	int needs = -1;
+	struct fe_err e = {0};
+	assert_int_equal(auth_needs_owner(&app, &needs, &e), 0);
+	assert_int_equal(needs, 1);
+	struct signup_in a = {"ann@example.com", "password12", "Ann", "Ann's", NULL, "127.0.0.1"};
+	struct signup_in b = {"ben@example.com", "password12", "Ben", "Ben's", NULL, "127.0.0.1"};
+	memset(&o1, 0, sizeof o1);
+	memset(&o2, 0, sizeof o2);
+	assert_int_equal(auth_signup(&app, &a, on_done, &o1, &o1.e), 0);
+	assert_int_equal(auth_signup(&app, &b, on_done, &o2, &o2.e), 0);
+	wait_done(&o1);
+	wait_done(&o2);
+	assert_int_equal(o1.called + o2.called, 2);
+	assert_int_equal((o1.rc == 0) + (o2.rc == 0), 1);
+	struct outcome *won = o1.rc ? &o2 : &o1, *lost = o1.rc ? &o1 : &o2;
+	assert_string_equal(won->r.user.role, "owner");
+	assert_int_equal(lost->rc, FE_EFORBIDDEN);
+	assert_string_equal(lost->e.code, "INVITE_REQUIRED");
+	int64_t n = 0;
+	assert_int_equal(app.store.ops->workspace_count(app.store.impl, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(auth_needs_owner(&app, &needs, &e), 0);
+	assert_int_equal(needs, 0);
+}
+
+/* The fresh flag is read from the store once, then flips with the first
+ * workspace; an invite sign-up or a refused one does not change it. */
+static void test_needs_owner_flag(void **state)
+{
+	int needs = -1;
+	struct fe_err e = {0};
+	/* a refused first sign-up leaves the appliance fresh */
+	assert_int_equal(signup("bad", "password12", "Bad", NULL, NULL, &o1), FE_EINVAL);
+	assert_int_equal(auth_needs_owner(&app, &needs, &e), 0);
+	assert_int_equal(needs, 1);
+	make_owner();
+	assert_int_equal(auth_needs_owner(&app, &needs, &e), 0);
+	assert_int_equal(needs, 0);
+	/* a new app over the same store (a restart) learns it from the store */
+	app.setup_state = 0;
+	assert_int_equal(auth_needs_owner(&app, &needs, &e), 0);
+	assert_int_equal(needs, 0);
+}
+
 static void test_open_registration_new_workspace(void **state)
 {
 	make_owner();
@@ -636,6 +685,8 @@ int main(void)
 		T(test_first_signup_creates_default_workspace),
 		cmocka_unit_test_setup_teardown(test_hash_never_cached_or_listed, setup_cached, teardown),
 		T(test_second_signup_needs_invite),
+		T(test_racing_first_signups_one_owner),
+		T(test_needs_owner_flag),
 		T(test_open_registration_new_workspace),
 		T(test_duplicate_workspace_name),
 		T(test_invite_signup_joins_as_member),

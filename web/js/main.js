@@ -7,7 +7,7 @@ import { S, on, changed, chatName, isChannel, dmPeer, isAdmin, userName, lastAct
 import { items, renderScrolled, reconcile, hooks, startEdit, canModerate } from './messages.js';
 import { composer } from './composer.js';
 import { snippet } from './md.js';
-import { showAuth } from './auth.js';
+import { showAuth, showSetup, setupInfo } from './auth.js';
 import { newChatDialog, browseDialog, settingsDialog, adminDialog, confirmDialog, chatSettingsDialog } from './dialogs.js';
 
 const rt = new Realtime();
@@ -20,7 +20,9 @@ async function boot() {
     const auth = await refresh();
     await start(auth);
   } catch {
-    showAuth(start);
+    const info = /^#\/invite\//.test(location.hash) ? null : await setupInfo();
+    if (info?.needs_owner) showSetup(start, info);
+    else showAuth(start);
   }
 }
 
@@ -90,10 +92,8 @@ function layout() {
   V.typing = h('div', { class: 'typing', 'aria-live': 'polite' });
   V.composerSlot = h('div', { class: 'composer-slot' });
   V.drop = h('div', { class: 'drop', 'aria-hidden': 'true' }, h('div', { text: 'Drop files to upload' }));
-  V.empty = h('div', { class: 'empty' }, h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon('chat')), h('h2', { text: 'Pick a conversation' }),
-    h('p', { class: 'muted', text: 'Choose a channel or a direct message on the left, or start a new one.' }),
-    h('div', { class: 'actions center' }, h('button', { class: 'btn primary', text: 'New conversation', onclick: () => newChatDialog() }),
-      h('button', { class: 'btn', text: 'Browse channels', onclick: () => browseDialog() })));
+  V.empty = h('div', { class: 'empty' });
+  renderEmpty();
   V.chat = h('main', { class: 'chat', 'aria-label': 'Conversation' }, V.head, V.scroller, V.latest, V.typing, V.composerSlot, V.drop);
   V.main = h('div', { class: 'main' }, V.empty, V.chat);
   V.panel = h('aside', { class: 'panel', 'aria-label': 'Details', hidden: true });
@@ -109,6 +109,28 @@ function layout() {
   });
   renderSidebar();
   renderChat();
+}
+
+// The empty main area: "pick a conversation", or for an owner or admin
+// still alone in the workspace (right after the first set-up) a welcome
+// that points at the invite feature.
+function renderEmpty() {
+  if (!V.empty) return;
+  const alone = isAdmin() && S.users.has(S.me.id) && ![...S.users.values()].some((u) => u.id !== S.me.id);
+  if (V.empty.dataset.alone === String(alone)) return;
+  V.empty.dataset.alone = String(alone);
+  const art = h('div', { class: 'empty-art', 'aria-hidden': 'true' }, icon(alone ? 'users' : 'chat'));
+  if (alone) {
+    V.empty.replaceChildren(art, h('h2', { text: `Welcome to ${S.workspace?.name || 'your workspace'}` }),
+      h('p', { class: 'muted', text: 'You are the only one here so far. Invite your team with a link, then start a channel for everyone.' }),
+      h('div', { class: 'actions center' }, h('button', { class: 'btn primary', text: 'Invite people', onclick: () => adminDialog() }),
+        h('button', { class: 'btn', text: 'Create a channel', onclick: () => newChatDialog('channel') })));
+  } else {
+    V.empty.replaceChildren(art, h('h2', { text: 'Pick a conversation' }),
+      h('p', { class: 'muted', text: 'Choose a channel or a direct message on the left, or start a new one.' }),
+      h('div', { class: 'actions center' }, h('button', { class: 'btn primary', text: 'New conversation', onclick: () => newChatDialog() }),
+        h('button', { class: 'btn', text: 'Browse channels', onclick: () => browseDialog() })));
+  }
 }
 
 // ------------------------------------------------------------ sidebar
@@ -561,7 +583,7 @@ function dropChat(id) {
 }
 
 on('chats', () => { renderSidebar(); const c = S.chats.get(S.open); if (c && V.title) renderHead(c); });
-on('users', () => { renderSidebar(); if (S.open) redraw(S.open); });
+on('users', () => { renderSidebar(); renderEmpty(); if (S.open) redraw(S.open); });
 on('presence', () => renderSidebar());
 on('messages', (chatId) => redraw(chatId));
 on('message', (m) => redraw(m.chat_id));
