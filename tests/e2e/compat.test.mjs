@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import {
   startServer, assertOk, assertError, mustSignup, mustSignin, signin, createInvite, uniqueEmail, PASSWORD,
-  refreshCookie, decodeJwt, HOST, freePort,
+  refreshCookie, decodeJwt, HOST, freePort, runBin,
 } from './lib/server.mjs';
 import {
   createChat, memberIds, send, tok, pngBytes, mustUpload, upload, fetchBytes, sha256Hex,
@@ -438,6 +438,18 @@ describe('compatibility: CORS for clients served elsewhere (--cors-origin)', () 
     // unknown path: 404 (with the CORS headers, so the client sees it)
     const p = await preflight(A, '/api/nope');
     assert.equal(p.status, 404);
+  });
+
+  test('9. --cors-origin is checked at start-up: an origin only (scheme, host, port), exit 2 otherwise; the values add up', () => {
+    for (const bad of ['*', 'null', 'ftp://x.example', 'https://x.example/', 'https://x.example/app', 'https://', 'https://x.example:0', 'https://x.example:70000', 'https://a b']) {
+      const r = runBin(['--check-config', '--cors-origin', bad]);
+      assert.equal(r.code, 2, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /cors-origin/);
+    }
+    const ok = runBin(['--check-config', '--cors-origin', A, '--cors-origin', B, '--cors-origin', A], { env: { ...process.env, FECHATTER_CORS_ORIGIN: 'https://[::1]:8443' } });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, new RegExp(`^cors-origin https://\\[::1\\]:8443 ${A} ${B}$`, 'm'));
+    assert.match(runBin(['--check-config']).stdout, /^cors-origin -$/m);
   });
 
   test('9. without --cors-origin: no CORS headers at all, OPTIONS stays 405', async () => {
