@@ -206,7 +206,7 @@ static int signup_target(struct app *app, const char *invite_code, const char *w
 	if (nws > 0 && !app->cfg->registration_open)
 		return err_set(e, FE_EFORBIDDEN, "INVITE_REQUIRED", "invite_code",
 			       "an invite code is required to join this server");
-	(void)ws_name; /* without a name: a default one (default_workspace) */
+	(void)ws_name; /* a new workspace without a name gets a default one (create_workspace) */
 	return 0;
 }
 

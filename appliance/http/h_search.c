@@ -24,7 +24,8 @@ static int param(struct req *r, cJSON *body, const char *name, char *buf, size_t
 		return 1;
 	if (cJSON_IsString(v))
 		n = snprintf(buf, len, "%s", v->valuestring);
-	else if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble)
+	else if (cJSON_IsNumber(v) && v->valuedouble > -1e15 && v->valuedouble < 1e15 &&
+		 v->valuedouble == (double)(long long)v->valuedouble)
 		n = snprintf(buf, len, "%lld", (long long)v->valuedouble);
 	else if (cJSON_IsBool(v))
 		n = snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "true" : "false");

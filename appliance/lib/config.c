@@ -155,13 +155,15 @@ static int origin_ok(const char *o, size_t n)
 	return h == end;
 }
 
-/* Adds the origins in val (separated by spaces or commas) to the list at p
- * (size bytes, space-separated), at most max in all; duplicates are kept
- * once. */
+/* Adds the origins in val (separated by spaces or commas; "-" for none) to
+ * the list at p (size bytes, space-separated), at most max in all;
+ * duplicates are kept once. */
 static int add_origins(char *p, size_t size, int64_t max, const char *name, const char *val, const char *origin)
 {
 	const char *s = val;
 	int any = 0;
+	if (!strcmp(val, "-"))
+		return 0; /* "none", as config_print writes an empty list */
 	while (*s) {
 		s += strspn(s, " ,\t");
 		size_t n = strcspn(s, " ,\t");

@@ -86,6 +86,7 @@ describe('compatibility: the original clients\' requests', () => {
     assertError(await srv.api('POST', '/api/search/messages', { token: tok(bob), body: {} }), 400, 'VALIDATION_ERROR', 'q');
     assertError(await srv.api('POST', '/api/search/messages', { token: tok(bob), body: { q: 'x', limit: 'ten' } }), 400, 'VALIDATION_ERROR', 'limit');
     assertError(await srv.api('POST', '/api/search/messages', { token: tok(bob), body: { q: 'x', limit: [1] } }), 400, 'VALIDATION_ERROR', 'limit');
+    assertError(await srv.api('POST', '/api/search/messages', { token: tok(bob), body: { q: 'x', offset: 1e300 } }), 400, 'VALIDATION_ERROR', 'offset');
     assertError(await srv.api('POST', '/api/search/messages', { token: tok(bob), body: { q: 'x', sort: 'random' } }), 400, 'VALIDATION_ERROR', 'sort');
     assertError(await srv.api('POST', '/api/search/messages', { token: tok(bob), body: { q: 7.5 } }), 400, 'VALIDATION_ERROR', 'q');
     assertError(await srv.api('POST', '/api/search/messages', { token: tok(bob), rawBody: 'q=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415);
