@@ -163,7 +163,7 @@ int main(int argc, char **argv)
 		return rc > 0 ? 0 : 2;
 	fe_log_level = cfg.log_level;
 	if (!strcmp(cfg.command, "routes")) {
-		static const char *auth[] = {"none", "user", "user+query"};
+		static const char *auth[] = {"none", "user", "user+query", "user+query+cookie"};
 		for (int i = 0; routes[i].pattern; i++)
 			printf("%s %s %s\n", method_name(routes[i].method), routes[i].pattern, auth[routes[i].auth]);
 		return 0;

@@ -556,6 +556,36 @@ int sqc_files_by_sha(void *p, const char *sha, struct file_rec **out, size_t *n)
 	return sq_rows(s, st, out, n, sizeof **out, row_file, NULL);
 }
 
+struct sha_span {
+	char lo[65], hi[65];
+};
+
+static void row_sha_span(sqlite3_stmt *st, void *el)
+{
+	struct sha_span *x = el;
+	sq_text(st, 0, x->lo, sizeof x->lo);
+	sq_text(st, 1, x->hi, sizeof x->hi);
+}
+
+int sqc_file_sha_by_suffix(void *p, const char *suffix, const char *ext, char sha[65])
+{
+	struct sq *s = p;
+	struct sha_span x = {{0}, {0}};
+	/* a scan of the files table (no index can serve a suffix): the table
+	 * holds one row per upload, and only this compatibility route asks */
+	sqlite3_stmt *st = sq_query(s,
+				    "SELECT min(sha256), max(sha256) FROM files"
+				    " WHERE substr(sha256, 7) = ? AND ext = ? AND length(sha256) = 64",
+				    "tt", suffix, ext);
+	int rc = sq_row(s, st, row_sha_span, &x);
+	if (rc)
+		return rc;
+	if (!*x.lo || strcmp(x.lo, x.hi))
+		return FE_ENOTFOUND;
+	memcpy(sha, x.lo, 65);
+	return 0;
+}
+
 int sqc_file_in_chats_of(void *p, int64_t file, int64_t user)
 {
 	int64_t one;

@@ -41,6 +41,7 @@ int sqc_max_message_id(void *p, int64_t chat, int64_t *id);
 int sqc_file_insert(void *p, struct file_rec *f);
 int sqc_file_get(void *p, int64_t id, struct file_rec *f);
 int sqc_files_by_sha(void *p, const char *sha, struct file_rec **out, size_t *n);
+int sqc_file_sha_by_suffix(void *p, const char *suffix, const char *ext, char sha[65]);
 int sqc_file_in_chats_of(void *p, int64_t file, int64_t user);
 int sqc_file_avatar_in_workspace_of(void *p, int64_t file, int64_t user);
 

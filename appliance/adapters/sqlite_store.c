@@ -445,6 +445,7 @@ static const struct store_ops ops = {
 	.file_insert = sqc_file_insert,
 	.file_get = sqc_file_get,
 	.files_by_sha = sqc_files_by_sha,
+	.file_sha_by_suffix = sqc_file_sha_by_suffix,
 	.file_in_chats_of = sqc_file_in_chats_of,
 	.file_avatar_in_workspace_of = sqc_file_avatar_in_workspace_of,
 };

@@ -20,6 +20,9 @@ struct writer;
 #define REFRESH_ABS_MS (30LL * 86400 * 1000)
 #define JWT_ISS "fechatter"
 #define JWT_AUD "fechatter-api"
+/* the file-download cookie's token (core/auth): a JWT for this audience only,
+ * so it is never an access token, nor an access token a file cookie */
+#define JWT_AUD_FILES "fechatter-files"
 
 enum { APP_LANE_HASH = 0, APP_LANE_SEARCH = 1 };
 

@@ -92,12 +92,13 @@ static int limited(struct app *app, struct ratelimit *rl, const char *prefix, co
 	return FE_ERATE;
 }
 
-/* Issues an access token for u. */
-static int make_access(struct app *app, const struct user *u, char *out, size_t n)
+/* Issues an access token for u (aud JWT_AUD), or a file-cookie token (aud
+ * JWT_AUD_FILES). */
+static int make_access(struct app *app, const struct user *u, const char *aud, char *out, size_t n)
 {
 	struct jwt_claims c = {0};
 	snprintf(c.iss, sizeof c.iss, JWT_ISS);
-	snprintf(c.aud, sizeof c.aud, JWT_AUD);
+	snprintf(c.aud, sizeof c.aud, "%s", aud);
 	c.sub = u->id;
 	c.iat = app->now_ms() / 1000;
 	c.exp = c.iat + ACCESS_TTL_S;
@@ -142,7 +143,9 @@ static int issue(struct app *app, const struct user *u, const char *family, int6
 	if ((rc = st->ops->refresh_insert(st->impl, &t, hash)))
 		return rc;
 	r->expires_in = ACCESS_TTL_S;
-	return make_access(app, u, r->access_token, sizeof r->access_token);
+	if ((rc = make_access(app, u, JWT_AUD, r->access_token, sizeof r->access_token)))
+		return rc;
+	return make_access(app, u, JWT_AUD_FILES, r->file_token, sizeof r->file_token);
 }
 
 /* Runs a job on a worker; on failure to queue, fails with 503. */
@@ -203,10 +206,46 @@ static int signup_target(struct app *app, const char *invite_code, const char *w
 	if (nws > 0 && !app->cfg->registration_open)
 		return err_set(e, FE_EFORBIDDEN, "INVITE_REQUIRED", "invite_code",
 			       "an invite code is required to join this server");
-	if (nws > 0 && !*ws_name)
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "workspace_name",
-			       "workspace_name is required to create a workspace");
+	(void)ws_name; /* a new workspace without a name gets a default one (create_workspace) */
 	return 0;
+}
+
+/* Creates the new account's own workspace in *w (inside the caller's
+ * transaction): named name when given (FE_ECONFLICT when taken); else
+ * "Default" for the first workspace of the appliance, else "<fullname>'s
+ * workspace", made unique with " 2", " 3", ... (the original's clients sign
+ * up without a name; never find-or-create: a name that exists is never
+ * joined). */
+static int create_workspace(struct app *app, const char *name, const char *fullname, struct workspace *w)
+{
+	struct store *st = &app->store;
+	int64_t nws = 0;
+	int rc;
+	if (*name || ((rc = st->ops->workspace_count(st->impl, &nws)) == 0 && nws == 0)) {
+		snprintf(w->name, sizeof w->name, "%s", *name ? name : "Default");
+		return st->ops->workspace_insert(st->impl, w);
+	}
+	if (rc)
+		return rc;
+	/* at most 35 characters of the name, so the result stays within 50 */
+	char base[160];
+	size_t i = 0, chars = 0;
+	while (fullname[i] && chars < 35 && i + 4 < sizeof base) {
+		size_t n;
+		utf8_decode(fullname + i, &n);
+		i += n;
+		chars++;
+	}
+	snprintf(base, sizeof base, "%.*s's workspace", (int)i, fullname);
+	rc = FE_ECONFLICT;
+	for (int k = 1; k <= 99 && rc == FE_ECONFLICT; k++) {
+		if (k == 1)
+			snprintf(w->name, sizeof w->name, "%s", base);
+		else
+			snprintf(w->name, sizeof w->name, "%s %d", base, k);
+		rc = st->ops->workspace_insert(st->impl, w);
+	}
+	return rc;
 }
 
 static void signup_done(void *arg)
@@ -244,9 +283,8 @@ static void signup_done(void *arg)
 		strcpy(u.role, "member");
 	} else {
 		struct workspace w = {0};
-		snprintf(w.name, sizeof w.name, "%s", *j->workspace_name ? j->workspace_name : "Default");
 		w.created_at = now;
-		if ((rc = st->ops->workspace_insert(st->impl, &w))) {
+		if ((rc = create_workspace(app, j->workspace_name, j->fullname, &w))) {
 			err_set(&e, rc, rc == FE_ECONFLICT ? "WORKSPACE_EXISTS" : NULL, "workspace_name",
 				rc == FE_ECONFLICT ? "a workspace with this name exists" : "store error");
 			goto rollback;
@@ -522,10 +560,12 @@ int auth_logout_all(struct app *app, const struct principal *p, int *revoked, st
 	return 0;
 }
 
-int auth_authenticate(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e)
+/* A token of audience aud, and the account behind it. */
+static int authenticate(struct app *app, const char *aud, const char *token, size_t len, struct principal *p,
+			struct fe_err *e)
 {
 	struct jwt_claims c;
-	int rc = jwt_verify(token, len, app->jwt_pk, JWT_ISS, JWT_AUD, app->now_ms() / 1000, &c);
+	int rc = jwt_verify(token, len, app->jwt_pk, JWT_ISS, aud, app->now_ms() / 1000, &c);
 	if (rc == JWT_EEXPIRED)
 		return err_set(e, FE_EAUTH, "TOKEN_EXPIRED", NULL, "the access token has expired");
 	if (rc)
@@ -538,6 +578,16 @@ int auth_authenticate(struct app *app, const char *token, size_t len, struct pri
 	p->workspace_id = u.workspace_id;
 	snprintf(p->role, sizeof p->role, "%s", u.role);
 	return 0;
+}
+
+int auth_authenticate(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e)
+{
+	return authenticate(app, JWT_AUD, token, len, p, e);
+}
+
+int auth_authenticate_file(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e)
+{
+	return authenticate(app, JWT_AUD_FILES, token, len, p, e);
 }
 
 void auth_sessions_revoked(struct app *app, int64_t user_id, int64_t workspace_id)

@@ -15,6 +15,7 @@ struct auth_result {
 	struct workspace workspace;
 	char access_token[1024];
 	char refresh_token[64];
+	char file_token[1024]; /* for the file-download cookie (auth_authenticate_file) */
 	int expires_in;
 };
 
@@ -55,6 +56,14 @@ int auth_logout_all(struct app *app, const struct principal *p, int *revoked, st
 
 /* Checks an access token (len bytes) and the account behind it. */
 int auth_authenticate(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e);
+
+/* Checks the token of the file-download cookie (len bytes): a JWT of
+ * audience JWT_AUD_FILES, made with every auth result and living as long
+ * as an access token, under the same account checks as auth_authenticate
+ * (token version, status, workspace), so logout-all, a password change and
+ * a suspension end it too. Fills *p; FE_EAUTH (INVALID_TOKEN or
+ * TOKEN_EXPIRED) otherwise. Only the file routes may call it. */
+int auth_authenticate_file(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e);
 
 /* Prepares the dummy hash used to equalise sign-in timing. Call once at
  * start-up, before serving (takes as long as one password hash). */

@@ -39,6 +39,24 @@ int chat_require_member(struct app *app, const struct principal *p, int64_t id, 
 	return 0;
 }
 
+/* A Single's name as viewer sees it: the other person's current full name
+ * (read through user:{id}, which a profile change forgets, so a rename
+ * shows at once). Left as stored ("") when the other cannot be read. */
+static int single_title(struct app *app, int64_t viewer, struct chat_summary *s)
+{
+	struct user u;
+	for (size_t i = 0; i < s->nmembers; i++) {
+		if (s->members[i] == viewer)
+			continue;
+		int rc = cached_user(app, s->members[i], &u);
+		if (rc)
+			return rc == FE_ENOTFOUND ? 0 : rc;
+		snprintf(s->chat.name, sizeof s->chat.name, "%s", u.fullname);
+		return 0;
+	}
+	return 0;
+}
+
 /* Completes a summary for chat c (already loaded) as seen by p. */
 static int summarize(struct app *app, const struct principal *p, struct chat_summary *s, const struct unread *u)
 {
@@ -46,6 +64,8 @@ static int summarize(struct app *app, const struct principal *p, struct chat_sum
 	s->unread_count = u ? u->unread_count : 0;
 	s->mention_count = u ? u->mention_count : 0;
 	if ((rc = cached_member_ids(app, s->chat.id, &s->members, &s->nmembers)))
+		return rc;
+	if (!strcmp(s->chat.chat_type, "Single") && (rc = single_title(app, p->user_id, s)))
 		return rc;
 	if (s->chat.last_message_id && (rc = S->message_get(SI, s->chat.last_message_id, p->user_id, &s->last)) &&
 	    rc != FE_ENOTFOUND)
@@ -172,9 +192,21 @@ static int64_t *others(const int64_t *ids, size_t n, int64_t self, size_t *out_n
 
 static void publish_chat(struct app *app, enum event_type t, const struct chat *c, int64_t actor, int64_t user)
 {
+	/* one event for every member: a Single's name depends on who looks, so
+	 * the event carries the stored "" (clients read the title from the list) */
+	struct chat *one = NULL;
+	if (!strcmp(c->chat_type, "Single") && *c->name) {
+		one = malloc(sizeof *one);
+		if (!one)
+			abort();
+		*one = *c;
+		one->name[0] = 0;
+		c = one;
+	}
 	struct event ev = {.type = t, .workspace_id = c->workspace_id, .chat_id = c->id, .actor_id = actor,
 			   .user_id = user, .chat = c};
 	bus_publish(&app->bus, &ev);
+	free(one);
 }
 
 int chat_create(struct app *app, const struct principal *p, const struct chat_create_in *in,

@@ -157,6 +157,26 @@ int file_open(struct app *app, const struct principal *p, const char *name, stru
 	return 0;
 }
 
+int file_open_download(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
+		       int64_t *size, struct fe_err *e)
+{
+	const char *dot = strchr(name, '.');
+	char suffix[59], ext[8], sha[65], full[80];
+	if (!dot || dot - name != 58 || strspn(name, "0123456789abcdef") != 58 || strchr(dot + 1, '.') || !dot[1] ||
+	    strlen(dot + 1) >= sizeof ext)
+		return file_open(app, p, name, f, fd, size, e); /* the full name, or nothing that exists */
+	memcpy(suffix, name, 58);
+	suffix[58] = 0;
+	strcpy(ext, dot + 1);
+	int rc = S->file_sha_by_suffix(SI, suffix, ext, sha);
+	if (rc == FE_ENOTFOUND)
+		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such file");
+	if (rc)
+		return err_store(e, rc);
+	snprintf(full, sizeof full, "%s.%s", sha, ext);
+	return file_open(app, p, full, f, fd, size, e);
+}
+
 int file_inline(const struct file_rec *f)
 {
 	const struct sniffed *t = sniff_by_ext(f->ext);

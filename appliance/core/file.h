@@ -43,6 +43,14 @@ int file_register(struct app *app, const struct principal *p, const char *sha256
 int file_open(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
 	      int64_t *size, struct fe_err *e);
 
+/* file_open for the original's download links, /api/files/download/{name}:
+ * name is "<sha256>.<ext>", or the original's on-disk name, the hash
+ * without its first 6 hex characters then ".<ext>", resolved to the one
+ * stored content it names (none or two: FE_ENOTFOUND). Same read rule,
+ * same results as file_open. */
+int file_open_download(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
+		       int64_t *size, struct fe_err *e);
+
 /* May p attach file id to a message? Yes when p uploaded it or a message of
  * one of p's chats already carries it (forwarding); seeing it only as
  * someone's profile picture is not enough, so a picture cannot be turned

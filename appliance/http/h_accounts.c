@@ -1,19 +1,39 @@
 /* http/h_accounts: sign-up, sign-in, refresh, logout, password change. */
 #include <libwebsockets.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "core/auth.h"
 #include "http/handlers.h"
 #include "http/jsonio.h"
 
 #define COOKIE_MAX_AGE 1209600
 
+/* The paths the file-download cookie is scoped to: the file routes. */
+static const char *const file_paths[] = {"/api/files", "/files"};
+
+/* Sets (token non-empty) or clears the refresh cookie. */
 static void set_cookie(struct req *r, const char *token)
 {
 	char c[320];
 	snprintf(c, sizeof c, "refresh_token=%s; Path=/api; HttpOnly; SameSite=Strict; Max-Age=%d%s", token,
-		 *token ? COOKIE_MAX_AGE : 0, lws_is_ssl(r->wsi) ? "; Secure" : "");
+		 *token ? COOKIE_MAX_AGE : 0, req_is_tls(r) ? "; Secure" : "");
 	resp_header(r, "set-cookie", c);
+}
+
+/* Sets (token non-empty) or clears the file-download cookie, once per file
+ * path: it lets <img src> and download links load files (GET/HEAD of the
+ * file routes, nothing else) and lives as long as the access token beside
+ * it. */
+static void set_file_cookies(struct req *r, const char *token)
+{
+	char c[640];
+	for (size_t i = 0; i < sizeof file_paths / sizeof file_paths[0]; i++) {
+		snprintf(c, sizeof c, FILE_COOKIE "=%s; Path=%s; HttpOnly; SameSite=Strict; Max-Age=%d%s", token,
+			 file_paths[i], *token ? ACCESS_TTL_S : 0, req_is_tls(r) ? "; Secure" : "");
+		resp_header(r, "set-cookie", c);
+	}
 }
 
 static void send_auth(struct req *r, int status, const struct auth_result *a)
@@ -26,6 +46,7 @@ static void send_auth(struct req *r, int status, const struct auth_result *a)
 	cJSON_AddStringToObject(d, "token_type", "Bearer");
 	cJSON_AddNumberToObject(d, "expires_in", a->expires_in);
 	set_cookie(r, a->refresh_token);
+	set_file_cookies(r, a->file_token);
 	resp_ok(r, status, d);
 }
 
@@ -123,19 +144,50 @@ static int refresh_token_of(struct req *r, cJSON *j, char *buf, size_t len, stru
 	return 0;
 }
 
+/* For clients that keep no cookies (the original's desktop and native
+ * builds): the refresh token as "Authorization: Bearer <refresh token>",
+ * read on /api/refresh only. Returns 1 with buf set, 0 when there is no
+ * Authorization header, -1 for one that is not a bearer token that fits. */
+static int bearer_refresh(struct req *r, char *buf, size_t len)
+{
+	char h[200];
+	int n = lws_hdr_total_length(r->wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (n <= 0)
+		return 0;
+	if (n >= (int)sizeof h || lws_hdr_copy(r->wsi, h, sizeof h, WSI_TOKEN_HTTP_AUTHORIZATION) < 0 ||
+	    strncasecmp(h, "Bearer ", 7) || !h[7] || strlen(h + 7) >= len)
+		return -1;
+	snprintf(buf, len, "%s", h + 7);
+	return 1;
+}
+
+/* The refresh token comes from the body's refresh_token, else the
+ * Authorization header, else the cookie: a client that sends one
+ * explicitly means that one. */
 void h_refresh(struct req *r)
 {
 	struct fe_err e = {0};
-	char tok[160];
+	char tok[160] = "";
+	const char *t = NULL;
+	int b = 0;
 	struct auth_result *a = calloc(1, sizeof *a);
 	if (!a)
 		abort();
 	cJSON *j = req_json(r);
 	if (!j)
 		goto out;
-	if (refresh_token_of(r, j, tok, sizeof tok, &e))
+	if (jstr(j, "refresh_token", 0, &t, &e)) {
 		resp_err(r, &e);
-	else if (!*tok)
+		goto out;
+	}
+	if (t)
+		snprintf(tok, sizeof tok, "%s", t);
+	else if ((b = bearer_refresh(r, tok, sizeof tok)) < 0) {
+		resp_fail(r, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL, "the Authorization header is not a bearer token");
+		goto out;
+	} else if (!b && req_cookie(r, "refresh_token", tok, sizeof tok))
+		*tok = 0;
+	if (!*tok)
 		resp_fail(r, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL, "a refresh token is required");
 	else if (auth_refresh(r->app, tok, a, &e))
 		resp_err(r, &e);
@@ -157,6 +209,7 @@ void h_logout(struct req *r)
 		resp_err(r, &e);
 	} else {
 		set_cookie(r, "");
+		set_file_cookies(r, "");
 		resp_ok(r, 200, NULL);
 	}
 	cJSON_Delete(j);
@@ -173,5 +226,6 @@ void h_logout_all(struct req *r)
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "revoked", n);
 	set_cookie(r, "");
+	set_file_cookies(r, "");
 	resp_ok(r, 200, d);
 }

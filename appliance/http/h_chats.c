@@ -10,7 +10,10 @@
 static cJSON *summary_json(const struct chat_summary *s)
 {
 	cJSON *o = chat_json(&s->chat), *members = cJSON_CreateArray();
-	cJSON_AddItemToObject(o, "last_message", s->last.id ? message_json(&s->last) : cJSON_CreateNull());
+	cJSON *last = s->last.id ? message_json(&s->last) : cJSON_CreateNull();
+	if (s->last.id) /* flat, besides sender{}: the original's clients render previews from it */
+		cJSON_AddStringToObject(last, "sender_name", s->last.sender_name);
+	cJSON_AddItemToObject(o, "last_message", last);
 	cJSON_AddNumberToObject(o, "unread_count", (double)s->unread_count);
 	cJSON_AddNumberToObject(o, "mention_count", (double)s->mention_count);
 	for (size_t i = 0; i < s->nmembers; i++)

@@ -19,22 +19,18 @@ void h_file_upload(struct req *r)
 	if (file_register(r->app, &r->who, u.sha256, u.size, u.head, u.headlen, u.filename, &f, &e))
 		resp_err(r, &e);
 	else
-		resp_ok(r, 201, file_json(&f));
+		resp_ok(r, 200, file_json(&f)); /* 200, as the original answers (docs/API.md, Compatibility) */
 }
 
-void h_file_get(struct req *r)
+/* Answers an opened file: ETag, If-None-Match, Range; attachment forces
+ * Content-Disposition: attachment (else inline for raster images). */
+static void send_file(struct req *r, const struct file_rec *fr, int fd, int64_t size, int attachment)
 {
-	struct fe_err e = {0};
-	struct file_rec f;
-	int fd;
-	int64_t size;
-	if (file_open(r->app, &r->who, req_cap(r, "name"), &f, &fd, &size, &e)) {
-		resp_err(r, &e);
-		return;
-	}
+	struct file_rec f = *fr;
 	char etag[80], disp[400], inm[160], range[96], cr[96];
 	snprintf(etag, sizeof etag, "\"%s\"", f.sha256);
-	snprintf(disp, sizeof disp, "%s; filename=\"%s\"", file_inline(&f) ? "inline" : "attachment", f.filename);
+	snprintf(disp, sizeof disp, "%s; filename=\"%s\"", file_inline(&f) && !attachment ? "inline" : "attachment",
+		 f.filename);
 	resp_header(r, "etag", etag);
 	resp_header(r, "cache-control", "private, max-age=31536000, immutable");
 	resp_header(r, "content-disposition", disp);
@@ -58,4 +54,28 @@ void h_file_get(struct req *r)
 		resp_header(r, "content-range", cr);
 	}
 	resp_file(r, rg > 0 ? 206 : 200, f.mime_type, fd, off, len);
+}
+
+void h_file_get(struct req *r)
+{
+	struct fe_err e = {0};
+	struct file_rec f;
+	int fd;
+	int64_t size;
+	if (file_open(r->app, &r->who, req_cap(r, "name"), &f, &fd, &size, &e))
+		resp_err(r, &e);
+	else
+		send_file(r, &f, fd, size, 0);
+}
+
+void h_file_download(struct req *r)
+{
+	struct fe_err e = {0};
+	struct file_rec f;
+	int fd;
+	int64_t size;
+	if (file_open_download(r->app, &r->who, req_cap(r, "name"), &f, &fd, &size, &e))
+		resp_err(r, &e);
+	else
+		send_file(r, &f, fd, size, 1);
 }

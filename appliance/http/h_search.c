@@ -1,4 +1,8 @@
-/* http/h_search: GET /api/search/messages and GET /api/chat/{id}/messages/search. */
+/* http/h_search: GET or POST /api/search/messages and
+ * /api/chat/{id}/messages/search. The parameters come from the query string
+ * or, for POST (the original's clients, docs/API.md "Compatibility"), from a
+ * JSON body; the query string wins when both name one. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/search.h"
@@ -6,13 +10,40 @@
 #include "http/jsonio.h"
 #include "lib/utf8.h"
 
-/* Reads an integer query argument into *out (default kept when absent).
+/* Copies parameter name into buf: from the query string, else from the JSON
+ * body (a string, or an integral number or a boolean spelled as text).
+ * Returns 0 when found, 1 when absent; -1 (answered 400 naming it) when the
+ * body holds it with another type or too long. */
+static int param(struct req *r, cJSON *body, const char *name, char *buf, size_t len)
+{
+	if (!req_query(r, name, buf, len))
+		return 0;
+	cJSON *v = body ? cJSON_GetObjectItemCaseSensitive(body, name) : NULL;
+	int n = -1;
+	if (!v || cJSON_IsNull(v))
+		return 1;
+	if (cJSON_IsString(v))
+		n = snprintf(buf, len, "%s", v->valuestring);
+	else if (cJSON_IsNumber(v) && v->valuedouble > -1e15 && v->valuedouble < 1e15 &&
+		 v->valuedouble == (double)(long long)v->valuedouble)
+		n = snprintf(buf, len, "%lld", (long long)v->valuedouble);
+	else if (cJSON_IsBool(v))
+		n = snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "true" : "false");
+	if (n < 0 || (size_t)n >= len) {
+		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", name, "wrong type or too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads an integer parameter into *out (default kept when absent).
  * Returns -1 and answers 400 naming the argument when malformed. */
-static int qint(struct req *r, const char *name, int64_t min, int64_t max, int64_t *out)
+static int qint(struct req *r, cJSON *body, const char *name, int64_t min, int64_t max, int64_t *out)
 {
 	char buf[32], *end;
-	if (req_query(r, name, buf, sizeof buf))
-		return 0;
+	int rc = param(r, body, name, buf, sizeof buf);
+	if (rc)
+		return rc < 0 ? -1 : 0;
 	long long v = strtoll(buf, &end, 10);
 	if (!*buf || *end || v < min || v > max) {
 		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", name, "must be an integer in range");
@@ -81,29 +112,39 @@ static void search(struct req *r, int64_t chat_id)
 	struct fe_err e = {0};
 	struct search_in in = {0};
 	int64_t sender = 0, after = 0, before = 0, limit = 20, offset = 0;
-	char sort[16] = "";
+	char sort[16] = "", ignored[64];
+	cJSON *body = NULL;
 	struct search_req *sr = calloc(1, sizeof *sr);
 	if (!sr)
 		abort();
-	if (req_query(r, "q", sr->q, sizeof sr->q)) {
-		free(sr);
+	if (r->method == M_POST && !(body = req_json(r)))
+		goto bad; /* answered */
+	int rc = param(r, body, "q", sr->q, sizeof sr->q);
+	if (rc < 0)
+		goto bad;
+	if (rc) {
 		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "q", "q is required (1..500 characters)");
-		return;
+		goto bad;
 	}
 	if (!utf8_valid(sr->q, strlen(sr->q))) { /* %-escapes decode to any bytes */
-		free(sr);
 		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "q", "q must be valid UTF-8");
-		return;
+		goto bad;
 	}
-	if (!chat_id && qint(r, "chat_id", 1, INT64_MAX / 2, &chat_id))
+	if (!chat_id && qint(r, body, "chat_id", 1, INT64_MAX / 2, &chat_id))
 		goto bad;
-	if (qint(r, "sender_id", 1, INT64_MAX / 2, &sender) || qint(r, "after", 0, INT64_MAX / 2, &after) ||
-	    qint(r, "before", 0, INT64_MAX / 2, &before) || qint(r, "limit", 1, 100, &limit) ||
-	    qint(r, "offset", 0, 10000, &offset))
+	if (qint(r, body, "sender_id", 1, INT64_MAX / 2, &sender) || qint(r, body, "after", 0, INT64_MAX / 2, &after) ||
+	    qint(r, body, "before", 0, INT64_MAX / 2, &before) || qint(r, body, "limit", 1, 100, &limit) ||
+	    qint(r, body, "offset", 0, 10000, &offset))
 		goto bad;
-	req_query(r, "sort", sort, sizeof sort);
-	if (*sort && strcmp(sort, "date") && strcmp(sort, "relevance")) {
-		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "sort", "sort must be relevance or date");
+	/* the original's strategy and highlight: accepted and ignored (the
+	 * snippet always marks the matches) */
+	if (param(r, body, "strategy", ignored, sizeof ignored) < 0 ||
+	    param(r, body, "highlight", ignored, sizeof ignored) < 0 || param(r, body, "sort", sort, sizeof sort) < 0)
+		goto bad;
+	/* relevance_time (the original's): relevance, then newest, which is
+	 * what relevance does here */
+	if (*sort && strcmp(sort, "date") && strcmp(sort, "relevance") && strcmp(sort, "relevance_time")) {
+		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "sort", "sort must be relevance, relevance_time or date");
 		goto bad;
 	}
 	in.q = sr->q;
@@ -122,8 +163,10 @@ static void search(struct req *r, int64_t chat_id)
 		resp_err(r, &e);
 		goto bad;
 	}
+	cJSON_Delete(body);
 	return;
 bad:
+	cJSON_Delete(body);
 	free(sr);
 }
 

@@ -55,6 +55,9 @@ void h_unread_counts(struct req *r);
 /* files (h_files.c) */
 void h_file_upload(struct req *r);
 void h_file_get(struct req *r);
+/* GET /api/files/download/{name}: the original's download links (core/file's
+ * file_open_download), always as an attachment. */
+void h_file_download(struct req *r);
 
 /* search (h_search.c) */
 void h_search(struct req *r);

@@ -16,12 +16,21 @@ enum method { M_GET, M_POST, M_PUT, M_PATCH, M_DELETE, M_HEAD, M_OPTIONS, M_OTHE
 
 #define MAX_CAPS 4
 
+/* The file-download cookie's name (set by http/h_accounts.c, read on the
+ * AUTH_FILE routes only). */
+#define FILE_COOKIE "file_token"
+
 struct req;
 struct route;
 
 typedef void (*handler_fn)(struct req *r);
 
-enum auth_need { AUTH_NONE, AUTH_USER, AUTH_USER_QUERY /* also ?access_token= */ };
+enum auth_need {
+	AUTH_NONE,
+	AUTH_USER,
+	AUTH_USER_QUERY, /* also ?access_token= */
+	AUTH_FILE,       /* file GET/HEAD: also ?access_token= and the file_token cookie */
+};
 
 struct route {
 	enum method method;
@@ -66,12 +75,14 @@ struct req {
 	struct conn *conn;     /* SSE stream (http/realtime.h), owned */
 	int stream;            /* answer is an endless stream: no Content-Length */
 	int64_t sse_ping_ms;   /* last SSE heartbeat */
-	struct { char name[32]; char value[320]; } xh[6]; /* extra headers */
+	struct { char name[32]; char value[640]; } xh[6]; /* extra headers (a Set-Cookie holds a JWT) */
 	int nxh;
 	int headers_sent, answered, close_after, in_flight;
 	int64_t t0_us;
 	struct ticket *ticket;
 	struct reqhead head; /* the head's strict scan (http/headguard.c) */
+	char cors_origin[128]; /* the request's Origin when --cors-origin lists it, else "" */
+	int preflight;         /* answering a CORS preflight (OPTIONS) */
 };
 
 /* A deferred request: ticket->r becomes NULL when the client went away;
@@ -93,6 +104,9 @@ int req_query(struct req *r, const char *name, char *buf, size_t len);
 int req_header(struct req *r, const char *name, char *buf, size_t len);
 /* Copies a cookie's value; 0 or -1 absent. */
 int req_cookie(struct req *r, const char *name, char *buf, size_t len);
+/* 1 when the request came over TLS (the one place that decides it, e.g.
+ * for the Secure attribute of cookies). */
+int req_is_tls(struct req *r);
 /* Parses the body as a JSON object. On failure answers 400/415 itself and
  * returns NULL. Owned: cJSON_Delete. An empty body gives an empty object. */
 cJSON *req_json(struct req *r);

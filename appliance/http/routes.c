@@ -14,6 +14,7 @@ const struct route routes[] = {
 	{M_GET, "/api/users/me", h_me, AUTH_USER, 0},
 	{M_GET, "/api/users", h_users, AUTH_USER, 0},
 	{M_GET, "/api/users/{id}/profile", h_user_profile, AUTH_USER, 0},
+	{M_GET, "/api/users/profile", h_me, AUTH_USER, 0},
 	{M_PUT, "/api/users/profile", h_update_profile, AUTH_USER, 0},
 	{M_GET, "/api/workspace", h_workspace_get, AUTH_USER, 0},
 	{M_PATCH, "/api/workspace", h_workspace_patch, AUTH_USER, 0},
@@ -47,6 +48,8 @@ const struct route routes[] = {
 
 	{M_GET, "/api/search/messages", h_search, AUTH_USER, 0},
 	{M_GET, "/api/chat/{id}/messages/search", h_chat_search, AUTH_USER, 0},
+	{M_POST, "/api/search/messages", h_search, AUTH_USER, 0},
+	{M_POST, "/api/chat/{id}/messages/search", h_chat_search, AUTH_USER, 0},
 
 	{M_GET, "/ws", h_ws, AUTH_USER_QUERY, 0},
 	{M_GET, "/events", h_events, AUTH_USER_QUERY, 0},
@@ -58,7 +61,9 @@ const struct route routes[] = {
 	{M_GET, "/api/online-users", h_online_users, AUTH_USER, 0},
 
 	{M_POST, "/api/files/single", h_file_upload, AUTH_USER, 1},
-	{M_GET, "/api/files/{name}", h_file_get, AUTH_USER_QUERY, 0},
+	{M_GET, "/api/files/{name}", h_file_get, AUTH_FILE, 0},
+	{M_GET, "/api/files/download/{name}", h_file_download, AUTH_FILE, 0},
+	{M_GET, "/files/{name}", h_file_get, AUTH_FILE, 0},
 
 	{M_GET, "/api/cache/stats", h_cache_stats, AUTH_USER, 0},
 	{M_GET, "/health", h_health, AUTH_NONE, 0},

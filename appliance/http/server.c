@@ -171,6 +171,11 @@ int req_cookie(struct req *r, const char *name, char *buf, size_t len)
 	return lws_http_cookie_get(r->wsi, name, buf, &max) ? -1 : 0;
 }
 
+int req_is_tls(struct req *r)
+{
+	return lws_is_ssl(r->wsi);
+}
+
 /* ---- answering ---- */
 
 static void answer(struct req *r, int status)
@@ -414,19 +419,82 @@ static int authenticate(struct req *r)
 		if (n > 0 && n < (int)sizeof tok)
 			lws_hdr_copy(r->wsi, tok, sizeof tok, WSI_TOKEN_HTTP_AUTHORIZATION);
 		const char *t = NULL;
+		int query = r->route->auth == AUTH_USER_QUERY || r->route->auth == AUTH_FILE, cookie = 0;
 		if (!strncasecmp(tok, "Bearer ", 7))
 			t = tok + 7;
-		else if (r->route->auth == AUTH_USER_QUERY && !req_query(r, "access_token", tok, sizeof tok))
+		else if (query && !req_query(r, "access_token", tok, sizeof tok))
 			t = tok;
+		else if (r->route->auth == AUTH_FILE && !req_cookie(r, FILE_COOKIE, tok, sizeof tok))
+			t = tok, cookie = 1; /* file GET/HEAD only: a read, so no CSRF to fear */
 		if (!t || !*t) {
 			resp_fail(r, FE_EAUTH, "UNAUTHORIZED", NULL, "an access token is required");
 			return -1;
 		}
-		if (auth_authenticate(r->app, t, strlen(t), &r->who, &e)) {
+		if ((cookie ? auth_authenticate_file : auth_authenticate)(r->app, t, strlen(t), &r->who, &e)) {
 			resp_err(r, &e);
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* ---- CORS (--cors-origin) ---- */
+
+#define CORS_METHODS "GET, HEAD, POST, PUT, PATCH, DELETE"
+#define CORS_HEADERS "Authorization, Content-Type, X-Request-Id, Last-Event-ID"
+#define CORS_EXPOSE "X-Request-Id, Retry-After, Content-Disposition, Content-Range, ETag"
+#define CORS_MAX_AGE "600"
+
+/* Notes the request's Origin in r->cors_origin when it is a listed one. */
+static void cors_note(struct req *r)
+{
+	char o[sizeof r->cors_origin];
+	if (*r->app->cfg->cors_origins && !req_header(r, "origin:", o, sizeof o) &&
+	    config_cors_allowed(r->app->cfg, o, strlen(o)))
+		memcpy(r->cors_origin, o, sizeof o);
+}
+
+/* A CORS preflight from a listed origin for a path that exists: 204 with
+ * what may be sent. Returns 1 when answered. Preflights from other origins
+ * are not answered here: they get what OPTIONS gets without CORS (405 on a
+ * known path), with no CORS headers, so the browser refuses the call. */
+static int cors_preflight(struct req *r, int route_rc)
+{
+	char m[32];
+	if (r->method != M_OPTIONS || !*r->cors_origin || route_rc != FE_EMETHOD ||
+	    req_header(r, "access-control-request-method:", m, sizeof m))
+		return 0;
+	r->preflight = 1;
+	resp_static(r, 204, NULL, NULL, 0);
+	return 1;
+}
+
+/* Adds the CORS answer headers (see cors_note); returns nonzero when the
+ * head is full. Never "*", and credentials only with a listed origin. */
+static int cors_headers(struct req *r, unsigned char **p, unsigned char *end)
+{
+	static const struct { const char *n, *v; } pre[] = {
+		{"access-control-allow-methods:", CORS_METHODS},
+		{"access-control-allow-headers:", CORS_HEADERS},
+		{"access-control-max-age:", CORS_MAX_AGE},
+	};
+	if (!*r->app->cfg->cors_origins)
+		return 0;
+	if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)"vary:", (const unsigned char *)"Origin", 6, p, end))
+		return 1;
+	if (!*r->cors_origin)
+		return 0;
+	if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)"access-control-allow-origin:",
+					(const unsigned char *)r->cors_origin, (int)strlen(r->cors_origin), p, end) ||
+	    lws_add_http_header_by_name(r->wsi, (const unsigned char *)"access-control-allow-credentials:",
+					(const unsigned char *)"true", 4, p, end) ||
+	    lws_add_http_header_by_name(r->wsi, (const unsigned char *)"access-control-expose-headers:",
+					(const unsigned char *)CORS_EXPOSE, (int)strlen(CORS_EXPOSE), p, end))
+		return 1;
+	for (size_t i = 0; r->preflight && i < sizeof pre / sizeof pre[0]; i++)
+		if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)pre[i].n, (const unsigned char *)pre[i].v,
+						(int)strlen(pre[i].v), p, end))
+			return 1;
 	return 0;
 }
 
@@ -451,6 +519,7 @@ static int on_request(struct req *r, const char *uri)
 	in_flight++;
 	snprintf(r->path, sizeof r->path, "%s", uri);
 	set_request_id(r);
+	cors_note(r);
 	lws_get_peer_simple(r->wsi, r->client, sizeof r->client);
 	r->route_index = -1;
 
@@ -470,6 +539,8 @@ static int on_request(struct req *r, const char *uri)
 		return 0;
 	}
 	int rc = router_match(r);
+	if (rc && cors_preflight(r, rc))
+		return 0;
 	if (rc) {
 		r->close_after = r->body_expected > DISCARD_MAX || (body_method && !has_cl);
 		resp_fail(r, rc, NULL, NULL, rc == FE_EMETHOD ? "method not allowed on this path" : "no such route");
@@ -584,8 +655,12 @@ static int on_writeable(struct req *r)
 		return rt_write(r->conn); /* SSE: one queued event per call */
 	if (!r->headers_sent) {
 		const char *ct = r->content_type ? r->content_type : "application/json; charset=utf-8";
-		if (lws_add_http_common_headers(r->wsi, (unsigned)r->status, ct,
-						r->stream ? LWS_ILLEGAL_HTTP_CONTENT_LEN : r->resp_len, &p, end))
+		if (r->status == 204 ? lws_add_http_header_status(r->wsi, 204, &p, end) /* no body, no length */
+				     : lws_add_http_common_headers(r->wsi, (unsigned)r->status, ct,
+								   r->stream ? LWS_ILLEGAL_HTTP_CONTENT_LEN : r->resp_len,
+								   &p, end))
+			return -1;
+		if (cors_headers(r, &p, end))
 			return -1;
 		int own_cache = 0;
 		for (int i = 0; i < r->nxh; i++)

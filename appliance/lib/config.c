@@ -5,10 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "lib/config.h"
 #include "lib/log.h"
 
-enum kind { K_INT, K_I64, K_STR, K_ENUM, K_LEVEL, K_FLAG };
+enum kind { K_INT, K_I64, K_STR, K_ENUM, K_LEVEL, K_FLAG, K_ORIGINS /* repeatable, adds up */ };
 
 struct directive {
 	const char *name;
@@ -72,6 +73,9 @@ static const struct directive table[] = {
 	/* real-time (WebSocket, SSE) */
 	{"ws-auth-timeout", K_INT, F(ws_auth_timeout), 1, 300, NULL,
 	 "seconds a WebSocket without a token has to send {\"op\":\"auth\"} before it is closed (default 10)"},
+	/* clients served from elsewhere (issue 12) */
+	{"cors-origin", K_ORIGINS, F(cors_origins), 0, CONFIG_CORS_MAX, NULL,
+	 "an origin (scheme://host[:port]) whose pages may call the API (CORS); repeatable, up to 16 (default none)"},
 };
 #define NDIR (sizeof table / sizeof table[0])
 
@@ -114,10 +118,104 @@ static const struct directive *find(const char *name)
 	return NULL;
 }
 
+/* 1 when o (n bytes) is "http://" or "https://" then a host of letters,
+ * digits, '-', '.' (or a bracketed IPv6 address) and an optional :port, and
+ * nothing else: what a browser sends as Origin. */
+static int origin_ok(const char *o, size_t n)
+{
+	size_t k = !strncmp(o, "https://", 8) ? 8 : !strncmp(o, "http://", 7) ? 7 : 0;
+	if (!k || n <= k || n > 120)
+		return 0;
+	const char *h = o + k, *end = o + n;
+	if (*h == '[') {
+		const char *rb = memchr(h, ']', (size_t)(end - h));
+		if (!rb || rb == h + 1)
+			return 0;
+		for (const char *q = h + 1; q < rb; q++)
+			if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
+				return 0;
+		h = rb + 1;
+	} else {
+		const char *q = h;
+		while (q < end && (isalnum((unsigned char)*q) || *q == '-' || *q == '.'))
+			q++;
+		if (q == h)
+			return 0;
+		h = q;
+	}
+	if (h < end && *h == ':') {
+		long port = 0;
+		const char *q = h + 1;
+		for (; q < end && isdigit((unsigned char)*q) && port <= 65535; q++)
+			port = port * 10 + (*q - '0');
+		if (q == h + 1 || port < 1 || port > 65535)
+			return 0;
+		h = q;
+	}
+	return h == end;
+}
+
+/* Adds the origins in val (separated by spaces or commas; "-" for none) to
+ * the list at p (size bytes, space-separated), at most max in all;
+ * duplicates are kept once. */
+static int add_origins(char *p, size_t size, int64_t max, const char *name, const char *val, const char *origin)
+{
+	const char *s = val;
+	int any = 0;
+	if (!strcmp(val, "-"))
+		return 0; /* "none", as config_print writes an empty list */
+	while (*s) {
+		s += strspn(s, " ,\t");
+		size_t n = strcspn(s, " ,\t");
+		if (!n)
+			break;
+		any = 1;
+		if (!origin_ok(s, n)) {
+			fprintf(stderr, "fechatter: %s: '%s' must be an origin such as https://chat.example.com:8443, not '%.*s'\n",
+				origin, name, (int)n, s);
+			return -1;
+		}
+		int64_t count = 0;
+		int dup = 0;
+		for (const char *q = p; *q;) {
+			size_t m = strcspn(q, " ");
+			dup |= m == n && !strncasecmp(q, s, n);
+			count++;
+			q += m + (q[m] == ' ');
+		}
+		if (!dup) {
+			if (count >= max || strlen(p) + n + 2 > size) {
+				fprintf(stderr, "fechatter: %s: at most %lld values of '%s'\n", origin, (long long)max, name);
+				return -1;
+			}
+			snprintf(p + strlen(p), size - strlen(p), "%s%.*s", *p ? " " : "", (int)n, s);
+		}
+		s += n;
+	}
+	if (!any) {
+		fprintf(stderr, "fechatter: %s: '%s' needs an origin\n", origin, name);
+		return -1;
+	}
+	return 0;
+}
+
+int config_cors_allowed(const struct config *c, const char *o, size_t n)
+{
+	for (const char *q = c->cors_origins; n && *q;) {
+		size_t m = strcspn(q, " ");
+		if (m == n && !strncasecmp(q, o, n))
+			return 1;
+		q += m + (q[m] == ' ');
+	}
+	return 0;
+}
+
 /* Sets one directive from text; origin names the source in messages. */
 static int set(struct config *c, const struct directive *d, const char *val, const char *origin)
 {
 	char *p = (char *)c + d->off;
+	if (d->kind == K_ORIGINS)
+		return add_origins(p, d->size, d->max, d->name, val, origin);
 	if (d->kind == K_STR) {
 		if (strlen(val) >= d->size || !*val) {
 			fprintf(stderr, "fechatter: %s: value of '%s' must be 1..%zu characters\n", origin, d->name, d->size - 1);
@@ -228,7 +326,10 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < NDIR; i++) {
 		char left[40];
 		snprintf(left, sizeof left, "--%s %s", table[i].name,
-			 table[i].kind == K_ENUM ? table[i].choices : table[i].kind == K_STR ? "VALUE" : "N");
+			 table[i].kind == K_ENUM      ? table[i].choices
+			 : table[i].kind == K_STR     ? "VALUE"
+			 : table[i].kind == K_ORIGINS ? "ORIGIN"
+						      : "N");
 		fprintf(out, "  %-28s %s\n", left, table[i].help);
 	}
 	fprintf(out, "  %-28s %s\n  %-28s %s\n  %-28s %s\n", "--config FILE", "read settings from FILE",
@@ -338,6 +439,7 @@ void config_print(const struct config *c, FILE *out)
 		fprintf(out, d->kind == K_STR && *p == '=' ? "%s = " : "%s ", d->name);
 		switch (d->kind) {
 		case K_STR: fprintf(out, "%s\n", *p ? p : "-"); break;
+		case K_ORIGINS: fprintf(out, "%s\n", *p ? p : "-"); break;
 		case K_INT: fprintf(out, "%d\n", *(const int *)p); break;
 		case K_I64: fprintf(out, "%lld\n", (long long)*(const int64_t *)p); break;
 		case K_LEVEL: {

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define CONFIG_CORS_MAX 16 /* --cors-origin values at most */
+
 struct config {
 	char command[16];      /* serve (default), or a later subcommand */
 	char bind[64];
@@ -38,6 +40,9 @@ struct config {
 	int body_min_rate;     /* bytes per second a body must keep up, 0 = none */
 	char out[256];         /* backup: destination file */
 	char log_file[256];    /* "" = stderr; else appended to, reopened on SIGHUP */
+	/* --cors-origin (repeatable): origins allowed to call the API from a
+	 * browser, space-separated, each "scheme://host[:port]"; "" = none */
+	char cors_origins[CONFIG_CORS_MAX * 128];
 	char config_file[256];
 	int check_only;
 };
@@ -55,6 +60,10 @@ int config_load(struct config *c, int argc, char **argv);
  * the first bad line. Returns 0, or -1 after printing the reason to stderr.
  * Does not close f. */
 int config_read(struct config *c, FILE *f, const char *path);
+
+/* 1 when origin (an Origin header's value, len bytes) is one of
+ * c->cors_origins (compared case-insensitively), else 0. */
+int config_cors_allowed(const struct config *c, const char *origin, size_t len);
 
 /* Prints the effective configuration, one `key value` per line. */
 void config_print(const struct config *c, FILE *out);

@@ -102,6 +102,11 @@ struct store_ops {
 	int (*file_get)(void *s, int64_t id, struct file_rec *f);
 	/* The file rows holding that content (one per uploader), by id. */
 	int (*files_by_sha)(void *s, const char *sha256, struct file_rec **out, size_t *n);
+	/* The one content whose SHA-256 (64 hex) ends with suffix (58 hex: the
+	 * hash without its first 6 characters, the original's on-disk name)
+	 * and is stored with extension ext: sha256 filled. FE_ENOTFOUND when
+	 * none, or when two contents match (ambiguous). */
+	int (*file_sha_by_suffix)(void *s, const char *suffix, const char *ext, char sha256[65]);
 	/* The narrow questions core/file's read rule is built on: each 0 when
 	 * true, FE_ENOTFOUND when not. Is file_id referenced by a live (not
 	 * deleted) message of a chat user_id is a member of? */

@@ -161,6 +161,8 @@ test('upload an image with progress and see the preview', async () => {
   const img = msg(B, 'Here is the diagram').locator('img.file-img');
   await img.waitFor();
   await B.waitForFunction(() => [...document.querySelectorAll('.chat img.file-img')].some((i) => i.complete && i.naturalWidth === 96));
+  // loaded with the HttpOnly file cookie: no token in the address (issue 12)
+  assert.match(await img.getAttribute('src'), /^\/api\/files\/[0-9a-f]{64}\.png$/);
   // a non-image file is a download link
   await A.setInputFiles('.chat .composer input[type=file]', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('plain notes\n') });
   await A.waitForSelector('.chat .upload.done');

@@ -85,6 +85,8 @@ const ROWS = [
   { route: 'GET /api/users', expect: [401, 200, 200, 200, 200], run: (c, x) => x.call(c, 'GET', '/api/users') },
   { route: 'GET /api/users/{id}/profile', expect: [401, 404, 200, 200, 200],
     run: (c, x) => x.call(c, 'GET', `/api/users/${x.extra.user.id}/profile`) },
+  // the original's clients read their own profile here (issue 12)
+  { route: 'GET /api/users/profile', expect: [401, 200, 200, 200, 200], run: (c, x) => x.call(c, 'GET', '/api/users/profile') },
   { route: 'PUT /api/users/profile', expect: [401, 200, 200, 200, 200],
     run: (c, x) => x.call(c, 'PUT', '/api/users/profile', { title: 'Matrix title' }) },
   { route: 'GET /api/workspace', expect: [401, 200, 200, 200, 200], run: (c, x) => x.call(c, 'GET', '/api/workspace') },
@@ -161,6 +163,11 @@ const ROWS = [
     run: (c, x) => x.call(c, 'GET', '/api/search/messages?q=hello') },
   { route: 'GET /api/chat/{id}/messages/search', expect: [401, 404, 404, 200, 200],
     run: (c, x) => x.call(c, 'GET', `/api/chat/${x.F.chat.id}/messages/search?q=hello`) },
+  // search by POST (the original's clients; issue 12): query string or JSON body
+  { route: 'POST /api/search/messages', expect: [401, 200, 200, 200, 200],
+    run: (c, x) => x.call(c, 'POST', '/api/search/messages', { q: 'hello', limit: 5 }) },
+  { route: 'POST /api/chat/{id}/messages/search', expect: [401, 404, 404, 200, 200],
+    run: (c, x) => x.call(c, 'POST', `/api/chat/${x.F.chat.id}/messages/search?q=hello&strategy=full_text&highlight=true&sort=relevance_time`) },
 
   // real-time
   { route: 'GET /events', expect: [401, 200, 200, 200, 200],
@@ -224,11 +231,16 @@ const ROWS = [
   { route: 'GET /api/online-users', expect: [401, 200, 200, 200, 200], run: (c, x) => x.call(c, 'GET', '/api/online-users') },
 
   // files
-  { route: 'POST /api/files/single', expect: [401, 201, 201, 201, 201],
+  { route: 'POST /api/files/single', expect: [401, 200, 200, 200, 200],
     run: (c, x) => upload(x.srv, c.u ? tok(c.u) : undefined, pngBytes(2, 2, `mx-${c.name}-${Math.random()}`), { filename: 'mx.png' }) },
   { route: 'GET /api/files/{sha256}.{ext}', aliases: ['GET /api/files/{name}', 'GET /api/files/{file}', 'GET /api/files/{}'],
     expect: [401, 404, 404, 200, 200],
     run: (c, x) => fetchBytes(x.srv, x.F.file.url, { token: c.u ? tok(c.u) : undefined }) },
+  // the original's file links (issue 12), under the same read rule
+  { route: 'GET /files/{name}', expect: [401, 404, 404, 200, 200],
+    run: (c, x) => fetchBytes(x.srv, x.F.file.url.replace(/^\/api/, ''), { token: c.u ? tok(c.u) : undefined }) },
+  { route: 'GET /api/files/download/{name}', expect: [401, 404, 404, 200, 200],
+    run: (c, x) => fetchBytes(x.srv, `/api/files/download/${x.F.file.url.split('/').pop().slice(6)}`, { token: c.u ? tok(c.u) : undefined }) },
 ];
 
 const rowKeys = (row) => [row.route, ...(row.aliases ?? [])].map((r) => {
@@ -313,11 +325,30 @@ describe(`authorization matrix: ${N} routes x ${CALLERS.length} callers = ${N * 
     const token = tok(callers.member.u);
     const fill = { id: x.F.chat.id, mid: x.F.msg.id, user_id: x.member.user.id, code: 'x', emoji: '%F0%9F%91%8D' };
     for (const r of LISTING.routes) {
-      if (r.method !== 'GET' || /^(none|public|anon|anonymous|-)$/i.test(r.auth) || r.auth === 'user+query') continue;
-      if (r.pattern.startsWith('/api/files/') || r.pattern === '/events') throw new Error(`${r.pattern} should be printed as user+query`);
+      // user+query+cookie: the file routes, which also take the file cookie
+      if (r.method !== 'GET' || /^(none|public|anon|anonymous|-)$/i.test(r.auth) || r.auth.startsWith('user+query')) continue;
+      if (/^\/(api\/)?files\//.test(r.pattern) || r.pattern === '/events') throw new Error(`${r.pattern} should be printed as user+query`);
       const path = r.pattern.replace(/\{([^}]*)\}/g, (_, k) => String(fill[k] ?? x.member.user.id));
       const res = await x.srv.api('GET', `${path}?access_token=${encodeURIComponent(token)}`);
       if (res.status !== 401) wrong.push(`GET ${path}: ${res.status}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  test('the file cookie (file_token) is accepted only where the route table says user+query+cookie (the file GETs): every other route answers 401 with it', async () => {
+    const s = await signin(x.srv, callers.member.u.email, callers.member.u.password);
+    assertOk(s);
+    const ft = s.cookies.find((c) => c.startsWith('file_token='));
+    assert.ok(ft, 'sign-in sets file_token');
+    const cookie = ft.split(';')[0];
+    const fill = { id: x.F.chat.id, mid: x.F.msg.id, user_id: x.member.user.id, code: 'x', emoji: '%F0%9F%91%8D', name: x.F.file.url.split('/').pop() };
+    const wrong = [];
+    for (const r of LISTING.routes) {
+      if (/^(none|public|anon|anonymous|-)$/i.test(r.auth) || r.pattern === '/ws') continue;
+      const path = r.pattern.replace(/\{([^}]*)\}/g, (_, k) => String(fill[k] ?? x.member.user.id));
+      const res = await x.srv.api(r.method, path, { headers: { cookie }, body: r.method === 'GET' ? undefined : {} });
+      const ok = res.status !== 401;
+      if (ok !== (r.auth === 'user+query+cookie')) wrong.push(`${r.method} ${path} (${r.auth}): ${res.status}`);
     }
     assert.deepEqual(wrong, []);
   });

@@ -22,7 +22,8 @@ describe('fechatter demo and backup', () => {
     assert.equal(ada.status, 200, ada.text);
     const chats = await srv.api('GET', '/api/workspace/chats', { token: ada.json.data.access_token });
     const names = chats.json.data.map((c) => `${c.chat_type}:${c.name}`).sort();
-    assert.deepEqual(names, ['PrivateChannel:engineering', 'PublicChannel:general', 'Single:']);
+    // a Single is named after the other person (issue 12)
+    assert.deepEqual(names, ['PrivateChannel:engineering', 'PublicChannel:general', 'Single:Grace Hopper']);
     const general = chats.json.data.find((c) => c.name === 'general');
     assert.ok(general.unread_count > 0, 'others wrote in #general');
     const found = await srv.api('GET', '/api/search/messages?q=raspberry', { token: ada.json.data.access_token });

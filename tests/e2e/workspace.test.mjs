@@ -338,8 +338,12 @@ describe('open registration and cross-workspace isolation', () => {
     assert.equal(ws.member_count, 1);
   });
 
-  test('open mode needs workspace_name without an invite', async () => {
-    assertError(await signup(srv, { email: uniqueEmail(), password: PASSWORD, fullname: 'Nameless' }), 400, 'VALIDATION_ERROR', 'workspace_name');
+  test('open mode without workspace_name and without an invite: a new workspace of its own (issue 12), never an existing one', async () => {
+    const r = await signup(srv, { email: uniqueEmail(), password: PASSWORD, fullname: 'Nameless' });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.data.workspace.name, "Nameless's workspace");
+    assert.equal(r.json.data.user.role, 'owner');
+    assert.notEqual(r.json.data.workspace.id, a.workspace.id);
   });
 
   test('an invite still joins its workspace in open mode', async () => {

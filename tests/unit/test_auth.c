@@ -205,12 +205,17 @@ static void test_open_registration_new_workspace(void **state)
 	assert_int_equal(o1.r.workspace.owner_id, o1.r.user.id);
 	assert_int_equal(o1.r.workspace.member_count, 1);
 
-	/* a workspace name is required once a workspace exists */
-	assert_int_equal(signup("carol@example.com", "password12", "Carol", NULL, NULL, &o2), FE_EINVAL);
-	assert_string_equal(o2.e.field, "workspace_name");
+	/* without a name once a workspace exists: a new one named after the
+	 * person (issue 12), made unique, never an existing one */
+	assert_int_equal(signup("carol@example.com", "password12", "Carol", NULL, NULL, &o2), 0);
+	assert_string_equal(o2.r.workspace.name, "Carol's workspace");
+	assert_string_equal(o2.r.user.role, "owner");
+	assert_int_equal(signup("carol2@example.com", "password12", "Carol", NULL, NULL, &o2), 0);
+	assert_string_equal(o2.r.workspace.name, "Carol's workspace 2");
+	assert_int_equal(o2.r.workspace.member_count, 1);
 	int64_t n = 0;
 	assert_int_equal(app.store.ops->workspace_count(app.store.impl, &n), 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 4);
 }
 
 static void test_duplicate_workspace_name(void **state)

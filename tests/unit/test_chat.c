@@ -114,7 +114,7 @@ static void test_create_single(void **state)
 	int64_t id = s.chat.id;
 	assert_true(id > 0);
 	assert_string_equal(s.chat.chat_type, "Single");
-	assert_string_equal(s.chat.name, "");
+	assert_string_equal(s.chat.name, "Ben Bay"); /* the other person, as the viewer sees it (issue 12) */
 	assert_int_equal(s.chat.workspace_id, wsA);
 	assert_int_equal(s.chat.created_by, ann.user_id);
 	assert_int_equal(s.chat.member_count, 2);
@@ -428,7 +428,7 @@ static void test_update_rights(void **state)
 	assert_string_equal(e.field, "name");
 	assert_int_equal(nev, 0);
 	assert_int_equal(chat_get(&app, &ann, single, &s, &e), 0);
-	assert_string_equal(s.chat.name, "");
+	assert_string_equal(s.chat.name, "Dan Dale"); /* the other person's name, not a stored one */
 	summary_clear(&s);
 }
 

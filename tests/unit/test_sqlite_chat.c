@@ -834,6 +834,34 @@ static void test_chat_delete_only_that_chat(void **state)
 	assert_int_equal(get_chat(b, alice).member_count, 1);
 }
 
+/* The original's on-disk name: the hash without its first 6 characters
+ * names one content, by extension; two contents ending alike: none. */
+static void test_file_sha_by_suffix(void **state)
+{
+	seed();
+	int64_t f = add_file(alice, "d", "a.png");
+	add_file(bob, "d", "a.png"); /* the same content again: still one */
+	struct file_rec got;
+	assert_int_equal(OPS->file_get(IMPL, f, &got), 0);
+	char sha[65] = "";
+	assert_int_equal(OPS->file_sha_by_suffix(IMPL, got.sha256 + 6, "png", sha), 0);
+	assert_string_equal(sha, got.sha256);
+	assert_int_equal(OPS->file_sha_by_suffix(IMPL, got.sha256 + 6, "jpg", sha), FE_ENOTFOUND);
+	assert_int_equal(OPS->file_sha_by_suffix(IMPL, got.sha256 + 7, "png", sha), FE_ENOTFOUND);
+	/* a second content with the same last 58 characters: ambiguous */
+	struct file_rec twin = got;
+	twin.id = 0;
+	memcpy(twin.sha256, "eeeeee", 6);
+	assert_int_equal(OPS->file_insert(IMPL, &twin), 0);
+	assert_int_equal(OPS->file_sha_by_suffix(IMPL, got.sha256 + 6, "png", sha), FE_ENOTFOUND);
+	/* the full name still names each */
+	struct file_rec *rows;
+	size_t n;
+	assert_int_equal(OPS->files_by_sha(IMPL, twin.sha256, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	free(rows);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, store_setup, store_teardown)
 
 int main(void)
@@ -853,6 +881,7 @@ int main(void)
 		T(test_read_markers),
 		T(test_unread_counts),
 		T(test_files),
+		T(test_file_sha_by_suffix),
 		T(test_chat_delete_ids_not_reused),
 		T(test_chat_delete_only_that_chat),
 	};

@@ -85,8 +85,10 @@ export async function list(path) {
   return r && r.meta ? r : { data: r, meta: {} };
 }
 
+// File links load with the HttpOnly file cookie the server sets beside the
+// session (Path=/api/files), so no token goes into a URL (history, logs).
 export function fileUrl(url) {
-  return `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(access || '')}`;
+  return url;
 }
 
 // Upload with progress (XMLHttpRequest exposes upload progress; fetch does not).
