@@ -12,7 +12,7 @@ static void set_cookie(struct req *r, const char *token)
 {
 	char c[320];
 	snprintf(c, sizeof c, "refresh_token=%s; Path=/api; HttpOnly; SameSite=Strict; Max-Age=%d%s", token,
-		 *token ? COOKIE_MAX_AGE : 0, lws_is_ssl(r->wsi) ? "; Secure" : "");
+		 *token ? COOKIE_MAX_AGE : 0, req_is_tls(r) ? "; Secure" : "");
 	resp_header(r, "set-cookie", c);
 }
 

@@ -7,8 +7,11 @@
 #include <string.h>
 #include "lib/config.h"
 #include "lib/log.h"
+#include "lib/proxy.h"
 
-enum kind { K_INT, K_I64, K_STR, K_ENUM, K_LEVEL, K_FLAG };
+enum kind { K_INT, K_I64, K_STR, K_ENUM, K_LEVEL, K_FLAG, K_LIST };
+/* K_LIST: a comma list of trusted proxy entries (lib/proxy); a directive
+ * repeated within one source adds to the list, a later source replaces it */
 
 struct directive {
 	const char *name;
@@ -72,6 +75,9 @@ static const struct directive table[] = {
 	/* real-time (WebSocket, SSE) */
 	{"ws-auth-timeout", K_INT, F(ws_auth_timeout), 1, 300, NULL,
 	 "seconds a WebSocket without a token has to send {\"op\":\"auth\"} before it is closed (default 10)"},
+	/* behind a reverse proxy */
+	{"trust-proxy", K_LIST, F(trust_proxy), 0, 0, NULL,
+	 "proxy address or CIDR range (repeat, or a comma list) whose X-Forwarded-For/-Proto are believed; - = none (default none)"},
 };
 #define NDIR (sizeof table / sizeof table[0])
 
@@ -118,6 +124,25 @@ static const struct directive *find(const char *name)
 static int set(struct config *c, const struct directive *d, const char *val, const char *origin)
 {
 	char *p = (char *)c + d->off;
+	if (d->kind == K_LIST) {
+		if (!strcmp(val, "-")) { /* none (what config_print writes for an empty list) */
+			*p = 0;
+			return 0;
+		}
+		struct proxy_trust t = {0};
+		char err[160];
+		if (proxy_trust_parse(&t, p, err, sizeof err) || proxy_trust_parse(&t, val, err, sizeof err)) {
+			fprintf(stderr, "fechatter: %s: '%s': %s\n", origin, d->name, err);
+			return -1;
+		}
+		size_t have = strlen(p);
+		if (have + 1 + strlen(val) >= d->size) {
+			fprintf(stderr, "fechatter: %s: '%s' is longer than %zu characters in all\n", origin, d->name, d->size - 1);
+			return -1;
+		}
+		snprintf(p + have, d->size - have, "%s%s", have ? "," : "", val);
+		return 0;
+	}
 	if (d->kind == K_STR) {
 		if (strlen(val) >= d->size || !*val) {
 			fprintf(stderr, "fechatter: %s: value of '%s' must be 1..%zu characters\n", origin, d->name, d->size - 1);
@@ -228,7 +253,10 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < NDIR; i++) {
 		char left[40];
 		snprintf(left, sizeof left, "--%s %s", table[i].name,
-			 table[i].kind == K_ENUM ? table[i].choices : table[i].kind == K_STR ? "VALUE" : "N");
+			 table[i].kind == K_ENUM ? table[i].choices
+			 : table[i].kind == K_STR ? "VALUE"
+			 : table[i].kind == K_LIST ? "ADDR"
+						   : "N");
 		fprintf(out, "  %-28s %s\n", left, table[i].help);
 	}
 	fprintf(out, "  %-28s %s\n  %-28s %s\n  %-28s %s\n", "--config FILE", "read settings from FILE",
@@ -300,10 +328,13 @@ int config_load(struct config *c, int argc, char **argv)
 		char name[64];
 		env_name(table[k].name, name, sizeof name);
 		const char *v = getenv(name);
+		if (v && table[k].kind == K_LIST)
+			*((char *)c + table[k].off) = 0; /* the environment replaces the file's list */
 		if (v && set(c, &table[k], v, name))
 			return -1;
 	}
 	/* flags */
+	char listed[NDIR] = {0}; /* K_LIST directives given as flags: the flags replace the list */
 	for (i = first_flag; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--check-config"))
@@ -315,7 +346,10 @@ int config_load(struct config *c, int argc, char **argv)
 		if (!strcmp(key, "config"))
 			continue;
 		snprintf(origin, sizeof origin, "--%s", key);
-		if (set(c, find(key), val, origin))
+		const struct directive *d = find(key);
+		if (d->kind == K_LIST && !listed[d - table]++)
+			*((char *)c + d->off) = 0;
+		if (set(c, d, val, origin))
 			return -1;
 	}
 	if (c->tls_port && c->tls_port == c->port) {
@@ -337,7 +371,8 @@ void config_print(const struct config *c, FILE *out)
 		/* "key = =x" reads back as "=x" where "key =x" would read "x" */
 		fprintf(out, d->kind == K_STR && *p == '=' ? "%s = " : "%s ", d->name);
 		switch (d->kind) {
-		case K_STR: fprintf(out, "%s\n", *p ? p : "-"); break;
+		case K_STR:
+		case K_LIST: fprintf(out, "%s\n", *p ? p : "-"); break;
 		case K_INT: fprintf(out, "%d\n", *(const int *)p); break;
 		case K_I64: fprintf(out, "%lld\n", (long long)*(const int64_t *)p); break;
 		case K_LEVEL: {

@@ -38,6 +38,7 @@ struct config {
 	int body_min_rate;     /* bytes per second a body must keep up, 0 = none */
 	char out[256];         /* backup: destination file */
 	char log_file[256];    /* "" = stderr; else appended to, reopened on SIGHUP */
+	char trust_proxy[512]; /* "" = none; comma list of addresses/CIDR (lib/proxy) */
 	char config_file[256];
 	int check_only;
 };
