@@ -43,8 +43,8 @@ struct req {
 	int route_index;
 	char path[512];
 	char request_id[72];
-	char client[64];  /* client address: the peer, or X-Forwarded-For from a trusted proxy */
-	int fwd_tls;      /* a trusted proxy said X-Forwarded-Proto: https */
+	char client[64]; /* client address: the peer, or X-Forwarded-For from a trusted proxy */
+	int fwd_tls;     /* a trusted proxy said X-Forwarded-Proto: https */
 	struct { char name[32]; char value[256]; } caps[MAX_CAPS];
 	int ncaps;
 	struct principal who; /* valid when route->auth != AUTH_NONE */

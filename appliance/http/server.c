@@ -981,7 +981,8 @@ struct server *server_start(struct app *app)
 		return NULL;
 	}
 	if (s->trust.n)
-		log_info("http: trusting X-Forwarded-For and X-Forwarded-Proto from %s", app->cfg->trust_proxy);
+		log_info("http: trusting X-Forwarded-For and X-Forwarded-Proto from %s",
+			 app->cfg->trust_proxy);
 	s->limits = connlimit_new(app->cfg->max_connections_per_ip, total);
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
