@@ -11,7 +11,8 @@ mkdir -p "$deps"
 
 want_pkgs=(build-essential cmake pkg-config file dpkg-dev
   libsqlite3-dev libsodium-dev libmbedtls-dev libcmocka-dev zlib1g-dev
-  nodejs curl ca-certificates sqlite3 chromium fonts-noto-color-emoji)
+  nodejs curl ca-certificates sqlite3 chromium fonts-noto-color-emoji
+  nginx-light caddy openssl)
 # `deps.sh --fuzz` (make fuzz) adds the fuzzing toolchain; make run and make
 # test never need clang
 if [ "${1:-}" = "--fuzz" ]; then
@@ -25,6 +26,10 @@ done
 if command -v node >/dev/null 2>&1; then
   missing=("${missing[@]/nodejs}")
 fi
+# any nginx will do for the proxy test (nginx-light is the smallest)
+if [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1; then
+  missing=("${missing[@]/nginx-light}")
+fi
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
@@ -32,6 +37,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq || true
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The reverse proxies are run only by tests/e2e/proxy.test.mjs (on free
+# loopback ports): the service a fresh install starts is stopped and disabled
+for p in "${missing[@]}"; do
+  case "$p" in nginx-light) svc=nginx ;; caddy) svc=caddy ;; *) continue ;; esac
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  elif [ -x "/etc/init.d/$svc" ]; then
+    "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+    update-rc.d "$svc" disable >/dev/null 2>&1 || true
+  fi
+  echo "deps: $svc installed for the tests; its service is stopped and disabled"
+done
 
 # A private apt configuration with deb-src entries, derived from the
 # machine's own sources (the machine's configuration is left untouched).

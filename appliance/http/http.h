@@ -52,7 +52,8 @@ struct req {
 	int route_index;
 	char path[512];
 	char request_id[72];
-	char client[64];
+	char client[64]; /* client address: the peer, or X-Forwarded-For from a trusted proxy */
+	int fwd_tls;     /* a trusted proxy said X-Forwarded-Proto: https */
 	struct { char name[32]; char value[256]; } caps[MAX_CAPS];
 	int ncaps;
 	struct principal who; /* valid when route->auth != AUTH_NONE */
@@ -104,8 +105,9 @@ int req_query(struct req *r, const char *name, char *buf, size_t len);
 int req_header(struct req *r, const char *name, char *buf, size_t len);
 /* Copies a cookie's value; 0 or -1 absent. */
 int req_cookie(struct req *r, const char *name, char *buf, size_t len);
-/* 1 when the request came over TLS (the one place that decides it, e.g.
- * for the Secure attribute of cookies). */
+/* 1 when the client reached us over TLS: on our own TLS port, or through a
+ * trusted proxy that said X-Forwarded-Proto: https (--trust-proxy). For
+ * what depends on it, e.g. the Secure attribute of cookies. */
 int req_is_tls(struct req *r);
 /* Parses the body as a JSON object. On failure answers 400/415 itself and
  * returns NULL. Owned: cJSON_Delete. An empty body gives an empty object. */

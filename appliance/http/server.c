@@ -24,6 +24,7 @@
 #include "lib/connlimit.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
+#include "lib/proxy.h"
 #include "lib/timefmt.h"
 #include "lib/tlscert.h"
 #include "lib/workers.h"
@@ -81,6 +82,7 @@ struct server {
 	int has_pending;
 	struct log_every refused_log, slow_log;
 	unsigned long refused, slow_bodies;
+	struct proxy_trust trust; /* --trust-proxy */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -169,11 +171,6 @@ int req_cookie(struct req *r, const char *name, char *buf, size_t len)
 {
 	size_t max = len;
 	return lws_http_cookie_get(r->wsi, name, buf, &max) ? -1 : 0;
-}
-
-int req_is_tls(struct req *r)
-{
-	return lws_is_ssl(r->wsi);
 }
 
 /* ---- answering ---- */
@@ -508,6 +505,41 @@ static void dispatch(struct req *r)
 	}
 }
 
+/* Sets r->client: the TCP peer, or, when the peer is a trusted proxy
+ * (--trust-proxy), the client X-Forwarded-For names (lib/proxy's rule);
+ * and r->fwd_tls when a trusted proxy says X-Forwarded-Proto: https. */
+static void forwarded(struct req *r)
+{
+	struct server *s = r->app->loop;
+	char peer[64];
+	lws_get_peer_simple(r->wsi, peer, sizeof peer);
+	snprintf(r->client, sizeof r->client, "%s", peer);
+	unsigned char k[16];
+	if (!s || !s->trust.n || proxy_addr_parse(peer, strlen(peer), k) || !proxy_trusted(&s->trust, k))
+		return;
+	int n = lws_hdr_total_length(r->wsi, WSI_TOKEN_X_FORWARDED_FOR);
+	if (n > 0) {
+		char *xff = malloc((size_t)n + 1);
+		if (!xff)
+			abort();
+		if (lws_hdr_copy(r->wsi, xff, n + 1, WSI_TOKEN_X_FORWARDED_FOR) >= 0)
+			proxy_client(&s->trust, peer, xff, r->client, sizeof r->client);
+		free(xff);
+	}
+	char proto[64];
+	if (!req_header(r, "x-forwarded-proto:", proto, sizeof proto)) {
+		char *last = strrchr(proto, ','); /* the proxy nearest us appended last */
+		last = last ? last + 1 : proto;
+		last += strspn(last, " \t");
+		r->fwd_tls = !strncasecmp(last, "https", 5) && !last[5 + strspn(last + 5, " \t")];
+	}
+}
+
+int req_is_tls(struct req *r)
+{
+	return lws_is_ssl(r->wsi) || r->fwd_tls;
+}
+
 /* LWS_CALLBACK_HTTP: a request line and headers arrived. Returns nonzero to
  * close the connection. */
 static int on_request(struct req *r, const char *uri)
@@ -520,7 +552,7 @@ static int on_request(struct req *r, const char *uri)
 	snprintf(r->path, sizeof r->path, "%s", uri);
 	set_request_id(r);
 	cors_note(r);
-	lws_get_peer_simple(r->wsi, r->client, sizeof r->client);
+	forwarded(r);
 	r->route_index = -1;
 
 	char cl[32] = "";
@@ -755,6 +787,10 @@ static int admit(struct server *s, struct lws *listener, struct lws_filter_netwo
 	unsigned char k[16];
 	addr_key(&f->cli_addr, k);
 	int why = connlimit_check(s->limits, k);
+	/* a trusted proxy carries many clients: it counts toward the total cap
+	 * only (the proxy limits connections per client, e.g. nginx limit_conn) */
+	if (why == CONNLIMIT_PER_ADDR && proxy_trusted(&s->trust, k))
+		why = CONNLIMIT_OK;
 	if (why == CONNLIMIT_OK) {
 		memcpy(s->pending, k, 16);
 		s->has_pending = 1;
@@ -1008,6 +1044,15 @@ struct server *server_start(struct app *app)
 	s->app = app;
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	int total = connection_caps(app->cfg);
+	char why[160];
+	if (proxy_trust_parse(&s->trust, app->cfg->trust_proxy, why, sizeof why)) {
+		log_err("http: trust-proxy: %s", why); /* config_load checked it already */
+		free(s);
+		return NULL;
+	}
+	if (s->trust.n)
+		log_info("http: trusting X-Forwarded-For and X-Forwarded-Proto from %s",
+			 app->cfg->trust_proxy);
 	s->limits = connlimit_new(app->cfg->max_connections_per_ip, total);
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);

@@ -8,8 +8,11 @@
 #include <strings.h>
 #include "lib/config.h"
 #include "lib/log.h"
+#include "lib/proxy.h"
 
-enum kind { K_INT, K_I64, K_STR, K_ENUM, K_LEVEL, K_FLAG, K_ORIGINS /* repeatable, adds up */ };
+enum kind { K_INT, K_I64, K_STR, K_ENUM, K_LEVEL, K_FLAG, K_ORIGINS /* repeatable, adds up */, K_LIST };
+/* K_LIST: a comma list of trusted proxy entries (lib/proxy); a directive
+ * repeated within one source adds to the list, a later source replaces it */
 
 struct directive {
 	const char *name;
@@ -76,6 +79,9 @@ static const struct directive table[] = {
 	/* clients served from elsewhere (issue 12) */
 	{"cors-origin", K_ORIGINS, F(cors_origins), 0, CONFIG_CORS_MAX, NULL,
 	 "an origin (scheme://host[:port]) whose pages may call the API (CORS); repeatable, up to 16 (default none)"},
+	/* behind a reverse proxy */
+	{"trust-proxy", K_LIST, F(trust_proxy), 0, 0, NULL,
+	 "proxy address or CIDR range (repeat, or a comma list) whose X-Forwarded-For/-Proto are believed; - = none (default none)"},
 };
 #define NDIR (sizeof table / sizeof table[0])
 
@@ -216,6 +222,25 @@ static int set(struct config *c, const struct directive *d, const char *val, con
 	char *p = (char *)c + d->off;
 	if (d->kind == K_ORIGINS)
 		return add_origins(p, d->size, d->max, d->name, val, origin);
+	if (d->kind == K_LIST) {
+		if (!strcmp(val, "-")) { /* none (what config_print writes for an empty list) */
+			*p = 0;
+			return 0;
+		}
+		struct proxy_trust t = {0};
+		char err[160];
+		if (proxy_trust_parse(&t, p, err, sizeof err) || proxy_trust_parse(&t, val, err, sizeof err)) {
+			fprintf(stderr, "fechatter: %s: '%s': %s\n", origin, d->name, err);
+			return -1;
+		}
+		size_t have = strlen(p);
+		if (have + 1 + strlen(val) >= d->size) {
+			fprintf(stderr, "fechatter: %s: '%s' is longer than %zu characters in all\n", origin, d->name, d->size - 1);
+			return -1;
+		}
+		snprintf(p + have, d->size - have, "%s%s", have ? "," : "", val);
+		return 0;
+	}
 	if (d->kind == K_STR) {
 		if (strlen(val) >= d->size || !*val) {
 			fprintf(stderr, "fechatter: %s: value of '%s' must be 1..%zu characters\n", origin, d->name, d->size - 1);
@@ -329,6 +354,7 @@ static void usage(FILE *out)
 			 table[i].kind == K_ENUM      ? table[i].choices
 			 : table[i].kind == K_STR     ? "VALUE"
 			 : table[i].kind == K_ORIGINS ? "ORIGIN"
+			 : table[i].kind == K_LIST    ? "ADDR"
 						      : "N");
 		fprintf(out, "  %-28s %s\n", left, table[i].help);
 	}
@@ -401,10 +427,13 @@ int config_load(struct config *c, int argc, char **argv)
 		char name[64];
 		env_name(table[k].name, name, sizeof name);
 		const char *v = getenv(name);
+		if (v && table[k].kind == K_LIST)
+			*((char *)c + table[k].off) = 0; /* the environment replaces the file's list */
 		if (v && set(c, &table[k], v, name))
 			return -1;
 	}
 	/* flags */
+	char listed[NDIR] = {0}; /* K_LIST directives given as flags: the flags replace the list */
 	for (i = first_flag; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--check-config"))
@@ -416,7 +445,10 @@ int config_load(struct config *c, int argc, char **argv)
 		if (!strcmp(key, "config"))
 			continue;
 		snprintf(origin, sizeof origin, "--%s", key);
-		if (set(c, find(key), val, origin))
+		const struct directive *d = find(key);
+		if (d->kind == K_LIST && !listed[d - table]++)
+			*((char *)c + d->off) = 0;
+		if (set(c, d, val, origin))
 			return -1;
 	}
 	if (c->tls_port && c->tls_port == c->port) {
@@ -438,8 +470,9 @@ void config_print(const struct config *c, FILE *out)
 		/* "key = =x" reads back as "=x" where "key =x" would read "x" */
 		fprintf(out, d->kind == K_STR && *p == '=' ? "%s = " : "%s ", d->name);
 		switch (d->kind) {
-		case K_STR: fprintf(out, "%s\n", *p ? p : "-"); break;
-		case K_ORIGINS: fprintf(out, "%s\n", *p ? p : "-"); break;
+		case K_STR:
+		case K_ORIGINS:
+		case K_LIST: fprintf(out, "%s\n", *p ? p : "-"); break;
 		case K_INT: fprintf(out, "%d\n", *(const int *)p); break;
 		case K_I64: fprintf(out, "%lld\n", (long long)*(const int64_t *)p); break;
 		case K_LEVEL: {

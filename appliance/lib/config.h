@@ -43,6 +43,7 @@ struct config {
 	/* --cors-origin (repeatable): origins allowed to call the API from a
 	 * browser, space-separated, each "scheme://host[:port]"; "" = none */
 	char cors_origins[CONFIG_CORS_MAX * 128];
+	char trust_proxy[512]; /* "" = none; comma list of addresses/CIDR (lib/proxy) */
 	char config_file[256];
 	int check_only;
 };

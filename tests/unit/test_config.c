@@ -16,6 +16,7 @@ static const char *env_names[] = {
 	"FECHATTER_KEY",          "FECHATTER_DATA",         "FECHATTER_DURABILITY",       "FECHATTER_UPLOAD_LIMIT",
 	"FECHATTER_BODY_LIMIT",   "FECHATTER_LOG_LEVEL",    "FECHATTER_REGISTRATION",     "FECHATTER_LOGIN_RATE_IP",
 	"FECHATTER_LOGIN_RATE_ACCOUNT", "FECHATTER_WORKERS", "FECHATTER_CONFIG",
+	"FECHATTER_TRUST_PROXY",
 };
 
 static char conf_path[64];
@@ -364,6 +365,53 @@ static void test_print_reads_back(void **state)
 	free(buf);
 }
 
+/* --trust-proxy: a list; repeats add within one source, a later source
+ * replaces the list, "-" empties it, bad entries stop start-up. */
+static void test_trust_proxy(void **state)
+{
+	struct config c;
+	char *argv0[] = {"fechatter"};
+	assert_int_equal(config_load(&c, ARGC(argv0), argv0), 0);
+	assert_string_equal(c.trust_proxy, "");
+	const char *p = write_conf("trust-proxy 10.0.0.0/8\ntrust-proxy ::1\n");
+	char *argv[] = {"fechatter", "--config", (char *)p};
+	assert_int_equal(config_load(&c, ARGC(argv), argv), 0);
+	assert_string_equal(c.trust_proxy, "10.0.0.0/8,::1");
+	setenv("FECHATTER_TRUST_PROXY", "192.168.0.1, 192.168.0.2", 1);
+	assert_int_equal(config_load(&c, ARGC(argv), argv), 0);
+	assert_string_equal(c.trust_proxy, "192.168.0.1, 192.168.0.2");
+	char *argv2[] = {"fechatter", "--config", (char *)p, "--trust-proxy", "127.0.0.1", "--trust-proxy=::1"};
+	assert_int_equal(config_load(&c, ARGC(argv2), argv2), 0);
+	assert_string_equal(c.trust_proxy, "127.0.0.1,::1");
+	char *argv3[] = {"fechatter", "--trust-proxy", "-"};
+	assert_int_equal(config_load(&c, ARGC(argv3), argv3), 0);
+	assert_string_equal(c.trust_proxy, "");
+	unsetenv("FECHATTER_TRUST_PROXY");
+	const char *bad[] = {"1.2.3.4:80", "10.0.0.0/33", "localhost", "127.0.0.1,nope"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char *argv4[] = {"fechatter", "--trust-proxy", (char *)bad[i]};
+		assert_int_equal(config_load(&c, ARGC(argv4), argv4), -1);
+	}
+	/* printed, it reads back (also when empty) */
+	for (int k = 0; k < 2; k++) {
+		struct config again;
+		config_defaults(&c);
+		if (k)
+			strcpy(c.trust_proxy, "127.0.0.1,fd00::/8");
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+		config_print(&c, out);
+		fclose(out);
+		config_defaults(&again);
+		FILE *in = fmemopen(buf, len, "r");
+		assert_int_equal(config_read(&again, in, "printed"), 0);
+		fclose(in);
+		assert_string_equal(again.trust_proxy, c.trust_proxy);
+		free(buf);
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -385,6 +433,7 @@ int main(void)
 		T(test_commands),
 		T(test_print),
 		T(test_print_reads_back),
+		T(test_trust_proxy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
