@@ -1,13 +1,14 @@
-// Boot, layout, sidebar, the open chat, side panels and real-time wiring.
-import { h, $, clear, avatar, icon, toast, uid, openPop, closePop, arrowNav } from './dom.js';
+// Boot, layout, the open chat, threads and real-time wiring.
+import { h, $, clear, avatar, icon, toast, uid, closePop } from './dom.js';
 import { api, list, refresh, setSession, clearSession, onAuth } from './api.js';
 import { Realtime } from './ws.js';
-import { S, on, changed, chatName, isChannel, dmPeer, isAdmin, userName, lastActivity, loadUsers, loadChats, loadPresence,
+import { S, on, changed, chatName, isChannel, dmPeer, isAdmin, userName, loadUsers, loadChats, loadPresence,
   upsertChat, box, sortedMessages, putMessages, newestId, loadLatest, loadOlder, loadNewer, loadAround, applyReaction, findMessage } from './state.js';
 import { items, renderScrolled, reconcile, hooks, startEdit, canModerate } from './messages.js';
 import { composer } from './composer.js';
 import { showAuth, showSetup, setupInfo } from './auth.js';
-import { newChatDialog, browseDialog, settingsDialog, adminDialog, chatSettingsDialog } from './dialogs.js';
+import { newChatDialog, browseDialog, adminDialog, chatSettingsDialog } from './dialogs.js';
+import { sidebarView, renderSidebar, renderConn, autoStatus, searchText } from './sidebar.js';
 import { hooks as panelHooks, panelView, panelShell, closePanel, togglePanel, renderMembers, openSearch } from './panels.js';
 
 const rt = new Realtime();
@@ -66,17 +67,6 @@ async function signOut(all) {
 // ------------------------------------------------------------ layout
 function layout() {
   const app = clear($('#app'));
-  V.search = h('input', { type: 'search', class: 'search-input', placeholder: 'Search messages', 'aria-label': 'Search messages', enterkeyhint: 'search' });
-  V.search.addEventListener('keydown', (e) => { if (e.key === 'Enter' && V.search.value.trim()) { e.preventDefault(); openSearch({ q: V.search.value.trim() }); } });
-  V.nav = h('nav', { class: 'nav', 'aria-label': 'Conversations' });
-  V.wsName = h('span', { class: 'ws-name' });
-  V.conn = h('span', { class: 'conn', role: 'status', 'aria-live': 'polite' });
-  V.meBox = h('div', { class: 'mebox' });
-  V.sidebar = h('aside', { class: 'sidebar', 'aria-label': 'Sidebar' },
-    h('header', { class: 'side-head' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: 'F' }), V.wsName,
-      h('button', { class: 'icon-btn', 'aria-label': 'New conversation', title: 'New conversation', onclick: () => newChatDialog() }, icon('plus'))),
-    h('div', { class: 'search' }, icon('search'), V.search),
-    V.nav, V.meBox);
   // chat column
   V.title = h('h1', { class: 'chat-title' });
   V.desc = h('p', { class: 'chat-desc' });
@@ -96,7 +86,7 @@ function layout() {
   renderEmpty();
   V.chat = h('main', { class: 'chat', 'aria-label': 'Conversation' }, V.head, V.scroller, V.latest, V.typing, V.composerSlot, V.drop);
   V.main = h('div', { class: 'main' }, V.empty, V.chat);
-  app.append(V.sidebar, V.main, panelView());
+  app.append(sidebarView(signOut), V.main, panelView());
   // drag and drop onto the conversation
   let depth = 0;
   V.chat.addEventListener('dragenter', (e) => { if (e.dataTransfer?.types.includes('Files')) { depth++; V.chat.classList.add('dragging'); } });
@@ -133,99 +123,6 @@ function renderEmpty() {
 }
 
 // ------------------------------------------------------------ sidebar
-function chatIcon(c) {
-  if (c.chat_type === 'Single') {
-    const peer = dmPeer(c);
-    const a = avatar(userName(peer), peer, 'xs');
-    return h('span', { class: 'av-wrap' }, a, h('span', { class: `dot ${S.presence.get(peer) || 'offline'}`, 'aria-hidden': 'true' }));
-  }
-  if (c.chat_type === 'Group') return h('span', { class: 'nav-icon' }, icon('users'));
-  return h('span', { class: 'nav-icon' }, icon(c.chat_type === 'PrivateChannel' ? 'lock' : 'hash'));
-}
-
-function navItem(c) {
-  const unread = c.id !== S.open ? c.unread_count || 0 : 0;
-  const mentions = c.id !== S.open ? c.mention_count || 0 : 0;
-  const name = chatName(c);
-  let label = name;
-  if (c.chat_type === 'Single') label += `, ${S.presence.get(dmPeer(c)) || 'offline'}`;
-  if (unread) label += `, ${unread} unread`;
-  if (mentions) label += `, ${mentions} mention${mentions > 1 ? 's' : ''}`;
-  return h('a', {
-    href: `#/chat/${c.id}`, class: `nav-item${c.id === S.open ? ' active' : ''}${unread ? ' unread' : ''}`,
-    'aria-current': c.id === S.open ? 'page' : undefined, 'aria-label': label, dataset: { chat: c.id },
-  }, chatIcon(c), h('span', { class: 'nav-name', text: name }),
-  mentions ? h('span', { class: 'badge mention', title: 'Mentions', text: `@${mentions}` }) : null,
-  unread ? h('span', { class: 'badge', title: 'Unread', text: unread > 99 ? '99+' : unread }) : null);
-}
-
-function section(title, chats, addLabel, onAdd, extra) {
-  const sec = h('section', { class: 'nav-sec', 'aria-label': title },
-    h('div', { class: 'nav-title' }, h('span', { text: title }),
-      h('button', { class: 'icon-btn tiny', 'aria-label': addLabel, title: addLabel, onclick: onAdd }, icon('plus'))));
-  for (const c of chats) sec.append(navItem(c));
-  if (extra) sec.append(extra);
-  return sec;
-}
-
-function renderSidebar() {
-  if (!V.nav) return;
-  V.wsName.textContent = S.workspace?.name || 'Fechatter';
-  const focused = document.activeElement?.dataset?.chat;
-  const all = [...S.chats.values()];
-  const byName = (a, b) => chatName(a).localeCompare(chatName(b));
-  const byRecent = (a, b) => lastActivity(b).localeCompare(lastActivity(a));
-  clear(V.nav).append(
-    section('Channels', all.filter(isChannel).sort(byName), 'Create channel', () => newChatDialog('channel'),
-      h('button', { class: 'nav-item subtle', onclick: () => browseDialog() }, h('span', { class: 'nav-icon' }, icon('compass')), h('span', { class: 'nav-name', text: 'Browse channels' }))),
-    section('Groups', all.filter((c) => c.chat_type === 'Group').sort(byRecent), 'Create group', () => newChatDialog('group')),
-    section('Direct messages', all.filter((c) => c.chat_type === 'Single').sort(byRecent), 'New direct message', () => newChatDialog('dm')));
-  if (focused) V.nav.querySelector(`[data-chat="${focused}"]`)?.focus();
-  V.meBox.replaceChildren(...[
-    h('button', { class: 'me-btn', 'aria-label': 'Set your status', 'aria-haspopup': 'menu', title: 'Set your status', onclick: (e) => statusMenu(e.currentTarget) },
-      h('span', { class: 'av-wrap' }, avatar(S.me.fullname, S.me.id, 'sm'), h('span', { class: 'dot' })),
-      h('span', { class: 'me-text' }, h('span', { class: 'strong block', text: S.me.fullname }), V.conn)),
-    isAdmin() ? h('button', { class: 'icon-btn', 'aria-label': 'Administration', title: 'Administration', onclick: adminDialog }, icon('shield')) : null,
-    h('button', { class: 'icon-btn', 'aria-label': 'Account settings', title: 'Account', onclick: () => settingsDialog(signOut) }, icon('sliders'))].filter(Boolean));
-  renderConn();
-  const total = all.reduce((n, c) => n + (c.id !== S.open ? c.unread_count || 0 : 0), 0);
-  document.title = `${total ? `(${total}) ` : ''}${S.open && S.chats.get(S.open) ? `${chatName(S.chats.get(S.open))} · ` : ''}Fechatter`;
-}
-
-const myStatus = () => (S.conn === 'online' ? S.presence.get(S.me.id) || 'online' : 'offline');
-function renderConn() {
-  V.conn.textContent = S.conn === 'online' ? (myStatus() === 'away' ? 'Away' : 'Online')
-    : { connecting: 'Connecting…', reconnecting: 'Reconnecting…', offline: 'Offline' }[S.conn];
-  V.conn.className = `conn ${S.conn}`;
-  V.meBox.querySelector('.dot')?.setAttribute('class', `dot ${myStatus()}`);
-}
-
-// ------------------------------------------------------------ presence
-// "away" chosen by hand sticks (across reloads) until "online" is chosen;
-// otherwise the status follows the visibility of the page.
-const wantAway = () => localStorage.getItem('fechatter.away') === '1';
-const autoStatus = () => (wantAway() || document.hidden ? 'away' : 'online');
-
-async function setStatus(status) {
-  if (status === 'away') localStorage.setItem('fechatter.away', '1'); else localStorage.removeItem('fechatter.away');
-  try {
-    await api('POST', '/api/realtime/presence', { status });
-    S.presence.set(S.me.id, status);
-    renderSidebar();
-  } catch (e) { toast(e.message, 'error'); }
-}
-
-function statusMenu(anchor) {
-  const cur = myStatus();
-  const el = h('div', { class: 'menu', role: 'menu', 'aria-label': 'Your status' },
-    [['online', 'Online', 'Active; away when this tab is hidden'], ['away', 'Away', 'Until you switch back']].map(([v, label, hint]) =>
-      h('button', { role: 'menuitemradio', 'aria-checked': String(cur === v), onclick: () => { closePop(); setStatus(v); } },
-        h('span', { class: `dot ${v}` }), h('span', { class: 'grow' }, h('span', { class: 'block', text: label }), h('span', { class: 'muted small', text: hint })))));
-  el.addEventListener('keydown', (e) => arrowNav(el, e));
-  openPop(anchor, el);
-  (el.querySelector('[aria-checked=true]') || el.firstChild).focus();
-}
-
 // ------------------------------------------------------------ routing
 function route() {
   if (!S.me) return;
@@ -339,7 +236,7 @@ function renderHead(c) {
     h('button', { class: 'members-btn', 'aria-label': `Members (${c.member_count ?? ids.length})`, title: 'Members', onclick: () => togglePanel('members') },
       stack, h('span', { text: c.member_count ?? ids.length })),
     canModerate(c) && c.chat_type !== 'Single' ? h('button', { class: 'icon-btn', 'aria-label': 'Conversation settings', title: 'Settings', onclick: () => chatSettingsDialog(c, dropChat) }, icon('edit')) : '',
-    h('button', { class: 'icon-btn', 'aria-label': 'Search in this conversation', title: 'Search', onclick: () => openSearch({ q: V.search.value.trim(), chat: c.id }) }, icon('search')));
+    h('button', { class: 'icon-btn', 'aria-label': 'Search in this conversation', title: 'Search', onclick: () => openSearch({ q: searchText(), chat: c.id }) }, icon('search')));
 }
 
 function timeline(chatId) {
@@ -479,7 +376,7 @@ function ingest(m) {
 }
 
 // ------------------------------------------------------------ real time
-rt.on('status', (s) => { S.conn = s; if (V.conn) renderConn(); V.chat?.classList.toggle('offline', s !== 'online'); });
+rt.on('status', (s) => { S.conn = s; renderConn(); V.chat?.classList.toggle('offline', s !== 'online'); });
 rt.on('open', async ({ reconnect }) => {
   rt.send({ op: 'presence', status: autoStatus() });
   S.presence.set(S.me.id, autoStatus());
@@ -582,9 +479,8 @@ function dropChat(id) {
   changed('chats');
 }
 
-on('chats', () => { renderSidebar(); const c = S.chats.get(S.open); if (c && V.title) renderHead(c); });
-on('users', () => { renderSidebar(); renderEmpty(); if (S.open) redraw(S.open); });
-on('presence', () => renderSidebar());
+on('chats', () => { const c = S.chats.get(S.open); if (c && V.title) renderHead(c); });
+on('users', () => { renderEmpty(); if (S.open) redraw(S.open); });
 on('messages', (chatId) => redraw(chatId));
 on('message', (m) => redraw(m.chat_id));
 on('imgload', () => { if (stick) V.scroller.scrollTop = V.scroller.scrollHeight; });
