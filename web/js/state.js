@@ -70,6 +70,11 @@ export function upsertChat(c) {
   changed('chats');
 }
 
+// the chat as the caller sees it (members, role, counts): fetched, not taken from the event
+export async function fetchChat(id) {
+  try { upsertChat(await api('GET', `/api/chat/${id}`)); } catch { /* not visible to us */ }
+}
+
 // ------------------------------------------------------------ messages
 export function box(chatId) {
   let b = S.msgs.get(chatId);

@@ -102,3 +102,6 @@ export class Realtime {
     return true;
   }
 }
+
+// the one connection of the page (main.js starts and stops it)
+export const rt = new Realtime();
