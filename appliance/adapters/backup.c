@@ -81,6 +81,30 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 	return remove(path);
 }
 
+static uid_t owner_uid;
+static gid_t owner_gid;
+
+static int chown_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return lchown(path, owner_uid, owner_gid);
+}
+
+/* Run as root, gives path (recursively) to the owner of the folder dir, so
+ * that a service user can open what root restored. */
+static void give_to_owner(const char *path, const char *dir)
+{
+	struct stat sb;
+	if (geteuid() != 0 || stat(dir, &sb) || (sb.st_uid == 0 && sb.st_gid == 0))
+		return;
+	owner_uid = sb.st_uid;
+	owner_gid = sb.st_gid;
+	if (nftw(path, chown_one, 16, FTW_PHYS))
+		log_warn("backup: cannot give %s to the owner of %s: %s", path, dir, strerror(errno));
+}
+
 /* rm -rf path (never follows links). */
 static int rm_tree(const char *path)
 {
@@ -395,6 +419,10 @@ out:
 	if (rc)
 		unlink(tmp);
 	unlink(snap);
+	snprintf(path, sizeof path, "%s-wal", snap);
+	unlink(path);
+	snprintf(path, sizeof path, "%s-shm", snap);
+	unlink(path);
 	cJSON_Delete(w.members);
 	cJSON_Delete(manifest);
 	free(text);
@@ -695,6 +723,7 @@ int backup_resume(const char *data)
 		if (move_aside(data, swapped[i], old_aside))
 			goto fail;
 		snprintf(to, sizeof to, "%s/%s", data, swapped[i]);
+		give_to_owner(from, data);
 		if (rename(from, to))
 			goto fail;
 	}

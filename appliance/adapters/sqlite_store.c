@@ -634,7 +634,11 @@ int sqlite_store_backup(const char *src, const char *dest, char *err, size_t err
 		snprintf(err, errlen, "backup failed: %s", sqlite3_errstr(s));
 		goto out;
 	}
-	if (sqlite3_close(to) != SQLITE_OK) {
+	/* a copy in rollback-journal mode: readers of the file (the archive
+	 * writer, tools) leave no -wal/-shm beside it; the server turns WAL
+	 * back on when it opens the restored file */
+	if (sqlite3_exec(to, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_close(to) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot write %s", tmp);
 		goto out;
 	}

@@ -8,14 +8,14 @@
 // and a search index out of step with the messages.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import {
-  existsSync, readFileSync, writeFileSync, readdirSync, statSync, unlinkSync, mkdirSync,
+  existsSync, readFileSync, writeFileSync, readdirSync, statSync, unlinkSync, mkdirSync, renameSync, chownSync,
 } from 'node:fs';
 import { join, dirname } from 'node:path';
 import {
   startServer, runBin, spawnBin, makeTempDir, mustSignup, mustSignin, createInvite, sqlite, sqliteAvailable,
-  PASSWORD,
+  mountTinyTmpfs, PASSWORD,
 } from './lib/server.mjs';
 import { createChat, send, tok, mustUpload, pngBytes, sha256Hex, fetchBytes, allMessages } from './lib/conv.mjs';
 
@@ -126,7 +126,7 @@ describe('backup under load, restore, serve', () => {
     await loop;
     assert.equal(code, 0, b.output().stderr);
     assert.match(b.output().stdout, /^backup: wrote .* 2 files/m);
-    assert.ok(!existsSync(`${out}.tmp`) && !existsSync(`${out}.db.tmp`), 'no temporary file left');
+    assert.deepEqual(readdirSync(dirname(out)), ['fechatter-backup.tar'], 'no temporary file left');
     console.log(`# backup under load: ${ended - started} messages acknowledged while it ran (${during.length} in all by the loop),`
       + ` archive ${statSync(out).size} bytes, ${ms} ms; ${b.output().stdout.trim()}`);
 
@@ -274,6 +274,74 @@ describe('backup refuses', () => {
     assert.equal(empty.code, 2, empty.stderr);
     assert.match(empty.stderr, /no database/);
     assert.deepEqual(readdirSync(dir), [], 'nothing half-written stays behind');
+  });
+});
+
+describe('restore, the swap', () => {
+  test('a swap interrupted half-way is finished by the next command on the folder; leftovers of a stopped extraction go', async () => {
+    const one = await populated();
+    const a1 = join(makeTempDir(), 'one.tar');
+    assert.equal(runBin(['backup', '--data', one.srv.dataDir, '--out', a1]).code, 0);
+    await stop(one.srv);
+    const two = await populated();
+    await send(two.srv, two.owner, two.chat.id, 'only in the second archive');
+    const a2 = join(makeTempDir(), 'two.tar');
+    assert.equal(runBin(['backup', '--data', two.srv.dataDir, '--out', a2]).code, 0);
+    await stop(two.srv);
+
+    const dir = makeTempDir();
+    assert.equal(restore(dir, a1).code, 0);
+    const oldDb = sha256Hex(readFileSync(join(dir, 'fechatter.db')));
+    // the state a restore of a2 leaves when it stops right after moving files/ in
+    const swap = join(dir, 'restore.swap');
+    mkdirSync(swap);
+    execFileSync('tar', ['xf', a2, '-C', swap]);
+    writeFileSync(join(swap, '.aside'), 'before-restore-test\n');
+    mkdirSync(join(dir, 'before-restore-test'));
+    renameSync(join(dir, 'files'), join(dir, 'before-restore-test', 'files'));
+    renameSync(join(swap, 'files'), join(dir, 'files'));
+    mkdirSync(join(dir, 'restore.tmp'));
+    writeFileSync(join(dir, 'restore.tmp', 'half-extracted'), 'x');
+
+    const c = check(dir);
+    assert.equal(c.code, 0, c.stdout + c.stderr);
+    assert.ok(!existsSync(swap) && !existsSync(join(dir, 'restore.tmp')), 'swap finished, leftovers removed');
+    assert.equal(sha256Hex(readFileSync(join(dir, 'before-restore-test', 'fechatter.db'))), oldDb, 'the old database kept aside');
+    assert.equal(sha256Hex(readFileSync(join(dir, 'fechatter.db'))),
+      sha256Hex(readTar(readFileSync(a2)).find((m) => m.name === 'fechatter.db').data), 'the second archive\'s database in place');
+    const srv = await start({ dataDir: dir });
+    const me = await mustSignin(srv, two.owner.email, PASSWORD);
+    const msgs = await allMessages(srv, me, two.chat.id);
+    assert.ok(msgs.some((m) => m.content === 'only in the second archive'));
+    await stop(srv);
+  });
+
+  test('run as root, the restored data belongs to the data folder\'s owner', { skip: process.getuid() === 0 ? false : 'needs root' }, async () => {
+    const p = await populated();
+    const a = join(makeTempDir(), 'a.tar');
+    assert.equal(runBin(['backup', '--data', p.srv.dataDir, '--out', a]).code, 0);
+    await stop(p.srv);
+    const dir = makeTempDir();
+    chownSync(dir, 65534, 65534);
+    assert.equal(restore(dir, a).code, 0);
+    for (const n of ['fechatter.db', 'jwt_ed25519.key', 'files']) assert.equal(statSync(join(dir, n)).uid, 65534, n);
+    const sha = p.files[0].meta.url.slice(11, 75);
+    assert.equal(statSync(join(dir, 'files', sha.slice(0, 2), sha)).uid, 65534);
+  });
+});
+
+describe('backup on a full disk', () => {
+  const tiny = mountTinyTmpfs('fechatter-backup-full-', '1m');
+  after(() => tiny?.unmount());
+  test('fails with exit 1 and leaves nothing behind', { skip: tiny ? false : 'needs root to mount a tmpfs' }, async () => {
+    const p = await populated();
+    const big = Buffer.alloc(1536 * 1024);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
+    await mustUpload(p.srv, p.owner, big, { filename: 'big.bin' });
+    const r = runBin(['backup', '--data', p.srv.dataDir, '--out', join(tiny.dir, 'b.tar')]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /No space left on device/);
+    assert.deepEqual(readdirSync(tiny.dir), [], 'nothing half-written stays behind');
   });
 });
 
