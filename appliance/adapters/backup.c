@@ -1,5 +1,9 @@
 /* adapters/backup: see backup.h. */
 #include "adapters/backup.h"
+#include "adapters/sqlite_store.h"
+#include "lib/log.h"
+#include "lib/progress.h"
+#include "lib/tar.h"
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -13,10 +17,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "adapters/sqlite_store.h"
-#include "lib/log.h"
-#include "lib/progress.h"
-#include "lib/tar.h"
 
 #ifndef FECHATTER_VERSION
 #define FECHATTER_VERSION "0.1.0"
@@ -220,7 +220,8 @@ static int add_member(struct writer *w, const char *path, const char *name, cons
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) { /* shrank or unreadable: the archive cannot be finished */
-			snprintf(w->err, sizeof w->err, "cannot read %s: %s", path, n < 0 ? strerror(errno) : "file shrank");
+			snprintf(w->err, sizeof w->err, "cannot read %s: %s", path,
+			         n < 0 ? strerror(errno) : "file shrank");
 			close(fd);
 			return w->failed = -1;
 		}
@@ -271,13 +272,14 @@ static void add_blob(const char *sha, void *arg)
 	snprintf(name, sizeof name, "files/%.2s/%s", sha, sha);
 	if (hash_file(path, hex, &size)) {
 		log_warn("backup: file %s is referenced by the database but missing (%s): left out", sha,
-			 strerror(errno));
+		         strerror(errno));
 		w->missing++;
 		return;
 	}
 	if (strcmp(hex, sha)) {
-		log_warn("backup: file %s does not match its hash (sha256 %s): left out; run `fechatter check`", sha,
-			 hex);
+		log_warn(
+		    "backup: file %s does not match its hash (sha256 %s): left out; run `fechatter check`",
+		    sha, hex);
 		w->damaged++;
 		return;
 	}
@@ -380,8 +382,8 @@ int backup_write(const char *data, const char *out, char *err, size_t errlen)
 	if (!text)
 		abort();
 	size_t tlen = strlen(text);
-	if (tar_add(&w.tar, "manifest.json", (int64_t)tlen, 0, 0600, w.now) || tar_write(&w.tar, text, tlen) ||
-	    tar_finish(&w.tar) || fsync(fd)) {
+	if (tar_add(&w.tar, "manifest.json", (int64_t)tlen, 0, 0600, w.now) ||
+	    tar_write(&w.tar, text, tlen) || tar_finish(&w.tar) || fsync(fd)) {
 		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -401,7 +403,8 @@ int backup_write(const char *data, const char *out, char *err, size_t errlen)
 	if (slash)
 		*(slash == dir ? slash + 1 : slash) = 0;
 	fsync_path(slash ? dir : ".");
-	printf("backup: wrote %s (%lld bytes in %llds): schema %d, %lld users, %lld chats, %lld messages, %lld files"
+	printf("backup: wrote %s (%lld bytes in %llds): schema %d, %lld users, %lld chats, %lld messages, "
+	       "%lld files"
 	       " (%lld bytes)\n",
 	       out, (long long)w.tar.written, (long long)((int64_t)time(NULL) - t0), sum.schema_version,
 	       (long long)sum.users, (long long)sum.chats, (long long)sum.messages, (long long)w.files,
@@ -449,8 +452,8 @@ struct reader {
 
 /* Extracts the current member to stage/name (mode 0600), hashing it.
  * Returns BACKUP_OK, BACKUP_EUSAGE (cut archive) or BACKUP_EFAIL (write). */
-static int extract(struct tar_reader *tr, struct reader *rd, const char *name, int64_t size, char hex[65], char *err,
-		   size_t errlen)
+static int extract(struct tar_reader *tr, struct reader *rd, const char *name, int64_t size, char hex[65],
+                   char *err, size_t errlen)
 {
 	char path[1024];
 	snprintf(path, sizeof path, "%s/%s", rd->stage, name);
@@ -509,8 +512,8 @@ static int read_archive(int fd, struct reader *rd, char *err, size_t errlen)
 		}
 		if (e.dir) { /* only the folders of files/ */
 			const char *n = e.name;
-			if (!strcmp(n, "files/") || (!strncmp(n, "files/", 6) && strlen(n) == 9 && n[8] == '/' &&
-						     strspn(n + 6, "0123456789abcdef") == 2))
+			if (!strcmp(n, "files/") || (!strncmp(n, "files/", 6) && strlen(n) == 9 &&
+			                             n[8] == '/' && strspn(n + 6, "0123456789abcdef") == 2))
 				continue;
 			snprintf(err, errlen, "bad archive: unexpected folder %s", n);
 			return BACKUP_EUSAGE;
@@ -531,13 +534,14 @@ static int read_archive(int fd, struct reader *rd, char *err, size_t errlen)
 			continue;
 		}
 		struct member_seen *m = !strcmp(e.name, "fechatter.db") ? &rd->db
-					: !strcmp(e.name, KEY_NAME)   ? &rd->key
-								      : NULL;
+		                        : !strcmp(e.name, KEY_NAME)     ? &rd->key
+		                                                        : NULL;
 		const char *sha = e.name + 9;
 		int blob = !m && !strncmp(e.name, "files/", 6) && e.name[8] == '/' && is_hex(sha, 64) &&
-			   !strncmp(e.name + 6, sha, 2);
+		           !strncmp(e.name + 6, sha, 2);
 		if (!m && !blob) {
-			snprintf(err, errlen, "bad archive: unexpected member %s (refusing to extract it)", e.name);
+			snprintf(err, errlen, "bad archive: unexpected member %s (refusing to extract it)",
+			         e.name);
 			return BACKUP_EUSAGE;
 		}
 		if (m && m->seen) {
@@ -545,7 +549,8 @@ static int read_archive(int fd, struct reader *rd, char *err, size_t errlen)
 			return BACKUP_EUSAGE;
 		}
 		if (m == &rd->key && e.size != KEY_BYTES) {
-			snprintf(err, errlen, "bad archive: %s is %lld bytes, not %d", KEY_NAME, (long long)e.size, KEY_BYTES);
+			snprintf(err, errlen, "bad archive: %s is %lld bytes, not %d", KEY_NAME,
+			         (long long)e.size, KEY_BYTES);
 			return BACKUP_EUSAGE;
 		}
 		char path[1024];
@@ -559,7 +564,8 @@ static int read_archive(int fd, struct reader *rd, char *err, size_t errlen)
 			return x;
 		if (blob) {
 			if (strcmp(hex, sha)) {
-				snprintf(err, errlen, "bad archive: %s does not match its hash (sha256 %s)", e.name, hex);
+				snprintf(err, errlen, "bad archive: %s does not match its hash (sha256 %s)",
+				         e.name, hex);
 				return BACKUP_EUSAGE;
 			}
 			rd->files++;
@@ -598,26 +604,29 @@ static int verify_manifest(struct reader *rd, int64_t *missing_ok, char *err, si
 	cJSON *members = cJSON_GetObjectItemCaseSensitive(m, "members");
 	cJSON *count = cJSON_GetObjectItemCaseSensitive(files, "count");
 	cJSON *missing = cJSON_GetObjectItemCaseSensitive(files, "missing");
-	if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, FORMAT) || !cJSON_IsNumber(fv) || !cJSON_IsNumber(sv) ||
-	    !cJSON_IsNumber(count) || !cJSON_IsArray(members)) {
+	if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, FORMAT) || !cJSON_IsNumber(fv) ||
+	    !cJSON_IsNumber(sv) || !cJSON_IsNumber(count) || !cJSON_IsArray(members)) {
 		snprintf(err, errlen, "bad archive: manifest.json is not a fechatter backup manifest");
 		goto out;
 	}
 	if (fv->valueint > FORMAT_VERSION) {
-		snprintf(err, errlen, "the archive has format version %d; this fechatter reads up to %d: use a newer binary",
-			 fv->valueint, FORMAT_VERSION);
+		snprintf(
+		    err, errlen,
+		    "the archive has format version %d; this fechatter reads up to %d: use a newer binary",
+		    fv->valueint, FORMAT_VERSION);
 		goto out;
 	}
 	if (sv->valueint > sqlite_store_schema_version()) {
 		snprintf(err, errlen,
-			 "the archive's database has schema version %d but this binary knows only up to %d: use a newer"
-			 " fechatter binary",
-			 sv->valueint, sqlite_store_schema_version());
+		         "the archive's database has schema version %d but this binary knows only up to %d: "
+		         "use a newer"
+		         " fechatter binary",
+		         sv->valueint, sqlite_store_schema_version());
 		goto out;
 	}
 	if ((int64_t)count->valuedouble != rd->files) {
 		snprintf(err, errlen, "bad archive: the manifest lists %lld files, the archive holds %lld",
-			 (long long)count->valuedouble, (long long)rd->files);
+		         (long long)count->valuedouble, (long long)rd->files);
 		goto out;
 	}
 	*missing_ok = cJSON_IsNumber(missing) ? (int64_t)missing->valuedouble : 0;
@@ -633,16 +642,18 @@ static int verify_manifest(struct reader *rd, int64_t *missing_ok, char *err, si
 			goto out;
 		}
 		struct member_seen *s = !strcmp(name->valuestring, "fechatter.db") ? &rd->db
-					: !strcmp(name->valuestring, KEY_NAME)   ? &rd->key
-										 : NULL;
+		                        : !strcmp(name->valuestring, KEY_NAME)     ? &rd->key
+		                                                                   : NULL;
 		if (!s || !s->seen) {
-			snprintf(err, errlen, "bad archive: the manifest lists %.100s, which the archive lacks",
-				 name->valuestring);
+			snprintf(err, errlen,
+			         "bad archive: the manifest lists %.100s, which the archive lacks",
+			         name->valuestring);
 			goto out;
 		}
 		if ((int64_t)size->valuedouble != s->size || strcmp(sha->valuestring, s->sha)) {
-			snprintf(err, errlen, "bad archive: %s does not match the manifest (sha256 %s, manifest %.64s)",
-				 name->valuestring, s->sha, sha->valuestring);
+			snprintf(err, errlen,
+			         "bad archive: %s does not match the manifest (sha256 %s, manifest %.64s)",
+			         name->valuestring, s->sha, sha->valuestring);
 			goto out;
 		}
 		listed_db |= s == &rd->db;
@@ -696,7 +707,8 @@ int backup_resume(const char *data)
 	snprintf(stage, sizeof stage, "%s/restore.tmp", data);
 	snprintf(swap, sizeof swap, "%s/restore.swap", data);
 	if (exists(stage) && rm_tree(stage))
-		log_warn("backup: cannot remove the leftovers of a stopped restore %s: %s", stage, strerror(errno));
+		log_warn("backup: cannot remove the leftovers of a stopped restore %s: %s", stage,
+		         strerror(errno));
 	if (!exists(swap))
 		return 0;
 	/* the name of the folder the old data goes to, chosen before the swap */
@@ -717,8 +729,8 @@ int backup_resume(const char *data)
 		snprintf(from, sizeof from, "%s/%s", swap, swapped[i]);
 		if (!exists(from))
 			continue; /* not in the archive, or already in place */
-		if (!strcmp(swapped[i], "fechatter.db") &&
-		    (move_aside(data, "fechatter.db-wal", old_aside) || move_aside(data, "fechatter.db-shm", old_aside)))
+		if (!strcmp(swapped[i], "fechatter.db") && (move_aside(data, "fechatter.db-wal", old_aside) ||
+		                                            move_aside(data, "fechatter.db-shm", old_aside)))
 			goto fail;
 		if (move_aside(data, swapped[i], old_aside))
 			goto fail;
@@ -732,8 +744,8 @@ int backup_resume(const char *data)
 		log_warn("backup: cannot remove %s: %s", swap, strerror(errno));
 	return 0;
 fail:
-	log_err("backup: cannot finish the restore in %s: %s (the restored data is in %s, the old in %s)", data,
-		strerror(errno), swap, old_aside);
+	log_err("backup: cannot finish the restore in %s: %s (the restored data is in %s, the old in %s)",
+	        data, strerror(errno), swap, old_aside);
 	return -1;
 }
 
@@ -745,7 +757,8 @@ int backup_restore(const char *in, const char *data, int force, char *err, size_
 	struct stat sb;
 	int rc = BACKUP_EFAIL, fd = open(in, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "cannot read the archive %s: %s", in, fd < 0 ? strerror(errno) : "not a file");
+		snprintf(err, errlen, "cannot read the archive %s: %s", in,
+		         fd < 0 ? strerror(errno) : "not a file");
 		if (fd >= 0)
 			close(fd);
 		return BACKUP_EUSAGE;
@@ -757,9 +770,11 @@ int backup_restore(const char *in, const char *data, int force, char *err, size_
 	}
 	if (holds && !force) {
 		snprintf(err, errlen,
-			 "the data folder %s already holds data (a database, files/ or the signing key): refusing to"
-			 " replace it; restore into an empty folder, or give --force to move the current data aside",
-			 data);
+		         "the data folder %s already holds data (a database, files/ or the signing key): "
+		         "refusing to"
+		         " replace it; restore into an empty folder, or give --force to move the current "
+		         "data aside",
+		         data);
 		close(fd);
 		return BACKUP_EUSAGE;
 	}
@@ -793,8 +808,9 @@ int backup_restore(const char *in, const char *data, int force, char *err, size_
 		goto out;
 	}
 	if (pr.missing > missing_ok) {
-		snprintf(err, errlen, "bad archive: %lld files the database references are not in it (first %s)",
-			 (long long)pr.missing, pr.first);
+		snprintf(err, errlen,
+		         "bad archive: %lld files the database references are not in it (first %s)",
+		         (long long)pr.missing, pr.first);
 		rc = BACKUP_EUSAGE;
 		goto out;
 	}
@@ -945,17 +961,19 @@ int backup_check_files(const char *data, const char *db, FILE *out)
 		if (!bsearch(have.v[i], ref.v, ref.n, sizeof *ref.v, cmp_sha))
 			orphans++;
 	if (missing || bad) {
-		fprintf(out, "files: damaged: %lld missing, %lld not matching their hash, of %zu referenced\n",
-			(long long)missing, (long long)bad, ref.n);
+		fprintf(out,
+		        "files: damaged: %lld missing, %lld not matching their hash, of %zu referenced\n",
+		        (long long)missing, (long long)bad, ref.n);
 		ok = 0;
 	} else {
 		fprintf(out, "files: ok (%zu referenced, %lld bytes hashed)\n", ref.n, (long long)done);
 	}
 	if (orphans || strange)
 		fprintf(out,
-			"files: info: %lld files not referenced by the database (uploads never attached; harmless),"
-			" %lld unexpected entries in %s\n",
-			(long long)orphans, (long long)strange, dir);
+		        "files: info: %lld files not referenced by the database (uploads never attached; "
+		        "harmless),"
+		        " %lld unexpected entries in %s\n",
+		        (long long)orphans, (long long)strange, dir);
 	free(ref.v);
 	free(have.v);
 	return ok ? 0 : -1;

@@ -188,7 +188,8 @@ int tar_next(struct tar_reader *r, struct tar_entry *e, char *err, size_t errlen
 	if (r->pad) {
 		ssize_t n = read_full(r->fd, h, (size_t)r->pad);
 		if (n != r->pad) {
-			snprintf(err, errlen, "the archive is cut short (at byte %lld)", (long long)r->offset);
+			snprintf(err, errlen, "the archive is cut short (at byte %lld)",
+			         (long long)r->offset);
 			return -1;
 		}
 		r->offset += r->pad;
@@ -213,7 +214,8 @@ int tar_next(struct tar_reader *r, struct tar_entry *e, char *err, size_t errlen
 		for (int i = 0; z2 && i < BLOCK; i++)
 			z2 = !h[i];
 		if (!z2) {
-			snprintf(err, errlen, "the archive is cut short or damaged (at byte %lld)", (long long)r->offset);
+			snprintf(err, errlen, "the archive is cut short or damaged (at byte %lld)",
+			         (long long)r->offset);
 			return -1;
 		}
 		r->offset += BLOCK;
@@ -221,17 +223,20 @@ int tar_next(struct tar_reader *r, struct tar_entry *e, char *err, size_t errlen
 		return 0;
 	}
 	if (memcmp(h + 257, "ustar", 5)) {
-		snprintf(err, errlen, "not a tar archive (no ustar header at byte %lld)", (long long)r->offset - BLOCK);
+		snprintf(err, errlen, "not a tar archive (no ustar header at byte %lld)",
+		         (long long)r->offset - BLOCK);
 		return -1;
 	}
 	int64_t sum = number(h + 148, 8);
 	if (sum < 0 || (unsigned)sum != checksum(h)) {
-		snprintf(err, errlen, "damaged archive: bad header checksum at byte %lld", (long long)r->offset - BLOCK);
+		snprintf(err, errlen, "damaged archive: bad header checksum at byte %lld",
+		         (long long)r->offset - BLOCK);
 		return -1;
 	}
 	memset(e, 0, sizeof *e);
 	if (h[345]) { /* a prefix: names longer than ours ever are */
-		snprintf(err, errlen, "unexpected member name (with a prefix) at byte %lld", (long long)r->offset - BLOCK);
+		snprintf(err, errlen, "unexpected member name (with a prefix) at byte %lld",
+		         (long long)r->offset - BLOCK);
 		return -1;
 	}
 	memcpy(e->name, h, 100 > TAR_NAME_MAX ? TAR_NAME_MAX : 100);
@@ -241,8 +246,8 @@ int tar_next(struct tar_reader *r, struct tar_entry *e, char *err, size_t errlen
 	}
 	char type = (char)h[156];
 	if (type != '0' && type != 0 && type != '5') {
-		snprintf(err, errlen, "member %.99s is not a regular file or a folder (type '%c'): refused", e->name,
-			 type >= 32 && type < 127 ? type : '?');
+		snprintf(err, errlen, "member %.99s is not a regular file or a folder (type '%c'): refused",
+		         e->name, type >= 32 && type < 127 ? type : '?');
 		return -1;
 	}
 	e->dir = type == '5';

@@ -2,13 +2,13 @@
  * round trip through a real file, GNU tar reading what we write, the
  * refusals (links, bad checksums, a cut archive, not a tar), and sizes past
  * the octal field in base-256. */
+#include "lib/tar.h"
+#include "testutil.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "testutil.h"
-#include "lib/tar.h"
 
 static char path[64];
 
@@ -164,7 +164,7 @@ static void test_writer_limits_and_base256(void **state)
 	assert_int_equal(tar_add(&w, name, 1, 0, 0600, 0), -1); /* 100 bytes: too long */
 	assert_int_equal(tar_add(&w, "x", 2, 0, 0600, 0), 0);
 	assert_int_equal(tar_write(&w, "abc", 3), -1); /* more than announced */
-	assert_int_equal(tar_finish(&w), -1);         /* incomplete */
+	assert_int_equal(tar_finish(&w), -1);          /* incomplete */
 	close(fd);
 	/* 9 GiB does not fit 11 octal digits: base-256, read back the same */
 	fd = open(path, O_WRONLY | O_TRUNC);
@@ -187,6 +187,6 @@ static void test_writer_limits_and_base256(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {T(test_round_trip), T(test_gnu_tar_reads_it), T(test_refusals),
-					   T(test_writer_limits_and_base256)};
+	                                   T(test_writer_limits_and_base256)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
