@@ -674,7 +674,9 @@ int sqlite_store_summary(const char *path, struct store_summary *sum, char *err,
 	sqlite3 *db = NULL;
 	int rc = -1;
 	memset(sum, 0, sizeof *sum);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	/* read-write without create, as for the check: the last connection
+	 * to close removes a -wal/-shm a read-only one would leave behind */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
 		goto out;
 	}
@@ -702,7 +704,7 @@ int sqlite_store_file_shas(const char *path, void (*fn)(const char *sha, void *a
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	int rc = -1, s = SQLITE_OK;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT DISTINCT sha256 FROM files ORDER BY sha256", -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot read the files of %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
 		goto out;

@@ -27,12 +27,13 @@ struct store_summary {
 	int64_t workspaces, users, chats, messages, files; /* messages: live; files: distinct contents */
 };
 
-/* Fills *sum from the database at path (opened read-only). Returns 0, or -1
+/* Fills *sum from the database at path (no server on it: a copy, or a
+ * stopped server's). Returns 0, or -1
  * with a reason in err (cannot open, not a fechatter database). */
 int sqlite_store_summary(const char *path, struct store_summary *sum, char *err, size_t errlen);
 
 /* Calls fn(sha256 hex, arg) once for each distinct file content the
- * database at path references (table files), in order. The string is
+ * database at path (no server on it) references (table files), in order. The string is
  * borrowed for the call. Returns 0, or -1 with a reason in err. */
 int sqlite_store_file_shas(const char *path, void (*fn)(const char *sha, void *arg), void *arg, char *err,
 			   size_t errlen);

@@ -400,5 +400,6 @@ describe('check', { skip: sqliteAvailable() ? false : 'needs the sqlite3 shell' 
     assert.equal(runBin(['reindex', '--data', p.srv.dataDir]).code, 0);
     r = check(p.srv.dataDir);
     assert.equal(r.code, 0, r.stdout);
+    assert.ok(!existsSync(`${db}-wal`) && !existsSync(`${db}-shm`), 'check leaves no -wal/-shm behind');
   });
 });
