@@ -342,6 +342,14 @@ describe('backup on a full disk', () => {
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stderr, /No space left on device/);
     assert.deepEqual(readdirSync(tiny.dir), [], 'nothing half-written stays behind');
+    // restore onto the full disk: exit 1, the folder as it was
+    const a = join(makeTempDir(), 'big.tar');
+    assert.equal(runBin(['backup', '--data', p.srv.dataDir, '--out', a]).code, 0);
+    const dest = join(tiny.dir, 'data');
+    const rr = restore(dest, a);
+    assert.equal(rr.code, 1, rr.stdout + rr.stderr);
+    assert.match(rr.stderr, /No space left on device/);
+    assert.deepEqual(snapshot(dest), {}, 'nothing of the archive stays behind');
   });
 });
 
