@@ -404,8 +404,7 @@ int backup_write(const char *data, const char *out, char *err, size_t errlen)
 		*(slash == dir ? slash + 1 : slash) = 0;
 	fsync_path(slash ? dir : ".");
 	printf("backup: wrote %s (%lld bytes in %llds): schema %d, %lld users, %lld chats, %lld messages, "
-	       "%lld files"
-	       " (%lld bytes)\n",
+	       "%lld files (%lld bytes)\n",
 	       out, (long long)w.tar.written, (long long)((int64_t)time(NULL) - t0), sum.schema_version,
 	       (long long)sum.users, (long long)sum.chats, (long long)sum.messages, (long long)w.files,
 	       (long long)w.file_bytes);
@@ -619,8 +618,7 @@ static int verify_manifest(struct reader *rd, int64_t *missing_ok, char *err, si
 	if (sv->valueint > sqlite_store_schema_version()) {
 		snprintf(err, errlen,
 		         "the archive's database has schema version %d but this binary knows only up to %d: "
-		         "use a newer"
-		         " fechatter binary",
+		         "use a newer fechatter binary",
 		         sv->valueint, sqlite_store_schema_version());
 		goto out;
 	}
@@ -771,9 +769,8 @@ int backup_restore(const char *in, const char *data, int force, char *err, size_
 	if (holds && !force) {
 		snprintf(err, errlen,
 		         "the data folder %s already holds data (a database, files/ or the signing key): "
-		         "refusing to"
-		         " replace it; restore into an empty folder, or give --force to move the current "
-		         "data aside",
+		         "refusing to replace it; restore into an empty folder, or give --force to move "
+		         "the current data aside",
 		         data);
 		close(fd);
 		return BACKUP_EUSAGE;
@@ -971,8 +968,7 @@ int backup_check_files(const char *data, const char *db, FILE *out)
 	if (orphans || strange)
 		fprintf(out,
 		        "files: info: %lld files not referenced by the database (uploads never attached; "
-		        "harmless),"
-		        " %lld unexpected entries in %s\n",
+		        "harmless), %lld unexpected entries in %s\n",
 		        (long long)orphans, (long long)strange, dir);
 	free(ref.v);
 	free(have.v);
