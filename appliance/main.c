@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "adapters/backup.h"
 #include "adapters/fs_blobs.h"
 #include "adapters/fts5_search.h"
 #include "adapters/local_bus.h"
@@ -187,11 +188,40 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		int lock = lock_data(cfg.data, "check");
-		if (lock < 0)
+		if (lock < 0 || backup_resume(cfg.data))
 			return 1;
 		int bad = sqlite_store_check(dbpath, stdout);
+		bad |= backup_check_files(cfg.data, dbpath, stdout);
+		printf("%s\n", bad ? "damaged" : "ok");
 		close(lock);
 		return bad ? 1 : 0;
+	}
+	/* backup reads online, beside a running server: no lock */
+	if (!strcmp(cfg.command, "backup")) {
+		if (!*cfg.out) {
+			fprintf(stderr, "fechatter: backup needs --out FILE\n");
+			return 2;
+		}
+		rc = backup_write(cfg.data, cfg.out, err, sizeof err);
+		if (rc)
+			log_err("main: backup failed: %s", err);
+		return rc;
+	}
+	if (!strcmp(cfg.command, "restore")) {
+		if (!*cfg.in) {
+			fprintf(stderr, "fechatter: restore needs --in FILE (an archive made by fechatter backup)\n");
+			return 2;
+		}
+		if (ensure_dir(cfg.data))
+			return 1;
+		int lock = lock_data(cfg.data, "restore");
+		if (lock < 0 || backup_resume(cfg.data))
+			return 1;
+		rc = backup_restore(cfg.in, cfg.data, cfg.force, err, sizeof err);
+		if (rc)
+			log_err("main: restore failed: %s", err);
+		close(lock);
+		return rc;
 	}
 	if (crypto_init()) {
 		log_err("main: libsodium failed to initialise");
@@ -206,25 +236,12 @@ int main(int argc, char **argv)
 	int lock = -1;
 	if (ensure_dir(cfg.data))
 		goto out;
-	/* backup copies online, beside a running server; everything else
-	 * (serve, demo, reindex) must have the folder to itself */
-	if (strcmp(cfg.command, "backup") &&
-	    ((lock = lock_data(cfg.data, cfg.command)) < 0 || refuse_empty_database(cfg.data, dbpath)))
+	/* serve, demo and reindex must have the folder to itself */
+	if ((lock = lock_data(cfg.data, cfg.command)) < 0 || backup_resume(cfg.data) ||
+	    refuse_empty_database(cfg.data, dbpath))
 		goto out;
 	if (load_signing_key(&app, cfg.data))
 		goto out;
-	if (!strcmp(cfg.command, "backup")) {
-		if (!*cfg.out) {
-			fprintf(stderr, "fechatter: backup needs --out FILE\n");
-			return 2;
-		}
-		if (sqlite_store_backup(dbpath, cfg.out, err, sizeof err)) {
-			log_err("main: %s", err);
-			return 1;
-		}
-		log_info("main: database copied to %s (copy the files/ folder beside it too)", cfg.out);
-		return 0;
-	}
 	sqlite_store_init();
 	if (sqlite_store_open(dbpath, cfg.durability_full, &app.store, err, sizeof err)) {
 		log_err("main: %s", err);

@@ -12,6 +12,7 @@
 #include "lib/embedded.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/progress.h"
 #include "lib/utf8.h"
 
 #include "adapters/fts5_index.h"
@@ -589,42 +590,214 @@ void sqlite_store_close(struct store *st)
 int sqlite_store_backup(const char *src, const char *dest, char *err, size_t errlen)
 {
 	sqlite3 *from = NULL, *to = NULL;
+	sqlite3_backup *b = NULL;
 	char tmp[600];
-	int rc = -1;
+	int rc = -1, in_txn = 0;
 	snprintf(tmp, sizeof tmp, "%s.tmp", dest);
 	unlink(tmp);
-	if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open %s or %s", src, tmp);
+	if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open the database %s: %s", src, from ? sqlite3_errmsg(from) : "no memory");
+		goto out;
+	}
+	if (sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp, to ? sqlite3_errmsg(to) : "no memory");
 		goto out;
 	}
 	sqlite3_busy_timeout(from, 10000);
-	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
+	/* One read transaction for the whole copy: in WAL mode the server keeps
+	 * writing beside it, and the copy is the database as of this moment
+	 * (the steps never restart, however busy the server is). */
+	if (sqlite3_exec(from, "BEGIN; SELECT count(*) FROM sqlite_schema;", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot read the database %s: %s", src, sqlite3_errmsg(from));
+		goto out;
+	}
+	in_txn = 1;
+	b = sqlite3_backup_init(to, "main", from, "main");
 	if (!b) {
 		snprintf(err, errlen, "backup failed: %s", sqlite3_errmsg(to));
 		goto out;
 	}
+	struct progress p;
 	int s;
-	while ((s = sqlite3_backup_step(b, 256)) == SQLITE_OK || s == SQLITE_BUSY || s == SQLITE_LOCKED)
-		sqlite3_sleep(s == SQLITE_OK ? 0 : 20);
+	progress_begin(&p, "backup: database", 0, "pages");
+	while ((s = sqlite3_backup_step(b, 1024)) == SQLITE_OK || s == SQLITE_BUSY || s == SQLITE_LOCKED) {
+		p.total = (uint64_t)sqlite3_backup_pagecount(b);
+		progress_update(&p, (uint64_t)(sqlite3_backup_pagecount(b) - sqlite3_backup_remaining(b)));
+		if (s != SQLITE_OK)
+			sqlite3_sleep(20);
+	}
+	if (s == SQLITE_DONE) {
+		p.total = p.done = (uint64_t)sqlite3_backup_pagecount(b);
+		progress_end(&p);
+	}
 	sqlite3_backup_finish(b);
 	if (s != SQLITE_DONE) {
 		snprintf(err, errlen, "backup failed: %s", sqlite3_errstr(s));
 		goto out;
 	}
-	sqlite3_close(to);
+	/* a copy in rollback-journal mode: readers of the file (the archive
+	 * writer, tools) leave no -wal/-shm beside it; the server turns WAL
+	 * back on when it opens the restored file */
+	if (sqlite3_exec(to, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_close(to) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot write %s", tmp);
+		goto out;
+	}
 	to = NULL;
 	if (rename(tmp, dest)) {
-		snprintf(err, errlen, "cannot rename %s to %s", tmp, dest);
+		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
+	if (in_txn)
+		sqlite3_exec(from, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(from);
 	sqlite3_close(to);
 	if (rc)
 		unlink(tmp);
 	return rc;
+}
+
+/* One integer from sql on db; -1 on error. */
+static int64_t count_of(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int sqlite_store_summary(const char *path, struct store_summary *sum, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int rc = -1;
+	memset(sum, 0, sizeof *sum);
+	/* read-write without create, as for the check: the last connection
+	 * to close removes a -wal/-shm a read-only one would leave behind */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	sum->schema_version = (int)count_of(db, "PRAGMA user_version");
+	sum->workspaces = count_of(db, "SELECT count(*) FROM workspaces");
+	sum->users = count_of(db, "SELECT count(*) FROM users");
+	sum->chats = count_of(db, "SELECT count(*) FROM chats");
+	sum->messages = count_of(db, "SELECT count(*) FROM messages WHERE deleted_at IS NULL");
+	sum->files = count_of(db, "SELECT count(DISTINCT sha256) FROM files");
+	if (sum->schema_version < 0 || sum->workspaces < 0 || sum->users < 0 || sum->chats < 0 || sum->messages < 0 ||
+	    sum->files < 0) {
+		snprintf(err, errlen, "%s is not a fechatter database: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_close(db);
+	return rc;
+}
+
+int sqlite_store_file_shas(const char *path, void (*fn)(const char *sha, void *arg), void *arg, char *err,
+			   size_t errlen)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = -1, s = SQLITE_OK;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT DISTINCT sha256 FROM files ORDER BY sha256", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot read the files of %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *sha = (const char *)sqlite3_column_text(st, 0);
+		if (sha)
+			fn(sha, arg);
+	}
+	if (s != SQLITE_DONE) {
+		snprintf(err, errlen, "cannot read the files of %s: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+int sqlite_store_integrity(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "not a database: %s", db ? sqlite3_errmsg(db) : "no memory");
+		goto out;
+	}
+	int s = sqlite3_step(st);
+	const char *t = s == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	if (!t || strcmp(t, "ok")) {
+		snprintf(err, errlen, "integrity_check: %s", t ? t : sqlite3_errmsg(db));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* Prints up to 10 ids of sql's rows after label; returns the row count
+ * (-1 on error). */
+static int64_t list_ids(sqlite3 *db, const char *sql, const char *label, FILE *out)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = 0;
+	int s = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	char ids[200] = "";
+	size_t len = 0;
+	while (s == SQLITE_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n++ < 10 && len < sizeof ids - 24)
+			len += (size_t)snprintf(ids + len, sizeof ids - len, "%s%lld", len ? " " : "",
+						(long long)sqlite3_column_int64(st, 0));
+	}
+	if (s == SQLITE_ROW)
+		s = SQLITE_DONE;
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE)
+		return -1;
+	if (n)
+		fprintf(out, "search index: %s: %lld (ids %s%s)\n", label, (long long)n, ids, n > 10 ? " ..." : "");
+	return n;
+}
+
+/* The word index against the messages: each live message has exactly one
+ * row in messages_scoped (its _docsize table holds one row per indexed
+ * message), and no row stands for a deleted or missing message. */
+static int check_index(sqlite3 *db, FILE *out)
+{
+	int64_t missing = list_ids(db,
+				   "SELECT id FROM messages m WHERE deleted_at IS NULL AND NOT EXISTS"
+				   " (SELECT 1 FROM messages_scoped_docsize d WHERE d.id = m.id) ORDER BY id",
+				   "live messages missing from the index", out);
+	int64_t stray = list_ids(db,
+				 "SELECT id FROM messages_scoped_docsize d WHERE NOT EXISTS (SELECT 1 FROM messages m"
+				 " WHERE m.id = d.id AND m.deleted_at IS NULL) ORDER BY id",
+				 "index rows without a live message", out);
+	if (missing < 0 || stray < 0) {
+		fprintf(out, "search index: error: %s\n", sqlite3_errmsg(db));
+		return 0;
+	}
+	if (missing || stray) {
+		fprintf(out, "search index: out of step with the messages (`fechatter reindex` rebuilds it)\n");
+		return 0;
+	}
+	fprintf(out, "search index: ok (%lld messages)\n",
+		(long long)count_of(db, "SELECT count(*) FROM messages WHERE deleted_at IS NULL"));
+	return 1;
 }
 
 /* Prints each row of sql's first column as "label: row"; returns 1 when
@@ -689,7 +862,9 @@ int sqlite_store_check(const char *path, FILE *out)
 		ok = 0;
 	}
 	sqlite3_finalize(st);
+	if (ok)
+		ok = check_index(db, out);
 	sqlite3_close(db);
-	fprintf(out, "%s\n", ok ? "ok" : "damaged");
+	fprintf(out, "database: %s\n", ok ? "ok" : "damaged");
 	return ok ? 0 : -1;
 }

@@ -15,9 +15,28 @@ int sqlite_store_open(const char *path, int durability_full, struct store *st, c
 void sqlite_store_close(struct store *st);
 
 /* Writes a consistent copy of the database at src (safe while a server
- * writes to it: SQLite's online backup) to dest, through dest.tmp and a
- * rename. Returns 0 or -1 with a reason in err. */
+ * writes to it: SQLite's online backup inside one read transaction, so the
+ * copy is the database as of the start and never restarts) to dest,
+ * through dest.tmp and a rename; progress on stderr (lib/progress).
+ * Returns 0 or -1 with a reason in err (dest.tmp removed). */
 int sqlite_store_backup(const char *src, const char *dest, char *err, size_t errlen);
+
+/* What a database holds, for a backup's manifest. */
+struct store_summary {
+	int schema_version;
+	int64_t workspaces, users, chats, messages, files; /* messages: live; files: distinct contents */
+};
+
+/* Fills *sum from the database at path (no server on it: a copy, or a
+ * stopped server's). Returns 0, or -1
+ * with a reason in err (cannot open, not a fechatter database). */
+int sqlite_store_summary(const char *path, struct store_summary *sum, char *err, size_t errlen);
+
+/* Calls fn(sha256 hex, arg) once for each distinct file content the
+ * database at path (no server on it) references (table files), in order. The string is
+ * borrowed for the call. Returns 0, or -1 with a reason in err. */
+int sqlite_store_file_shas(const char *path, void (*fn)(const char *sha, void *arg), void *arg, char *err,
+			   size_t errlen);
 
 /* Routes SQLite's error log through the store, so corruption met by any
  * connection of the process (SQLITE_CORRUPT, SQLITE_NOTADB) marks the
@@ -29,10 +48,16 @@ int sqlite_store_init(void);
 /* 1 once corruption was met (see sqlite_store_init), else 0. */
 int sqlite_store_damaged(void);
 
+/* PRAGMA integrity_check of the database at path (no server on it).
+ * Returns 0 when it answers ok, else -1 with the first problem in err. */
+int sqlite_store_integrity(const char *path, char *err, size_t errlen);
+
 /* Offline check of the database at path (no server on it): PRAGMA
- * integrity_check and each FTS5 index's integrity-check, one line each to
- * out, then "ok" or "damaged". Returns 0 when all are ok; -1 when something
- * is damaged, the file is missing or empty, or cannot be opened. */
+ * integrity_check, each FTS5 index's integrity-check, and the word index
+ * against the messages (every live message indexed, no row for a deleted or
+ * missing one; ids listed), one line each to out, then "database: ok" or
+ * "database: damaged". Returns 0 when all are ok; -1 when something is
+ * damaged, the file is missing or empty, or cannot be opened. */
 int sqlite_store_check(const char *path, FILE *out);
 
 /* The schema version this binary knows (highest embedded migration). */

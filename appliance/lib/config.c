@@ -69,6 +69,10 @@ static const struct directive table[] = {
 	{"body-min-rate", K_INT, F(body_min_rate), 0, 1000000000, NULL,
 	 "bytes per second a request body must average, 0 = no minimum (default 500)"},
 	{"out", K_STR, F(out), 0, 0, NULL, "file the backup command writes"},
+	/* backup and restore (issue 10) */
+	{"in", K_STR, F(in), 0, 0, NULL, "archive the restore command reads"},
+	{"force", K_FLAG, F(force), 0, 1, NULL,
+	 "restore: replace a data folder that holds data (moved aside to DATA/before-restore-TIME/); no value"},
 	{"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
 	 "on: the sends of one event-loop turn share one commit (default); off: one commit each (for comparison)"},
 	/* operations (issue 9) */
@@ -262,6 +266,10 @@ static int set(struct config *c, const struct directive *d, const char *val, con
 		fprintf(stderr, "fechatter: %s: '%s' must be one of %s, not '%s'\n", origin, d->name, d->choices, val);
 		return -1;
 	}
+	if (d->kind == K_FLAG) {
+		fprintf(stderr, "fechatter: %s: '%s' is a command-line flag only (--%s)\n", origin, d->name, d->name);
+		return -1;
+	}
 	if (d->kind == K_LEVEL) {
 		int l = log_level_parse(val);
 		if (l < 0) {
@@ -341,10 +349,12 @@ static void usage(FILE *out)
 		     "Fechatter appliance: a team chat server in one binary.\n\n"
 		     "commands:\n  serve                    run the server (default)\n"
 		     "  demo                     seed a demo workspace into an empty data folder, then serve\n"
-		     "  backup --out FILE        write a consistent copy of the database (also while serving)\n"
+		     "  backup --out FILE        write one archive of the database and the files (also while serving)\n"
+		     "  restore --in FILE        put an archive back into the data folder (server stopped; --force)\n"
 		     "  routes                   print the HTTP route table (method, path, auth)\n"
 		     "  reindex                  rebuild the search index from the messages, then exit (server stopped)\n"
-		     "  check                    run the database integrity checks, exit 0 when ok (server stopped)\n\n"
+		     "  check                    check the database, the search index and the files, exit 0 when ok\n"
+		     "                           (server stopped)\n\n"
 		     "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
 		     "lines in the file given with --config; flags win over the environment,\n"
 		     "the environment over the file):\n");
@@ -355,6 +365,7 @@ static void usage(FILE *out)
 			 : table[i].kind == K_STR     ? "VALUE"
 			 : table[i].kind == K_ORIGINS ? "ORIGIN"
 			 : table[i].kind == K_LIST    ? "ADDR"
+			 : table[i].kind == K_FLAG    ? ""
 						      : "N");
 		fprintf(out, "  %-28s %s\n", left, table[i].help);
 	}
@@ -377,7 +388,8 @@ int config_load(struct config *c, int argc, char **argv)
 	/* pass 1: commands, --help, --check-config, --config, and flag syntax */
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {
-		static const char *commands[] = {"serve", "demo", "backup", "reindex", "routes", "check"};
+		static const char *commands[] = {"serve", "demo", "backup", "reindex", "routes", "check",
+						 "restore"};
 		int known = 0;
 		for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
 			known |= !strcmp(argv[1], commands[k]);
@@ -410,6 +422,13 @@ int config_load(struct config *c, int argc, char **argv)
 			fprintf(stderr, "fechatter: unknown option '--%s' (try --help)\n", key);
 			return -1;
 		}
+		if (find(key) && find(key)->kind == K_FLAG) {
+			if (eq) {
+				fprintf(stderr, "fechatter: option '--%s' takes no value\n", key);
+				return -1;
+			}
+			continue;
+		}
 		const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
 		if (!val) {
 			fprintf(stderr, "fechatter: option '--%s' needs a value\n", key);
@@ -441,6 +460,10 @@ int config_load(struct config *c, int argc, char **argv)
 		const char *name = a + 2, *eq = strchr(name, '=');
 		char key[64], origin[80];
 		snprintf(key, sizeof key, "%.*s", (int)(eq ? (size_t)(eq - name) : strlen(name)), name);
+		if (strcmp(key, "config") && find(key)->kind == K_FLAG) {
+			*(int *)((char *)c + find(key)->off) = 1;
+			continue;
+		}
 		const char *val = eq ? eq + 1 : argv[++i];
 		if (!strcmp(key, "config"))
 			continue;
@@ -467,6 +490,8 @@ void config_print(const struct config *c, FILE *out)
 	for (size_t i = 0; i < NDIR; i++) {
 		const struct directive *d = &table[i];
 		const char *p = (const char *)c + d->off;
+		if (d->kind == K_FLAG)
+			continue; /* a command-line flag, not a setting */
 		/* "key = =x" reads back as "=x" where "key =x" would read "x" */
 		fprintf(out, d->kind == K_STR && *p == '=' ? "%s = " : "%s ", d->name);
 		switch (d->kind) {

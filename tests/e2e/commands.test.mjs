@@ -1,5 +1,6 @@
 // The subcommands beside serve: demo (a seeded workspace for trying the
-// appliance offline) and backup (a consistent copy while serving).
+// appliance offline) and backup (one archive, consistent while serving;
+// tests/e2e/backup.test.mjs has the rest).
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -39,15 +40,19 @@ describe('fechatter demo and backup', () => {
     assert.equal(count(join(dataDir, 'fechatter.db'), 'select count(*) from messages'), before, 'not seeded twice');
   });
 
-  test('backup writes a consistent copy while the server runs; without --out it refuses', async () => {
+  test('backup writes one archive with a consistent copy of the database while the server runs; without --out it refuses', async () => {
     const srv = await startServer({ command: 'demo' });
     servers.push(srv);
-    const out = join(makeTempDir(), 'copy.db');
+    const dir = makeTempDir();
+    const out = join(dir, 'backup.tar');
     const r = runBin(['backup', '--data', srv.dataDir, '--out', out, '--log-level', 'warn']);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(existsSync(out));
-    assert.equal(spawnSync('sqlite3', [out, 'pragma integrity_check'], { encoding: 'utf8' }).stdout.trim(), 'ok');
-    assert.equal(count(out, 'select count(*) from messages'), count(join(srv.dataDir, 'fechatter.db'), 'select count(*) from messages'));
+    const x = spawnSync('tar', ['xf', out, '-C', dir, 'fechatter.db'], { encoding: 'utf8' });
+    assert.equal(x.status, 0, x.stderr);
+    const copy = join(dir, 'fechatter.db');
+    assert.equal(spawnSync('sqlite3', [copy, 'pragma integrity_check'], { encoding: 'utf8' }).stdout.trim(), 'ok');
+    assert.equal(count(copy, 'select count(*) from messages'), count(join(srv.dataDir, 'fechatter.db'), 'select count(*) from messages'));
     const bad = runBin(['backup', '--data', srv.dataDir]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--out/);

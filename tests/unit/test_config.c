@@ -412,6 +412,32 @@ static void test_trust_proxy(void **state)
 	}
 }
 
+/* --force is a flag: no value; it cannot come from the environment or a
+ * file (a forgotten FECHATTER_FORCE must not make every restore forced). */
+static void test_flag_takes_no_value(void **state)
+{
+	struct config c;
+	char *argv[] = {"fechatter", "restore", "--force", "--in", "a.tar"};
+	assert_int_equal(config_load(&c, ARGC(argv), argv), 0);
+	assert_int_equal(c.force, 1);
+	assert_string_equal(c.in, "a.tar");
+	char *plain[] = {"fechatter", "restore", "--in", "a.tar"};
+	assert_int_equal(config_load(&c, ARGC(plain), plain), 0);
+	assert_int_equal(c.force, 0);
+	char *valued[] = {"fechatter", "restore", "--force=yes"};
+	assert_int_equal(config_load(&c, ARGC(valued), valued), -1);
+	setenv("FECHATTER_FORCE", "1", 1);
+	assert_int_equal(config_load(&c, ARGC(plain), plain), -1);
+	unsetenv("FECHATTER_FORCE");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	config_print(&c, f);
+	fclose(f);
+	assert_null(strstr(buf, "force"));
+	free(buf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -434,6 +460,7 @@ int main(void)
 		T(test_print),
 		T(test_print_reads_back),
 		T(test_trust_proxy),
+		T(test_flag_takes_no_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

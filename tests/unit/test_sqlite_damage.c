@@ -83,7 +83,7 @@ static void test_corruption_met_elsewhere_marks_the_store(void **state)
 	while (fgets(line, sizeof line, out))
 		snprintf(last, sizeof last, "%s", line);
 	fclose(out);
-	assert_string_equal(last, "damaged\n");
+	assert_string_equal(last, "database: damaged\n");
 	remove_db_files(path);
 }
 
