@@ -74,9 +74,13 @@ static int unspaced(unsigned c)
 /* What a character of a (unicode61-folded) word becomes; 0: dropped. */
 static unsigned fold(unsigned c)
 {
-	if (c < 0x370)
+	if (c < 0xF8)
 		return c;
-	switch (c) { /* Greek tonos and dialytika */
+	switch (c) {
+	case 0xF8: return 'o';  /* ø, ł, đ: letters of their own that unicode61 keeps, */
+	case 0x142: return 'l'; /* though people type them plain */
+	case 0x111: return 'd';
+	/* Greek tonos and dialytika */
 	case 0x3AC: return 0x3B1;
 	case 0x3AD: return 0x3B5;
 	case 0x3AE: return 0x3B7;
@@ -96,7 +100,8 @@ static unsigned fold(unsigned c)
 	    (c >= 0x6EA && c <= 0x6ED)) /* Arabic harakat, tatweel, Quranic marks */
 		return 0;
 	if (c == 0x200C || c == 0x200D || (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0x20D0 && c <= 0x20FF) ||
-	    (c >= 0xE0100 && c <= 0xE01EF)) /* joiners, variation selectors, marks for symbols */
+	    (c >= 0xE0100 && c <= 0xE01EF) || (c >= 0x1F3FB && c <= 0x1F3FF)) /* joiners, variation selectors,
+										      marks for symbols, skin tones */
 		return 0;
 	if (c >= 0xFF10 && c <= 0xFF19) /* full-width digits and letters */
 		return c - 0xFF10 + '0';
