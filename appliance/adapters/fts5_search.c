@@ -188,52 +188,97 @@ static int before(const struct ranked *a, const struct ranked *b, int by_date)
 	return a->id > b->id;
 }
 
-/* What a snippet marks: the content's tokens equal to a query token (or
- * starting with one matched as a prefix), at the tokenizer's offsets;
- * overlapping ones (bigrams) merged. */
-struct snip {
-	const char *content;
-	const struct qterm *qt;
-	size_t nt;
-	size_t pos[MAX_MARKS][2];
-	int n;
+/* What a snippet marks: where a term's tokens occur in the content as a
+ * run (the phrase FTS5 matched; a token matched as a prefix may be longer),
+ * from the first token's start to the last one's end, at the tokenizer's
+ * offsets; overlapping places merged. */
+struct dtok {
+	size_t at, n, start, end;
+	int flags;
 };
 
-static void snip_token(void *arg, const char *t, size_t n, size_t start, size_t end, int flags)
+struct dtoks {
+	struct buf bytes;
+	struct dtok *v;
+	size_t n, cap;
+};
+
+static void doc_token(void *arg, const char *t, size_t n, size_t start, size_t end, int flags)
 {
-	struct snip *sn = arg;
-	for (size_t i = 0; i < sn->nt; i++)
-		for (int k = 0; k < sn->qt[i].n; k++) {
-			size_t qn = sn->qt[i].len[k];
-			int star = sn->qt[i].star[k];
-			if (star ? n < qn : n != qn)
-				continue;
-			if (memcmp(t, sn->qt[i].tok[k], qn))
-				continue;
-			if (star && (flags & FTS5_TOK_GRAM) && qn < n) {
-				size_t l; /* one character asked: mark that one, not the bigram */
-				utf8_decode_n(sn->content + start, end - start, &l);
-				end = start + l;
+	struct dtoks *d = arg;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 64;
+		d->v = realloc(d->v, d->cap * sizeof *d->v);
+		if (!d->v)
+			abort();
+	}
+	d->v[d->n++] = (struct dtok){d->bytes.len, n, start, end, flags};
+	buf_addn(&d->bytes, t, n);
+}
+
+static int cmp_place(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* The places to mark in content (sorted, disjoint); returns how many. */
+static int places(const char *content, size_t len, const struct search_query *q, const struct qterm *qt,
+		  size_t pos[MAX_MARKS][2])
+{
+	struct dtoks d = {0};
+	int n = 0;
+	fts5_tokenize(content, len, FTS5_TOK_DOCUMENT, doc_token, &d);
+	for (size_t i = 0; i < q->nterms; i++) {
+		const struct qterm *t = &qt[i];
+		for (size_t p = 0; t->n && p + (size_t)t->n <= d.n && n < MAX_MARKS; p++) {
+			int k = 0;
+			for (; k < t->n; k++) {
+				const struct dtok *x = &d.v[p + (size_t)k];
+				size_t qn = t->len[k];
+				if ((t->star[k] ? x->n < qn : x->n != qn) || memcmp(d.bytes.p + x->at, t->tok[k], qn))
+					break;
 			}
-			if (sn->n && start <= sn->pos[sn->n - 1][1]) {
-				if (end > sn->pos[sn->n - 1][1])
-					sn->pos[sn->n - 1][1] = end;
-			} else if (sn->n < MAX_MARKS) {
-				sn->pos[sn->n][0] = start;
-				sn->pos[sn->n][1] = end;
-				sn->n++;
+			if (k < t->n)
+				continue;
+			const struct dtok *first = &d.v[p], *last = &d.v[p + (size_t)t->n - 1];
+			size_t end = last->end, l;
+			if (t->n == 1 && t->star[0] && (first->flags & FTS5_TOK_GRAM) && t->len[0] < first->n) {
+				utf8_decode_n(content + first->start, first->end - first->start, &l);
+				end = first->start + l; /* one character asked: that one, not the bigram */
 			}
-			return;
+			pos[n][0] = first->start;
+			pos[n][1] = end;
+			n++;
 		}
+	}
+	buf_free(&d.bytes);
+	free(d.v);
+	qsort(pos, (size_t)n, sizeof pos[0], cmp_place);
+	int m = 0;
+	for (int k = 0; k < n; k++) {
+		if (m && pos[k][0] <= pos[m - 1][1]) {
+			if (pos[k][1] > pos[m - 1][1])
+				pos[m - 1][1] = pos[k][1];
+		} else {
+			pos[m][0] = pos[k][0];
+			pos[m][1] = pos[k][1];
+			m++;
+		}
+	}
+	return m;
 }
 
 /* The content with the matching tokens between <mark> and </mark>, cut to
  * about 300 bytes around the first match. Returns owned text. */
 static char *snippet(const char *content, const struct search_query *q, const struct qterm *qt)
 {
-	struct snip sn = {.content = content, .qt = qt, .nt = q->nterms};
+	struct {
+		size_t pos[MAX_MARKS][2];
+		int n;
+	} sn;
 	size_t len = strlen(content), from = 0, to = len;
-	fts5_tokenize(content, len, FTS5_TOK_DOCUMENT, snip_token, &sn);
+	sn.n = places(content, len, q, qt, sn.pos);
 	if (len > 300) {
 		size_t first = sn.n ? sn.pos[0][0] : 0;
 		from = first > 100 ? first - 100 : 0;
