@@ -170,37 +170,50 @@ struct cp {
 	size_t start, end;
 };
 
-/* The characters of text[from..to) that folding keeps. Returns how many;
- * *out is owned. */
-static size_t kept_chars(const char *text, size_t from, size_t to, struct cp **out)
+#define SMALL 64 /* code points held on the stack */
+
+/* The characters of text[from..to) that folding keeps, into v (room for
+ * to - from of them). Returns how many. */
+static size_t kept_chars(const char *text, size_t from, size_t to, struct cp *v)
 {
-	struct cp *v = malloc((to - from + 1) * sizeof *v);
 	size_t k = 0, len;
-	if (!v)
-		abort();
 	for (size_t i = from; i < to; i += len) {
 		unsigned c = utf8_decode_n(text + i, to - i, &len);
 		if (fold(c))
 			v[k++] = (struct cp){c, i, i + len};
 	}
-	*out = v;
 	return k;
+}
+
+static void *room(void *small, size_t n, size_t size)
+{
+	if (n <= SMALL)
+		return small;
+	void *p = malloc(n * size);
+	if (!p)
+		abort();
+	return p;
 }
 
 /* One run of a single kind (tok: unicode61's folded form of text[s..e)). */
 static void add_run(struct list *out, const char *text, const char *tok, size_t n, size_t s, size_t e)
 {
-	struct cp *src;
-	size_t ns = kept_chars(text, s, e, &src), len, m = 0;
-	if (!ns) {
-		free(src);
+	size_t len, m = 0, plain = 1;
+	for (size_t i = 0; i < n && plain; i++)
+		plain = (unsigned char)tok[i] < 0x80;
+	if (plain) { /* the common case: ASCII, which folding leaves alone */
+		while (s < e && !fold(utf8_decode_n(text + s, e - s, &len)))
+			s += len; /* a dropped mark before the word (an emoji's selector) stays out */
+		if (s < e)
+			list_add(out, tok, n, s, e, K_WORD);
 		return;
 	}
-	/* the folded characters */
-	unsigned *f = malloc((n + 1) * sizeof *f);
-	if (!f)
-		abort();
-	for (size_t i = 0; i < n; i += len) {
+	struct cp small_src[SMALL];
+	unsigned small_f[SMALL];
+	struct cp *src = room(small_src, e - s, sizeof *src);
+	unsigned *f = room(small_f, n, sizeof *f);
+	size_t ns = kept_chars(text, s, e, src);
+	for (size_t i = 0; ns && i < n; i += len) { /* the folded characters */
 		unsigned c = fold(utf8_decode_n(tok + i, n - i, &len));
 		if (c)
 			f[m++] = c;
@@ -225,8 +238,10 @@ static void add_run(struct list *out, const char *text, const char *tok, size_t 
 		list_add(out, b, k, AT(m - 1).start, AT(m - 1).end, m > 1 ? K_TAIL : K_LONE);
 #undef AT
 	}
-	free(f);
-	free(src);
+	if (f != small_f)
+		free(f);
+	if (src != small_src)
+		free(src);
 }
 
 int fts5_tokenize(const char *text, size_t len, enum fts5_tok_mode mode, fts5_tok_fn fn, void *arg)

@@ -465,7 +465,8 @@ describe('search', () => {
 // at 3,989 places; the query is 33 "会", the phrase of 32 会会, found at
 // some 3,960 places of every message. Relevance (bm25) counts them all,
 // position by position, token by token, in each of SLOW_ROWS messages: one
-// search takes a second or more where a sign-in takes a fraction of one. Ordering is asserted, never durations.
+// search takes a second or more where a sign-in takes a fraction of one.
+// Ordering is asserted, never durations.
 const SLOW_ROWS = 400;
 const SLOW_Q = '会'.repeat(33);
 
