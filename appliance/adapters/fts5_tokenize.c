@@ -1,18 +1,18 @@
 /* adapters/fts5_tokenize: unicode61 through fts5_api, then marks kept,
  * words folded and unspaced scripts cut into bigrams (see the header). */
+#include "adapters/fts5_tokenize.h"
+#include "lib/buf.h"
+#include "lib/utf8.h"
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include "adapters/fts5_tokenize.h"
-#include "lib/buf.h"
-#include "lib/utf8.h"
 
 /* ---- unicode61, one instance per thread ---- */
 
-static fts5_tokenizer u61;     /* its functions, from FTS5's registry */
-static void *u61_ctx;          /* their context pointer */
-static sqlite3 *u61_db;        /* the connection they came from, kept open */
+static fts5_tokenizer u61; /* its functions, from FTS5's registry */
+static void *u61_ctx;      /* their context pointer */
+static sqlite3 *u61_db;    /* the connection they came from, kept open */
 static int u61_ok;
 static pthread_once_t u61_once = PTHREAD_ONCE_INIT;
 static pthread_key_t u61_key;
@@ -27,7 +27,8 @@ static void u61_load(void)
 {
 	fts5_api *api = NULL;
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_open_v2(":memory:", &u61_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) == SQLITE_OK &&
+	if (sqlite3_open_v2(":memory:", &u61_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ==
+	        SQLITE_OK &&
 	    sqlite3_prepare_v2(u61_db, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
 		sqlite3_step(st);
@@ -48,7 +49,8 @@ static Fts5Tokenizer *u61_instance(void)
 	Fts5Tokenizer *t = pthread_getspecific(u61_key);
 	if (t)
 		return t;
-	const char *argv[] = {"remove_diacritics", "2", "categories", "L* N* Co M*", "tokenchars", "\u200c\u200d"};
+	const char *argv[] = {"remove_diacritics", "2",          "categories",
+	                      "L* N* Co M*",       "tokenchars", "\u200c\u200d"};
 	if (u61.xCreate(u61_ctx, argv, 6, &t) != SQLITE_OK)
 		return NULL;
 	pthread_setspecific(u61_key, t);
@@ -60,15 +62,15 @@ static Fts5Tokenizer *u61_instance(void)
 /* Scripts written without spaces between words. */
 static int unspaced(unsigned c)
 {
-	return (c >= 0x0E00 && c <= 0x0EFF) ||                           /* Thai, Lao */
+	return (c >= 0x0E00 && c <= 0x0EFF) ||                                 /* Thai, Lao */
 	       (c >= 0x1000 && c <= 0x109F) || (c >= 0xA9E0 && c <= 0xA9FF) || /* Myanmar */
-	       (c >= 0xAA60 && c <= 0xAA7F) ||                           /* Myanmar */
+	       (c >= 0xAA60 && c <= 0xAA7F) ||                                 /* Myanmar */
 	       (c >= 0x1780 && c <= 0x17FF) || (c >= 0x19E0 && c <= 0x19FF) || /* Khmer */
-	       (c >= 0x3005 && c <= 0x3007) ||                           /* 々〆〇 */
+	       (c >= 0x3005 && c <= 0x3007) ||                                 /* 々〆〇 */
 	       (c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) || /* kana */
 	       (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) || /* Han */
 	       (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFF66 && c <= 0xFF9F) || /* Han, half-width kana */
-	       (c >= 0x20000 && c <= 0x323AF);                             /* Han */
+	       (c >= 0x20000 && c <= 0x323AF);                                 /* Han */
 }
 
 /* What a character of a (unicode61-folded) word becomes; 0: dropped. */
@@ -77,31 +79,51 @@ static unsigned fold(unsigned c)
 	if (c < 0xF8)
 		return c;
 	switch (c) {
-	case 0xF8: return 'o';  /* ø, ł, đ: letters of their own that unicode61 keeps, */
-	case 0x142: return 'l'; /* though people type them plain */
-	case 0x111: return 'd';
+	case 0xF8:
+		return 'o'; /* ø, ł, đ: letters of their own that unicode61 keeps, */
+	case 0x142:
+		return 'l'; /* though people type them plain */
+	case 0x111:
+		return 'd';
 	/* Greek tonos and dialytika */
-	case 0x3AC: return 0x3B1;
-	case 0x3AD: return 0x3B5;
-	case 0x3AE: return 0x3B7;
-	case 0x3AF: case 0x390: case 0x3CA: return 0x3B9;
-	case 0x3CC: return 0x3BF;
-	case 0x3CD: case 0x3B0: case 0x3CB: return 0x3C5;
-	case 0x3CE: return 0x3C9;
-	case 0x622: case 0x623: case 0x625: return 0x627; /* alef with madda or hamza: alef */
-	case 0x629: return 0x647;                         /* teh marbuta: heh */
-	case 0x649: return 0x64A;                         /* alef maksura: yeh */
+	case 0x3AC:
+		return 0x3B1;
+	case 0x3AD:
+		return 0x3B5;
+	case 0x3AE:
+		return 0x3B7;
+	case 0x3AF:
+	case 0x390:
+	case 0x3CA:
+		return 0x3B9;
+	case 0x3CC:
+		return 0x3BF;
+	case 0x3CD:
+	case 0x3B0:
+	case 0x3CB:
+		return 0x3C5;
+	case 0x3CE:
+		return 0x3C9;
+	case 0x622:
+	case 0x623:
+	case 0x625:
+		return 0x627; /* alef with madda or hamza: alef */
+	case 0x629:
+		return 0x647; /* teh marbuta: heh */
+	case 0x649:
+		return 0x64A; /* alef maksura: yeh */
 	}
-	if ((c >= 0x591 && c <= 0x5BD) || c == 0x5BF || c == 0x5C1 || c == 0x5C2 || c == 0x5C4 || c == 0x5C5 ||
-	    c == 0x5C7) /* Hebrew points and cantillation */
+	if ((c >= 0x591 && c <= 0x5BD) || c == 0x5BF || c == 0x5C1 || c == 0x5C2 || c == 0x5C4 ||
+	    c == 0x5C5 || c == 0x5C7) /* Hebrew points and cantillation */
 		return 0;
 	if ((c >= 0x610 && c <= 0x61A) || c == 0x640 || (c >= 0x64B && c <= 0x65F) || c == 0x670 ||
 	    (c >= 0x6D6 && c <= 0x6DC) || (c >= 0x6DF && c <= 0x6E4) || c == 0x6E7 || c == 0x6E8 ||
 	    (c >= 0x6EA && c <= 0x6ED)) /* Arabic harakat, tatweel, Quranic marks */
 		return 0;
 	if (c == 0x200C || c == 0x200D || (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0x20D0 && c <= 0x20FF) ||
-	    (c >= 0xE0100 && c <= 0xE01EF) || (c >= 0x1F3FB && c <= 0x1F3FF)) /* joiners, variation selectors,
-										      marks for symbols, skin tones */
+	    (c >= 0xE0100 && c <= 0xE01EF) ||
+	    (c >= 0x1F3FB && c <= 0x1F3FF)) /* joiners, variation selectors,
+	                                            marks for symbols, skin tones */
 		return 0;
 	if (c >= 0xFF10 && c <= 0xFF19) /* full-width digits and letters */
 		return c - 0xFF10 + '0';
@@ -120,7 +142,12 @@ struct span {
 	int kind;
 };
 
-enum { K_WORD, K_GRAM, K_TAIL /* a run's last character after its bigrams */, K_LONE /* a one-character run */ };
+enum {
+	K_WORD,
+	K_GRAM,
+	K_TAIL /* a run's last character after its bigrams */,
+	K_LONE /* a one-character run */
+};
 
 struct list {
 	struct buf bytes;
@@ -223,7 +250,8 @@ static void add_run(struct list *out, const char *text, const char *tok, size_t 
 		struct buf w = {0};
 		for (size_t i = 0; i < m; i++)
 			buf_addn(&w, b, utf8_encode(f[i], b));
-		list_add(out, w.p, w.len, src[0].start, e, K_WORD); /* a dropped mark before the word stays out */
+		list_add(out, w.p, w.len, src[0].start, e,
+		         K_WORD); /* a dropped mark before the word stays out */
 		buf_free(&w);
 	} else if (m) {
 		/* character i of the folded run came from src[i] (the same count
@@ -297,8 +325,8 @@ int fts5_tokenize(const char *text, size_t len, enum fts5_tok_mode mode, fts5_to
 				struct list run = {0};
 				if (!u61_run(t, text, cut, i, flags, &run))
 					for (size_t r = 0; r < run.n; r++)
-						add_run(&out, text, run.bytes.p + run.v[r].at, run.v[r].n, run.v[r].start,
-							run.v[r].end);
+						add_run(&out, text, run.bytes.p + run.v[r].at, run.v[r].n,
+						        run.v[r].start, run.v[r].end);
 				list_free(&run);
 				cut = i;
 			}

@@ -7,10 +7,10 @@
  * word it does not contain is not. Before issue 13 Devanagari, Bengali,
  * Tamil, Thai, Armenian, Georgian and Ethiopic yielded no tokens at all and
  * vowelled Arabic was cut into letters. */
+#include "adapters/fts5_tokenize.h"
+#include "testutil.h"
 #include <stdio.h>
 #include <string.h>
-#include "testutil.h"
-#include "adapters/fts5_tokenize.h"
 
 #define MAXT 128
 
@@ -26,7 +26,8 @@ static void add(void *arg, const char *t, size_t n, size_t start, size_t end, in
 	struct toks *k = arg;
 	assert_true(k->n < MAXT && n > 0 && n < 64 && start < end);
 	for (size_t i = 0; i < n; i++) /* what the "ascii" table tokenizer keeps as is */
-		assert_true((unsigned char)t[i] >= 0x80 || (t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'z'));
+		assert_true((unsigned char)t[i] >= 0x80 || (t[i] >= '0' && t[i] <= '9') ||
+		            (t[i] >= 'a' && t[i] <= 'z'));
 	memcpy(k->t[k->n], t, n);
 	k->t[k->n][n] = 0;
 	k->start[k->n] = start;
@@ -90,31 +91,30 @@ struct sentence {
 };
 
 static const struct sentence sentences[] = {
-	{"Latin (French)", "Le café est très chaud à Paris", "le|cafe|est|tres|chaud|a|paris", "Café", "thé"},
-	{"Latin (Polish)", "Zażółć gęślą jaźń", "zazolc|gesla|jazn", "gęślą", "gesli"},
-	{"Greek", "Καλημέρα κόσμε, τι κάνεις;", "καλημερα|κοσμε|τι|κανεισ", "καλημερα", "καληνύχτα"},
-	{"Cyrillic", "Привет, как дела?", "привет|как|дела", "ДЕЛА", "пока"},
-	{"Armenian", "Բարեւ ձեզ, ինչպես եք", "բարեւ|ձեզ|ինչպես|եք", "Բարեւ", "շնորհակալություն"},
-	{"Georgian", "გამარჯობა მეგობარო", "გამარჯობა|მეგობარო", "მეგობარო", "ნახვამდის"},
-	{"Hebrew (pointed)", "שָׁלוֹם עוֹלָם", "שלום|עולם", "שלום", "תודה"},
-	{"Arabic (vowelled)", "كَتَبَ الوَلَدُ الدَّرْسَ", "كتب|الولد|الدرس", "الولد", "المدرسة"},
-	{"Arabic (plain)", "كتب الولد الدرس", "كتب|الولد|الدرس", "كَتَبَ", "قرأ"},
-	{"Persian (ZWNJ)", "من می‌خواهم بروم", "من|میخواهم|بروم", "میخواهم", "نمیخواهم"},
-	{"Devanagari", "deploy नमस्ते दुनिया done", "deploy|नमस्ते|दुनिया|done", "नमस्ते", "धन्यवाद"},
-	{"Bengali", "আমি বাংলায় গান গাই", "আমি|বাংলায়|গান|গাই", "গান", "কবিতা"},
-	{"Tamil", "வணக்கம் உலகம்", "வணக்கம்|உலகம்", "உலகம்", "நன்றி"},
-	{"Thai", "สวัสดีครับ",
-	 "สว|วั|ัส|สด|ดี|ีค|คร|รั|ับ|บ", "ดีครับ", "ขอบคุณ"},
-	{"Lao", "ສະບາຍດີ", "ສະ|ະບ|ບາ|າຍ|ຍດ|ດີ|ີ", "ບາຍ", "ຂອບໃຈ"},
-	{"Khmer", "សួស្តី", "សួ|ួស|ស្|្ត|តី|ី", "ស្តី", "អរគុណ"},
-	{"Myanmar", "မင်္ဂလာပါ", "မင|င်|်္|္ဂ|ဂလ|လာ|ာပ|ပါ|ါ", "ဂလာ", "ကျေးဇူး"},
-	{"Chinese", "我们明天开会", "我们|们明|明天|天开|开会|会", "明天", "后天"},
-	{"Japanese", "東京タワーに行きました", "東京|京タ|タワ|ワー|ーに|に行|行き|きま|まし|した|た", "タワー",
-	 "大阪"},
-	{"Korean", "안녕하세요 세계", "안녕하세요|세계", "세계", "감사합니다"},
-	{"Ethiopic", "ሰላም ለዓለም", "ሰላም|ለዓለም", "ሰላም", "አመሰግናለሁ"},
-	{"Emoji next to words", "🎉party❤️time 👍done", "party|time|done", "party", "🎉"},
-	{"Mixed Latin and Han", "tokyo東京 meeting", "tokyo|東京|京|meeting", "tokyo東京", "osaka"},
+    {"Latin (French)", "Le café est très chaud à Paris", "le|cafe|est|tres|chaud|a|paris", "Café", "thé"},
+    {"Latin (Polish)", "Zażółć gęślą jaźń", "zazolc|gesla|jazn", "gęślą", "gesli"},
+    {"Greek", "Καλημέρα κόσμε, τι κάνεις;", "καλημερα|κοσμε|τι|κανεισ", "καλημερα", "καληνύχτα"},
+    {"Cyrillic", "Привет, как дела?", "привет|как|дела", "ДЕЛА", "пока"},
+    {"Armenian", "Բարեւ ձեզ, ինչպես եք", "բարեւ|ձեզ|ինչպես|եք", "Բարեւ", "շնորհակալություն"},
+    {"Georgian", "გამარჯობა მეგობარო", "გამარჯობა|მეგობარო", "მეგობარო", "ნახვამდის"},
+    {"Hebrew (pointed)", "שָׁלוֹם עוֹלָם", "שלום|עולם", "שלום", "תודה"},
+    {"Arabic (vowelled)", "كَتَبَ الوَلَدُ الدَّرْسَ", "كتب|الولد|الدرس", "الولد", "المدرسة"},
+    {"Arabic (plain)", "كتب الولد الدرس", "كتب|الولد|الدرس", "كَتَبَ", "قرأ"},
+    {"Persian (ZWNJ)", "من می‌خواهم بروم", "من|میخواهم|بروم", "میخواهم", "نمیخواهم"},
+    {"Devanagari", "deploy नमस्ते दुनिया done", "deploy|नमस्ते|दुनिया|done", "नमस्ते", "धन्यवाद"},
+    {"Bengali", "আমি বাংলায় গান গাই", "আমি|বাংলায়|গান|গাই", "গান", "কবিতা"},
+    {"Tamil", "வணக்கம் உலகம்", "வணக்கம்|உலகம்", "உலகம்", "நன்றி"},
+    {"Thai", "สวัสดีครับ", "สว|วั|ัส|สด|ดี|ีค|คร|รั|ับ|บ", "ดีครับ", "ขอบคุณ"},
+    {"Lao", "ສະບາຍດີ", "ສະ|ະບ|ບາ|າຍ|ຍດ|ດີ|ີ", "ບາຍ", "ຂອບໃຈ"},
+    {"Khmer", "សួស្តី", "សួ|ួស|ស្|្ត|តី|ី", "ស្តី", "អរគុណ"},
+    {"Myanmar", "မင်္ဂလာပါ", "မင|င်|်္|္ဂ|ဂလ|လာ|ာပ|ပါ|ါ", "ဂလာ", "ကျေးဇူး"},
+    {"Chinese", "我们明天开会", "我们|们明|明天|天开|开会|会", "明天", "后天"},
+    {"Japanese", "東京タワーに行きました", "東京|京タ|タワ|ワー|ーに|に行|行き|きま|まし|した|た", "タワー",
+     "大阪"},
+    {"Korean", "안녕하세요 세계", "안녕하세요|세계", "세계", "감사합니다"},
+    {"Ethiopic", "ሰላም ለዓለም", "ሰላም|ለዓለም", "ሰላም", "አመሰግናለሁ"},
+    {"Emoji next to words", "🎉party❤️time 👍done", "party|time|done", "party", "🎉"},
+    {"Mixed Latin and Han", "tokyo東京 meeting", "tokyo|東京|京|meeting", "tokyo東京", "osaka"},
 };
 
 static void test_tokens_of_each_script(void **state)
@@ -131,8 +131,8 @@ static void test_found_by_a_word_not_by_another(void **state)
 	for (size_t i = 0; i < sizeof sentences / sizeof *sentences; i++) {
 		const struct sentence *s = &sentences[i];
 		if (!found(s->text, s->word) || found(s->text, s->absent))
-			fail_msg("%s: \"%s\" in \"%s\": found %d, \"%s\" found %d", s->script, s->word, s->text,
-				 found(s->text, s->word), s->absent, found(s->text, s->absent));
+			fail_msg("%s: \"%s\" in \"%s\": found %d, \"%s\" found %d", s->script, s->word,
+			         s->text, found(s->text, s->word), s->absent, found(s->text, s->absent));
 	}
 }
 
@@ -141,8 +141,8 @@ static void test_found_by_a_word_not_by_another(void **state)
  * not. */
 static void test_unspaced_substrings(void **state)
 {
-	static const char *texts[] = {"我们明天开会", "東京タワーに行きました", "ภาษาไทยง่ายนิดเดียว", "ພາສາລາວ",
-				      "ភាសាខ្មែរ", "မြန်မာဘာသာ"};
+	static const char *texts[] = {
+	    "我们明天开会", "東京タワーに行きました", "ภาษาไทยง่ายนิดเดียว", "ພາສາລາວ", "ភាសាខ្មែរ", "မြန်မာဘာသာ"};
 	for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
 		const char *s = texts[t];
 		size_t len = strlen(s);
@@ -213,12 +213,12 @@ static void test_nothing_to_index(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tokens_of_each_script),
-		cmocka_unit_test(test_found_by_a_word_not_by_another),
-		cmocka_unit_test(test_unspaced_substrings),
-		cmocka_unit_test(test_offsets),
-		cmocka_unit_test(test_query_mode),
-		cmocka_unit_test(test_nothing_to_index),
+	    cmocka_unit_test(test_tokens_of_each_script),
+	    cmocka_unit_test(test_found_by_a_word_not_by_another),
+	    cmocka_unit_test(test_unspaced_substrings),
+	    cmocka_unit_test(test_offsets),
+	    cmocka_unit_test(test_query_mode),
+	    cmocka_unit_test(test_nothing_to_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
