@@ -120,10 +120,9 @@ static unsigned fold(unsigned c)
 	    (c >= 0x6D6 && c <= 0x6DC) || (c >= 0x6DF && c <= 0x6E4) || c == 0x6E7 || c == 0x6E8 ||
 	    (c >= 0x6EA && c <= 0x6ED)) /* Arabic harakat, tatweel, Quranic marks */
 		return 0;
+	/* joiners, variation selectors, marks for symbols, skin tones */
 	if (c == 0x200C || c == 0x200D || (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0x20D0 && c <= 0x20FF) ||
-	    (c >= 0xE0100 && c <= 0xE01EF) ||
-	    (c >= 0x1F3FB && c <= 0x1F3FF)) /* joiners, variation selectors,
-	                                            marks for symbols, skin tones */
+	    (c >= 0xE0100 && c <= 0xE01EF) || (c >= 0x1F3FB && c <= 0x1F3FF))
 		return 0;
 	if (c >= 0xFF10 && c <= 0xFF19) /* full-width digits and letters */
 		return c - 0xFF10 + '0';
@@ -250,8 +249,8 @@ static void add_run(struct list *out, const char *text, const char *tok, size_t 
 		struct buf w = {0};
 		for (size_t i = 0; i < m; i++)
 			buf_addn(&w, b, utf8_encode(f[i], b));
-		list_add(out, w.p, w.len, src[0].start, e,
-		         K_WORD); /* a dropped mark before the word stays out */
+		/* a dropped mark before the word stays out */
+		list_add(out, w.p, w.len, src[0].start, e, K_WORD);
 		buf_free(&w);
 	} else if (m) {
 		/* character i of the folded run came from src[i] (the same count
