@@ -225,6 +225,8 @@ static void *room(void *small, size_t n, size_t size)
 static void add_run(struct list *out, const char *text, const char *tok, size_t n, size_t s, size_t e)
 {
 	size_t len, m = 0, plain = 1;
+	if (!n)
+		return; /* unicode61 gives an empty token for a lone mark it folds away */
 	for (size_t i = 0; i < n && plain; i++)
 		plain = (unsigned char)tok[i] < 0x80;
 	if (plain) { /* the common case: ASCII, which folding leaves alone */
