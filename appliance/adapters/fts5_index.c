@@ -2,43 +2,24 @@
 #include <stdio.h>
 #include <string.h>
 #include "adapters/fts5_index.h"
-#include "lib/utf8.h"
+#include "adapters/fts5_tokenize.h"
 
-/* Code point at s; *len gets its byte length. Queries may hold any bytes:
- * a byte that starts no well-formed sequence counts alone (U+FFFD), so a
- * cut sequence never steps over the terminating NUL. */
-static uint32_t cp_at(const unsigned char *s, size_t *len)
-{
-	return utf8_decode((const char *)s, len);
-}
+struct words {
+	void (*fn)(const char *w, size_t n, void *arg);
+	void *arg;
+};
 
-/* Letters and digits FTS5's unicode61 surely keeps inside a token; when in
- * doubt a character separates (queries are cut the same way, so a doubt
- * costs nothing but a split word). */
-static int word_char(uint32_t c)
+static void word(void *arg, const char *t, size_t n, size_t start, size_t end, int flags)
 {
-	if (c < 0x80)
-		return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
-	return (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) || (c >= 0x300 && c <= 0x36F) ||
-	       (c >= 0x386 && c <= 0x3FF && c != 0x387) || (c >= 0x400 && c <= 0x481) || (c >= 0x48A && c <= 0x52F) ||
-	       (c >= 0x5D0 && c <= 0x5EA) || (c >= 0x620 && c <= 0x64A) || (c >= 0x1E00 && c <= 0x1FFF) ||
-	       (c >= 0x3040 && c <= 0x30FF && c != 0x30FB) || (c >= 0x3400 && c <= 0x4DBF) ||
-	       (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF) || (c >= 0xF900 && c <= 0xFAFF);
+	(void)start, (void)end, (void)flags;
+	struct words *w = arg;
+	w->fn(t, n, w->arg);
 }
 
 void fts5_words(const char *text, void (*fn)(const char *w, size_t n, void *arg), void *arg)
 {
-	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0, len;
-	while (s[i]) {
-		while (s[i] && !word_char(cp_at(s + i, &len)))
-			i += len;
-		size_t start = i;
-		while (s[i] && word_char(cp_at(s + i, &len)))
-			i += len;
-		if (i > start)
-			fn(text + start, i - start, arg);
-	}
+	struct words w = {fn, arg};
+	fts5_tokenize(text, strlen(text), FTS5_TOK_DOCUMENT, word, &w);
 }
 
 struct scoped {

@@ -1,14 +1,15 @@
 /* adapters/fts5_search: turns structured search terms into FTS5 queries.
- * Words go to the chat-scoped index messages_scoped (adapters/fts5_index.c):
- * a word w is asked as ("k<c1>x<w>" OR "k<c2>x<w>" ...) over the caller's
+ * Everything goes to the chat-scoped index messages_scoped
+ * (adapters/fts5_index.c): a term's tokens (adapters/fts5_tokenize, the
+ * same tokenizer that indexed the messages) are asked as the phrase
+ * ("k<c1>x<t1>" + "k<c1>x<t2>" OR "k<c2>x<t1>" + ...) over the caller's
  * chats only, so FTS5 reads just those chats' postings; one pass counts
  * every match and keeps the best page (bm25, newest first among equals),
- * then the page's rows are read and their snippets marked here. Chinese and
- * Japanese runs of three or more characters go to the trigram index
- * messages_cjk; shorter runs are substring matches over the caller's
- * chats. User text is only ever a quoted token, never FTS5 syntax. A
- * progress handler on the thread's connection stops a query at its
- * deadline or when it is cancelled (the client went away). */
+ * then the page's rows are read and their snippets marked here, at the
+ * offsets the tokenizer gives. Scripts without spaces are bigrams, so a
+ * substring is a phrase of bigrams. User text is only ever a quoted token,
+ * never FTS5 syntax. A progress handler on the thread's connection stops a
+ * query at its deadline or when it is cancelled (the client went away). */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include "adapters/fts5_index.h"
 #include "adapters/fts5_search.h"
+#include "adapters/fts5_tokenize.h"
 #include "adapters/sqlite_internal.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -24,7 +26,9 @@
 #include "lib/timefmt.h"
 #include "lib/utf8.h"
 
-#define MAX_WORD 101
+#define MAX_WORD 160 /* bytes of a query token (a term has at most 100, folding may lengthen a little) */
+#define MAX_TOKS 32  /* tokens of a term */
+#define MAX_MARKS 128
 
 struct fts {
 	char path[512];
@@ -75,21 +79,6 @@ static int stopped(const struct search_query *q)
 	return should_stop((void *)q);
 }
 
-/* Code point at s; *len gets its byte length. Queries may hold any bytes:
- * a byte that starts no well-formed sequence counts alone (U+FFFD), so a
- * cut sequence never steps over the terminating NUL. */
-static uint32_t cp_at(const unsigned char *s, size_t *len)
-{
-	return utf8_decode((const char *)s, len);
-}
-
-/* Scripts written without spaces (same ranges as schema/0002_search.sql). */
-static int is_cjk(uint32_t c)
-{
-	return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
-	       (c >= 0xF900 && c <= 0xFAFF);
-}
-
 /* Adds t as an FTS5 string ("..." with quotes doubled). */
 static void quoted(struct buf *b, const char *t, size_t n)
 {
@@ -102,117 +91,6 @@ static void quoted(struct buf *b, const char *t, size_t n)
 	}
 	buf_add(b, "\"");
 }
-
-/* The query split by script: FTS5 words, trigram runs, substrings. */
-struct plan {
-	int nwords;       /* terms without Chinese or Japanese */
-	struct buf trigram; /* FTS5 expression for messages_cjk */
-	char *likes[32];  /* LIKE patterns (escaped, with %) */
-	int nlikes;
-	int cjk;          /* some term has Chinese or Japanese: use the CJK path */
-};
-
-static void add_like(struct plan *p, const char *t, size_t n)
-{
-	if (p->nlikes == 32)
-		return;
-	struct buf b = {0};
-	buf_add(&b, "%");
-	for (size_t i = 0; i < n; i++) {
-		if (t[i] == '%' || t[i] == '_' || t[i] == '\\')
-			buf_add(&b, "\\");
-		buf_addn(&b, &t[i], 1);
-	}
-	buf_add(&b, "%");
-	p->likes[p->nlikes++] = b.p;
-}
-
-static void make_plan(const struct search_query *q, struct plan *p)
-{
-	memset(p, 0, sizeof *p);
-	for (size_t i = 0; i < q->nterms; i++) {
-		const struct search_term *t = &q->terms[i];
-		const unsigned char *s = (const unsigned char *)t->text;
-		int has_cjk = 0;
-		for (size_t k = 0, len; s[k]; k += len)
-			has_cjk |= is_cjk(cp_at(s + k, &len));
-		if (!has_cjk) {
-			p->nwords++;
-			add_like(p, t->text, strlen(t->text)); /* used only when the CJK path runs */
-			continue;
-		}
-		p->cjk = 1;
-		/* split into runs of CJK and of other characters */
-		size_t k = 0, len;
-		while (s[k]) {
-			size_t start = k, chars = 0;
-			int cjk = is_cjk(cp_at(s + k, &len));
-			while (s[k] && is_cjk(cp_at(s + k, &len)) == cjk) {
-				k += len;
-				chars++;
-			}
-			const char *run = (const char *)s + start;
-			if (cjk && chars >= 3) {
-				if (p->trigram.len)
-					buf_add(&p->trigram, " ");
-				quoted(&p->trigram, run, k - start);
-			} else if (k > start && !(chars == 1 && !cjk && (*run == ' '))) {
-				add_like(p, run, k - start);
-			}
-		}
-	}
-}
-
-static void plan_free(struct plan *p)
-{
-	buf_free(&p->trigram);
-	for (int i = 0; i < p->nlikes; i++)
-		free(p->likes[i]);
-}
-
-/* Marks the first case-insensitive (ASCII) occurrence of each pattern. */
-static char *mark_likes(const char *content, const struct plan *p)
-{
-	struct buf b = {0};
-	const char *best = NULL;
-	size_t blen = 0;
-	for (int i = 0; i < p->nlikes && !best; i++) {
-		struct buf pat = {0};
-		for (const char *s = p->likes[i] + 1; *s && s[1]; s++) {
-			if (*s == '\\' && s[1])
-				s++;
-			buf_addn(&pat, s, 1);
-		}
-		if (pat.len && (best = strcasestr(content, pat.p)))
-			blen = pat.len;
-		buf_free(&pat);
-	}
-	if (!best) {
-		buf_add(&b, content);
-		return b.p ? b.p : strdup("");
-	}
-	buf_addn(&b, content, (size_t)(best - content));
-	buf_add(&b, "<mark>");
-	buf_addn(&b, best, blen);
-	buf_add(&b, "</mark>");
-	buf_add(&b, best + blen);
-	return b.p;
-}
-
-static void bind_all(sqlite3_stmt *st, const struct search_query *q, const struct plan *p, const char *match,
-		     const char *chats)
-{
-	sqlite3_bind_text(st, 1, match ? match : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, q->sender_id);
-	sqlite3_bind_int64(st, 3, q->after_ms);
-	sqlite3_bind_int64(st, 4, q->before_ms);
-	sqlite3_bind_int(st, 5, q->limit);
-	sqlite3_bind_int(st, 6, q->offset);
-	sqlite3_bind_text(st, 7, chats, -1, SQLITE_STATIC);
-	for (int i = 0; i < p->nlikes; i++)
-		sqlite3_bind_text(st, 8 + i, p->likes[i], -1, SQLITE_STATIC);
-}
-
 
 /* Reads a hit row: id, chat_id, chat name, sender_id, sender name,
  * content, (6: snippet, left to the caller), created_at. */
@@ -229,39 +107,68 @@ static void read_hit(sqlite3_stmt *st, struct search_hit *h)
 	h->created_at = sqlite3_column_int64(st, 7);
 }
 
-/* ---- the scoped word path ---- */
+/* ---- the scoped path ---- */
 
-struct wordlist {
-	char words[16][MAX_WORD];
-	int n;
+/* A term's query tokens (a longer term keeps its first MAX_TOKS: a phrase
+ * of fewer tokens finds a superset). */
+struct qterm {
+	char tok[MAX_TOKS][MAX_WORD];
+	unsigned char len[MAX_TOKS];
+	int star[MAX_TOKS]; /* matched as a prefix */
+	int n, full;
 };
 
-static void collect(const char *w, size_t n, void *arg)
+static void qcollect(void *arg, const char *t, size_t n, size_t start, size_t end, int flags)
 {
-	struct wordlist *l = arg;
-	if (l->n < 16 && n < MAX_WORD) {
-		memcpy(l->words[l->n], w, n);
-		l->words[l->n][n] = 0;
-		l->n++;
+	(void)start, (void)end;
+	struct qterm *q = arg;
+	if (q->full || q->n == MAX_TOKS || n >= MAX_WORD) {
+		q->full = 1; /* a gap would break the phrase: stop here */
+		return;
 	}
+	memcpy(q->tok[q->n], t, n);
+	q->len[q->n] = (unsigned char)n;
+	q->star[q->n] = !!(flags & FTS5_TOK_PREFIX);
+	q->n++;
 }
 
-/* The MATCH expression: each term (a word, or a phrase of the words cut
- * from it) ORed over the caller's chats' scoped tokens; terms ANDed. */
-static int scoped_match(const struct search_query *q, struct buf *m)
+/* The query's terms tokenized (owned array of q->nterms). */
+static struct qterm *query_tokens(const struct search_query *q)
+{
+	struct qterm *t = calloc(q->nterms ? q->nterms : 1, sizeof *t);
+	if (!t)
+		abort();
+	for (size_t i = 0; i < q->nterms; i++) {
+		fts5_tokenize(q->terms[i].text, strlen(q->terms[i].text), FTS5_TOK_QUERY, qcollect, &t[i]);
+		if (t[i].n && q->terms[i].prefix)
+			t[i].star[t[i].n - 1] = 1; /* the word being typed */
+	}
+	return t;
+}
+
+/* The MATCH expression: each term (the phrase of its tokens) ORed over the
+ * caller's chats' scoped tokens; terms ANDed. Returns the number of terms. */
+static int scoped_match(const struct search_query *q, const struct qterm *qt, struct buf *m)
 {
 	int terms = 0;
+	char tok[MAX_WORD + 32];
 	for (size_t i = 0; i < q->nterms; i++) {
-		struct wordlist l = {.n = 0};
-		fts5_words(q->terms[i].text, collect, &l);
-		if (!l.n)
+		const struct qterm *t = &qt[i];
+		if (!t->n)
 			continue;
 		buf_add(m, terms++ ? " AND (" : "(");
 		for (size_t c = 0; c < q->nchats; c++) {
-			buf_add(m, c ? " OR \"" : "\"");
-			for (int k = 0; k < l.n; k++)
-				buf_addf(m, "%sk%lldx%s", k ? " " : "", (long long)q->chats[c], l.words[k]);
-			buf_add(m, q->terms[i].prefix ? "\"*" : "\"");
+			if (c)
+				buf_add(m, " OR ");
+			for (int k = 0; k < t->n; k++) {
+				int n = snprintf(tok, sizeof tok, "k%lldx%.*s", (long long)q->chats[c], (int)t->len[k],
+						 t->tok[k]);
+				if (k)
+					buf_add(m, " + ");
+				quoted(m, tok, (size_t)n);
+				if (t->star[k])
+					buf_add(m, "*");
+			}
 		}
 		buf_add(m, ")");
 	}
@@ -281,53 +188,97 @@ static int before(const struct ranked *a, const struct ranked *b, int by_date)
 	return a->id > b->id;
 }
 
-/* What a snippet marks: the query's words, folded; the last word of a
- * prefix term matches as a prefix. */
-struct snip {
-	const char *content;
-	struct wordlist want[16];
-	int prefix[16], nt;
-	size_t pos[64][2];
-	int n;
+/* What a snippet marks: where a term's tokens occur in the content as a
+ * run (the phrase FTS5 matched; a token matched as a prefix may be longer),
+ * from the first token's start to the last one's end, at the tokenizer's
+ * offsets; overlapping places merged. */
+struct dtok {
+	size_t at, n, start, end;
+	int flags;
 };
 
-static void snip_word(const char *w, size_t n, void *arg)
+struct dtoks {
+	struct buf bytes;
+	struct dtok *v;
+	size_t n, cap;
+};
+
+static void doc_token(void *arg, const char *t, size_t n, size_t start, size_t end, int flags)
 {
-	struct snip *sn = arg;
-	char word[MAX_WORD], f[MAX_WORD];
-	if (sn->n == 64 || n >= MAX_WORD)
-		return;
-	memcpy(word, w, n);
-	word[n] = 0;
-	utf8_fold_plain(word, f, sizeof f);
-	for (int t = 0; t < sn->nt; t++)
-		for (int k = 0; k < sn->want[t].n; k++) {
-			const char *q = sn->want[t].words[k];
-			int last = sn->prefix[t] && k == sn->want[t].n - 1;
-			if (last ? !strncmp(f, q, strlen(q)) : !strcmp(f, q)) {
-				sn->pos[sn->n][0] = (size_t)(w - sn->content);
-				sn->pos[sn->n][1] = (size_t)(w - sn->content) + n;
-				sn->n++;
-				return;
-			}
-		}
+	struct dtoks *d = arg;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 64;
+		d->v = realloc(d->v, d->cap * sizeof *d->v);
+		if (!d->v)
+			abort();
+	}
+	d->v[d->n++] = (struct dtok){d->bytes.len, n, start, end, flags};
+	buf_addn(&d->bytes, t, n);
 }
 
-/* The content with the matching words between <mark> and </mark>, cut to
- * about 300 bytes around the first match. Returns owned text. */
-static char *snippet(const char *content, const struct search_query *q)
+static int cmp_place(const void *a, const void *b)
 {
-	struct snip sn = {.content = content};
-	for (size_t i = 0; i < q->nterms && sn.nt < 16; i++) {
-		struct wordlist *l = &sn.want[sn.nt];
-		l->n = 0;
-		fts5_words(q->terms[i].text, collect, l);
-		for (int k = 0; k < l->n; k++)
-			utf8_fold_plain(l->words[k], l->words[k], MAX_WORD);
-		sn.prefix[sn.nt++] = q->terms[i].prefix;
+	const size_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* The places to mark in content (sorted, disjoint); returns how many. */
+static int places(const char *content, size_t len, const struct search_query *q, const struct qterm *qt,
+		  size_t pos[MAX_MARKS][2])
+{
+	struct dtoks d = {0};
+	int n = 0;
+	fts5_tokenize(content, len, FTS5_TOK_DOCUMENT, doc_token, &d);
+	for (size_t i = 0; i < q->nterms; i++) {
+		const struct qterm *t = &qt[i];
+		for (size_t p = 0; t->n && p + (size_t)t->n <= d.n && n < MAX_MARKS; p++) {
+			int k = 0;
+			for (; k < t->n; k++) {
+				const struct dtok *x = &d.v[p + (size_t)k];
+				size_t qn = t->len[k];
+				if ((t->star[k] ? x->n < qn : x->n != qn) || memcmp(d.bytes.p + x->at, t->tok[k], qn))
+					break;
+			}
+			if (k < t->n)
+				continue;
+			const struct dtok *first = &d.v[p], *last = &d.v[p + (size_t)t->n - 1];
+			size_t end = last->end, l;
+			if (t->n == 1 && t->star[0] && (first->flags & FTS5_TOK_GRAM) && t->len[0] < first->n) {
+				utf8_decode_n(content + first->start, first->end - first->start, &l);
+				end = first->start + l; /* one character asked: that one, not the bigram */
+			}
+			pos[n][0] = first->start;
+			pos[n][1] = end;
+			n++;
+		}
 	}
-	fts5_words(content, snip_word, &sn);
+	buf_free(&d.bytes);
+	free(d.v);
+	qsort(pos, (size_t)n, sizeof pos[0], cmp_place);
+	int m = 0;
+	for (int k = 0; k < n; k++) {
+		if (m && pos[k][0] <= pos[m - 1][1]) {
+			if (pos[k][1] > pos[m - 1][1])
+				pos[m - 1][1] = pos[k][1];
+		} else {
+			pos[m][0] = pos[k][0];
+			pos[m][1] = pos[k][1];
+			m++;
+		}
+	}
+	return m;
+}
+
+/* The content with the matching tokens between <mark> and </mark>, cut to
+ * about 300 bytes around the first match. Returns owned text. */
+static char *snippet(const char *content, const struct search_query *q, const struct qterm *qt)
+{
+	struct {
+		size_t pos[MAX_MARKS][2];
+		int n;
+	} sn;
 	size_t len = strlen(content), from = 0, to = len;
+	sn.n = places(content, len, q, qt, sn.pos);
 	if (len > 300) {
 		size_t first = sn.n ? sn.pos[0][0] : 0;
 		from = first > 100 ? first - 100 : 0;
@@ -363,7 +314,8 @@ static int scoped_search(sqlite3 *db, const struct search_query *q, struct searc
 	struct ranked *top = NULL;
 	size_t k = 0, want = (size_t)q->offset + (size_t)q->limit;
 	int rc = 0;
-	if (!scoped_match(q, &m))
+	struct qterm *qt = query_tokens(q);
+	if (!scoped_match(q, qt, &m))
 		goto done;
 	int filtered = q->sender_id || q->after_ms || q->before_ms;
 	const char *sql = filtered
@@ -435,10 +387,11 @@ static int scoped_search(sqlite3 *db, const struct search_query *q, struct searc
 			continue; /* gone meanwhile */
 		struct search_hit *h = &(*out)[(*n)++];
 		read_hit(st, h);
-		h->snippet = snippet(h->content, q);
+		h->snippet = snippet(h->content, q, qt);
 	}
 done:
 	sqlite3_finalize(st);
+	free(qt);
 	free(top);
 	buf_free(&m);
 	return rc;
@@ -447,10 +400,6 @@ done:
 static int search_once(void *self, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total)
 {
 	struct fts *f = self;
-	struct plan p;
-	struct buf sql = {0}, match = {0}, chats = {0}, count = {0};
-	sqlite3_stmt *st = NULL;
-	size_t cap = 0;
 	int rc = 0;
 	*out = NULL;
 	*n = 0;
@@ -460,101 +409,10 @@ static int search_once(void *self, const struct search_query *q, struct search_h
 		return FE_EUNAVAIL;
 	if (stopped(q))
 		return FE_EUNAVAIL; /* waited in the queue past its deadline, or nobody waits for it */
+	if (!q->nchats || !q->nterms)
+		return 0;
 	sqlite3_progress_handler(db, PROGRESS_STEPS, should_stop, (void *)q);
-	make_plan(q, &p);
-	/* the CJK path: a trigram match and/or substrings (every other word
-	 * becomes a substring condition too) */
-	int cjk = p.cjk;
-	if (!q->nchats || (!p.nwords && !cjk))
-		goto out;
-	if (!cjk) {
-		rc = scoped_search(db, q, out, n, total);
-		goto out;
-	}
-	buf_add(&chats, "[");
-	for (size_t i = 0; i < q->nchats; i++)
-		buf_addf(&chats, "%s%lld", i ? "," : "", (long long)q->chats[i]);
-	buf_add(&chats, "]");
-	const char *cols = "m.id, m.chat_id, c.name, m.sender_id, m.sender_name, m.content, %s, m.created_at";
-	if (p.trigram.len) {
-		buf_add(&match, p.trigram.p);
-		buf_add(&sql, "SELECT ");
-		buf_addf(&sql, cols, "snippet(messages_cjk, 0, '<mark>', '</mark>', '…', 24)");
-		buf_add(&sql, " FROM messages_cjk JOIN messages m ON m.id = messages_cjk.rowid"
-			      " JOIN chats c ON c.id = m.chat_id WHERE messages_cjk MATCH ?1"
-			      " AND m.chat_id IN (SELECT value FROM json_each(?7))");
-	} else {
-		buf_add(&match, "");
-		buf_add(&sql, "SELECT ");
-		buf_addf(&sql, cols, "NULL");
-		buf_add(&sql, " FROM messages m JOIN chats c ON c.id = m.chat_id WHERE ?1 = ''"
-			      " AND m.chat_id IN (SELECT value FROM json_each(?7))");
-	}
-	buf_add(&sql, " AND m.deleted_at IS NULL AND (?2 = 0 OR m.sender_id = ?2)"
-		      " AND (?3 = 0 OR m.created_at > ?3) AND (?4 = 0 OR m.created_at < ?4)");
-	for (int i = 0; i < p.nlikes; i++)
-		buf_addf(&sql, " AND m.content LIKE ?%d ESCAPE '\\'", 8 + i);
-	if (q->by_date || !p.trigram.len)
-		buf_add(&sql, " ORDER BY m.id DESC");
-	else
-		buf_add(&sql, " ORDER BY bm25(messages_cjk), m.id DESC");
-	buf_add(&sql, " LIMIT ?5 OFFSET ?6");
-	/* the total: the same query counted (bm25 cannot share a query with a window function) */
-	const char *from = strstr(sql.p, " FROM ");
-	const char *order = strstr(sql.p, " ORDER BY ");
-	buf_add(&count, "SELECT count(*)");
-	buf_addn(&count, from, (size_t)(order - from));
-	buf_add(&count, " AND ?5 > 0 AND ?6 >= 0");
-	if (sqlite3_prepare_v2(db, sql.p, -1, &st, NULL) != SQLITE_OK) {
-		log_err("search: prepare failed: %s", sqlite3_errmsg(db));
-		rc = FE_EINTERNAL;
-		goto out;
-	}
-	bind_all(st, q, &p, match.p, chats.p);
-	int s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		struct search_hit *h;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct search_hit *b = realloc(*out, cap * sizeof *b);
-			if (!b)
-				abort();
-			*out = b;
-		}
-		h = &(*out)[(*n)++];
-		memset(h, 0, sizeof *h);
-		read_hit(st, h);
-		const unsigned char *snip = sqlite3_column_text(st, 6);
-		h->snippet = snip ? strdup((const char *)snip) : mark_likes(h->content, &p);
-		if (!h->snippet)
-			abort();
-	}
-	if (s == SQLITE_DONE && (*n == (size_t)q->limit || q->offset)) {
-		sqlite3_stmt *cs = NULL;
-		if (sqlite3_prepare_v2(db, count.p, -1, &cs, NULL) == SQLITE_OK) {
-			bind_all(cs, q, &p, match.p, chats.p);
-			int r = sqlite3_step(cs);
-			if (r == SQLITE_ROW)
-				*total = sqlite3_column_int64(cs, 0);
-			else if (r == SQLITE_INTERRUPT)
-				s = r;
-		}
-		sqlite3_finalize(cs);
-	} else {
-		*total = (int64_t)*n + q->offset;
-	}
-	if (s == SQLITE_INTERRUPT) {
-		rc = FE_EUNAVAIL;
-	} else if (s != SQLITE_DONE) {
-		/* a query FTS5 still refuses must not become a 500: no results */
-		log_warn("search: query failed: %s", sqlite3_errmsg(db));
-		search_hits_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-		*total = 0;
-	}
-out:
-	sqlite3_finalize(st);
+	rc = scoped_search(db, q, out, n, total);
 	sqlite3_progress_handler(db, 0, NULL, NULL);
 	if (rc == FE_EUNAVAIL) { /* stopped: no partial answer */
 		search_hits_free(*out, *n);
@@ -562,11 +420,6 @@ out:
 		*n = 0;
 		*total = 0;
 	}
-	plan_free(&p);
-	buf_free(&sql);
-	buf_free(&match);
-	buf_free(&chats);
-	buf_free(&count);
 	return rc;
 }
 
@@ -594,8 +447,7 @@ static int fts_rebuild(void *self)
 	int rc = 0;
 	if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db,
-			 "PRAGMA busy_timeout=10000; BEGIN IMMEDIATE;"
-			 " INSERT INTO messages_cjk(messages_cjk) VALUES ('rebuild');",
+			 "PRAGMA busy_timeout=10000; BEGIN IMMEDIATE;",
 			 NULL, NULL, &msg) != SQLITE_OK ||
 	    fts5_index_rebuild(db) != SQLITE_OK ||
 	    sqlite3_exec(db, "INSERT INTO messages_scoped(messages_scoped) VALUES ('optimize'); COMMIT;", NULL, NULL,

@@ -1,5 +1,5 @@
 /* adapters/fts5_search: the search port on SQLite FTS5 (unicode61 with
- * accent folding for words, trigram for Chinese and Japanese). Each thread
+ * adapters/fts5_tokenize for every script). Each thread
  * that searches opens its own read-only connection to the database. */
 #ifndef FE_FTS5_SEARCH_H
 #define FE_FTS5_SEARCH_H

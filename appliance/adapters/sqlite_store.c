@@ -521,8 +521,9 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 			log_info("store: migrated to=%s", f->path);
 		}
 	}
-	/* 0003 makes the scoped word index, which only C can fill */
-	if (have < 3 && want >= 3 && fts5_index_rebuild(db) != SQLITE_OK) {
+	/* 0003 makes the scoped word index, which only C can fill; 0005
+	 * makes it again for the new tokenizer */
+	if (have < 5 && want >= 5 && fts5_index_rebuild(db) != SQLITE_OK) {
 		snprintf(err, errlen, "filling the search index failed: %s", sqlite3_errmsg(db));
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;

@@ -72,13 +72,11 @@ static int mention_at(const char *s, const char *name)
 	unsigned char c = (unsigned char)s[n];
 	if (c < 0x80)
 		return !isalnum(c) && c != '_';
-	if (c >= 0xF0)
-		return 1; /* emoji and other astral symbols */
 	/* non-ASCII: the name ends unless a letter follows (Latin, Greek,
-	 * Cyrillic, CJK...); punctuation such as ’ or » ends it */
-	uint32_t cp = c >= 0xE0 ? ((c & 0x0Fu) << 12) | (((unsigned char)s[n + 1] & 0x3Fu) << 6) |
-					 ((unsigned char)s[n + 2] & 0x3Fu)
-				: ((c & 0x1Fu) << 6) | ((unsigned char)s[n + 1] & 0x3Fu);
+	 * Cyrillic, CJK...); punctuation such as ’ or », emoji and other astral
+	 * symbols end it */
+	size_t len;
+	uint32_t cp = utf8_decode(s + n, &len);
 	int letter = (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) || (cp >= 0x370 && cp <= 0x52F) ||
 		     (cp >= 0x3040 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7AF);
 	return !letter;

@@ -6,12 +6,19 @@
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int utf8_valid(const char *s, size_t len);
 
-/* Decodes the code point at s, which may be any bytes (NUL-terminated or
- * not: a byte after a NUL or after an unexpected byte is never read). Sets
- * *len to its length in bytes, 1..4. A byte that does not start a
- * well-formed sequence (as utf8_valid defines it) decodes as U+FFFD with
- * *len = 1. */
+/* Decodes the code point at s, reading at most avail bytes (avail >= 1).
+ * Sets *len to its length in bytes, 1..4. A byte that does not start a
+ * well-formed sequence within avail bytes (no overlongs, no surrogates,
+ * <= U+10FFFF) decodes as U+FFFD with *len = 1. This is the decoder of the
+ * whole program: everything that reads code points calls it. */
+unsigned utf8_decode_n(const char *s, size_t avail, size_t *len);
+
+/* utf8_decode_n for s that may be any bytes, NUL-terminated or not: a byte
+ * after a NUL or after an unexpected byte is never read. */
 unsigned utf8_decode(const char *s, size_t *len);
+
+/* Writes code point c (<= U+10FFFF) at out as UTF-8; returns its length 1..4. */
+size_t utf8_encode(unsigned c, char *out);
 
 /* Number of code points in a valid UTF-8 string. */
 size_t utf8_chars(const char *s);
@@ -24,9 +31,5 @@ int utf8_has_controls(const char *s, int allow_newlines);
  * small letters; everything else is copied. The result is never longer
  * than the input. */
 void utf8_fold(const char *s, char *out, size_t n);
-
-/* utf8_fold, then Latin letters with accents become plain letters
- * ("Café" -> "cafe"), as FTS5's remove_diacritics does. */
-void utf8_fold_plain(const char *s, char *out, size_t n);
 
 #endif

@@ -14,8 +14,9 @@
 # The messages are generated directly into the database (HTTP would be far
 # too slow): the server creates the schema and the accounts, then stops; the
 # sqlite3 CLI bulk-inserts chats, members and 1M messages in big
-# transactions (only the CJK trigram index has triggers; the chat-scoped
-# word index messages_scoped is written by the server's C code), then
+# transactions (no triggers: the chat-scoped word index messages_scoped is
+# written by the server's C code; before schema 5 a CJK trigram index had
+# triggers), then
 # `fechatter reindex` (server stopped) builds messages_scoped from the
 # messages table; then the server serves them.
 #
@@ -174,8 +175,9 @@ sql "$DB" "VACUUM INTO '$WORK/with.db'" || { log "vacuum into failed"; exit 1; }
 size_with_vac="$(stat -c %s "$WORK/with.db")"
 rm -f "$WORK/with.db"
 cp "$DB" "$WORK/plain.db"
-sql "$WORK/plain.db" "DROP TRIGGER messages_cjk_ai; DROP TRIGGER messages_cjk_ad; DROP TRIGGER messages_cjk_au;
-  DROP TABLE messages_scoped; DROP TABLE messages_cjk; DROP VIEW messages_cjk_src; VACUUM;" || { log "drop failed"; exit 1; }
+sql "$WORK/plain.db" "DROP TRIGGER IF EXISTS messages_cjk_ai; DROP TRIGGER IF EXISTS messages_cjk_ad;
+  DROP TRIGGER IF EXISTS messages_cjk_au; DROP TABLE messages_scoped; DROP TABLE IF EXISTS messages_cjk;
+  DROP VIEW IF EXISTS messages_cjk_src; VACUUM;" || { log "drop failed"; exit 1; }
 size_without="$(stat -c %s "$WORK/plain.db")"
 rm -f "$WORK/plain.db"
 log "database: $size_with bytes with the index (after reindex), $size_with_vac after VACUUM (copy), $size_without without (messages_scoped, messages_cjk and its view and triggers dropped, VACUUM) [$(elapsed)]"

@@ -1,38 +1,42 @@
 /* tests/fuzz/fuzz_search_terms: the pure half of search, fast enough for
  * tens of millions of runs: core/search's parser (search_parse) and what
- * the FTS5 adapters make of each term: its words (fts5_words, which the
- * MATCH expression quotes, so a word must never hold a quote or a space),
- * the scoped tokens (fts5_scoped_text) and the folded words the snippets
- * compare (utf8_fold_plain in place). Same input as fuzz_search: an options
- * byte (ignored here), then the query string. The database half is
- * fuzz_search. */
+ * the FTS5 adapters make of each term: its tokens (adapters/fts5_tokenize,
+ * as a query and as a document: the MATCH expression quotes them and the
+ * "ascii" table tokenizer must keep each one whole, so a token holds no
+ * ASCII byte but lower-case letters and digits, and is valid UTF-8; its
+ * offsets lie inside the term, in order) and the scoped tokens
+ * (fts5_scoped_text). Same input as fuzz_search: an options byte (ignored
+ * here), then the query string. The database half is fuzz_search. */
 #include "adapters/fts5_index.h"
+#include "adapters/fts5_tokenize.h"
 #include "core/search.h"
 #include "fuzz.h"
 #include "lib/buf.h"
 #include "lib/utf8.h"
 #include "ports/search.h"
 
-struct words {
-	const char *term;
-	size_t tlen;
-	int n;
+struct toks {
+	size_t tlen, last_start;
+	int n, prefix;
 };
+
+static void token(void *arg, const char *t, size_t n, size_t start, size_t end, int flags)
+{
+	struct toks *k = arg;
+	CHECK(n > 0 && utf8_valid(t, n));
+	for (size_t i = 0; i < n; i++)
+		CHECK((unsigned char)t[i] >= 0x80 || (t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'z'));
+	CHECK(start < end && end <= k->tlen && start >= k->last_start); /* inside the term, in order */
+	CHECK(!k->prefix);                                                /* a prefix token comes last */
+	k->prefix = !!(flags & FTS5_TOK_PREFIX);
+	k->last_start = start;
+	k->n++;
+}
 
 static void word(const char *w, size_t n, void *arg)
 {
-	struct words *ws = arg;
-	CHECK(n > 0 && w >= ws->term && w + n <= ws->term + ws->tlen); /* inside the term */
-	for (size_t i = 0; i < n; i++)
-		CHECK(w[i] != '"' && w[i] != ' ' && w[i] != '*' && (unsigned char)w[i] >= 0x30);
-	if (n < 101) { /* the adapters keep words below MAX_WORD (101) bytes */
-		char copy[101];
-		memcpy(copy, w, n);
-		copy[n] = 0;
-		utf8_fold_plain(copy, copy, sizeof copy);
-		CHECK(strlen(copy) <= n && !strchr(copy, '"'));
-	}
-	ws->n++;
+	CHECK(n > 0 && !memchr(w, '"', n) && !memchr(w, ' ', n));
+	(*(int *)arg)++;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,11 +54,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!terms[i].phrase)
 			CHECK(!strpbrk(t, " \t\r\n"));
 		CHECK(!terms[i].prefix || (i == n - 1 && !terms[i].phrase));
-		struct words ws = {t, l, 0};
-		fts5_words(t, word, &ws);
+		struct toks qk = {l, 0, 0, 0}, dk = {l, 0, 0, 0};
+		CHECK(!fts5_tokenize(t, l, FTS5_TOK_QUERY, token, &qk));
+		CHECK(!fts5_tokenize(t, l, FTS5_TOK_DOCUMENT, token, &dk));
+		int nw = 0;
+		fts5_words(t, word, &nw);
+		CHECK(nw == dk.n && qk.n <= dk.n);
 		struct buf b = {0};
 		fts5_scoped_text(42, t, &b);
-		CHECK(!ws.n || (b.p && !strncmp(b.p, "k42x", 4) && !strchr(b.p, '"')));
+		CHECK(!nw || (b.p && !strncmp(b.p, "k42x", 4) && !strchr(b.p, '"')));
 		buf_free(&b);
 	}
 	search_terms_free(terms, n);

@@ -1,6 +1,6 @@
 /* tests/fuzz/fuzz_utf8: lib/utf8 on arbitrary bytes: validation, counting,
- * control detection and case folding (also in place and into short buffers,
- * as the search snippets use it). */
+ * control detection, case folding (also in place and into short buffers),
+ * bounded decoding and encoding. */
 #include "fuzz.h"
 #include "lib/utf8.h"
 
@@ -41,13 +41,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(strlen(out) <= len);
 		if (valid && len == size)
 			CHECK(utf8_valid(out, strlen(out))); /* folding keeps text well-formed */
-		utf8_fold_plain(s, out, n);
-		CHECK(strlen(out) < n);
 	}
-	/* in place, as adapters/fts5_search folds its word list */
+	/* in place */
 	memcpy(out, s, cap);
-	utf8_fold_plain(out, out, cap);
+	utf8_fold(out, out, cap);
 	CHECK(strlen(out) <= len);
+	/* bounded decoding agrees with utf8_valid; encoding gives the bytes back */
+	int bounded_good = 1;
+	for (size_t i = 0, l; i < len; i += l) {
+		unsigned cp = utf8_decode_n(s + i, len - i, &l);
+		CHECK(l >= 1 && l <= 4 && i + l <= len);
+		if (cp == 0xfffd && l == 1)
+			bounded_good = 0;
+		else {
+			char enc[4];
+			CHECK(utf8_encode(cp, enc) == l && !memcmp(enc, s + i, l));
+		}
+	}
+	CHECK(bounded_good == utf8_valid(s, len));
 	free(out);
 	free(s);
 	return 0;
