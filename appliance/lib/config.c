@@ -65,6 +65,10 @@ static const struct directive table[] = {
 	{"body-min-rate", K_INT, F(body_min_rate), 0, 1000000000, NULL,
 	 "bytes per second a request body must average, 0 = no minimum (default 500)"},
 	{"out", K_STR, F(out), 0, 0, NULL, "file the backup command writes"},
+	/* export and import (issue 10) */
+	{"workspace", K_I64, F(workspace), 0, (int64_t)1 << 53, NULL,
+	 "export: the workspace id to write, 0 = the only one (default 0)"},
+	{"in", K_STR, F(in), 0, 0, NULL, "import: the export file to load (- for stdin)"},
 	{"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
 	 "on: the sends of one event-loop turn share one commit (default); off: one commit each (for comparison)"},
 	/* operations (issue 9) */
@@ -221,7 +225,9 @@ static void usage(FILE *out)
 		     "  backup --out FILE        write a consistent copy of the database (also while serving)\n"
 		     "  routes                   print the HTTP route table (method, path, auth)\n"
 		     "  reindex                  rebuild the search index from the messages, then exit (server stopped)\n"
-		     "  check                    run the database integrity checks, exit 0 when ok (server stopped)\n\n"
+		     "  check                    run the database integrity checks, exit 0 when ok (server stopped)\n"
+		     "  export --out FILE        write one workspace as NDJSON (- for stdout; also while serving)\n"
+		     "  import --in FILE         load an export into an empty data folder (server stopped)\n\n"
 		     "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
 		     "lines in the file given with --config; flags win over the environment,\n"
 		     "the environment over the file):\n");
@@ -250,7 +256,7 @@ int config_load(struct config *c, int argc, char **argv)
 	/* pass 1: commands, --help, --check-config, --config, and flag syntax */
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {
-		static const char *commands[] = {"serve", "demo", "backup", "reindex", "routes", "check"};
+		static const char *commands[] = {"serve", "demo", "backup", "reindex", "routes", "check", "export", "import"};
 		int known = 0;
 		for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
 			known |= !strcmp(argv[1], commands[k]);

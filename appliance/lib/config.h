@@ -37,6 +37,8 @@ struct config {
 	int body_timeout;      /* seconds a body may take, plus received/body_min_rate */
 	int body_min_rate;     /* bytes per second a body must keep up, 0 = none */
 	char out[256];         /* backup: destination file */
+	int64_t workspace;     /* export: the workspace, 0 = the only one */
+	char in[256];          /* import: the export file, "-" = stdin */
 	char log_file[256];    /* "" = stderr; else appended to, reopened on SIGHUP */
 	char config_file[256];
 	int check_only;
