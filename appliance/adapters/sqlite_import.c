@@ -95,7 +95,7 @@ static int put_user(struct isink *k, const struct tr_user *u, char *err, size_t 
 			 "INSERT INTO users(workspace_id, email, fullname, password_hash, role, status, title, department,"
 			 " avatar_url, bio, timezone, language, created_at, updated_at)"
 			 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			 NULL, "ittttttttttii", k->ws, u->email, u->fullname, u->password_hash, u->role, u->status,
+			 NULL, "itttttttttttii", k->ws, u->email, u->fullname, u->password_hash, u->role, u->status,
 			 u->title, u->department, u->avatar_url, u->bio, u->timezone, u->language, u->created_at,
 			 u->updated_at);
 	if (rc)
