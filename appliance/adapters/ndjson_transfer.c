@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "adapters/ndjson_transfer.h"
+#include "http/jsonio.h" /* json_has_nul: the one NUL check (cJSON would cut a string at \u0000) */
 #include "lib/utf8.h"
 
 enum ftype { F_I64, F_INT, F_BOOL, F_STR, F_TEXT, F_IDS };
@@ -354,8 +355,8 @@ static int nd_read(void *impl, struct tr_record *r, char *err, size_t errlen)
 		BAD("read error");
 	if (!utf8_valid(rd->line, len))
 		BAD("not valid UTF-8");
-	if (strlen(rd->line) != len)
-		BAD("holds a NUL byte");
+	if (json_has_nul(rd->line, len))
+		BAD("holds a NUL character (a zero byte or \\u0000)");
 	const char *end = NULL;
 	rd->doc = cJSON_ParseWithLengthOpts(rd->line, len, &end, 0);
 	if (!rd->doc || (end && (size_t)(end - rd->line) < len && strspn(end, " \t\r") != strlen(end)))

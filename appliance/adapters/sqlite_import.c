@@ -325,6 +325,10 @@ static void isink_close(void *impl)
 		return;
 	if (k->open && !k->committed)
 		sqlite3_exec(k->s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(k->s->db,
+		     "DROP TABLE IF EXISTS temp.m_user; DROP TABLE IF EXISTS temp.m_file;"
+		     " DROP TABLE IF EXISTS temp.m_chat; DROP TABLE IF EXISTS temp.m_msg",
+		     NULL, NULL, NULL);
 	free(k);
 }
 
