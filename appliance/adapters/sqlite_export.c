@@ -4,11 +4,11 @@
  * (temp.x_user, x_file, x_chat, x_msg: new INTEGER PRIMARY KEY, old
  * UNIQUE) kept in a temporary file, so memory does not grow with the
  * workspace; every row is handed out as soon as it is read. */
+#include "adapters/sqlite_transfer.h"
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "adapters/sqlite_transfer.h"
 
 struct xsrc {
 	sqlite3 *db;
@@ -188,68 +188,74 @@ static const struct {
 	const char *what, *sql;
 	void (*row)(struct xsrc *x, sqlite3_stmt *st, struct tr_record *r);
 } walks[] = {
-	{TR_USER, "users",
-	 "SELECT x.new, u.email, u.fullname, u.role, u.status, u.title, u.department, u.avatar_url, u.bio,"
-	 " u.timezone, u.language, u.created_at, u.updated_at FROM x_user x JOIN users u ON u.id = x.old"
-	 " ORDER BY x.new",
-	 row_user},
-	{TR_FILE, "files",
-	 "SELECT x.new, xu.new, f.size, f.created_at, f.sha256, f.ext, f.mime_type, f.filename FROM x_file x"
-	 " JOIN files f ON f.id = x.old JOIN x_user xu ON xu.old = f.uploader_id ORDER BY x.new",
-	 row_file},
-	{TR_AVATAR, "avatars",
-	 "SELECT x.new, xf.new FROM x_user x JOIN users u ON u.id = x.old JOIN x_file xf ON xf.old = u.avatar_file_id"
-	 " ORDER BY x.new",
-	 row_avatar},
-	{TR_CHAT, "chats",
-	 "SELECT x.new, coalesce(xb.new, 0), c.last_activity_at, c.created_at, c.updated_at, c.chat_type, c.name,"
-	 " c.description,"
-	 " coalesce((SELECT new FROM x_user WHERE old = CAST(substr(c.single_key, 1, instr(c.single_key, ':') - 1)"
-	 " AS INTEGER)), 0),"
-	 " coalesce((SELECT new FROM x_user WHERE old = CAST(substr(c.single_key, instr(c.single_key, ':') + 1)"
-	 " AS INTEGER)), 0)"
-	 " FROM x_chat x JOIN chats c ON c.id = x.old LEFT JOIN x_user xb ON xb.old = c.created_by ORDER BY x.new",
-	 row_chat},
-	{TR_MEMBER, "members",
-	 "SELECT xc.new, xu.new, cm.joined_at, cm.role FROM chat_members cm JOIN x_chat xc ON xc.old = cm.chat_id"
-	 " JOIN x_user xu ON xu.old = cm.user_id ORDER BY xc.new, cm.joined_at, xu.new",
-	 row_member},
-	{TR_MESSAGE, "messages",
-	 "SELECT x.new, xc.new, xu.new, coalesce(xr.new, 0), m.reply_count, m.created_at, coalesce(m.edited_at, 0),"
-	 " coalesce(m.deleted_at, 0), m.content, coalesce(m.idempotency_key, ''), m.mentions_all,"
-	 " (SELECT group_concat(n) FROM (SELECT xm.new AS n FROM mentions mn JOIN x_user xm ON xm.old = mn.user_id"
-	 " WHERE mn.message_id = m.id ORDER BY xm.new)),"
-	 " (SELECT group_concat(n) FROM (SELECT xf.new AS n FROM message_files mf JOIN x_file xf ON xf.old = mf.file_id"
-	 " WHERE mf.message_id = m.id ORDER BY xf.new))"
-	 " FROM x_msg x JOIN messages m ON m.id = x.old JOIN x_chat xc ON xc.old = m.chat_id"
-	 " JOIN x_user xu ON xu.old = m.sender_id LEFT JOIN x_msg xr ON xr.old = m.reply_to ORDER BY x.new",
-	 row_message},
-	{TR_REACTION, "reactions",
-	 "SELECT xm.new, xu.new, r.created_at, r.emoji FROM x_msg xm JOIN reactions r ON r.message_id = xm.old"
-	 " JOIN x_user xu ON xu.old = r.user_id ORDER BY xm.new, r.created_at, r.emoji, xu.new",
-	 row_reaction},
-	{TR_READ, "read markers",
-	 /* a marker may sit on any id up to the chat's last message: it becomes
-	  * the chat's newest exported message at or below it */
-	 "SELECT xc.new, xu.new, coalesce((SELECT xm.new FROM messages m JOIN x_msg xm ON xm.old = m.id"
-	 " WHERE m.chat_id = rm.chat_id AND m.id <= rm.message_id ORDER BY m.id DESC LIMIT 1), 0), rm.updated_at"
-	 " FROM read_markers rm JOIN x_chat xc ON xc.old = rm.chat_id JOIN x_user xu ON xu.old = rm.user_id"
-	 " ORDER BY xc.new, xu.new",
-	 row_read},
+    {TR_USER, "users",
+     "SELECT x.new, u.email, u.fullname, u.role, u.status, u.title, u.department, u.avatar_url, u.bio,"
+     " u.timezone, u.language, u.created_at, u.updated_at FROM x_user x JOIN users u ON u.id = x.old"
+     " ORDER BY x.new",
+     row_user},
+    {TR_FILE, "files",
+     "SELECT x.new, xu.new, f.size, f.created_at, f.sha256, f.ext, f.mime_type, f.filename FROM x_file x"
+     " JOIN files f ON f.id = x.old JOIN x_user xu ON xu.old = f.uploader_id ORDER BY x.new",
+     row_file},
+    {TR_AVATAR, "avatars",
+     "SELECT x.new, xf.new FROM x_user x JOIN users u ON u.id = x.old JOIN x_file xf ON xf.old = "
+     "u.avatar_file_id"
+     " ORDER BY x.new",
+     row_avatar},
+    {TR_CHAT, "chats",
+     "SELECT x.new, coalesce(xb.new, 0), c.last_activity_at, c.created_at, c.updated_at, c.chat_type, c.name,"
+     " c.description,"
+     " coalesce((SELECT new FROM x_user WHERE old = CAST(substr(c.single_key, 1, instr(c.single_key, ':') - "
+     "1)"
+     " AS INTEGER)), 0),"
+     " coalesce((SELECT new FROM x_user WHERE old = CAST(substr(c.single_key, instr(c.single_key, ':') + 1)"
+     " AS INTEGER)), 0)"
+     " FROM x_chat x JOIN chats c ON c.id = x.old LEFT JOIN x_user xb ON xb.old = c.created_by ORDER BY "
+     "x.new",
+     row_chat},
+    {TR_MEMBER, "members",
+     "SELECT xc.new, xu.new, cm.joined_at, cm.role FROM chat_members cm JOIN x_chat xc ON xc.old = cm.chat_id"
+     " JOIN x_user xu ON xu.old = cm.user_id ORDER BY xc.new, cm.joined_at, xu.new",
+     row_member},
+    {TR_MESSAGE, "messages",
+     "SELECT x.new, xc.new, xu.new, coalesce(xr.new, 0), m.reply_count, m.created_at, coalesce(m.edited_at, "
+     "0),"
+     " coalesce(m.deleted_at, 0), m.content, coalesce(m.idempotency_key, ''), m.mentions_all,"
+     " (SELECT group_concat(n) FROM (SELECT xm.new AS n FROM mentions mn JOIN x_user xm ON xm.old = "
+     "mn.user_id"
+     " WHERE mn.message_id = m.id ORDER BY xm.new)),"
+     " (SELECT group_concat(n) FROM (SELECT xf.new AS n FROM message_files mf JOIN x_file xf ON xf.old = "
+     "mf.file_id"
+     " WHERE mf.message_id = m.id ORDER BY xf.new))"
+     " FROM x_msg x JOIN messages m ON m.id = x.old JOIN x_chat xc ON xc.old = m.chat_id"
+     " JOIN x_user xu ON xu.old = m.sender_id LEFT JOIN x_msg xr ON xr.old = m.reply_to ORDER BY x.new",
+     row_message},
+    {TR_REACTION, "reactions",
+     "SELECT xm.new, xu.new, r.created_at, r.emoji FROM x_msg xm JOIN reactions r ON r.message_id = xm.old"
+     " JOIN x_user xu ON xu.old = r.user_id ORDER BY xm.new, r.created_at, r.emoji, xu.new",
+     row_reaction},
+    {TR_READ, "read markers",
+     /* a marker may sit on any id up to the chat's last message: it becomes
+      * the chat's newest exported message at or below it */
+     "SELECT xc.new, xu.new, coalesce((SELECT xm.new FROM messages m JOIN x_msg xm ON xm.old = m.id"
+     " WHERE m.chat_id = rm.chat_id AND m.id <= rm.message_id ORDER BY m.id DESC LIMIT 1), 0), rm.updated_at"
+     " FROM read_markers rm JOIN x_chat xc ON xc.old = rm.chat_id JOIN x_user xu ON xu.old = rm.user_id"
+     " ORDER BY xc.new, xu.new",
+     row_read},
 };
 
 /* The numbering tables: rows are numbered in insertion (= id) order. */
 static const char *numbering =
-	"CREATE TEMP TABLE x_user(new INTEGER PRIMARY KEY, old INTEGER NOT NULL UNIQUE);"
-	"CREATE TEMP TABLE x_file(new INTEGER PRIMARY KEY, old INTEGER NOT NULL UNIQUE);"
-	"CREATE TEMP TABLE x_chat(new INTEGER PRIMARY KEY, old INTEGER NOT NULL UNIQUE);"
-	"CREATE TEMP TABLE x_msg(new INTEGER PRIMARY KEY, old INTEGER NOT NULL UNIQUE);";
+    "CREATE TEMP TABLE x_user(new INTEGER PRIMARY KEY, old INTEGER NOT NULL UNIQUE);"
+    "CREATE TEMP TABLE x_file(new INTEGER PRIMARY KEY, old INTEGER NOT NULL UNIQUE);"
+    "CREATE TEMP TABLE x_chat(new INTEGER PRIMARY KEY, old INTEGER NOT NULL UNIQUE);"
+    "CREATE TEMP TABLE x_msg(new INTEGER PRIMARY KEY, old INTEGER NOT NULL UNIQUE);";
 
 static const char *fills[] = {
-	"INSERT INTO x_user(old) SELECT id FROM users WHERE workspace_id = ?1 ORDER BY id",
-	"INSERT INTO x_file(old) SELECT f.id FROM files f JOIN x_user x ON x.old = f.uploader_id ORDER BY f.id",
-	"INSERT INTO x_chat(old) SELECT id FROM chats WHERE workspace_id = ?1 ORDER BY id",
-	"INSERT INTO x_msg(old) SELECT m.id FROM messages m JOIN x_chat x ON x.old = m.chat_id ORDER BY m.id",
+    "INSERT INTO x_user(old) SELECT id FROM users WHERE workspace_id = ?1 ORDER BY id",
+    "INSERT INTO x_file(old) SELECT f.id FROM files f JOIN x_user x ON x.old = f.uploader_id ORDER BY f.id",
+    "INSERT INTO x_chat(old) SELECT id FROM chats WHERE workspace_id = ?1 ORDER BY id",
+    "INSERT INTO x_msg(old) SELECT m.id FROM messages m JOIN x_chat x ON x.old = m.chat_id ORDER BY m.id",
 };
 
 static int run_fill(struct xsrc *x, const char *sql)
@@ -274,8 +280,9 @@ static int walk(struct xsrc *x, tr_record_fn fn, void *arg, char *err, size_t er
 		return rc;
 	memset(&r, 0, sizeof r);
 	r.kind = TR_WORKSPACE;
-	sqlite3_stmt *st = prep(x, "SELECT w.name, coalesce((SELECT new FROM x_user WHERE old = w.owner_id), 0),"
-				   " w.created_at FROM workspaces w WHERE w.id = ?1");
+	sqlite3_stmt *st =
+	    prep(x, "SELECT w.name, coalesce((SELECT new FROM x_user WHERE old = w.owner_id), 0),"
+	            " w.created_at FROM workspaces w WHERE w.id = ?1");
 	if (!st || sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return fail(x, err, errlen, "workspace");
@@ -325,9 +332,10 @@ static int xsrc_each(void *impl, tr_record_fn fn, void *arg, char *err, size_t e
 	if (!rc)
 		rc = walk(x, fn, arg, err, errlen);
 	sqlite3_exec(x->db, "ROLLBACK", NULL, NULL, NULL); /* read only: nothing to keep */
-	sqlite3_exec(x->db, "DROP TABLE IF EXISTS x_user; DROP TABLE IF EXISTS x_file;"
-			    " DROP TABLE IF EXISTS x_chat; DROP TABLE IF EXISTS x_msg;",
-		     NULL, NULL, NULL);
+	sqlite3_exec(x->db,
+	             "DROP TABLE IF EXISTS x_user; DROP TABLE IF EXISTS x_file;"
+	             " DROP TABLE IF EXISTS x_chat; DROP TABLE IF EXISTS x_msg;",
+	             NULL, NULL, NULL);
 	return rc;
 }
 
@@ -343,19 +351,22 @@ static void xsrc_close(void *impl)
 
 static const struct tr_source_ops xsrc_ops = {.each = xsrc_each, .close = xsrc_close};
 
-int sqlite_export_open(const char *path, int64_t workspace_id, struct tr_source *out, char *err, size_t errlen)
+int sqlite_export_open(const char *path, int64_t workspace_id, struct tr_source *out, char *err,
+                       size_t errlen)
 {
 	struct xsrc *x = calloc(1, sizeof *x);
 	if (!x)
 		abort();
 	int rc = -1;
 	if (sqlite3_open_v2(path, &x->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "export: cannot open %s: %s", path, x->db ? sqlite3_errmsg(x->db) : "no memory");
+		snprintf(err, errlen, "export: cannot open %s: %s", path,
+		         x->db ? sqlite3_errmsg(x->db) : "no memory");
 		goto out;
 	}
 	sqlite3_busy_timeout(x->db, 10000);
 	/* the numbering tables go to a temporary file, not to memory */
-	if (sqlite3_exec(x->db, "PRAGMA temp_store = FILE; PRAGMA cache_size = -2000", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(x->db, "PRAGMA temp_store = FILE; PRAGMA cache_size = -2000", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
 		fail(x, err, errlen, "configure");
 		goto out;
 	}
@@ -367,9 +378,9 @@ int sqlite_export_open(const char *path, int64_t workspace_id, struct tr_source 
 	if (!workspace_id) {
 		if (n != 1) {
 			snprintf(err, errlen,
-				 n ? "the appliance holds %lld workspaces: choose one with --workspace ID"
-				   : "the appliance holds no workspace: nothing to export",
-				 (long long)n);
+			         n ? "the appliance holds %lld workspaces: choose one with --workspace ID"
+			           : "the appliance holds no workspace: nothing to export",
+			         (long long)n);
 			rc = TR_EINPUT;
 			goto out;
 		}

@@ -1,10 +1,10 @@
 /* core/transfer: export and import of one workspace (see transfer.h). */
-#include <sodium.h>
-#include <stdio.h>
-#include <string.h>
 #include "core/transfer.h"
 #include "lib/crypto.h"
 #include "lib/progress.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
 
 struct exporting {
 	struct tr_codec *out;
@@ -33,7 +33,7 @@ static int export_one(const struct tr_record *r, void *arg)
 }
 
 int transfer_export(struct tr_source *src, struct tr_codec *out, struct transfer_stats *stats, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	struct exporting x = {out, stats, {0}, 0};
 	memset(stats, 0, sizeof *stats);
@@ -67,7 +67,7 @@ static int at(struct tr_codec *in, char *err, size_t errlen, const char *fmt, co
 }
 
 int transfer_import(struct tr_codec *in, struct tr_sink *sink, FILE *passwords, struct transfer_stats *stats,
-		    char *err, size_t errlen)
+                    char *err, size_t errlen)
 {
 	struct tr_record r;
 	struct progress p;
@@ -79,17 +79,19 @@ int transfer_import(struct tr_codec *in, struct tr_sink *sink, FILE *passwords, 
 		/* the records come in kind order: header, workspace (once), ..., end */
 		if (last < 0 && r.kind != TR_HEADER)
 			return at(in, err, errlen, "the file must start with a header record, not \"%s\"%s",
-				  tr_kind_name(r.kind), " (not a fechatter export?)");
+			          tr_kind_name(r.kind), " (not a fechatter export?)");
 		if (last == TR_END)
-			return at(in, err, errlen, "a \"%s\" record after the end record%s", tr_kind_name(r.kind), "");
+			return at(in, err, errlen, "a \"%s\" record after the end record%s",
+			          tr_kind_name(r.kind), "");
 		if (last >= 0 && (r.kind == TR_HEADER || r.kind == TR_WORKSPACE) && last >= (int)r.kind)
 			return at(in, err, errlen, "a second \"%s\" record%s", tr_kind_name(r.kind), "");
 		if (last == TR_HEADER && r.kind != TR_WORKSPACE)
-			return at(in, err, errlen, "the workspace record must follow the header, not \"%s\"%s",
-				  tr_kind_name(r.kind), "");
+			return at(in, err, errlen,
+			          "the workspace record must follow the header, not \"%s\"%s",
+			          tr_kind_name(r.kind), "");
 		if ((int)r.kind < last)
 			return at(in, err, errlen, "a \"%s\" record after the \"%s\" records (out of order)",
-				  tr_kind_name(r.kind), tr_kind_name(last));
+			          tr_kind_name(r.kind), tr_kind_name(last));
 		last = r.kind;
 		if (r.kind == TR_HEADER)
 			progress_begin(&p, "import", (uint64_t)r.u.header.messages, "messages");
@@ -117,7 +119,7 @@ int transfer_import(struct tr_codec *in, struct tr_sink *sink, FILE *passwords, 
 		rc = TR_EINPUT; /* err set by the codec */
 	else if (!rc && last != TR_END)
 		rc = at(in, err, errlen, "the file ends without its end record (%s%s)",
-			last < 0 ? "empty file" : "truncated?", "");
+		        last < 0 ? "empty file" : "truncated?", "");
 	if (!rc && (rc = sink->ops->commit(sink->impl, why, sizeof why)))
 		snprintf(err, errlen, "%s", why);
 	if (p.label[0])

@@ -7,10 +7,10 @@
  * (lib/progress), counted in messages. */
 #ifndef FE_CORE_TRANSFER_H
 #define FE_CORE_TRANSFER_H
+#include "ports/transfer.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "ports/transfer.h"
 
 struct transfer_stats {
 	int64_t records, users, chats, messages;
@@ -19,13 +19,13 @@ struct transfer_stats {
 /* Writes every record of src through out. Returns 0, or -1 with the reason
  * in err (the source failed, or writing failed: "write error"). */
 int transfer_export(struct tr_source *src, struct tr_codec *out, struct transfer_stats *stats, char *err,
-		    size_t errlen);
+                    size_t errlen);
 
 /* Reads in to its end into sink and commits. passwords (borrowed) gets one
  * line per imported user. Returns 0; TR_EINPUT when the file is wrong (err
  * names the line: order, content, references); TR_ESTORE when the store
  * failed. On any error nothing was committed. */
 int transfer_import(struct tr_codec *in, struct tr_sink *sink, FILE *passwords, struct transfer_stats *stats,
-		    char *err, size_t errlen);
+                    char *err, size_t errlen);
 
 #endif

@@ -3,7 +3,7 @@
 
 const char *tr_kind_name(enum tr_kind k)
 {
-	static const char *names[TR_NKINDS] = {"header",  "workspace", "user",     "file", "avatar", "chat",
-					       "member",  "message",   "reaction", "read", "end"};
+	static const char *names[TR_NKINDS] = {"header", "workspace", "user",     "file", "avatar", "chat",
+	                                       "member", "message",   "reaction", "read", "end"};
 	return k >= 0 && k < TR_NKINDS ? names[k] : "?";
 }

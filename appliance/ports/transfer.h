@@ -47,7 +47,7 @@ struct tr_user {
 	int64_t id;
 	char email[256];
 	char fullname[204];
-	char role[8];   /* owner|admin|member */
+	char role[8];    /* owner|admin|member */
 	char status[12]; /* Active|Suspended */
 	char title[404], department[404];
 	char avatar_url[504];

@@ -8,13 +8,13 @@
  * checks that a well-formed line can still fail (a reply or read marker
  * naming another chat's message), and that closing an unfinished import
  * leaves the store empty. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include "adapters/ndjson_transfer.h"
 #include "adapters/sqlite_store.h"
 #include "adapters/sqlite_transfer.h"
 #include "testutil.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Reads the first record of text; returns read()'s result, err filled. */
 static int read_one(const char *text, size_t len, struct tr_record *r, char *err, size_t errlen)
@@ -40,9 +40,9 @@ static void assert_refused(const char *text, const char *want)
 }
 
 static const char *msg_line =
-	"{\"type\":\"message\",\"id\":7,\"chat\":2,\"sender\":3,\"reply_to\":5,\"reply_count\":0,"
-	"\"content\":\"Café 日本語\\nline two\",\"idempotency_key\":\"k-1\",\"mentions_all\":true,"
-	"\"mentions\":[1,3],\"files\":[4],\"created_at\":1700000000000,\"edited_at\":0,\"deleted_at\":0}";
+    "{\"type\":\"message\",\"id\":7,\"chat\":2,\"sender\":3,\"reply_to\":5,\"reply_count\":0,"
+    "\"content\":\"Café 日本語\\nline two\",\"idempotency_key\":\"k-1\",\"mentions_all\":true,"
+    "\"mentions\":[1,3],\"files\":[4],\"created_at\":1700000000000,\"edited_at\":0,\"deleted_at\":0}";
 
 static void test_roundtrip(void **state)
 {
@@ -113,7 +113,7 @@ static void test_bytes(void **state)
 	assert_refused("{\"type\":\"end\",\"x\":\"\xed\xa0\x80\"}", "not valid UTF-8"); /* a surrogate */
 	assert_refused("{\"type\":\"end\",\"x\":\"\xc0\xaf\"}", "not valid UTF-8");     /* overlong */
 	assert_refused("{\"type\":\"workspace\",\"name\":\"a\\u0000b\",\"owner\":1,\"created_at\":0}",
-		       "line 1: holds a NUL character");
+	               "line 1: holds a NUL character");
 	struct tr_record r;
 	char err[256];
 	const char raw[] = "{\"type\":\"end\",\"x\":\"a\0b\"}";
@@ -144,59 +144,69 @@ static void test_types_and_fields(void **state)
 	assert_refused("{\"kind\":\"end\"}", "line 1: missing \"type\"");
 	assert_refused("{\"type\":7}", "line 1: missing \"type\"");
 	assert_refused("{\"type\":\"tweet\"}", "line 1: unknown record type \"tweet\"");
-	assert_refused("{\"type\":\"header\",\"format\":\"fechatter-export\",\"version\":2,\"users\":0,\"chats\":0,"
-		       "\"messages\":0}",
-		       "line 1: export format version 2; this binary reads version 1");
+	assert_refused(
+	    "{\"type\":\"header\",\"format\":\"fechatter-export\",\"version\":2,\"users\":0,\"chats\":0,"
+	    "\"messages\":0}",
+	    "line 1: export format version 2; this binary reads version 1");
 	assert_refused("{\"type\":\"header\",\"version\":1}", "\"format\" must be \"fechatter-export\"");
 	assert_refused("{\"type\":\"avatar\",\"user\":1}", "line 1: avatar: missing field \"file\"");
-	assert_refused("{\"type\":\"avatar\",\"user\":\"1\",\"file\":2}", "avatar: \"user\" must be an integer");
+	assert_refused("{\"type\":\"avatar\",\"user\":\"1\",\"file\":2}",
+	               "avatar: \"user\" must be an integer");
 	assert_refused("{\"type\":\"avatar\",\"user\":1.5,\"file\":2}", "\"user\" must be an integer");
 	assert_refused("{\"type\":\"avatar\",\"user\":0,\"file\":2}", "\"user\" must be in 1..");
 	assert_refused("{\"type\":\"avatar\",\"user\":-3,\"file\":2}", "\"user\" must be in 1..");
 	assert_refused("{\"type\":\"avatar\",\"user\":1e300,\"file\":2}", "\"user\" must be an integer");
 	assert_refused("{\"type\":\"avatar\",\"user\":true,\"file\":2}", "\"user\" must be an integer");
 	assert_refused("{\"type\":\"member\",\"chat\":1,\"user\":1,\"role\":\"king\",\"joined_at\":0}",
-		       "member: \"role\" must be one of owner|admin|member");
+	               "member: \"role\" must be one of owner|admin|member");
 	assert_refused("{\"type\":\"member\",\"chat\":1,\"user\":1,\"role\":5,\"joined_at\":0}",
-		       "member: \"role\" must be a string");
-	assert_refused("{\"type\":\"file\",\"id\":1,\"sha256\":\"ABC\",\"ext\":\"png\",\"mime_type\":\"image/png\","
-		       "\"size\":1,\"uploader\":1,\"filename\":\"a\",\"created_at\":0}",
-		       "file: \"sha256\" must be 64 lowercase hex digits");
+	               "member: \"role\" must be a string");
+	assert_refused(
+	    "{\"type\":\"file\",\"id\":1,\"sha256\":\"ABC\",\"ext\":\"png\",\"mime_type\":\"image/png\","
+	    "\"size\":1,\"uploader\":1,\"filename\":\"a\",\"created_at\":0}",
+	    "file: \"sha256\" must be 64 lowercase hex digits");
 	assert_refused("{\"type\":\"workspace\",\"name\":\"\",\"owner\":1,\"created_at\":0}",
-		       "workspace: \"name\" must not be empty");
+	               "workspace: \"name\" must not be empty");
 	assert_refused("{\"type\":\"workspace\",\"name\":\"a\\u0007b\",\"owner\":1,\"created_at\":0}",
-		       "workspace: \"name\" holds control characters");
+	               "workspace: \"name\" holds control characters");
 	assert_refused("{\"type\":\"workspace\",\"name\":\"a\\nb\",\"owner\":1,\"created_at\":0}",
-		       "\"name\" holds control characters");
+	               "\"name\" holds control characters");
 	char longname[400];
-	snprintf(longname, sizeof longname, "{\"type\":\"workspace\",\"name\":\"%0300d\",\"owner\":1,\"created_at\":0}", 1);
+	snprintf(longname, sizeof longname,
+	         "{\"type\":\"workspace\",\"name\":\"%0300d\",\"owner\":1,\"created_at\":0}", 1);
 	assert_refused(longname, "workspace: \"name\" is longer than 203 bytes");
 }
 
 static void test_messages_and_chats(void **state)
 {
 	char line[1024];
-	snprintf(line, sizeof line, "%.*s\"mentions\":[1,0]%s", (int)(strstr(msg_line, "\"mentions\":") - msg_line),
-		 msg_line, strstr(msg_line, ",\"files\""));
+	snprintf(line, sizeof line, "%.*s\"mentions\":[1,0]%s",
+	         (int)(strstr(msg_line, "\"mentions\":") - msg_line), msg_line,
+	         strstr(msg_line, ",\"files\""));
 	assert_refused(line, "message: \"mentions\" must be an array of ids");
-	snprintf(line, sizeof line, "%.*s\"mentions\":[\"1\"]%s", (int)(strstr(msg_line, "\"mentions\":") - msg_line),
-		 msg_line, strstr(msg_line, ",\"files\""));
+	snprintf(line, sizeof line, "%.*s\"mentions\":[\"1\"]%s",
+	         (int)(strstr(msg_line, "\"mentions\":") - msg_line), msg_line,
+	         strstr(msg_line, ",\"files\""));
 	assert_refused(line, "\"mentions\" must be an array of ids");
-	snprintf(line, sizeof line, "%.*s\"mentions\":7%s", (int)(strstr(msg_line, "\"mentions\":") - msg_line),
-		 msg_line, strstr(msg_line, ",\"files\""));
+	snprintf(line, sizeof line, "%.*s\"mentions\":7%s",
+	         (int)(strstr(msg_line, "\"mentions\":") - msg_line), msg_line,
+	         strstr(msg_line, ",\"files\""));
 	assert_refused(line, "\"mentions\" must be an array of ids");
-	snprintf(line, sizeof line, "%.*s\"mentions_all\":1%s", (int)(strstr(msg_line, "\"mentions_all\":") - msg_line),
-		 msg_line, strstr(msg_line, ",\"mentions\":"));
+	snprintf(line, sizeof line, "%.*s\"mentions_all\":1%s",
+	         (int)(strstr(msg_line, "\"mentions_all\":") - msg_line), msg_line,
+	         strstr(msg_line, ",\"mentions\":"));
 	assert_refused(line, "message: \"mentions_all\" must be true or false");
-	snprintf(line, sizeof line, "%.*s\"deleted_at\":5}", (int)(strstr(msg_line, "\"deleted_at\":") - msg_line),
-		 msg_line);
+	snprintf(line, sizeof line, "%.*s\"deleted_at\":5}",
+	         (int)(strstr(msg_line, "\"deleted_at\":") - msg_line), msg_line);
 	assert_refused(line, "message: a deleted message has no content");
-	snprintf(line, sizeof line, "%.*s\"content\":\"a\\u0001b\"%s", (int)(strstr(msg_line, "\"content\":") - msg_line),
-		 msg_line, strstr(msg_line, ",\"idempotency_key\""));
+	snprintf(line, sizeof line, "%.*s\"content\":\"a\\u0001b\"%s",
+	         (int)(strstr(msg_line, "\"content\":") - msg_line), msg_line,
+	         strstr(msg_line, ",\"idempotency_key\""));
 	assert_refused(line, "message: \"content\" holds control characters");
-	const char *chat = "{\"type\":\"chat\",\"id\":1,\"chat_type\":\"%s\",\"name\":\"\",\"description\":\"\","
-			   "\"created_by\":1,\"pair_low\":%d,\"pair_high\":%d,\"created_at\":0,\"updated_at\":0,"
-			   "\"last_activity_at\":0}";
+	const char *chat =
+	    "{\"type\":\"chat\",\"id\":1,\"chat_type\":\"%s\",\"name\":\"\",\"description\":\"\","
+	    "\"created_by\":1,\"pair_low\":%d,\"pair_high\":%d,\"created_at\":0,\"updated_at\":0,"
+	    "\"last_activity_at\":0}";
 	snprintf(line, sizeof line, chat, "Single", 0, 0);
 	assert_refused(line, "chat: \"pair_low\" and \"pair_high\" name the two users");
 	snprintf(line, sizeof line, chat, "Group", 1, 2);
@@ -216,7 +226,8 @@ static void put(struct tr_sink *k, struct tr_record *r, int want, const char *ms
 	char err[256] = "";
 	int rc = k->ops->put(k->impl, r, err, sizeof err);
 	if (rc != want || (msg && !strstr(err, msg)))
-		fail_msg("%s: rc %d err \"%s\", wanted %d \"%s\"", tr_kind_name(r->kind), rc, err, want, msg ? msg : "");
+		fail_msg("%s: rc %d err \"%s\", wanted %d \"%s\"", tr_kind_name(r->kind), rc, err, want,
+		         msg ? msg : "");
 }
 
 static void test_sink_references(void **state)
