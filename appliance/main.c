@@ -199,12 +199,17 @@ static int run_export(const struct config *cfg, const char *dbpath)
 	rc = transfer_export(&src, &out, &st, err, sizeof err);
 	ndjson_close(&out);
 	src.ops->close(src.impl);
+	const char *failed = NULL;
 	if (!rc && (fflush(f) || (!to_stdout && fsync(fileno(f)))))
-		rc = snprintf(err, sizeof err, "export: write error: %s", strerror(errno)) ? -1 : -1;
-	if (!to_stdout && fclose(f) && !rc)
-		rc = snprintf(err, sizeof err, "export: write error: %s", strerror(errno)) ? -1 : -1;
-	if (!rc && !to_stdout && rename(tmp, cfg->out))
-		rc = snprintf(err, sizeof err, "export: cannot rename %s: %s", tmp, strerror(errno)) ? -1 : -1;
+		failed = "write error";
+	if (!to_stdout && fclose(f) && !rc && !failed)
+		failed = "write error";
+	if (!rc && !failed && !to_stdout && rename(tmp, cfg->out))
+		failed = "cannot rename the file into place";
+	if (failed) {
+		snprintf(err, sizeof err, "export: %s: %s", failed, strerror(errno));
+		rc = -1;
+	}
 	if (rc) {
 		if (!to_stdout)
 			unlink(tmp);

@@ -3,6 +3,7 @@
 #include "lib/crypto.h"
 #include "lib/progress.h"
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,12 +57,18 @@ static int new_password(struct tr_user *u, FILE *passwords)
 	return rc;
 }
 
-static int at(struct tr_codec *in, char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+/* Fills err with the codec's position ("line 12: ") and the message;
+ * returns TR_EINPUT. */
+static int at(struct tr_codec *in, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int at(struct tr_codec *in, char *err, size_t errlen, const char *fmt, ...)
 {
-	char where[32] = "";
+	char where[32] = "", msg[700];
+	va_list ap;
 	in->ops->where(in->impl, where, sizeof where);
-	char msg[700];
-	snprintf(msg, sizeof msg, fmt, a, b);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
 	snprintf(err, errlen, "%s: %s", where, msg);
 	return TR_EINPUT;
 }
@@ -78,20 +85,23 @@ int transfer_import(struct tr_codec *in, struct tr_sink *sink, FILE *passwords, 
 	while ((got = in->ops->read(in->impl, &r, err, errlen)) == 1) {
 		/* the records come in kind order: header, workspace (once), ..., end */
 		if (last < 0 && r.kind != TR_HEADER)
-			return at(in, err, errlen, "the file must start with a header record, not \"%s\"%s",
-			          tr_kind_name(r.kind), " (not a fechatter export?)");
-		if (last == TR_END)
-			return at(in, err, errlen, "a \"%s\" record after the end record%s",
-			          tr_kind_name(r.kind), "");
-		if (last >= 0 && (r.kind == TR_HEADER || r.kind == TR_WORKSPACE) && last >= (int)r.kind)
-			return at(in, err, errlen, "a second \"%s\" record%s", tr_kind_name(r.kind), "");
-		if (last == TR_HEADER && r.kind != TR_WORKSPACE)
-			return at(in, err, errlen,
-			          "the workspace record must follow the header, not \"%s\"%s",
-			          tr_kind_name(r.kind), "");
-		if ((int)r.kind < last)
-			return at(in, err, errlen, "a \"%s\" record after the \"%s\" records (out of order)",
-			          tr_kind_name(r.kind), tr_kind_name(last));
+			rc = at(
+			    in, err, errlen,
+			    "the file must start with a header record, not \"%s\" (not a fechatter export?)",
+			    tr_kind_name(r.kind));
+		else if (last == TR_END)
+			rc =
+			    at(in, err, errlen, "a \"%s\" record after the end record", tr_kind_name(r.kind));
+		else if (last >= 0 && (r.kind == TR_HEADER || r.kind == TR_WORKSPACE) && last >= (int)r.kind)
+			rc = at(in, err, errlen, "a second \"%s\" record", tr_kind_name(r.kind));
+		else if (last == TR_HEADER && r.kind != TR_WORKSPACE)
+			rc = at(in, err, errlen, "the workspace record must follow the header, not \"%s\"",
+			        tr_kind_name(r.kind));
+		else if ((int)r.kind < last)
+			rc = at(in, err, errlen, "a \"%s\" record after the \"%s\" records (out of order)",
+			        tr_kind_name(r.kind), tr_kind_name(last));
+		if (rc)
+			break;
 		last = r.kind;
 		if (r.kind == TR_HEADER)
 			progress_begin(&p, "import", (uint64_t)r.u.header.messages, "messages");
@@ -118,8 +128,8 @@ int transfer_import(struct tr_codec *in, struct tr_sink *sink, FILE *passwords, 
 	if (got < 0)
 		rc = TR_EINPUT; /* err set by the codec */
 	else if (!rc && last != TR_END)
-		rc = at(in, err, errlen, "the file ends without its end record (%s%s)",
-		        last < 0 ? "empty file" : "truncated?", "");
+		rc = at(in, err, errlen, "the file ends without its end record (%s)",
+		        last < 0 ? "empty file" : "truncated?");
 	if (!rc && (rc = sink->ops->commit(sink->impl, why, sizeof why)))
 		snprintf(err, errlen, "%s", why);
 	if (p.label[0])

@@ -91,6 +91,7 @@ run_timed() {
 		exit 1
 	fi
 	result "${name}_wall" "$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$t")"
+	result "${name}_cpu_s" "$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {print u + s}' "$t")"
 	result "${name}_peak_rss_kib" "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")"
 }
 
