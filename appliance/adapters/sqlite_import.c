@@ -23,6 +23,7 @@ struct isink {
 	int64_t count[TR_NKINDS];
 	struct tr_header header;
 	int open, committed;
+	int lookup_rc; /* a lookup that failed for another reason than "no row" */
 };
 
 static int input(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -51,11 +52,15 @@ static int wrote(struct isink *k, int rc, char *err, size_t errlen, const char *
 	return store_failed(k, err, errlen, what);
 }
 
-/* The new id of the file's id old in map (a string literal SQL), or 0. */
+/* The new id of the file's id old in a map (sql: a string literal), or 0
+ * when there is none; a store error is kept in k->lookup_rc. */
 static int64_t lookup(struct isink *k, const char *sql, int64_t old)
 {
 	int64_t v = 0;
-	return old > 0 && !sq_scalar(k->s, sql, &v, "i", old) ? v : 0;
+	int rc = old > 0 ? sq_scalar(k->s, sql, &v, "i", old) : FE_ENOTFOUND;
+	if (rc && rc != FE_ENOTFOUND)
+		k->lookup_rc = rc;
+	return rc ? 0 : v;
 }
 
 #define USER_ID "SELECT new FROM m_user WHERE old = ?"
@@ -339,6 +344,8 @@ static int isink_put(void *impl, const struct tr_record *r, char *err, size_t er
 		rc = input(err, errlen, "unknown record");
 		break;
 	}
+	if (k->lookup_rc) /* not the file's fault: the store failed */
+		return store_failed(k, err, errlen, "reading the id map");
 	if (!rc)
 		k->count[r->kind]++;
 	return rc;
