@@ -12,7 +12,8 @@
 # of the file and the databases. Numbers only, never pass/fail on time or
 # memory; exit status non-zero when a step fails or the files differ.
 #
-# usage: export.sh [BIN] (env: EXPORT_MESSAGES=100000)
+# usage: export.sh [BIN] (env: EXPORT_MESSAGES=100000; EXPORT_ONLY=1 stops
+# after the first export, to measure the export of a bigger workspace)
 set -uo pipefail
 BIN="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/fechatter}"
 [ -x "$BIN" ] || { echo "export.sh: $BIN is not an executable (run make)" >&2; exit 1; }
@@ -98,11 +99,12 @@ run_timed() {
 start_server "$BIN" "$port" "$DATA" || exit 1
 run_timed export1 "$BIN" export --data "$DATA" --out "$WORK/one.ndjson" --log-level warn
 stop_server "$SERVER_PID"
+result file_bytes "$(stat -c %s "$WORK/one.ndjson")"
+result source_db_bytes "$(stat -c %s "$DB")"
+[ "${EXPORT_ONLY:-0}" = 1 ] && exit 0
 run_timed import "$BIN" import --data "$DATA2" --in "$WORK/one.ndjson" --log-level warn
 run_timed export2 "$BIN" export --data "$DATA2" --out "$WORK/two.ndjson" --log-level warn
-result file_bytes "$(stat -c %s "$WORK/one.ndjson")"
 result file_lines "$(wc -l <"$WORK/one.ndjson")"
-result source_db_bytes "$(stat -c %s "$DB")"
 result imported_db_bytes "$(stat -c %s "$DATA2/fechatter.db")"
 if cmp "$WORK/one.ndjson" "$WORK/two.ndjson"; then
 	result roundtrip identical
