@@ -64,7 +64,7 @@ static const struct directive table[] = {
 	 "seconds a request body may pause, and may take beyond body-min-rate (default 20, at most 30)"},
 	{"body-min-rate", K_INT, F(body_min_rate), 0, 1000000000, NULL,
 	 "bytes per second a request body must average, 0 = no minimum (default 500)"},
-	{"out", K_STR, F(out), 0, 0, NULL, "file the backup command writes"},
+	{"out", K_STR, F(out), 0, 0, NULL, "file the backup or export command writes (export: - for stdout)"},
 	/* export and import (issue 10) */
 	{"workspace", K_I64, F(workspace), 0, (int64_t)1 << 53, NULL,
 	 "export: the workspace id to write, 0 = the only one (default 0)"},
