@@ -234,9 +234,11 @@ describe('export and import', () => {
       assert.match(r.stderr, /nothing was imported/);
       assert.equal(sql(join(data, 'fechatter.db'), 'select (select count(*) from users) + (select count(*) from workspaces) + (select count(*) from messages) + (select count(*) from files)'), '0');
       assert.ok(!existsSync(join(data, 'import-passwords.txt')) && !existsSync(join(data, 'import-passwords.txt.tmp')), 'no passwords file');
-      // the folder is still an empty appliance: the good file imports
-      const ok = runBin(['import', '--data', data, '--in', e1], { timeoutMs: 60000 });
-      assert.equal(ok.code, 0, ok.stderr);
+      if (name.startsWith('late failure')) {
+        // the folder is still an empty appliance: the good file imports
+        const ok = runBin(['import', '--data', data, '--in', e1], { timeoutMs: 60000 });
+        assert.equal(ok.code, 0, ok.stderr);
+      }
     });
   }
 });
