@@ -173,6 +173,11 @@ bench: $(BIN)
 bench-search: $(BIN)
 	bash tests/bench/search.sh $(abspath $(BIN))
 
+# export -> import -> export of EXPORT_MESSAGES (100,000) messages: cmp, time, peak RSS
+.PHONY: bench-export
+bench-export: $(BIN)
+	bash tests/bench/export.sh $(abspath $(BIN))
+
 # crash trials: kill -9 under HTTP and WebSocket send load, restart, every
 # acknowledged message present, integrity_check ok (TRIALS=20, SEED=n replays)
 .PHONY: soak

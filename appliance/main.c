@@ -17,12 +17,15 @@
 #include "adapters/fts5_search.h"
 #include "adapters/local_bus.h"
 #include "adapters/lru_cache.h"
+#include "adapters/ndjson_transfer.h"
 #include "adapters/sqlite_store.h"
+#include "adapters/sqlite_transfer.h"
 #include "core/app.h"
 #include "core/auth.h"
 #include "core/cached.h"
 #include "core/demo.h"
 #include "core/limits.h"
+#include "core/transfer.h"
 #include "core/writer.h"
 #include "http/http.h"
 #include "lib/config.h"
@@ -156,6 +159,148 @@ static int load_signing_key(struct app *app, const char *dir)
 	return 0;
 }
 
+/* fechatter export: one workspace as NDJSON to --out (a file, written
+ * through FILE.tmp and a rename, or - for stdout). No lock: it reads one
+ * snapshot beside a running server, as backup does. Exit 0, 1 (cannot read
+ * or write), 2 (usage, unknown workspace). */
+static int run_export(const struct config *cfg, const char *dbpath)
+{
+	char err[512], tmp[300];
+	struct stat sb;
+	if (!*cfg->out) {
+		fprintf(stderr, "fechatter: export needs --out FILE (- for stdout)\n");
+		return 2;
+	}
+	if (stat(dbpath, &sb) || !sb.st_size) {
+		log_err("main: export: no database at %s", dbpath);
+		return 1;
+	}
+	struct tr_source src = {0};
+	int rc = sqlite_export_open(dbpath, cfg->workspace, &src, err, sizeof err);
+	if (rc) {
+		log_err("main: export: %s", err);
+		return rc == TR_EINPUT ? 2 : 1;
+	}
+	int to_stdout = !strcmp(cfg->out, "-");
+	FILE *f = stdout;
+	snprintf(tmp, sizeof tmp, "%s.tmp", cfg->out);
+	if (!to_stdout) {
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || !(f = fdopen(fd, "w"))) {
+			log_err("main: export: cannot write %s: %s", tmp, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			src.ops->close(src.impl);
+			return 1;
+		}
+	}
+	struct tr_codec out;
+	struct transfer_stats st;
+	ndjson_writer(f, &out);
+	rc = transfer_export(&src, &out, &st, err, sizeof err);
+	ndjson_close(&out);
+	src.ops->close(src.impl);
+	const char *failed = NULL;
+	if (!rc && (fflush(f) || (!to_stdout && fsync(fileno(f)))))
+		failed = "write error";
+	if (!to_stdout && fclose(f) && !rc && !failed)
+		failed = "write error";
+	if (!rc && !failed && !to_stdout && rename(tmp, cfg->out))
+		failed = "cannot rename the file into place";
+	if (failed) {
+		snprintf(err, sizeof err, "export: %s: %s", failed, strerror(errno));
+		rc = -1;
+	}
+	if (rc) {
+		if (!to_stdout)
+			unlink(tmp);
+		log_err("main: %s", err);
+		return 1;
+	}
+	log_info("main: exported %lld users, %lld chats, %lld messages to %s (file contents are not included:"
+		 " they come along in `fechatter backup`)",
+		 (long long)st.users, (long long)st.chats, (long long)st.messages, to_stdout ? "stdout" : cfg->out);
+	return 0;
+}
+
+/* fechatter import: loads --in (a file or - for stdin) into an empty data
+ * folder, the server stopped, in one transaction. New passwords go to
+ * DATA/import-passwords.txt (0600), written only once the import
+ * committed. Exit 0, 1 (lock, store), 2 (usage, not empty, bad file). */
+static int run_import(const struct config *cfg, const char *dbpath)
+{
+	char err[600], pwpath[600], pwtmp[610];
+	if (!*cfg->in) {
+		fprintf(stderr, "fechatter: import needs --in FILE (- for stdin)\n");
+		return 2;
+	}
+	FILE *in = strcmp(cfg->in, "-") ? fopen(cfg->in, "re") : stdin;
+	if (!in) {
+		log_err("main: import: cannot read %s: %s", cfg->in, strerror(errno));
+		return 2;
+	}
+	struct store store = {0};
+	struct tr_sink sink = {0};
+	struct tr_codec codec = {0};
+	FILE *pw = NULL;
+	int code = 1, lock = -1;
+	snprintf(pwpath, sizeof pwpath, "%s/import-passwords.txt", cfg->data);
+	snprintf(pwtmp, sizeof pwtmp, "%s.tmp", pwpath);
+	if (crypto_init() || ensure_dir(cfg->data) || (lock = lock_data(cfg->data, "import")) < 0 ||
+	    refuse_empty_database(cfg->data, dbpath))
+		goto out;
+	sqlite_store_init();
+	if (sqlite_store_open(dbpath, cfg->durability_full, &store, err, sizeof err)) {
+		log_err("main: import: %s", err);
+		goto out;
+	}
+	int rc = sqlite_import_open(&store, &sink, err, sizeof err);
+	if (rc) {
+		log_err("main: import refused: %s", err);
+		code = rc == TR_EINPUT ? 2 : 1;
+		goto out;
+	}
+	int fd = open(pwtmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || !(pw = fdopen(fd, "w"))) {
+		log_err("main: import: cannot write %s: %s", pwtmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	struct transfer_stats st;
+	ndjson_reader(in, &codec);
+	rc = transfer_import(&codec, &sink, pw, &st, err, sizeof err);
+	if (!rc && (fflush(pw) || fsync(fileno(pw)) || rename(pwtmp, pwpath))) {
+		log_err("main: import: committed, but the passwords file %s could not be written: %s", pwpath,
+			strerror(errno));
+		goto out;
+	}
+	if (rc) {
+		log_err("main: import failed, nothing was imported: %s", err);
+		code = rc == TR_EINPUT ? 2 : 1;
+		goto out;
+	}
+	log_info("main: imported %lld users, %lld chats, %lld messages; each user has a new password in %s"
+		 " (hand them out, then delete the file); files are not in an export: copy the files/ folder"
+		 " of the old appliance (or restore a backup) for the uploads",
+		 (long long)st.users, (long long)st.chats, (long long)st.messages, pwpath);
+	code = 0;
+out:
+	ndjson_close(&codec);
+	if (sink.ops)
+		sink.ops->close(sink.impl);
+	sqlite_store_close(&store);
+	if (pw)
+		fclose(pw);
+	if (code)
+		unlink(pwtmp);
+	if (in != stdin)
+		fclose(in);
+	if (lock >= 0)
+		close(lock);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -223,6 +368,10 @@ int main(int argc, char **argv)
 		close(lock);
 		return rc;
 	}
+	if (!strcmp(cfg.command, "export"))
+		return run_export(&cfg, dbpath);
+	if (!strcmp(cfg.command, "import"))
+		return run_import(&cfg, dbpath);
 	if (crypto_init()) {
 		log_err("main: libsodium failed to initialise");
 		return 1;

@@ -68,11 +68,13 @@ static const struct directive table[] = {
 	 "seconds a request body may pause, and may take beyond body-min-rate (default 20, at most 30)"},
 	{"body-min-rate", K_INT, F(body_min_rate), 0, 1000000000, NULL,
 	 "bytes per second a request body must average, 0 = no minimum (default 500)"},
-	{"out", K_STR, F(out), 0, 0, NULL, "file the backup command writes"},
-	/* backup and restore (issue 10) */
-	{"in", K_STR, F(in), 0, 0, NULL, "archive the restore command reads"},
+	{"out", K_STR, F(out), 0, 0, NULL, "file the backup or export command writes (export: - for stdout)"},
+	/* backup, restore, export and import (issue 10) */
+	{"in", K_STR, F(in), 0, 0, NULL, "archive the restore command reads, or the export file import loads (- for stdin)"},
 	{"force", K_FLAG, F(force), 0, 1, NULL,
 	 "restore: replace a data folder that holds data (moved aside to DATA/before-restore-TIME/); no value"},
+	{"workspace", K_I64, F(workspace), 0, (int64_t)1 << 53, NULL,
+	 "export: the workspace id to write, 0 = the only one (default 0)"},
 	{"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
 	 "on: the sends of one event-loop turn share one commit (default); off: one commit each (for comparison)"},
 	/* operations (issue 9) */
@@ -354,7 +356,9 @@ static void usage(FILE *out)
 		     "  routes                   print the HTTP route table (method, path, auth)\n"
 		     "  reindex                  rebuild the search index from the messages, then exit (server stopped)\n"
 		     "  check                    check the database, the search index and the files, exit 0 when ok\n"
-		     "                           (server stopped)\n\n"
+		     "                           (server stopped)\n"
+		     "  export --out FILE        write one workspace as NDJSON (- for stdout; also while serving)\n"
+		     "  import --in FILE         load an export into an empty data folder (server stopped)\n\n"
 		     "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
 		     "lines in the file given with --config; flags win over the environment,\n"
 		     "the environment over the file):\n");
@@ -388,8 +392,8 @@ int config_load(struct config *c, int argc, char **argv)
 	/* pass 1: commands, --help, --check-config, --config, and flag syntax */
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {
-		static const char *commands[] = {"serve", "demo", "backup", "reindex", "routes", "check",
-						 "restore"};
+		static const char *commands[] = {"serve", "demo",   "backup", "reindex", "routes",
+						 "check", "restore", "export", "import"};
 		int known = 0;
 		for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
 			known |= !strcmp(argv[1], commands[k]);

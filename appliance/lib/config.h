@@ -39,8 +39,9 @@ struct config {
 	int body_timeout;      /* seconds a body may take, plus received/body_min_rate */
 	int body_min_rate;     /* bytes per second a body must keep up, 0 = none */
 	char out[256];         /* backup: destination file */
-	char in[256];          /* restore: the archive */
+	char in[256];          /* restore: the archive; import: the export file, "-" = stdin */
 	int force;             /* restore: replace a folder holding data */
+	int64_t workspace;     /* export: the workspace, 0 = the only one */
 	char log_file[256];    /* "" = stderr; else appended to, reopened on SIGHUP */
 	/* --cors-origin (repeatable): origins allowed to call the API from a
 	 * browser, space-separated, each "scheme://host[:port]"; "" = none */
