@@ -2,8 +2,7 @@
  * kind lists its fields (name, type, place in the struct, range, choices);
  * the writer and the reader both walk it, so the two never disagree. */
 #include "adapters/ndjson_transfer.h"
-#include "http/jsonio.h" /* json_has_nul: the one NUL check (cJSON would cut a string at \u0000) */
-#include "lib/utf8.h"
+#include "lib/utf8.h" /* json_has_nul: the one NUL check (cJSON would cut a string at \u0000) */
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdio.h>

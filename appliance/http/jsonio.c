@@ -16,30 +16,6 @@ static int is_json_type(const char *ct)
 	return !ct[16] || ct[16] == ';' || ct[16] == ' ' || ct[16] == '\t';
 }
 
-/* Escapes are followed one by one, so the escaped backslash of \\u0000
- * does not start an escape. */
-int json_has_nul(const char *s, size_t len)
-{
-	int in_string = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (!c)
-			return 1;
-		if (!in_string) {
-			in_string = c == '"';
-			continue;
-		}
-		if (c == '"') {
-			in_string = 0;
-		} else if (c == '\\' && i + 1 < len) {
-			i++; /* the escaped character, never an escape itself */
-			if (!s[i] || (s[i] == 'u' && i + 4 < len && !memcmp(s + i + 1, "0000", 4)))
-				return 1;
-		}
-	}
-	return 0;
-}
-
 int json_body_parse(const char *body, size_t len, const char *content_type, cJSON **out, struct fe_err *e)
 {
 	*out = NULL;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lib/err.h"
+#include "lib/utf8.h" /* json_has_nul */
 #include "ports/model.h"
 
 /* Parses a request body as JSON, without libwebsockets (so a fuzzer can call
@@ -19,10 +20,6 @@
  * *out NULL. body need not be NUL-terminated. */
 int json_body_parse(const char *body, size_t len, const char *content_type, cJSON **out, struct fe_err *e);
 
-/* 1 when the JSON text s (len bytes, need not be NUL-terminated) holds a NUL
- * character: a raw zero byte, or a \u0000 escape inside a string (cJSON
- * would cut the value there). 0 otherwise, the text \\u0000 included. */
-int json_has_nul(const char *s, size_t len);
 
 /* The error envelope of docs/API.md, {"success":false,"error":{code,
  * message[,field]}}, as one compact JSON text. Returns owned, free with

@@ -1,5 +1,6 @@
-/* lib/utf8: a strict decoder after RFC 3629. */
+/* lib/utf8: a strict decoder after RFC 3629, and the NUL check of JSON text. */
 #include <stdint.h>
+#include <string.h>
 #include "lib/utf8.h"
 
 /* The one decoder: the code point at s[0..avail), *len its length 1..4;
@@ -120,4 +121,28 @@ void utf8_fold(const char *str, char *out, size_t n)
 			k += utf8_encode(fold_cp(c), out + k);
 	}
 	out[k] = 0;
+}
+
+/* Escapes are followed one by one, so the escaped backslash of \\u0000
+ * does not start an escape. */
+int json_has_nul(const char *s, size_t len)
+{
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!c)
+			return 1;
+		if (!in_string) {
+			in_string = c == '"';
+			continue;
+		}
+		if (c == '"') {
+			in_string = 0;
+		} else if (c == '\\' && i + 1 < len) {
+			i++; /* the escaped character, never an escape itself */
+			if (!s[i] || (s[i] == 'u' && i + 4 < len && !memcmp(s + i + 1, "0000", 4)))
+				return 1;
+		}
+	}
+	return 0;
 }

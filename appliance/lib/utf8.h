@@ -32,4 +32,9 @@ int utf8_has_controls(const char *s, int allow_newlines);
  * than the input. */
 void utf8_fold(const char *s, char *out, size_t n);
 
+/* 1 when the JSON text s (len bytes, need not be NUL-terminated) holds a NUL
+ * character: a raw zero byte, or a \u0000 escape inside a string (cJSON
+ * would cut the value there). 0 otherwise, the text \\u0000 included. */
+int json_has_nul(const char *s, size_t len);
+
 #endif
