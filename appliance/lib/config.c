@@ -220,6 +220,7 @@ static void usage(FILE *out)
 		     "  demo                     seed a demo workspace into an empty data folder, then serve\n"
 		     "  backup --out FILE        write a consistent copy of the database (also while serving)\n"
 		     "  routes                   print the HTTP route table (method, path, auth)\n"
+		     "  version                  print `fechatter VERSION linux-ARCH` and exit\n"
 		     "  reindex                  rebuild the search index from the messages, then exit (server stopped)\n"
 		     "  check                    run the database integrity checks, exit 0 when ok (server stopped)\n\n"
 		     "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
@@ -251,7 +252,7 @@ int config_load(struct config *c, int argc, char **argv)
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {
 		static const char *commands[] = {"serve", "demo", "backup", "reindex", "routes", "check"};
-		int known = 0;
+		int known = !strcmp(argv[1], "version"); /* prints the version, exits 0 (main.c) */
 		for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
 			known |= !strcmp(argv[1], commands[k]);
 		if (!known) {
