@@ -231,7 +231,8 @@ deb_arch     = $(if $(filter amd64,$(1)),x86_64,$(1))
 # one release binary per architecture, in a build folder of its own with
 # fixed flags (not the caller's CFLAGS, SANITIZE or build/fechatter)
 dist-bin-%:
-	CFLAGS='-O2 -g' LDFLAGS= $(MAKE) --no-print-directory ARCH=$* BUILD=build/dist/$* VERSION='$(VERSION)' SANITIZE= build/dist/$*/fechatter
+	CFLAGS='-O2 -g' LDFLAGS= $(MAKE) --no-print-directory -s ARCH=$* BUILD=build/dist/$* DEPS=build/deps/prefix$(if $(filter x86_64,$*),,-$*) \
+	  VERSION='$(VERSION)' SANITIZE= build/dist/$*/fechatter
 dist: $(DIST_ARCHES:%=dist-bin-%)
 	DIST_DIR=$(DIST_DIR) bash packaging/dist.sh '$(VERSION)' $(DIST_ARCHES)
 deb: $(foreach a,$(DEB_ARCHES),dist-bin-$(call deb_arch,$(a)))

@@ -19,9 +19,14 @@ mkdir -p "$out"
 sums() { # SHA256SUMS over this version's archives and packages
 	local v=$1 dv
 	dv=$(sh packaging/version.sh --deb "$v")
-	(cd "$out" && rm -f SHA256SUMS &&
-		ls -1 "fechatter-$v-linux-"*.tar.gz "fechatter_${dv}_"*.deb 2>/dev/null | sort |
-		xargs -r sha256sum > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
+	(
+		cd "$out"
+		shopt -s nullglob
+		local files=("fechatter-$v-linux-"*.tar.gz "fechatter_${dv}_"*.deb)
+		rm -f SHA256SUMS
+		[ ${#files[@]} -eq 0 ] || sha256sum "${files[@]}" > SHA256SUMS.tmp
+		mv SHA256SUMS.tmp SHA256SUMS
+	)
 }
 
 if [ "${1:-}" = --sums ]; then
