@@ -53,7 +53,7 @@ for arch in "$@"; do
 	name=fechatter-$version-linux-$arch
 	rm -rf "${stage:?}/$name"
 	mkdir -p "$stage/$name"
-	"$strip" --strip-all -o "$stage/$name/fechatter" "$bin"
+	"$strip" --strip-all -R .comment -o "$stage/$name/fechatter" "$bin"
 	chmod 0755 "$stage/$name/fechatter"
 	if grep -q -F -a "$top" "$stage/$name/fechatter"; then
 		echo "dist: $bin holds the build path $top (not reproducible)" >&2
