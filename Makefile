@@ -230,12 +230,17 @@ DEB_ARCHES  ?= amd64 arm64 armhf
 deb_arch     = $(if $(filter amd64,$(1)),x86_64,$(1))
 # one release binary per architecture, in a build folder of its own with
 # fixed flags (not the caller's CFLAGS, SANITIZE or build/fechatter)
+# (missing deps are made one architecture at a time: parallel apt-get runs
+# would collide)
 dist-bin-%:
+	@[ -f build/deps/prefix$(if $(filter x86_64,$*),,-$*)/lib/libwebsockets.a ] || \
+	  { mkdir -p build && flock build/.deps.lock env ARCH=$* bash packaging/deps.sh; }
 	CFLAGS='-O2 -g' LDFLAGS= $(MAKE) --no-print-directory -s ARCH=$* BUILD=build/dist/$* DEPS=build/deps/prefix$(if $(filter x86_64,$*),,-$*) \
 	  VERSION='$(VERSION)' SANITIZE= build/dist/$*/fechatter
 dist: $(DIST_ARCHES:%=dist-bin-%)
 	DIST_DIR=$(DIST_DIR) bash packaging/dist.sh '$(VERSION)' $(DIST_ARCHES)
-deb: $(foreach a,$(DEB_ARCHES),dist-bin-$(call deb_arch,$(a)))
+# after dist when both are asked for (both rewrite SHA256SUMS)
+deb: $(foreach a,$(DEB_ARCHES),dist-bin-$(call deb_arch,$(a))) $(filter dist,$(MAKECMDGOALS))
 	@for a in $(DEB_ARCHES); do \
 	  b=$$a; [ $$a = amd64 ] && b=x86_64; \
 	  DIST_DIR=$(DIST_DIR) bash packaging/deb/build.sh '$(VERSION)' $$a build/dist/$$b/fechatter || exit; done

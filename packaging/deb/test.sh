@@ -5,8 +5,9 @@
 #   dpkg -i: user, data folder, conffile; run the unit's ExecStart as the
 #   service user (systemd need not be PID 1: setpriv with the unit's
 #   User=, NoNewPrivileges=, empty CapabilityBoundingSet=, UMask= and
-#   LimitNOFILE=), /health answers, an account and a message are made,
-#   SIGTERM stops it with exit 0;
+#   LimitNOFILE=, and its SystemCallFilter= lines as a seccomp allow list
+#   that kills on any other call, see seccomp-run.c), /health answers, an
+#   account and a message are made, SIGTERM stops it with exit 0;
 #   a second .deb with a higher version over it (upgrade): the data, the
 #   user and a local change to the conffile are kept, the new binary runs
 #   and finds the message;
@@ -31,7 +32,7 @@ if dpkg-query -W -f='${Status}' fechatter 2>/dev/null | grep -q 'installed\|conf
 fi
 # what the test needs beyond make test's packages
 need=()
-for p in lintian adduser curl dpkg-dev; do
+for p in lintian adduser curl dpkg-dev gcc libseccomp-dev; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -42,6 +43,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 work=$(mktemp -d /tmp/fechatter-test-deb.XXXXXX)
+chmod 0755 "$work" # the service user runs $work/seccomp-run
 pid=
 cleanup() {
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
@@ -71,6 +73,39 @@ lintian --pedantic -I --fail-on error,warning "$deb1" 2>&1 | grep -v 'running wi
 lintian --fail-on error,warning "$deb1" >/dev/null 2>&1 || fail "lintian"
 
 unit=/lib/systemd/system/fechatter.service
+gcc -O2 -Wall -Wextra -o "$work/seccomp-run" "$here/seccomp-run.c" -lseccomp || fail "building seccomp-run"
+
+# The system calls a unit's SystemCallFilter= lines allow: the union of the
+# allow lines minus the ~deny lines, groups (@name) expanded by systemd.
+expand_calls() {
+	systemd-analyze syscall-filter "$1" | tail -n +2 | sed -e 's/^ *//' -e '/^#/d' -e '/^$/d' |
+		while read -r n; do
+			case "$n" in
+			@*) expand_calls "$n" ;;
+			*) echo "$n" ;;
+			esac
+		done
+}
+syscall_allow_list() { # $1 unit file, $2 output
+	local line v item allow=$work/allow.raw deny=$work/deny.raw
+	: > "$allow"
+	: > "$deny"
+	while IFS= read -r line; do
+		v=${line#SystemCallFilter=}
+		local to=$allow
+		case "$v" in "~"*) to=$deny v=${v#\~} ;; esac
+		for item in $v; do
+			case "$item" in
+			@*) expand_calls "$item" >> "$to" ;;
+			*) echo "$item" >> "$to" ;;
+			esac
+		done
+	done < <(grep '^SystemCallFilter=' "$1")
+	sort -u "$allow" > "$allow.s"
+	sort -u "$deny" > "$deny.s"
+	comm -23 "$allow.s" "$deny.s" > "$2"
+	[ -s "$2" ] || fail "the unit allows no system call"
+}
 port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 url=http://127.0.0.1:$port
 
@@ -84,6 +119,7 @@ start_service() {
 	umask=$(sed -n 's/^UMask=//p' "$unit")
 	nofile=$(sed -n 's/^LimitNOFILE=//p' "$unit")
 	[ -n "$exec" ] && [ "$user" = fechatter ] || fail "unit: no ExecStart= or User=fechatter"
+	syscall_allow_list "$unit" "$work/syscalls"
 	grep -qx 'CapabilityBoundingSet=' "$unit" && grep -qx 'NoNewPrivileges=yes' "$unit" ||
 		fail "unit: no empty CapabilityBoundingSet= or NoNewPrivileges=yes"
 	(
@@ -93,7 +129,8 @@ start_service() {
 		cd /
 		exec setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs \
 			--bounding-set=-all --inh-caps=-all --ambient-caps=-all \
-			env -i PATH=/usr/bin:/bin FECHATTER_PORT="$port" $exec
+			"$work/seccomp-run" "$work/syscalls" \
+			/usr/bin/env -i PATH=/usr/bin:/bin FECHATTER_PORT="$port" $exec
 	) >>"$work/server.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 1 300); do

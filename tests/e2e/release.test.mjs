@@ -34,7 +34,8 @@ describe('version', () => {
     assert.match(want, /^[0-9][0-9A-Za-z.+~-]*$/, 'a well-formed version from the Makefile');
     const r = runBin(['version'], { env: cleanEnv() });
     assert.equal(r.code, 0, `exit code; stderr: ${r.stderr}`);
-    assert.equal(r.stdout, `fechatter ${want} linux-${expectedArch()}\n`);
+    assert.equal(r.stdout, `fechatter ${want} linux-${expectedArch()}\n`,
+      'the binary\'s version is the Makefile\'s (after changing files, rebuild with make)');
   });
 
   test('/health reports the same version as `fechatter version`', async () => {
