@@ -173,6 +173,7 @@ start_service
 [ "$(stat -c %u /proc/$pid)" = "$uid" ] || fail "the server does not run as fechatter"
 grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$pid/status" || fail "no_new_privs not set"
 grep -q '^CapBnd:[[:space:]]*0000000000000000' "/proc/$pid/status" || fail "capability bounding set not empty"
+grep -q '^Seccomp:[[:space:]]*2' "/proc/$pid/status" || fail "no system call filter on the server"
 node "$here/smoke.mjs" "$url" create
 stop_service
 [ -s /var/lib/fechatter/fechatter.db ] || fail "no database in /var/lib/fechatter"
