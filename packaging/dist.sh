@@ -42,6 +42,7 @@ fi
 export SOURCE_DATE_EPOCH
 
 stage=build/dist/stage
+rm -rf "$stage"
 for arch in "$@"; do
 	case "$arch" in
 	x86_64) strip=strip ;;
