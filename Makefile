@@ -196,3 +196,61 @@ clean:
 	rm -rf build/obj build/san build/gen build/tests build/fuzz build/*.a build/fechatter build/arm64 build/armhf
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- release: version, archives, Debian packages (issue 10) ----
+#   make dist        dist/fechatter-VERSION-linux-{x86_64,arm64,armhf}.tar.gz
+#                    and dist/SHA256SUMS (stripped static binaries, built in
+#                    build/dist/ARCH with fixed flags; reproducible)
+#   make dist-check  builds dist twice in two clones of HEAD at different
+#                    paths and compares the archives byte for byte
+#   make deb         dist/fechatter_DEBVERSION_{amd64,arm64,armhf}.deb (DEB_ARCHES)
+#   make test-deb    as root: install, run as the service user, upgrade, purge
+# VERSION is `git describe` (packaging/version.sh); `make dist VERSION=1.2.3`
+# overrides it. It reaches the binary as build/.../gen/version.h
+# (FECHATTER_VERSION: `fechatter version`, /health), rewritten only when it
+# changes.
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell sh packaging/version.sh)
+endif
+# no build path in the objects (debug info, __FILE__): two checkouts of one
+# commit at different paths give the same binary
+CFLAGS  += -ffile-prefix-map=$(CURDIR)=.
+
+.PHONY: FORCE print-version dist dist-check deb test-deb
+FORCE:
+print-version:
+	@echo $(VERSION)
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@sh packaging/version.sh --deb '$(VERSION)' >/dev/null
+	@printf '#define FECHATTER_VERSION "%s"\n' '$(VERSION)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(BUILD)/obj/appliance/main.o $(BUILD)/obj/appliance/http/h_ops.o $(BUILD)/obj/appliance/adapters/backup.o: $(BUILD)/gen/version.h
+$(FUZZ_BUILD)/obj/appliance/http/h_ops.o $(FUZZ_BUILD)/obj/appliance/adapters/backup.o: $(BUILD)/gen/version.h
+$(FUZZ_BUILD)/obj/appliance/http/h_ops.o: FUZZ_CFLAGS += -I$(BUILD)/gen
+
+DIST_DIR    ?= dist
+DIST_ARCHES ?= x86_64 arm64 armhf
+DEB_ARCHES  ?= amd64 arm64 armhf
+deb_arch     = $(if $(filter amd64,$(1)),x86_64,$(1))
+# one release binary per architecture, in a build folder of its own with
+# fixed flags (not the caller's CFLAGS, SANITIZE or build/fechatter)
+# (missing deps are made one architecture at a time: parallel apt-get runs
+# would collide)
+dist-bin-%:
+	@[ -f build/deps/prefix$(if $(filter x86_64,$*),,-$*)/lib/libwebsockets.a ] || \
+	  { mkdir -p build && flock build/.deps.lock env ARCH=$* bash packaging/deps.sh; }
+	CFLAGS='-O2 -g' LDFLAGS= $(MAKE) --no-print-directory -s ARCH=$* BUILD=build/dist/$* DEPS=build/deps/prefix$(if $(filter x86_64,$*),,-$*) \
+	  VERSION='$(VERSION)' SANITIZE= build/dist/$*/fechatter
+dist: $(DIST_ARCHES:%=dist-bin-%)
+	DIST_DIR=$(DIST_DIR) bash packaging/dist.sh '$(VERSION)' $(DIST_ARCHES)
+# after dist when both are asked for (both rewrite SHA256SUMS)
+deb: $(foreach a,$(DEB_ARCHES),dist-bin-$(call deb_arch,$(a))) $(filter dist,$(MAKECMDGOALS))
+	@for a in $(DEB_ARCHES); do \
+	  b=$$a; [ $$a = amd64 ] && b=x86_64; \
+	  DIST_DIR=$(DIST_DIR) bash packaging/deb/build.sh '$(VERSION)' $$a build/dist/$$b/fechatter || exit; done
+	DIST_DIR=$(DIST_DIR) bash packaging/dist.sh --sums '$(VERSION)'
+dist-check:
+	bash packaging/repro-check.sh
+test-deb:
+	bash packaging/deb/test.sh

@@ -354,6 +354,7 @@ static void usage(FILE *out)
 		     "  backup --out FILE        write one archive of the database and the files (also while serving)\n"
 		     "  restore --in FILE        put an archive back into the data folder (server stopped; --force)\n"
 		     "  routes                   print the HTTP route table (method, path, auth)\n"
+		     "  version                  print `fechatter VERSION linux-ARCH` and exit\n"
 		     "  reindex                  rebuild the search index from the messages, then exit (server stopped)\n"
 		     "  check                    check the database, the search index and the files, exit 0 when ok\n"
 		     "                           (server stopped)\n"
@@ -393,7 +394,7 @@ int config_load(struct config *c, int argc, char **argv)
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {
 		static const char *commands[] = {"serve", "demo",   "backup", "reindex", "routes",
-						 "check", "restore", "export", "import"};
+						 "check", "restore", "export", "import", "version"};
 		int known = 0;
 		for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
 			known |= !strcmp(argv[1], commands[k]);

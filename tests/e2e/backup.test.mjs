@@ -139,6 +139,8 @@ describe('backup under load, restore, serve', () => {
     for (const f of files) assert.ok(names.includes(`files/${f.meta.url.slice(11, 13)}/${f.meta.url.slice(11, 75)}`), `${f.meta.url} archived`);
     const manifest = JSON.parse(readTar(readFileSync(out)).find((m) => m.name === 'manifest.json').data);
     assert.equal(manifest.format, 'fechatter-backup');
+    // the build's own version (git describe), as `fechatter version` prints it
+    assert.equal(`fechatter ${manifest.fechatter_version}`, runBin(['version']).stdout.trim().split(' ').slice(0, 2).join(' '));
     // the newest migration this build carries (schema/NNNN_*.sql)
     const newest = Math.max(...readdirSync(new URL('../../schema/', import.meta.url)).map((f) => parseInt(f, 10)).filter((n) => n > 0));
     assert.equal(manifest.schema_version, newest);
