@@ -1,6 +1,7 @@
 /* adapters/backup: see backup.h. */
 #include "adapters/backup.h"
 #include "adapters/sqlite_store.h"
+#include "lib/fdio.h"
 #include "lib/log.h"
 #include "lib/progress.h"
 #include "lib/tar.h"
@@ -123,22 +124,6 @@ static int make_parents(const char *root, const char *name)
 		if (mkdir(p, 0700) && errno != EEXIST)
 			return -1;
 		*s = '/';
-	}
-	return 0;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
 	}
 	return 0;
 }
@@ -469,7 +454,7 @@ static int extract(struct tar_reader *tr, struct reader *rd, const char *name, i
 	int64_t n, got = 0;
 	while ((n = tar_read(tr, buf, sizeof buf, err, errlen)) > 0) {
 		crypto_hash_sha256_update(&h, (unsigned char *)buf, (size_t)n);
-		if (write_all(fd, buf, (size_t)n)) {
+		if (fd_write_all(fd, buf, (size_t)n)) {
 			snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 			close(fd);
 			return BACKUP_EFAIL;

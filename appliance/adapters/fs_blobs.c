@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "adapters/fs_blobs.h"
+#include "lib/fdio.h"
 #include "lib/err.h"
 #include "lib/log.h"
 
@@ -63,16 +64,8 @@ static int b_write(void *p, struct blob_writer *w, const void *data, size_t len)
 	const char *d = data;
 	crypto_hash_sha256_update(&w->h, data, len);
 	w->size += (int64_t)len;
-	while (len) {
-		ssize_t n = write(w->fd, d, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno_rc(errno);
-		}
-		d += n;
-		len -= (size_t)n;
-	}
+	if (fd_write_all(w->fd, d, len))
+		return errno_rc(errno);
 	return 0;
 }
 

@@ -4,48 +4,13 @@
  * version 263 "00", uname 265, gname 297, devmajor 329, devminor 337,
  * prefix 345 (155). */
 #include "lib/tar.h"
+#include "lib/fdio.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #define BLOCK 512
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Reads exactly len bytes; returns len, a smaller count at end of file, or
- * -1 (errno). */
-static ssize_t read_full(int fd, void *data, size_t len)
-{
-	char *p = data;
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = read(fd, p + got, len - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
 
 static void octal(char *field, size_t width, uint64_t v)
 {
@@ -94,7 +59,7 @@ int tar_add(struct tar_writer *w, const char *name, int64_t size, int dir, unsig
 	memcpy(h + 263, "00", 2);
 	snprintf((char *)h + 148, 8, "%06o", checksum(h));
 	h[155] = ' ';
-	if (write_all(w->fd, h, BLOCK))
+	if (fd_write_all(w->fd, h, BLOCK))
 		return -1;
 	w->written += BLOCK;
 	w->left = size;
@@ -107,14 +72,14 @@ int tar_write(struct tar_writer *w, const void *data, size_t len)
 		errno = EINVAL;
 		return -1;
 	}
-	if (len && write_all(w->fd, data, len))
+	if (len && fd_write_all(w->fd, data, len))
 		return -1;
 	w->left -= (int64_t)len;
 	w->written += (int64_t)len;
 	if (!w->left && w->written % BLOCK) {
 		static const char zero[BLOCK];
 		size_t pad = BLOCK - (size_t)(w->written % BLOCK);
-		if (write_all(w->fd, zero, pad))
+		if (fd_write_all(w->fd, zero, pad))
 			return -1;
 		w->written += (int64_t)pad;
 	}
@@ -128,7 +93,7 @@ int tar_finish(struct tar_writer *w)
 		errno = EINVAL;
 		return -1;
 	}
-	if (write_all(w->fd, zero, sizeof zero))
+	if (fd_write_all(w->fd, zero, sizeof zero))
 		return -1;
 	w->written += (int64_t)sizeof zero;
 	return 0;
@@ -186,7 +151,7 @@ int tar_next(struct tar_reader *r, struct tar_entry *e, char *err, size_t errlen
 	if (skip(r, err, errlen))
 		return -1;
 	if (r->pad) {
-		ssize_t n = read_full(r->fd, h, (size_t)r->pad);
+		ssize_t n = fd_read_full(r->fd, h, (size_t)r->pad);
 		if (n != r->pad) {
 			snprintf(err, errlen, "the archive is cut short (at byte %lld)",
 			         (long long)r->offset);
@@ -195,7 +160,7 @@ int tar_next(struct tar_reader *r, struct tar_entry *e, char *err, size_t errlen
 		r->offset += r->pad;
 		r->pad = 0;
 	}
-	ssize_t n = read_full(r->fd, h, BLOCK);
+	ssize_t n = fd_read_full(r->fd, h, BLOCK);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read the archive: %s", strerror(errno));
 		return -1;
@@ -209,7 +174,7 @@ int tar_next(struct tar_reader *r, struct tar_entry *e, char *err, size_t errlen
 	for (int i = 0; i < BLOCK && zero; i++)
 		zero = !h[i];
 	if (zero) { /* the end: a second zero block must follow */
-		n = read_full(r->fd, h, BLOCK);
+		n = fd_read_full(r->fd, h, BLOCK);
 		int z2 = n == BLOCK;
 		for (int i = 0; z2 && i < BLOCK; i++)
 			z2 = !h[i];
@@ -270,7 +235,7 @@ int64_t tar_read(struct tar_reader *r, void *buf, size_t len, char *err, size_t 
 		len = (size_t)r->left;
 	if (!len)
 		return 0;
-	ssize_t n = read_full(r->fd, buf, len);
+	ssize_t n = fd_read_full(r->fd, buf, len);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read the archive: %s", strerror(errno));
 		return -1;

@@ -23,6 +23,7 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 #include "lib/tlscert.h"
+#include "lib/fdio.h"
 
 #define SUBJECT "CN=fechatter.local"
 #define VALID_YEARS 10
@@ -92,17 +93,8 @@ static int write_atomic(const char *path, const void *data, size_t len, mode_t m
 		seterr(err, errlen, "create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	const char *p = data;
-	size_t left = len;
-	while (left > 0) {
-		ssize_t n = write(fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		p += n;
-		left -= (size_t)n;
-	}
+	if (fd_write_all(fd, data, len))
+		goto fail;
 	if (fchmod(fd, mode) != 0 || fsync(fd) != 0)
 		goto fail;
 	if (close(fd) != 0) {
