@@ -93,7 +93,7 @@ void h_realtime_ping(struct req *r)
 	if (jint(j, "connection_id", 1, 1, INT64_MAX / 2, &id, &e)) {
 		resp_err(r, &e);
 	} else {
-		struct conn *c = rt_find(id);
+		struct conn *c = rt_find(r->app->hub, id);
 		if (!c || c->who.user_id != r->who.user_id) {
 			resp_fail(r, FE_ENOTFOUND, "NOT_FOUND", "connection_id", "no such connection of yours");
 		} else {

@@ -140,12 +140,15 @@ struct req *ticket_take(struct ticket *t);
 
 /* The server (http/server.c). */
 struct server;
-/* Starts listening as configured. Returns owned, NULL on failure (logged). */
+/* Starts listening as configured, for app: app->hub, app->presence and
+ * app->metrics must be made (main.c) and outlive the server. Sets app->loop
+ * and app->schedule_flush. Returns owned, NULL on failure (logged). */
 struct server *server_start(struct app *app);
-/* Serves until server_stop_request(); then drains and returns. */
+/* Serves until server_stop_request(s); then drains and returns. */
 void server_run(struct server *s);
-/* Async-signal-safe: asks the loop to shut down gracefully. */
-void server_stop_request(void);
+/* Async-signal-safe: asks s's loop to shut down gracefully. */
+void server_stop_request(struct server *s);
+/* Closes every connection (they detach from app->hub) and frees s (NULL-safe). */
 void server_free(struct server *s);
 /* Wakes the loop from another thread (workers). */
 void server_wake(void *server);
@@ -165,10 +168,17 @@ struct upload_result {
 };
 int upload_finish(struct req *r, struct upload_result *out);
 
-/* Metrics (http/metrics.c). */
-void metrics_request(int route_index, enum method m, int status, int64_t us);
-void metrics_conn(int delta);
-/* Renders the Prometheus text; returns malloc'd text. */
+/* Metrics (http/metrics.c): one app's request counters (app->metrics). */
+struct metrics;
+/* Empty counters. Owned: metrics_free (NULL-safe). Aborts when out of memory. */
+struct metrics *metrics_new(void);
+void metrics_free(struct metrics *m);
+/* Counts one answered request (route_index -1: unmatched) and its latency. */
+void metrics_request(struct metrics *m, int route_index, enum method method, int status, int64_t us);
+/* Open HTTP connections: +1 / -1. */
+void metrics_conn(struct metrics *m, int delta);
+/* Renders app's counters (app->metrics, which must be set; app->hub's when
+ * set) as Prometheus text; returns malloc'd text. */
 char *metrics_render(struct app *app, size_t *len);
 
 const char *method_name(enum method m);

@@ -83,11 +83,16 @@ struct server {
 	struct log_every refused_log, slow_log;
 	unsigned long refused, slow_bodies;
 	struct proxy_trust trust; /* --trust-proxy */
+	volatile sig_atomic_t stop_requested; /* server_stop_request (a signal handler) */
+	int in_flight;                        /* requests received and not yet answered */
+	unsigned char wbuf[LWS_PRE + CHUNK];  /* on_writeable's chunk (loop thread only) */
 };
 
-static volatile sig_atomic_t stop_requested;
-static struct lws_context *live_ctx;
-static int in_flight; /* requests received and not yet answered */
+/* The server of r's app (app->loop). */
+static struct server *server_of(const struct req *r)
+{
+	return r->app->loop;
+}
 
 /* ---- request helpers ---- */
 
@@ -385,7 +390,7 @@ static void req_reset(struct req *r)
 			r->ticket->gone(r->ticket->gone_arg);
 	}
 	if (r->in_flight)
-		in_flight--;
+		server_of(r)->in_flight--;
 	struct lws *wsi = r->wsi;
 	struct app *app = r->app;
 	memset(r, 0, sizeof *r);
@@ -548,7 +553,7 @@ static int on_request(struct req *r, const char *uri)
 	r->t0_us = time_mono_us();
 	r->method = method_of(r->wsi);
 	r->in_flight = 1;
-	in_flight++;
+	server_of(r)->in_flight++;
 	snprintf(r->path, sizeof r->path, "%s", uri);
 	set_request_id(r);
 	cors_note(r);
@@ -560,7 +565,7 @@ static int on_request(struct req *r, const char *uri)
 	r->body_expected = has_cl ? atoll(cl) : 0;
 	int body_method = r->method == M_POST || r->method == M_PUT || r->method == M_PATCH;
 
-	if (stop_requested) {
+	if (server_of(r)->stop_requested) {
 		r->close_after = 1;
 		resp_fail(r, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
 		return 0;
@@ -678,8 +683,8 @@ static int on_body(struct req *r, const void *in, size_t len)
 /* Writes the headers, then the body in chunks. Returns nonzero to close. */
 static int on_writeable(struct req *r)
 {
-	static unsigned char buf[LWS_PRE + CHUNK];
-	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+	unsigned char *buf = server_of(r)->wbuf, *start = buf + LWS_PRE, *p = start,
+		      *end = buf + sizeof server_of(r)->wbuf - 1;
 	if (!r->answered || (r->body_expected > 0 && !r->body_done && !r->close_after))
 		return 0; /* answered early: the body is still being read and dropped */
 	int head = r->method == M_HEAD;
@@ -726,7 +731,7 @@ static int on_writeable(struct req *r)
 			lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0); /* lives until closed */
 			if (r->in_flight) { /* a stream does not hold up shutdown */
 				r->in_flight = 0;
-				in_flight--;
+				server_of(r)->in_flight--;
 			}
 			lws_callback_on_writable(r->wsi);
 			return 0;
@@ -756,7 +761,7 @@ static int on_writeable(struct req *r)
 		}
 	}
 	/* the whole answer is out */
-	metrics_request(r->route_index, r->method, r->status, time_mono_us() - r->t0_us);
+	metrics_request(r->app->metrics, r->route_index, r->method, r->status, time_mono_us() - r->t0_us);
 	log_debug("http: %s %s status=%d id=%s", method_name(r->method), r->path, r->status, r->request_id);
 	int close = r->close_after;
 	req_reset(r);
@@ -852,10 +857,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	}
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
-		metrics_conn(1);
+		metrics_conn(app->metrics, 1);
 		break;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-		metrics_conn(-1);
+		metrics_conn(app->metrics, -1);
 		if (r)
 			req_reset(r);
 		break;
@@ -1091,8 +1096,6 @@ struct server *server_start(struct app *app)
 			goto fail;
 		log_info("http: listening https://%s:%d", app->cfg->bind, app->cfg->tls_port);
 	}
-	live_ctx = s->ctx;
-	rt_init(app);
 	lws_sul_schedule(s->ctx, 0, &s->tick_sul, tick_cb, LWS_USEC_PER_SEC);
 	app->loop = s;
 	app->schedule_flush = schedule_flush;
@@ -1105,11 +1108,10 @@ fail:
 	return NULL;
 }
 
-void server_stop_request(void)
+void server_stop_request(struct server *s)
 {
-	stop_requested = 1;
-	if (live_ctx)
-		lws_cancel_service(live_ctx);
+	s->stop_requested = 1;
+	lws_cancel_service(s->ctx);
 }
 
 /* Services s until SIGTERM/SIGINT, then drains (10 s at most): new HTTP
@@ -1119,28 +1121,30 @@ void server_stop_request(void)
  * real-time connection is closed with 1001 (going away). */
 void server_run(struct server *s)
 {
-	while (!stop_requested)
+	struct rt_hub *hub = s->app->hub;
+	while (!s->stop_requested)
 		if (lws_service(s->ctx, 0) < 0)
 			break;
-	rt_stop_accepting();
-	log_info("http: shutting down in_flight=%d realtime=%zu", in_flight, rt_open());
+	rt_stop_accepting(hub);
+	log_info("http: shutting down in_flight=%d realtime=%zu", s->in_flight, rt_open(hub));
 	search_cancel_all(); /* a search may run long: answer it now */
 	int64_t deadline = time_mono_us() + 10 * 1000000;
 	do {
 		writer_flush(s->app->writer);
 		lws_service(s->ctx, -1); /* does not block */
 		usleep(2000);
-	} while ((in_flight > 0 || workers_pending(s->app->workers) > 0 || rt_pending() > 0) &&
+	} while ((s->in_flight > 0 || workers_pending(s->app->workers) > 0 || rt_pending(hub) > 0) &&
 		 time_mono_us() < deadline);
 	writer_flush(s->app->writer); /* whatever the last turn queued (answered SHUTTING_DOWN or acked) */
-	if (in_flight || rt_pending())
-		log_warn("http: shutdown deadline passed in_flight=%d realtime_pending=%zu", in_flight, rt_pending());
+	if (s->in_flight || rt_pending(hub))
+		log_warn("http: shutdown deadline passed in_flight=%d realtime_pending=%zu", s->in_flight,
+			 rt_pending(hub));
 	/* say goodbye once what is queued (acks first of all) is written: 1 s,
 	 * longer (up to the drain deadline) while some socket still takes
 	 * bytes; a reader that stopped reading is not waited for */
-	rt_close_all(LWS_CLOSE_STATUS_GOINGAWAY);
+	rt_close_all(hub, LWS_CLOSE_STATUS_GOINGAWAY);
 	int64_t bye = time_mono_us() + 1000000;
-	while (rt_open() > 0 && (time_mono_us() < bye || (rt_pending() > 0 && time_mono_us() < deadline))) {
+	while (rt_open(hub) > 0 && (time_mono_us() < bye || (rt_pending(hub) > 0 && time_mono_us() < deadline))) {
 		lws_service(s->ctx, -1);
 		usleep(2000);
 	}
@@ -1150,10 +1154,7 @@ void server_free(struct server *s)
 {
 	if (!s)
 		return;
-	live_ctx = NULL;
-	lws_context_destroy(s->ctx);
-	rt_shutdown();
-	presence_free();
+	lws_context_destroy(s->ctx); /* closes the connections: they leave app->hub and app->presence */
 	connlimit_free(s->limits);
 	free(s);
 }
