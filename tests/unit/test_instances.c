@@ -5,10 +5,10 @@
  * (http/metrics). Each app is built as main.c builds it: a real SQLite
  * store (in memory), the in-process bus, app_state_new. The two stores hold
  * the same ids, so state leaking through a global would show. */
-#include "testapp.h"
 #include "core/presence.h"
 #include "http/http.h"
 #include "http/realtime.h"
+#include "testapp.h"
 
 static struct config cfg_b;
 static struct app a, b;
@@ -104,7 +104,7 @@ static void test_presence_and_hub_apart(void **state)
 static void test_metrics_apart(void **state)
 {
 	static const char line[] =
-		"fechatter_http_requests_total{route=\"/api/signup\",method=\"POST\",status=\"201\"} 2";
+	    "fechatter_http_requests_total{route=\"/api/signup\",method=\"POST\",status=\"201\"} 2";
 	metrics_request(a.metrics, 0, M_POST, 201, 1500);
 	metrics_request(a.metrics, 0, M_POST, 201, 2500);
 	metrics_conn(a.metrics, 1);
@@ -122,9 +122,9 @@ static void test_metrics_apart(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_same_ids, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_presence_and_hub_apart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_metrics_apart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_same_ids, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_presence_and_hub_apart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics_apart, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
