@@ -25,9 +25,11 @@
 #include "core/cached.h"
 #include "core/demo.h"
 #include "core/limits.h"
+#include "core/presence.h"
 #include "core/transfer.h"
 #include "core/writer.h"
 #include "http/http.h"
+#include "http/realtime.h"
 #include "lib/config.h"
 #include "lib/crypto.h"
 #include "lib/datalock.h"
@@ -52,10 +54,17 @@
 #define FE_ARCH "unknown"
 #endif
 
+/* The server SIGINT/SIGTERM stop (set once it runs), and whether one came
+ * before it did. */
+static struct server *volatile serving;
+static volatile sig_atomic_t stop_signalled;
+
 static void on_signal(int sig)
 {
 	(void)sig;
-	server_stop_request();
+	stop_signalled = 1;
+	if (serving)
+		server_stop_request(serving);
 }
 
 static void on_hangup(int sig)
@@ -443,6 +452,8 @@ int main(int argc, char **argv)
 		log_err("main: the demo could not be seeded");
 		goto out;
 	}
+	app.presence = presence_new();
+	app.metrics = metrics_new();
 	app.rl_ip = ratelimit_new((unsigned)cfg.login_rate_ip, 60000, 65536);
 	app.rl_account = ratelimit_new((unsigned)cfg.login_rate_account, 60000, 65536);
 	app.limits = limits_new(&cfg, 65536);
@@ -450,8 +461,15 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (!(app.hub = rt_new(&app))) { /* after cached_init, after the demo's events */
+		log_err("main: the real-time hub cannot subscribe to the bus");
+		goto out;
+	}
 	if (!(srv = server_start(&app)))
 		goto out;
+	serving = srv;
+	if (stop_signalled)
+		server_stop_request(srv);
 	const struct workers_lane lanes[] = {[APP_LANE_HASH] = {cfg.workers, 10},
 					     [APP_LANE_SEARCH] = {cfg.search_workers, 15}};
 	app.workers = workers_start_lanes(lanes, 2, server_wake, srv);
@@ -471,11 +489,15 @@ out:
 	workers_stop(app.workers);
 	app.workers = NULL; /* lws_context_destroy may still call back */
 	writer_free(app.writer); /* flushes what is still queued */
+	serving = NULL;
 	server_free(srv);
 	fts5_search_close(&app.search);
 	sqlite_store_close(&app.store);
 	fs_blobs_free(&app.blobs);
-	local_bus_free(&app.bus);
+	local_bus_free(&app.bus); /* before the hub, its subscriber */
+	rt_free(app.hub);
+	presence_free(app.presence);
+	metrics_free(app.metrics);
 	lru_cache_free(&app.cache);
 	ratelimit_free(app.rl_ip);
 	ratelimit_free(app.rl_account);

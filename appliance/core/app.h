@@ -14,6 +14,10 @@ struct workers;
 struct ratelimit;
 struct limits;
 struct writer;
+struct presence;
+/* owned by http/ (opaque here: core never sees libwebsockets types) */
+struct rt_hub;
+struct metrics;
 
 #define ACCESS_TTL_S 1800
 #define REFRESH_SLIDE_MS (14LL * 86400 * 1000)
@@ -45,6 +49,14 @@ struct app {
 	unsigned char jwt_pk[32];
 	struct ratelimit *rl_ip, *rl_account;
 	struct limits *limits; /* per-user limits (core/limits); NULL = none */
+	/* In-memory state of this instance, made and freed by main.c (and the
+	 * unit tests' app builder), so that two apps can live in one process:
+	 * who is connected and typing (core/presence), the real-time hub with
+	 * its connections, replay ring and counters (http/realtime; NULL until
+	 * the server is about to start), the request counters (http/metrics). */
+	struct presence *presence;
+	struct rt_hub *hub;
+	struct metrics *metrics;
 	int64_t started_ms;
 	int64_t (*now_ms)(void); /* clock port */
 	int shutting_down;

@@ -19,9 +19,12 @@ struct typing {
 	char user_name[204];
 };
 
-static struct imap users; /* user_id -> struct pres */
-static struct typing *typing;
-static size_t ntyping, captyping;
+/* One app's presence state (app->presence). */
+struct presence {
+	struct imap users; /* user_id -> struct pres */
+	struct typing *typing;
+	size_t ntyping, captyping;
+};
 
 static const char *status_of(const struct pres *p)
 {
@@ -37,13 +40,14 @@ static void publish(struct app *app, int64_t ws, int64_t user, const struct pres
 
 void presence_connect(struct app *app, const struct principal *p)
 {
-	struct pres *s = imap_get(&users, p->user_id);
+	struct presence *st = app->presence;
+	struct pres *s = imap_get(&st->users, p->user_id);
 	if (!s) {
 		s = calloc(1, sizeof *s);
 		if (!s)
 			abort();
 		s->workspace_id = p->workspace_id;
-		imap_put(&users, p->user_id, s);
+		imap_put(&st->users, p->user_id, s);
 	}
 	s->last_seen = app->now_ms();
 	if (s->conns++ == 0) {
@@ -54,17 +58,18 @@ void presence_connect(struct app *app, const struct principal *p)
 
 void presence_disconnect(struct app *app, const struct principal *p)
 {
-	struct pres *s = imap_get(&users, p->user_id);
+	struct presence *st = app->presence;
+	struct pres *s = imap_get(&st->users, p->user_id);
 	if (!s || !s->conns)
 		return;
 	s->last_seen = app->now_ms();
 	if (--s->conns == 0) {
 		publish(app, p->workspace_id, p->user_id, s);
 		/* also end any typing of this user */
-		for (size_t i = 0; i < ntyping;)
-			if (typing[i].user_id == p->user_id) {
+		for (size_t i = 0; i < st->ntyping;)
+			if (st->typing[i].user_id == p->user_id) {
 				struct principal who = *p;
-				typing_set(app, &who, typing[i].chat_id, 0, NULL);
+				typing_set(app, &who, st->typing[i].chat_id, 0, NULL);
 			} else {
 				i++;
 			}
@@ -73,9 +78,10 @@ void presence_disconnect(struct app *app, const struct principal *p)
 
 int presence_set(struct app *app, const struct principal *p, const char *status, struct fe_err *e)
 {
+	struct presence *st = app->presence;
 	if (!status || (strcmp(status, "online") && strcmp(status, "away")))
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "status", "status must be online or away");
-	struct pres *s = imap_get(&users, p->user_id);
+	struct pres *s = imap_get(&st->users, p->user_id);
 	if (!s || !s->conns)
 		return err_set(e, FE_ECONFLICT, "NOT_CONNECTED", NULL, "open a WebSocket or SSE connection first");
 	int away = !strcmp(status, "away");
@@ -90,6 +96,7 @@ int presence_set(struct app *app, const struct principal *p, const char *status,
 int presence_online(struct app *app, const struct principal *p, int64_t chat_id, struct presence_info **out,
 		    size_t *n, struct fe_err *e)
 {
+	struct presence *st = app->presence;
 	int64_t *members = NULL;
 	size_t nm = 0;
 	int rc;
@@ -102,12 +109,12 @@ int presence_online(struct app *app, const struct principal *p, int64_t chat_id,
 		if ((rc = app->store.ops->member_ids(app->store.impl, chat_id, &members, &nm)))
 			return err_set(e, rc, NULL, NULL, "store error");
 	}
-	*out = calloc(users.n ? users.n : 1, sizeof **out);
+	*out = calloc(st->users.n ? st->users.n : 1, sizeof **out);
 	if (!*out)
 		abort();
-	for (size_t i = 0; i < users.cap; i++) {
-		struct pres *s = users.slots[i].val;
-		int64_t uid = users.slots[i].key;
+	for (size_t i = 0; i < st->users.cap; i++) {
+		struct pres *s = st->users.slots[i].val;
+		int64_t uid = st->users.slots[i].key;
 		if (!uid || !s->conns || s->workspace_id != p->workspace_id)
 			continue;
 		int in = !members;
@@ -129,38 +136,39 @@ static void publish_typing(struct app *app, const struct typing *t, int on)
 
 int typing_set(struct app *app, const struct principal *p, int64_t chat_id, int on, struct fe_err *e)
 {
+	struct presence *st = app->presence;
 	size_t i;
 	struct chat c;
 	int rc = e ? chat_require_member(app, p, chat_id, &c, e) : 0; /* e NULL: internal stop */
 	if (rc)
 		return rc;
-	for (i = 0; i < ntyping; i++)
-		if (typing[i].chat_id == chat_id && typing[i].user_id == p->user_id)
+	for (i = 0; i < st->ntyping; i++)
+		if (st->typing[i].chat_id == chat_id && st->typing[i].user_id == p->user_id)
 			break;
 	if (!on) {
-		if (i == ntyping)
+		if (i == st->ntyping)
 			return 0; /* was not typing: nothing to say */
-		struct typing t = typing[i];
-		typing[i] = typing[--ntyping];
+		struct typing t = st->typing[i];
+		st->typing[i] = st->typing[--st->ntyping];
 		publish_typing(app, &t, 0);
 		return 0;
 	}
 	int64_t exp = app->now_ms() + TYPING_TTL_MS;
-	if (i < ntyping) {
-		typing[i].expires_at = exp; /* still typing: extend silently */
+	if (i < st->ntyping) {
+		st->typing[i].expires_at = exp; /* still typing: extend silently */
 		return 0;
 	}
 	struct user u;
 	if ((rc = app->store.ops->user_get(app->store.impl, p->user_id, &u)))
 		return err_set(e, rc, NULL, NULL, "store error");
-	if (ntyping == captyping) {
-		captyping = captyping ? captyping * 2 : 16;
-		struct typing *b = realloc(typing, captyping * sizeof *typing);
+	if (st->ntyping == st->captyping) {
+		st->captyping = st->captyping ? st->captyping * 2 : 16;
+		struct typing *b = realloc(st->typing, st->captyping * sizeof *st->typing);
 		if (!b)
 			abort();
-		typing = b;
+		st->typing = b;
 	}
-	struct typing *t = &typing[ntyping++];
+	struct typing *t = &st->typing[st->ntyping++];
 	*t = (struct typing){chat_id, p->workspace_id, p->user_id, exp, ""};
 	snprintf(t->user_name, sizeof t->user_name, "%s", u.fullname);
 	publish_typing(app, t, 1);
@@ -170,45 +178,56 @@ int typing_set(struct app *app, const struct principal *p, int64_t chat_id, int 
 int typing_users(struct app *app, const struct principal *p, int64_t chat_id, struct typing_info **out, size_t *n,
 		 struct fe_err *e)
 {
+	struct presence *st = app->presence;
 	struct chat c;
 	int rc = chat_require_member(app, p, chat_id, &c, e);
 	if (rc)
 		return rc;
 	*n = 0;
-	*out = calloc(ntyping ? ntyping : 1, sizeof **out);
+	*out = calloc(st->ntyping ? st->ntyping : 1, sizeof **out);
 	if (!*out)
 		abort();
-	for (size_t i = 0; i < ntyping; i++)
-		if (typing[i].chat_id == chat_id) {
+	for (size_t i = 0; i < st->ntyping; i++)
+		if (st->typing[i].chat_id == chat_id) {
 			struct typing_info *t = &(*out)[(*n)++];
-			t->user_id = typing[i].user_id;
-			t->expires_at = typing[i].expires_at;
-			snprintf(t->user_name, sizeof t->user_name, "%s", typing[i].user_name);
+			t->user_id = st->typing[i].user_id;
+			t->expires_at = st->typing[i].expires_at;
+			snprintf(t->user_name, sizeof t->user_name, "%s", st->typing[i].user_name);
 		}
 	return 0;
 }
 
 void typing_tick(struct app *app)
 {
+	struct presence *st = app->presence;
 	int64_t now = app->now_ms();
-	for (size_t i = 0; i < ntyping;) {
-		if (typing[i].expires_at > now) {
+	for (size_t i = 0; i < st->ntyping;) {
+		if (st->typing[i].expires_at > now) {
 			i++;
 			continue;
 		}
-		struct typing t = typing[i];
-		typing[i] = typing[--ntyping];
+		struct typing t = st->typing[i];
+		st->typing[i] = st->typing[--st->ntyping];
 		publish_typing(app, &t, 0);
 	}
 }
 
-void presence_free(void)
+struct presence *presence_new(void)
 {
-	for (size_t i = 0; i < users.cap; i++)
-		if (users.slots[i].key)
-			free(users.slots[i].val);
-	imap_free(&users);
-	free(typing);
-	typing = NULL;
-	ntyping = captyping = 0;
+	struct presence *st = calloc(1, sizeof *st);
+	if (!st)
+		abort();
+	return st;
+}
+
+void presence_free(struct presence *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->users.cap; i++)
+		if (st->users.slots[i].key)
+			free(st->users.slots[i].val);
+	imap_free(&st->users);
+	free(st->typing);
+	free(st);
 }

@@ -1,6 +1,7 @@
 /* core/presence: who is connected (online / away / offline with last_seen)
- * and who is typing where (expires after 10 s). In-memory state of this
- * process; changes publish EV_PRESENCE_CHANGED and EV_TYPING_CHANGED. */
+ * and who is typing where (expires after 10 s). In-memory state of one app
+ * (struct presence, app->presence); changes publish EV_PRESENCE_CHANGED
+ * and EV_TYPING_CHANGED. */
 #ifndef FE_PRESENCE_H
 #define FE_PRESENCE_H
 #include <stddef.h>
@@ -40,7 +41,11 @@ int typing_users(struct app *app, const struct principal *p, int64_t chat_id, st
 /* Expires typing entries older than TYPING_TTL_MS; call about once a second. */
 void typing_tick(struct app *app);
 
-/* Frees the state (at shutdown). */
-void presence_free(void);
+/* The presence state of one app (app->presence; every function above uses
+ * it): empty at first. Owned: presence_free. Aborts when out of memory. */
+struct presence *presence_new(void);
+/* Frees st and what it holds (NULL-safe); publishes nothing. Call after the
+ * last connection was detached (server_free). */
+void presence_free(struct presence *st);
 
 #endif

@@ -9,7 +9,8 @@
 #include "http/jsonio.h"
 #include "http/range.h"
 
-void h_file_upload(struct req *r)
+/* The upload's body is complete (upload_start's done). */
+static void file_uploaded(struct req *r)
 {
 	struct fe_err e = {0};
 	struct upload_result u;
@@ -20,6 +21,11 @@ void h_file_upload(struct req *r)
 		resp_err(r, &e);
 	else
 		resp_ok(r, 200, file_json(&f)); /* 200, as the original answers (docs/API.md, Compatibility) */
+}
+
+void h_file_upload(struct req *r)
+{
+	upload_start(r, file_uploaded); /* answers itself when it refuses */
 }
 
 /* Answers an opened file: ETag, If-None-Match, Range; attachment forces

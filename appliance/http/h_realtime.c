@@ -23,6 +23,10 @@ static void sse_arm(struct req *r)
 	lws_set_timer_usecs(r->wsi, left_us < SSE_CHECK_US ? (left_us > 0 ? left_us : 1) : SSE_CHECK_US);
 }
 
+static int sse_writable(struct req *r);
+static void sse_timer(struct req *r);
+static void sse_close(struct req *r);
+
 void h_events(struct req *r)
 {
 	char tok[2048] = "", last[32] = "";
@@ -35,6 +39,9 @@ void h_events(struct req *r)
 	if (!r->conn)
 		abort();
 	r->stream = 1;
+	r->on_writable = sse_writable;
+	r->on_timer = sse_timer;
+	r->on_close = sse_close;
 	resp_header(r, "cache-control", "no-store");
 	resp_header(r, "x-accel-buffering", "no");
 	resp_raw(r, 200, "text/event-stream", NULL, 0);
@@ -45,7 +52,15 @@ void h_events(struct req *r)
 	sse_arm(r);
 }
 
-void sse_timer(struct req *r)
+/* Writes what the hub queued for the stream (one call writes a few). */
+static int sse_writable(struct req *r)
+{
+	return rt_write(r->conn);
+}
+
+/* The stream's timer: the client went away, the token expired, or a
+ * heartbeat is due. */
+static void sse_timer(struct req *r)
 {
 	char c;
 	int64_t now = r->app->now_ms();
@@ -68,7 +83,8 @@ void sse_timer(struct req *r)
 	sse_arm(r);
 }
 
-void sse_close(struct req *r)
+/* The stream's socket closed: it leaves the hub. */
+static void sse_close(struct req *r)
 {
 	rt_detach(r->app, r->conn);
 	free(r->conn);
@@ -93,7 +109,7 @@ void h_realtime_ping(struct req *r)
 	if (jint(j, "connection_id", 1, 1, INT64_MAX / 2, &id, &e)) {
 		resp_err(r, &e);
 	} else {
-		struct conn *c = rt_find(id);
+		struct conn *c = rt_find(r->app->hub, id);
 		if (!c || c->who.user_id != r->who.user_id) {
 			resp_fail(r, FE_ENOTFOUND, "NOT_FOUND", "connection_id", "no such connection of yours");
 		} else {

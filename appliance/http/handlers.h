@@ -53,6 +53,8 @@ void h_mark_read(struct req *r);
 void h_unread_counts(struct req *r);
 
 /* files (h_files.c) */
+/* POST /api/files/single: an upload route, so it runs when the head arrives
+ * and answers once the body is complete (http/upload.c). */
 void h_file_upload(struct req *r);
 void h_file_get(struct req *r);
 /* GET /api/files/download/{name}: the original's download links (core/file's
@@ -75,9 +77,6 @@ void h_ws(struct req *r);
 /* POST /api/realtime/ping {connection_id}: queues {"type":"pong"} on that
  * connection of the caller (an in-band marker, e.g. for an SSE stream). */
 void h_realtime_ping(struct req *r);
-/* The SSE stream's timer fired (heartbeat or token expiry); its socket closed. */
-void sse_timer(struct req *r);
-void sse_close(struct req *r);
 
 /* operations and assets (h_ops.c) */
 void h_health(struct req *r);

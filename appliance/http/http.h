@@ -37,7 +37,11 @@ struct route {
 	const char *pattern; /* "/api/users/{id}/profile"; "*" = any path outside /api/ */
 	handler_fn handler;
 	enum auth_need auth;
-	int upload; /* body limit is --upload-limit instead of --body-limit */
+	/* an upload: the body limit is --upload-limit instead of --body-limit,
+	 * and the body is streamed: the handler runs once the head is
+	 * authenticated and takes the body through r->on_body and
+	 * r->on_body_done (http/upload.c sets them), or answers at once */
+	int upload;
 };
 
 /* The route table (http/routes.c); terminated by a NULL pattern. */
@@ -72,10 +76,18 @@ struct req {
 	size_t resp_len, resp_off;
 	int resp_fd;        /* > 0: body streamed from this file (owned) */
 	int64_t fd_off;     /* next byte of resp_fd to send */
-	struct upload *upload; /* multipart upload in progress (http/upload.c) */
-	struct conn *conn;     /* SSE stream (http/realtime.h), owned */
-	int stream;            /* answer is an endless stream: no Content-Length */
+	struct upload *upload; /* multipart upload in progress (http/upload.c's hooks own it) */
+	struct conn *conn;     /* SSE stream (http/h_realtime.c's hooks own it) */
+	int stream;            /* answer is an endless stream: no Content-Length, no in-flight count */
 	int64_t sse_ping_ms;   /* last SSE heartbeat */
+	/* Hooks a handler sets to take over part of the request's life, so the
+	 * server names no handler's functions; NULL: the server's default. All
+	 * are cleared when the request ends. */
+	void (*on_body)(struct req *r, const void *in, size_t len); /* each body chunk (else kept in body) */
+	handler_fn on_body_done;           /* streamed body complete: answers (see route.upload) */
+	int (*on_writable)(struct req *r); /* a stream's headers are out: writes; -1 closes */
+	void (*on_timer)(struct req *r);   /* the request's lws timer fired (the handler armed it) */
+	void (*on_close)(struct req *r);   /* the request ends (answered or closed): frees the handler's state */
 	struct { char name[32]; char value[640]; } xh[6]; /* extra headers (a Set-Cookie holds a JWT) */
 	int nxh;
 	int headers_sent, answered, close_after, in_flight;
@@ -132,6 +144,11 @@ void resp_file(struct req *r, int status, const char *content_type, int fd, int6
 /* Answers with a borrowed static body (must outlive the response). */
 void resp_static(struct req *r, int status, const char *content_type, const unsigned char *body, size_t len);
 
+/* While a transaction is in progress lws does not read the socket, so it
+ * would not see a client that left before its deferred answer: a timer
+ * peeks at the socket this often (http/server.c). */
+#define REQ_DEFER_CHECK_US 200000
+
 /* Defers the answer: returns a ticket to pass to asynchronous work. */
 struct ticket *req_defer(struct req *r);
 /* Ends a deferral; returns the request, or NULL if the client went away
@@ -140,21 +157,27 @@ struct req *ticket_take(struct ticket *t);
 
 /* The server (http/server.c). */
 struct server;
-/* Starts listening as configured. Returns owned, NULL on failure (logged). */
+/* Starts listening as configured, for app: app->hub, app->presence and
+ * app->metrics must be made (main.c) and outlive the server. Sets app->loop
+ * and app->schedule_flush. Returns owned, NULL on failure (logged). */
 struct server *server_start(struct app *app);
-/* Serves until server_stop_request(); then drains and returns. */
+/* Serves until server_stop_request(s); then drains and returns. */
 void server_run(struct server *s);
-/* Async-signal-safe: asks the loop to shut down gracefully. */
-void server_stop_request(void);
+/* Async-signal-safe: asks s's loop to shut down gracefully. */
+void server_stop_request(struct server *s);
+/* Closes every connection (they detach from app->hub) and frees s (NULL-safe). */
 void server_free(struct server *s);
 /* Wakes the loop from another thread (workers). */
 void server_wake(void *server);
 
-/* Multipart uploads (http/upload.c): started for routes marked upload. */
-int upload_start(struct req *r);   /* 0, or answered an error */
-void upload_body(struct req *r, const void *in, size_t len);
-void upload_free(struct req *r);
-/* After the body: the stored file (sha256, size, head, filename) or an error
+/* Multipart uploads (http/upload.c), for the handler of a route marked
+ * upload, called when the head arrives (after auth, before the body):
+ * checks the upload limit and the content type, then sets r's hooks so the
+ * part named "file" streams to the blob store and done(r) runs once the
+ * body is complete (done calls upload_finish). Returns 0, or -1 having
+ * answered an error. What it holds is freed when the request ends. */
+int upload_start(struct req *r, handler_fn done);
+/* In done: the stored file (sha256, size, head, filename) or an error
  * already answered (returns -1). */
 struct upload_result {
 	char sha256[65];
@@ -165,10 +188,17 @@ struct upload_result {
 };
 int upload_finish(struct req *r, struct upload_result *out);
 
-/* Metrics (http/metrics.c). */
-void metrics_request(int route_index, enum method m, int status, int64_t us);
-void metrics_conn(int delta);
-/* Renders the Prometheus text; returns malloc'd text. */
+/* Metrics (http/metrics.c): one app's request counters (app->metrics). */
+struct metrics;
+/* Empty counters. Owned: metrics_free (NULL-safe). Aborts when out of memory. */
+struct metrics *metrics_new(void);
+void metrics_free(struct metrics *m);
+/* Counts one answered request (route_index -1: unmatched) and its latency. */
+void metrics_request(struct metrics *m, int route_index, enum method method, int status, int64_t us);
+/* Open HTTP connections: +1 / -1. */
+void metrics_conn(struct metrics *m, int delta);
+/* Renders app's counters (app->metrics, which must be set; app->hub's when
+ * set) as Prometheus text; returns malloc'd text. */
 char *metrics_render(struct app *app, size_t *len);
 
 const char *method_name(enum method m);

@@ -18,45 +18,64 @@
 static const double bounds[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 					0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
 
-static struct {
-	short route;
-	unsigned char method;
-	short status;
-	uint64_t count;
-} series[MAX_SERIES];
-static int nseries;
-
 struct hist {
 	uint64_t buckets[NBUCKETS + 1];
 	double sum;
 	uint64_t count;
 };
-static struct hist *hists; /* one per route, plus one for unmatched (index 0 = unmatched) */
-static int nhists;
-static int64_t conns;
+
+/* One app's counters (app->metrics). */
+struct metrics {
+	struct {
+		short route;
+		unsigned char method;
+		short status;
+		uint64_t count;
+	} series[MAX_SERIES];
+	int nseries;
+	struct hist *hists; /* one per route, plus one for unmatched (index 0 = unmatched) */
+	int nhists;
+	int64_t conns;
+};
+
+struct metrics *metrics_new(void)
+{
+	struct metrics *m = calloc(1, sizeof *m);
+	if (!m)
+		abort();
+	return m;
+}
+
+void metrics_free(struct metrics *m)
+{
+	if (!m)
+		return;
+	free(m->hists);
+	free(m);
+}
 
 static const char *route_label(int i)
 {
 	return i < 0 ? "unmatched" : routes[i].pattern;
 }
 
-void metrics_request(int route, enum method m, int status, int64_t us)
+void metrics_request(struct metrics *mx, int route, enum method m, int status, int64_t us)
 {
 	int i;
-	for (i = 0; i < nseries; i++)
-		if (series[i].route == route && series[i].method == m && series[i].status == status)
+	for (i = 0; i < mx->nseries; i++)
+		if (mx->series[i].route == route && mx->series[i].method == m && mx->series[i].status == status)
 			break;
-	if (i == nseries && nseries < MAX_SERIES)
-		series[nseries++] = (typeof(series[0])){(short)route, (unsigned char)m, (short)status, 0};
-	if (i < nseries)
-		series[i].count++;
-	if (!hists) {
-		nhists = router_count() + 1;
-		hists = calloc((size_t)nhists, sizeof *hists);
-		if (!hists)
+	if (i == mx->nseries && mx->nseries < MAX_SERIES)
+		mx->series[mx->nseries++] = (typeof(mx->series[0])){(short)route, (unsigned char)m, (short)status, 0};
+	if (i < mx->nseries)
+		mx->series[i].count++;
+	if (!mx->hists) {
+		mx->nhists = router_count() + 1;
+		mx->hists = calloc((size_t)mx->nhists, sizeof *mx->hists);
+		if (!mx->hists)
 			abort();
 	}
-	struct hist *h = &hists[route + 1];
+	struct hist *h = &mx->hists[route + 1];
 	double s = (double)us / 1e6;
 	int b = 0;
 	while (b < NBUCKETS && s > bounds[b])
@@ -66,9 +85,9 @@ void metrics_request(int route, enum method m, int status, int64_t us)
 	h->count++;
 }
 
-void metrics_conn(int delta)
+void metrics_conn(struct metrics *mx, int delta)
 {
-	conns += delta;
+	mx->conns += delta;
 }
 
 struct out {
@@ -97,19 +116,20 @@ static void outf(struct out *o, const char *fmt, ...)
 
 char *metrics_render(struct app *app, size_t *len)
 {
+	const struct metrics *mx = app->metrics;
 	struct out o = {malloc(8192), 0, 8192};
 	if (!o.buf)
 		abort();
 	outf(&o, "# HELP fechatter_http_requests_total HTTP requests by route, method and status.\n"
 		 "# TYPE fechatter_http_requests_total counter\n");
-	for (int i = 0; i < nseries; i++)
+	for (int i = 0; i < mx->nseries; i++)
 		outf(&o, "fechatter_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
-		     route_label(series[i].route), method_name(series[i].method), series[i].status,
-		     (unsigned long long)series[i].count);
+		     route_label(mx->series[i].route), method_name(mx->series[i].method), mx->series[i].status,
+		     (unsigned long long)mx->series[i].count);
 	outf(&o, "# HELP fechatter_http_request_duration_seconds Time from request to the last byte of the answer.\n"
 		 "# TYPE fechatter_http_request_duration_seconds histogram\n");
-	for (int r = 0; r < nhists; r++) {
-		struct hist *h = &hists[r];
+	for (int r = 0; r < mx->nhists; r++) {
+		const struct hist *h = &mx->hists[r];
 		if (!h->count)
 			continue;
 		uint64_t cum = 0;
@@ -149,8 +169,9 @@ char *metrics_render(struct app *app, size_t *len)
 			outf(&o, "fechatter_cache_%s{family=\"%s\"} %llu\n", names[k], fam[i].family, (unsigned long long)v[k]);
 		}
 	}
-	struct rt_stats rs;
-	rt_stats(&rs);
+	struct rt_stats rs = {0};
+	if (app->hub)
+		rt_stats(app->hub, &rs);
 	outf(&o,
 	     "# TYPE fechatter_realtime_connections_total counter\nfechatter_realtime_connections_total %llu\n"
 	     "# TYPE fechatter_events_total counter\nfechatter_events_total %llu\n"
@@ -194,7 +215,7 @@ char *metrics_render(struct app *app, size_t *len)
 	     "# TYPE fechatter_wal_size_bytes gauge\nfechatter_wal_size_bytes %lld\n"
 	     "# HELP fechatter_uptime_seconds Seconds since start.\n"
 	     "# TYPE fechatter_uptime_seconds gauge\nfechatter_uptime_seconds %lld\n",
-	     (long long)conns, (long long)db, (long long)wal, (long long)((app->now_ms() - app->started_ms) / 1000));
+	     (long long)mx->conns, (long long)db, (long long)wal, (long long)((app->now_ms() - app->started_ms) / 1000));
 	*len = o.len;
 	return o.buf;
 }

@@ -24,23 +24,25 @@ struct outmsg {
 
 #define CLOSE_REVOKED 4001
 
-static struct app *the_app;
-static int stopping;
-static struct imap by_user; /* user_id -> first struct conn */
-static struct imap by_id;   /* conn id -> struct conn */
-static int64_t next_conn_id;
-static uint64_t next_event_id;
-static struct rt_stats stats;
+/* One app's hub (app->hub): its connections, counters and replay ring. */
+struct rt_hub {
+	struct app *app;
+	int stopping;
+	struct imap by_user; /* user_id -> first struct conn */
+	struct imap by_id;   /* conn id -> struct conn */
+	int64_t next_conn_id;
+	uint64_t next_event_id;
+	struct rt_stats stats;
+	struct {
+		uint64_t id;
+		struct outmsg *sse;
+		int64_t *audience; /* sorted user ids */
+		size_t n;
+	} ring[RING_MAX];
+	size_t ring_head, ring_len, ring_bytes;
+};
 
-static struct {
-	uint64_t id;
-	struct outmsg *sse;
-	int64_t *audience; /* sorted user ids */
-	size_t n;
-} ring[RING_MAX];
-static size_t ring_head, ring_len, ring_bytes;
-
-static void replay(struct conn *c, uint64_t last_id);
+static void replay(struct rt_hub *h, struct conn *c, uint64_t last_id);
 
 static struct outmsg *msg_new(const char *text, size_t len)
 {
@@ -67,7 +69,7 @@ static void enqueue(struct conn *c, struct outmsg *m)
 		return;
 	if (c->qbytes + m->len > RT_QUEUE_MAX) {
 		c->overflow = 1;
-		stats.dropped_slow++;
+		c->hub->stats.dropped_slow++;
 		log_warn("rt: slow consumer dropped conn=%lld user=%lld queued=%u", (long long)c->id,
 			 (long long)c->who.user_id, c->qbytes);
 		lws_callback_on_writable(c->wsi);
@@ -89,7 +91,7 @@ static void enqueue(struct conn *c, struct outmsg *m)
 	c->qlen++;
 	c->qbytes += m->len;
 	m->refs++;
-	stats.deliveries++;
+	c->hub->stats.deliveries++;
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -199,14 +201,16 @@ void rt_send_error(struct conn *c, const char *op, const char *key, const char *
 	cJSON_Delete(o);
 }
 
-struct conn *rt_find(int64_t id)
+struct conn *rt_find(struct rt_hub *h, int64_t id)
 {
-	return imap_get(&by_id, id);
+	return imap_get(&h->by_id, id);
 }
 
 void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind, const struct principal *who,
 	       int64_t token_exp, int64_t token_version, uint64_t last_id)
 {
+	struct rt_hub *h = app->hub;
+	c->hub = h;
 	c->wsi = wsi;
 	c->kind = kind;
 	c->who = *who;
@@ -217,13 +221,13 @@ void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind 
 	setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 	c->token_exp = token_exp;
 	c->token_version = token_version;
-	c->id = ++next_conn_id;
+	c->id = ++h->next_conn_id;
 	c->attached = 1;
-	c->next = imap_get(&by_user, who->user_id);
-	imap_put(&by_user, who->user_id, c);
-	imap_put(&by_id, c->id, c);
-	stats.connections++;
-	c->seen_id = last_id ? last_id : next_event_id;
+	c->next = imap_get(&h->by_user, who->user_id);
+	imap_put(&h->by_user, who->user_id, c);
+	imap_put(&h->by_id, c->id, c);
+	h->stats.connections++;
+	c->seen_id = last_id ? last_id : h->next_event_id;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "connection_confirmed");
 	cJSON_AddNumberToObject(o, "user_id", (double)who->user_id);
@@ -231,22 +235,22 @@ void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind 
 	rt_send_json(c, o);
 	cJSON_Delete(o);
 	if (last_id)
-		replay(c, last_id);
+		replay(h, c, last_id);
 	presence_connect(app, who);
 }
 
 /* Unregisters c from the hub (it gets no more events) and marks its user
  * offline when it was the last connection. */
-static void unlink_conn(struct app *app, struct conn *c)
+static void unlink_conn(struct rt_hub *h, struct conn *c)
 {
 	if (c->attached) {
 		c->attached = 0;
-		struct conn *head = imap_get(&by_user, c->who.user_id);
+		struct conn *head = imap_get(&h->by_user, c->who.user_id);
 		if (head == c) {
 			if (c->next)
-				imap_put(&by_user, c->who.user_id, c->next);
+				imap_put(&h->by_user, c->who.user_id, c->next);
 			else
-				imap_del(&by_user, c->who.user_id);
+				imap_del(&h->by_user, c->who.user_id);
 		} else {
 			for (struct conn *p = head; p; p = p->next)
 				if (p->next == c) {
@@ -254,14 +258,14 @@ static void unlink_conn(struct app *app, struct conn *c)
 					break;
 				}
 		}
-		imap_del(&by_id, c->id);
-		presence_disconnect(app, &c->who);
+		imap_del(&h->by_id, c->id);
+		presence_disconnect(h->app, &c->who);
 	}
 }
 
 void rt_detach(struct app *app, struct conn *c)
 {
-	unlink_conn(app, c);
+	unlink_conn(app->hub, c);
 	queue_clear(c);
 	free(c->rx);
 	c->rx = NULL;
@@ -290,7 +294,7 @@ static const char *type_name(enum event_type t)
 }
 
 /* The event as the API describes it. Owned: cJSON_Delete. */
-static cJSON *event_json(const struct event *ev)
+static cJSON *event_json(struct app *app, const struct event *ev)
 {
 	cJSON *o;
 	if ((ev->type == EV_MESSAGE_CREATED || ev->type == EV_MESSAGE_UPDATED) && ev->message)
@@ -336,7 +340,7 @@ static cJSON *event_json(const struct event *ev)
 			cJSON *chat = chat_json(ev->chat), *members = cJSON_CreateArray();
 			int64_t *ids;
 			size_t n;
-			if (!cached_member_ids(the_app, ev->chat_id, &ids, &n)) {
+			if (!cached_member_ids(app, ev->chat_id, &ids, &n)) {
 				for (size_t i = 0; i < n; i++)
 					cJSON_AddItemToArray(members, cJSON_CreateNumber((double)ids[i]));
 				free(ids);
@@ -368,15 +372,15 @@ static int cmp_id(const void *a, const void *b)
 }
 
 /* Who hears ev: a sorted, owned array of user ids. */
-static int audience_of(const struct event *ev, int64_t **out, size_t *n)
+static int audience_of(struct rt_hub *h, const struct event *ev, int64_t **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (ev->type == EV_PRESENCE_CHANGED) {
 		size_t cap = 0;
-		for (size_t i = 0; i < by_user.cap; i++) {
-			struct conn *c = by_user.slots[i].val;
-			if (!by_user.slots[i].key || c->who.workspace_id != ev->workspace_id)
+		for (size_t i = 0; i < h->by_user.cap; i++) {
+			struct conn *c = h->by_user.slots[i].val;
+			if (!h->by_user.slots[i].key || c->who.workspace_id != ev->workspace_id)
 				continue;
 			if (*n == cap) {
 				cap = cap ? cap * 2 : 16;
@@ -385,7 +389,7 @@ static int audience_of(const struct event *ev, int64_t **out, size_t *n)
 					abort();
 				*out = b;
 			}
-			(*out)[(*n)++] = by_user.slots[i].key;
+			(*out)[(*n)++] = h->by_user.slots[i].key;
 		}
 	} else if (ev->audience) {
 		*out = malloc((ev->naudience ? ev->naudience : 1) * sizeof **out);
@@ -394,7 +398,7 @@ static int audience_of(const struct event *ev, int64_t **out, size_t *n)
 		memcpy(*out, ev->audience, ev->naudience * sizeof **out);
 		*n = ev->naudience;
 	} else {
-		int rc = cached_member_ids(the_app, ev->chat_id, out, n);
+		int rc = cached_member_ids(h->app, ev->chat_id, out, n);
 		if (rc)
 			return rc;
 	}
@@ -407,22 +411,22 @@ static int audience_of(const struct event *ev, int64_t **out, size_t *n)
 	return 0;
 }
 
-static void ring_push(uint64_t id, struct outmsg *sse, int64_t *audience, size_t n)
+static void ring_push(struct rt_hub *h, uint64_t id, struct outmsg *sse, int64_t *audience, size_t n)
 {
-	while (ring_len && (ring_len == RING_MAX || ring_bytes + sse->len > RING_BYTES)) {
-		ring_bytes -= ring[ring_head].sse->len;
-		msg_unref(ring[ring_head].sse);
-		free(ring[ring_head].audience);
-		ring_head = (ring_head + 1) % RING_MAX;
-		ring_len--;
+	while (h->ring_len && (h->ring_len == RING_MAX || h->ring_bytes + sse->len > RING_BYTES)) {
+		h->ring_bytes -= h->ring[h->ring_head].sse->len;
+		msg_unref(h->ring[h->ring_head].sse);
+		free(h->ring[h->ring_head].audience);
+		h->ring_head = (h->ring_head + 1) % RING_MAX;
+		h->ring_len--;
 	}
-	size_t i = (ring_head + ring_len) % RING_MAX;
-	ring[i].id = id;
-	ring[i].sse = sse;
-	ring[i].audience = audience;
-	ring[i].n = n;
-	ring_len++;
-	ring_bytes += sse->len;
+	size_t i = (h->ring_head + h->ring_len) % RING_MAX;
+	h->ring[i].id = id;
+	h->ring[i].sse = sse;
+	h->ring[i].audience = audience;
+	h->ring[i].n = n;
+	h->ring_len++;
+	h->ring_bytes += sse->len;
 }
 
 /* SessionsRevoked: every connection of the user opened with an older
@@ -430,18 +434,18 @@ static void ring_push(uint64_t id, struct outmsg *sse, int64_t *audience, size_t
  * from it), told why after what was already queued (e.g. the acks of sends
  * committed before), and closed: WebSocket 4001, SSE stream ended; a
  * client that does not read is cut without waiting. */
-static void revoke_sessions(const struct event *ev)
+static void revoke_sessions(struct rt_hub *h, const struct event *ev)
 {
 	struct conn *list[64];
 	size_t n;
 	do {
 		n = 0;
-		for (struct conn *c = imap_get(&by_user, ev->user_id); c && n < 64; c = c->next)
+		for (struct conn *c = imap_get(&h->by_user, ev->user_id); c && n < 64; c = c->next)
 			if (c->token_version < ev->token_version)
 				list[n++] = c;
 		for (size_t i = 0; i < n; i++) {
 			struct conn *c = list[i];
-			unlink_conn(the_app, c);
+			unlink_conn(h, c);
 			rt_send_error(c, "auth", NULL, "TOKEN_REVOKED",
 				      "the session was revoked (suspension, sign-out everywhere or password change)");
 			c->revoked = 1;
@@ -454,22 +458,23 @@ static void revoke_sessions(const struct event *ev)
 
 static void on_event(void *ctx, const struct event *ev)
 {
+	struct rt_hub *h = ctx;
 	int64_t *aud;
 	size_t n;
 	if (ev->type == EV_SESSIONS_REVOKED) {
-		revoke_sessions(ev);
+		revoke_sessions(h, ev);
 		return;
 	}
-	if (audience_of(ev, &aud, &n)) {
+	if (audience_of(h, ev, &aud, &n)) {
 		log_err("rt: cannot compute the audience of event type=%d chat=%lld", ev->type, (long long)ev->chat_id);
 		return;
 	}
-	cJSON *obj = event_json(ev);
-	uint64_t id = ++next_event_id;
+	cJSON *obj = event_json(h->app, ev);
+	uint64_t id = ++h->next_event_id;
 	struct outmsg *ws = NULL, *sse = render(obj, CONN_SSE, id);
-	stats.events++;
+	h->stats.events++;
 	for (size_t i = 0; i < n; i++)
-		for (struct conn *c = imap_get(&by_user, aud[i]); c; c = c->next) {
+		for (struct conn *c = imap_get(&h->by_user, aud[i]); c; c = c->next) {
 			if (c->kind == CONN_SSE) {
 				enqueue(c, sse);
 				c->seen_id = id;
@@ -481,12 +486,12 @@ static void on_event(void *ctx, const struct event *ev)
 		}
 	cJSON_Delete(obj);
 	msg_unref(ws);
-	ring_push(id, sse, aud, n); /* the ring keeps our reference and the audience */
+	ring_push(h, id, sse, aud, n); /* the ring keeps our reference and the audience */
 }
 
-static void replay(struct conn *c, uint64_t last_id)
+static void replay(struct rt_hub *h, struct conn *c, uint64_t last_id)
 {
-	uint64_t oldest = ring_len ? ring[ring_head].id : next_event_id + 1;
+	uint64_t oldest = h->ring_len ? h->ring[h->ring_head].id : h->next_event_id + 1;
 	if (last_id + 1 < oldest) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "type", "resync");
@@ -494,73 +499,82 @@ static void replay(struct conn *c, uint64_t last_id)
 		cJSON_Delete(o);
 		return;
 	}
-	for (size_t k = 0; k < ring_len; k++) {
-		size_t i = (ring_head + k) % RING_MAX;
-		if (ring[i].id <= last_id)
+	for (size_t k = 0; k < h->ring_len; k++) {
+		size_t i = (h->ring_head + k) % RING_MAX;
+		if (h->ring[i].id <= last_id)
 			continue;
-		if (bsearch(&c->who.user_id, ring[i].audience, ring[i].n, sizeof(int64_t), cmp_id))
-			enqueue(c, ring[i].sse);
-		c->seen_id = ring[i].id;
+		if (bsearch(&c->who.user_id, h->ring[i].audience, h->ring[i].n, sizeof(int64_t), cmp_id))
+			enqueue(c, h->ring[i].sse);
+		c->seen_id = h->ring[i].id;
 	}
 }
 
-void rt_init(struct app *app)
+struct rt_hub *rt_new(struct app *app)
 {
-	the_app = app;
-	app->bus.ops->subscribe(app->bus.impl, EV_ALL, on_event, NULL);
-}
-
-void rt_shutdown(void)
-{
-	while (ring_len) {
-		msg_unref(ring[ring_head].sse);
-		free(ring[ring_head].audience);
-		ring_head = (ring_head + 1) % RING_MAX;
-		ring_len--;
+	struct rt_hub *h = calloc(1, sizeof *h);
+	if (!h)
+		abort();
+	h->app = app;
+	if (app->bus.ops->subscribe(app->bus.impl, EV_ALL, on_event, h)) {
+		free(h);
+		return NULL;
 	}
-	ring_bytes = 0;
-	imap_free(&by_user);
-	imap_free(&by_id);
+	return h;
 }
 
-void rt_stop_accepting(void)
+void rt_free(struct rt_hub *h)
 {
-	stopping = 1;
+	if (!h)
+		return;
+	while (h->ring_len) {
+		msg_unref(h->ring[h->ring_head].sse);
+		free(h->ring[h->ring_head].audience);
+		h->ring_head = (h->ring_head + 1) % RING_MAX;
+		h->ring_len--;
+	}
+	imap_free(&h->by_user);
+	imap_free(&h->by_id);
+	free(h);
 }
 
-int rt_stopping(void)
+void rt_stop_accepting(struct rt_hub *h)
 {
-	return stopping;
+	h->stopping = 1;
 }
 
-size_t rt_pending(void)
+int rt_stopping(struct rt_hub *h)
+{
+	return h->stopping;
+}
+
+size_t rt_pending(struct rt_hub *h)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < by_id.cap; i++) {
-		struct conn *c = by_id.slots[i].val;
-		if (by_id.slots[i].key && c->qlen && !c->overflow && !lws_send_pipe_choked(c->wsi))
+	for (size_t i = 0; i < h->by_id.cap; i++) {
+		struct conn *c = h->by_id.slots[i].val;
+		if (h->by_id.slots[i].key && c->qlen && !c->overflow && !lws_send_pipe_choked(c->wsi))
 			n++;
 	}
 	return n;
 }
 
-size_t rt_open(void)
+size_t rt_open(struct rt_hub *h)
 {
-	return by_id.n;
+	return h->by_id.n;
 }
 
-void rt_close_all(int code)
+void rt_close_all(struct rt_hub *h, int code)
 {
-	for (size_t i = 0; i < by_id.cap; i++) {
-		struct conn *c = by_id.slots[i].val;
-		if (by_id.slots[i].key && !c->close_code) {
+	for (size_t i = 0; i < h->by_id.cap; i++) {
+		struct conn *c = h->by_id.slots[i].val;
+		if (h->by_id.slots[i].key && !c->close_code) {
 			c->close_code = code;
 			lws_callback_on_writable(c->wsi);
 		}
 	}
 }
 
-void rt_stats(struct rt_stats *out)
+void rt_stats(struct rt_hub *h, struct rt_stats *out)
 {
-	*out = stats;
+	*out = h->stats;
 }

@@ -21,11 +21,13 @@
 
 struct lws;
 struct outmsg;
+struct rt_hub;
 
 enum conn_kind { CONN_WS, CONN_SSE };
 
 struct conn {
 	struct lws *wsi;
+	struct rt_hub *hub; /* set before anything is queued (rt_attach, or by the WebSocket at once) */
 	enum conn_kind kind;
 	int attached;     /* registered in the hub (authenticated) */
 	int close_code;   /* close once the queue is flushed (WS close code) */
@@ -44,11 +46,16 @@ struct conn {
 	uint32_t rxlen;
 };
 
-/* Subscribes the hub to the bus. Call once at start-up. */
-void rt_init(struct app *app);
-void rt_shutdown(void);
+/* Makes app's hub (app->hub) and subscribes it to app's bus (with the hub
+ * as the handler's context): call after cached_init (its invalidation must
+ * run before the fan-out reads chat members) and before the server starts.
+ * Returns owned (rt_free), or NULL when the bus refuses the subscription. */
+struct rt_hub *rt_new(struct app *app);
+/* Frees the hub, its replay ring and its maps (NULL-safe). The bus still
+ * holds the subscription: free the bus first (or never publish again). */
+void rt_free(struct rt_hub *h);
 
-/* Registers an authenticated connection (its token's expiry and version);
+/* Registers an authenticated connection in app->hub (its token's expiry and version);
  * queues connection_confirmed, then
  * (SSE, last_id > 0) the ring's events after last_id for the user, or a
  * resync event when last_id is older than the ring; then presence. */
@@ -68,24 +75,24 @@ void rt_send_error(struct conn *c, const char *op, const char *key, const char *
  * (queue overflow, or a close requested and the queue is empty). */
 int rt_write(struct conn *c);
 
-/* Finds a live connection by id (for answers that come after a commit). */
-struct conn *rt_find(int64_t id);
+/* Finds a live connection of h by id (for answers that come after a commit). */
+struct conn *rt_find(struct rt_hub *h, int64_t id);
 
 /* Shutdown: from rt_stop_accepting() on, ops that would write are refused
  * (rt_stopping() is 1); rt_pending() counts the connections that still have
  * queued bytes the socket can take (a stalled reader is not waited for);
  * rt_close_all() asks every connection to close with code once its queue is
  * flushed. */
-void rt_stop_accepting(void);
-int rt_stopping(void);
-size_t rt_pending(void);
-size_t rt_open(void);
-void rt_close_all(int code);
+void rt_stop_accepting(struct rt_hub *h);
+int rt_stopping(struct rt_hub *h);
+size_t rt_pending(struct rt_hub *h);
+size_t rt_open(struct rt_hub *h);
+void rt_close_all(struct rt_hub *h, int code);
 
 /* Counters for /metrics. */
 struct rt_stats {
 	uint64_t connections, events, deliveries, dropped_slow;
 };
-void rt_stats(struct rt_stats *out);
+void rt_stats(struct rt_hub *h, struct rt_stats *out);
 
 #endif

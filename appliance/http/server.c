@@ -1,6 +1,8 @@
 /* http/server: the libwebsockets context, the HTTP protocol callback, the
  * request lifecycle (route, bounded body, auth, dispatch, chunked answer in
- * the writeable callback), deferred answers, and graceful shutdown. */
+ * the writeable callback, the handler's hooks), the peer checks of deferred
+ * answers, and graceful shutdown. The request API the handlers call
+ * (req_*, resp_*, tickets) is http/request.c. */
 #include <libwebsockets.h>
 #include <errno.h>
 #include <signal.h>
@@ -14,7 +16,6 @@
 #include <unistd.h>
 #include "http/http.h"
 #include "http/router.h"
-#include "http/handlers.h"
 #include "http/ws.h"
 #include "http/jsonio.h"
 #include "core/auth.h"
@@ -83,19 +84,18 @@ struct server {
 	struct log_every refused_log, slow_log;
 	unsigned long refused, slow_bodies;
 	struct proxy_trust trust; /* --trust-proxy */
+	volatile sig_atomic_t stop_requested; /* server_stop_request (a signal handler) */
+	int in_flight;                        /* requests received and not yet answered */
+	unsigned char wbuf[LWS_PRE + CHUNK];  /* on_writeable's chunk (loop thread only) */
 };
 
-static volatile sig_atomic_t stop_requested;
-static struct lws_context *live_ctx;
-static int in_flight; /* requests received and not yet answered */
-
-/* ---- request helpers ---- */
-
-const char *method_name(enum method m)
+/* The server of r's app (app->loop). */
+static struct server *server_of(const struct req *r)
 {
-	static const char *n[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "OTHER"};
-	return n[m];
+	return r->app->loop;
 }
+
+/* ---- the request's head ---- */
 
 static enum method method_of(struct lws *wsi)
 {
@@ -110,205 +110,12 @@ static enum method method_of(struct lws *wsi)
 	return M_OTHER;
 }
 
-const char *req_cap(struct req *r, const char *name)
-{
-	for (int i = 0; i < r->ncaps; i++)
-		if (!strcmp(r->caps[i].name, name))
-			return r->caps[i].value;
-	return NULL;
-}
-
-int64_t req_cap_id(struct req *r, const char *name)
-{
-	const char *v = req_cap(r, name);
-	if (!v || !*v || strlen(v) > 18)
-		return 0;
-	int64_t n = 0;
-	for (const char *p = v; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		n = n * 10 + (*p - '0');
-	}
-	return n;
-}
-
-int req_query(struct req *r, const char *name, char *buf, size_t len)
-{
-	char key[64], frag[4096];
-	snprintf(key, sizeof key, "%s=", name);
-	/* lws copies each "name=value" fragment into frag (stopping at the first
-	 * that does not fit, hence the big buffer) and points past the '=' */
-	const char *v = lws_get_urlarg_by_name(r->wsi, key, frag, (int)sizeof frag);
-	if (!v || strlen(v) >= len)
-		return -1;
-	memcpy(buf, v, strlen(v) + 1);
-	return 0;
-}
-
-int req_header(struct req *r, const char *name, char *buf, size_t len)
-{
-	/* headers lws knows by token are not in its custom-header list */
-	static const struct { const char *name; enum lws_token_indexes tok; } known[] = {
-		{"if-none-match:", WSI_TOKEN_HTTP_IF_NONE_MATCH}, {"range:", WSI_TOKEN_HTTP_RANGE},
-		{"content-type:", WSI_TOKEN_HTTP_CONTENT_TYPE}, {"user-agent:", WSI_TOKEN_HTTP_USER_AGENT},
-		{"origin:", WSI_TOKEN_ORIGIN},
-	};
-	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
-		if (strcmp(name, known[i].name))
-			continue;
-		int n = lws_hdr_total_length(r->wsi, known[i].tok);
-		if (n <= 0 || (size_t)n >= len)
-			return -1;
-		return lws_hdr_copy(r->wsi, buf, (int)len, known[i].tok) < 0 ? -1 : 0;
-	}
-	int n = lws_hdr_custom_length(r->wsi, name, (int)strlen(name));
-	if (n < 0 || (size_t)n >= len)
-		return -1;
-	return lws_hdr_custom_copy(r->wsi, buf, (int)len, name, (int)strlen(name)) < 0 ? -1 : 0;
-}
-
-int req_cookie(struct req *r, const char *name, char *buf, size_t len)
-{
-	size_t max = len;
-	return lws_http_cookie_get(r->wsi, name, buf, &max) ? -1 : 0;
-}
-
-/* ---- answering ---- */
-
-static void answer(struct req *r, int status)
-{
-	if (r->answered)
-		return;
-	r->answered = 1;
-	r->status = status;
-	lws_callback_on_writable(r->wsi);
-}
-
-void resp_header(struct req *r, const char *name, const char *value)
-{
-	if (r->nxh >= (int)(sizeof r->xh / sizeof r->xh[0]))
-		return;
-	snprintf(r->xh[r->nxh].name, sizeof r->xh[0].name, "%s:", name);
-	snprintf(r->xh[r->nxh].value, sizeof r->xh[0].value, "%s", value);
-	r->nxh++;
-}
-
-void resp_raw(struct req *r, int status, const char *content_type, char *body, size_t len)
-{
-	free(r->resp);
-	r->resp = body;
-	r->resp_static = NULL;
-	r->resp_len = len;
-	r->resp_off = 0;
-	r->content_type = content_type;
-	answer(r, status);
-}
-
-void resp_file(struct req *r, int status, const char *content_type, int fd, int64_t off, int64_t len)
-{
-	if (r->answered) {
-		close(fd);
-		return;
-	}
-	free(r->resp);
-	r->resp = NULL;
-	r->resp_static = NULL;
-	r->resp_fd = fd;
-	r->fd_off = off;
-	r->resp_len = (size_t)len;
-	r->resp_off = 0;
-	r->content_type = content_type;
-	answer(r, status);
-}
-
-void resp_static(struct req *r, int status, const char *content_type, const unsigned char *body, size_t len)
-{
-	free(r->resp);
-	r->resp = NULL;
-	r->resp_static = body;
-	r->resp_len = len;
-	r->resp_off = 0;
-	r->content_type = content_type;
-	answer(r, status);
-}
-
-static void resp_envelope(struct req *r, int status, cJSON *env)
-{
-	char *text = cJSON_PrintUnformatted(env);
-	cJSON_Delete(env);
-	if (!text)
-		abort();
-	resp_raw(r, status, "application/json; charset=utf-8", text, strlen(text));
-}
-
-void resp_ok(struct req *r, int status, cJSON *data)
-{
-	cJSON *env = cJSON_CreateObject();
-	cJSON_AddTrueToObject(env, "success");
-	cJSON_AddItemToObject(env, "data", data ? data : cJSON_CreateObject());
-	resp_envelope(r, status, env);
-}
-
-void resp_ok_meta(struct req *r, int status, cJSON *data, cJSON *meta)
-{
-	cJSON *env = cJSON_CreateObject();
-	cJSON_AddTrueToObject(env, "success");
-	cJSON_AddItemToObject(env, "data", data);
-	cJSON_AddItemToObject(env, "meta", meta);
-	resp_envelope(r, status, env);
-}
-
-void resp_err(struct req *r, const struct fe_err *e)
-{
-	int rc = e->rc ? e->rc : FE_EINTERNAL;
-	char *text = json_error_text(e->code ? e->code : err_default_code(rc),
-				     e->message[0] ? e->message : err_default_code(rc), e->field);
-	if (rc == FE_ERATE) {
-		char ra[16];
-		snprintf(ra, sizeof ra, "%d", e->retry_after > 0 ? e->retry_after : 1);
-		resp_header(r, "retry-after", ra);
-	}
-	resp_raw(r, err_http_status(rc), "application/json; charset=utf-8", text, strlen(text));
-}
-
-void resp_fail(struct req *r, int rc, const char *code, const char *field, const char *msg)
-{
-	struct fe_err e = {0};
-	err_set(&e, rc, code, field, "%s", msg);
-	resp_err(r, &e);
-}
-
-/* While a transaction is in progress lws does not read the socket, so it
- * would not see a client that left before its deferred answer: a timer
- * peeks at the socket now and then (see LWS_CALLBACK_TIMER). */
-#define DEFER_CHECK_US 200000
-
 /* 1 when the peer closed (or reset) its side of r's socket. */
 static int peer_gone(struct req *r)
 {
 	char c;
 	ssize_t n = recv(lws_get_socket_fd(r->wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-}
-
-struct ticket *req_defer(struct req *r)
-{
-	struct ticket *t = calloc(1, sizeof *t);
-	if (!t)
-		abort();
-	t->r = r;
-	r->ticket = t;
-	lws_set_timer_usecs(r->wsi, DEFER_CHECK_US);
-	return t;
-}
-
-struct req *ticket_take(struct ticket *t)
-{
-	struct req *r = t->r;
-	if (r)
-		r->ticket = NULL;
-	free(t);
-	return r;
 }
 
 size_t http_error_text(char *buf, size_t size, int status, const char *code, const char *message, const char *allow)
@@ -341,33 +148,6 @@ size_t http_error_text(char *buf, size_t size, int status, const char *code, con
 	return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
-/* ---- body ---- */
-
-cJSON *req_json(struct req *r)
-{
-	cJSON *j = req_json_any(r);
-	if (j && !cJSON_IsObject(j)) {
-		cJSON_Delete(j);
-		resp_fail(r, FE_EINVAL, "INVALID_JSON", NULL, "the body must be a JSON object");
-		return NULL;
-	}
-	return j;
-}
-
-cJSON *req_json_any(struct req *r)
-{
-	char ct[128] = "";
-	struct fe_err e = {0};
-	cJSON *j = NULL;
-	if (r->body_len)
-		lws_hdr_copy(r->wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
-	if (json_body_parse(r->body, r->body_len, ct, &j, &e)) {
-		resp_err(r, &e);
-		return NULL;
-	}
-	return j;
-}
-
 /* ---- lifecycle ---- */
 
 static void req_reset(struct req *r)
@@ -376,16 +156,18 @@ static void req_reset(struct req *r)
 	free(r->body);
 	if (r->resp_fd >= 0)
 		close(r->resp_fd);
-	upload_free(r);
-	if (r->conn)
-		sse_close(r);
+	if (r->on_close) {
+		void (*on_close)(struct req *) = r->on_close;
+		r->on_close = NULL;
+		on_close(r);
+	}
 	if (r->ticket) {
 		r->ticket->r = NULL;
 		if (r->ticket->gone)
 			r->ticket->gone(r->ticket->gone_arg);
 	}
 	if (r->in_flight)
-		in_flight--;
+		server_of(r)->in_flight--;
 	struct lws *wsi = r->wsi;
 	struct app *app = r->app;
 	memset(r, 0, sizeof *r);
@@ -495,11 +277,14 @@ static int cors_headers(struct req *r, unsigned char **p, unsigned char *end)
 	return 0;
 }
 
-/* Runs the handler. */
+/* Runs the handler, or, once a streamed body is complete, the hook its
+ * handler left for that (on_body_done). */
 static void dispatch(struct req *r)
 {
-	r->route->handler(r);
-	if (!r->answered && !r->ticket) {
+	handler_fn fn = r->on_body_done ? r->on_body_done : r->route->handler;
+	r->on_body_done = NULL;
+	fn(r);
+	if (!r->answered && !r->ticket && !r->on_body_done) {
 		log_err("http: handler gave no answer route=%s", r->route->pattern);
 		resp_fail(r, FE_EINTERNAL, NULL, NULL, "internal error");
 	}
@@ -535,11 +320,6 @@ static void forwarded(struct req *r)
 	}
 }
 
-int req_is_tls(struct req *r)
-{
-	return lws_is_ssl(r->wsi) || r->fwd_tls;
-}
-
 /* LWS_CALLBACK_HTTP: a request line and headers arrived. Returns nonzero to
  * close the connection. */
 static int on_request(struct req *r, const char *uri)
@@ -548,7 +328,7 @@ static int on_request(struct req *r, const char *uri)
 	r->t0_us = time_mono_us();
 	r->method = method_of(r->wsi);
 	r->in_flight = 1;
-	in_flight++;
+	server_of(r)->in_flight++;
 	snprintf(r->path, sizeof r->path, "%s", uri);
 	set_request_id(r);
 	cors_note(r);
@@ -560,7 +340,7 @@ static int on_request(struct req *r, const char *uri)
 	r->body_expected = has_cl ? atoll(cl) : 0;
 	int body_method = r->method == M_POST || r->method == M_PUT || r->method == M_PATCH;
 
-	if (stop_requested) {
+	if (server_of(r)->stop_requested) {
 		r->close_after = 1;
 		resp_fail(r, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
 		return 0;
@@ -591,8 +371,16 @@ static int on_request(struct req *r, const char *uri)
 		resp_fail(r, FE_ETOOBIG, "PAYLOAD_TOO_LARGE", NULL, msg);
 		return 0;
 	}
-	if (authenticate(r) || (r->route->upload && upload_start(r))) {
+	if (authenticate(r)) {
 		r->close_after = r->body_expected > DISCARD_MAX;
+		return 0;
+	}
+	if (r->route->upload) {
+		/* a streamed body: the handler runs now and takes the body through
+		 * its hooks (on_body, then on_body_done), or refuses it at once */
+		dispatch(r);
+		if (r->answered)
+			r->close_after = r->body_expected > DISCARD_MAX;
 		return 0;
 	}
 	if (r->body_expected > 0 || (r->method == M_POST && has_cl))
@@ -654,8 +442,8 @@ static int on_body(struct req *r, const void *in, size_t len)
 		return -1;
 	if (r->answered || !len)
 		return 0; /* already refused: discard; or the empty body of an explicit Content-Length: 0 */
-	if (r->upload) {
-		upload_body(r, in, len);
+	if (r->on_body) {
+		r->on_body(r, in, len);
 		return 0;
 	}
 	if (r->body_len + len > (size_t)r->body_expected) {
@@ -678,13 +466,13 @@ static int on_body(struct req *r, const void *in, size_t len)
 /* Writes the headers, then the body in chunks. Returns nonzero to close. */
 static int on_writeable(struct req *r)
 {
-	static unsigned char buf[LWS_PRE + CHUNK];
-	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+	unsigned char *buf = server_of(r)->wbuf, *start = buf + LWS_PRE, *p = start,
+		      *end = buf + sizeof server_of(r)->wbuf - 1;
 	if (!r->answered || (r->body_expected > 0 && !r->body_done && !r->close_after))
 		return 0; /* answered early: the body is still being read and dropped */
 	int head = r->method == M_HEAD;
-	if (r->headers_sent && r->conn)
-		return rt_write(r->conn); /* SSE: one queued event per call */
+	if (r->headers_sent && r->on_writable)
+		return r->on_writable(r); /* a stream (e.g. SSE) writes what it has queued */
 	if (!r->headers_sent) {
 		const char *ct = r->content_type ? r->content_type : "application/json; charset=utf-8";
 		if (r->status == 204 ? lws_add_http_header_status(r->wsi, 204, &p, end) /* no body, no length */
@@ -720,13 +508,13 @@ static int on_writeable(struct req *r)
 		if (lws_finalize_write_http_header(r->wsi, start, &p, end))
 			return -1;
 		r->headers_sent = 1;
-		if (r->conn) {
+		if (r->stream) {
 			/* HTTP/1.1 only (ALPN): no lws_http_mark_sse, which would try to
 			 * make an h2 stream immortal */
 			lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0); /* lives until closed */
 			if (r->in_flight) { /* a stream does not hold up shutdown */
 				r->in_flight = 0;
-				in_flight--;
+				server_of(r)->in_flight--;
 			}
 			lws_callback_on_writable(r->wsi);
 			return 0;
@@ -756,7 +544,7 @@ static int on_writeable(struct req *r)
 		}
 	}
 	/* the whole answer is out */
-	metrics_request(r->route_index, r->method, r->status, time_mono_us() - r->t0_us);
+	metrics_request(r->app->metrics, r->route_index, r->method, r->status, time_mono_us() - r->t0_us);
 	log_debug("http: %s %s status=%d id=%s", method_name(r->method), r->path, r->status, r->request_id);
 	int close = r->close_after;
 	req_reset(r);
@@ -852,10 +640,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	}
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
-		metrics_conn(1);
+		metrics_conn(app->metrics, 1);
 		break;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-		metrics_conn(-1);
+		metrics_conn(app->metrics, -1);
 		if (r)
 			req_reset(r);
 		break;
@@ -890,14 +678,14 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			req_reset(r);
 		break;
 	case LWS_CALLBACK_TIMER:
-		if (r && r->conn)
-			sse_timer(r);
+		if (r && r->on_timer)
+			r->on_timer(r);
 		else if (r && r->body_t0_us && !r->body_done)
 			return body_clock(r);
 		else if (r && r->ticket && peer_gone(r))
 			return -1; /* closes: req_reset tells the ticket's owner */
 		else if (r && r->ticket)
-			lws_set_timer_usecs(wsi, DEFER_CHECK_US);
+			lws_set_timer_usecs(wsi, REQ_DEFER_CHECK_US);
 		break;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (app && app->workers)
@@ -1091,8 +879,6 @@ struct server *server_start(struct app *app)
 			goto fail;
 		log_info("http: listening https://%s:%d", app->cfg->bind, app->cfg->tls_port);
 	}
-	live_ctx = s->ctx;
-	rt_init(app);
 	lws_sul_schedule(s->ctx, 0, &s->tick_sul, tick_cb, LWS_USEC_PER_SEC);
 	app->loop = s;
 	app->schedule_flush = schedule_flush;
@@ -1105,11 +891,10 @@ fail:
 	return NULL;
 }
 
-void server_stop_request(void)
+void server_stop_request(struct server *s)
 {
-	stop_requested = 1;
-	if (live_ctx)
-		lws_cancel_service(live_ctx);
+	s->stop_requested = 1;
+	lws_cancel_service(s->ctx);
 }
 
 /* Services s until SIGTERM/SIGINT, then drains (10 s at most): new HTTP
@@ -1119,28 +904,30 @@ void server_stop_request(void)
  * real-time connection is closed with 1001 (going away). */
 void server_run(struct server *s)
 {
-	while (!stop_requested)
+	struct rt_hub *hub = s->app->hub;
+	while (!s->stop_requested)
 		if (lws_service(s->ctx, 0) < 0)
 			break;
-	rt_stop_accepting();
-	log_info("http: shutting down in_flight=%d realtime=%zu", in_flight, rt_open());
+	rt_stop_accepting(hub);
+	log_info("http: shutting down in_flight=%d realtime=%zu", s->in_flight, rt_open(hub));
 	search_cancel_all(); /* a search may run long: answer it now */
 	int64_t deadline = time_mono_us() + 10 * 1000000;
 	do {
 		writer_flush(s->app->writer);
 		lws_service(s->ctx, -1); /* does not block */
 		usleep(2000);
-	} while ((in_flight > 0 || workers_pending(s->app->workers) > 0 || rt_pending() > 0) &&
+	} while ((s->in_flight > 0 || workers_pending(s->app->workers) > 0 || rt_pending(hub) > 0) &&
 		 time_mono_us() < deadline);
 	writer_flush(s->app->writer); /* whatever the last turn queued (answered SHUTTING_DOWN or acked) */
-	if (in_flight || rt_pending())
-		log_warn("http: shutdown deadline passed in_flight=%d realtime_pending=%zu", in_flight, rt_pending());
+	if (s->in_flight || rt_pending(hub))
+		log_warn("http: shutdown deadline passed in_flight=%d realtime_pending=%zu", s->in_flight,
+			 rt_pending(hub));
 	/* say goodbye once what is queued (acks first of all) is written: 1 s,
 	 * longer (up to the drain deadline) while some socket still takes
 	 * bytes; a reader that stopped reading is not waited for */
-	rt_close_all(LWS_CLOSE_STATUS_GOINGAWAY);
+	rt_close_all(hub, LWS_CLOSE_STATUS_GOINGAWAY);
 	int64_t bye = time_mono_us() + 1000000;
-	while (rt_open() > 0 && (time_mono_us() < bye || (rt_pending() > 0 && time_mono_us() < deadline))) {
+	while (rt_open(hub) > 0 && (time_mono_us() < bye || (rt_pending(hub) > 0 && time_mono_us() < deadline))) {
 		lws_service(s->ctx, -1);
 		usleep(2000);
 	}
@@ -1150,10 +937,7 @@ void server_free(struct server *s)
 {
 	if (!s)
 		return;
-	live_ctx = NULL;
-	lws_context_destroy(s->ctx);
-	rt_shutdown();
-	presence_free();
+	lws_context_destroy(s->ctx); /* closes the connections: they leave app->hub and app->presence */
 	connlimit_free(s->limits);
 	free(s);
 }

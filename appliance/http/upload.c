@@ -66,7 +66,10 @@ static int on_part(void *data, const char *name, const char *filename, char *buf
 	return 0;
 }
 
-int upload_start(struct req *r)
+static void upload_body(struct req *r, const void *in, size_t len);
+static void upload_free(struct req *r);
+
+int upload_start(struct req *r, handler_fn done)
 {
 	struct fe_err e = {0};
 	if (limits_hit(r->app, LIMIT_UPLOAD, r->who.user_id, &e)) { /* refused before the body is read */
@@ -84,22 +87,25 @@ int upload_start(struct req *r)
 		abort();
 	u->limit = r->app->cfg->upload_limit;
 	r->upload = u;
+	r->on_close = upload_free;
 	u->spa = lws_spa_create(r->wsi, param_names, 1, 1024, on_part, r);
 	if (!u->spa) {
 		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "file", "malformed multipart body");
 		return -1;
 	}
+	r->on_body = upload_body;
+	r->on_body_done = done;
 	return 0;
 }
 
-void upload_body(struct req *r, const void *in, size_t len)
+static void upload_body(struct req *r, const void *in, size_t len)
 {
 	struct upload *u = r->upload;
 	if (!u->rc && lws_spa_process(u->spa, in, (int)len))
 		u->rc = FE_EINVAL;
 }
 
-void upload_free(struct req *r)
+static void upload_free(struct req *r)
 {
 	struct upload *u = r->upload;
 	if (!u)

@@ -52,6 +52,7 @@ static void attach(struct app *app, struct ws_pss *s, struct lws *wsi)
 /* What a send's answer needs after the commit: the connection (by id, it
  * may be gone by then) and the op's idempotency key. Owned by send_done. */
 struct send_req {
+	struct rt_hub *hub;
 	int64_t conn_id;
 	char key[]; /* "" when the send had none */
 };
@@ -59,7 +60,7 @@ struct send_req {
 static void send_done(void *req, int rc, const struct fe_err *e, const struct message *m, int created)
 {
 	struct send_req *sr = req;
-	struct conn *c = rt_find(sr->conn_id);
+	struct conn *c = rt_find(sr->hub, sr->conn_id);
 	if (!c) {
 		free(sr);
 		return; /* the connection is gone; the message (if any) is stored */
@@ -87,7 +88,7 @@ static void send_done(void *req, int rc, const struct fe_err *e, const struct me
 static void op_send(struct app *app, struct conn *c, struct wsop *op)
 {
 	struct fe_err e = {0};
-	if (rt_stopping()) {
+	if (rt_stopping(app->hub)) {
 		rt_send_error(c, "send", op->key, "SHUTTING_DOWN", "the server is shutting down: send again after reconnecting");
 		return;
 	}
@@ -95,6 +96,7 @@ static void op_send(struct app *app, struct conn *c, struct wsop *op)
 	struct send_req *sr = malloc(sizeof *sr + klen + 1);
 	if (!sr)
 		abort();
+	sr->hub = app->hub;
 	sr->conn_id = c->id;
 	memcpy(sr->key, op->key ? op->key : "", klen + 1);
 	if (message_send(app, &c->who, op->chat_id, &op->send, send_done, sr, &e)) {
@@ -107,7 +109,7 @@ static void op_read(struct app *app, struct conn *c, struct wsop *op)
 {
 	struct fe_err e = {0};
 	int64_t marker;
-	if (rt_stopping())
+	if (rt_stopping(app->hub))
 		err_set(&e, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
 	else if (!message_mark_read(app, &c->who, op->chat_id, op->message_id, &marker, &e))
 		return;
@@ -319,6 +321,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		s->c.wsi = wsi;
+		s->c.hub = app->hub;
 		s->scan_state = WSCAN_ARMED; /* http/wsguard scans what is read from now on */
 		if (s->authed)
 			attach(app, s, wsi);

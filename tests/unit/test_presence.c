@@ -1,7 +1,7 @@
 /* tests/unit/test_presence: connections, presence status and typing
  * (core/presence) on a real app: SQLite in memory, the in-process bus with
- * a recording handler, a fake clock. The presence state is module-global:
- * presence_free() runs in every teardown. */
+ * a recording handler, a fake clock. The presence state is the app's
+ * (app->presence), made in every setup and freed in every teardown. */
 #define MAX_EV 64 /* events recorded per test */
 #include "testapp.h"
 #include "core/chat.h"
@@ -19,7 +19,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	presence_free();
 	return app_teardown();
 }
 

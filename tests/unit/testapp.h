@@ -1,7 +1,8 @@
 /* tests/unit/testapp.h: the harness the use-case and store tests share: a
  * fake clock, a default config, a real app (SQLite in memory, and on demand
  * the in-process bus with an event recorder, the in-memory cache, the
- * writer, worker threads with keys and rate limiters), and seeding helpers.
+ * writer, worker threads with keys and rate limiters, the in-memory state:
+ * presence, metrics and on demand the real-time hub), and seeding helpers.
  * Header-only: everything is static inline or marked unused, so a test
  * includes it whole and uses what it needs. A test of an adapter alone
  * (no app) defines TESTAPP_STORE_ONLY before including it: it then gets the
@@ -27,7 +28,10 @@
 #include "core/app.h"
 #include "core/auth.h"
 #include "core/cached.h"
+#include "core/presence.h"
 #include "core/writer.h"
+#include "http/http.h"
+#include "http/realtime.h"
 #include "lib/config.h"
 #include "lib/crypto.h"
 #include "lib/err.h"
@@ -317,6 +321,32 @@ static inline int auth_group_setup(void **state)
 	return auth_init() ? -1 : 0;
 }
 
+/* -- an app's in-memory state (main.c makes the same) -- */
+
+/* Makes a's presence and metrics and, with hub, its real-time hub
+ * subscribed to a's bus (which must exist; subscribe after cached_init, as
+ * main.c does). 0 or -1. */
+static inline int app_state_new(struct app *a, int hub)
+{
+	a->presence = presence_new();
+	a->metrics = metrics_new();
+	if (hub && !(a->hub = rt_new(a)))
+		return -1;
+	return 0;
+}
+
+/* Frees what app_state_new made; call after local_bus_free (the bus holds
+ * the hub's subscription). */
+static inline void app_state_free(struct app *a)
+{
+	rt_free(a->hub);
+	presence_free(a->presence);
+	metrics_free(a->metrics);
+	a->hub = NULL;
+	a->presence = NULL;
+	a->metrics = NULL;
+}
+
 /* -- setup and teardown -- */
 
 enum { TA_NO_WRITER, TA_WRITE_THROUGH, TA_WRITER_LOOP };
@@ -327,6 +357,7 @@ struct app_opts {
 	int bus;         /* the in-process bus */
 	unsigned record; /* events the recorder keeps (EV_ALL, EV_BIT()s); implies bus */
 	int cache;       /* the in-memory cache with cached_init's handler; implies bus */
+	int hub;         /* the real-time hub (http/realtime) on the bus; implies bus */
 	/* TA_WRITE_THROUGH: no loop (schedule_flush NULL; app.loop is still
 	 * &flush_requests); TA_WRITER_LOOP: the test plays the loop
 	 * (request_flush) and calls writer_flush itself */
@@ -347,7 +378,7 @@ static inline int app_setup(const struct app_opts *o)
 	app.started_ms = T0;
 	if (open_memory_store(&app.store))
 		return -1;
-	if (o->bus || o->record || o->cache)
+	if (o->bus || o->record || o->cache || o->hub)
 		local_bus_new(&app.bus);
 	if (o->record && app.bus.ops->subscribe(app.bus.impl, o->record, record, NULL))
 		return -1;
@@ -355,6 +386,8 @@ static inline int app_setup(const struct app_opts *o)
 		assert_int_equal(lru_cache_new(8 << 20, fake_clock, &app.cache), 0);
 		cached_init(&app);
 	}
+	if (app_state_new(&app, o->hub))
+		return -1;
 	if (o->writer != TA_NO_WRITER) {
 		app.schedule_flush = o->writer == TA_WRITER_LOOP ? request_flush : NULL;
 		app.loop = &flush_requests;
@@ -382,6 +415,7 @@ static inline int app_teardown(void)
 	workers_stop(app.workers);
 	writer_free(app.writer);
 	local_bus_free(&app.bus);
+	app_state_free(&app);
 	lru_cache_free(&app.cache);
 	sqlite_store_close(&app.store);
 	ratelimit_free(app.rl_ip);
