@@ -908,7 +908,8 @@ int backup_check_files(const char *data, const char *db, FILE *out)
 	}
 	if (top)
 		closedir(top);
-	qsort(have.v, have.n, sizeof *have.v, cmp_sha);
+	if (have.n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(have.v, have.n, sizeof *have.v, cmp_sha);
 	int64_t bytes = 0, missing = 0, bad = 0;
 	for (size_t i = 0; i < ref.n; i++) {
 		struct stat sb;
@@ -938,7 +939,7 @@ int backup_check_files(const char *data, const char *db, FILE *out)
 	progress_end(&p);
 	int64_t orphans = 0;
 	for (size_t i = 0; i < have.n; i++)
-		if (!bsearch(have.v[i], ref.v, ref.n, sizeof *ref.v, cmp_sha))
+		if (!ref.n || !bsearch(have.v[i], ref.v, ref.n, sizeof *ref.v, cmp_sha))
 			orphans++;
 	if (missing || bad) {
 		fprintf(out,
