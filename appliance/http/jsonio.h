@@ -24,6 +24,11 @@ int json_body_parse(const char *body, size_t len, const char *content_type, cJSO
  * would cut the value there). 0 otherwise, the text \\u0000 included. */
 int json_has_nul(const char *s, size_t len);
 
+/* The success envelope of docs/API.md, {"success":true,"data":data
+ * [,"meta":meta]}, as one compact JSON text. Takes ownership of data (NULL:
+ * {}) and meta (NULL: no meta). Returns owned, free with free(). */
+char *json_ok_text(cJSON *data, cJSON *meta);
+
 /* The error envelope of docs/API.md, {"success":false,"error":{code,
  * message[,field]}}, as one compact JSON text. Returns owned, free with
  * free(); field may be NULL. */
