@@ -140,7 +140,8 @@ static int page_key(const struct cached_page *pg, char *key, size_t kn, char *ta
 	*tag = 0;
 	switch (pg->kind) {
 	case CACHED_FIRST_PAGE:
-		snprintf(key, kn, "messages:%lld:first:%d:u%lld", (long long)pg->id, pg->limit, (long long)pg->viewer);
+		snprintf(key, kn, "messages:%lld:first:%d:u%lld", (long long)pg->id, pg->limit,
+		         (long long)pg->viewer);
 		messages_tag(tag, tn, pg->id);
 		return TTL_MESSAGES;
 	case CACHED_WS_USERS:
