@@ -4,10 +4,10 @@
 #include <string.h>
 #include "core/cached.h"
 #include "core/chat.h"
-#include "core/file.h"
 #include "core/message.h"
 #include "http/handlers.h"
 #include "http/jsonio.h"
+#include "http/send_decode.h"
 
 /* Reads an optional positive integer query argument; -1 when malformed. */
 static int64_t query_id(struct req *r, const char *name, int64_t def, int64_t max)
@@ -118,30 +118,6 @@ void h_replies(struct req *r)
 	send_text(r, list_text(list, n, more, "next_after", n ? list[n - 1].id : 0));
 }
 
-/* Reads files: ids, or "/api/files/<sha256>.<ext>" urls the sender may read. */
-static int files_of(struct req *r, cJSON *arr, struct send_in *in, struct fe_err *e)
-{
-	if (!cJSON_IsArray(arr))
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "files must be an array");
-	cJSON *it;
-	cJSON_ArrayForEach(it, arr)
-	{
-		if (in->nfiles == MESSAGE_MAX_FILES)
-			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "at most %d files", MESSAGE_MAX_FILES);
-		int64_t id = 0;
-		if (cJSON_IsString(it)) {
-			if (file_resolve_url(r->app, &r->who, it->valuestring, &id, e))
-				return e->rc;
-		} else if (cJSON_IsNumber(it) && it->valuedouble >= 1 && it->valuedouble == (double)(int64_t)it->valuedouble) {
-			id = (int64_t)it->valuedouble;
-		} else {
-			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "files must hold file ids or urls");
-		}
-		in->files[in->nfiles++] = id;
-	}
-	return 0;
-}
-
 static void send_done(void *req, int rc, const struct fe_err *e, const struct message *m, int created)
 {
 	struct req *r = ticket_take(req);
@@ -156,21 +132,14 @@ static void send_done(void *req, int rc, const struct fe_err *e, const struct me
 void h_message_send(struct req *r)
 {
 	struct fe_err e = {0};
-	struct send_in in = {0};
+	struct send_in in;
 	cJSON *j = req_json(r);
 	if (!j)
 		return;
-	cJSON *files = cJSON_GetObjectItemCaseSensitive(j, "files");
-	int64_t reply_to = 0;
-	if (jstr(j, "content", 0, &in.content, &e) || jstr(j, "idempotency_key", 0, &in.idempotency_key, &e) ||
-	    jint(j, "reply_to", 0, 1, INT64_MAX / 2, &reply_to, &e) ||
-	    (files && !cJSON_IsNull(files) && files_of(r, files, &in, &e))) {
+	if (send_decode(j, NULL, &in, &e)) {
 		resp_err(r, &e);
 		goto out;
 	}
-	if (!in.content)
-		in.content = "";
-	in.reply_to = reply_to;
 	struct ticket *t = req_defer(r);
 	if (message_send(r->app, &r->who, req_cap_id(r, "id"), &in, send_done, t, &e)) {
 		ticket_take(t);
