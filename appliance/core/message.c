@@ -228,7 +228,7 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 	for (size_t i = 0; i < in->nfiles; i++) {
 		files[i] = in->files[i];
 		rc = in->file_urls[i] ? file_resolve_url(app, p, in->file_urls[i], &files[i], e)
-				      : file_check_attach(app, p, files[i], e);
+		                      : file_check_attach(app, p, files[i], e);
 		if (rc)
 			return rc;
 	}

@@ -1,7 +1,7 @@
 /* http/send_decode: a message send, from JSON into struct send_in. */
 #include "http/send_decode.h"
-#include <string.h>
 #include "http/jsonio.h"
+#include <string.h>
 
 #define ID_MAX (INT64_MAX / 2)
 #define JSON_INT_MAX 9007199254740991.0 /* 2^53 - 1: larger ids are not exact in JSON */
@@ -15,7 +15,8 @@ static int files_of(cJSON *arr, struct send_in *in, struct fe_err *e)
 	cJSON_ArrayForEach(it, arr)
 	{
 		if (in->nfiles == MESSAGE_MAX_FILES)
-			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "at most %d files", MESSAGE_MAX_FILES);
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "at most %d files",
+			               MESSAGE_MAX_FILES);
 		double d = cJSON_IsNumber(it) ? it->valuedouble : 0;
 		if (cJSON_IsString(it)) {
 			in->files[in->nfiles] = 0;
@@ -24,7 +25,8 @@ static int files_of(cJSON *arr, struct send_in *in, struct fe_err *e)
 			in->files[in->nfiles] = (int64_t)d;
 			in->file_urls[in->nfiles++] = NULL;
 		} else {
-			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "files must hold file ids or urls");
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files",
+			               "files must hold file ids or urls");
 		}
 	}
 	return 0;
