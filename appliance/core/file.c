@@ -78,7 +78,7 @@ int file_access(struct app *app, int64_t user_id, const struct file_rec *f, enum
  * strongest reason to read it, if that reason is at least as strong as
  * weakest: *f, *how. FE_ENOTFOUND when none does. */
 static int pick(struct app *app, int64_t user, const struct file_name *fn, enum file_grant weakest,
-		struct file_rec *f, enum file_grant *how)
+                struct file_rec *f, enum file_grant *how)
 {
 	struct file_rec *rows;
 	size_t n;
@@ -144,8 +144,8 @@ int file_register(struct app *app, const struct principal *p, const char *sha256
 }
 
 /* file_open of a parsed full name. */
-static int open_name(struct app *app, const struct principal *p, const struct file_name *fn, struct file_rec *f,
-		     int *fd, int64_t *size, struct fe_err *e)
+static int open_name(struct app *app, const struct principal *p, const struct file_name *fn,
+                     struct file_rec *f, int *fd, int64_t *size, struct fe_err *e)
 {
 	enum file_grant how;
 	int rc = pick(app, p->user_id, fn, FILE_AVATAR, f, &how);
@@ -162,7 +162,7 @@ static int open_name(struct app *app, const struct principal *p, const struct fi
 }
 
 int file_open(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
-	      int64_t *size, struct fe_err *e)
+              int64_t *size, struct fe_err *e)
 {
 	struct file_name fn;
 	if (file_name_parse(name, 0, &fn))
@@ -231,7 +231,8 @@ int file_avatar(struct app *app, const struct principal *p, int64_t id, const ch
 	struct file_name fn;
 	int rc;
 	if (url)
-		rc = file_url_parse(url, &fn) ? FE_ENOTFOUND : pick(app, p->user_id, &fn, FILE_UPLOADER, f, &how);
+		rc = file_url_parse(url, &fn) ? FE_ENOTFOUND
+		                              : pick(app, p->user_id, &fn, FILE_UPLOADER, f, &how);
 	else if (!(rc = S->file_get(SI, id, f)))
 		how = f->uploader_id == p->user_id ? FILE_UPLOADER : FILE_NO_ACCESS;
 	if (rc && rc != FE_ENOTFOUND)
