@@ -191,14 +191,14 @@ void cache_forget_chat(struct app *app, int64_t chat_id)
 
 void cache_forget_profile(struct app *app, int64_t user_id, int64_t workspace_id)
 {
-	struct chat *chats;
+	int64_t *chats;
 	size_t n;
 	cache_forget_user(app, user_id, workspace_id);
-	if (!app->cache.ops || S->chats_of_user(SI, user_id, &chats, &n))
+	if (!app->cache.ops || S->chat_ids_of_user(SI, user_id, &chats, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		char tag[48];
-		messages_tag(tag, sizeof tag, chats[i].id);
+		messages_tag(tag, sizeof tag, chats[i]);
 		C->del_tag(CI, tag);
 	}
 	free(chats);
