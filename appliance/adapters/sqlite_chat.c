@@ -195,6 +195,13 @@ static int id_list(struct sq *s, sqlite3_stmt *st, int64_t **out, size_t *n)
 	return sq_rows(s, st, out, n, sizeof **out, row_id, NULL);
 }
 
+int sqc_chat_ids_of_user(void *p, int64_t user, int64_t **out, size_t *n)
+{
+	struct sq *s = p;
+	return id_list(s, sq_query(s, "SELECT chat_id FROM chat_members WHERE user_id = ? ORDER BY chat_id", "i", user),
+		       out, n);
+}
+
 int sqc_member_ids(void *p, int64_t chat, int64_t **out, size_t *n)
 {
 	struct sq *s = p;

@@ -9,6 +9,7 @@ int sqc_chat_insert(void *p, struct chat *c, const char *single_key);
 int sqc_chat_find_single(void *p, int64_t ws, const char *key, int64_t *id);
 int sqc_chat_get(void *p, int64_t id, int64_t viewer, struct chat *c);
 int sqc_chats_of_user(void *p, int64_t user, struct chat **out, size_t *n);
+int sqc_chat_ids_of_user(void *p, int64_t user, int64_t **out, size_t *n);
 int sqc_chats_public(void *p, int64_t ws, int64_t user, struct chat **out, size_t *n);
 int sqc_chat_update(void *p, const struct chat *c);
 int sqc_chat_delete(void *p, int64_t id);

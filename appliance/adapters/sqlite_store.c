@@ -415,6 +415,7 @@ static const struct store_ops ops = {
 	.chat_find_single = sqc_chat_find_single,
 	.chat_get = sqc_chat_get,
 	.chats_of_user = sqc_chats_of_user,
+	.chat_ids_of_user = sqc_chat_ids_of_user,
 	.chats_public = sqc_chats_public,
 	.chat_update = sqc_chat_update,
 	.chat_delete = sqc_chat_delete,

@@ -70,6 +70,8 @@ struct app {
 struct principal {
 	int64_t user_id, workspace_id;
 	char role[8];
+	int64_t token_exp;     /* the token's expiry, seconds since the epoch */
+	int64_t token_version; /* the token's version claim (see SessionsRevoked) */
 };
 
 #endif

@@ -577,6 +577,8 @@ static int authenticate(struct app *app, const char *aud, const char *token, siz
 	p->user_id = u.id;
 	p->workspace_id = u.workspace_id;
 	snprintf(p->role, sizeof p->role, "%s", u.role);
+	p->token_exp = c.exp;
+	p->token_version = c.token_version;
 	return 0;
 }
 

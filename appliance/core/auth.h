@@ -54,7 +54,10 @@ int auth_logout(struct app *app, const struct principal *p, const char *refresh_
 /* Revokes every refresh token and every access token of the caller. */
 int auth_logout_all(struct app *app, const struct principal *p, int *revoked, struct fe_err *e);
 
-/* Checks an access token (len bytes) and the account behind it. */
+/* Checks an access token (len bytes) and the account behind it: fills *p,
+ * with the token's expiry and version (a stream it opens ends then, or when
+ * a newer version revokes it); FE_EAUTH (INVALID_TOKEN or TOKEN_EXPIRED)
+ * otherwise. */
 int auth_authenticate(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e);
 
 /* Checks the token of the file-download cookie (len bytes): a JWT of

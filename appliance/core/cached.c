@@ -1,4 +1,5 @@
-/* core/cached: cache keys, blobs and invalidation. */
+/* core/cached: cache keys, blobs, rendered pages and invalidation: the one
+ * place that spells a cache key or tag. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,49 @@ int cached_unread(struct app *app, int64_t user_id, struct unread **out, size_t 
 	return rc;
 }
 
+/* The tag of every rendered page of a chat's messages (messages:{chat}:*). */
+static void messages_tag(char *tag, size_t n, int64_t chat_id)
+{
+	snprintf(tag, n, "messages:%lld", (long long)chat_id);
+}
+
+#define WS_USERS_KEY "workspace:%lld:users"
+
+/* pg's key and tag (tag "" when none) and TTL. */
+static int page_key(const struct cached_page *pg, char *key, size_t kn, char *tag, size_t tn)
+{
+	*tag = 0;
+	switch (pg->kind) {
+	case CACHED_FIRST_PAGE:
+		snprintf(key, kn, "messages:%lld:first:%d:u%lld", (long long)pg->id, pg->limit,
+		         (long long)pg->viewer);
+		messages_tag(tag, tn, pg->id);
+		return TTL_MESSAGES;
+	case CACHED_WS_USERS:
+	default:
+		snprintf(key, kn, WS_USERS_KEY, (long long)pg->id);
+		return TTL_WS_USERS;
+	}
+}
+
+int cached_page_get(struct app *app, const struct cached_page *pg, char **body, size_t *len)
+{
+	char key[96], tag[48];
+	if (!app->cache.ops)
+		return FE_ENOTFOUND;
+	page_key(pg, key, sizeof key, tag, sizeof tag);
+	return C->get(CI, key, body, len);
+}
+
+void cached_page_put(struct app *app, const struct cached_page *pg, const char *body, size_t len)
+{
+	char key[96], tag[48];
+	if (!app->cache.ops)
+		return;
+	int ttl = page_key(pg, key, sizeof key, tag, sizeof tag);
+	C->put(CI, key, body, len, ttl, *tag ? tag : NULL);
+}
+
 static void forget(struct app *app, const char *fmt, int64_t id)
 {
 	char key[64];
@@ -137,7 +181,7 @@ static void forget(struct app *app, const char *fmt, int64_t id)
 void cache_forget_user(struct app *app, int64_t user_id, int64_t workspace_id)
 {
 	forget(app, "user:%lld", user_id);
-	forget(app, "workspace:%lld:users", workspace_id);
+	forget(app, WS_USERS_KEY, workspace_id);
 }
 
 void cache_forget_chat(struct app *app, int64_t chat_id)
@@ -147,14 +191,14 @@ void cache_forget_chat(struct app *app, int64_t chat_id)
 
 void cache_forget_profile(struct app *app, int64_t user_id, int64_t workspace_id)
 {
-	struct chat *chats;
+	int64_t *chats;
 	size_t n;
 	cache_forget_user(app, user_id, workspace_id);
-	if (!app->cache.ops || S->chats_of_user(SI, user_id, &chats, &n))
+	if (!app->cache.ops || S->chat_ids_of_user(SI, user_id, &chats, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		char tag[48];
-		snprintf(tag, sizeof tag, "messages:%lld", (long long)chats[i].id);
+		messages_tag(tag, sizeof tag, chats[i]);
 		C->del_tag(CI, tag);
 	}
 	free(chats);
@@ -173,7 +217,7 @@ static void on_event(void *ctx, const struct event *ev)
 	char tag[48];
 	int64_t *ids = NULL;
 	size_t n = 0;
-	snprintf(tag, sizeof tag, "messages:%lld", (long long)ev->chat_id);
+	messages_tag(tag, sizeof tag, ev->chat_id);
 	switch (ev->type) {
 	case EV_MESSAGE_CREATED:
 	case EV_MESSAGE_DELETED:

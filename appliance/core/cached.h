@@ -24,6 +24,34 @@ int cached_member_ids(struct app *app, int64_t chat_id, int64_t **ids, size_t *n
 /* unread:{user}: every chat's counters; *out owned (free). */
 int cached_unread(struct app *app, int64_t user_id, struct unread **out, size_t *n);
 
+/* Rendered pages: an answer body kept as its handler rendered it, so that
+ * a repeated hot read is one copy. This module owns each kind's key, tag,
+ * TTL and invalidation; handlers name the page, never its key. */
+enum cached_page_kind {
+	/* a chat's newest page of messages (id = the chat), per page size and
+	 * viewer (reactions carry "me"); dropped by every change to the chat
+	 * and by a profile change of one of its members */
+	CACHED_FIRST_PAGE,
+	/* the users of a workspace (id = the workspace); dropped when one of
+	 * them changes (cache_forget_user) */
+	CACHED_WS_USERS,
+};
+
+struct cached_page {
+	enum cached_page_kind kind;
+	int64_t id;     /* the chat or the workspace */
+	int limit;      /* CACHED_FIRST_PAGE: the page size */
+	int64_t viewer; /* CACHED_FIRST_PAGE: the reader */
+};
+
+/* Copies the kept body of page pg into *body (owned, free()) and *len.
+ * FE_ENOTFOUND when absent, expired, or the appliance runs without a cache.
+ * The caller checks the reader's right to the page first. Loop thread. */
+int cached_page_get(struct app *app, const struct cached_page *pg, char **body, size_t *len);
+/* Keeps a copy of body (len bytes) as page pg, with its kind's TTL and
+ * tag; nothing without a cache. Loop thread. */
+void cached_page_put(struct app *app, const struct cached_page *pg, const char *body, size_t len);
+
 /* Forget after a write. */
 void cache_forget_user(struct app *app, int64_t user_id, int64_t workspace_id);
 void cache_forget_chat(struct app *app, int64_t chat_id);

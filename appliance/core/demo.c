@@ -65,7 +65,7 @@ int demo_seed(struct app *app)
 		u.updated_at = u.created_at;
 		if ((rc = st->ops->user_update_profile(st->impl, &u)))
 			goto fail;
-		p[i] = (struct principal){u.id, w.id, ""};
+		p[i] = (struct principal){.user_id = u.id, .workspace_id = w.id};
 		snprintf(p[i].role, sizeof p[i].role, "%s", people[i].role);
 	}
 	if ((rc = st->ops->workspace_set_owner(st->impl, w.id, p[0].user_id)) || (rc = st->ops->commit(st->impl)))

@@ -11,17 +11,34 @@
 #define S app->store.ops
 #define SI app->store.impl
 
-#define URL_PREFIX "/api/files/"
-#define URL_PREFIX_LEN (sizeof URL_PREFIX - 1)
+#define URL_PREFIX_LEN (sizeof FILE_URL_PREFIX - 1)
 
 void file_url(const struct file_rec *f, char *out, size_t n)
 {
-	snprintf(out, n, URL_PREFIX "%s.%s", f->sha256, f->ext);
+	snprintf(out, n, FILE_URL_PREFIX "%s.%s", f->sha256, f->ext);
 }
 
 int file_url_like(const char *s)
 {
-	return !strncmp(s, URL_PREFIX, URL_PREFIX_LEN);
+	return !strncmp(s, FILE_URL_PREFIX, URL_PREFIX_LEN);
+}
+
+int file_name_parse(const char *name, int allow_short, struct file_name *out)
+{
+	const char *dot = strchr(name, '.');
+	size_t hex = dot ? (size_t)(dot - name) : 0;
+	memset(out, 0, sizeof *out);
+	if (!dot || (hex != 64 && !(allow_short && hex == 58)) || strspn(name, "0123456789abcdef") != hex ||
+	    strchr(dot + 1, '.') || !dot[1] || strlen(dot + 1) >= sizeof out->ext)
+		return FE_ENOTFOUND;
+	memcpy(hex == 64 ? out->sha256 : out->suffix, name, hex);
+	strcpy(out->ext, dot + 1);
+	return 0;
+}
+
+int file_url_parse(const char *url, struct file_name *out)
+{
+	return file_url_like(url) ? file_name_parse(url + URL_PREFIX_LEN, 0, out) : FE_ENOTFOUND;
 }
 
 /* The rule itself, asking only as far as weakest: the store questions for
@@ -57,37 +74,23 @@ int file_access(struct app *app, int64_t user_id, const struct file_rec *f, enum
 	return grant(app, user_id, f, FILE_AVATAR, how);
 }
 
-/* Splits "<sha256>.<ext>" (lower-case hex, one dot, a short extension). */
-static int parse_name(const char *name, char sha[65], char ext[8])
+/* The row of the content called fn (a full name) that gives user the
+ * strongest reason to read it, if that reason is at least as strong as
+ * weakest: *f, *how. FE_ENOTFOUND when none does. */
+static int pick(struct app *app, int64_t user, const struct file_name *fn, enum file_grant weakest,
+                struct file_rec *f, enum file_grant *how)
 {
-	const char *dot = strchr(name, '.');
-	if (!dot || dot - name != 64 || strspn(name, "0123456789abcdef") != 64 || strchr(dot + 1, '.') ||
-	    !dot[1] || strlen(dot + 1) >= 8)
-		return FE_ENOTFOUND;
-	memcpy(sha, name, 64);
-	sha[64] = 0;
-	strcpy(ext, dot + 1);
-	return 0;
-}
-
-/* The row of the content called name that gives user the strongest reason
- * to read it, if that reason is at least as strong as weakest: *f, *how.
- * FE_ENOTFOUND when none does. */
-static int pick(struct app *app, int64_t user, const char *name, enum file_grant weakest, struct file_rec *f,
-		enum file_grant *how)
-{
-	char sha[65], ext[8];
 	struct file_rec *rows;
 	size_t n;
 	int rc;
 	*how = FILE_NO_ACCESS;
-	if (parse_name(name, sha, ext))
+	if (!*fn->sha256)
 		return FE_ENOTFOUND;
-	if ((rc = S->files_by_sha(SI, sha, &rows, &n)))
+	if ((rc = S->files_by_sha(SI, fn->sha256, &rows, &n)))
 		return rc;
 	for (size_t i = 0; i < n && *how != FILE_UPLOADER; i++) {
 		enum file_grant g;
-		if (strcmp(rows[i].ext, ext))
+		if (strcmp(rows[i].ext, fn->ext))
 			continue;
 		if ((rc = grant(app, user, &rows[i], weakest, &g)))
 			break;
@@ -140,11 +143,12 @@ int file_register(struct app *app, const struct principal *p, const char *sha256
 	return 0;
 }
 
-int file_open(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
-	      int64_t *size, struct fe_err *e)
+/* file_open of a parsed full name. */
+static int open_name(struct app *app, const struct principal *p, const struct file_name *fn,
+                     struct file_rec *f, int *fd, int64_t *size, struct fe_err *e)
 {
 	enum file_grant how;
-	int rc = pick(app, p->user_id, name, FILE_AVATAR, f, &how);
+	int rc = pick(app, p->user_id, fn, FILE_AVATAR, f, &how);
 	if (rc == FE_ENOTFOUND)
 		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such file");
 	if (rc)
@@ -157,24 +161,29 @@ int file_open(struct app *app, const struct principal *p, const char *name, stru
 	return 0;
 }
 
+int file_open(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
+              int64_t *size, struct fe_err *e)
+{
+	struct file_name fn;
+	if (file_name_parse(name, 0, &fn))
+		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such file");
+	return open_name(app, p, &fn, f, fd, size, e);
+}
+
 int file_open_download(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
 		       int64_t *size, struct fe_err *e)
 {
-	const char *dot = strchr(name, '.');
-	char suffix[59], ext[8], sha[65], full[80];
-	if (!dot || dot - name != 58 || strspn(name, "0123456789abcdef") != 58 || strchr(dot + 1, '.') || !dot[1] ||
-	    strlen(dot + 1) >= sizeof ext)
-		return file_open(app, p, name, f, fd, size, e); /* the full name, or nothing that exists */
-	memcpy(suffix, name, 58);
-	suffix[58] = 0;
-	strcpy(ext, dot + 1);
-	int rc = S->file_sha_by_suffix(SI, suffix, ext, sha);
-	if (rc == FE_ENOTFOUND)
+	struct file_name fn;
+	if (file_name_parse(name, 1, &fn))
 		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such file");
-	if (rc)
-		return err_store(e, rc);
-	snprintf(full, sizeof full, "%s.%s", sha, ext);
-	return file_open(app, p, full, f, fd, size, e);
+	if (!*fn.sha256) { /* the original's on-disk name: the one content ending so */
+		int rc = S->file_sha_by_suffix(SI, fn.suffix, fn.ext, fn.sha256);
+		if (rc == FE_ENOTFOUND)
+			return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such file");
+		if (rc)
+			return err_store(e, rc);
+	}
+	return open_name(app, p, &fn, f, fd, size, e);
 }
 
 int file_inline(const struct file_rec *f)
@@ -202,9 +211,10 @@ int file_resolve_url(struct app *app, const struct principal *p, const char *url
 {
 	struct file_rec f;
 	enum file_grant how;
-	int rc = FE_ENOTFOUND;
-	if (file_url_like(url))
-		rc = pick(app, p->user_id, url + URL_PREFIX_LEN, FILE_IN_CHAT, &f, &how);
+	struct file_name fn;
+	int rc = file_url_parse(url, &fn);
+	if (!rc)
+		rc = pick(app, p->user_id, &fn, FILE_IN_CHAT, &f, &how);
 	if (rc == FE_ENOTFOUND)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "unknown file url");
 	if (rc)
@@ -218,10 +228,11 @@ int file_avatar(struct app *app, const struct principal *p, int64_t id, const ch
 {
 	const char *field = url ? "avatar_url" : "avatar_file_id";
 	enum file_grant how = FILE_NO_ACCESS;
+	struct file_name fn;
 	int rc;
 	if (url)
-		rc = file_url_like(url) ? pick(app, p->user_id, url + URL_PREFIX_LEN, FILE_UPLOADER, f, &how)
-					: FE_ENOTFOUND;
+		rc = file_url_parse(url, &fn) ? FE_ENOTFOUND
+		                              : pick(app, p->user_id, &fn, FILE_UPLOADER, f, &how);
 	else if (!(rc = S->file_get(SI, id, f)))
 		how = f->uploader_id == p->user_id ? FILE_UPLOADER : FILE_NO_ACCESS;
 	if (rc && rc != FE_ENOTFOUND)

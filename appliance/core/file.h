@@ -12,6 +12,18 @@
 
 /* Room for a file url, with its terminating NUL. */
 #define FILE_URL_MAX 96
+/* What every file url starts with; the rest is the file's name,
+ * "<sha256>.<ext>". file_url writes urls, file_url_parse reads them: no
+ * other code builds or takes one apart. */
+#define FILE_URL_PREFIX "/api/files/"
+
+/* A file named by a url or by a route's {name}: lower-case hex, one dot, an
+ * extension of 1..7 characters. */
+struct file_name {
+	char sha256[65]; /* the SHA-256 in hex; "" for a short name */
+	char suffix[59]; /* a short name: the SHA-256 without its first 6 hex characters */
+	char ext[8];
+};
 
 /* Why a user may read a file; a smaller value is the stronger reason. */
 enum file_grant {
@@ -26,6 +38,15 @@ void file_url(const struct file_rec *f, char *out, size_t n);
 
 /* 1 when s starts like a file url ("/api/files/"), whatever follows. */
 int file_url_like(const char *s);
+
+/* Parses a file url, "/api/files/<sha256>.<ext>" (as file_url writes it),
+ * into *out. FE_ENOTFOUND for anything else. */
+int file_url_parse(const char *url, struct file_name *out);
+
+/* Parses a route's {name}: "<sha256>.<ext>", or with allow_short also the
+ * original's on-disk name, the SHA-256 without its first 6 hex characters
+ * then ".<ext>" (out->sha256 "", out->suffix set). FE_ENOTFOUND otherwise. */
+int file_name_parse(const char *name, int allow_short, struct file_name *out);
 
 /* The file-read rule: sets *how to the strongest reason user_id may read f
  * (FILE_NO_ACCESS when none). Returns 0, or a store error FE_E*. */

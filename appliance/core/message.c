@@ -222,9 +222,14 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 		root = parent.reply_to ? parent.reply_to : parent.id;
 		message_clear(&parent);
 	}
-	for (size_t i = 0; i < in->nfiles; i++)
-		if ((rc = file_check_attach(app, p, in->files[i], e)))
+	int64_t files[MESSAGE_MAX_FILES];
+	for (size_t i = 0; i < in->nfiles; i++) {
+		files[i] = in->files[i];
+		rc = in->file_urls[i] ? file_resolve_url(app, p, in->file_urls[i], &files[i], e)
+		                      : file_check_attach(app, p, files[i], e);
+		if (rc)
 			return rc;
+	}
 	struct user u;
 	if ((rc = cached_user(app, p->user_id, &u)))
 		return rc == FE_ENOTFOUND ? err_set(e, FE_EAUTH, "INVALID_TOKEN", NULL, "unknown account") : err_store(e, rc);
@@ -242,7 +247,7 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 	so->m.sender_id = p->user_id;
 	snprintf(so->m.idempotency_key, sizeof so->m.idempotency_key, "%s", key ? key : "");
 	so->root = root;
-	memcpy(so->files, in->files, in->nfiles * sizeof in->files[0]);
+	memcpy(so->files, files, in->nfiles * sizeof files[0]);
 	so->nfiles = in->nfiles;
 	so->cb = cb;
 	so->req = req;

@@ -16,7 +16,11 @@ struct send_in {
 	const char *content;         /* trimmed */
 	const char *idempotency_key; /* may be NULL */
 	int64_t reply_to;            /* 0 = none */
+	/* the attachments: entry i is the file behind file_urls[i] (borrowed,
+	 * "/api/files/<sha256>.<ext>", resolved by message_send) when that is
+	 * not NULL, else the file id files[i] */
 	int64_t files[MESSAGE_MAX_FILES];
+	const char *file_urls[MESSAGE_MAX_FILES];
 	size_t nfiles;
 };
 
@@ -24,8 +28,11 @@ struct send_in {
  * the idempotency key matched an earlier send. */
 typedef void (*message_cb)(void *req, int rc, const struct fe_err *e, const struct message *m, int created);
 
-/* Validates and queues a send. Returns 0 (cb runs once, after COMMIT) or
- * FE_E* (cb not called). */
+/* Validates and queues a send: p must be a member of the chat; content,
+ * idempotency_key and reply_to as docs/API.md says; each file must be one p
+ * may attach (core/file: file_check_attach, or file_resolve_url for a url;
+ * VALIDATION_ERROR naming "files" otherwise). Returns 0 (cb runs once,
+ * after COMMIT) or FE_E* with e set (cb not called). */
 int message_send(struct app *app, const struct principal *p, int64_t chat_id, const struct send_in *in, message_cb cb,
 		 void *req, struct fe_err *e);
 

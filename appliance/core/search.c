@@ -205,20 +205,9 @@ int search_messages(struct app *app, const struct principal *p, const struct sea
 			abort();
 		j->chats[0] = in->chat_id;
 		j->q.nchats = 1;
-	} else {
-		struct chat *list;
-		size_t n;
-		if ((rc = app->store.ops->chats_of_user(app->store.impl, p->user_id, &list, &n))) {
-			err_set(e, rc, NULL, NULL, "store error");
-			goto fail;
-		}
-		j->chats = malloc((n ? n : 1) * sizeof *j->chats);
-		if (!j->chats)
-			abort();
-		for (size_t i = 0; i < n; i++)
-			j->chats[i] = list[i].id;
-		j->q.nchats = n;
-		free(list);
+	} else if ((rc = app->store.ops->chat_ids_of_user(app->store.impl, p->user_id, &j->chats, &j->q.nchats))) {
+		err_set(e, rc, NULL, NULL, "store error");
+		goto fail;
 	}
 	j->q.chats = j->chats;
 	j->q.terms = j->terms;

@@ -93,7 +93,7 @@ static int set_picture(struct app *app, const struct principal *p, const struct 
 	const char *a = in->avatar_url;
 	if (*a && strncmp(a, "https://", 8) && strncmp(a, "http://", 7))
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "avatar_url",
-			       "avatar_url must start with https://, http:// or /api/files/");
+		               "avatar_url must start with https://, http:// or " FILE_URL_PREFIX);
 	u->avatar_file_id = 0;
 	return 0;
 }

@@ -4,10 +4,10 @@
 #include <string.h>
 #include "core/cached.h"
 #include "core/chat.h"
-#include "core/file.h"
 #include "core/message.h"
 #include "http/handlers.h"
 #include "http/jsonio.h"
+#include "http/send_decode.h"
 
 /* Reads an optional positive integer query argument; -1 when malformed. */
 static int64_t query_id(struct req *r, const char *name, int64_t def, int64_t max)
@@ -38,9 +38,10 @@ static int paging(struct req *r, int *limit, int64_t *before, int64_t *after)
 	return 0;
 }
 
-/* Answers a page with meta {has_more, next_before, next_after}: the cursor
- * to pass for the next page in the direction this one was taken. */
-static void send_list(struct req *r, struct message *list, size_t n, int has_more, const char *cursor, int64_t next)
+/* A page with meta {has_more, next_before, next_after} (the cursor to pass
+ * for the next page in the direction this one was taken) as the envelope's
+ * text; frees list. Returns owned, free(). */
+static char *list_text(struct message *list, size_t n, int has_more, const char *cursor, int64_t next)
 {
 	cJSON *d = cJSON_CreateArray(), *meta = cJSON_CreateObject();
 	for (size_t i = 0; i < n; i++)
@@ -51,34 +52,37 @@ static void send_list(struct req *r, struct message *list, size_t n, int has_mor
 	cJSON_AddNullToObject(meta, "next_after");
 	if (has_more && next)
 		cJSON_ReplaceItemInObject(meta, cursor, cJSON_CreateNumber((double)next));
-	resp_ok_meta(r, 200, d, meta);
+	return json_ok_text(d, meta);
+}
+
+static void send_text(struct req *r, char *text)
+{
+	resp_raw(r, 200, "application/json; charset=utf-8", text, strlen(text));
 }
 
 void h_messages_list(struct req *r)
 {
 	struct fe_err e = {0};
 	struct message *list;
-	size_t n;
+	size_t n, len;
 	int limit, more;
 	int64_t before, after;
+	char *text;
 	int64_t chat = req_cap_id(r, "id");
 	if (paging(r, &limit, &before, &after))
 		return;
-	/* the first page (the hot read) is cached as the rendered answer, per
-	 * viewer (reactions carry "me"); every change to the chat drops the tag */
+	/* the first page (the hot read) is kept as the rendered answer
+	 * (core/cached: per viewer, dropped by every change to the chat) */
 	struct chat c;
-	char key[96], tag[48], *body;
-	size_t len;
-	int first = !before && after < 0 && r->app->cache.ops;
-	snprintf(key, sizeof key, "messages:%lld:first:%d:u%lld", (long long)chat, limit, (long long)r->who.user_id);
-	snprintf(tag, sizeof tag, "messages:%lld", (long long)chat);
+	struct cached_page pg = {CACHED_FIRST_PAGE, chat, limit, r->who.user_id};
+	int first = !before && after < 0;
 	if (first) {
 		if (chat_require_member(r->app, &r->who, chat, &c, &e)) {
 			resp_err(r, &e);
 			return;
 		}
-		if (!r->app->cache.ops->get(r->app->cache.impl, key, &body, &len)) {
-			resp_raw(r, 200, "application/json; charset=utf-8", body, len);
+		if (!cached_page_get(r->app, &pg, &text, &len)) {
+			resp_raw(r, 200, "application/json; charset=utf-8", text, len);
 			return;
 		}
 	}
@@ -89,11 +93,12 @@ void h_messages_list(struct req *r)
 	/* newest first: older pages continue below the last item, newer ones
 	 * above the first */
 	if (after >= 0)
-		send_list(r, list, n, more, "next_after", n ? list[0].id : 0);
+		text = list_text(list, n, more, "next_after", n ? list[0].id : 0);
 	else
-		send_list(r, list, n, more, "next_before", n ? list[n - 1].id : 0);
+		text = list_text(list, n, more, "next_before", n ? list[n - 1].id : 0);
 	if (first)
-		r->app->cache.ops->put(r->app->cache.impl, key, r->resp, r->resp_len, TTL_MESSAGES, tag);
+		cached_page_put(r->app, &pg, text, strlen(text));
+	send_text(r, text);
 }
 
 void h_replies(struct req *r)
@@ -110,31 +115,7 @@ void h_replies(struct req *r)
 		resp_err(r, &e);
 		return;
 	}
-	send_list(r, list, n, more, "next_after", n ? list[n - 1].id : 0);
-}
-
-/* Reads files: ids, or "/api/files/<sha256>.<ext>" urls the sender may read. */
-static int files_of(struct req *r, cJSON *arr, struct send_in *in, struct fe_err *e)
-{
-	if (!cJSON_IsArray(arr))
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "files must be an array");
-	cJSON *it;
-	cJSON_ArrayForEach(it, arr)
-	{
-		if (in->nfiles == MESSAGE_MAX_FILES)
-			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "at most %d files", MESSAGE_MAX_FILES);
-		int64_t id = 0;
-		if (cJSON_IsString(it)) {
-			if (file_resolve_url(r->app, &r->who, it->valuestring, &id, e))
-				return e->rc;
-		} else if (cJSON_IsNumber(it) && it->valuedouble >= 1 && it->valuedouble == (double)(int64_t)it->valuedouble) {
-			id = (int64_t)it->valuedouble;
-		} else {
-			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "files must hold file ids or urls");
-		}
-		in->files[in->nfiles++] = id;
-	}
-	return 0;
+	send_text(r, list_text(list, n, more, "next_after", n ? list[n - 1].id : 0));
 }
 
 static void send_done(void *req, int rc, const struct fe_err *e, const struct message *m, int created)
@@ -151,21 +132,14 @@ static void send_done(void *req, int rc, const struct fe_err *e, const struct me
 void h_message_send(struct req *r)
 {
 	struct fe_err e = {0};
-	struct send_in in = {0};
+	struct send_in in;
 	cJSON *j = req_json(r);
 	if (!j)
 		return;
-	cJSON *files = cJSON_GetObjectItemCaseSensitive(j, "files");
-	int64_t reply_to = 0;
-	if (jstr(j, "content", 0, &in.content, &e) || jstr(j, "idempotency_key", 0, &in.idempotency_key, &e) ||
-	    jint(j, "reply_to", 0, 1, INT64_MAX / 2, &reply_to, &e) ||
-	    (files && !cJSON_IsNull(files) && files_of(r, files, &in, &e))) {
+	if (send_decode(j, NULL, &in, &e)) {
 		resp_err(r, &e);
 		goto out;
 	}
-	if (!in.content)
-		in.content = "";
-	in.reply_to = reply_to;
 	struct ticket *t = req_defer(r);
 	if (message_send(r->app, &r->who, req_cap_id(r, "id"), &in, send_done, t, &e)) {
 		ticket_take(t);

@@ -9,7 +9,6 @@
 #include "http/handlers.h"
 #include "http/jsonio.h"
 #include "http/realtime.h"
-#include "lib/jwt.h"
 
 #define SSE_HEARTBEAT_MS 25000
 #define SSE_CHECK_US (2 * LWS_USEC_PER_SEC)
@@ -19,7 +18,7 @@
  * is only seen by looking), bounded by the token's expiry. */
 static void sse_arm(struct req *r)
 {
-	int64_t left_us = (r->conn->token_exp * 1000 - r->app->now_ms()) * 1000;
+	int64_t left_us = (r->conn->who.token_exp * 1000 - r->app->now_ms()) * 1000;
 	lws_set_timer_usecs(r->wsi, left_us < SSE_CHECK_US ? (left_us > 0 ? left_us : 1) : SSE_CHECK_US);
 }
 
@@ -29,12 +28,9 @@ static void sse_close(struct req *r);
 
 void h_events(struct req *r)
 {
-	char tok[2048] = "", last[32] = "";
-	struct jwt_claims cl = {0};
-	/* the token was verified by the router; its expiry bounds the stream */
-	if (req_query(r, "access_token", tok, sizeof tok) && lws_hdr_copy(r->wsi, tok, sizeof tok, WSI_TOKEN_HTTP_AUTHORIZATION) > 7)
-		memmove(tok, tok + 7, strlen(tok + 7) + 1);
-	jwt_verify(tok, strlen(tok), r->app->jwt_pk, JWT_ISS, JWT_AUD, r->app->now_ms() / 1000, &cl);
+	char last[32] = "";
+	/* the router verified the token: r->who carries its expiry, which
+	 * bounds the stream */
 	r->conn = calloc(1, sizeof *r->conn);
 	if (!r->conn)
 		abort();
@@ -47,7 +43,7 @@ void h_events(struct req *r)
 	resp_raw(r, 200, "text/event-stream", NULL, 0);
 	if (req_header(r, "last-event-id:", last, sizeof last) && req_query(r, "last_event_id", last, sizeof last))
 		*last = 0;
-	rt_attach(r->app, r->conn, r->wsi, CONN_SSE, &r->who, cl.exp, cl.token_version, strtoull(last, NULL, 10));
+	rt_attach(r->app, r->conn, r->wsi, CONN_SSE, &r->who, strtoull(last, NULL, 10));
 	r->sse_ping_ms = r->app->now_ms();
 	sse_arm(r);
 }
@@ -70,7 +66,7 @@ static void sse_timer(struct req *r)
 		lws_callback_on_writable(r->wsi);
 		return;
 	}
-	if (now / 1000 >= r->conn->token_exp) {
+	if (now / 1000 >= r->conn->who.token_exp) {
 		rt_send_error(r->conn, "auth", NULL, "TOKEN_EXPIRED", "the access token has expired: reconnect with a fresh one");
 		r->conn->close_code = 1000;
 		return;

@@ -26,11 +26,10 @@ void h_users(struct req *r)
 	struct fe_err e = {0};
 	struct user *list;
 	size_t n, len;
-	char key[48], *body;
-	struct cache *c = &r->app->cache;
-	snprintf(key, sizeof key, "workspace:%lld:users", (long long)r->who.workspace_id);
-	if (c->ops && !c->ops->get(c->impl, key, &body, &len)) {
-		resp_raw(r, 200, "application/json; charset=utf-8", body, len);
+	char *text;
+	struct cached_page pg = {.kind = CACHED_WS_USERS, .id = r->who.workspace_id};
+	if (!cached_page_get(r->app, &pg, &text, &len)) {
+		resp_raw(r, 200, "application/json; charset=utf-8", text, len);
 		return;
 	}
 	if (ws_users(r->app, &r->who, &list, &n, &e)) {
@@ -41,9 +40,10 @@ void h_users(struct req *r)
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(a, user_json(&list[i], 0));
 	free(list);
-	resp_ok(r, 200, a);
-	if (c->ops)
-		c->ops->put(c->impl, key, r->resp, r->resp_len, TTL_WS_USERS, NULL);
+	text = json_ok_text(a, NULL);
+	len = strlen(text);
+	cached_page_put(r->app, &pg, text, len);
+	resp_raw(r, 200, "application/json; charset=utf-8", text, len);
 }
 
 void h_cache_stats(struct req *r)

@@ -268,6 +268,20 @@ int jids(cJSON *arr, const char *field, size_t max, int64_t *out, size_t *n, str
 	return 0;
 }
 
+char *json_ok_text(cJSON *data, cJSON *meta)
+{
+	cJSON *env = cJSON_CreateObject();
+	cJSON_AddTrueToObject(env, "success");
+	cJSON_AddItemToObject(env, "data", data ? data : cJSON_CreateObject());
+	if (meta)
+		cJSON_AddItemToObject(env, "meta", meta);
+	char *text = cJSON_PrintUnformatted(env);
+	cJSON_Delete(env);
+	if (!text)
+		abort();
+	return text;
+}
+
 char *json_error_text(const char *code, const char *message, const char *field)
 {
 	cJSON *env = cJSON_CreateObject(), *err = cJSON_CreateObject();

@@ -21,6 +21,11 @@
 int json_body_parse(const char *body, size_t len, const char *content_type, cJSON **out, struct fe_err *e);
 
 
+/* The success envelope of docs/API.md, {"success":true,"data":data
+ * [,"meta":meta]}, as one compact JSON text. Takes ownership of data (NULL:
+ * {}) and meta (NULL: no meta). Returns owned, free with free(). */
+char *json_ok_text(cJSON *data, cJSON *meta);
+
 /* The error envelope of docs/API.md, {"success":false,"error":{code,
  * message[,field]}}, as one compact JSON text. Returns owned, free with
  * free(); field may be NULL. */

@@ -207,7 +207,7 @@ struct conn *rt_find(struct rt_hub *h, int64_t id)
 }
 
 void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind, const struct principal *who,
-	       int64_t token_exp, int64_t token_version, uint64_t last_id)
+	       uint64_t last_id)
 {
 	struct rt_hub *h = app->hub;
 	c->hub = h;
@@ -219,8 +219,6 @@ void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind 
 	 * buffer (loopback auto-tuning grows to several MiB). */
 	int sndbuf = RT_SNDBUF;
 	setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-	c->token_exp = token_exp;
-	c->token_version = token_version;
 	c->id = ++h->next_conn_id;
 	c->attached = 1;
 	c->next = imap_get(&h->by_user, who->user_id);
@@ -441,7 +439,7 @@ static void revoke_sessions(struct rt_hub *h, const struct event *ev)
 	do {
 		n = 0;
 		for (struct conn *c = imap_get(&h->by_user, ev->user_id); c && n < 64; c = c->next)
-			if (c->token_version < ev->token_version)
+			if (c->who.token_version < ev->token_version)
 				list[n++] = c;
 		for (size_t i = 0; i < n; i++) {
 			struct conn *c = list[i];

@@ -35,8 +35,6 @@ struct conn {
 	int revoked;      /* its token was revoked: unregistered, closing, no more ops */
 	struct principal who;
 	int64_t id;
-	int64_t token_exp; /* seconds */
-	int64_t token_version; /* of the token it was opened with (see SessionsRevoked) */
 	struct conn *next; /* the user's other connections */
 	struct outmsg **q;
 	uint32_t qhead, qlen, qcap;
@@ -55,12 +53,14 @@ struct rt_hub *rt_new(struct app *app);
  * holds the subscription: free the bus first (or never publish again). */
 void rt_free(struct rt_hub *h);
 
-/* Registers an authenticated connection in app->hub (its token's expiry and version);
+/* Registers an authenticated connection in app->hub (who carries its
+ * token's expiry and version: the stream ends then, or when SessionsRevoked
+ * names a newer version);
  * queues connection_confirmed, then
  * (SSE, last_id > 0) the ring's events after last_id for the user, or a
  * resync event when last_id is older than the ring; then presence. */
 void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind, const struct principal *who,
-	       int64_t token_exp, int64_t token_version, uint64_t last_id);
+	       uint64_t last_id);
 /* Unregisters (NULL-safe, idempotent) and frees the queue. */
 void rt_detach(struct app *app, struct conn *c);
 

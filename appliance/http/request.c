@@ -141,30 +141,16 @@ void resp_static(struct req *r, int status, const char *content_type, const unsi
 	answer(r, status);
 }
 
-static void resp_envelope(struct req *r, int status, cJSON *env)
-{
-	char *text = cJSON_PrintUnformatted(env);
-	cJSON_Delete(env);
-	if (!text)
-		abort();
-	resp_raw(r, status, "application/json; charset=utf-8", text, strlen(text));
-}
-
 void resp_ok(struct req *r, int status, cJSON *data)
 {
-	cJSON *env = cJSON_CreateObject();
-	cJSON_AddTrueToObject(env, "success");
-	cJSON_AddItemToObject(env, "data", data ? data : cJSON_CreateObject());
-	resp_envelope(r, status, env);
+	char *text = json_ok_text(data, NULL);
+	resp_raw(r, status, "application/json; charset=utf-8", text, strlen(text));
 }
 
 void resp_ok_meta(struct req *r, int status, cJSON *data, cJSON *meta)
 {
-	cJSON *env = cJSON_CreateObject();
-	cJSON_AddTrueToObject(env, "success");
-	cJSON_AddItemToObject(env, "data", data);
-	cJSON_AddItemToObject(env, "meta", meta);
-	resp_envelope(r, status, env);
+	char *text = json_ok_text(data, meta);
+	resp_raw(r, status, "application/json; charset=utf-8", text, strlen(text));
 }
 
 void resp_err(struct req *r, const struct fe_err *e)

@@ -18,32 +18,20 @@
 #include "http/realtime.h"
 #include "http/ws.h"
 #include "http/wsop.h"
-#include "lib/jwt.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
 
 #define CLOSE_AUTH 4001
 
-/* Reads the expiry (seconds) and the token version of an already verified
- * token into s. */
-static void take_claims(struct app *app, struct ws_pss *s, const char *token)
-{
-	struct jwt_claims cl;
-	if (jwt_verify(token, strlen(token), app->jwt_pk, JWT_ISS, JWT_AUD, app->now_ms() / 1000, &cl))
-		memset(&cl, 0, sizeof cl);
-	s->exp = cl.exp;
-	s->token_version = cl.token_version;
-}
-
 static void arm_expiry(struct app *app, struct ws_pss *s)
 {
-	int64_t left = s->exp * 1000 - app->now_ms();
+	int64_t left = s->c.who.token_exp * 1000 - app->now_ms();
 	lws_set_timer_usecs(s->c.wsi, left > 0 ? (lws_usec_t)left * 1000 : 1);
 }
 
 static void attach(struct app *app, struct ws_pss *s, struct lws *wsi)
 {
-	rt_attach(app, &s->c, wsi, CONN_WS, &s->who, s->exp, s->token_version, 0);
+	rt_attach(app, &s->c, wsi, CONN_WS, &s->who, 0);
 	arm_expiry(app, s);
 }
 
@@ -127,7 +115,6 @@ static void on_first(struct app *app, struct ws_pss *s, struct lws *wsi, struct 
 	} else if (rc || auth_authenticate(app, op->token, strlen(op->token), &s->who, e)) {
 		rt_send_error(c, "auth", NULL, e->code ? e->code : "UNAUTHORIZED", e->message);
 	} else {
-		take_claims(app, s, op->token);
 		s->authed = 1;
 		lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
 		attach(app, s, wsi);
@@ -177,9 +164,8 @@ static void on_message(struct app *app, struct ws_pss *s, struct lws *wsi, const
 			/* a fresh token on a live connection extends it */
 			struct principal who;
 			if (!auth_authenticate(app, op.token, strlen(op.token), &who, &e) && who.user_id == c->who.user_id) {
-				take_claims(app, s, op.token);
-				c->token_exp = s->exp;
-				c->token_version = s->token_version;
+				c->who.token_exp = who.token_exp;
+				c->who.token_version = who.token_version;
 				arm_expiry(app, s);
 			} else {
 				rt_send_error(c, "auth", NULL, "INVALID_TOKEN", "the token is not valid for this connection");
@@ -315,7 +301,6 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 			struct fe_err e = {0};
 			if (auth_authenticate(app, t, strlen(t), &s->who, &e))
 				return 1;
-			take_claims(app, s, t);
 			s->authed = 1;
 		}
 		return 0;

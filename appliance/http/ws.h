@@ -11,8 +11,6 @@
 struct ws_pss {
 	struct conn c;
 	struct principal who; /* from the upgrade's access_token or the auth frame */
-	int64_t exp;          /* token expiry, seconds */
-	int64_t token_version; /* the token's version claim */
 	int authed;
 	struct wsframe_scan scan; /* the client's frame headers (http/wsguard) */
 	int scan_state;           /* WSCAN_* */

@@ -1,29 +1,19 @@
 /* http/wsop: WebSocket op decoding (pure). */
 #include "http/wsop.h"
 #include "http/jsonio.h"
+#include "http/send_decode.h"
 #include "lib/utf8.h"
 #include <string.h>
 
 #define ID_MAX (INT64_MAX / 2)
 
+/* The send decoder shared with HTTP (http/send_decode); op->key is the
+ * key as soon as it was read, so that every later error can carry it. */
 static int decode_send(struct wsop *op, struct fe_err *e)
 {
-	cJSON *j = op->json, *files = cJSON_GetObjectItemCaseSensitive(j, "files");
-	/* the key first, so that every later error can carry it */
-	int rc = jstr(j, "idempotency_key", 0, &op->key, e);
-	if (rc)
-		return rc;
-	op->send.idempotency_key = op->key;
-	if ((rc = jint(j, "chat_id", 1, 1, ID_MAX, &op->chat_id, e)) ||
-	    (rc = jstr(j, "content", 0, &op->send.content, e)) ||
-	    (rc = jint(j, "reply_to", 0, 1, ID_MAX, &op->send.reply_to, e)))
-		return rc;
-	if (files && !cJSON_IsNull(files) &&
-	    (rc = jids(files, "files", MESSAGE_MAX_FILES, op->send.files, &op->send.nfiles, e)))
-		return rc;
-	if (!op->send.content)
-		op->send.content = "";
-	return 0;
+	int rc = send_decode(op->json, &op->chat_id, &op->send, e);
+	op->key = op->send.idempotency_key;
+	return rc;
 }
 
 int wsop_decode(const char *text, size_t len, struct wsop *op, struct fe_err *e)

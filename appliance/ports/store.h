@@ -1,104 +1,196 @@
 /* ports/store: persistence, as a table of functions so that another backend
  * (PostgreSQL) can replace the SQLite adapter without touching core/.
- * Every function returns 0 or a negative FE_E* code: FE_ENOTFOUND when no
- * row matches, FE_ECONFLICT on a uniqueness violation, FE_ENOSPC when the
- * disk is full, FE_EUNAVAIL when the database cannot be written,
- * FE_EINTERNAL otherwise. Single-threaded: the loop thread owns the store.
- * Lists are returned as arrays allocated with malloc (caller frees). */
+ *
+ * Errors. Every function returns 0 or a negative FE_E* code. Besides the
+ * results each entry names, any of them may return: FE_ENOSPC when the disk
+ * is full, FE_EUNAVAIL when the database cannot be written or is busy,
+ * FE_ECORRUPT when the database file is damaged (the store then stays
+ * marked damaged), FE_ECONFLICT on a uniqueness violation, FE_EINVAL on any
+ * other broken constraint (a reference to a missing row), FE_EINTERNAL
+ * otherwise. "FE_ENOTFOUND when none" means no row matched; an entry that
+ * does not say so returns 0 whether or not a row changed.
+ *
+ * Ownership: lists are arrays allocated with malloc (caller frees; n may be
+ * 0 with a NULL array); struct message results own their strings and arrays
+ * (message_clear, messages_free); strings passed in are borrowed for the
+ * call. Single-threaded: the loop thread owns the store; only core/ calls
+ * it (core/auth alone for credentials). */
 #ifndef FE_STORE_H
 #define FE_STORE_H
 #include <stddef.h>
 #include "ports/model.h"
 
 struct store_ops {
-	/* Transactions nest (outermost is the real transaction). */
+	/* Transactions nest (outermost is the real transaction; inner ones are
+	 * savepoints). rollback after a failed statement is safe even when the
+	 * database already rolled back by itself (a full disk). */
 	int (*begin)(void *s);
 	int (*commit)(void *s);
 	void (*rollback)(void *s);
-	/* Health: 0 when the database answers; sizes in bytes. */
+	/* Health: 0 when the database answers; FE_ECORRUPT once damage was
+	 * seen, FE_EUNAVAIL when it does not answer. */
 	int (*ping)(void *s);
+	/* The database and WAL file sizes in bytes (0 when absent); always 0. */
 	int (*sizes)(void *s, int64_t *db_bytes, int64_t *wal_bytes);
 
 	int (*workspace_count)(void *s, int64_t *n);
-	int (*workspace_insert)(void *s, struct workspace *w); /* fills id */
-	int (*workspace_get)(void *s, int64_t id, struct workspace *w); /* with member_count */
+	/* Fills id. FE_ECONFLICT when another workspace has the same name,
+	 * compared case-folded (lib/utf8: utf8_fold). */
+	int (*workspace_insert)(void *s, struct workspace *w);
+	/* With member_count (its users). FE_ENOTFOUND when none. */
+	int (*workspace_get)(void *s, int64_t id, struct workspace *w);
 	int (*workspace_set_owner)(void *s, int64_t id, int64_t owner_id);
+	/* FE_ENOTFOUND when none; FE_ECONFLICT as workspace_insert. */
 	int (*workspace_rename)(void *s, int64_t id, const char *name);
 
 	/* Inserts u with its password hash (stored, never read back into a
-	 * struct user); fills id. */
+	 * struct user), status Active; fills id, status, updated_at.
+	 * FE_ECONFLICT when the email is taken (case-insensitive). */
 	int (*user_insert)(void *s, struct user *u, const char *password_hash);
+	/* FE_ENOTFOUND when none (user_by_email: email case-insensitive). */
 	int (*user_get)(void *s, int64_t id, struct user *u);
 	int (*user_by_email)(void *s, const char *email, struct user *u);
+	/* The workspace's users, by id. */
 	int (*users_list)(void *s, int64_t workspace_id, struct user **out, size_t *n);
 	/* The credentials of the account with that email (case-insensitive) or
-	 * id, for core/auth only. */
+	 * id, for core/auth only. FE_ENOTFOUND when none. */
 	int (*credentials_by_email)(void *s, const char *email, struct credentials *c);
 	int (*credentials_by_id)(void *s, int64_t id, struct credentials *c);
-	int (*user_update_profile)(void *s, const struct user *u); /* fullname..language, avatar_file_id */
+	/* Writes fullname, title, department, avatar_url, avatar_file_id (0:
+	 * none), bio, timezone, language and updated_at of u->id. FE_ENOTFOUND
+	 * when none. */
+	int (*user_update_profile)(void *s, const struct user *u);
+	/* FE_ENOTFOUND when none. */
 	int (*user_set_role_status)(void *s, int64_t id, const char *role, const char *status);
 	int (*user_set_password)(void *s, int64_t id, const char *hash);
 	int (*user_bump_token_version)(void *s, int64_t id);
 
+	/* The invite with 0 uses. FE_ECONFLICT when the code exists. */
 	int (*invite_insert)(void *s, const struct invite *i);
+	/* FE_ENOTFOUND when none (revoked and used-up invites are found). */
 	int (*invite_get)(void *s, const char *code, struct invite *i);
+	/* The workspace's usable invites at now (not revoked, not expired, uses
+	 * left), newest first, at most 1000. */
 	int (*invites_active)(void *s, int64_t workspace_id, int64_t now, struct invite **out, size_t *n);
+	/* Revokes the live invite code of workspace_id; FE_ENOTFOUND when there
+	 * is none (unknown, another workspace's, or already revoked). */
 	int (*invite_revoke)(void *s, int64_t workspace_id, const char *code, int64_t now);
 	/* Counts one use if the invite is usable at now; FE_ENOTFOUND otherwise. */
 	int (*invite_use)(void *s, const char *code, int64_t now);
 
+	/* Fills id. FE_ECONFLICT when the hash exists. */
 	int (*refresh_insert)(void *s, struct refresh_token *t, const char *token_hash);
+	/* FE_ENOTFOUND when none (rotated and revoked tokens are found). */
 	int (*refresh_get)(void *s, const char *token_hash, struct refresh_token *t);
 	/* Marks a token rotated; FE_ECONFLICT if it already was (a race). */
 	int (*refresh_rotate)(void *s, int64_t id, int64_t now);
+	/* Revokes user_id's token with that hash; FE_ENOTFOUND when user_id has
+	 * no such unrevoked token. */
 	int (*refresh_revoke)(void *s, int64_t user_id, const char *token_hash, int64_t now);
+	/* Revokes every unrevoked token of the family. */
 	int (*refresh_revoke_family)(void *s, const char *family, int64_t now);
+	/* Revokes every live token of the user, that is neither revoked nor
+	 * rotated (a rotated one is spent already: presenting it again revokes
+	 * its family); *revoked gets how many. */
 	int (*refresh_revoke_user)(void *s, int64_t user_id, int64_t now, int *revoked);
 
-	/* chats; viewer fills chat.my_role ("" when not a member) */
-	int (*chat_insert)(void *s, struct chat *c, const char *single_key); /* fills id */
+	/* chats; viewer fills chat.my_role ("" when not a member) and every
+	 * chat carries member_count */
+	/* Fills id; single_key (NULL for channels) names a Single chat's pair.
+	 * FE_ECONFLICT when a channel of the workspace has the same name
+	 * (case-folded) or the single_key exists. */
+	int (*chat_insert)(void *s, struct chat *c, const char *single_key);
+	/* FE_ENOTFOUND when none. */
 	int (*chat_find_single)(void *s, int64_t workspace_id, const char *single_key, int64_t *chat_id);
+	/* FE_ENOTFOUND when none. */
 	int (*chat_get)(void *s, int64_t id, int64_t viewer, struct chat *c);
-	int (*chats_of_user)(void *s, int64_t user_id, struct chat **out, size_t *n); /* recent first */
+	/* The chats user_id is a member of, most recent activity first. */
+	int (*chats_of_user)(void *s, int64_t user_id, struct chat **out, size_t *n);
+	/* The ids alone of the chats user_id is a member of, ascending (for
+	 * questions that need no chat row: search scope, cache invalidation). */
+	int (*chat_ids_of_user)(void *s, int64_t user_id, int64_t **out, size_t *n);
+	/* The workspace's public channels user_id is not a member of, by name. */
 	int (*chats_public)(void *s, int64_t workspace_id, int64_t user_id, struct chat **out, size_t *n);
-	int (*chat_update)(void *s, const struct chat *c); /* name, description, updated_at */
+	/* Writes name, description, updated_at. FE_ENOTFOUND when none;
+	 * FE_ECONFLICT as chat_insert. */
+	int (*chat_update)(void *s, const struct chat *c);
+	/* Deletes the chat with its messages (their search entries, mentions,
+	 * reactions and file references), members and read markers.
+	 * FE_ENOTFOUND when none. */
 	int (*chat_delete)(void *s, int64_t id);
+	/* Records activity: last_activity_at = at, last_message_id raised to
+	 * message_id (never lowered). */
 	int (*chat_touch)(void *s, int64_t id, int64_t message_id, int64_t at);
 
-	int (*member_add)(void *s, int64_t chat_id, int64_t user_id, const char *role, int64_t now); /* FE_ECONFLICT if in */
+	/* FE_ECONFLICT if already a member. */
+	int (*member_add)(void *s, int64_t chat_id, int64_t user_id, const char *role, int64_t now);
+	/* Removes the member and their read marker of the chat. FE_ENOTFOUND
+	 * when not a member. */
 	int (*member_remove)(void *s, int64_t chat_id, int64_t user_id);
+	/* FE_ENOTFOUND when not a member. */
 	int (*member_get)(void *s, int64_t chat_id, int64_t user_id, struct chat_member *m);
+	/* FE_ENOTFOUND when not a member. */
 	int (*member_set_role)(void *s, int64_t chat_id, int64_t user_id, const char *role);
+	/* By joined_at, then user id. */
 	int (*members_list)(void *s, int64_t chat_id, struct chat_member **out, size_t *n);
+	/* Ascending. */
 	int (*member_ids)(void *s, int64_t chat_id, int64_t **out, size_t *n);
 	int (*owner_count)(void *s, int64_t chat_id, int64_t *n);
 
-	/* messages; viewer fills reactions[].me */
-	int (*message_insert)(void *s, struct message *m); /* content, reply_to, key, mentions_all; fills id */
+	/* messages; viewer fills reactions[].me; a tombstone (deleted) has
+	 * empty content and no reactions, files or mentions */
+	/* Inserts content, reply_to (0: none), idempotency_key ("" : none),
+	 * mentions_all, created_at, with the sender's name of now, and indexes
+	 * it for search; fills id. FE_ECONFLICT when the sender already used the
+	 * key. */
+	int (*message_insert)(void *s, struct message *m);
+	/* FE_ENOTFOUND when none. */
 	int (*message_by_key)(void *s, int64_t sender_id, const char *key, int64_t *id);
+	/* Tombstones too. FE_ENOTFOUND when none. */
 	int (*message_get)(void *s, int64_t id, int64_t viewer, struct message *m);
-	/* Newest first. before 0 = unbounded; after < 0 = none, else the oldest above it. */
+	/* Newest first, tombstones included. before 0 = unbounded; after < 0 =
+	 * none, else the oldest above it. */
 	int (*messages_page)(void *s, int64_t chat_id, int64_t before, int64_t after, int limit, int64_t viewer,
 			     struct message **out, size_t *n);
+	/* The thread under root_id after the id after, oldest first. */
 	int (*replies_page)(void *s, int64_t root_id, int64_t after, int limit, int64_t viewer, struct message **out,
-			    size_t *n); /* oldest first */
+			    size_t *n);
+	/* Replaces the content of a live message (and its search entry).
+	 * FE_ENOTFOUND when none or deleted. */
 	int (*message_edit)(void *s, int64_t id, const char *content, int64_t at);
-	int (*message_delete)(void *s, int64_t id, int64_t at); /* tombstone */
+	/* Makes a live message a tombstone: content and sender name emptied,
+	 * its search entry, reactions, mentions and file references dropped.
+	 * FE_ENOTFOUND when none or already deleted. */
+	int (*message_delete)(void *s, int64_t id, int64_t at);
+	/* Adds delta to the root's reply count, never below 0. */
 	int (*reply_count_add)(void *s, int64_t root_id, int delta);
+	/* Duplicates are ignored. */
 	int (*mentions_insert)(void *s, int64_t message_id, int64_t chat_id, const int64_t *users, size_t n);
+	/* Duplicates are ignored. */
 	int (*message_files_insert)(void *s, int64_t message_id, const int64_t *file_ids, size_t n);
+	/* FE_ECONFLICT when user_id already reacted with emoji. */
 	int (*reaction_add)(void *s, int64_t message_id, int64_t user_id, const char *emoji, int64_t now);
+	/* FE_ENOTFOUND when there was no such reaction. */
 	int (*reaction_remove)(void *s, int64_t message_id, int64_t user_id, const char *emoji);
+	/* The message's reactions by emoji, in order of first use. */
 	int (*reactions_of)(void *s, int64_t message_id, int64_t viewer, struct reaction_sum **out, size_t *n);
 
 	/* read markers and unread counts */
+	/* *message_id 0 when the user has no marker in the chat. */
 	int (*read_get)(void *s, int64_t chat_id, int64_t user_id, int64_t *message_id);
+	/* Moves the marker forward only (a lower message_id keeps it). */
 	int (*read_set)(void *s, int64_t chat_id, int64_t user_id, int64_t message_id, int64_t now);
+	/* One entry per chat of user_id, by chat id: live messages of others
+	 * above the marker, and those mentioning the user (or everyone). */
 	int (*unread_counts)(void *s, int64_t user_id, struct unread **out, size_t *n);
+	/* *id 0 when the chat has no message. */
 	int (*max_message_id)(void *s, int64_t chat_id, int64_t *id);
 
 	/* files */
-	int (*file_insert)(void *s, struct file_rec *f); /* an existing (sha256, uploader) row is returned instead */
+	/* Fills f (id and all) from the stored row; an existing (sha256,
+	 * uploader) row is returned instead of a second one. */
+	int (*file_insert)(void *s, struct file_rec *f);
+	/* FE_ENOTFOUND when none. */
 	int (*file_get)(void *s, int64_t id, struct file_rec *f);
 	/* The file rows holding that content (one per uploader), by id. */
 	int (*files_by_sha)(void *s, const char *sha256, struct file_rec **out, size_t *n);

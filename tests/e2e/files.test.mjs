@@ -156,6 +156,48 @@ describe('files', () => {
     assert.equal((await get(pic.url, bob)).status, 404, 'no message carries the picture');
   });
 
+  test('one send decoder: a WebSocket send takes file urls like HTTP, and bad files get the same error on both (issue 11)', async () => {
+    const c = await createChat(srv, carol, { chat_type: 'Group', name: uniqueName('dec'), members: memberIds(bob) });
+    const own = await mustUpload(srv, carol, pngBytes(16, 16, `dec-own-${Date.now()}`), { filename: 'dec.png' });
+    const secret = await mustUpload(srv, alice, pngBytes(17, 17, `dec-secret-${Date.now()}`), { filename: 'x.png' });
+    const ws = await wsConnect(srv, { token: tok(carol), name: 'carol' });
+    try {
+      const key = `url-${Date.now()}`;
+      ws.send({ op: 'send', chat_id: c.id, content: 'by url', idempotency_key: key, files: [own.url] });
+      const ack = await ws.log.waitFor(isType('ack', { idempotency_key: key }), { timeoutMs: 5000, label: 'ack of the url send' });
+      assert.equal(ack.message.files.length, 1);
+      assert.equal(ack.message.files[0].id, own.id);
+      assert.equal(ack.message.files[0].url, own.url);
+      const viaHttp = await send(srv, carol, c.id, 'by url too', { files: [own.url] });
+      assert.deepEqual(viaHttp.files, ack.message.files, 'the same attachment either way');
+      const cases = [
+        ['an unknown url', [`/api/files/${'0'.repeat(64)}.png`]],
+        ['a url that is no file url', ['https://example.invalid/a.png']],
+        ['someone else\'s file by url', [secret.url]],
+        ['someone else\'s file by id', [secret.id]],
+        ['not an array', own.url],
+        ['a fraction', [1.5]],
+        ['a zero', [0]],
+        ['an object', [{ id: own.id }]],
+        ['eleven files', Array(11).fill(own.id)],
+      ];
+      for (const [what, files] of cases) {
+        const r = await srv.api('POST', `/api/chat/${c.id}/messages`, { token: tok(carol), body: { content: 'bad', files } });
+        assertError(r, 400, 'VALIDATION_ERROR', 'files');
+        const k = `bad-${uniqueName('f')}`;
+        ws.send({ op: 'send', chat_id: c.id, content: 'bad', idempotency_key: k, files });
+        const err = await ws.log.waitFor((e) => e.type === 'error' && e.idempotency_key === k, { timeoutMs: 5000, label: `error for ${what}` });
+        assert.equal(err.op, 'send', what);
+        assert.equal(err.error.code, r.json.error.code, what);
+        assert.equal(err.error.message, r.json.error.message, `${what}: the same message over HTTP and WebSocket`);
+      }
+    } finally {
+      ws.close();
+    }
+    const msgs = (await listMessages(srv, bob, c.id)).data;
+    assert.equal(msgs.length, 2, 'only the two good sends were stored');
+  });
+
   test('files in a message: at most 10, each visible to the sender', async () => {
     const c = await createChat(srv, carol, { chat_type: 'Group', name: uniqueName('lim'), members: memberIds(bob) });
     const f = await mustUpload(srv, carol, pngBytes(7, 7, `many-${Date.now()}`), { filename: 'm.png' });

@@ -499,6 +499,8 @@ static void test_logout_all(void **state)
 	assert_int_equal(signin("alice@example.com", "correct horse", &o2), 0);
 	assert_int_equal(authenticate(o2.r.access_token, &q, &e), 0);
 	assert_int_equal(q.user_id, p.user_id);
+	assert_int_equal(p.token_version, 0);
+	assert_int_equal(q.token_version, 1); /* the version the new token was made with */
 }
 
 static void test_change_password(void **state)
@@ -580,8 +582,15 @@ static void test_access_token_expiry(void **state)
 	make_owner();
 	struct principal p;
 	struct fe_err e = {0};
+	int64_t iat = app.now_ms() / 1000;
 	clock_advance((ACCESS_TTL_S - 1) * 1000LL);
 	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0);
+	/* the principal carries the expiry, so streams need not read the token again */
+	assert_int_equal(p.token_exp, iat + ACCESS_TTL_S);
+	assert_int_equal(p.token_version, 0);
+	struct principal pf;
+	assert_int_equal(auth_authenticate_file(&app, owner.r.file_token, strlen(owner.r.file_token), &pf, &e), 0);
+	assert_int_equal(pf.token_exp, iat + ACCESS_TTL_S);
 	clock_advance(1000);
 	assert_int_equal(authenticate(owner.r.access_token, &p, &e), FE_EAUTH);
 	assert_string_equal(e.code, "TOKEN_EXPIRED");

@@ -418,6 +418,69 @@ static void test_message_events_drop_pages(void **state)
 	assert_true(in_cache("messages:keep"));
 }
 
+/* Rendered pages go in and out by name (core/cached owns their keys): a
+ * first page per chat, size and viewer, dropped by the chat's events and
+ * its members' profile changes; the workspace's users, dropped by a user
+ * change. */
+static void test_rendered_pages(void **state)
+{
+	seed();
+	char *body = NULL;
+	size_t len = 0;
+	struct cached_page a = {CACHED_FIRST_PAGE, room, 50, ann.user_id};
+	struct cached_page a20 = {CACHED_FIRST_PAGE, room, 20, ann.user_id};
+	struct cached_page b = {CACHED_FIRST_PAGE, room, 50, ben.user_id};
+	struct cached_page o = {CACHED_FIRST_PAGE, other, 50, cat.user_id};
+	struct cached_page users = {.kind = CACHED_WS_USERS, .id = wsA};
+	assert_int_equal(cached_page_get(&app, &a, &body, &len), FE_ENOTFOUND);
+	cached_page_put(&app, &a, "page-a", 6);
+	cached_page_put(&app, &b, "page-b", 6);
+	cached_page_put(&app, &o, "page-o", 6);
+	cached_page_put(&app, &users, "users", 5);
+	assert_int_equal(cached_page_get(&app, &a, &body, &len), 0);
+	assert_int_equal(len, 6);
+	assert_memory_equal(body, "page-a", 6);
+	free(body);
+	/* another size or viewer is another page */
+	assert_int_equal(cached_page_get(&app, &a20, &body, &len), FE_ENOTFOUND);
+	assert_int_equal(cached_page_get(&app, &b, &body, &len), 0);
+	assert_memory_equal(body, "page-b", 6);
+	free(body);
+	assert_int_equal(fam("messages").entries, 3);
+	assert_int_equal(fam("workspace").entries, 1);
+
+	/* a send to room drops room's pages, not other's nor the users */
+	send_ok(&ann, room, "hello");
+	assert_int_equal(cached_page_get(&app, &a, &body, &len), FE_ENOTFOUND);
+	assert_int_equal(cached_page_get(&app, &b, &body, &len), FE_ENOTFOUND);
+	assert_int_equal(cached_page_get(&app, &o, &body, &len), 0);
+	free(body);
+	assert_int_equal(cached_page_get(&app, &users, &body, &len), 0);
+	free(body);
+
+	/* cat's profile change: other's page (cat is a member) and the users */
+	cache_forget_profile(&app, cat.user_id, wsA);
+	assert_int_equal(cached_page_get(&app, &o, &body, &len), FE_ENOTFOUND);
+	assert_int_equal(cached_page_get(&app, &users, &body, &len), FE_ENOTFOUND);
+
+	/* a user change drops the users page */
+	cached_page_put(&app, &users, "users", 5);
+	cache_forget_user(&app, dan.user_id, wsA);
+	assert_int_equal(cached_page_get(&app, &users, &body, &len), FE_ENOTFOUND);
+
+	/* a page expires after its TTL */
+	cached_page_put(&app, &a, "page-a", 6);
+	clock_advance((int64_t)TTL_MESSAGES * 1000 + 1);
+	assert_int_equal(cached_page_get(&app, &a, &body, &len), FE_ENOTFOUND);
+
+	/* without a cache: always a miss, a put is a no-op */
+	struct cache keep = app.cache;
+	app.cache.ops = NULL;
+	cached_page_put(&app, &a, "page-a", 6);
+	assert_int_equal(cached_page_get(&app, &a, &body, &len), FE_ENOTFOUND);
+	app.cache = keep;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +493,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unread_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget_profile_drops_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_events_drop_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rendered_pages, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

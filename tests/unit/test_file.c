@@ -117,6 +117,34 @@ static void test_url(void **state)
 	assert_string_equal(url, "/api/files/1111111111111111111111111111111111111111111111111111111111111111.png");
 	assert_true(file_url_like(url));
 	assert_false(file_url_like("https://example.com/api/files/x.png"));
+	/* the one parser reads back what the one formatter wrote */
+	struct file_name fn;
+	assert_int_equal(file_url_parse(url, &fn), 0);
+	assert_string_equal(fn.sha256, f.sha256);
+	assert_string_equal(fn.ext, "png");
+	assert_string_equal(fn.suffix, "");
+	const char *bad[] = {
+	    "https://example.com/api/files/1111111111111111111111111111111111111111111111111111111111111111.png",
+	    "/files/1111111111111111111111111111111111111111111111111111111111111111.png",
+	    "/api/files/1111111111111111111111111111111111111111111111111111111111111111",
+	    "/api/files/1111111111111111111111111111111111111111111111111111111111111111.",
+	    "/api/files/1111111111111111111111111111111111111111111111111111111111111111.p.g",
+	    "/api/files/1111111111111111111111111111111111111111111111111111111111111111.toolongx",
+	    "/api/files/111111111111111111111111111111111111111111111111111111111111111A.png",
+	    "/api/files/111111111111111111111111111111111111111111111111111111111111111.png",
+	    "/api/files/1111111111111111111111111111111111111111111111111111111111.png", /* short: routes only */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(file_url_parse(bad[i], &fn), FE_ENOTFOUND);
+	/* a route's name: full, or with allow_short the original's 58-hex form */
+	assert_int_equal(file_name_parse(url + strlen(FILE_URL_PREFIX), 0, &fn), 0);
+	assert_string_equal(fn.sha256, f.sha256);
+	const char *shortname = "1111111111111111111111111111111111111111111111111111111111.gif";
+	assert_int_equal(file_name_parse(shortname, 0, &fn), FE_ENOTFOUND);
+	assert_int_equal(file_name_parse(shortname, 1, &fn), 0);
+	assert_string_equal(fn.sha256, "");
+	assert_string_equal(fn.suffix, "1111111111111111111111111111111111111111111111111111111111");
+	assert_string_equal(fn.ext, "gif");
 }
 
 static void test_uploader_reads(void **state)

@@ -31,7 +31,7 @@ static int build(struct app *x, struct config *c, struct principal *ann)
 	int64_t ws = store_add_workspace(&x->store, "Acme", T0);
 	struct user u = new_user(ws, "ann@acme.io", "Ann Arbor", "member", T0);
 	store_insert_user(&x->store, &u);
-	*ann = (struct principal){u.id, ws, "member"};
+	*ann = (struct principal){.user_id = u.id, .workspace_id = ws, .role = "member"};
 	return 0;
 }
 

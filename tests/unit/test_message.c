@@ -5,6 +5,7 @@
  * playing the loop and calling writer_flush itself. */
 #include "testapp.h"
 #include "core/chat.h"
+#include "core/file.h"
 #include "core/message.h"
 
 #define S (app.store.ops)
@@ -852,6 +853,24 @@ static void test_send_with_files(void **state)
 	memset(&s, 0, sizeof s);
 	assert_int_equal(message_send(&app, &ben, chat2, &in, on_sent, &s, &e), 0);
 	assert_int_equal(s.rc, 0);
+	/* the same by url, resolved by message_send (HTTP and WebSocket alike) */
+	char url[FILE_URL_MAX];
+	file_url(&f, url, sizeof url);
+	in.files[0] = 0;
+	in.file_urls[0] = url;
+	memset(&s, 0, sizeof s);
+	assert_int_equal(message_send(&app, &ben, chat2, &in, on_sent, &s, &e), 0);
+	assert_int_equal(s.rc, 0);
+	m = get_msg(s.id, ben.user_id);
+	assert_int_equal(m.nfiles, 1);
+	assert_int_equal(m.files[0].id, f.id);
+	message_clear(&m);
+	/* a url naming nothing p may attach */
+	in.file_urls[0] = "/api/files/0000000000000000000000000000000000000000000000000000000000000000.png";
+	memset(&e, 0, sizeof e);
+	assert_int_equal(message_send(&app, &ben, chat2, &in, on_sent, &s, &e), FE_EINVAL);
+	assert_string_equal(e.field, "files");
+	in.file_urls[0] = NULL;
 	/* without files, empty content is refused */
 	in.nfiles = 0;
 	in.content = "";

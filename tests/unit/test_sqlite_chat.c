@@ -224,6 +224,38 @@ static void test_chats_of_user_order(void **state)
 	free(list);
 }
 
+/* The narrow query core needs for search scope and cache invalidation:
+ * ids alone, ascending, the user's chats only; leaving drops one. */
+static void test_chat_ids_of_user(void **state)
+{
+	seed();
+	int64_t a = mk_chat("Group", "a", alice, T0 + 1);
+	int64_t x = mk_chat("Group", "x", bob, T0 + 2); /* not alice's, yet */
+	int64_t b = mk_chat("Group", "b", alice, T0 + 3);
+	msg(a, alice, "a moves to the front of chats_of_user", T0 + 10);
+	int64_t *ids = NULL;
+	size_t n = 0;
+	assert_int_equal(OPS->chat_ids_of_user(IMPL, alice, &ids, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], a);
+	assert_int_equal(ids[1], b);
+	free(ids);
+	assert_int_equal(OPS->member_add(IMPL, x, alice, "member", T0 + 11), 0);
+	assert_int_equal(OPS->chat_ids_of_user(IMPL, alice, &ids, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(ids[1], x);
+	free(ids);
+	assert_int_equal(OPS->member_remove(IMPL, a, alice), 0);
+	assert_int_equal(OPS->chat_ids_of_user(IMPL, alice, &ids, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], x);
+	assert_int_equal(ids[1], b);
+	free(ids);
+	assert_int_equal(OPS->chat_ids_of_user(IMPL, carol, &ids, &n), 0);
+	assert_int_equal(n, 0);
+	free(ids);
+}
+
 static void test_chat_touch_never_lowers_last_message(void **state)
 {
 	seed();
@@ -871,6 +903,7 @@ int main(void)
 		T(test_channel_names_unique_folded),
 		T(test_single_key),
 		T(test_chats_of_user_order),
+		T(test_chat_ids_of_user),
 		T(test_chat_touch_never_lowers_last_message),
 		T(test_chats_public),
 		T(test_members),

@@ -84,7 +84,7 @@ static void test_ws_get(void **state)
 	assert_int_equal(ws_get(&app, &memberB, &w, &e), 0);
 	assert_int_equal(w.id, wsB);
 	assert_int_equal(w.member_count, 2);
-	struct principal ghost = {999, 999, "member"};
+	struct principal ghost = {.user_id = 999, .workspace_id = 999, .role = "member"};
 	assert_int_equal(ws_get(&app, &ghost, &w, &e), FE_ENOTFOUND);
 }
 
@@ -370,7 +370,7 @@ static void test_invite_used_by_signup(void **state)
 	/* an invite made here lets a new account join the workspace */
 	struct outcome o1, o2;
 	assert_int_equal(signup("first@example.com", "password12", "First", NULL, &o1), 0);
-	struct principal p = {o1.r.user.id, o1.r.workspace.id, "owner"};
+	struct principal p = {.user_id = o1.r.user.id, .workspace_id = o1.r.workspace.id, .role = "owner"};
 	struct invite inv;
 	struct fe_err e = {0};
 	assert_int_equal(ws_invite_create(&app, &p, 1, 24, &inv, &e), 0);
@@ -438,7 +438,7 @@ static void test_suspension_revokes_sessions(void **state)
 {
 	struct outcome o1, o2, o3;
 	assert_int_equal(signup("boss@example.com", "password12", "Boss", NULL, &o1), 0);
-	struct principal boss = {o1.r.user.id, o1.r.workspace.id, "owner"};
+	struct principal boss = {.user_id = o1.r.user.id, .workspace_id = o1.r.workspace.id, .role = "owner"};
 	struct invite inv;
 	struct fe_err e = {0};
 	assert_int_equal(ws_invite_create(&app, &boss, 5, 24, &inv, &e), 0);

@@ -28,6 +28,17 @@ static void test_decode_ops(void **state)
 	assert_int_equal(op.send.nfiles, 2);
 	assert_int_equal(op.send.files[1], 5);
 	wsop_free(&op);
+	/* file urls as HTTP takes them (http/send_decode), resolved later */
+	assert_int_equal(decode("{\"op\":\"send\",\"chat_id\":7,\"files\":[4,\"/api/files/ab.png\"]}", &op, &e), 0);
+	assert_int_equal(op.send.nfiles, 2);
+	assert_int_equal(op.send.files[0], 4);
+	assert_null(op.send.file_urls[0]);
+	assert_string_equal(op.send.file_urls[1], "/api/files/ab.png");
+	wsop_free(&op);
+	assert_int_equal(decode("{\"op\":\"send\",\"chat_id\":7,\"files\":[1.5]}", &op, &e), FE_EINVAL);
+	assert_string_equal(e.field, "files");
+	assert_string_equal(e.message, "files must hold file ids or urls");
+	wsop_free(&op);
 	assert_int_equal(decode("{\"op\":\"send\",\"chat_id\":7}", &op, &e), 0);
 	assert_string_equal(op.send.content, "");
 	assert_null(op.key);

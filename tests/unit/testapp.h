@@ -436,7 +436,7 @@ static inline struct principal add_user(int64_t ws, const char *email, const cha
 {
 	struct user u = new_user(ws, email, fullname, role, fake_now);
 	store_insert_user(&app.store, &u);
-	struct principal p = {u.id, ws, ""};
+	struct principal p = {.user_id = u.id, .workspace_id = ws};
 	snprintf(p.role, sizeof p.role, "%s", role);
 	return p;
 }
