@@ -55,8 +55,10 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 LDSTATIC :=
 BUILD   := build/san
 # a small quarantine: the memory-bound tests measure the server's RSS, and
-# ASan's default quarantine (256 MiB of freed blocks) would be counted
-export ASAN_OPTIONS ?= quarantine_size_mb=8
+# ASan's default quarantine (256 MiB of freed blocks) would be counted; and
+# a fake stack, so that a pointer into a returned frame is caught (such as a
+# Content-Type read from a handler's stack after it returned)
+export ASAN_OPTIONS ?= quarantine_size_mb=8:detect_stack_use_after_return=1
 endif
 
 SRCS    := $(filter-out appliance/main.c,$(shell find appliance -name '*.c' | sort))

@@ -70,7 +70,7 @@ struct req {
 	int64_t body_t0_us, body_last_us; /* body clock (body-timeout, body-min-rate) */
 	/* response */
 	int status;
-	const char *content_type;
+	char content_type[96]; /* a copy: callers may pass a type held in a record on their stack */
 	char *resp;
 	const unsigned char *resp_static; /* borrowed body (embedded asset) */
 	size_t resp_len, resp_off;

@@ -102,6 +102,13 @@ void resp_header(struct req *r, const char *name, const char *value)
 	r->nxh++;
 }
 
+/* The answer's Content-Type, copied (NULL: JSON); a longer type than the
+ * buffer is cut, which no type we send is. */
+static void set_type(struct req *r, const char *content_type)
+{
+	snprintf(r->content_type, sizeof r->content_type, "%s", content_type ? content_type : "");
+}
+
 void resp_raw(struct req *r, int status, const char *content_type, char *body, size_t len)
 {
 	free(r->resp);
@@ -109,7 +116,7 @@ void resp_raw(struct req *r, int status, const char *content_type, char *body, s
 	r->resp_static = NULL;
 	r->resp_len = len;
 	r->resp_off = 0;
-	r->content_type = content_type;
+	set_type(r, content_type);
 	answer(r, status);
 }
 
@@ -126,7 +133,7 @@ void resp_file(struct req *r, int status, const char *content_type, int fd, int6
 	r->fd_off = off;
 	r->resp_len = (size_t)len;
 	r->resp_off = 0;
-	r->content_type = content_type;
+	set_type(r, content_type);
 	answer(r, status);
 }
 
@@ -137,7 +144,7 @@ void resp_static(struct req *r, int status, const char *content_type, const unsi
 	r->resp_static = body;
 	r->resp_len = len;
 	r->resp_off = 0;
-	r->content_type = content_type;
+	set_type(r, content_type);
 	answer(r, status);
 }
 

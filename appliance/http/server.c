@@ -474,7 +474,7 @@ static int on_writeable(struct req *r)
 	if (r->headers_sent && r->on_writable)
 		return r->on_writable(r); /* a stream (e.g. SSE) writes what it has queued */
 	if (!r->headers_sent) {
-		const char *ct = r->content_type ? r->content_type : "application/json; charset=utf-8";
+		const char *ct = *r->content_type ? r->content_type : "application/json; charset=utf-8";
 		if (r->status == 204 ? lws_add_http_header_status(r->wsi, 204, &p, end) /* no body, no length */
 				     : lws_add_http_common_headers(r->wsi, (unsigned)r->status, ct,
 								   r->stream ? LWS_ILLEGAL_HTTP_CONTENT_LEN : r->resp_len,
