@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/progress.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 
 #include "adapters/fts5_index.h"
 #include "adapters/sqlite_chat.h"
@@ -543,9 +544,7 @@ fail:
 
 int sqlite_store_open(const char *path, int durability_full, struct store *st, char *err, size_t errlen)
 {
-	struct sq *s = calloc(1, sizeof *s);
-	if (!s)
-		abort();
+	struct sq *s = xcalloc(1, sizeof *s);
 	snprintf(s->path, sizeof s->path, "%s", path);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {

@@ -8,6 +8,7 @@
 #include "adapters/sqlite_internal.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 static int corrupt; /* process-wide: set once corruption was met, never cleared */
 
@@ -170,9 +171,7 @@ int sq_rows(struct sq *s, sqlite3_stmt *st, void *outp, size_t *n, size_t size, 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
-			char *b = realloc(*a, cap * size);
-			if (!b)
-				abort();
+			char *b = xrealloc(*a, cap * size);
 			*a = b;
 		}
 		char *el = *a + (*n)++ * size;

@@ -14,6 +14,7 @@
 #include "lib/ratelimit.h"
 #include "lib/utf8.h"
 #include "lib/workers.h"
+#include "lib/xalloc.h"
 
 enum job_kind { JOB_SIGNUP, JOB_SIGNIN, JOB_CHPW };
 
@@ -161,9 +162,7 @@ static int submit(struct job *j, work_fn run, work_fn done, struct fe_err *e)
 /* A zeroed result (about 7 KB: kept off the stack). Owned: free(). */
 static struct auth_result *result_new(void)
 {
-	struct auth_result *r = calloc(1, sizeof *r);
-	if (!r)
-		abort();
+	struct auth_result *r = xcalloc(1, sizeof *r);
 	return r;
 }
 

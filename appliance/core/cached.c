@@ -5,6 +5,7 @@
 #include <string.h>
 #include "core/cached.h"
 #include "lib/err.h"
+#include "lib/xalloc.h"
 
 #define C app->cache.ops
 #define CI app->cache.impl
@@ -51,9 +52,7 @@ static int chat_blob(struct app *app, int64_t id, char **blob, size_t *len)
 	if (rc)
 		return rc;
 	*len = sizeof c + n * sizeof(struct chat_blob_member);
-	*blob = malloc(*len);
-	if (!*blob)
-		abort();
+	*blob = xmalloc(*len);
 	memcpy(*blob, &c, sizeof c);
 	struct chat_blob_member *bm = (struct chat_blob_member *)(*blob + sizeof c);
 	for (size_t i = 0; i < n; i++) {
@@ -99,9 +98,7 @@ int cached_member_ids(struct app *app, int64_t chat_id, int64_t **ids, size_t *n
 	if (rc)
 		return rc;
 	*n = (len - sizeof(struct chat)) / sizeof(struct chat_blob_member);
-	*ids = malloc((*n ? *n : 1) * sizeof **ids);
-	if (!*ids)
-		abort();
+	*ids = xmalloc((*n ? *n : 1) * sizeof **ids);
 	struct chat_blob_member *bm = (struct chat_blob_member *)(blob + sizeof(struct chat));
 	for (size_t i = 0; i < *n; i++)
 		(*ids)[i] = bm[i].user_id;

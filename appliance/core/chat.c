@@ -6,6 +6,7 @@
 #include "core/chat.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 
 #define S app->store.ops
 #define SI app->store.impl
@@ -122,9 +123,7 @@ int chat_list(struct app *app, const struct principal *p, struct chat_summary **
 	*n = 0;
 	if ((rc = S->chats_of_user(SI, p->user_id, &chats, &nc)) || (rc = cached_unread(app, p->user_id, &u, &nu)))
 		goto out;
-	*out = calloc(nc ? nc : 1, sizeof **out);
-	if (!*out)
-		abort();
+	*out = xcalloc(nc ? nc : 1, sizeof **out);
 	for (size_t i = 0; i < nc; i++) {
 		struct chat_summary *s = &(*out)[i];
 		const struct unread *cu = NULL;
@@ -175,9 +174,7 @@ static int check_users(struct app *app, const struct principal *p, const int64_t
 /* Copies ids without duplicates and without self into a new array. */
 static int64_t *others(const int64_t *ids, size_t n, int64_t self, size_t *out_n)
 {
-	int64_t *o = malloc((n ? n : 1) * sizeof *o);
-	if (!o)
-		abort();
+	int64_t *o = xmalloc((n ? n : 1) * sizeof *o);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		int dup = ids[i] == self;
@@ -196,9 +193,7 @@ static void publish_chat(struct app *app, enum event_type t, const struct chat *
 	 * the event carries the stored "" (clients read the title from the list) */
 	struct chat *one = NULL;
 	if (!strcmp(c->chat_type, "Single") && *c->name) {
-		one = malloc(sizeof *one);
-		if (!one)
-			abort();
+		one = xmalloc(sizeof *one);
 		*one = *c;
 		one->name[0] = 0;
 		c = one;
@@ -461,9 +456,7 @@ int chat_add_members(struct app *app, const struct principal *p, int64_t id, con
 	}
 	int64_t now = app->now_ms();
 	size_t added = 0;
-	int64_t *fresh = malloc((k ? k : 1) * sizeof *fresh);
-	if (!fresh)
-		abort();
+	int64_t *fresh = xmalloc((k ? k : 1) * sizeof *fresh);
 	if ((rc = S->begin(SI)))
 		goto fail;
 	for (size_t i = 0; i < k; i++) {

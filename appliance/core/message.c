@@ -11,6 +11,7 @@
 #include "core/writer.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 
 #define S app->store.ops
 #define SI app->store.impl
@@ -89,9 +90,7 @@ static int resolve_mentions(struct app *app, struct send_op *so, int64_t **ids, 
 	*n = 0;
 	if (!strchr(so->m.content, '@'))
 		return 0;
-	char *content = malloc(strlen(so->m.content) + 1);
-	if (!content)
-		abort();
+	char *content = xmalloc(strlen(so->m.content) + 1);
 	utf8_fold(so->m.content, content, strlen(so->m.content) + 1);
 	struct chat_member *members;
 	size_t nm, cap = 0;
@@ -116,9 +115,7 @@ static int resolve_mentions(struct app *app, struct send_op *so, int64_t **ids, 
 			if (!dup) {
 				if (*n == cap) {
 					cap = cap ? cap * 2 : 4;
-					int64_t *b = realloc(*ids, cap * sizeof **ids);
-					if (!b)
-						abort();
+					int64_t *b = xrealloc(*ids, cap * sizeof **ids);
 					*ids = b;
 				}
 				(*ids)[(*n)++] = members[i].user_id;
@@ -235,9 +232,8 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 		return rc == FE_ENOTFOUND ? err_set(e, FE_EAUTH, "INVALID_TOKEN", NULL, "unknown account") : err_store(e, rc);
 	if ((rc = limits_hit(app, LIMIT_SEND, p->user_id, e)))
 		return rc; /* a valid send, one too many this minute */
-	struct send_op *so = calloc(1, sizeof *so);
-	if (!so || !(so->m.content = strdup(in->content)))
-		abort();
+	struct send_op *so = xcalloc(1, sizeof *so);
+	so->m.content = xstrdup(in->content);
 	so->token_version = u.token_version;
 	so->op.apply = send_apply;
 	so->op.done = send_done;

@@ -3,6 +3,7 @@
 #include "core/writer.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 struct writer {
 	struct app *app;
@@ -13,9 +14,7 @@ struct writer {
 
 struct writer *writer_new(struct app *app)
 {
-	struct writer *w = calloc(1, sizeof *w);
-	if (!w)
-		abort();
+	struct writer *w = xcalloc(1, sizeof *w);
 	w->app = app;
 	return w;
 }

@@ -7,6 +7,7 @@
 #include "core/auth.h"
 #include "http/handlers.h"
 #include "http/jsonio.h"
+#include "lib/xalloc.h"
 
 #define COOKIE_MAX_AGE 1209600
 
@@ -170,9 +171,7 @@ void h_refresh(struct req *r)
 	char tok[160] = "";
 	const char *t = NULL;
 	int b = 0;
-	struct auth_result *a = calloc(1, sizeof *a);
-	if (!a)
-		abort();
+	struct auth_result *a = xcalloc(1, sizeof *a);
 	cJSON *j = req_json(r);
 	if (!j)
 		goto out;

@@ -4,6 +4,7 @@
 #include "core/chat.h"
 #include "http/handlers.h"
 #include "http/jsonio.h"
+#include "lib/xalloc.h"
 
 #define MAX_IDS 1000
 
@@ -56,9 +57,9 @@ void h_chat_create(struct req *r)
 	struct fe_err e = {0};
 	struct chat_create_in in = {0};
 	struct chat_summary s = {0};
-	int64_t *ids = malloc(MAX_IDS * sizeof *ids);
+	int64_t *ids = xmalloc(MAX_IDS * sizeof *ids);
 	cJSON *j = req_json(r);
-	if (!j || !ids)
+	if (!j)
 		goto out;
 	cJSON *members = cJSON_GetObjectItemCaseSensitive(j, "members");
 	int created = 0, rc;
@@ -180,10 +181,8 @@ void h_chat_members_add(struct req *r)
 	struct fe_err e = {0};
 	int64_t id = req_cap_id(r, "id");
 	size_t n = 0;
-	int64_t *ids = malloc(MAX_IDS * sizeof *ids);
+	int64_t *ids = xmalloc(MAX_IDS * sizeof *ids);
 	cJSON *arr = NULL;
-	if (!ids)
-		abort();
 	/* the body is a bare array of ids, or {"user_ids": [...]} */
 	if (!(arr = req_json_any(r)))
 		goto out;
