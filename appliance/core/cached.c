@@ -9,8 +9,6 @@
 
 #define C app->cache.ops
 #define CI app->cache.impl
-#define S app->store.ops
-#define SI app->store.impl
 
 struct chat_blob_member {
 	int64_t user_id;
@@ -30,7 +28,7 @@ int cached_user(struct app *app, int64_t id, struct user *u)
 		if (ok)
 			return 0;
 	}
-	int rc = S->user_get(SI, id, u);
+	int rc = store_call(&app->store, user_get, id, u);
 	if (!rc && app->cache.ops)
 		C->put(CI, key, u, sizeof *u, TTL_USER, NULL);
 	return rc;
@@ -46,9 +44,9 @@ static int chat_blob(struct app *app, int64_t id, char **blob, size_t *len)
 	struct chat c;
 	struct chat_member *m = NULL;
 	size_t n = 0;
-	int rc = S->chat_get(SI, id, 0, &c);
+	int rc = store_call(&app->store, chat_get, id, 0, &c);
 	if (!rc)
-		rc = S->members_list(SI, id, &m, &n);
+		rc = store_call(&app->store, members_list, id, &m, &n);
 	if (rc)
 		return rc;
 	*len = sizeof c + n * sizeof(struct chat_blob_member);
@@ -117,7 +115,7 @@ int cached_unread(struct app *app, int64_t user_id, struct unread **out, size_t 
 		*n = len / sizeof **out;
 		return 0;
 	}
-	int rc = S->unread_counts(SI, user_id, out, n);
+	int rc = store_call(&app->store, unread_counts, user_id, out, n);
 	if (!rc && app->cache.ops)
 		C->put(CI, key, *out, *n * sizeof **out, TTL_UNREAD, NULL);
 	return rc;
@@ -191,7 +189,7 @@ void cache_forget_profile(struct app *app, int64_t user_id, int64_t workspace_id
 	int64_t *chats;
 	size_t n;
 	cache_forget_user(app, user_id, workspace_id);
-	if (!app->cache.ops || S->chat_ids_of_user(SI, user_id, &chats, &n))
+	if (!app->cache.ops || store_call(&app->store, chat_ids_of_user, user_id, &chats, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		char tag[48];

@@ -105,7 +105,7 @@ int presence_online(struct app *app, const struct principal *p, int64_t chat_id,
 		struct chat c;
 		if ((rc = chat_require_member(app, p, chat_id, &c, e)))
 			return rc;
-		if ((rc = app->store.ops->member_ids(app->store.impl, chat_id, &members, &nm)))
+		if ((rc = store_call(&app->store, member_ids, chat_id, &members, &nm)))
 			return err_set(e, rc, NULL, NULL, "store error");
 	}
 	*out = xcalloc(st->users.n ? st->users.n : 1, sizeof **out);
@@ -156,7 +156,7 @@ int typing_set(struct app *app, const struct principal *p, int64_t chat_id, int 
 		return 0;
 	}
 	struct user u;
-	if ((rc = app->store.ops->user_get(app->store.impl, p->user_id, &u)))
+	if ((rc = store_call(&app->store, user_get, p->user_id, &u)))
 		return err_set(e, rc, NULL, NULL, "store error");
 	if (st->ntyping == st->captyping) {
 		st->captyping = st->captyping ? st->captyping * 2 : 16;

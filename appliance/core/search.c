@@ -200,7 +200,7 @@ int search_messages(struct app *app, const struct principal *p, const struct sea
 		j->chats = xmalloc(sizeof *j->chats);
 		j->chats[0] = in->chat_id;
 		j->q.nchats = 1;
-	} else if ((rc = app->store.ops->chat_ids_of_user(app->store.impl, p->user_id, &j->chats, &j->q.nchats))) {
+	} else if ((rc = store_call(&app->store, chat_ids_of_user, p->user_id, &j->chats, &j->q.nchats))) {
 		err_set(e, rc, NULL, NULL, "store error");
 		goto fail;
 	}

@@ -198,7 +198,7 @@ char *metrics_render(struct app *app, size_t *len)
 		     workers_queued(app->workers, APP_LANE_HASH),
 		     workers_queued(app->workers, APP_LANE_SEARCH));
 	int64_t db = 0, wal = 0;
-	app->store.ops->sizes(app->store.impl, &db, &wal);
+	store_call(&app->store, sizes, &db, &wal);
 	outf(&o,
 	     "# HELP fechatter_http_connections_open Open HTTP connections.\n"
 	     "# TYPE fechatter_http_connections_open gauge\nfechatter_http_connections_open %lld\n"
