@@ -272,7 +272,7 @@ static int run_import(const struct config *cfg, const char *dbpath)
 	int code = 1, lock = -1;
 	snprintf(pwpath, sizeof pwpath, "%s/import-passwords.txt", cfg->data);
 	snprintf(pwtmp, sizeof pwtmp, "%s.tmp", pwpath);
-	if (crypto_init() || ensure_dir(cfg->data) || (lock = lock_data(cfg->data, "import")) < 0 ||
+	if (fe_crypto_init() || ensure_dir(cfg->data) || (lock = lock_data(cfg->data, "import")) < 0 ||
 	    refuse_empty_database(cfg->data, dbpath))
 		goto out;
 	sqlite_store_init();
@@ -403,7 +403,7 @@ int main(int argc, char **argv)
 		return run_export(&cfg, dbpath);
 	if (!strcmp(cfg.command, "import"))
 		return run_import(&cfg, dbpath);
-	if (crypto_init()) {
+	if (fe_crypto_init()) {
 		log_err("main: libsodium failed to initialise");
 		return 1;
 	}

@@ -29,7 +29,7 @@ int sq_is_corrupt(void)
 }
 
 /* The FE_E* code of a statement that could not be prepared or bound. */
-static int sq_failed(void)
+static int stmt_error(void)
 {
 	return sq_is_corrupt() ? FE_ECORRUPT : FE_EINTERNAL;
 }
@@ -117,7 +117,7 @@ int sq_exec(struct sq *s, const char *sql, int *changes, const char *fmt, ...)
 	sqlite3_stmt *st = bound(s, sql, fmt, ap);
 	va_end(ap);
 	if (!st)
-		return sq_failed();
+		return stmt_error();
 	int rc = sqlite3_step(st);
 	int ret = sq_map_rc(s, rc == SQLITE_DONE ? SQLITE_OK : rc);
 	if (changes)
@@ -150,7 +150,7 @@ int64_t sq_i64(sqlite3_stmt *st, int i)
 int sq_row(struct sq *s, sqlite3_stmt *st, void (*row)(sqlite3_stmt *st, void *el), void *el)
 {
 	if (!st)
-		return sq_failed();
+		return stmt_error();
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		row(st, el);
@@ -167,7 +167,7 @@ int sq_rows(struct sq *s, sqlite3_stmt *st, void *outp, size_t *n, size_t size, 
 	*a = NULL;
 	*n = 0;
 	if (!st)
-		return sq_failed();
+		return stmt_error();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;

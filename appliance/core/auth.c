@@ -25,7 +25,7 @@ struct job {
 	void *req;
 	int ok;               /* worker result: hash made / password matched */
 	int64_t user_id;
-	char email[256], fullname[204], workspace_name[204], invite_code[64];
+	char email[256], fullname[UTF8_BUF(50)], workspace_name[UTF8_BUF(50)], invite_code[64];
 	char password[132], new_password[132];
 	char hash[PW_HASH_MAX];
 };

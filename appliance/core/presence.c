@@ -7,6 +7,7 @@
 #include "lib/imap.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "lib/utf8.h"
 
 struct pres {
 	int64_t workspace_id;
@@ -17,7 +18,7 @@ struct pres {
 
 struct typing {
 	int64_t chat_id, workspace_id, user_id, expires_at;
-	char user_name[204];
+	char user_name[UTF8_BUF(50)];
 };
 
 /* One app's presence state (app->presence). */

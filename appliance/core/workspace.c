@@ -10,17 +10,17 @@
 #include "lib/log.h"
 #include "lib/utf8.h"
 
-int ws_is_admin(const struct principal *p)
+int workspace_is_admin(const struct principal *p)
 {
 	return !strcmp(p->role, "owner") || !strcmp(p->role, "admin");
 }
 
 static int need_admin(const struct principal *p, struct fe_err *e)
 {
-	return ws_is_admin(p) ? 0 : err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "workspace owner or admin only");
+	return workspace_is_admin(p) ? 0 : err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "workspace owner or admin only");
 }
 
-int ws_get(struct app *app, const struct principal *p, struct workspace *w, struct fe_err *e)
+int workspace_get(struct app *app, const struct principal *p, struct workspace *w, struct fe_err *e)
 {
 	int rc = store_call(&app->store, workspace_get, p->workspace_id, w);
 	return rc ? err_store(e, rc) : 0;
@@ -36,7 +36,7 @@ static int check_text(const char *s, const char *field, size_t min, size_t max, 
 	return 0;
 }
 
-int ws_rename(struct app *app, const struct principal *p, const char *name, struct workspace *w, struct fe_err *e)
+int workspace_rename(struct app *app, const struct principal *p, const char *name, struct workspace *w, struct fe_err *e)
 {
 	int rc;
 	if ((rc = need_admin(p, e)) || (rc = check_text(name, "name", 1, 50, 0, e)))
@@ -47,10 +47,10 @@ int ws_rename(struct app *app, const struct principal *p, const char *name, stru
 	if (rc)
 		return err_store(e, rc);
 	log_info("workspace: renamed id=%lld", (long long)p->workspace_id);
-	return ws_get(app, p, w, e);
+	return workspace_get(app, p, w, e);
 }
 
-int ws_user(struct app *app, const struct principal *p, int64_t id, struct user *u, struct fe_err *e)
+int workspace_user(struct app *app, const struct principal *p, int64_t id, struct user *u, struct fe_err *e)
 {
 	int rc = store_call(&app->store, user_get, id, u);
 	if (!rc && u->workspace_id != p->workspace_id)
@@ -58,7 +58,7 @@ int ws_user(struct app *app, const struct principal *p, int64_t id, struct user 
 	return rc ? err_store(e, rc) : 0;
 }
 
-int ws_users(struct app *app, const struct principal *p, struct user **out, size_t *n, struct fe_err *e)
+int workspace_users(struct app *app, const struct principal *p, struct user **out, size_t *n, struct fe_err *e)
 {
 	int rc = store_call(&app->store, users_list, p->workspace_id, out, n);
 	return rc ? err_store(e, rc) : 0;
@@ -98,13 +98,13 @@ static int set_picture(struct app *app, const struct principal *p, const struct 
 	return 0;
 }
 
-int ws_update_profile(struct app *app, const struct principal *p, const struct profile_in *in, struct user *u,
+int workspace_update_profile(struct app *app, const struct principal *p, const struct profile_in *in, struct user *u,
 		      struct fe_err *e)
 {
 	int rc;
 	if ((rc = limits_hit(app, LIMIT_PROFILE, p->user_id, e)))
 		return rc;
-	if ((rc = ws_user(app, p, p->user_id, u, e)))
+	if ((rc = workspace_user(app, p, p->user_id, u, e)))
 		return rc;
 	struct {
 		const char *val, *field;
@@ -135,7 +135,7 @@ int ws_update_profile(struct app *app, const struct principal *p, const struct p
 	return rc ? err_store(e, rc) : 0;
 }
 
-int ws_invite_create(struct app *app, const struct principal *p, int max_uses, int hours, struct invite *out,
+int workspace_invite_create(struct app *app, const struct principal *p, int max_uses, int hours, struct invite *out,
 		     struct fe_err *e)
 {
 	int rc;
@@ -158,7 +158,7 @@ int ws_invite_create(struct app *app, const struct principal *p, int max_uses, i
 	return rc ? err_store(e, rc) : 0;
 }
 
-int ws_invites(struct app *app, const struct principal *p, struct invite **out, size_t *n, struct fe_err *e)
+int workspace_invites(struct app *app, const struct principal *p, struct invite **out, size_t *n, struct fe_err *e)
 {
 	int rc;
 	if ((rc = need_admin(p, e)))
@@ -167,7 +167,7 @@ int ws_invites(struct app *app, const struct principal *p, struct invite **out, 
 	return rc ? err_store(e, rc) : 0;
 }
 
-int ws_invite_revoke(struct app *app, const struct principal *p, const char *code, struct fe_err *e)
+int workspace_invite_revoke(struct app *app, const struct principal *p, const char *code, struct fe_err *e)
 {
 	int rc;
 	if ((rc = need_admin(p, e)))
@@ -176,12 +176,12 @@ int ws_invite_revoke(struct app *app, const struct principal *p, const char *cod
 	return rc ? err_store(e, rc) : 0;
 }
 
-int ws_set_user(struct app *app, const struct principal *p, int64_t id, const char *role, const char *status,
+int workspace_set_user(struct app *app, const struct principal *p, int64_t id, const char *role, const char *status,
 		struct user *u, struct fe_err *e)
 {
 	struct store *st = &app->store;
 	int rc;
-	if ((rc = need_admin(p, e)) || (rc = ws_user(app, p, id, u, e)))
+	if ((rc = need_admin(p, e)) || (rc = workspace_user(app, p, id, u, e)))
 		return rc;
 	if (role && strcmp(role, "admin") && strcmp(role, "member"))
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "role", "role must be admin or member");
@@ -210,5 +210,5 @@ int ws_set_user(struct app *app, const struct principal *p, int64_t id, const ch
 		auth_sessions_revoked(app, id, p->workspace_id);
 	log_info("workspace: user changed id=%lld role=%s status=%s by=%lld", (long long)id, role ? role : u->role,
 		 status ? status : u->status, (long long)p->user_id);
-	return ws_user(app, p, id, u, e);
+	return workspace_user(app, p, id, u, e);
 }

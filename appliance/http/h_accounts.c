@@ -40,8 +40,8 @@ static void set_file_cookies(struct req *r, const char *token)
 static void send_auth(struct req *r, int status, const struct auth_result *a)
 {
 	cJSON *d = cJSON_CreateObject();
-	cJSON_AddItemToObject(d, "user", user_json(&a->user, 0));
-	cJSON_AddItemToObject(d, "workspace", workspace_json(&a->workspace));
+	cJSON_AddItemToObject(d, "user", json_user(&a->user, 0));
+	cJSON_AddItemToObject(d, "workspace", json_workspace(&a->workspace));
 	cJSON_AddStringToObject(d, "access_token", a->access_token);
 	cJSON_AddStringToObject(d, "refresh_token", a->refresh_token);
 	cJSON_AddStringToObject(d, "token_type", "Bearer");

@@ -10,8 +10,8 @@
 
 static cJSON *summary_json(const struct chat_summary *s)
 {
-	cJSON *o = chat_json(&s->chat), *members = cJSON_CreateArray();
-	cJSON *last = s->last.id ? message_json(&s->last) : cJSON_CreateNull();
+	cJSON *o = json_chat(&s->chat), *members = cJSON_CreateArray();
+	cJSON *last = s->last.id ? json_message(&s->last) : cJSON_CreateNull();
 	if (s->last.id) /* flat, besides sender{}: the original's clients render previews from it */
 		cJSON_AddStringToObject(last, "sender_name", s->last.sender_name);
 	cJSON_AddItemToObject(o, "last_message", last);
@@ -166,7 +166,7 @@ static void send_members(struct req *r, int64_t id)
 	}
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, member_json(&list[i]));
+		cJSON_AddItemToArray(a, json_member(&list[i]));
 	free(list);
 	resp_ok(r, 200, a);
 }
@@ -230,7 +230,7 @@ void h_chat_member_patch(struct req *r)
 			cJSON *d = NULL;
 			for (size_t i = 0; i < n && !d; i++)
 				if (list[i].user_id == user)
-					d = member_json(&list[i]);
+					d = json_member(&list[i]);
 			free(list);
 			resp_ok(r, 200, d);
 		}

@@ -291,7 +291,7 @@ static cJSON *event_json(struct app *app, const struct event *ev)
 {
 	cJSON *o;
 	if ((ev->type == EV_MESSAGE_CREATED || ev->type == EV_MESSAGE_UPDATED) && ev->message)
-		o = message_json(ev->message);
+		o = json_message(ev->message);
 	else
 		o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", type_name(ev->type));
@@ -330,7 +330,7 @@ static cJSON *event_json(struct app *app, const struct event *ev)
 	case EV_CHAT_UPDATED:
 		cJSON_AddNumberToObject(o, "chat_id", (double)ev->chat_id);
 		if (ev->chat) {
-			cJSON *chat = chat_json(ev->chat), *members = cJSON_CreateArray();
+			cJSON *chat = json_chat(ev->chat), *members = cJSON_CreateArray();
 			int64_t *ids;
 			size_t n;
 			if (!cached_member_ids(app, ev->chat_id, &ids, &n)) {

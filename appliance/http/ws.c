@@ -67,7 +67,7 @@ static void send_done(void *req, int rc, const struct fe_err *e, const struct me
 	else
 		cJSON_AddNullToObject(o, "idempotency_key");
 	cJSON_AddBoolToObject(o, "created", created);
-	cJSON_AddItemToObject(o, "message", message_json(m));
+	cJSON_AddItemToObject(o, "message", json_message(m));
 	rt_send_json(c, o);
 	cJSON_Delete(o);
 }
