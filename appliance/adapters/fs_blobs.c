@@ -12,6 +12,7 @@
 #include "lib/fdio.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 struct fsb {
 	char dir[400];
@@ -43,9 +44,7 @@ static int fsync_dir(const char *dir)
 static int b_begin(void *p, struct blob_writer **out)
 {
 	struct fsb *b = p;
-	struct blob_writer *w = calloc(1, sizeof *w);
-	if (!w)
-		abort();
+	struct blob_writer *w = xcalloc(1, sizeof *w);
 	snprintf(w->tmp, sizeof w->tmp, "%s/tmp/up-%d-%u", b->dir, (int)getpid(), b->seq++);
 	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (w->fd < 0) {
@@ -137,9 +136,7 @@ static const struct blobs_ops ops = {b_begin, b_write, b_commit, b_abort, b_open
 
 int fs_blobs_open(const char *dir, struct blobs *out)
 {
-	struct fsb *b = calloc(1, sizeof *b);
-	if (!b)
-		abort();
+	struct fsb *b = xcalloc(1, sizeof *b);
 	snprintf(b->dir, sizeof b->dir, "%s", dir);
 	char tmp[420];
 	snprintf(tmp, sizeof tmp, "%s/tmp", dir);

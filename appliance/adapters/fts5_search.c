@@ -25,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 
 #define MAX_WORD 160 /* bytes of a query token (a term has at most 100, folding may lengthen a little) */
 #define MAX_TOKS 32  /* tokens of a term */
@@ -101,9 +102,7 @@ static void read_hit(sqlite3_stmt *st, struct search_hit *h)
 	snprintf(h->chat_name, sizeof h->chat_name, "%s", (const char *)sqlite3_column_text(st, 2));
 	h->sender_id = sqlite3_column_int64(st, 3);
 	snprintf(h->sender_name, sizeof h->sender_name, "%s", (const char *)sqlite3_column_text(st, 4));
-	h->content = strdup((const char *)sqlite3_column_text(st, 5));
-	if (!h->content)
-		abort();
+	h->content = xstrdup((const char *)sqlite3_column_text(st, 5));
 	h->created_at = sqlite3_column_int64(st, 7);
 }
 
@@ -135,9 +134,7 @@ static void qcollect(void *arg, const char *t, size_t n, size_t start, size_t en
 /* The query's terms tokenized (owned array of q->nterms). */
 static struct qterm *query_tokens(const struct search_query *q)
 {
-	struct qterm *t = calloc(q->nterms ? q->nterms : 1, sizeof *t);
-	if (!t)
-		abort();
+	struct qterm *t = xcalloc(q->nterms ? q->nterms : 1, sizeof *t);
 	for (size_t i = 0; i < q->nterms; i++) {
 		fts5_tokenize(q->terms[i].text, strlen(q->terms[i].text), FTS5_TOK_QUERY, qcollect, &t[i]);
 		if (t[i].n && q->terms[i].prefix)
@@ -208,9 +205,7 @@ static void doc_token(void *arg, const char *t, size_t n, size_t start, size_t e
 	struct dtoks *d = arg;
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 64;
-		d->v = realloc(d->v, d->cap * sizeof *d->v);
-		if (!d->v)
-			abort();
+		d->v = xrealloc(d->v, d->cap * sizeof *d->v);
 	}
 	d->v[d->n++] = (struct dtok){d->bytes.len, n, start, end, flags};
 	buf_addn(&d->bytes, t, n);
@@ -304,7 +299,7 @@ static char *snippet(const char *content, const struct search_query *q, const st
 	buf_addn(&out, content + at, to - at);
 	if (to < len)
 		buf_add(&out, "…");
-	return out.p ? out.p : strdup("");
+	return out.p ? out.p : xstrdup("");
 }
 
 static int scoped_search(sqlite3 *db, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total)
@@ -334,9 +329,7 @@ static int scoped_search(sqlite3 *db, const struct search_query *q, struct searc
 		sqlite3_bind_int64(st, 3, q->after_ms);
 		sqlite3_bind_int64(st, 4, q->before_ms);
 	}
-	top = malloc((want + 1) * sizeof *top);
-	if (!top)
-		abort();
+	top = xmalloc((want + 1) * sizeof *top);
 	/* one pass: count every match, keep the best `want` in order */
 	int s;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -372,9 +365,7 @@ static int scoped_search(sqlite3 *db, const struct search_query *q, struct searc
 		rc = FE_EINTERNAL;
 		goto done;
 	}
-	*out = calloc(k - (size_t)q->offset, sizeof **out);
-	if (!*out)
-		abort();
+	*out = xcalloc(k - (size_t)q->offset, sizeof **out);
 	for (size_t i = (size_t)q->offset; i < k; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, top[i].id);
@@ -464,9 +455,7 @@ static const struct search_ops ops = {fts_search, fts_rebuild};
 
 int fts5_search_open(const char *path, struct search *s)
 {
-	struct fts *f = calloc(1, sizeof *f);
-	if (!f)
-		abort();
+	struct fts *f = xcalloc(1, sizeof *f);
 	snprintf(f->path, sizeof f->path, "%s", path);
 	pthread_key_create(&f->key, close_conn);
 	s->ops = &ops;

@@ -3,6 +3,7 @@
 #include "adapters/fts5_tokenize.h"
 #include "lib/buf.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -159,9 +160,7 @@ static void list_add(struct list *l, const char *t, size_t n, size_t start, size
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 32;
-		l->v = realloc(l->v, l->cap * sizeof *l->v);
-		if (!l->v)
-			abort();
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
 	}
 	l->v[l->n++] = (struct span){l->bytes.len, n, start, end, kind};
 	buf_addn(&l->bytes, t, n);
@@ -215,9 +214,7 @@ static void *room(void *small, size_t n, size_t size)
 {
 	if (n <= SMALL)
 		return small;
-	void *p = malloc(n * size);
-	if (!p)
-		abort();
+	void *p = xmalloc(n * size);
 	return p;
 }
 
@@ -284,9 +281,7 @@ int fts5_tokenize(const char *text, size_t len, enum fts5_tok_mode mode, fts5_to
 	if (!utf8_valid(text, len)) {
 		/* unicode61 reads a cut or overlong sequence as some letter: each
 		 * byte that is not UTF-8 becomes a space (offsets stay the same) */
-		clean = malloc(len + 1);
-		if (!clean)
-			abort();
+		clean = xmalloc(len + 1);
 		for (size_t i = 0, l; i < len; i += l)
 			if (utf8_decode_n(text + i, len - i, &l) == 0xfffd && l == 1)
 				clean[i] = ' ';

@@ -3,6 +3,7 @@
 #include "adapters/local_bus.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 #define MAX_SUBS 16
 
@@ -43,9 +44,7 @@ static const struct bus_ops ops = {lb_subscribe, lb_publish};
 
 int local_bus_new(struct bus *b)
 {
-	struct local_bus *lb = calloc(1, sizeof *lb);
-	if (!lb)
-		abort();
+	struct local_bus *lb = xcalloc(1, sizeof *lb);
 	b->ops = &ops;
 	b->impl = lb;
 	return 0;

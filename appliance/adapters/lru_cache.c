@@ -3,6 +3,7 @@
 #include <string.h>
 #include "adapters/lru_cache.h"
 #include "lib/err.h"
+#include "lib/xalloc.h"
 
 #define MAX_FAMILIES 16
 
@@ -128,9 +129,7 @@ static void drop(struct lru *c, struct entry *e, int evicted)
 static void grow(struct lru *c)
 {
 	size_t nb = c->nbuckets * 2;
-	struct entry **b = calloc(nb, sizeof *b);
-	if (!b)
-		abort();
+	struct entry **b = xcalloc(nb, sizeof *b);
 	for (size_t i = 0; i < c->nbuckets; i++)
 		for (struct entry *e = c->buckets[i], *next; e; e = next) {
 			next = e->hnext;
@@ -159,9 +158,7 @@ static int c_get(void *p, const char *key, char **val, size_t *len)
 	c->fam[fam].hits++;
 	lru_unlink(c, e);
 	lru_front(c, e);
-	*val = malloc(e->len + 1);
-	if (!*val)
-		abort();
+	*val = xmalloc(e->len + 1);
 	memcpy(*val, e->val, e->len);
 	(*val)[e->len] = 0;
 	*len = e->len;
@@ -185,9 +182,8 @@ static void c_put(void *p, const char *key, const void *val, size_t len, int ttl
 		return; /* too big to be worth it */
 	while (c->bytes + size > c->max && c->tail)
 		drop(c, c->tail, 1);
-	struct entry *e = malloc(sizeof *e + len + 1);
-	if (!e || !(e->key = strdup(key)))
-		abort();
+	struct entry *e = xmalloc(sizeof *e + len + 1);
+	e->key = xstrdup(key);
 	if (len)
 		memcpy(e->val, val, len);
 	e->val[len] = 0;
@@ -200,9 +196,7 @@ static void c_put(void *p, const char *key, const void *val, size_t len, int ttl
 	if (tag) {
 		struct tag **tp = tslot(c, tag);
 		if (!*tp) {
-			*tp = calloc(1, sizeof **tp + strlen(tag) + 1);
-			if (!*tp)
-				abort();
+			*tp = xcalloc(1, sizeof **tp + strlen(tag) + 1);
 			strcpy((*tp)->name, tag);
 		}
 		e->tag = *tp;
@@ -248,17 +242,13 @@ static const struct cache_ops ops = {c_get, c_put, c_del, c_del_tag, c_stats};
 
 int lru_cache_new(size_t max_bytes, int64_t (*now_ms)(void), struct cache *out)
 {
-	struct lru *c = calloc(1, sizeof *c);
-	if (!c)
-		abort();
+	struct lru *c = xcalloc(1, sizeof *c);
 	c->max = max_bytes;
 	c->now = now_ms;
 	c->nbuckets = 256;
 	c->ntbuckets = 256;
-	c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
-	c->tbuckets = calloc(c->ntbuckets, sizeof *c->tbuckets);
-	if (!c->buckets || !c->tbuckets)
-		abort();
+	c->buckets = xcalloc(c->nbuckets, sizeof *c->buckets);
+	c->tbuckets = xcalloc(c->ntbuckets, sizeof *c->tbuckets);
 	out->ops = &ops;
 	out->impl = c;
 	return 0;

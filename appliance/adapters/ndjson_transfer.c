@@ -3,6 +3,7 @@
  * the writer and the reader both walk it, so the two never disagree. */
 #include "adapters/ndjson_transfer.h"
 #include "lib/utf8.h" /* json_has_nul: the one NUL check (cJSON would cut a string at \u0000) */
+#include "lib/xalloc.h"
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -238,9 +239,7 @@ static int read_line(struct ndjson *rd, size_t *len)
 			if (rd->cap >= NDJSON_LINE_MAX)
 				return -1;
 			rd->cap = rd->cap ? rd->cap * 2 : 4096;
-			rd->line = realloc(rd->line, rd->cap);
-			if (!rd->line)
-				abort();
+			rd->line = xrealloc(rd->line, rd->cap);
 		}
 		rd->line[n++] = (char)c;
 	}
@@ -248,8 +247,7 @@ static int read_line(struct ndjson *rd, size_t *len)
 		return 0;
 	if (!rd->line) {
 		rd->cap = 4096;
-		if (!(rd->line = malloc(rd->cap)))
-			abort();
+		rd->line = xmalloc(rd->cap);
 	}
 	rd->line[n] = 0;
 	*len = n;
@@ -347,9 +345,7 @@ static int get_field(struct ndjson *rd, const cJSON *o, const struct field *f, s
 		size_t n = 0, want = (size_t)cJSON_GetArraySize(v);
 		if (want > rd->idcap[k]) {
 			rd->idcap[k] = want;
-			rd->ids[k] = realloc(rd->ids[k], want * sizeof *rd->ids[k]);
-			if (!rd->ids[k])
-				abort();
+			rd->ids[k] = xrealloc(rd->ids[k], want * sizeof *rd->ids[k]);
 		}
 		const cJSON *e;
 		cJSON_ArrayForEach(e, v)
@@ -441,9 +437,7 @@ static const struct tr_codec_ops reader_ops = {.read = nd_read, .where = nd_wher
 
 static struct ndjson *nd_new(FILE *f)
 {
-	struct ndjson *n = calloc(1, sizeof *n);
-	if (!n)
-		abort();
+	struct ndjson *n = xcalloc(1, sizeof *n);
 	n->f = f;
 	return n;
 }

@@ -7,6 +7,7 @@
 #include "adapters/sqlite_chat.h"
 #include "lib/err.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 
 static int id_list(struct sq *s, sqlite3_stmt *st, int64_t **out, size_t *n);
 static int index_message(struct sq *s, int64_t id, int remove);
@@ -233,9 +234,7 @@ static void row_message(sqlite3_stmt *st, void *el)
 	m->edited_at = sq_i64(st, 6);
 	m->deleted_at = sq_i64(st, 7);
 	const unsigned char *t = sqlite3_column_text(st, 8);
-	m->content = strdup(t ? (const char *)t : "");
-	if (!m->content)
-		abort();
+	m->content = xstrdup(t ? (const char *)t : "");
 	sq_text(st, 9, m->idempotency_key, sizeof m->idempotency_key);
 	m->mentions_all = (int)sq_i64(st, 10);
 	sq_text(st, 11, m->sender_name, sizeof m->sender_name);

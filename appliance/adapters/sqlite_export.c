@@ -5,6 +5,7 @@
  * UNIQUE) kept in a temporary file, so memory does not grow with the
  * workspace; every row is handed out as soon as it is read. */
 #include "adapters/sqlite_transfer.h"
+#include "lib/xalloc.h"
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,9 +62,7 @@ static size_t id_list(struct xsrc *x, const char *s, size_t at)
 	while (*s) {
 		if (at + n == x->cap) {
 			x->cap = x->cap ? x->cap * 2 : 16;
-			x->ids = realloc(x->ids, x->cap * sizeof *x->ids);
-			if (!x->ids)
-				abort();
+			x->ids = xrealloc(x->ids, x->cap * sizeof *x->ids);
 		}
 		char *end;
 		x->ids[at + n++] = strtoll(s, &end, 10);
@@ -354,9 +353,7 @@ static const struct tr_source_ops xsrc_ops = {.each = xsrc_each, .close = xsrc_c
 int sqlite_export_open(const char *path, int64_t workspace_id, struct tr_source *out, char *err,
                        size_t errlen)
 {
-	struct xsrc *x = calloc(1, sizeof *x);
-	if (!x)
-		abort();
+	struct xsrc *x = xcalloc(1, sizeof *x);
 	int rc = -1;
 	if (sqlite3_open_v2(path, &x->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "export: cannot open %s: %s", path,

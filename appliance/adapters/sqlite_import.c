@@ -11,6 +11,7 @@
 #include "adapters/sqlite_transfer.h"
 #include "lib/err.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -389,9 +390,7 @@ static const struct tr_sink_ops isink_ops = {.put = isink_put, .commit = isink_c
 
 int sqlite_import_open(struct store *st, struct tr_sink *out, char *err, size_t errlen)
 {
-	struct isink *k = calloc(1, sizeof *k);
-	if (!k)
-		abort();
+	struct isink *k = xcalloc(1, sizeof *k);
 	k->s = st->impl;
 	int64_t users = 0;
 	int rc;

@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/progress.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 
 #include "adapters/fts5_index.h"
 #include "adapters/sqlite_chat.h"
@@ -21,7 +22,7 @@
 
 /* ---- transactions and health ---- */
 
-static int sq_begin(void *p)
+static int op_begin(void *p)
 {
 	struct sq *s = p;
 	int rc = sq_exec(s, s->depth ? "SAVEPOINT sp" : "BEGIN IMMEDIATE", NULL, "");
@@ -30,7 +31,7 @@ static int sq_begin(void *p)
 	return rc;
 }
 
-static int sq_commit(void *p)
+static int op_commit(void *p)
 {
 	struct sq *s = p;
 	int rc = sq_exec(s, s->depth > 1 ? "RELEASE sp" : "COMMIT", NULL, "");
@@ -39,7 +40,7 @@ static int sq_commit(void *p)
 	return rc;
 }
 
-static void sq_rollback(void *p)
+static void op_rollback(void *p)
 {
 	struct sq *s = p;
 	if (sqlite3_get_autocommit(s->db)) {
@@ -56,7 +57,7 @@ static void sq_rollback(void *p)
 		s->depth--;
 }
 
-static int sq_ping(void *p)
+static int op_ping(void *p)
 {
 	int64_t one;
 	if (sq_is_corrupt())
@@ -64,7 +65,7 @@ static int sq_ping(void *p)
 	return sq_scalar(p, "SELECT 1", &one, "") ? (sq_is_corrupt() ? FE_ECORRUPT : FE_EUNAVAIL) : 0;
 }
 
-static int sq_sizes(void *p, int64_t *db, int64_t *wal)
+static int op_sizes(void *p, int64_t *db, int64_t *wal)
 {
 	struct sq *s = p;
 	char w[600];
@@ -80,12 +81,12 @@ static int sq_sizes(void *p, int64_t *db, int64_t *wal)
 
 /* ---- workspaces ---- */
 
-static int sq_workspace_count(void *p, int64_t *n)
+static int op_workspace_count(void *p, int64_t *n)
 {
 	return sq_scalar(p, "SELECT count(*) FROM workspaces", n, "");
 }
 
-static int sq_workspace_insert(void *p, struct workspace *w)
+static int op_workspace_insert(void *p, struct workspace *w)
 {
 	struct sq *s = p;
 	char key[sizeof w->name];
@@ -107,7 +108,7 @@ static void row_workspace(sqlite3_stmt *st, void *el)
 	w->member_count = sq_i64(st, 4);
 }
 
-static int sq_workspace_get(void *p, int64_t id, struct workspace *w)
+static int op_workspace_get(void *p, int64_t id, struct workspace *w)
 {
 	struct sq *s = p;
 	sqlite3_stmt *st = sq_query(s,
@@ -118,15 +119,15 @@ static int sq_workspace_get(void *p, int64_t id, struct workspace *w)
 	return sq_row(s, st, row_workspace, w);
 }
 
-static int sq_workspace_set_owner(void *p, int64_t id, int64_t owner)
+static int op_workspace_set_owner(void *p, int64_t id, int64_t owner)
 {
 	return sq_exec(p, "UPDATE workspaces SET owner_id = ? WHERE id = ?", NULL, "ii", owner, id);
 }
 
-static int sq_workspace_rename(void *p, int64_t id, const char *name)
+static int op_workspace_rename(void *p, int64_t id, const char *name)
 {
 	int changes = 0;
-	char key[204];
+	char key[UTF8_BUF(50)];
 	utf8_fold(name, key, sizeof key);
 	int rc = sq_exec(p, "UPDATE workspaces SET name = ?, name_key = ? WHERE id = ?", &changes, "tti", name, key, id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
@@ -160,7 +161,7 @@ static void row_user(sqlite3_stmt *st, void *el)
 	u->updated_at = sq_i64(st, 15);
 }
 
-static int sq_user_insert(void *p, struct user *u, const char *password_hash)
+static int op_user_insert(void *p, struct user *u, const char *password_hash)
 {
 	struct sq *s = p;
 	int rc = sq_exec(s,
@@ -176,19 +177,19 @@ static int sq_user_insert(void *p, struct user *u, const char *password_hash)
 	return rc;
 }
 
-static int sq_user_get(void *p, int64_t id, struct user *u)
+static int op_user_get(void *p, int64_t id, struct user *u)
 {
 	struct sq *s = p;
 	return sq_row(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE id = ?", "i", id), row_user, u);
 }
 
-static int sq_user_by_email(void *p, const char *email, struct user *u)
+static int op_user_by_email(void *p, const char *email, struct user *u)
 {
 	struct sq *s = p;
 	return sq_row(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE email = ?", "t", email), row_user, u);
 }
 
-static int sq_users_list(void *p, int64_t ws, struct user **out, size_t *n)
+static int op_users_list(void *p, int64_t ws, struct user **out, size_t *n)
 {
 	struct sq *s = p;
 	return sq_rows(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE workspace_id = ? ORDER BY id", "i", ws), out, n,
@@ -206,19 +207,19 @@ static void row_credentials(sqlite3_stmt *st, void *el)
 	c->token_version = sq_i64(st, 3);
 }
 
-static int sq_credentials_by_email(void *p, const char *email, struct credentials *c)
+static int op_credentials_by_email(void *p, const char *email, struct credentials *c)
 {
 	struct sq *s = p;
 	return sq_row(s, sq_query(s, CRED_SQL " WHERE email = ?", "t", email), row_credentials, c);
 }
 
-static int sq_credentials_by_id(void *p, int64_t id, struct credentials *c)
+static int op_credentials_by_id(void *p, int64_t id, struct credentials *c)
 {
 	struct sq *s = p;
 	return sq_row(s, sq_query(s, CRED_SQL " WHERE id = ?", "i", id), row_credentials, c);
 }
 
-static int sq_user_update_profile(void *p, const struct user *u)
+static int op_user_update_profile(void *p, const struct user *u)
 {
 	int changes = 0;
 	int rc = sq_exec(p,
@@ -230,19 +231,19 @@ static int sq_user_update_profile(void *p, const struct user *u)
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
-static int sq_user_set_role_status(void *p, int64_t id, const char *role, const char *status)
+static int op_user_set_role_status(void *p, int64_t id, const char *role, const char *status)
 {
 	int changes = 0;
 	int rc = sq_exec(p, "UPDATE users SET role = ?, status = ? WHERE id = ?", &changes, "tti", role, status, id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
-static int sq_user_set_password(void *p, int64_t id, const char *hash)
+static int op_user_set_password(void *p, int64_t id, const char *hash)
 {
 	return sq_exec(p, "UPDATE users SET password_hash = ? WHERE id = ?", NULL, "ti", hash, id);
 }
 
-static int sq_user_bump_token_version(void *p, int64_t id)
+static int op_user_bump_token_version(void *p, int64_t id)
 {
 	return sq_exec(p, "UPDATE users SET token_version = token_version + 1 WHERE id = ?", NULL, "i", id);
 }
@@ -264,7 +265,7 @@ static void row_invite(sqlite3_stmt *st, void *el)
 	i->created_at = sq_i64(st, 7);
 }
 
-static int sq_invite_insert(void *p, const struct invite *i)
+static int op_invite_insert(void *p, const struct invite *i)
 {
 	return sq_exec(p,
 		    "INSERT INTO invites(code, workspace_id, created_by, max_uses, uses, expires_at, created_at)"
@@ -273,13 +274,13 @@ static int sq_invite_insert(void *p, const struct invite *i)
 		    i->created_at);
 }
 
-static int sq_invite_get(void *p, const char *code, struct invite *i)
+static int op_invite_get(void *p, const char *code, struct invite *i)
 {
 	struct sq *s = p;
 	return sq_row(s, sq_query(s, "SELECT " INVITE_COLS " FROM invites WHERE code = ?", "t", code), row_invite, i);
 }
 
-static int sq_invites_active(void *p, int64_t ws, int64_t now, struct invite **out, size_t *n)
+static int op_invites_active(void *p, int64_t ws, int64_t now, struct invite **out, size_t *n)
 {
 	struct sq *s = p;
 	return sq_rows(s,
@@ -290,7 +291,7 @@ static int sq_invites_active(void *p, int64_t ws, int64_t now, struct invite **o
 		       out, n, sizeof **out, row_invite, NULL);
 }
 
-static int sq_invite_revoke(void *p, int64_t ws, const char *code, int64_t now)
+static int op_invite_revoke(void *p, int64_t ws, const char *code, int64_t now)
 {
 	int changes = 0;
 	int rc = sq_exec(p, "UPDATE invites SET revoked_at = ? WHERE code = ? AND workspace_id = ? AND revoked_at IS NULL",
@@ -298,7 +299,7 @@ static int sq_invite_revoke(void *p, int64_t ws, const char *code, int64_t now)
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
-static int sq_invite_use(void *p, const char *code, int64_t now)
+static int op_invite_use(void *p, const char *code, int64_t now)
 {
 	int changes = 0;
 	int rc = sq_exec(p,
@@ -310,7 +311,7 @@ static int sq_invite_use(void *p, const char *code, int64_t now)
 
 /* ---- refresh tokens ---- */
 
-static int sq_refresh_insert(void *p, struct refresh_token *t, const char *hash)
+static int op_refresh_insert(void *p, struct refresh_token *t, const char *hash)
 {
 	struct sq *s = p;
 	int rc = sq_exec(s,
@@ -336,7 +337,7 @@ static void row_refresh(sqlite3_stmt *st, void *el)
 	t->revoked_at = sq_i64(st, 7);
 }
 
-static int sq_refresh_get(void *p, const char *hash, struct refresh_token *t)
+static int op_refresh_get(void *p, const char *hash, struct refresh_token *t)
 {
 	struct sq *s = p;
 	sqlite3_stmt *st = sq_query(s,
@@ -347,7 +348,7 @@ static int sq_refresh_get(void *p, const char *hash, struct refresh_token *t)
 	return sq_row(s, st, row_refresh, t);
 }
 
-static int sq_refresh_rotate(void *p, int64_t id, int64_t now)
+static int op_refresh_rotate(void *p, int64_t id, int64_t now)
 {
 	int changes = 0;
 	int rc = sq_exec(p, "UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL", &changes,
@@ -355,7 +356,7 @@ static int sq_refresh_rotate(void *p, int64_t id, int64_t now)
 	return rc ? rc : changes ? 0 : FE_ECONFLICT;
 }
 
-static int sq_refresh_revoke(void *p, int64_t user, const char *hash, int64_t now)
+static int op_refresh_revoke(void *p, int64_t user, const char *hash, int64_t now)
 {
 	int changes = 0;
 	int rc = sq_exec(p,
@@ -365,13 +366,13 @@ static int sq_refresh_revoke(void *p, int64_t user, const char *hash, int64_t no
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
-static int sq_refresh_revoke_family(void *p, const char *family, int64_t now)
+static int op_refresh_revoke_family(void *p, const char *family, int64_t now)
 {
 	return sq_exec(p, "UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL", NULL,
 		    "it", now, family);
 }
 
-static int sq_refresh_revoke_user(void *p, int64_t user, int64_t now, int *revoked)
+static int op_refresh_revoke_user(void *p, int64_t user, int64_t now, int *revoked)
 {
 	return sq_exec(p,
 		    "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
@@ -380,37 +381,37 @@ static int sq_refresh_revoke_user(void *p, int64_t user, int64_t now, int *revok
 }
 
 static const struct store_ops ops = {
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.ping = sq_ping,
-	.sizes = sq_sizes,
-	.workspace_count = sq_workspace_count,
-	.workspace_insert = sq_workspace_insert,
-	.workspace_get = sq_workspace_get,
-	.workspace_set_owner = sq_workspace_set_owner,
-	.workspace_rename = sq_workspace_rename,
-	.user_insert = sq_user_insert,
-	.user_get = sq_user_get,
-	.user_by_email = sq_user_by_email,
-	.users_list = sq_users_list,
-	.credentials_by_email = sq_credentials_by_email,
-	.credentials_by_id = sq_credentials_by_id,
-	.user_update_profile = sq_user_update_profile,
-	.user_set_role_status = sq_user_set_role_status,
-	.user_set_password = sq_user_set_password,
-	.user_bump_token_version = sq_user_bump_token_version,
-	.invite_insert = sq_invite_insert,
-	.invite_get = sq_invite_get,
-	.invites_active = sq_invites_active,
-	.invite_revoke = sq_invite_revoke,
-	.invite_use = sq_invite_use,
-	.refresh_insert = sq_refresh_insert,
-	.refresh_get = sq_refresh_get,
-	.refresh_rotate = sq_refresh_rotate,
-	.refresh_revoke = sq_refresh_revoke,
-	.refresh_revoke_family = sq_refresh_revoke_family,
-	.refresh_revoke_user = sq_refresh_revoke_user,
+	.begin = op_begin,
+	.commit = op_commit,
+	.rollback = op_rollback,
+	.ping = op_ping,
+	.sizes = op_sizes,
+	.workspace_count = op_workspace_count,
+	.workspace_insert = op_workspace_insert,
+	.workspace_get = op_workspace_get,
+	.workspace_set_owner = op_workspace_set_owner,
+	.workspace_rename = op_workspace_rename,
+	.user_insert = op_user_insert,
+	.user_get = op_user_get,
+	.user_by_email = op_user_by_email,
+	.users_list = op_users_list,
+	.credentials_by_email = op_credentials_by_email,
+	.credentials_by_id = op_credentials_by_id,
+	.user_update_profile = op_user_update_profile,
+	.user_set_role_status = op_user_set_role_status,
+	.user_set_password = op_user_set_password,
+	.user_bump_token_version = op_user_bump_token_version,
+	.invite_insert = op_invite_insert,
+	.invite_get = op_invite_get,
+	.invites_active = op_invites_active,
+	.invite_revoke = op_invite_revoke,
+	.invite_use = op_invite_use,
+	.refresh_insert = op_refresh_insert,
+	.refresh_get = op_refresh_get,
+	.refresh_rotate = op_refresh_rotate,
+	.refresh_revoke = op_refresh_revoke,
+	.refresh_revoke_family = op_refresh_revoke_family,
+	.refresh_revoke_user = op_refresh_revoke_user,
 	.chat_insert = sqc_chat_insert,
 	.chat_find_single = sqc_chat_find_single,
 	.chat_get = sqc_chat_get,
@@ -543,9 +544,7 @@ fail:
 
 int sqlite_store_open(const char *path, int durability_full, struct store *st, char *err, size_t errlen)
 {
-	struct sq *s = calloc(1, sizeof *s);
-	if (!s)
-		abort();
+	struct sq *s = xcalloc(1, sizeof *s);
 	snprintf(s->path, sizeof s->path, "%s", path);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {

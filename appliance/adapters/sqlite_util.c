@@ -8,6 +8,7 @@
 #include "adapters/sqlite_internal.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 static int corrupt; /* process-wide: set once corruption was met, never cleared */
 
@@ -28,7 +29,7 @@ int sq_is_corrupt(void)
 }
 
 /* The FE_E* code of a statement that could not be prepared or bound. */
-static int sq_failed(void)
+static int stmt_error(void)
 {
 	return sq_is_corrupt() ? FE_ECORRUPT : FE_EINTERNAL;
 }
@@ -116,7 +117,7 @@ int sq_exec(struct sq *s, const char *sql, int *changes, const char *fmt, ...)
 	sqlite3_stmt *st = bound(s, sql, fmt, ap);
 	va_end(ap);
 	if (!st)
-		return sq_failed();
+		return stmt_error();
 	int rc = sqlite3_step(st);
 	int ret = sq_map_rc(s, rc == SQLITE_DONE ? SQLITE_OK : rc);
 	if (changes)
@@ -149,7 +150,7 @@ int64_t sq_i64(sqlite3_stmt *st, int i)
 int sq_row(struct sq *s, sqlite3_stmt *st, void (*row)(sqlite3_stmt *st, void *el), void *el)
 {
 	if (!st)
-		return sq_failed();
+		return stmt_error();
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		row(st, el);
@@ -166,13 +167,11 @@ int sq_rows(struct sq *s, sqlite3_stmt *st, void *outp, size_t *n, size_t size, 
 	*a = NULL;
 	*n = 0;
 	if (!st)
-		return sq_failed();
+		return stmt_error();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
-			char *b = realloc(*a, cap * size);
-			if (!b)
-				abort();
+			char *b = xrealloc(*a, cap * size);
 			*a = b;
 		}
 		char *el = *a + (*n)++ * size;

@@ -14,6 +14,7 @@
 #include "lib/ratelimit.h"
 #include "lib/utf8.h"
 #include "lib/workers.h"
+#include "lib/xalloc.h"
 
 enum job_kind { JOB_SIGNUP, JOB_SIGNIN, JOB_CHPW };
 
@@ -24,7 +25,7 @@ struct job {
 	void *req;
 	int ok;               /* worker result: hash made / password matched */
 	int64_t user_id;
-	char email[256], fullname[204], workspace_name[204], invite_code[64];
+	char email[256], fullname[UTF8_BUF(50)], workspace_name[UTF8_BUF(50)], invite_code[64];
 	char password[132], new_password[132];
 	char hash[PW_HASH_MAX];
 };
@@ -125,7 +126,7 @@ static int issue(struct app *app, const struct user *u, const char *family, int6
 	int64_t now = app->now_ms();
 	memset(r, 0, sizeof *r);
 	r->user = *u;
-	int rc = st->ops->workspace_get(st->impl, u->workspace_id, &r->workspace);
+	int rc = store_call(st, workspace_get, u->workspace_id, &r->workspace);
 	if (rc)
 		return rc;
 	struct refresh_token t = {0};
@@ -140,7 +141,7 @@ static int issue(struct app *app, const struct user *u, const char *family, int6
 	random_b64url(32, r->refresh_token, sizeof r->refresh_token);
 	char hash[65];
 	sha256_hex(r->refresh_token, strlen(r->refresh_token), hash);
-	if ((rc = st->ops->refresh_insert(st->impl, &t, hash)))
+	if ((rc = store_call(st, refresh_insert, &t, hash)))
 		return rc;
 	r->expires_in = ACCESS_TTL_S;
 	if ((rc = make_access(app, u, JWT_AUD, r->access_token, sizeof r->access_token)))
@@ -161,9 +162,7 @@ static int submit(struct job *j, work_fn run, work_fn done, struct fe_err *e)
 /* A zeroed result (about 7 KB: kept off the stack). Owned: free(). */
 static struct auth_result *result_new(void)
 {
-	struct auth_result *r = calloc(1, sizeof *r);
-	if (!r)
-		abort();
+	struct auth_result *r = xcalloc(1, sizeof *r);
 	return r;
 }
 
@@ -191,7 +190,7 @@ static int signup_target(struct app *app, const char *invite_code, const char *w
 	*ws_id = 0;
 	if (invite_code && *invite_code) {
 		struct invite inv;
-		int rc = st->ops->invite_get(st->impl, invite_code, &inv);
+		int rc = store_call(st, invite_get, invite_code, &inv);
 		if (rc && rc != FE_ENOTFOUND)
 			return err_set(e, rc, NULL, NULL, "store error");
 		if (rc || inv.revoked_at || inv.expires_at <= now || inv.uses >= inv.max_uses)
@@ -200,7 +199,7 @@ static int signup_target(struct app *app, const char *invite_code, const char *w
 		*ws_id = inv.workspace_id;
 		return 0;
 	}
-	int rc = st->ops->workspace_count(st->impl, &nws);
+	int rc = store_call(st, workspace_count, &nws);
 	if (rc)
 		return err_set(e, rc, NULL, NULL, "store error");
 	if (nws > 0 && !app->cfg->registration_open)
@@ -221,9 +220,9 @@ static int create_workspace(struct app *app, const char *name, const char *fulln
 	struct store *st = &app->store;
 	int64_t nws = 0;
 	int rc;
-	if (*name || ((rc = st->ops->workspace_count(st->impl, &nws)) == 0 && nws == 0)) {
+	if (*name || ((rc = store_call(st, workspace_count, &nws)) == 0 && nws == 0)) {
 		snprintf(w->name, sizeof w->name, "%s", *name ? name : "Default");
-		return st->ops->workspace_insert(st->impl, w);
+		return store_call(st, workspace_insert, w);
 	}
 	if (rc)
 		return rc;
@@ -243,7 +242,7 @@ static int create_workspace(struct app *app, const char *name, const char *fulln
 			snprintf(w->name, sizeof w->name, "%s", base);
 		else
 			snprintf(w->name, sizeof w->name, "%s %d", base, k);
-		rc = st->ops->workspace_insert(st->impl, w);
+		rc = store_call(st, workspace_insert, w);
 	}
 	return rc;
 }
@@ -261,7 +260,7 @@ static void signup_done(void *arg)
 		rc = err_set(&e, FE_EINTERNAL, NULL, NULL, "password hashing failed");
 		goto out;
 	}
-	if ((rc = st->ops->begin(st->impl))) {
+	if ((rc = store_call(st, begin))) {
 		err_set(&e, rc, NULL, NULL, "the database cannot be written");
 		goto out;
 	}
@@ -274,7 +273,7 @@ static void signup_done(void *arg)
 	snprintf(u.fullname, sizeof u.fullname, "%s", j->fullname);
 	u.created_at = now;
 	if (ws_id) {
-		if ((rc = st->ops->invite_use(st->impl, j->invite_code, now))) {
+		if ((rc = store_call(st, invite_use, j->invite_code, now))) {
 			err_set(&e, rc == FE_ENOTFOUND ? FE_EINVAL : rc, "INVALID_INVITE", "invite_code",
 				"the invite code is unknown, revoked, expired or used up");
 			goto rollback;
@@ -292,14 +291,14 @@ static void signup_done(void *arg)
 		u.workspace_id = w.id;
 		strcpy(u.role, "owner");
 	}
-	if ((rc = st->ops->user_insert(st->impl, &u, j->hash))) {
+	if ((rc = store_call(st, user_insert, &u, j->hash))) {
 		err_set(&e, rc, rc == FE_ECONFLICT ? "USER_EXISTS" : NULL, "email",
 			rc == FE_ECONFLICT ? "an account with this email exists" : "store error");
 		goto rollback;
 	}
-	if (!ws_id && (rc = st->ops->workspace_set_owner(st->impl, u.workspace_id, u.id)))
+	if (!ws_id && (rc = store_call(st, workspace_set_owner, u.workspace_id, u.id)))
 		goto rollback;
-	if ((rc = issue(app, &u, NULL, 0, r)) || (rc = st->ops->commit(st->impl))) {
+	if ((rc = issue(app, &u, NULL, 0, r)) || (rc = store_call(st, commit))) {
 		err_set(&e, rc, NULL, NULL, "could not create the account");
 		goto rollback;
 	}
@@ -309,7 +308,7 @@ static void signup_done(void *arg)
 	log_info("auth: signup user=%lld workspace=%lld role=%s", (long long)u.id, (long long)u.workspace_id, u.role);
 	goto out;
 rollback:
-	st->ops->rollback(st->impl);
+	store_call(st, rollback);
 	if (!e.rc)
 		err_set(&e, rc, NULL, NULL, "could not create the account");
 out:
@@ -336,7 +335,7 @@ int auth_signup(struct app *app, const struct signup_in *in, auth_cb cb, void *r
 	if (in->invite_code && strlen(in->invite_code) > 63)
 		return err_set(e, FE_EINVAL, "INVALID_INVITE", "invite_code", "the invite code is unknown");
 	struct user u;
-	rc = st->ops->user_by_email(st->impl, in->email, &u);
+	rc = store_call(st, user_by_email, in->email, &u);
 	if (rc == 0)
 		return err_set(e, FE_ECONFLICT, "USER_EXISTS", "email", "an account with this email exists");
 	if (rc != FE_ENOTFOUND)
@@ -357,7 +356,7 @@ int auth_needs_owner(struct app *app, int *needs, struct fe_err *e)
 {
 	if (!app->setup_state) {
 		int64_t n = 0;
-		int rc = app->store.ops->workspace_count(app->store.impl, &n);
+		int rc = store_call(&app->store, workspace_count, &n);
 		if (rc)
 			return err_set(e, rc, NULL, NULL, "store error");
 		app->setup_state = n > 0 ? 2 : 1;
@@ -385,7 +384,7 @@ static void signin_done(void *arg)
 	struct auth_result *r = result_new();
 	struct user u;
 	int rc;
-	if (!j->ok || !j->user_id || st->ops->user_get(st->impl, j->user_id, &u)) {
+	if (!j->ok || !j->user_id || store_call(st, user_get, j->user_id, &u)) {
 		rc = err_set(&e, FE_EAUTH, "INVALID_CREDENTIALS", NULL, "wrong email or password");
 		log_info("auth: signin failed");
 	} else if (strcmp(u.status, "Active")) {
@@ -415,7 +414,7 @@ int auth_signin(struct app *app, const char *email, const char *password, const 
 	if (strlen(password) > 512)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "password", "password is too long");
 	struct credentials c;
-	rc = st->ops->credentials_by_email(st->impl, email, &c);
+	rc = store_call(st, credentials_by_email, email, &c);
 	if (rc && rc != FE_ENOTFOUND)
 		return err_set(e, rc, NULL, NULL, "store error");
 	struct job *j = job_new(app, JOB_SIGNIN, cb, req);
@@ -450,14 +449,14 @@ static void chpw_done(void *arg)
 		rc = err_set(&e, FE_EINTERNAL, NULL, NULL, "password hashing failed");
 		goto out;
 	}
-	if ((rc = st->ops->begin(st->impl)))
+	if ((rc = store_call(st, begin)))
 		goto out;
-	if ((rc = st->ops->user_set_password(st->impl, j->user_id, j->hash)) ||
-	    (rc = st->ops->user_bump_token_version(st->impl, j->user_id)) ||
-	    (rc = st->ops->refresh_revoke_user(st->impl, j->user_id, app->now_ms(), &revoked)) ||
-	    (rc = st->ops->user_get(st->impl, j->user_id, &u)) || (rc = issue(app, &u, NULL, 0, r)) ||
-	    (rc = st->ops->commit(st->impl))) {
-		st->ops->rollback(st->impl);
+	if ((rc = store_call(st, user_set_password, j->user_id, j->hash)) ||
+	    (rc = store_call(st, user_bump_token_version, j->user_id)) ||
+	    (rc = store_call(st, refresh_revoke_user, j->user_id, app->now_ms(), &revoked)) ||
+	    (rc = store_call(st, user_get, j->user_id, &u)) || (rc = issue(app, &u, NULL, 0, r)) ||
+	    (rc = store_call(st, commit))) {
+		store_call(st, rollback);
 		goto out;
 	}
 	cache_forget_user(app, u.id, u.workspace_id);
@@ -480,7 +479,7 @@ int auth_change_password(struct app *app, const struct principal *p, const char 
 	if (strlen(current) > 512)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "current_password", "current_password is too long");
 	struct credentials c;
-	if ((rc = st->ops->credentials_by_id(st->impl, p->user_id, &c)))
+	if ((rc = store_call(st, credentials_by_id, p->user_id, &c)))
 		return err_set(e, rc == FE_ENOTFOUND ? FE_EAUTH : rc, NULL, NULL, "unknown account");
 	struct job *j = job_new(app, JOB_CHPW, cb, req);
 	j->user_id = c.user_id;
@@ -504,29 +503,29 @@ int auth_refresh(struct app *app, const char *token, struct auth_result *r, stru
 	if (!len || len > 128)
 		return err_set(e, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL, "the refresh token is not valid");
 	sha256_hex(token, len, hash);
-	int rc = st->ops->refresh_get(st->impl, hash, &t);
+	int rc = store_call(st, refresh_get, hash, &t);
 	if (rc == FE_ENOTFOUND || (!rc && t.revoked_at))
 		return err_set(e, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL, "the refresh token is not valid");
 	if (rc)
 		return err_set(e, rc, NULL, NULL, "store error");
 	if (t.rotated_at) {
 		/* A rotated token came back: it was stolen or replayed. */
-		st->ops->refresh_revoke_family(st->impl, t.family, now);
+		store_call(st, refresh_revoke_family, t.family, now);
 		log_warn("auth: refresh token reuse user=%lld family revoked", (long long)t.user_id);
 		return err_set(e, FE_EAUTH, "TOKEN_REUSED", NULL,
 			       "this refresh token was already used; every session of its sign-in is revoked");
 	}
 	if (now >= t.expires_at || now >= t.family_expires_at)
 		return err_set(e, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL, "the refresh token has expired");
-	if ((rc = st->ops->user_get(st->impl, t.user_id, &u)))
+	if ((rc = store_call(st, user_get, t.user_id, &u)))
 		return err_set(e, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL, "the refresh token is not valid");
 	if (strcmp(u.status, "Active"))
 		return err_set(e, FE_EFORBIDDEN, "ACCOUNT_SUSPENDED", NULL, "this account is suspended");
-	if ((rc = st->ops->begin(st->impl)))
+	if ((rc = store_call(st, begin)))
 		return err_set(e, rc, NULL, NULL, "the database cannot be written");
-	if ((rc = st->ops->refresh_rotate(st->impl, t.id, now)) || (rc = issue(app, &u, t.family, t.family_expires_at, r)) ||
-	    (rc = st->ops->commit(st->impl))) {
-		st->ops->rollback(st->impl);
+	if ((rc = store_call(st, refresh_rotate, t.id, now)) || (rc = issue(app, &u, t.family, t.family_expires_at, r)) ||
+	    (rc = store_call(st, commit))) {
+		store_call(st, rollback);
 		return err_set(e, rc == FE_ECONFLICT ? FE_EAUTH : rc, rc == FE_ECONFLICT ? "INVALID_REFRESH_TOKEN" : NULL,
 			       NULL, "could not refresh the session");
 	}
@@ -539,7 +538,7 @@ int auth_logout(struct app *app, const struct principal *p, const char *token, s
 		return 0;
 	char hash[65];
 	sha256_hex(token, strlen(token), hash);
-	int rc = app->store.ops->refresh_revoke(app->store.impl, p->user_id, hash, app->now_ms());
+	int rc = store_call(&app->store, refresh_revoke, p->user_id, hash, app->now_ms());
 	return rc == FE_ENOTFOUND ? 0 : rc ? err_set(e, rc, NULL, NULL, "store error") : 0;
 }
 
@@ -547,11 +546,11 @@ int auth_logout_all(struct app *app, const struct principal *p, int *revoked, st
 {
 	struct store *st = &app->store;
 	int rc;
-	if ((rc = st->ops->begin(st->impl)))
+	if ((rc = store_call(st, begin)))
 		return err_set(e, rc, NULL, NULL, "the database cannot be written");
-	if ((rc = st->ops->refresh_revoke_user(st->impl, p->user_id, app->now_ms(), revoked)) ||
-	    (rc = st->ops->user_bump_token_version(st->impl, p->user_id)) || (rc = st->ops->commit(st->impl))) {
-		st->ops->rollback(st->impl);
+	if ((rc = store_call(st, refresh_revoke_user, p->user_id, app->now_ms(), revoked)) ||
+	    (rc = store_call(st, user_bump_token_version, p->user_id)) || (rc = store_call(st, commit))) {
+		store_call(st, rollback);
 		return err_set(e, rc, NULL, NULL, "store error");
 	}
 	cache_forget_user(app, p->user_id, p->workspace_id);

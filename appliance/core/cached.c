@@ -5,11 +5,10 @@
 #include <string.h>
 #include "core/cached.h"
 #include "lib/err.h"
+#include "lib/xalloc.h"
 
 #define C app->cache.ops
 #define CI app->cache.impl
-#define S app->store.ops
-#define SI app->store.impl
 
 struct chat_blob_member {
 	int64_t user_id;
@@ -29,7 +28,7 @@ int cached_user(struct app *app, int64_t id, struct user *u)
 		if (ok)
 			return 0;
 	}
-	int rc = S->user_get(SI, id, u);
+	int rc = store_call(&app->store, user_get, id, u);
 	if (!rc && app->cache.ops)
 		C->put(CI, key, u, sizeof *u, TTL_USER, NULL);
 	return rc;
@@ -45,15 +44,13 @@ static int chat_blob(struct app *app, int64_t id, char **blob, size_t *len)
 	struct chat c;
 	struct chat_member *m = NULL;
 	size_t n = 0;
-	int rc = S->chat_get(SI, id, 0, &c);
+	int rc = store_call(&app->store, chat_get, id, 0, &c);
 	if (!rc)
-		rc = S->members_list(SI, id, &m, &n);
+		rc = store_call(&app->store, members_list, id, &m, &n);
 	if (rc)
 		return rc;
 	*len = sizeof c + n * sizeof(struct chat_blob_member);
-	*blob = malloc(*len);
-	if (!*blob)
-		abort();
+	*blob = xmalloc(*len);
 	memcpy(*blob, &c, sizeof c);
 	struct chat_blob_member *bm = (struct chat_blob_member *)(*blob + sizeof c);
 	for (size_t i = 0; i < n; i++) {
@@ -99,9 +96,7 @@ int cached_member_ids(struct app *app, int64_t chat_id, int64_t **ids, size_t *n
 	if (rc)
 		return rc;
 	*n = (len - sizeof(struct chat)) / sizeof(struct chat_blob_member);
-	*ids = malloc((*n ? *n : 1) * sizeof **ids);
-	if (!*ids)
-		abort();
+	*ids = xmalloc((*n ? *n : 1) * sizeof **ids);
 	struct chat_blob_member *bm = (struct chat_blob_member *)(blob + sizeof(struct chat));
 	for (size_t i = 0; i < *n; i++)
 		(*ids)[i] = bm[i].user_id;
@@ -120,7 +115,7 @@ int cached_unread(struct app *app, int64_t user_id, struct unread **out, size_t 
 		*n = len / sizeof **out;
 		return 0;
 	}
-	int rc = S->unread_counts(SI, user_id, out, n);
+	int rc = store_call(&app->store, unread_counts, user_id, out, n);
 	if (!rc && app->cache.ops)
 		C->put(CI, key, *out, *n * sizeof **out, TTL_UNREAD, NULL);
 	return rc;
@@ -194,7 +189,7 @@ void cache_forget_profile(struct app *app, int64_t user_id, int64_t workspace_id
 	int64_t *chats;
 	size_t n;
 	cache_forget_user(app, user_id, workspace_id);
-	if (!app->cache.ops || S->chat_ids_of_user(SI, user_id, &chats, &n))
+	if (!app->cache.ops || store_call(&app->store, chat_ids_of_user, user_id, &chats, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		char tag[48];

@@ -6,9 +6,8 @@
 #include "core/chat.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 
-#define S app->store.ops
-#define SI app->store.impl
 
 int chat_role_manages(const char *role)
 {
@@ -67,7 +66,7 @@ static int summarize(struct app *app, const struct principal *p, struct chat_sum
 		return rc;
 	if (!strcmp(s->chat.chat_type, "Single") && (rc = single_title(app, p->user_id, s)))
 		return rc;
-	if (s->chat.last_message_id && (rc = S->message_get(SI, s->chat.last_message_id, p->user_id, &s->last)) &&
+	if (s->chat.last_message_id && (rc = store_call(&app->store, message_get, s->chat.last_message_id, p->user_id, &s->last)) &&
 	    rc != FE_ENOTFOUND)
 		return rc;
 	return 0;
@@ -97,7 +96,7 @@ static int get_summary(struct app *app, const struct principal *p, int64_t id, s
 		return rc;
 	/* the cached record does not follow every message: read the chat's
 	 * activity fields fresh */
-	if ((rc = S->chat_get(SI, id, p->user_id, &out->chat)) || (rc = unread_of(app, p, id, &u)) ||
+	if ((rc = store_call(&app->store, chat_get, id, p->user_id, &out->chat)) || (rc = unread_of(app, p, id, &u)) ||
 	    (rc = summarize(app, p, out, &u))) {
 		message_clear(&out->last);
 		free(out->members);
@@ -120,11 +119,9 @@ int chat_list(struct app *app, const struct principal *p, struct chat_summary **
 	int rc;
 	*out = NULL;
 	*n = 0;
-	if ((rc = S->chats_of_user(SI, p->user_id, &chats, &nc)) || (rc = cached_unread(app, p->user_id, &u, &nu)))
+	if ((rc = store_call(&app->store, chats_of_user, p->user_id, &chats, &nc)) || (rc = cached_unread(app, p->user_id, &u, &nu)))
 		goto out;
-	*out = calloc(nc ? nc : 1, sizeof **out);
-	if (!*out)
-		abort();
+	*out = xcalloc(nc ? nc : 1, sizeof **out);
 	for (size_t i = 0; i < nc; i++) {
 		struct chat_summary *s = &(*out)[i];
 		const struct unread *cu = NULL;
@@ -162,7 +159,7 @@ static int check_users(struct app *app, const struct principal *p, const int64_t
 {
 	for (size_t i = 0; i < n; i++) {
 		struct user u;
-		int rc = S->user_get(SI, ids[i], &u);
+		int rc = store_call(&app->store, user_get, ids[i], &u);
 		if (rc && rc != FE_ENOTFOUND)
 			return err_store(e, rc);
 		if (rc || u.workspace_id != p->workspace_id || strcmp(u.status, "Active"))
@@ -175,9 +172,7 @@ static int check_users(struct app *app, const struct principal *p, const int64_t
 /* Copies ids without duplicates and without self into a new array. */
 static int64_t *others(const int64_t *ids, size_t n, int64_t self, size_t *out_n)
 {
-	int64_t *o = malloc((n ? n : 1) * sizeof *o);
-	if (!o)
-		abort();
+	int64_t *o = xmalloc((n ? n : 1) * sizeof *o);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		int dup = ids[i] == self;
@@ -196,9 +191,7 @@ static void publish_chat(struct app *app, enum event_type t, const struct chat *
 	 * the event carries the stored "" (clients read the title from the list) */
 	struct chat *one = NULL;
 	if (!strcmp(c->chat_type, "Single") && *c->name) {
-		one = malloc(sizeof *one);
-		if (!one)
-			abort();
+		one = xmalloc(sizeof *one);
 		*one = *c;
 		one->name[0] = 0;
 		c = one;
@@ -238,7 +231,7 @@ int chat_create(struct app *app, const struct principal *p, const struct chat_cr
 		name = "";
 		int64_t lo = p->user_id < ids[0] ? p->user_id : ids[0], hi = p->user_id ^ ids[0] ^ lo, existing;
 		snprintf(single_key, sizeof single_key, "%lld:%lld", (long long)lo, (long long)hi);
-		if (!S->chat_find_single(SI, p->workspace_id, single_key, &existing)) {
+		if (!store_call(&app->store, chat_find_single, p->workspace_id, single_key, &existing)) {
 			rc = get_summary(app, p, existing, out, e);
 			goto out;
 		}
@@ -256,22 +249,22 @@ int chat_create(struct app *app, const struct principal *p, const struct chat_cr
 	snprintf(c.name, sizeof c.name, "%s", name);
 	snprintf(c.description, sizeof c.description, "%s", desc);
 	const char *creator_role = strcmp(type, "Single") ? "owner" : "member";
-	if ((rc = S->begin(SI))) {
+	if ((rc = store_call(&app->store, begin))) {
 		rc = err_store(e, rc);
 		goto out;
 	}
-	rc = S->chat_insert(SI, &c, *single_key ? single_key : NULL);
+	rc = store_call(&app->store, chat_insert, &c, *single_key ? single_key : NULL);
 	if (rc == FE_ECONFLICT) {
-		S->rollback(SI);
+		store_call(&app->store, rollback);
 		rc = err_set(e, FE_ECONFLICT, "CHAT_EXISTS", "name", "a channel with this name exists");
 		goto out;
 	}
 	if (!rc)
-		rc = S->member_add(SI, c.id, p->user_id, creator_role, c.created_at);
+		rc = store_call(&app->store, member_add, c.id, p->user_id, creator_role, c.created_at);
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = S->member_add(SI, c.id, ids[i], "member", c.created_at);
-	if (rc || (rc = S->commit(SI))) {
-		S->rollback(SI);
+		rc = store_call(&app->store, member_add, c.id, ids[i], "member", c.created_at);
+	if (rc || (rc = store_call(&app->store, commit))) {
+		store_call(&app->store, rollback);
 		rc = err_store(e, rc);
 		goto out;
 	}
@@ -317,7 +310,7 @@ int chat_update(struct app *app, const struct principal *p, int64_t id, const ch
 		snprintf(c.description, sizeof c.description, "%s", description);
 	}
 	c.updated_at = app->now_ms();
-	rc = S->chat_update(SI, &c);
+	rc = store_call(&app->store, chat_update, &c);
 	cache_forget_chat(app, id);
 	if (rc == FE_ECONFLICT)
 		return err_set(e, rc, "CHAT_EXISTS", "name", "a channel with this name exists");
@@ -339,11 +332,11 @@ int chat_delete(struct app *app, const struct principal *p, int64_t id, struct f
 		return rc;
 	if (strcmp(c.my_role, "owner"))
 		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only a chat owner can delete it");
-	if ((rc = S->member_ids(SI, id, &members, &n)))
+	if ((rc = store_call(&app->store, member_ids, id, &members, &n)))
 		return err_store(e, rc);
 	cache_forget_chat(app, id);
-	if ((rc = S->begin(SI)) || (rc = S->chat_delete(SI, id)) || (rc = S->commit(SI))) {
-		S->rollback(SI);
+	if ((rc = store_call(&app->store, begin)) || (rc = store_call(&app->store, chat_delete, id)) || (rc = store_call(&app->store, commit))) {
+		store_call(&app->store, rollback);
 		free(members);
 		return err_store(e, rc);
 	}
@@ -357,7 +350,7 @@ int chat_delete(struct app *app, const struct principal *p, int64_t id, struct f
 
 int chat_public(struct app *app, const struct principal *p, struct chat **out, size_t *n, struct fe_err *e)
 {
-	int rc = S->chats_public(SI, p->workspace_id, p->user_id, out, n);
+	int rc = store_call(&app->store, chats_public, p->workspace_id, p->user_id, out, n);
 	return rc ? err_store(e, rc) : 0;
 }
 
@@ -366,9 +359,9 @@ int chat_public(struct app *app, const struct principal *p, struct chat **out, s
 static int add_member(struct app *app, int64_t chat, int64_t user, int64_t now)
 {
 	int64_t last = 0;
-	int rc = S->member_add(SI, chat, user, "member", now);
-	if (!rc && !(rc = S->max_message_id(SI, chat, &last)) && last)
-		rc = S->read_set(SI, chat, user, last, now);
+	int rc = store_call(&app->store, member_add, chat, user, "member", now);
+	if (!rc && !(rc = store_call(&app->store, max_message_id, chat, &last)) && last)
+		rc = store_call(&app->store, read_set, chat, user, last, now);
 	return rc;
 }
 
@@ -381,8 +374,8 @@ int chat_join(struct app *app, const struct principal *p, int64_t id, struct cha
 	if (rc || c.workspace_id != p->workspace_id || (strcmp(c.chat_type, "PublicChannel") && !*c.my_role))
 		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such chat");
 	if (!*c.my_role) {
-		if ((rc = S->begin(SI)) || (rc = add_member(app, id, p->user_id, app->now_ms())) || (rc = S->commit(SI))) {
-			S->rollback(SI);
+		if ((rc = store_call(&app->store, begin)) || (rc = add_member(app, id, p->user_id, app->now_ms())) || (rc = store_call(&app->store, commit))) {
+			store_call(&app->store, rollback);
 			return err_store(e, rc);
 		}
 		cache_forget_chat(app, id);
@@ -397,9 +390,9 @@ static int remove_member(struct app *app, const struct principal *p, const struc
 {
 	int64_t *members = NULL;
 	size_t n = 0;
-	int rc = S->member_ids(SI, c->id, &members, &n);
+	int rc = store_call(&app->store, member_ids, c->id, &members, &n);
 	if (!rc)
-		rc = S->member_remove(SI, c->id, user);
+		rc = store_call(&app->store, member_remove, c->id, user);
 	cache_forget_chat(app, c->id);
 	if (rc) {
 		free(members);
@@ -422,7 +415,7 @@ int chat_leave(struct app *app, const struct principal *p, int64_t id, struct fe
 		return err_set(e, FE_EFORBIDDEN, "CANNOT_LEAVE", NULL, "nobody can leave a direct message");
 	if (!strcmp(c.my_role, "owner") && c.member_count > 1) {
 		int64_t owners = 0;
-		if ((rc = S->owner_count(SI, id, &owners)))
+		if ((rc = store_call(&app->store, owner_count, id, &owners)))
 			return err_store(e, rc);
 		if (owners <= 1)
 			return err_set(e, FE_ECONFLICT, "LAST_OWNER", NULL,
@@ -438,7 +431,7 @@ int chat_members(struct app *app, const struct principal *p, int64_t id, struct 
 	int rc = chat_require_member(app, p, id, &c, e);
 	if (rc)
 		return rc;
-	rc = S->members_list(SI, id, out, n);
+	rc = store_call(&app->store, members_list, id, out, n);
 	return rc ? err_store(e, rc) : 0;
 }
 
@@ -461,20 +454,18 @@ int chat_add_members(struct app *app, const struct principal *p, int64_t id, con
 	}
 	int64_t now = app->now_ms();
 	size_t added = 0;
-	int64_t *fresh = malloc((k ? k : 1) * sizeof *fresh);
-	if (!fresh)
-		abort();
-	if ((rc = S->begin(SI)))
+	int64_t *fresh = xmalloc((k ? k : 1) * sizeof *fresh);
+	if ((rc = store_call(&app->store, begin)))
 		goto fail;
 	for (size_t i = 0; i < k; i++) {
 		struct chat_member m;
-		if (!S->member_get(SI, id, ids[i], &m))
+		if (!store_call(&app->store, member_get, id, ids[i], &m))
 			continue;
 		if ((rc = add_member(app, id, ids[i], now)))
 			goto fail;
 		fresh[added++] = ids[i];
 	}
-	if ((rc = S->commit(SI)))
+	if ((rc = store_call(&app->store, commit)))
 		goto fail;
 	cache_forget_chat(app, id);
 	for (size_t i = 0; i < added; i++)
@@ -483,7 +474,7 @@ int chat_add_members(struct app *app, const struct principal *p, int64_t id, con
 	free(fresh);
 	return 0;
 fail:
-	S->rollback(SI);
+	store_call(&app->store, rollback);
 	free(ids);
 	free(fresh);
 	return err_store(e, rc);
@@ -498,7 +489,7 @@ int chat_remove_member(struct app *app, const struct principal *p, int64_t id, i
 		return rc;
 	if (user == p->user_id)
 		return chat_leave(app, p, id, e);
-	if ((rc = S->member_get(SI, id, user, &m)))
+	if ((rc = store_call(&app->store, member_get, id, user, &m)))
 		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "not a member") : err_store(e, rc);
 	if (!strcmp(m.role, "owner") && strcmp(c.my_role, "owner"))
 		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "an admin cannot remove an owner");
@@ -515,7 +506,7 @@ int chat_set_role(struct app *app, const struct principal *p, int64_t id, int64_
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "role", "role must be owner, admin or member");
 	if ((rc = require_manager(app, p, id, &c, e)))
 		return rc;
-	if ((rc = S->member_get(SI, id, user, &m)))
+	if ((rc = store_call(&app->store, member_get, id, user, &m)))
 		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "not a member") : err_store(e, rc);
 	if (!strcmp(c.chat_type, "Single"))
 		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "a direct message has no roles");
@@ -523,12 +514,12 @@ int chat_set_role(struct app *app, const struct principal *p, int64_t id, int64_
 		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only a chat owner changes roles");
 	if (!strcmp(m.role, "owner") && strcmp(role, "owner")) {
 		int64_t owners = 0;
-		if ((rc = S->owner_count(SI, id, &owners)))
+		if ((rc = store_call(&app->store, owner_count, id, &owners)))
 			return err_store(e, rc);
 		if (owners <= 1)
 			return err_set(e, FE_ECONFLICT, "LAST_OWNER", NULL, "a chat needs at least one owner");
 	}
-	rc = S->member_set_role(SI, id, user, role);
+	rc = store_call(&app->store, member_set_role, id, user, role);
 	cache_forget_chat(app, id);
 	if (rc)
 		return err_store(e, rc);

@@ -40,7 +40,7 @@ int demo_seed(struct app *app)
 {
 	struct store *st = &app->store;
 	int64_t n = 0;
-	int rc = st->ops->workspace_count(st->impl, &n);
+	int rc = store_call(st, workspace_count, &n);
 	if (rc || n)
 		return rc;
 	char hash[PW_HASH_MAX];
@@ -50,7 +50,7 @@ int demo_seed(struct app *app)
 	snprintf(w.name, sizeof w.name, "Demo");
 	w.created_at = app->now_ms();
 	struct principal p[NPEOPLE];
-	if ((rc = st->ops->begin(st->impl)) || (rc = st->ops->workspace_insert(st->impl, &w)))
+	if ((rc = store_call(st, begin)) || (rc = store_call(st, workspace_insert, &w)))
 		goto fail;
 	for (size_t i = 0; i < NPEOPLE; i++) {
 		struct user u = {0};
@@ -59,16 +59,16 @@ int demo_seed(struct app *app)
 		snprintf(u.fullname, sizeof u.fullname, "%s", people[i].name);
 		snprintf(u.role, sizeof u.role, "%s", people[i].role);
 		u.created_at = w.created_at;
-		if ((rc = st->ops->user_insert(st->impl, &u, hash)))
+		if ((rc = store_call(st, user_insert, &u, hash)))
 			goto fail;
 		snprintf(u.title, sizeof u.title, "%s", people[i].title);
 		u.updated_at = u.created_at;
-		if ((rc = st->ops->user_update_profile(st->impl, &u)))
+		if ((rc = store_call(st, user_update_profile, &u)))
 			goto fail;
 		p[i] = (struct principal){.user_id = u.id, .workspace_id = w.id};
 		snprintf(p[i].role, sizeof p[i].role, "%s", people[i].role);
 	}
-	if ((rc = st->ops->workspace_set_owner(st->impl, w.id, p[0].user_id)) || (rc = st->ops->commit(st->impl)))
+	if ((rc = store_call(st, workspace_set_owner, w.id, p[0].user_id)) || (rc = store_call(st, commit)))
 		goto fail;
 
 	struct fe_err e = {0};
@@ -112,6 +112,6 @@ done:
 	free(dm.members);
 	return rc;
 fail:
-	st->ops->rollback(st->impl);
+	store_call(st, rollback);
 	return rc;
 }

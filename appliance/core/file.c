@@ -8,8 +8,6 @@
 #include "lib/sniff.h"
 #include "lib/utf8.h"
 
-#define S app->store.ops
-#define SI app->store.impl
 
 #define URL_PREFIX_LEN (sizeof FILE_URL_PREFIX - 1)
 
@@ -54,14 +52,14 @@ static int grant(struct app *app, int64_t user_id, const struct file_rec *f, enu
 	}
 	if (weakest < FILE_IN_CHAT)
 		return 0;
-	if ((rc = S->file_in_chats_of(SI, f->id, user_id)) != FE_ENOTFOUND) {
+	if ((rc = store_call(&app->store, file_in_chats_of, f->id, user_id)) != FE_ENOTFOUND) {
 		if (!rc)
 			*how = FILE_IN_CHAT;
 		return rc;
 	}
 	if (weakest < FILE_AVATAR)
 		return 0;
-	if ((rc = S->file_avatar_in_workspace_of(SI, f->id, user_id)) != FE_ENOTFOUND) {
+	if ((rc = store_call(&app->store, file_avatar_in_workspace_of, f->id, user_id)) != FE_ENOTFOUND) {
 		if (!rc)
 			*how = FILE_AVATAR;
 		return rc;
@@ -86,7 +84,7 @@ static int pick(struct app *app, int64_t user, const struct file_name *fn, enum 
 	*how = FILE_NO_ACCESS;
 	if (!*fn->sha256)
 		return FE_ENOTFOUND;
-	if ((rc = S->files_by_sha(SI, fn->sha256, &rows, &n)))
+	if ((rc = store_call(&app->store, files_by_sha, fn->sha256, &rows, &n)))
 		return rc;
 	for (size_t i = 0; i < n && *how != FILE_UPLOADER; i++) {
 		enum file_grant g;
@@ -135,7 +133,7 @@ int file_register(struct app *app, const struct principal *p, const char *sha256
 	out->size = size;
 	out->uploader_id = p->user_id;
 	out->created_at = app->now_ms();
-	int rc = S->file_insert(SI, out);
+	int rc = store_call(&app->store, file_insert, out);
 	if (rc)
 		return err_set(e, rc, NULL, NULL, rc == FE_ENOSPC ? "the disk is full" : "could not record the file");
 	log_info("file: stored sha256=%.12s size=%lld type=%s user=%lld", sha256, (long long)size, t.mime,
@@ -177,7 +175,7 @@ int file_open_download(struct app *app, const struct principal *p, const char *n
 	if (file_name_parse(name, 1, &fn))
 		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such file");
 	if (!*fn.sha256) { /* the original's on-disk name: the one content ending so */
-		int rc = S->file_sha_by_suffix(SI, fn.suffix, fn.ext, fn.sha256);
+		int rc = store_call(&app->store, file_sha_by_suffix, fn.suffix, fn.ext, fn.sha256);
 		if (rc == FE_ENOTFOUND)
 			return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such file");
 		if (rc)
@@ -196,7 +194,7 @@ int file_check_attach(struct app *app, const struct principal *p, int64_t id, st
 {
 	struct file_rec f;
 	enum file_grant how = FILE_NO_ACCESS;
-	int rc = S->file_get(SI, id, &f);
+	int rc = store_call(&app->store, file_get, id, &f);
 	if (!rc)
 		rc = grant(app, p->user_id, &f, FILE_IN_CHAT, &how);
 	if (rc && rc != FE_ENOTFOUND)
@@ -233,7 +231,7 @@ int file_avatar(struct app *app, const struct principal *p, int64_t id, const ch
 	if (url)
 		rc = file_url_parse(url, &fn) ? FE_ENOTFOUND
 		                              : pick(app, p->user_id, &fn, FILE_UPLOADER, f, &how);
-	else if (!(rc = S->file_get(SI, id, f)))
+	else if (!(rc = store_call(&app->store, file_get, id, f)))
 		how = f->uploader_id == p->user_id ? FILE_UPLOADER : FILE_NO_ACCESS;
 	if (rc && rc != FE_ENOTFOUND)
 		return err_store(e, rc);

@@ -7,6 +7,7 @@
 #include "lib/imap.h"
 #include "lib/log.h"
 #include "lib/ratelimit.h"
+#include "lib/xalloc.h"
 
 #define WINDOW_MS 60000
 
@@ -24,9 +25,7 @@ struct limits {
 
 struct limits *limits_new(const struct config *cfg, size_t max_users)
 {
-	struct limits *l = calloc(1, sizeof *l);
-	if (!l)
-		abort();
+	struct limits *l = xcalloc(1, sizeof *l);
 	const int rates[LIMIT_SEARCH_RUNNING] = {cfg->send_rate, cfg->upload_rate, cfg->search_rate,
 	                                         cfg->invite_rate, cfg->profile_rate};
 	for (int k = 0; k < LIMIT_SEARCH_RUNNING; k++)

@@ -11,9 +11,8 @@
 #include "core/writer.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 
-#define S app->store.ops
-#define SI app->store.impl
 
 int message_check_content(const char *content, int allow_empty, struct fe_err *e)
 {
@@ -34,7 +33,7 @@ static int load_message(struct app *app, const struct principal *p, int64_t chat
 	int rc = chat_require_member(app, p, chat_id, c, e);
 	if (rc)
 		return rc;
-	rc = S->message_get(SI, id, p->user_id, m);
+	rc = store_call(&app->store, message_get, id, p->user_id, m);
 	if (!rc && m->chat_id != chat_id) {
 		message_clear(m);
 		rc = FE_ENOTFOUND;
@@ -89,13 +88,11 @@ static int resolve_mentions(struct app *app, struct send_op *so, int64_t **ids, 
 	*n = 0;
 	if (!strchr(so->m.content, '@'))
 		return 0;
-	char *content = malloc(strlen(so->m.content) + 1);
-	if (!content)
-		abort();
+	char *content = xmalloc(strlen(so->m.content) + 1);
 	utf8_fold(so->m.content, content, strlen(so->m.content) + 1);
 	struct chat_member *members;
 	size_t nm, cap = 0;
-	int rc = S->members_list(SI, so->chat.id, &members, &nm);
+	int rc = store_call(&app->store, members_list, so->chat.id, &members, &nm);
 	if (rc) {
 		free(content);
 		return rc;
@@ -116,9 +113,7 @@ static int resolve_mentions(struct app *app, struct send_op *so, int64_t **ids, 
 			if (!dup) {
 				if (*n == cap) {
 					cap = cap ? cap * 2 : 4;
-					int64_t *b = realloc(*ids, cap * sizeof **ids);
-					if (!b)
-						abort();
+					int64_t *b = xrealloc(*ids, cap * sizeof **ids);
 					*ids = b;
 				}
 				(*ids)[(*n)++] = members[i].user_id;
@@ -143,13 +138,13 @@ static int send_apply(struct app *app, struct write_op *op)
 	if (u.token_version != so->token_version || strcmp(u.status, "Active"))
 		return FE_EAUTH;
 	if (so->m.idempotency_key[0] &&
-	    !S->message_by_key(SI, so->who.user_id, so->m.idempotency_key, &existing)) {
+	    !store_call(&app->store, message_by_key, so->who.user_id, so->m.idempotency_key, &existing)) {
 		so->m.id = existing;
 		so->existed = 1;
 		return 0;
 	}
 	struct chat_member me;
-	if ((rc = S->member_get(SI, so->chat.id, so->who.user_id, &me)))
+	if ((rc = store_call(&app->store, member_get, so->chat.id, so->who.user_id, &me)))
 		return rc; /* left the chat in the meantime */
 	int64_t *mentions;
 	size_t nmentions;
@@ -157,15 +152,15 @@ static int send_apply(struct app *app, struct write_op *op)
 		return rc;
 	so->m.created_at = app->now_ms();
 	so->m.reply_to = so->root;
-	if (!(rc = S->message_insert(SI, &so->m)) && nmentions)
-		rc = S->mentions_insert(SI, so->m.id, so->chat.id, mentions, nmentions);
+	if (!(rc = store_call(&app->store, message_insert, &so->m)) && nmentions)
+		rc = store_call(&app->store, mentions_insert, so->m.id, so->chat.id, mentions, nmentions);
 	free(mentions);
 	if (!rc && so->nfiles)
-		rc = S->message_files_insert(SI, so->m.id, so->files, so->nfiles);
+		rc = store_call(&app->store, message_files_insert, so->m.id, so->files, so->nfiles);
 	if (!rc && so->root)
-		rc = S->reply_count_add(SI, so->root, 1);
+		rc = store_call(&app->store, reply_count_add, so->root, 1);
 	if (!rc)
-		rc = S->chat_touch(SI, so->chat.id, so->m.id, so->m.created_at);
+		rc = store_call(&app->store, chat_touch, so->chat.id, so->m.id, so->m.created_at);
 	return rc;
 }
 
@@ -175,7 +170,7 @@ static void send_done(struct app *app, struct write_op *op, int rc)
 	struct fe_err e = {0};
 	struct message stored = {0};
 	if (!rc)
-		rc = S->message_get(SI, so->m.id, so->who.user_id, &stored);
+		rc = store_call(&app->store, message_get, so->m.id, so->who.user_id, &stored);
 	if (rc) {
 		err_store(&e, rc);
 		if (rc == FE_ENOTFOUND)
@@ -212,7 +207,7 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 	int64_t root = 0;
 	if (in->reply_to) {
 		struct message parent;
-		rc = S->message_get(SI, in->reply_to, p->user_id, &parent);
+		rc = store_call(&app->store, message_get, in->reply_to, p->user_id, &parent);
 		if (rc && rc != FE_ENOTFOUND)
 			return err_store(e, rc);
 		if (rc || parent.chat_id != chat_id) {
@@ -235,9 +230,8 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 		return rc == FE_ENOTFOUND ? err_set(e, FE_EAUTH, "INVALID_TOKEN", NULL, "unknown account") : err_store(e, rc);
 	if ((rc = limits_hit(app, LIMIT_SEND, p->user_id, e)))
 		return rc; /* a valid send, one too many this minute */
-	struct send_op *so = calloc(1, sizeof *so);
-	if (!so || !(so->m.content = strdup(in->content)))
-		abort();
+	struct send_op *so = xcalloc(1, sizeof *so);
+	so->m.content = xstrdup(in->content);
 	so->token_version = u.token_version;
 	so->op.apply = send_apply;
 	so->op.done = send_done;
@@ -264,7 +258,7 @@ int message_list(struct app *app, const struct principal *p, int64_t chat_id, in
 	int rc = chat_require_member(app, p, chat_id, &c, e);
 	if (rc)
 		return rc;
-	if ((rc = S->messages_page(SI, chat_id, before, after, limit + 1, p->user_id, out, n)))
+	if ((rc = store_call(&app->store, messages_page, chat_id, before, after, limit + 1, p->user_id, out, n)))
 		return err_store(e, rc);
 	*has_more = *n > (size_t)limit;
 	if (*has_more) {
@@ -286,7 +280,7 @@ int message_replies(struct app *app, const struct principal *p, int64_t chat_id,
 	if (rc)
 		return rc;
 	message_clear(&m);
-	if ((rc = S->replies_page(SI, root, after, limit + 1, p->user_id, out, n)))
+	if ((rc = store_call(&app->store, replies_page, root, after, limit + 1, p->user_id, out, n)))
 		return err_store(e, rc);
 	*has_more = *n > (size_t)limit;
 	if (*has_more) {
@@ -318,12 +312,12 @@ int message_edit(struct app *app, const struct principal *p, int64_t chat_id, in
 	else if (out->sender_id != p->user_id)
 		rc = err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only the sender can edit a message");
 	else if (!(rc = message_check_content(content, out->nfiles > 0, e)) &&
-		 (rc = S->message_edit(SI, id, content, app->now_ms())))
+		 (rc = store_call(&app->store, message_edit, id, content, app->now_ms())))
 		err_store(e, rc);
 	message_clear(out);
 	if (rc)
 		return rc;
-	if ((rc = S->message_get(SI, id, p->user_id, out)))
+	if ((rc = store_call(&app->store, message_get, id, p->user_id, out)))
 		return err_store(e, rc);
 	publish_message(app, EV_MESSAGE_UPDATED, p, &c, out);
 	return 0;
@@ -344,12 +338,12 @@ int message_delete(struct app *app, const struct principal *p, int64_t chat_id, 
 	message_clear(out);
 	if (rc)
 		return rc;
-	if ((rc = S->begin(SI)) || (rc = S->message_delete(SI, id, app->now_ms())) ||
-	    (root && (rc = S->reply_count_add(SI, root, -1))) || (rc = S->commit(SI))) {
-		S->rollback(SI);
+	if ((rc = store_call(&app->store, begin)) || (rc = store_call(&app->store, message_delete, id, app->now_ms())) ||
+	    (root && (rc = store_call(&app->store, reply_count_add, root, -1))) || (rc = store_call(&app->store, commit))) {
+		store_call(&app->store, rollback);
 		return err_store(e, rc);
 	}
-	if ((rc = S->message_get(SI, id, p->user_id, out)))
+	if ((rc = store_call(&app->store, message_get, id, p->user_id, out)))
 		return err_store(e, rc);
 	publish_message(app, EV_MESSAGE_DELETED, p, &c, out);
 	return 0;
@@ -370,11 +364,11 @@ int message_react(struct app *app, const struct principal *p, int64_t chat_id, i
 	message_clear(&m);
 	if (deleted)
 		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "the message was deleted");
-	rc = add ? S->reaction_add(SI, id, p->user_id, emoji, app->now_ms()) : S->reaction_remove(SI, id, p->user_id, emoji);
+	rc = add ? store_call(&app->store, reaction_add, id, p->user_id, emoji, app->now_ms()) : store_call(&app->store, reaction_remove, id, p->user_id, emoji);
 	*changed = rc == 0;
 	if (rc == (add ? FE_ECONFLICT : FE_ENOTFOUND))
 		rc = 0;
-	if (rc || (rc = S->reactions_of(SI, id, p->user_id, out, n)))
+	if (rc || (rc = store_call(&app->store, reactions_of, id, p->user_id, out, n)))
 		return err_store(e, rc);
 	if (*changed) {
 		struct event ev = {.type = EV_REACTION_CHANGED, .workspace_id = c.workspace_id, .chat_id = chat_id,
@@ -395,14 +389,14 @@ int message_mark_read(struct app *app, const struct principal *p, int64_t chat_i
 	int rc = chat_require_member(app, p, chat_id, &c, e);
 	if (rc)
 		return rc;
-	if ((rc = S->max_message_id(SI, chat_id, &last)) || (rc = S->read_get(SI, chat_id, p->user_id, &before)))
+	if ((rc = store_call(&app->store, max_message_id, chat_id, &last)) || (rc = store_call(&app->store, read_get, chat_id, p->user_id, &before)))
 		return err_store(e, rc);
 	if (id > last)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "message_id", "message_id is beyond the chat's last message");
 	*marker = before;
 	if (id <= before)
 		return 0;
-	if ((rc = S->read_set(SI, chat_id, p->user_id, id, app->now_ms())))
+	if ((rc = store_call(&app->store, read_set, chat_id, p->user_id, id, app->now_ms())))
 		return err_store(e, rc);
 	*marker = id;
 	struct event ev = {.type = EV_READ_MARKER_MOVED, .workspace_id = c.workspace_id, .chat_id = chat_id,

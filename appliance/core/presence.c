@@ -6,6 +6,8 @@
 #include "core/presence.h"
 #include "lib/imap.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
+#include "lib/utf8.h"
 
 struct pres {
 	int64_t workspace_id;
@@ -16,7 +18,7 @@ struct pres {
 
 struct typing {
 	int64_t chat_id, workspace_id, user_id, expires_at;
-	char user_name[204];
+	char user_name[UTF8_BUF(50)];
 };
 
 /* One app's presence state (app->presence). */
@@ -43,9 +45,7 @@ void presence_connect(struct app *app, const struct principal *p)
 	struct presence *st = app->presence;
 	struct pres *s = imap_get(&st->users, p->user_id);
 	if (!s) {
-		s = calloc(1, sizeof *s);
-		if (!s)
-			abort();
+		s = xcalloc(1, sizeof *s);
 		s->workspace_id = p->workspace_id;
 		imap_put(&st->users, p->user_id, s);
 	}
@@ -106,12 +106,10 @@ int presence_online(struct app *app, const struct principal *p, int64_t chat_id,
 		struct chat c;
 		if ((rc = chat_require_member(app, p, chat_id, &c, e)))
 			return rc;
-		if ((rc = app->store.ops->member_ids(app->store.impl, chat_id, &members, &nm)))
+		if ((rc = store_call(&app->store, member_ids, chat_id, &members, &nm)))
 			return err_set(e, rc, NULL, NULL, "store error");
 	}
-	*out = calloc(st->users.n ? st->users.n : 1, sizeof **out);
-	if (!*out)
-		abort();
+	*out = xcalloc(st->users.n ? st->users.n : 1, sizeof **out);
 	for (size_t i = 0; i < st->users.cap; i++) {
 		struct pres *s = st->users.slots[i].val;
 		int64_t uid = st->users.slots[i].key;
@@ -159,13 +157,11 @@ int typing_set(struct app *app, const struct principal *p, int64_t chat_id, int 
 		return 0;
 	}
 	struct user u;
-	if ((rc = app->store.ops->user_get(app->store.impl, p->user_id, &u)))
+	if ((rc = store_call(&app->store, user_get, p->user_id, &u)))
 		return err_set(e, rc, NULL, NULL, "store error");
 	if (st->ntyping == st->captyping) {
 		st->captyping = st->captyping ? st->captyping * 2 : 16;
-		struct typing *b = realloc(st->typing, st->captyping * sizeof *st->typing);
-		if (!b)
-			abort();
+		struct typing *b = xrealloc(st->typing, st->captyping * sizeof *st->typing);
 		st->typing = b;
 	}
 	struct typing *t = &st->typing[st->ntyping++];
@@ -184,9 +180,7 @@ int typing_users(struct app *app, const struct principal *p, int64_t chat_id, st
 	if (rc)
 		return rc;
 	*n = 0;
-	*out = calloc(st->ntyping ? st->ntyping : 1, sizeof **out);
-	if (!*out)
-		abort();
+	*out = xcalloc(st->ntyping ? st->ntyping : 1, sizeof **out);
 	for (size_t i = 0; i < st->ntyping; i++)
 		if (st->typing[i].chat_id == chat_id) {
 			struct typing_info *t = &(*out)[(*n)++];
@@ -214,9 +208,7 @@ void typing_tick(struct app *app)
 
 struct presence *presence_new(void)
 {
-	struct presence *st = calloc(1, sizeof *st);
-	if (!st)
-		abort();
+	struct presence *st = xcalloc(1, sizeof *st);
 	return st;
 }
 

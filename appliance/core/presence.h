@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include "core/app.h"
 #include "lib/err.h"
+#include "lib/utf8.h"
 
 #define TYPING_TTL_MS 10000
 
@@ -18,7 +19,7 @@ struct presence_info {
 
 struct typing_info {
 	int64_t user_id;
-	char user_name[204];
+	char user_name[UTF8_BUF(50)];
 	int64_t expires_at;
 };
 

@@ -8,6 +8,7 @@
 #include "lib/timefmt.h"
 #include "lib/utf8.h"
 #include "lib/workers.h"
+#include "lib/xalloc.h"
 
 #define MAX_TERMS 16
 #define MAX_TERM_BYTES 100
@@ -27,9 +28,7 @@ static int add_term(struct search_term *t, size_t *k, size_t max, const char *s,
 {
 	if (*k == max || !n || n > MAX_TERM_BYTES || !has_word(s, n))
 		return 0;
-	t[*k].text = strndup(s, n);
-	if (!t[*k].text)
-		abort();
+	t[*k].text = xstrndup(s, n);
 	t[*k].phrase = phrase;
 	t[*k].prefix = 0;
 	(*k)++;
@@ -189,9 +188,7 @@ int search_messages(struct app *app, const struct principal *p, const struct sea
 		limits_leave(app, p->user_id);
 		return rc;
 	}
-	struct search_job *j = calloc(1, sizeof *j);
-	if (!j)
-		abort();
+	struct search_job *j = xcalloc(1, sizeof *j);
 	j->app = app;
 	j->user_id = p->user_id; /* job_free gives the slot back */
 	j->cb = cb;
@@ -200,12 +197,10 @@ int search_messages(struct app *app, const struct principal *p, const struct sea
 		struct chat c;
 		if ((rc = chat_require_member(app, p, in->chat_id, &c, e)))
 			goto fail;
-		j->chats = malloc(sizeof *j->chats);
-		if (!j->chats)
-			abort();
+		j->chats = xmalloc(sizeof *j->chats);
 		j->chats[0] = in->chat_id;
 		j->q.nchats = 1;
-	} else if ((rc = app->store.ops->chat_ids_of_user(app->store.impl, p->user_id, &j->chats, &j->q.nchats))) {
+	} else if ((rc = store_call(&app->store, chat_ids_of_user, p->user_id, &j->chats, &j->q.nchats))) {
 		err_set(e, rc, NULL, NULL, "store error");
 		goto fail;
 	}

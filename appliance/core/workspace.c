@@ -10,19 +10,19 @@
 #include "lib/log.h"
 #include "lib/utf8.h"
 
-int ws_is_admin(const struct principal *p)
+int workspace_is_admin(const struct principal *p)
 {
 	return !strcmp(p->role, "owner") || !strcmp(p->role, "admin");
 }
 
 static int need_admin(const struct principal *p, struct fe_err *e)
 {
-	return ws_is_admin(p) ? 0 : err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "workspace owner or admin only");
+	return workspace_is_admin(p) ? 0 : err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "workspace owner or admin only");
 }
 
-int ws_get(struct app *app, const struct principal *p, struct workspace *w, struct fe_err *e)
+int workspace_get(struct app *app, const struct principal *p, struct workspace *w, struct fe_err *e)
 {
-	int rc = app->store.ops->workspace_get(app->store.impl, p->workspace_id, w);
+	int rc = store_call(&app->store, workspace_get, p->workspace_id, w);
 	return rc ? err_store(e, rc) : 0;
 }
 
@@ -36,31 +36,31 @@ static int check_text(const char *s, const char *field, size_t min, size_t max, 
 	return 0;
 }
 
-int ws_rename(struct app *app, const struct principal *p, const char *name, struct workspace *w, struct fe_err *e)
+int workspace_rename(struct app *app, const struct principal *p, const char *name, struct workspace *w, struct fe_err *e)
 {
 	int rc;
 	if ((rc = need_admin(p, e)) || (rc = check_text(name, "name", 1, 50, 0, e)))
 		return rc;
-	rc = app->store.ops->workspace_rename(app->store.impl, p->workspace_id, name);
+	rc = store_call(&app->store, workspace_rename, p->workspace_id, name);
 	if (rc == FE_ECONFLICT)
 		return err_set(e, rc, "WORKSPACE_EXISTS", "name", "a workspace with this name exists");
 	if (rc)
 		return err_store(e, rc);
 	log_info("workspace: renamed id=%lld", (long long)p->workspace_id);
-	return ws_get(app, p, w, e);
+	return workspace_get(app, p, w, e);
 }
 
-int ws_user(struct app *app, const struct principal *p, int64_t id, struct user *u, struct fe_err *e)
+int workspace_user(struct app *app, const struct principal *p, int64_t id, struct user *u, struct fe_err *e)
 {
-	int rc = app->store.ops->user_get(app->store.impl, id, u);
+	int rc = store_call(&app->store, user_get, id, u);
 	if (!rc && u->workspace_id != p->workspace_id)
 		rc = FE_ENOTFOUND;
 	return rc ? err_store(e, rc) : 0;
 }
 
-int ws_users(struct app *app, const struct principal *p, struct user **out, size_t *n, struct fe_err *e)
+int workspace_users(struct app *app, const struct principal *p, struct user **out, size_t *n, struct fe_err *e)
 {
-	int rc = app->store.ops->users_list(app->store.impl, p->workspace_id, out, n);
+	int rc = store_call(&app->store, users_list, p->workspace_id, out, n);
 	return rc ? err_store(e, rc) : 0;
 }
 
@@ -98,13 +98,13 @@ static int set_picture(struct app *app, const struct principal *p, const struct 
 	return 0;
 }
 
-int ws_update_profile(struct app *app, const struct principal *p, const struct profile_in *in, struct user *u,
+int workspace_update_profile(struct app *app, const struct principal *p, const struct profile_in *in, struct user *u,
 		      struct fe_err *e)
 {
 	int rc;
 	if ((rc = limits_hit(app, LIMIT_PROFILE, p->user_id, e)))
 		return rc;
-	if ((rc = ws_user(app, p, p->user_id, u, e)))
+	if ((rc = workspace_user(app, p, p->user_id, u, e)))
 		return rc;
 	struct {
 		const char *val, *field;
@@ -130,12 +130,12 @@ int ws_update_profile(struct app *app, const struct principal *p, const struct p
 	if ((rc = set_picture(app, p, in, u, e)))
 		return rc;
 	u->updated_at = app->now_ms();
-	rc = app->store.ops->user_update_profile(app->store.impl, u);
+	rc = store_call(&app->store, user_update_profile, u);
 	cache_forget_profile(app, u->id, u->workspace_id);
 	return rc ? err_store(e, rc) : 0;
 }
 
-int ws_invite_create(struct app *app, const struct principal *p, int max_uses, int hours, struct invite *out,
+int workspace_invite_create(struct app *app, const struct principal *p, int max_uses, int hours, struct invite *out,
 		     struct fe_err *e)
 {
 	int rc;
@@ -154,34 +154,34 @@ int ws_invite_create(struct app *app, const struct principal *p, int max_uses, i
 	out->max_uses = max_uses;
 	out->created_at = app->now_ms();
 	out->expires_at = out->created_at + (int64_t)hours * 3600 * 1000;
-	rc = app->store.ops->invite_insert(app->store.impl, out);
+	rc = store_call(&app->store, invite_insert, out);
 	return rc ? err_store(e, rc) : 0;
 }
 
-int ws_invites(struct app *app, const struct principal *p, struct invite **out, size_t *n, struct fe_err *e)
+int workspace_invites(struct app *app, const struct principal *p, struct invite **out, size_t *n, struct fe_err *e)
 {
 	int rc;
 	if ((rc = need_admin(p, e)))
 		return rc;
-	rc = app->store.ops->invites_active(app->store.impl, p->workspace_id, app->now_ms(), out, n);
+	rc = store_call(&app->store, invites_active, p->workspace_id, app->now_ms(), out, n);
 	return rc ? err_store(e, rc) : 0;
 }
 
-int ws_invite_revoke(struct app *app, const struct principal *p, const char *code, struct fe_err *e)
+int workspace_invite_revoke(struct app *app, const struct principal *p, const char *code, struct fe_err *e)
 {
 	int rc;
 	if ((rc = need_admin(p, e)))
 		return rc;
-	rc = app->store.ops->invite_revoke(app->store.impl, p->workspace_id, code, app->now_ms());
+	rc = store_call(&app->store, invite_revoke, p->workspace_id, code, app->now_ms());
 	return rc ? err_store(e, rc) : 0;
 }
 
-int ws_set_user(struct app *app, const struct principal *p, int64_t id, const char *role, const char *status,
+int workspace_set_user(struct app *app, const struct principal *p, int64_t id, const char *role, const char *status,
 		struct user *u, struct fe_err *e)
 {
 	struct store *st = &app->store;
 	int rc;
-	if ((rc = need_admin(p, e)) || (rc = ws_user(app, p, id, u, e)))
+	if ((rc = need_admin(p, e)) || (rc = workspace_user(app, p, id, u, e)))
 		return rc;
 	if (role && strcmp(role, "admin") && strcmp(role, "member"))
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "role", "role must be admin or member");
@@ -195,14 +195,14 @@ int ws_set_user(struct app *app, const struct principal *p, int64_t id, const ch
 	if (strcmp(p->role, "owner") && (role_change || !strcmp(u->role, "admin")))
 		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only the workspace owner manages admins");
 	int suspend = status && !strcmp(status, "Suspended") && strcmp(u->status, "Suspended");
-	if ((rc = st->ops->begin(st->impl)))
+	if ((rc = store_call(st, begin)))
 		return err_store(e, rc);
 	int revoked = 0;
-	if ((rc = st->ops->user_set_role_status(st->impl, id, role ? role : u->role, status ? status : u->status)) ||
-	    (suspend && ((rc = st->ops->user_bump_token_version(st->impl, id)) ||
-			 (rc = st->ops->refresh_revoke_user(st->impl, id, app->now_ms(), &revoked)))) ||
-	    (rc = st->ops->commit(st->impl))) {
-		st->ops->rollback(st->impl);
+	if ((rc = store_call(st, user_set_role_status, id, role ? role : u->role, status ? status : u->status)) ||
+	    (suspend && ((rc = store_call(st, user_bump_token_version, id)) ||
+			 (rc = store_call(st, refresh_revoke_user, id, app->now_ms(), &revoked)))) ||
+	    (rc = store_call(st, commit))) {
+		store_call(st, rollback);
 		return err_store(e, rc);
 	}
 	cache_forget_user(app, id, p->workspace_id);
@@ -210,5 +210,5 @@ int ws_set_user(struct app *app, const struct principal *p, int64_t id, const ch
 		auth_sessions_revoked(app, id, p->workspace_id);
 	log_info("workspace: user changed id=%lld role=%s status=%s by=%lld", (long long)id, role ? role : u->role,
 		 status ? status : u->status, (long long)p->user_id);
-	return ws_user(app, p, id, u, e);
+	return workspace_user(app, p, id, u, e);
 }

@@ -8,13 +8,13 @@
 #include "lib/err.h"
 #include "ports/model.h"
 
-int ws_get(struct app *app, const struct principal *p, struct workspace *w, struct fe_err *e);
-int ws_rename(struct app *app, const struct principal *p, const char *name, struct workspace *w, struct fe_err *e);
+int workspace_get(struct app *app, const struct principal *p, struct workspace *w, struct fe_err *e);
+int workspace_rename(struct app *app, const struct principal *p, const char *name, struct workspace *w, struct fe_err *e);
 
 /* A user of the caller's workspace (FE_ENOTFOUND otherwise). */
-int ws_user(struct app *app, const struct principal *p, int64_t id, struct user *u, struct fe_err *e);
+int workspace_user(struct app *app, const struct principal *p, int64_t id, struct user *u, struct fe_err *e);
 /* Users of the caller's workspace; *out owned, free(). */
-int ws_users(struct app *app, const struct principal *p, struct user **out, size_t *n, struct fe_err *e);
+int workspace_users(struct app *app, const struct principal *p, struct user **out, size_t *n, struct fe_err *e);
 
 /* Profile update of the caller: fields left NULL keep their value.
  * The picture is given by one of avatar_file_id (has_avatar_file_id set;
@@ -27,20 +27,20 @@ struct profile_in {
 	int has_avatar_file_id;
 	int64_t avatar_file_id;
 };
-int ws_update_profile(struct app *app, const struct principal *p, const struct profile_in *in, struct user *u,
+int workspace_update_profile(struct app *app, const struct principal *p, const struct profile_in *in, struct user *u,
 		      struct fe_err *e);
 
 /* Invites (owner/admin). max_uses 1..1000, hours 1..720. */
-int ws_invite_create(struct app *app, const struct principal *p, int max_uses, int hours, struct invite *out,
+int workspace_invite_create(struct app *app, const struct principal *p, int max_uses, int hours, struct invite *out,
 		     struct fe_err *e);
-int ws_invites(struct app *app, const struct principal *p, struct invite **out, size_t *n, struct fe_err *e);
-int ws_invite_revoke(struct app *app, const struct principal *p, const char *code, struct fe_err *e);
+int workspace_invites(struct app *app, const struct principal *p, struct invite **out, size_t *n, struct fe_err *e);
+int workspace_invite_revoke(struct app *app, const struct principal *p, const char *code, struct fe_err *e);
 
 /* Role (admin|member) and status (Active|Suspended) of a user; NULL keeps. */
-int ws_set_user(struct app *app, const struct principal *p, int64_t id, const char *role, const char *status,
+int workspace_set_user(struct app *app, const struct principal *p, int64_t id, const char *role, const char *status,
 		struct user *u, struct fe_err *e);
 
 /* 1 when the caller is a workspace owner or admin. */
-int ws_is_admin(const struct principal *p);
+int workspace_is_admin(const struct principal *p);
 
 #endif

@@ -3,6 +3,7 @@
 #include "core/writer.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 struct writer {
 	struct app *app;
@@ -13,9 +14,7 @@ struct writer {
 
 struct writer *writer_new(struct app *app)
 {
-	struct writer *w = calloc(1, sizeof *w);
-	if (!w)
-		abort();
+	struct writer *w = xcalloc(1, sizeof *w);
 	w->app = app;
 	return w;
 }
@@ -60,18 +59,18 @@ void writer_flush(struct writer *w)
 	if (!batch)
 		return;
 	uint64_t n = 0;
-	int rc = st->ops->begin(st->impl);
+	int rc = store_call(st, begin);
 	for (struct write_op *op = batch; op && !rc; op = op->next) {
 		n++;
-		if ((op->rc = st->ops->begin(st->impl)))
+		if ((op->rc = store_call(st, begin)))
 			continue;
 		if ((op->rc = op->apply(app, op)))
-			st->ops->rollback(st->impl);
-		else if ((op->rc = st->ops->commit(st->impl)))
-			st->ops->rollback(st->impl);
+			store_call(st, rollback);
+		else if ((op->rc = store_call(st, commit)))
+			store_call(st, rollback);
 	}
-	if (!rc && (rc = st->ops->commit(st->impl)))
-		st->ops->rollback(st->impl);
+	if (!rc && (rc = store_call(st, commit)))
+		store_call(st, rollback);
 	w->stats.batches++;
 	w->stats.ops += n;
 	if (n > w->stats.max_batch)

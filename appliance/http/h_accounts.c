@@ -7,6 +7,7 @@
 #include "core/auth.h"
 #include "http/handlers.h"
 #include "http/jsonio.h"
+#include "lib/xalloc.h"
 
 #define COOKIE_MAX_AGE 1209600
 
@@ -39,8 +40,8 @@ static void set_file_cookies(struct req *r, const char *token)
 static void send_auth(struct req *r, int status, const struct auth_result *a)
 {
 	cJSON *d = cJSON_CreateObject();
-	cJSON_AddItemToObject(d, "user", user_json(&a->user, 0));
-	cJSON_AddItemToObject(d, "workspace", workspace_json(&a->workspace));
+	cJSON_AddItemToObject(d, "user", json_user(&a->user, 0));
+	cJSON_AddItemToObject(d, "workspace", json_workspace(&a->workspace));
 	cJSON_AddStringToObject(d, "access_token", a->access_token);
 	cJSON_AddStringToObject(d, "refresh_token", a->refresh_token);
 	cJSON_AddStringToObject(d, "token_type", "Bearer");
@@ -170,9 +171,7 @@ void h_refresh(struct req *r)
 	char tok[160] = "";
 	const char *t = NULL;
 	int b = 0;
-	struct auth_result *a = calloc(1, sizeof *a);
-	if (!a)
-		abort();
+	struct auth_result *a = xcalloc(1, sizeof *a);
 	cJSON *j = req_json(r);
 	if (!j)
 		goto out;

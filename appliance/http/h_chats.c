@@ -4,13 +4,14 @@
 #include "core/chat.h"
 #include "http/handlers.h"
 #include "http/jsonio.h"
+#include "lib/xalloc.h"
 
 #define MAX_IDS 1000
 
 static cJSON *summary_json(const struct chat_summary *s)
 {
-	cJSON *o = chat_json(&s->chat), *members = cJSON_CreateArray();
-	cJSON *last = s->last.id ? message_json(&s->last) : cJSON_CreateNull();
+	cJSON *o = json_chat(&s->chat), *members = cJSON_CreateArray();
+	cJSON *last = s->last.id ? json_message(&s->last) : cJSON_CreateNull();
 	if (s->last.id) /* flat, besides sender{}: the original's clients render previews from it */
 		cJSON_AddStringToObject(last, "sender_name", s->last.sender_name);
 	cJSON_AddItemToObject(o, "last_message", last);
@@ -56,9 +57,9 @@ void h_chat_create(struct req *r)
 	struct fe_err e = {0};
 	struct chat_create_in in = {0};
 	struct chat_summary s = {0};
-	int64_t *ids = malloc(MAX_IDS * sizeof *ids);
+	int64_t *ids = xmalloc(MAX_IDS * sizeof *ids);
 	cJSON *j = req_json(r);
-	if (!j || !ids)
+	if (!j)
 		goto out;
 	cJSON *members = cJSON_GetObjectItemCaseSensitive(j, "members");
 	int created = 0, rc;
@@ -165,7 +166,7 @@ static void send_members(struct req *r, int64_t id)
 	}
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, member_json(&list[i]));
+		cJSON_AddItemToArray(a, json_member(&list[i]));
 	free(list);
 	resp_ok(r, 200, a);
 }
@@ -180,10 +181,8 @@ void h_chat_members_add(struct req *r)
 	struct fe_err e = {0};
 	int64_t id = req_cap_id(r, "id");
 	size_t n = 0;
-	int64_t *ids = malloc(MAX_IDS * sizeof *ids);
+	int64_t *ids = xmalloc(MAX_IDS * sizeof *ids);
 	cJSON *arr = NULL;
-	if (!ids)
-		abort();
 	/* the body is a bare array of ids, or {"user_ids": [...]} */
 	if (!(arr = req_json_any(r)))
 		goto out;
@@ -231,7 +230,7 @@ void h_chat_member_patch(struct req *r)
 			cJSON *d = NULL;
 			for (size_t i = 0; i < n && !d; i++)
 				if (list[i].user_id == user)
-					d = member_json(&list[i]);
+					d = json_member(&list[i]);
 			free(list);
 			resp_ok(r, 200, d);
 		}

@@ -20,7 +20,7 @@ static void file_uploaded(struct req *r)
 	if (file_register(r->app, &r->who, u.sha256, u.size, u.head, u.headlen, u.filename, &f, &e))
 		resp_err(r, &e);
 	else
-		resp_ok(r, 200, file_json(&f)); /* 200, as the original answers (docs/API.md, Compatibility) */
+		resp_ok(r, 200, json_file(&f)); /* 200, as the original answers (docs/API.md, Compatibility) */
 }
 
 void h_file_upload(struct req *r)

@@ -45,7 +45,7 @@ static char *list_text(struct message *list, size_t n, int has_more, const char 
 {
 	cJSON *d = cJSON_CreateArray(), *meta = cJSON_CreateObject();
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(d, message_json(&list[i]));
+		cJSON_AddItemToArray(d, json_message(&list[i]));
 	messages_free(list, n);
 	cJSON_AddBoolToObject(meta, "has_more", has_more);
 	cJSON_AddNullToObject(meta, "next_before");
@@ -126,7 +126,7 @@ static void send_done(void *req, int rc, const struct fe_err *e, const struct me
 	if (rc)
 		resp_err(r, e);
 	else
-		resp_ok(r, created ? 201 : 200, message_json(m));
+		resp_ok(r, created ? 201 : 200, json_message(m));
 }
 
 void h_message_send(struct req *r)
@@ -155,7 +155,7 @@ static void send_message(struct req *r, int rc, struct message *m, const struct 
 		resp_err(r, e);
 		return;
 	}
-	resp_ok(r, 200, message_json(m));
+	resp_ok(r, 200, json_message(m));
 	message_clear(m);
 }
 
@@ -193,7 +193,7 @@ static void react(struct req *r, const char *emoji, int add)
 		resp_err(r, &e);
 		return;
 	}
-	cJSON *d = reactions_json(sums, n);
+	cJSON *d = json_reactions(sums, n);
 	free(sums);
 	resp_ok(r, add && changed ? 201 : 200, d);
 }

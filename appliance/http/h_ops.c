@@ -10,7 +10,7 @@
 void h_health(struct req *r)
 {
 	struct app *app = r->app;
-	int ping = app->store.ops->ping(app->store.impl), store_ok = ping == 0;
+	int ping = store_call(&app->store, ping), store_ok = ping == 0;
 	struct statvfs sv;
 	const char *disk = "ok";
 	if (statvfs(app->cfg->data, &sv) == 0) {
@@ -35,7 +35,7 @@ void h_health(struct req *r)
 
 void h_readiness(struct req *r)
 {
-	int ok = r->app->store.ops->ping(r->app->store.impl) == 0;
+	int ok = store_call(&r->app->store, ping) == 0;
 	const char *body = ok ? "{\"status\":\"ready\"}" : "{\"status\":\"not_ready\"}";
 	resp_static(r, ok ? 200 : 503, "application/json; charset=utf-8", (const unsigned char *)body, strlen(body));
 }

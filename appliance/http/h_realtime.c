@@ -9,6 +9,7 @@
 #include "http/handlers.h"
 #include "http/jsonio.h"
 #include "http/realtime.h"
+#include "lib/xalloc.h"
 
 #define SSE_HEARTBEAT_MS 25000
 #define SSE_CHECK_US (2 * LWS_USEC_PER_SEC)
@@ -31,9 +32,7 @@ void h_events(struct req *r)
 	char last[32] = "";
 	/* the router verified the token: r->who carries its expiry, which
 	 * bounds the stream */
-	r->conn = calloc(1, sizeof *r->conn);
-	if (!r->conn)
-		abort();
+	r->conn = xcalloc(1, sizeof *r->conn);
 	r->stream = 1;
 	r->on_writable = sse_writable;
 	r->on_timer = sse_timer;

@@ -9,6 +9,7 @@
 #include "http/handlers.h"
 #include "http/jsonio.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 
 /* Copies parameter name into buf: from the query string, else from the JSON
  * body (a string, or an integral number or a boolean spelled as text).
@@ -114,9 +115,7 @@ static void search(struct req *r, int64_t chat_id)
 	int64_t sender = 0, after = 0, before = 0, limit = 20, offset = 0;
 	char sort[16] = "", ignored[64];
 	cJSON *body = NULL;
-	struct search_req *sr = calloc(1, sizeof *sr);
-	if (!sr)
-		abort();
+	struct search_req *sr = xcalloc(1, sizeof *sr);
 	if (r->method == M_POST && !(body = req_json(r)))
 		goto bad; /* answered */
 	int rc = param(r, body, "q", sr->q, sizeof sr->q);

@@ -12,12 +12,12 @@ void h_me(struct req *r)
 	struct fe_err e = {0};
 	struct user u;
 	struct workspace w;
-	if (ws_user(r->app, &r->who, r->who.user_id, &u, &e) || ws_get(r->app, &r->who, &w, &e)) {
+	if (workspace_user(r->app, &r->who, r->who.user_id, &u, &e) || workspace_get(r->app, &r->who, &w, &e)) {
 		resp_err(r, &e);
 		return;
 	}
-	cJSON *d = user_json(&u, 1);
-	cJSON_AddItemToObject(d, "workspace", workspace_json(&w));
+	cJSON *d = json_user(&u, 1);
+	cJSON_AddItemToObject(d, "workspace", json_workspace(&w));
 	resp_ok(r, 200, d);
 }
 
@@ -32,13 +32,13 @@ void h_users(struct req *r)
 		resp_raw(r, 200, "application/json; charset=utf-8", text, len);
 		return;
 	}
-	if (ws_users(r->app, &r->who, &list, &n, &e)) {
+	if (workspace_users(r->app, &r->who, &list, &n, &e)) {
 		resp_err(r, &e);
 		return;
 	}
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, user_json(&list[i], 0));
+		cJSON_AddItemToArray(a, json_user(&list[i], 0));
 	free(list);
 	text = json_ok_text(a, NULL);
 	len = strlen(text);
@@ -50,7 +50,7 @@ void h_cache_stats(struct req *r)
 {
 	struct cache_family_stats fam[16];
 	size_t n = 0;
-	if (!ws_is_admin(&r->who)) {
+	if (!workspace_is_admin(&r->who)) {
 		resp_fail(r, FE_EFORBIDDEN, "FORBIDDEN", NULL, "workspace owner or admin only");
 		return;
 	}
@@ -83,10 +83,10 @@ void h_user_profile(struct req *r)
 		resp_fail(r, FE_ENOTFOUND, NULL, NULL, "no such user");
 		return;
 	}
-	if (ws_user(r->app, &r->who, id, &u, &e))
+	if (workspace_user(r->app, &r->who, id, &u, &e))
 		resp_err(r, &e);
 	else
-		resp_ok(r, 200, user_json(&u, 1));
+		resp_ok(r, 200, json_user(&u, 1));
 }
 
 void h_update_profile(struct req *r)
@@ -103,10 +103,10 @@ void h_update_profile(struct req *r)
 	    jstr(j, "fullname", 0, &in.fullname, &e) || jstr(j, "title", 0, &in.title, &e) ||
 	    jstr(j, "department", 0, &in.department, &e) || jstr(j, "avatar_url", 0, &in.avatar_url, &e) ||
 	    jstr(j, "bio", 0, &in.bio, &e) || jstr(j, "timezone", 0, &in.timezone, &e) ||
-	    jstr(j, "language", 0, &in.language, &e) || ws_update_profile(r->app, &r->who, &in, &u, &e))
+	    jstr(j, "language", 0, &in.language, &e) || workspace_update_profile(r->app, &r->who, &in, &u, &e))
 		resp_err(r, &e);
 	else
-		resp_ok(r, 200, user_json(&u, 1));
+		resp_ok(r, 200, json_user(&u, 1));
 	cJSON_Delete(j);
 }
 
@@ -114,10 +114,10 @@ void h_workspace_get(struct req *r)
 {
 	struct fe_err e = {0};
 	struct workspace w;
-	if (ws_get(r->app, &r->who, &w, &e))
+	if (workspace_get(r->app, &r->who, &w, &e))
 		resp_err(r, &e);
 	else
-		resp_ok(r, 200, workspace_json(&w));
+		resp_ok(r, 200, json_workspace(&w));
 }
 
 void h_workspace_patch(struct req *r)
@@ -128,10 +128,10 @@ void h_workspace_patch(struct req *r)
 	cJSON *j = req_json(r);
 	if (!j)
 		return;
-	if (jstr(j, "name", 1, &name, &e) || ws_rename(r->app, &r->who, name, &w, &e))
+	if (jstr(j, "name", 1, &name, &e) || workspace_rename(r->app, &r->who, name, &w, &e))
 		resp_err(r, &e);
 	else
-		resp_ok(r, 200, workspace_json(&w));
+		resp_ok(r, 200, json_workspace(&w));
 	cJSON_Delete(j);
 }
 
@@ -144,10 +144,10 @@ void h_invite_create(struct req *r)
 	if (!j)
 		return;
 	if (jint(j, "max_uses", 0, 1, 1000, &max_uses, &e) || jint(j, "expires_in_hours", 0, 1, 720, &hours, &e) ||
-	    ws_invite_create(r->app, &r->who, (int)max_uses, (int)hours, &inv, &e))
+	    workspace_invite_create(r->app, &r->who, (int)max_uses, (int)hours, &inv, &e))
 		resp_err(r, &e);
 	else
-		resp_ok(r, 201, invite_json(&inv));
+		resp_ok(r, 201, json_invite(&inv));
 	cJSON_Delete(j);
 }
 
@@ -156,13 +156,13 @@ void h_invites(struct req *r)
 	struct fe_err e = {0};
 	struct invite *list;
 	size_t n;
-	if (ws_invites(r->app, &r->who, &list, &n, &e)) {
+	if (workspace_invites(r->app, &r->who, &list, &n, &e)) {
 		resp_err(r, &e);
 		return;
 	}
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, invite_json(&list[i]));
+		cJSON_AddItemToArray(a, json_invite(&list[i]));
 	free(list);
 	resp_ok(r, 200, a);
 }
@@ -171,7 +171,7 @@ void h_invite_revoke(struct req *r)
 {
 	struct fe_err e = {0};
 	const char *code = req_cap(r, "code");
-	if (ws_invite_revoke(r->app, &r->who, code, &e)) {
+	if (workspace_invite_revoke(r->app, &r->who, code, &e)) {
 		resp_err(r, &e);
 		return;
 	}
@@ -192,9 +192,9 @@ void h_workspace_user_patch(struct req *r)
 	if (!id)
 		resp_fail(r, FE_ENOTFOUND, NULL, NULL, "no such user");
 	else if (jstr(j, "role", 0, &role, &e) || jstr(j, "status", 0, &status, &e) ||
-		 ws_set_user(r->app, &r->who, id, role, status, &u, &e))
+		 workspace_set_user(r->app, &r->who, id, role, status, &u, &e))
 		resp_err(r, &e);
 	else
-		resp_ok(r, 200, user_json(&u, 0));
+		resp_ok(r, 200, json_user(&u, 0));
 	cJSON_Delete(j);
 }

@@ -99,7 +99,7 @@ void jtime(cJSON *o, const char *name, int64_t ms)
 	cJSON_AddStringToObject(o, name, t);
 }
 
-cJSON *user_json(const struct user *u, int with_profile)
+cJSON *json_user(const struct user *u, int with_profile)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", (double)u->id);
@@ -127,7 +127,7 @@ cJSON *user_json(const struct user *u, int with_profile)
 	return o;
 }
 
-cJSON *workspace_json(const struct workspace *w)
+cJSON *json_workspace(const struct workspace *w)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", (double)w->id);
@@ -138,7 +138,7 @@ cJSON *workspace_json(const struct workspace *w)
 	return o;
 }
 
-cJSON *invite_json(const struct invite *i)
+cJSON *json_invite(const struct invite *i)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "code", i->code);
@@ -151,7 +151,7 @@ cJSON *invite_json(const struct invite *i)
 	return o;
 }
 
-cJSON *file_json(const struct file_rec *f)
+cJSON *json_file(const struct file_rec *f)
 {
 	char url[FILE_URL_MAX];
 	cJSON *o = cJSON_CreateObject();
@@ -165,7 +165,7 @@ cJSON *file_json(const struct file_rec *f)
 	return o;
 }
 
-cJSON *reactions_json(const struct reaction_sum *r, size_t n)
+cJSON *json_reactions(const struct reaction_sum *r, size_t n)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++) {
@@ -186,7 +186,7 @@ static void add_id_or_null(cJSON *o, const char *name, int64_t id)
 		cJSON_AddNullToObject(o, name);
 }
 
-cJSON *message_json(const struct message *m)
+cJSON *json_message(const struct message *m)
 {
 	cJSON *o = cJSON_CreateObject(), *s = cJSON_CreateObject(), *files = cJSON_CreateArray(),
 	      *mentions = cJSON_CreateArray();
@@ -202,11 +202,11 @@ cJSON *message_json(const struct message *m)
 	cJSON_AddItemToObject(o, "sender", s);
 	cJSON_AddStringToObject(o, "content", m->content ? m->content : "");
 	for (int i = 0; i < m->nfiles; i++)
-		cJSON_AddItemToArray(files, file_json(&m->files[i]));
+		cJSON_AddItemToArray(files, json_file(&m->files[i]));
 	cJSON_AddItemToObject(o, "files", files);
 	add_id_or_null(o, "reply_to", m->reply_to);
 	cJSON_AddNumberToObject(o, "reply_count", (double)m->reply_count);
-	cJSON_AddItemToObject(o, "reactions", reactions_json(m->reactions, (size_t)m->nreactions));
+	cJSON_AddItemToObject(o, "reactions", json_reactions(m->reactions, (size_t)m->nreactions));
 	for (int i = 0; i < m->nmentions; i++)
 		cJSON_AddItemToArray(mentions, cJSON_CreateNumber((double)m->mentions[i]));
 	cJSON_AddItemToObject(o, "mentions", mentions);
@@ -221,7 +221,7 @@ cJSON *message_json(const struct message *m)
 	return o;
 }
 
-cJSON *chat_json(const struct chat *c)
+cJSON *json_chat(const struct chat *c)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", (double)c->id);
@@ -236,7 +236,7 @@ cJSON *chat_json(const struct chat *c)
 	return o;
 }
 
-cJSON *member_json(const struct chat_member *m)
+cJSON *json_member(const struct chat_member *m)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "user_id", (double)m->user_id);

@@ -44,15 +44,15 @@ int jint(cJSON *o, const char *name, int required, int64_t min, int64_t max, int
 void jtime(cJSON *o, const char *name, int64_t ms);
 
 /* The user object; with_profile adds title, department, bio, timezone, language. */
-cJSON *user_json(const struct user *u, int with_profile);
-cJSON *workspace_json(const struct workspace *w);
-cJSON *invite_json(const struct invite *i);
-cJSON *file_json(const struct file_rec *f);
-cJSON *reactions_json(const struct reaction_sum *r, size_t n);
-cJSON *message_json(const struct message *m);
+cJSON *json_user(const struct user *u, int with_profile);
+cJSON *json_workspace(const struct workspace *w);
+cJSON *json_invite(const struct invite *i);
+cJSON *json_file(const struct file_rec *f);
+cJSON *json_reactions(const struct reaction_sum *r, size_t n);
+cJSON *json_message(const struct message *m);
 /* Chat fields common to every chat rendering. */
-cJSON *chat_json(const struct chat *c);
-cJSON *member_json(const struct chat_member *m);
+cJSON *json_chat(const struct chat *c);
+cJSON *json_member(const struct chat_member *m);
 /* Reads an array of at most max positive integer ids into out. */
 int jids(cJSON *arr, const char *field, size_t max, int64_t *out, size_t *n, struct fe_err *e);
 

@@ -12,6 +12,7 @@
 #include "lib/workers.h"
 #include "http/realtime.h"
 #include "lib/timefmt.h"
+#include "lib/xalloc.h"
 
 #define MAX_SERIES 512
 #define NBUCKETS 12
@@ -40,9 +41,7 @@ struct metrics {
 
 struct metrics *metrics_new(void)
 {
-	struct metrics *m = calloc(1, sizeof *m);
-	if (!m)
-		abort();
+	struct metrics *m = xcalloc(1, sizeof *m);
 	return m;
 }
 
@@ -71,9 +70,7 @@ void metrics_request(struct metrics *mx, int route, enum method m, int status, i
 		mx->series[i].count++;
 	if (!mx->hists) {
 		mx->nhists = router_count() + 1;
-		mx->hists = calloc((size_t)mx->nhists, sizeof *mx->hists);
-		if (!mx->hists)
-			abort();
+		mx->hists = xcalloc((size_t)mx->nhists, sizeof *mx->hists);
 	}
 	struct hist *h = &mx->hists[route + 1];
 	double s = (double)us / 1e6;
@@ -108,18 +105,14 @@ static void outf(struct out *o, const char *fmt, ...)
 			return;
 		}
 		o->cap = o->cap * 2 + (size_t)n;
-		o->buf = realloc(o->buf, o->cap);
-		if (!o->buf)
-			abort();
+		o->buf = xrealloc(o->buf, o->cap);
 	}
 }
 
 char *metrics_render(struct app *app, size_t *len)
 {
 	const struct metrics *mx = app->metrics;
-	struct out o = {malloc(8192), 0, 8192};
-	if (!o.buf)
-		abort();
+	struct out o = {xmalloc(8192), 0, 8192};
 	outf(&o, "# HELP fechatter_http_requests_total HTTP requests by route, method and status.\n"
 		 "# TYPE fechatter_http_requests_total counter\n");
 	for (int i = 0; i < mx->nseries; i++)
@@ -205,7 +198,7 @@ char *metrics_render(struct app *app, size_t *len)
 		     workers_queued(app->workers, APP_LANE_HASH),
 		     workers_queued(app->workers, APP_LANE_SEARCH));
 	int64_t db = 0, wal = 0;
-	app->store.ops->sizes(app->store.impl, &db, &wal);
+	store_call(&app->store, sizes, &db, &wal);
 	outf(&o,
 	     "# HELP fechatter_http_connections_open Open HTTP connections.\n"
 	     "# TYPE fechatter_http_connections_open gauge\nfechatter_http_connections_open %lld\n"

@@ -10,6 +10,7 @@
 #include "http/realtime.h"
 #include "lib/imap.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 /* A rendered event shared by every queue holding it. data[LWS_PRE..] is the
  * payload: lws writes frame headers into the LWS_PRE bytes before it. */
@@ -46,9 +47,7 @@ static void replay(struct rt_hub *h, struct conn *c, uint64_t last_id);
 
 static struct outmsg *msg_new(const char *text, size_t len)
 {
-	struct outmsg *m = malloc(sizeof *m + LWS_PRE + len + 1);
-	if (!m)
-		abort();
+	struct outmsg *m = xmalloc(sizeof *m + LWS_PRE + len + 1);
 	m->refs = 1;
 	m->len = (uint32_t)len;
 	memcpy(m->data + LWS_PRE, text, len);
@@ -77,9 +76,7 @@ static void enqueue(struct conn *c, struct outmsg *m)
 	}
 	if (c->qlen == c->qcap) {
 		uint32_t cap = c->qcap ? c->qcap * 2 : 4;
-		struct outmsg **q = malloc(cap * sizeof *q);
-		if (!q)
-			abort();
+		struct outmsg **q = xmalloc(cap * sizeof *q);
 		for (uint32_t i = 0; i < c->qlen; i++)
 			q[i] = c->q[(c->qhead + i) % c->qcap];
 		free(c->q);
@@ -159,9 +156,7 @@ static struct outmsg *render(cJSON *obj, enum conn_kind kind, uint64_t id)
 		m = msg_new(text, strlen(text));
 	} else {
 		size_t n = strlen(text) + 48;
-		char *buf = malloc(n);
-		if (!buf)
-			abort();
+		char *buf = xmalloc(n);
 		int k = id ? snprintf(buf, n, "id: %llu\ndata: %s\n\n", (unsigned long long)id, text)
 			   : snprintf(buf, n, "data: %s\n\n", text);
 		m = msg_new(buf, (size_t)k);
@@ -296,7 +291,7 @@ static cJSON *event_json(struct app *app, const struct event *ev)
 {
 	cJSON *o;
 	if ((ev->type == EV_MESSAGE_CREATED || ev->type == EV_MESSAGE_UPDATED) && ev->message)
-		o = message_json(ev->message);
+		o = json_message(ev->message);
 	else
 		o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", type_name(ev->type));
@@ -335,7 +330,7 @@ static cJSON *event_json(struct app *app, const struct event *ev)
 	case EV_CHAT_UPDATED:
 		cJSON_AddNumberToObject(o, "chat_id", (double)ev->chat_id);
 		if (ev->chat) {
-			cJSON *chat = chat_json(ev->chat), *members = cJSON_CreateArray();
+			cJSON *chat = json_chat(ev->chat), *members = cJSON_CreateArray();
 			int64_t *ids;
 			size_t n;
 			if (!cached_member_ids(app, ev->chat_id, &ids, &n)) {
@@ -382,17 +377,13 @@ static int audience_of(struct rt_hub *h, const struct event *ev, int64_t **out, 
 				continue;
 			if (*n == cap) {
 				cap = cap ? cap * 2 : 16;
-				int64_t *b = realloc(*out, cap * sizeof *b);
-				if (!b)
-					abort();
+				int64_t *b = xrealloc(*out, cap * sizeof *b);
 				*out = b;
 			}
 			(*out)[(*n)++] = h->by_user.slots[i].key;
 		}
 	} else if (ev->audience) {
-		*out = malloc((ev->naudience ? ev->naudience : 1) * sizeof **out);
-		if (!*out)
-			abort();
+		*out = xmalloc((ev->naudience ? ev->naudience : 1) * sizeof **out);
 		memcpy(*out, ev->audience, ev->naudience * sizeof **out);
 		*n = ev->naudience;
 	} else {
@@ -509,9 +500,7 @@ static void replay(struct rt_hub *h, struct conn *c, uint64_t last_id)
 
 struct rt_hub *rt_new(struct app *app)
 {
-	struct rt_hub *h = calloc(1, sizeof *h);
-	if (!h)
-		abort();
+	struct rt_hub *h = xcalloc(1, sizeof *h);
 	h->app = app;
 	if (app->bus.ops->subscribe(app->bus.impl, EV_ALL, on_event, h)) {
 		free(h);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "http/http.h"
 #include "http/jsonio.h"
+#include "lib/xalloc.h"
 
 /* ---- reading the request ---- */
 
@@ -182,9 +183,7 @@ void resp_fail(struct req *r, int rc, const char *code, const char *field, const
 
 struct ticket *req_defer(struct req *r)
 {
-	struct ticket *t = calloc(1, sizeof *t);
-	if (!t)
-		abort();
+	struct ticket *t = xcalloc(1, sizeof *t);
 	t->r = r;
 	r->ticket = t;
 	lws_set_timer_usecs(r->wsi, REQ_DEFER_CHECK_US);

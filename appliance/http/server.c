@@ -29,6 +29,7 @@
 #include "lib/timefmt.h"
 #include "lib/tlscert.h"
 #include "lib/workers.h"
+#include "lib/xalloc.h"
 
 #define CHUNK 16384
 /* A request refused before its body is read still has its body read and
@@ -304,9 +305,7 @@ static void forwarded(struct req *r)
 		return;
 	int n = lws_hdr_total_length(r->wsi, WSI_TOKEN_X_FORWARDED_FOR);
 	if (n > 0) {
-		char *xff = malloc((size_t)n + 1);
-		if (!xff)
-			abort();
+		char *xff = xmalloc((size_t)n + 1);
 		if (lws_hdr_copy(r->wsi, xff, n + 1, WSI_TOKEN_X_FORWARDED_FOR) >= 0)
 			proxy_client(&s->trust, peer, xff, r->client, sizeof r->client);
 		free(xff);
@@ -453,9 +452,7 @@ static int on_body(struct req *r, const void *in, size_t len)
 	}
 	if (!r->body) {
 		r->body_cap = (size_t)r->body_expected + 1;
-		r->body = malloc(r->body_cap);
-		if (!r->body)
-			abort();
+		r->body = xmalloc(r->body_cap);
 	}
 	memcpy(r->body + r->body_len, in, len);
 	r->body_len += len;
@@ -826,9 +823,7 @@ static int connection_caps(const struct config *c)
 
 struct server *server_start(struct app *app)
 {
-	struct server *s = calloc(1, sizeof *s);
-	if (!s)
-		abort();
+	struct server *s = xcalloc(1, sizeof *s);
 	s->app = app;
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	int total = connection_caps(app->cfg);

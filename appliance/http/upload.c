@@ -8,6 +8,7 @@
 #include "core/limits.h"
 #include "http/http.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 #define HEAD_MAX 512
 
@@ -82,9 +83,7 @@ int upload_start(struct req *r, handler_fn done)
 		resp_fail(r, FE_EMEDIA, "UNSUPPORTED_MEDIA_TYPE", NULL, "the body must be multipart/form-data");
 		return -1;
 	}
-	struct upload *u = calloc(1, sizeof *u);
-	if (!u)
-		abort();
+	struct upload *u = xcalloc(1, sizeof *u);
 	u->limit = r->app->cfg->upload_limit;
 	r->upload = u;
 	r->on_close = upload_free;

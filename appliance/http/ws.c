@@ -20,6 +20,7 @@
 #include "http/wsop.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 
 #define CLOSE_AUTH 4001
 
@@ -66,7 +67,7 @@ static void send_done(void *req, int rc, const struct fe_err *e, const struct me
 	else
 		cJSON_AddNullToObject(o, "idempotency_key");
 	cJSON_AddBoolToObject(o, "created", created);
-	cJSON_AddItemToObject(o, "message", message_json(m));
+	cJSON_AddItemToObject(o, "message", json_message(m));
 	rt_send_json(c, o);
 	cJSON_Delete(o);
 }
@@ -81,9 +82,7 @@ static void op_send(struct app *app, struct conn *c, struct wsop *op)
 		return;
 	}
 	size_t klen = op->key ? strlen(op->key) : 0;
-	struct send_req *sr = malloc(sizeof *sr + klen + 1);
-	if (!sr)
-		abort();
+	struct send_req *sr = xmalloc(sizeof *sr + klen + 1);
 	sr->hub = app->hub;
 	sr->conn_id = c->id;
 	memcpy(sr->key, op->key ? op->key : "", klen + 1);
@@ -193,9 +192,7 @@ static int on_receive(struct app *app, struct ws_pss *s, struct lws *wsi, const 
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"too large", 9);
 		return -1;
 	}
-	char *b = realloc(c->rx, c->rxlen + len + 1);
-	if (!b)
-		abort();
+	char *b = xrealloc(c->rx, c->rxlen + len + 1);
 	c->rx = b;
 	memcpy(c->rx + c->rxlen, in, len);
 	c->rxlen += (uint32_t)len;
@@ -233,9 +230,7 @@ static int refuse(struct lws *wsi, int status, const char *code, const char *mes
 	if (!rc)
 		rc = lws_finalize_write_http_header(wsi, start, &p, end);
 	if (!rc) {
-		unsigned char *body = malloc(LWS_PRE + n);
-		if (!body)
-			abort();
+		unsigned char *body = xmalloc(LWS_PRE + n);
 		memcpy(body + LWS_PRE, text, n);
 		rc = lws_write(wsi, body + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) != (int)n;
 		free(body);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/buf.h"
+#include "lib/xalloc.h"
 
 static void reserve(struct buf *b, size_t extra)
 {
@@ -12,9 +13,7 @@ static void reserve(struct buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < b->len + extra + 1)
 		cap *= 2;
-	char *p = realloc(b->p, cap);
-	if (!p)
-		abort();
+	char *p = xrealloc(b->p, cap);
 	b->p = p;
 	b->cap = cap;
 }

@@ -2,6 +2,7 @@
  * by backward shift, doubling when half full): address -> open count, and
  * connection id -> address. */
 #include "lib/connlimit.h"
+#include "lib/xalloc.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,14 +22,6 @@ struct connlimit {
 	int per_addr, total_max, total;
 	struct table addrs, ids;
 };
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-	if (!p)
-		abort();
-	return p;
-}
 
 static size_t hash(const unsigned char k[16])
 {

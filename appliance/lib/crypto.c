@@ -6,7 +6,7 @@
 #define PW_OPSLIMIT 2
 #define PW_MEMLIMIT (19u << 20)
 
-int crypto_init(void)
+int fe_crypto_init(void)
 {
 	return sodium_init() < 0 ? -1 : 0;
 }

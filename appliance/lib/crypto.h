@@ -6,7 +6,7 @@
 #define PW_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
 
 /* Initialises libsodium. Returns 0 or -1. Call once before threads start. */
-int crypto_init(void);
+int fe_crypto_init(void);
 
 /* argon2id (t=2, m=19 MiB, as OWASP recommends for small servers).
  * Slow by design: call on a worker thread, never on the event loop.

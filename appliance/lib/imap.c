@@ -1,6 +1,7 @@
 /* lib/imap: open-addressing int64 map. */
 #include <stdlib.h>
 #include "lib/imap.h"
+#include "lib/xalloc.h"
 
 static size_t slot_of(const struct imap *m, int64_t key)
 {
@@ -25,9 +26,7 @@ static void grow(struct imap *m)
 	struct imap old = *m;
 	m->cap = old.cap ? old.cap * 2 : 16;
 	m->n = 0;
-	m->slots = calloc(m->cap, sizeof *m->slots);
-	if (!m->slots)
-		abort();
+	m->slots = xcalloc(m->cap, sizeof *m->slots);
 	for (size_t i = 0; i < old.cap; i++)
 		if (old.slots[i].key)
 			imap_put(m, old.slots[i].key, old.slots[i].val);

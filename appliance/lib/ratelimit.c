@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "lib/ratelimit.h"
+#include "lib/xalloc.h"
 
 #define KEY_MAX 127
 
@@ -34,14 +35,6 @@ struct ratelimit {
 	struct entry *head, *tail;    /* LRU list */
 	unsigned char hkey[crypto_shorthash_KEYBYTES];
 };
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-	if (!p)
-		abort();
-	return p;
-}
 
 static uint64_t key_hash(const struct ratelimit *rl, const char *key, size_t klen)
 {

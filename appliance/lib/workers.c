@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "lib/workers.h"
+#include "lib/xalloc.h"
 
 struct job {
 	work_fn run, done;
@@ -72,14 +73,6 @@ static void *worker_main(void *p)
 	return NULL;
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-	if (!p)
-		abort();
-	return p;
-}
-
 struct workers *workers_start_lanes(const struct workers_lane *lanes, int nlanes, void (*wake)(void *),
 				    void *wake_arg)
 {
@@ -133,9 +126,7 @@ int workers_submit_to(struct workers *w, int lane, work_fn run, work_fn done, vo
 {
 	if (lane < 0 || lane >= w->nlanes)
 		return -1;
-	struct job *j = malloc(sizeof *j);
-	if (!j)
-		abort();
+	struct job *j = xmalloc(sizeof *j);
 	*j = (struct job){run, done, arg, NULL};
 	struct lane *l = &w->lanes[lane];
 	pthread_mutex_lock(&w->mu);

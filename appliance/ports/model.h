@@ -4,18 +4,19 @@
 #ifndef FE_MODEL_H
 #define FE_MODEL_H
 #include <stdint.h>
+#include "lib/utf8.h"
 
 struct user {
 	int64_t id, workspace_id;
 	char email[256];
-	char fullname[204];      /* 1..50 characters */
+	char fullname[UTF8_BUF(50)];      /* 1..50 characters */
 	char role[8];            /* owner|admin|member */
 	char status[12];         /* Active|Suspended */
 	int64_t token_version;
-	char title[404], department[404]; /* 0..100 characters */
+	char title[UTF8_BUF(100)], department[UTF8_BUF(100)]; /* 0..100 characters */
 	char avatar_url[504];    /* "" none; the picture's file url, or an outside address */
 	int64_t avatar_file_id;  /* the picture's file (uploaded by this user), 0 none */
-	char bio[4004];          /* 0..1000 characters */
+	char bio[UTF8_BUF(1000)];          /* 0..1000 characters */
 	char timezone[68];
 	char language[20];
 	int64_t created_at, updated_at;
@@ -33,7 +34,7 @@ struct credentials {
 
 struct workspace {
 	int64_t id, owner_id, member_count, created_at;
-	char name[204];
+	char name[UTF8_BUF(50)];
 };
 
 struct invite {
@@ -52,8 +53,8 @@ struct refresh_token {
 struct chat {
 	int64_t id, workspace_id, created_by, last_message_id, last_activity_at, created_at, updated_at;
 	char chat_type[16]; /* Single|Group|PrivateChannel|PublicChannel */
-	char name[204];
-	char description[2004];
+	char name[UTF8_BUF(50)];
+	char description[UTF8_BUF(500)];
 	int64_t member_count;
 	char my_role[8]; /* the asking user's role, "" when not a member */
 };
@@ -61,7 +62,7 @@ struct chat {
 struct chat_member {
 	int64_t chat_id, user_id, joined_at;
 	char role[8];
-	char fullname[204];
+	char fullname[UTF8_BUF(50)];
 	char avatar_url[504];
 };
 
@@ -82,7 +83,7 @@ struct message {
 	int64_t id, chat_id, sender_id, reply_to, reply_count, created_at, edited_at, deleted_at;
 	char *content; /* owned (malloc) */
 	char idempotency_key[72];
-	char sender_name[204];
+	char sender_name[UTF8_BUF(50)];
 	char sender_avatar[504];
 	int mentions_all;
 	int64_t *mentions; /* owned */

@@ -6,6 +6,7 @@
 #define FE_SEARCH_PORT_H
 #include <stddef.h>
 #include <stdint.h>
+#include "lib/utf8.h"
 
 /* One thing the user typed: a word, a "quoted phrase", or the word being
  * typed (prefix: "deplo" finds "deployment"). Plain text, no syntax. */
@@ -32,8 +33,8 @@ struct search_query {
 
 struct search_hit {
 	int64_t id, chat_id, sender_id, created_at;
-	char chat_name[204];
-	char sender_name[204];
+	char chat_name[UTF8_BUF(50)];
+	char sender_name[UTF8_BUF(50)];
 	char *content; /* owned */
 	char *snippet; /* owned; matches between <mark> and </mark>, the rest as stored */
 };

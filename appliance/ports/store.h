@@ -212,4 +212,8 @@ struct store {
 	void *impl;
 };
 
+/* The one way to call the store: store_call(st, user_get, id, &u) is
+ * st->ops->user_get(st->impl, id, &u), for st a struct store *. */
+#define store_call(st, fn, ...) ((st)->ops->fn((st)->impl, ##__VA_ARGS__))
+
 #endif

@@ -13,6 +13,7 @@
 #define FE_TRANSFER_H
 #include <stddef.h>
 #include <stdint.h>
+#include "lib/utf8.h"
 
 #define TR_FORMAT "fechatter-export"
 #define TR_VERSION 1
@@ -38,7 +39,7 @@ struct tr_header {
 };
 
 struct tr_workspace {
-	char name[204];
+	char name[UTF8_BUF(50)];
 	int64_t owner; /* user id, 0 none */
 	int64_t created_at;
 };
@@ -46,12 +47,12 @@ struct tr_workspace {
 struct tr_user {
 	int64_t id;
 	char email[256];
-	char fullname[204];
+	char fullname[UTF8_BUF(50)];
 	char role[8];    /* owner|admin|member */
 	char status[12]; /* Active|Suspended */
-	char title[404], department[404];
+	char title[UTF8_BUF(100)], department[UTF8_BUF(100)];
 	char avatar_url[504];
-	char bio[4004];
+	char bio[UTF8_BUF(1000)];
 	char timezone[68];
 	char language[20];
 	int64_t created_at, updated_at;
@@ -74,8 +75,8 @@ struct tr_avatar {
 struct tr_chat {
 	int64_t id, created_by, last_activity_at, created_at, updated_at;
 	char chat_type[16]; /* Single|Group|PrivateChannel|PublicChannel */
-	char name[204];
-	char description[2004];
+	char name[UTF8_BUF(50)];
+	char description[UTF8_BUF(500)];
 	int64_t pair[2]; /* Single: the two user ids (equal for a note to self), else 0 */
 };
 

@@ -677,7 +677,7 @@ static void test_hash_never_cached_or_listed(void **state)
 	assert_no_hash(&u, sizeof u, hash, "a user read by email");
 	/* the users list */
 	struct user *list;
-	assert_int_equal(ws_users(&app, &p, &list, &n, &e), 0);
+	assert_int_equal(workspace_users(&app, &p, &list, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_no_hash(list, n * sizeof *list, hash, "the users list");
 	free(list);

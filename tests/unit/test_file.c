@@ -95,7 +95,7 @@ static int set_picture_id(const struct principal *who, int64_t id, struct fe_err
 	struct profile_in in = {0};
 	in.has_avatar_file_id = 1;
 	in.avatar_file_id = id;
-	return ws_update_profile(&app, who, &in, &u, e);
+	return workspace_update_profile(&app, who, &in, &u, e);
 }
 
 static int set_picture_url(const struct principal *who, const char *url, struct fe_err *e)
@@ -103,7 +103,7 @@ static int set_picture_url(const struct principal *who, const char *url, struct 
 	struct user u;
 	struct profile_in in = {0};
 	in.avatar_url = url;
-	return ws_update_profile(&app, who, &in, &u, e);
+	return workspace_update_profile(&app, who, &in, &u, e);
 }
 
 /* ---- the rule ---- */
@@ -211,16 +211,16 @@ static void test_picture_must_be_own_image(void **state)
 
 	/* by id and by url: the stored url is written from the file row */
 	assert_int_equal(set_picture_id(&ben, mine.id, &e), 0);
-	assert_int_equal(ws_user(&app, &ben, ben.user_id, &u, &e), 0);
+	assert_int_equal(workspace_user(&app, &ben, ben.user_id, &u, &e), 0);
 	file_url(&mine, url, sizeof url);
 	assert_string_equal(u.avatar_url, url);
 	assert_int_equal(u.avatar_file_id, mine.id);
 	assert_int_equal(set_picture_url(&ben, "", &e), 0);
-	assert_int_equal(ws_user(&app, &ben, ben.user_id, &u, &e), 0);
+	assert_int_equal(workspace_user(&app, &ben, ben.user_id, &u, &e), 0);
 	assert_string_equal(u.avatar_url, "");
 	assert_int_equal(u.avatar_file_id, 0);
 	assert_int_equal(set_picture_url(&ben, url, &e), 0);
-	assert_int_equal(ws_user(&app, &ben, ben.user_id, &u, &e), 0);
+	assert_int_equal(workspace_user(&app, &ben, ben.user_id, &u, &e), 0);
 	assert_int_equal(u.avatar_file_id, mine.id);
 
 	/* refused, and nothing changes: someone else's, unknown, not an image */
@@ -244,7 +244,7 @@ static void test_picture_must_be_own_image(void **state)
 		assert_int_equal(rc, FE_EINVAL);
 		assert_string_equal(e.code, "INVALID_AVATAR");
 		assert_string_equal(e.field, bad[i].field);
-		assert_int_equal(ws_user(&app, &ben, ben.user_id, &u, &e), 0);
+		assert_int_equal(workspace_user(&app, &ben, ben.user_id, &u, &e), 0);
 		assert_int_equal(u.avatar_file_id, mine.id);
 		assert_int_equal(access_of(&cat, &theirs), FILE_NO_ACCESS);
 		assert_int_equal(access_of(&cat, &doc), FILE_NO_ACCESS);
@@ -254,11 +254,11 @@ static void test_picture_must_be_own_image(void **state)
 	both.has_avatar_file_id = 1;
 	both.avatar_file_id = mine.id;
 	both.avatar_url = url;
-	assert_int_equal(ws_update_profile(&app, &ben, &both, &u, &e), FE_EINVAL);
+	assert_int_equal(workspace_update_profile(&app, &ben, &both, &u, &e), FE_EINVAL);
 	assert_string_equal(e.field, "avatar_file_id");
 	/* an outside address names no file */
 	assert_int_equal(set_picture_url(&ben, "https://example.com/b.png", &e), 0);
-	assert_int_equal(ws_user(&app, &ben, ben.user_id, &u, &e), 0);
+	assert_int_equal(workspace_user(&app, &ben, ben.user_id, &u, &e), 0);
 	assert_int_equal(u.avatar_file_id, 0);
 	assert_int_equal(access_of(&cat, &mine), FILE_NO_ACCESS);
 }
@@ -342,7 +342,7 @@ static void test_same_content_two_uploaders(void **state)
 	/* by url, a picture is the caller's own row */
 	assert_int_equal(set_picture_url(&ben, url, &e), 0);
 	struct user u;
-	assert_int_equal(ws_user(&app, &ben, ben.user_id, &u, &e), 0);
+	assert_int_equal(workspace_user(&app, &ben, ben.user_id, &u, &e), 0);
 	assert_int_equal(u.avatar_file_id, b.id);
 	assert_int_equal(access_of(&cat, &b), FILE_AVATAR);
 	assert_int_equal(access_of(&cat, &a), FILE_NO_ACCESS);

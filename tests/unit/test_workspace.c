@@ -76,24 +76,24 @@ static void test_ws_get(void **state)
 	struct workspace w;
 	struct fe_err e = {0};
 	memset(&w, 0, sizeof w);
-	assert_int_equal(ws_get(&app, &member, &w, &e), 0);
+	assert_int_equal(workspace_get(&app, &member, &w, &e), 0);
 	assert_int_equal(w.id, wsA);
 	assert_string_equal(w.name, "Acme");
 	assert_int_equal(w.owner_id, owner.user_id);
 	assert_int_equal(w.member_count, 5);
-	assert_int_equal(ws_get(&app, &memberB, &w, &e), 0);
+	assert_int_equal(workspace_get(&app, &memberB, &w, &e), 0);
 	assert_int_equal(w.id, wsB);
 	assert_int_equal(w.member_count, 2);
 	struct principal ghost = {.user_id = 999, .workspace_id = 999, .role = "member"};
-	assert_int_equal(ws_get(&app, &ghost, &w, &e), FE_ENOTFOUND);
+	assert_int_equal(workspace_get(&app, &ghost, &w, &e), FE_ENOTFOUND);
 }
 
 static void test_ws_is_admin(void **state)
 {
 	seed();
-	assert_true(ws_is_admin(&owner));
-	assert_true(ws_is_admin(&admin));
-	assert_false(ws_is_admin(&member));
+	assert_true(workspace_is_admin(&owner));
+	assert_true(workspace_is_admin(&admin));
+	assert_false(workspace_is_admin(&member));
 }
 
 static void test_ws_rename(void **state)
@@ -102,32 +102,32 @@ static void test_ws_rename(void **state)
 	struct workspace w;
 	struct fe_err e = {0};
 	memset(&w, 0, sizeof w);
-	assert_int_equal(ws_rename(&app, &owner, "Acme Corp", &w, &e), 0);
+	assert_int_equal(workspace_rename(&app, &owner, "Acme Corp", &w, &e), 0);
 	assert_string_equal(w.name, "Acme Corp");
 	assert_int_equal(w.id, wsA);
-	assert_int_equal(ws_rename(&app, &admin, "Acme Inc", &w, &e), 0);
+	assert_int_equal(workspace_rename(&app, &admin, "Acme Inc", &w, &e), 0);
 	assert_string_equal(w.name, "Acme Inc");
 
 	memset(&e, 0, sizeof e);
-	assert_int_equal(ws_rename(&app, &member, "Mine Now", &w, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_rename(&app, &member, "Mine Now", &w, &e), FE_EFORBIDDEN);
 	assert_int_equal(e.rc, FE_EFORBIDDEN);
 
-	assert_int_equal(ws_rename(&app, &owner, "", &w, &e), FE_EINVAL);
+	assert_int_equal(workspace_rename(&app, &owner, "", &w, &e), FE_EINVAL);
 	assert_string_equal(e.field, "name");
 	char n51[52];
 	memset(n51, 'x', 51);
 	n51[51] = 0;
-	assert_int_equal(ws_rename(&app, &owner, n51, &w, &e), FE_EINVAL);
+	assert_int_equal(workspace_rename(&app, &owner, n51, &w, &e), FE_EINVAL);
 	assert_string_equal(e.field, "name");
-	assert_int_equal(ws_rename(&app, &owner, "Line\nBreak", &w, &e), FE_EINVAL);
+	assert_int_equal(workspace_rename(&app, &owner, "Line\nBreak", &w, &e), FE_EINVAL);
 
 	memset(&e, 0, sizeof e);
-	assert_int_equal(ws_rename(&app, &owner, "bRAVO", &w, &e), FE_ECONFLICT);
+	assert_int_equal(workspace_rename(&app, &owner, "bRAVO", &w, &e), FE_ECONFLICT);
 	assert_non_null(e.code);
 	assert_string_equal(e.code, "WORKSPACE_EXISTS");
 
 	struct workspace now = {0};
-	assert_int_equal(ws_get(&app, &member, &now, &e), 0);
+	assert_int_equal(workspace_get(&app, &member, &now, &e), 0);
 	assert_string_equal(now.name, "Acme Inc");
 }
 
@@ -139,13 +139,13 @@ static void test_ws_user_scoping(void **state)
 	struct user u;
 	struct fe_err e = {0};
 	memset(&u, 0, sizeof u);
-	assert_int_equal(ws_user(&app, &member, admin.user_id, &u, &e), 0);
+	assert_int_equal(workspace_user(&app, &member, admin.user_id, &u, &e), 0);
 	assert_int_equal(u.id, admin.user_id);
 	assert_string_equal(u.email, "admin@acme.io");
-	assert_int_equal(ws_user(&app, &member, memberB.user_id, &u, &e), FE_ENOTFOUND);
+	assert_int_equal(workspace_user(&app, &member, memberB.user_id, &u, &e), FE_ENOTFOUND);
 	assert_string_equal(e.code, "NOT_FOUND");
-	assert_int_equal(ws_user(&app, &ownerB, owner.user_id, &u, &e), FE_ENOTFOUND);
-	assert_int_equal(ws_user(&app, &owner, 4242, &u, &e), FE_ENOTFOUND);
+	assert_int_equal(workspace_user(&app, &ownerB, owner.user_id, &u, &e), FE_ENOTFOUND);
+	assert_int_equal(workspace_user(&app, &owner, 4242, &u, &e), FE_ENOTFOUND);
 }
 
 static void test_ws_users_scoping(void **state)
@@ -154,12 +154,12 @@ static void test_ws_users_scoping(void **state)
 	struct user *list = NULL;
 	size_t n = 0;
 	struct fe_err e = {0};
-	assert_int_equal(ws_users(&app, &member, &list, &n, &e), 0);
+	assert_int_equal(workspace_users(&app, &member, &list, &n, &e), 0);
 	assert_int_equal(n, 5);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(list[i].workspace_id, wsA);
 	free(list);
-	assert_int_equal(ws_users(&app, &memberB, &list, &n, &e), 0);
+	assert_int_equal(workspace_users(&app, &memberB, &list, &n, &e), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(list[0].id, ownerB.user_id);
 	assert_int_equal(list[1].id, memberB.user_id);
@@ -182,7 +182,7 @@ static void test_profile_update(void **state)
 	in.timezone = "Europe/Paris";
 	in.language = "fr";
 	clock_set(T0 + 5000);
-	assert_int_equal(ws_update_profile(&app, &member, &in, &u, &e), 0);
+	assert_int_equal(workspace_update_profile(&app, &member, &in, &u, &e), 0);
 	assert_string_equal(u.fullname, "Mia Member");
 	struct user s = stored(member.user_id);
 	assert_string_equal(s.fullname, "Mia Member");
@@ -197,7 +197,7 @@ static void test_profile_update(void **state)
 	/* fields left NULL keep their value; "" clears an optional one */
 	struct profile_in in2 = {0};
 	in2.title = "";
-	assert_int_equal(ws_update_profile(&app, &member, &in2, &u, &e), 0);
+	assert_int_equal(workspace_update_profile(&app, &member, &in2, &u, &e), 0);
 	s = stored(member.user_id);
 	assert_string_equal(s.fullname, "Mia Member");
 	assert_string_equal(s.title, "");
@@ -215,7 +215,7 @@ static void expect_profile_refused(const struct profile_in *in, const char *fiel
 	struct user u;
 	struct fe_err e = {0};
 	struct user before = stored(member.user_id);
-	assert_int_equal(ws_update_profile(&app, &member, in, &u, &e), FE_EINVAL);
+	assert_int_equal(workspace_update_profile(&app, &member, in, &u, &e), FE_EINVAL);
 	assert_non_null(e.field);
 	assert_string_equal(e.field, field);
 	struct user after = stored(member.user_id);
@@ -276,7 +276,7 @@ static void test_profile_validation(void **state)
 	in.fullname = n50;
 	in.bio = "line\nline";
 	in.avatar_url = "http://example.com/a.png";
-	assert_int_equal(ws_update_profile(&app, &member, &in, &u, &e), 0);
+	assert_int_equal(workspace_update_profile(&app, &member, &in, &u, &e), 0);
 	assert_string_equal(stored(member.user_id).fullname, n50);
 }
 
@@ -288,41 +288,41 @@ static void test_invites(void **state)
 	struct invite inv, inv2;
 	struct fe_err e = {0};
 	memset(&inv, 0, sizeof inv);
-	assert_int_equal(ws_invite_create(&app, &owner, 5, 24, &inv, &e), 0);
+	assert_int_equal(workspace_invite_create(&app, &owner, 5, 24, &inv, &e), 0);
 	assert_true(strlen(inv.code) >= 8);
 	assert_int_equal(inv.workspace_id, wsA);
 	assert_int_equal(inv.created_by, owner.user_id);
 	assert_int_equal(inv.max_uses, 5);
 	assert_int_equal(inv.created_at, T0);
 	assert_int_equal(inv.expires_at, T0 + 24 * HOUR_MS);
-	assert_int_equal(ws_invite_create(&app, &admin, 1, 1, &inv2, &e), 0);
+	assert_int_equal(workspace_invite_create(&app, &admin, 1, 1, &inv2, &e), 0);
 	assert_string_not_equal(inv.code, inv2.code);
 
 	struct invite *list = NULL;
 	size_t n = 0;
-	assert_int_equal(ws_invites(&app, &admin, &list, &n, &e), 0);
+	assert_int_equal(workspace_invites(&app, &admin, &list, &n, &e), 0);
 	assert_int_equal(n, 2);
 	free(list);
 	/* not visible from the other workspace */
-	assert_int_equal(ws_invites(&app, &ownerB, &list, &n, &e), 0);
+	assert_int_equal(workspace_invites(&app, &ownerB, &list, &n, &e), 0);
 	assert_int_equal(n, 0);
 	free(list);
 
 	/* after an hour inv2 has expired */
 	clock_set(T0 + HOUR_MS);
-	assert_int_equal(ws_invites(&app, &owner, &list, &n, &e), 0);
+	assert_int_equal(workspace_invites(&app, &owner, &list, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0].code, inv.code);
 	free(list);
 
 	/* another workspace cannot revoke it */
-	assert_int_equal(ws_invite_revoke(&app, &ownerB, inv.code, &e), FE_ENOTFOUND);
-	assert_int_equal(ws_invite_revoke(&app, &admin, inv.code, &e), 0);
-	assert_int_equal(ws_invites(&app, &owner, &list, &n, &e), 0);
+	assert_int_equal(workspace_invite_revoke(&app, &ownerB, inv.code, &e), FE_ENOTFOUND);
+	assert_int_equal(workspace_invite_revoke(&app, &admin, inv.code, &e), 0);
+	assert_int_equal(workspace_invites(&app, &owner, &list, &n, &e), 0);
 	assert_int_equal(n, 0);
 	free(list);
-	assert_int_equal(ws_invite_revoke(&app, &admin, inv.code, &e), FE_ENOTFOUND);
-	assert_int_equal(ws_invite_revoke(&app, &admin, "no-such-code", &e), FE_ENOTFOUND);
+	assert_int_equal(workspace_invite_revoke(&app, &admin, inv.code, &e), FE_ENOTFOUND);
+	assert_int_equal(workspace_invite_revoke(&app, &admin, "no-such-code", &e), FE_ENOTFOUND);
 }
 
 static void test_invites_member_forbidden(void **state)
@@ -330,13 +330,13 @@ static void test_invites_member_forbidden(void **state)
 	seed();
 	struct invite inv;
 	struct fe_err e = {0};
-	assert_int_equal(ws_invite_create(&app, &member, 5, 24, &inv, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_invite_create(&app, &member, 5, 24, &inv, &e), FE_EFORBIDDEN);
 	struct invite *list = NULL;
 	size_t n = 0;
-	assert_int_equal(ws_invites(&app, &member, &list, &n, &e), FE_EFORBIDDEN);
-	assert_int_equal(ws_invite_create(&app, &owner, 5, 24, &inv, &e), 0);
-	assert_int_equal(ws_invite_revoke(&app, &member, inv.code, &e), FE_EFORBIDDEN);
-	assert_int_equal(ws_invites(&app, &owner, &list, &n, &e), 0);
+	assert_int_equal(workspace_invites(&app, &member, &list, &n, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_invite_create(&app, &owner, 5, 24, &inv, &e), 0);
+	assert_int_equal(workspace_invite_revoke(&app, &member, inv.code, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_invites(&app, &owner, &list, &n, &e), 0);
 	assert_int_equal(n, 1); /* still active */
 	free(list);
 }
@@ -346,23 +346,23 @@ static void test_invites_ranges(void **state)
 	seed();
 	struct invite inv;
 	struct fe_err e = {0};
-	assert_int_equal(ws_invite_create(&app, &owner, 0, 24, &inv, &e), FE_EINVAL);
+	assert_int_equal(workspace_invite_create(&app, &owner, 0, 24, &inv, &e), FE_EINVAL);
 	assert_string_equal(e.field, "max_uses");
-	assert_int_equal(ws_invite_create(&app, &owner, 1001, 24, &inv, &e), FE_EINVAL);
+	assert_int_equal(workspace_invite_create(&app, &owner, 1001, 24, &inv, &e), FE_EINVAL);
 	assert_string_equal(e.field, "max_uses");
-	assert_int_equal(ws_invite_create(&app, &owner, 5, 0, &inv, &e), FE_EINVAL);
+	assert_int_equal(workspace_invite_create(&app, &owner, 5, 0, &inv, &e), FE_EINVAL);
 	assert_string_equal(e.field, "expires_in_hours");
-	assert_int_equal(ws_invite_create(&app, &owner, 5, 721, &inv, &e), FE_EINVAL);
+	assert_int_equal(workspace_invite_create(&app, &owner, 5, 721, &inv, &e), FE_EINVAL);
 	assert_string_equal(e.field, "expires_in_hours");
 	struct invite *list = NULL;
 	size_t n = 9;
-	assert_int_equal(ws_invites(&app, &owner, &list, &n, &e), 0);
+	assert_int_equal(workspace_invites(&app, &owner, &list, &n, &e), 0);
 	assert_int_equal(n, 0);
 	free(list);
 	/* the bounds themselves */
-	assert_int_equal(ws_invite_create(&app, &owner, 1000, 720, &inv, &e), 0);
+	assert_int_equal(workspace_invite_create(&app, &owner, 1000, 720, &inv, &e), 0);
 	assert_int_equal(inv.expires_at, T0 + 720 * HOUR_MS);
-	assert_int_equal(ws_invite_create(&app, &owner, 1, 1, &inv, &e), 0);
+	assert_int_equal(workspace_invite_create(&app, &owner, 1, 1, &inv, &e), 0);
 }
 
 static void test_invite_used_by_signup(void **state)
@@ -373,12 +373,12 @@ static void test_invite_used_by_signup(void **state)
 	struct principal p = {.user_id = o1.r.user.id, .workspace_id = o1.r.workspace.id, .role = "owner"};
 	struct invite inv;
 	struct fe_err e = {0};
-	assert_int_equal(ws_invite_create(&app, &p, 1, 24, &inv, &e), 0);
+	assert_int_equal(workspace_invite_create(&app, &p, 1, 24, &inv, &e), 0);
 	assert_int_equal(signup("second@example.com", "password12", "Second", inv.code, &o2), 0);
 	assert_int_equal(o2.r.user.workspace_id, p.workspace_id);
 	struct invite *list = NULL;
 	size_t n = 9;
-	assert_int_equal(ws_invites(&app, &p, &list, &n, &e), 0);
+	assert_int_equal(workspace_invites(&app, &p, &list, &n, &e), 0);
 	assert_int_equal(n, 0); /* used up */
 	free(list);
 }
@@ -391,24 +391,24 @@ static void test_set_user_rules(void **state)
 	struct user u;
 	struct fe_err e = {0};
 	/* members manage nobody */
-	assert_int_equal(ws_set_user(&app, &member, member2.user_id, NULL, "Suspended", &u, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &member, member2.user_id, NULL, "Suspended", &u, &e), FE_EFORBIDDEN);
 	/* not oneself */
-	assert_int_equal(ws_set_user(&app, &owner, owner.user_id, "member", NULL, &u, &e), FE_EFORBIDDEN);
-	assert_int_equal(ws_set_user(&app, &admin, admin.user_id, NULL, "Suspended", &u, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &owner, owner.user_id, "member", NULL, &u, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &admin, admin.user_id, NULL, "Suspended", &u, &e), FE_EFORBIDDEN);
 	/* not the owner */
-	assert_int_equal(ws_set_user(&app, &admin, owner.user_id, NULL, "Suspended", &u, &e), FE_EFORBIDDEN);
-	assert_int_equal(ws_set_user(&app, &admin, owner.user_id, "member", NULL, &u, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &admin, owner.user_id, NULL, "Suspended", &u, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &admin, owner.user_id, "member", NULL, &u, &e), FE_EFORBIDDEN);
 	/* an admin neither manages admins nor grants admin */
-	assert_int_equal(ws_set_user(&app, &admin, admin2.user_id, NULL, "Suspended", &u, &e), FE_EFORBIDDEN);
-	assert_int_equal(ws_set_user(&app, &admin, admin2.user_id, "member", NULL, &u, &e), FE_EFORBIDDEN);
-	assert_int_equal(ws_set_user(&app, &admin, member.user_id, "admin", NULL, &u, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &admin, admin2.user_id, NULL, "Suspended", &u, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &admin, admin2.user_id, "member", NULL, &u, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &admin, member.user_id, "admin", NULL, &u, &e), FE_EFORBIDDEN);
 	/* bad values name the field */
-	assert_int_equal(ws_set_user(&app, &owner, member.user_id, "owner", NULL, &u, &e), FE_EINVAL);
+	assert_int_equal(workspace_set_user(&app, &owner, member.user_id, "owner", NULL, &u, &e), FE_EINVAL);
 	assert_string_equal(e.field, "role");
-	assert_int_equal(ws_set_user(&app, &owner, member.user_id, NULL, "Banned", &u, &e), FE_EINVAL);
+	assert_int_equal(workspace_set_user(&app, &owner, member.user_id, NULL, "Banned", &u, &e), FE_EINVAL);
 	assert_string_equal(e.field, "status");
 	/* another workspace's user is not found */
-	assert_int_equal(ws_set_user(&app, &owner, memberB.user_id, NULL, "Suspended", &u, &e), FE_ENOTFOUND);
+	assert_int_equal(workspace_set_user(&app, &owner, memberB.user_id, NULL, "Suspended", &u, &e), FE_ENOTFOUND);
 
 	/* nothing changed so far */
 	assert_string_equal(stored(owner.user_id).role, "owner");
@@ -420,17 +420,17 @@ static void test_set_user_rules(void **state)
 
 	/* what is allowed */
 	memset(&u, 0, sizeof u);
-	assert_int_equal(ws_set_user(&app, &owner, member.user_id, "admin", NULL, &u, &e), 0);
+	assert_int_equal(workspace_set_user(&app, &owner, member.user_id, "admin", NULL, &u, &e), 0);
 	assert_string_equal(u.role, "admin");
 	assert_string_equal(stored(member.user_id).role, "admin");
 	assert_int_equal(stored(member.user_id).token_version, 0); /* role change only */
-	assert_int_equal(ws_set_user(&app, &owner, admin2.user_id, "member", NULL, &u, &e), 0);
+	assert_int_equal(workspace_set_user(&app, &owner, admin2.user_id, "member", NULL, &u, &e), 0);
 	assert_string_equal(stored(admin2.user_id).role, "member");
-	assert_int_equal(ws_set_user(&app, &admin, member2.user_id, NULL, "Suspended", &u, &e), 0);
+	assert_int_equal(workspace_set_user(&app, &admin, member2.user_id, NULL, "Suspended", &u, &e), 0);
 	assert_string_equal(u.status, "Suspended");
 	assert_string_equal(u.role, "member");
 	/* setting a member's role to member is not a change */
-	assert_int_equal(ws_set_user(&app, &admin, member2.user_id, "member", "Active", &u, &e), 0);
+	assert_int_equal(workspace_set_user(&app, &admin, member2.user_id, "member", "Active", &u, &e), 0);
 	assert_string_equal(stored(member2.user_id).status, "Active");
 }
 
@@ -441,7 +441,7 @@ static void test_suspension_revokes_sessions(void **state)
 	struct principal boss = {.user_id = o1.r.user.id, .workspace_id = o1.r.workspace.id, .role = "owner"};
 	struct invite inv;
 	struct fe_err e = {0};
-	assert_int_equal(ws_invite_create(&app, &boss, 5, 24, &inv, &e), 0);
+	assert_int_equal(workspace_invite_create(&app, &boss, 5, 24, &inv, &e), 0);
 	assert_int_equal(signup("worker@example.com", "password12", "Worker", inv.code, &o2), 0);
 	int64_t wid = o2.r.user.id;
 	/* a second session of the worker */
@@ -455,7 +455,7 @@ static void test_suspension_revokes_sessions(void **state)
 	int64_t tv = stored(wid).token_version;
 
 	struct user u;
-	assert_int_equal(ws_set_user(&app, &boss, wid, NULL, "Suspended", &u, &e), 0);
+	assert_int_equal(workspace_set_user(&app, &boss, wid, NULL, "Suspended", &u, &e), 0);
 	assert_string_equal(u.status, "Suspended");
 	struct user s = stored(wid);
 	assert_string_equal(s.status, "Suspended");
@@ -481,9 +481,9 @@ static void test_suspension_revokes_sessions(void **state)
 	assert_int_equal(auth_refresh(&app, o3.r.refresh_token, &r, &e), FE_EAUTH);
 
 	/* suspending again does not bump again; reactivating does not either */
-	assert_int_equal(ws_set_user(&app, &boss, wid, NULL, "Suspended", &u, &e), 0);
+	assert_int_equal(workspace_set_user(&app, &boss, wid, NULL, "Suspended", &u, &e), 0);
 	assert_int_equal(stored(wid).token_version, tv + 1);
-	assert_int_equal(ws_set_user(&app, &boss, wid, NULL, "Active", &u, &e), 0);
+	assert_int_equal(workspace_set_user(&app, &boss, wid, NULL, "Active", &u, &e), 0);
 	assert_string_equal(stored(wid).status, "Active");
 	assert_int_equal(stored(wid).token_version, tv + 1);
 	/* old tokens stay dead; a new sign-in works */

@@ -190,7 +190,7 @@ struct rec {
 	int64_t audience[16];
 	size_t naudience;
 	int has_chat;
-	char chat_name[204];
+	char chat_name[UTF8_BUF(50)];
 	int has_message;
 	char content[64];
 	char emoji[36];
@@ -316,7 +316,7 @@ static inline void wait_done(struct outcome *o)
 /* cmocka group setup for tests running core/auth. */
 static inline int auth_group_setup(void **state)
 {
-	if (crypto_init())
+	if (fe_crypto_init())
 		return -1;
 	return auth_init() ? -1 : 0;
 }
