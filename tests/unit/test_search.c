@@ -639,7 +639,7 @@ static void test_fts5_syntax_is_text(void **state)
 	assert_string_equal(find("deployment*"), "1");
 	assert_string_equal(find("NOT deployment"), "");
 	/* a term with a quote inside, given directly to the port */
-	struct search_term t[2] = {{(char *)"de\"ploy", 0, 1}, {(char *)"東\"京", 0, 0}};
+	struct search_term t[2] = {{(char *)"de\"ploy", 0, 1, 0}, {(char *)"東\"京", 0, 0, 0}};
 	int64_t chats[] = {general, japan};
 	struct search_query q = {0};
 	q.terms = t;
