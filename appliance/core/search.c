@@ -90,6 +90,8 @@ static int add_name(struct search_name *v, int *n, int kind, const char *s, size
 static int apply(struct search_filters *f, const char *op, const char *v, size_t n)
 {
 	int64_t day;
+	if (!n)
+		return 1; /* "on:" alone is a word */
 	if (!strcmp(op, "from") || !strcmp(op, "in")) {
 		int from = op[0] == 'f', kind = from ? SEARCH_NAME_USER : SEARCH_NAME_CHANNEL;
 		if (n && (v[0] == '@' || (!from && v[0] == '#'))) {
