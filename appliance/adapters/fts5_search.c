@@ -72,8 +72,8 @@ static sqlite3 *conn(struct fts *f)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	sqlite3_create_function_v2(db, "fe_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_fold, NULL, NULL,
-				   NULL);
+	sqlite3_create_function_v2(db, "fe_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_fold, NULL,
+	                           NULL, NULL);
 	/* searches read index pages all over the file: map it rather than copy
 	 * it through a small page cache (pages stay the kernel's, reclaimable) */
 	sqlite3_exec(db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-4000", NULL, NULL, NULL);
@@ -383,7 +383,8 @@ static int bind_all(sqlite3_stmt *st, const struct binds *b, int first)
  * folded) or the display name (lib/utf8 folding), whole. */
 static void user_is(struct buf *w, struct binds *b, const char *name)
 {
-	buf_add(w, "(substr(u.email, 1, instr(u.email, '@') - 1) = ? COLLATE NOCASE OR fe_fold(u.fullname) = ?)");
+	buf_add(
+	    w, "(substr(u.email, 1, instr(u.email, '@') - 1) = ? COLLATE NOCASE OR fe_fold(u.fullname) = ?)");
 	bind_s(b, name);
 	bind_s(b, fold(b, name));
 }
@@ -418,8 +419,10 @@ static int in_chats(sqlite3 *db, const struct search_query *q, int64_t **ids, si
 		if (i)
 			buf_add(&w, " OR ");
 		if (nm->kind == SEARCH_NAME_DM) {
-			buf_add(&w, "(c.chat_type = 'Single' AND EXISTS (SELECT 1 FROM chat_members cm JOIN users u"
-				    " ON u.id = cm.user_id WHERE cm.chat_id = c.id AND cm.user_id != ? AND ");
+			buf_add(
+			    &w,
+			    "(c.chat_type = 'Single' AND EXISTS (SELECT 1 FROM chat_members cm JOIN users u"
+			    " ON u.id = cm.user_id WHERE cm.chat_id = c.id AND cm.user_id != ? AND ");
 			bind_i(&b, q->user_id);
 			user_is(&w, &b, nm->text);
 			buf_add(&w, "))");
@@ -487,7 +490,7 @@ static int filter_sql(const struct search_query *q, struct buf *w, struct binds 
 }
 
 static int scoped_search(sqlite3 *db, const struct search_query *q0, struct search_hit **out, size_t *n,
-			 int64_t *total)
+                         int64_t *total)
 {
 	struct buf m = {0}, neg = {0}, sql = {0};
 	struct binds b = {0};
@@ -531,8 +534,10 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 		id_list(&sql, q->chats, q->nchats);
 		buf_add(&sql, ") AND m.deleted_at IS NULL");
 		if (excluded)
-			buf_add(&sql, " AND m.id NOT IN (SELECT rowid FROM messages_scoped WHERE messages_scoped MATCH"
-				      " ?) ");
+			buf_add(
+			    &sql,
+			    " AND m.id NOT IN (SELECT rowid FROM messages_scoped WHERE messages_scoped MATCH"
+			    " ?) ");
 		filter_sql(q, &sql, &b);
 		buf_add(&sql, " ORDER BY m.id DESC");
 	}
@@ -579,11 +584,12 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 	if (k <= (size_t)q->offset)
 		goto done;
 	/* the sender's current name (the index holds the one at send time) */
-	if (sqlite3_prepare_v2(db,
-			       "SELECT m.id, m.chat_id, c.name, m.sender_id, coalesce(u.fullname, m.sender_name), m.content,"
-			       " NULL, m.created_at FROM messages m JOIN chats c ON c.id = m.chat_id"
-			       " LEFT JOIN users u ON u.id = m.sender_id WHERE m.id = ?",
-			       -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+	        db,
+	        "SELECT m.id, m.chat_id, c.name, m.sender_id, coalesce(u.fullname, m.sender_name), m.content,"
+	        " NULL, m.created_at FROM messages m JOIN chats c ON c.id = m.chat_id"
+	        " LEFT JOIN users u ON u.id = m.sender_id WHERE m.id = ?",
+	        -1, &st, NULL) != SQLITE_OK) {
 		rc = FE_EINTERNAL;
 		goto done;
 	}

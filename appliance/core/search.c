@@ -1,15 +1,15 @@
 /* core/search: query parsing, membership, and the worker round trip. */
-#include <stdlib.h>
-#include <stdio.h>
-#include <string.h>
-#include <strings.h>
+#include "core/search.h"
 #include "core/chat.h"
 #include "core/limits.h"
-#include "core/search.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/utf8.h"
 #include "lib/workers.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #define MAX_TERMS SEARCH_MAX_TERMS
 #define MAX_TERM_BYTES 100
@@ -31,7 +31,8 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static int add_term(struct search_term *t, size_t *k, size_t max, const char *s, size_t n, int phrase, int exclude)
+static int add_term(struct search_term *t, size_t *k, size_t max, const char *s, size_t n, int phrase,
+                    int exclude)
 {
 	if (*k == max || !n || n > MAX_TERM_BYTES || !has_word(s, n))
 		return 0;
@@ -153,7 +154,8 @@ int search_parse_query(const char *q, struct search_parsed *out, const char **fi
 		i += (size_t)exclude;
 		const char *close = q[i] == '"' ? strchr(q + i + 1, '"') : NULL;
 		if (close) { /* a balanced "phrase" */
-			add_term(out->terms, &k, MAX_TERMS, q + i + 1, (size_t)(close - q - i - 1), 1, exclude);
+			add_term(out->terms, &k, MAX_TERMS, q + i + 1, (size_t)(close - q - i - 1), 1,
+			         exclude);
 			i = (size_t)(close - q) + 1;
 			last_is_word = 0;
 			continue;
@@ -400,10 +402,10 @@ int search_messages(struct app *app, const struct principal *p, const struct sea
 	const char *field = NULL;
 	if (search_parse_query(in->q ? in->q : "", &j->parsed, &field)) {
 		rc = err_set(e, FE_EINVAL, "VALIDATION_ERROR", field,
-			     !strcmp(field, "from") || !strcmp(field, "in")
-				     ? "%s: names at most %d, in the query and the parameter together"
-				     : "%s: must be a day YYYY-MM-DD (UTC)",
-			     field, SEARCH_MAX_NAMES);
+		             !strcmp(field, "from") || !strcmp(field, "in")
+		                 ? "%s: names at most %d, in the query and the parameter together"
+		                 : "%s: must be a day YYYY-MM-DD (UTC)",
+		             field, SEARCH_MAX_NAMES);
 		goto fail;
 	}
 	struct search_filters *f = &j->parsed.f;

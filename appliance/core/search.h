@@ -16,7 +16,7 @@
 #include "ports/search.h"
 
 struct search_in {
-	const char *q; /* may be NULL or empty when f holds a filter */
+	const char *q;                  /* may be NULL or empty when f holds a filter */
 	const struct search_filters *f; /* from the API's parameters (NULL = none), ANDed with q's */
 	int64_t chat_id;   /* 0 = all the caller's chats */
 	int64_t sender_id; /* 0 = anyone */
@@ -37,10 +37,13 @@ typedef void (*search_cb)(void *req, int rc, const struct fe_err *e, const struc
 struct search_job;
 
 /* Returns 0 (cb runs once later, on the loop thread) or FE_E* (cb not
- * called): 400 VALIDATION_ERROR, 404 for a chat the caller is not in, 429
+ * called): 400 VALIDATION_ERROR (field q: empty without any filter, or
+ * over 500 characters; before/after/on: not a day; from/in: too many
+ * names), 404 for a chat the caller is not in, 429
  * RATE_LIMITED or TOO_MANY_SEARCHES (e->retry_after set), 503 when shutting
- * down. An empty query after parsing answers at once through cb with no
- * hits (before this returns). When the query was queued and job is not
+ * down. A query with neither words nor filters after parsing answers at
+ * once through cb with no hits (before this returns); one with filters
+ * only gives the newest messages that pass them. When the query was queued and job is not
  * NULL, *job is set to it (borrowed until cb runs: for search_cancel).
  * cb's rc: 0, or FE_EUNAVAIL with code SEARCH_TIMEOUT (the deadline passed)
  * or SEARCH_CANCELLED, or another FE_E* when the search failed. */

@@ -66,10 +66,11 @@ static int qfilter(struct req *r, cJSON *body, const char *name, struct search_f
 		return rc < 0 ? -1 : 0;
 	if (search_filter_apply(f, name, buf)) {
 		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", name,
-			  !strcmp(name, "has")	  ? "has must be file, link or file,link"
-			  : !strcmp(name, "from") ? "from must be a member's name, @name or me"
-			  : !strcmp(name, "in")	  ? "in must be #chat or @member"
-						  : "must be a day YYYY-MM-DD (UTC) or milliseconds since the epoch");
+		          !strcmp(name, "has")    ? "has must be file, link or file,link"
+		          : !strcmp(name, "from") ? "from must be a member's name, @name or me"
+		          : !strcmp(name, "in")
+		              ? "in must be #chat or @member"
+		              : "must be a day YYYY-MM-DD (UTC) or milliseconds since the epoch");
 		return -1;
 	}
 	*any = 1;
@@ -77,7 +78,8 @@ static int qfilter(struct req *r, cJSON *body, const char *name, struct search_f
 }
 
 /* before/after: milliseconds since the epoch (an integer), or a day. */
-static int qbound(struct req *r, cJSON *body, const char *name, int64_t *ms, struct search_filters *f, int *any)
+static int qbound(struct req *r, cJSON *body, const char *name, int64_t *ms, struct search_filters *f,
+                  int *any)
 {
 	char buf[32];
 	int rc = param(r, body, name, buf, sizeof buf);
@@ -165,11 +167,11 @@ static void search(struct req *r, int64_t chat_id)
 	}
 	if (!chat_id && qint(r, body, "chat_id", 1, INT64_MAX / 2, &chat_id))
 		goto bad;
-	if (qint(r, body, "sender_id", 1, INT64_MAX / 2, &sender) || qbound(r, body, "after", &after, &f, &any) ||
-	    qbound(r, body, "before", &before, &f, &any) || qfilter(r, body, "on", &f, &any) ||
-	    qfilter(r, body, "from", &f, &any) || qfilter(r, body, "in", &f, &any) ||
-	    qfilter(r, body, "has", &f, &any) || qint(r, body, "limit", 1, 100, &limit) ||
-	    qint(r, body, "offset", 0, 10000, &offset))
+	if (qint(r, body, "sender_id", 1, INT64_MAX / 2, &sender) ||
+	    qbound(r, body, "after", &after, &f, &any) || qbound(r, body, "before", &before, &f, &any) ||
+	    qfilter(r, body, "on", &f, &any) || qfilter(r, body, "from", &f, &any) ||
+	    qfilter(r, body, "in", &f, &any) || qfilter(r, body, "has", &f, &any) ||
+	    qint(r, body, "limit", 1, 100, &limit) || qint(r, body, "offset", 0, 10000, &offset))
 		goto bad;
 	if (rc && !any && !sender && !after && !before) { /* no q and nothing else to go by */
 		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "q", "q is required (1..500 characters)");

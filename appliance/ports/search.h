@@ -45,7 +45,7 @@ struct search_query {
 	size_t nterms;
 	const int64_t *chats; /* the only chats searched: the caller's */
 	size_t nchats;
-	int64_t user_id;      /* the caller: from:me, in:@name */
+	int64_t user_id;         /* the caller: from:me, in:@name */
 	struct search_filters f; /* names and has: (its dates are merged into after_ms/before_ms) */
 	int64_t sender_id;    /* 0 = any */
 	int64_t after_ms, before_ms; /* 0 = unbounded */

@@ -91,7 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(nm->text[0] && strlen(nm->text) < SEARCH_NAME_BYTES);
 			CHECK(nm->kind == SEARCH_NAME_USER || nm->kind == SEARCH_NAME_ME);
 			if (nm->kind == SEARCH_NAME_USER && nm->text[0] != '@')
-				CHECK(!search_filter_apply(&again, "from", nm->text) || again.nfrom == SEARCH_MAX_NAMES);
+				CHECK(!search_filter_apply(&again, "from", nm->text) ||
+				      again.nfrom == SEARCH_MAX_NAMES);
 		}
 		for (int i = 0; i < p.f.nin; i++) {
 			const struct search_name *nm = &p.f.in[i];

@@ -262,8 +262,8 @@ static void test_parse_filter_edges(void **state)
 	search_parsed_free(&r.p);
 
 	/* bad dates name the operator */
-	const char *bad[] = {"before:2026-13-01", "after:2026-02-29", "on:2026-2-3", "on:yesterday", "before:1969-12-31",
-			     "after:2026-12-01x", "on:", "ON:0000-00-00"};
+	const char *bad[] = {"before:2026-13-01", "after:2026-02-29",  "on:2026-2-3", "on:yesterday",
+	                     "before:1969-12-31", "after:2026-12-01x", "on:",         "ON:0000-00-00"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		r = pq(bad[i]);
 		if (!strcmp(bad[i], "on:")) { /* empty: a plain word */
@@ -968,24 +968,24 @@ static void test_cancel_stops_query(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_words),
-		cmocka_unit_test(test_parse_phrases),
-		cmocka_unit_test(test_parse_unbalanced_quote),
-		cmocka_unit_test(test_parse_trailing_quote_after_word),
-		cmocka_unit_test(test_parse_punctuation_and_limits),
-		cmocka_unit_test(test_parse_filters),
-		cmocka_unit_test(test_parse_filter_edges),
-		cmocka_unit_test_setup_teardown(test_words_prefix_phrase, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_membership, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_folding_and_sender, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cjk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_edit_and_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_filters_and_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fts5_syntax_is_text, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deadline_interrupts_query, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel_stops_query, setup, teardown),
+	    cmocka_unit_test(test_parse_words),
+	    cmocka_unit_test(test_parse_phrases),
+	    cmocka_unit_test(test_parse_unbalanced_quote),
+	    cmocka_unit_test(test_parse_trailing_quote_after_word),
+	    cmocka_unit_test(test_parse_punctuation_and_limits),
+	    cmocka_unit_test(test_parse_filters),
+	    cmocka_unit_test(test_parse_filter_edges),
+	    cmocka_unit_test_setup_teardown(test_words_prefix_phrase, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_membership, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_folding_and_sender, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cjk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_edit_and_delete, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_filters_and_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fts5_syntax_is_text, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deadline_interrupts_query, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_stops_query, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
