@@ -115,7 +115,7 @@ FUZZ_JOBS    ?= 1
 FUZZ_CC      ?= clang-15
 FUZZ_BUILD   := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -O1 -g -std=gnu11 -pthread $(WARN) -Iappliance -Itests/unit -Itests/fuzz -isystem $(DEPS)/include -D_GNU_SOURCE $(FUZZ_SAN)
+FUZZ_CFLAGS  := -O1 -g -std=gnu11 -pthread $(WARN) -Iappliance -I$(BUILD)/gen -Itests/unit -Itests/fuzz -isystem $(DEPS)/include -D_GNU_SOURCE $(FUZZ_SAN)
 FUZZ_OBJS    := $(SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 REPLAY_BINS  := $(FUZZ_TARGETS:%=$(BUILD)/tests/replay/fuzz_%)

@@ -41,6 +41,26 @@ static void close_conn(void *db)
 	sqlite3_close_v2(db);
 }
 
+/* fe_fold(text): lib/utf8's case folding (the one chats.name_key holds),
+ * for display names compared the way chat names are. */
+static void sql_fold(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *s = (const char *)sqlite3_value_text(argv[0]);
+	if (!s) {
+		sqlite3_result_null(cx);
+		return;
+	}
+	size_t n = strlen(s) + 1;
+	char *out = sqlite3_malloc64(n);
+	if (!out) {
+		sqlite3_result_error_nomem(cx);
+		return;
+	}
+	utf8_fold(s, out, n);
+	sqlite3_result_text(cx, out, -1, sqlite3_free);
+}
+
 /* This thread's read-only connection. */
 static sqlite3 *conn(struct fts *f)
 {
@@ -53,6 +73,8 @@ static sqlite3 *conn(struct fts *f)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 5000);
+	sqlite3_create_function_v2(db, "fe_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_fold, NULL,
+	                           NULL, NULL);
 	/* searches read index pages all over the file: map it rather than copy
 	 * it through a small page cache (pages stay the kernel's, reclaimable) */
 	sqlite3_exec(db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-4000", NULL, NULL, NULL);
@@ -137,23 +159,24 @@ static struct qterm *query_tokens(const struct search_query *q)
 	struct qterm *t = xcalloc(q->nterms ? q->nterms : 1, sizeof *t);
 	for (size_t i = 0; i < q->nterms; i++) {
 		fts5_tokenize(q->terms[i].text, strlen(q->terms[i].text), FTS5_TOK_QUERY, qcollect, &t[i]);
-		if (t[i].n && q->terms[i].prefix)
+		if (t[i].n && q->terms[i].prefix && !q->terms[i].exclude)
 			t[i].star[t[i].n - 1] = 1; /* the word being typed */
 	}
 	return t;
 }
 
-/* The MATCH expression: each term (the phrase of its tokens) ORed over the
- * caller's chats' scoped tokens; terms ANDed. Returns the number of terms. */
-static int scoped_match(const struct search_query *q, const struct qterm *qt, struct buf *m)
+/* A MATCH expression: each term (the phrase of its tokens) ORed over the
+ * caller's chats' scoped tokens; the terms to find ANDed (exclude 0), or
+ * the excluded ones ORed (exclude 1). Returns the number of terms. */
+static int scoped_match(const struct search_query *q, const struct qterm *qt, int exclude, struct buf *m)
 {
 	int terms = 0;
 	char tok[MAX_WORD + 32];
 	for (size_t i = 0; i < q->nterms; i++) {
 		const struct qterm *t = &qt[i];
-		if (!t->n)
+		if (!t->n || !q->terms[i].exclude != !exclude)
 			continue;
-		buf_add(m, terms++ ? " AND (" : "(");
+		buf_add(m, terms++ ? (exclude ? " OR (" : " AND (") : "(");
 		for (size_t c = 0; c < q->nchats; c++) {
 			if (c)
 				buf_add(m, " OR ");
@@ -226,6 +249,8 @@ static int places(const char *content, size_t len, const struct search_query *q,
 	fts5_tokenize(content, len, FTS5_TOK_DOCUMENT, doc_token, &d);
 	for (size_t i = 0; i < q->nterms; i++) {
 		const struct qterm *t = &qt[i];
+		if (q->terms[i].exclude)
+			continue; /* not in the hit, by definition */
 		for (size_t p = 0; t->n && p + (size_t)t->n <= d.n && n < MAX_MARKS; p++) {
 			int k = 0;
 			for (; k < t->n; k++) {
@@ -302,43 +327,234 @@ static char *snippet(const char *content, const struct search_query *q, const st
 	return out.p ? out.p : xstrdup("");
 }
 
-static int scoped_search(sqlite3 *db, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total)
+/* ---- filters (from:, in:, has:, dates): SQL conditions with bound values ---- */
+
+#define MAX_BINDS 64
+
+struct binds {
+	struct {
+		const char *s; /* NULL: i */
+		int64_t i;
+	} v[MAX_BINDS];
+	int n;
+	char folded[2 * SEARCH_MAX_NAMES][SEARCH_NAME_BYTES];
+	int nfolded;
+};
+
+static void bind_s(struct binds *b, const char *s)
 {
-	struct buf m = {0};
+	if (b->n < MAX_BINDS)
+		b->v[b->n++].s = s;
+}
+
+static void bind_i(struct binds *b, int64_t i)
+{
+	if (b->n < MAX_BINDS) {
+		b->v[b->n].s = NULL;
+		b->v[b->n++].i = i;
+	}
+}
+
+static const char *fold(struct binds *b, const char *s)
+{
+	char *out = b->folded[b->nfolded++];
+	utf8_fold(s, out, SEARCH_NAME_BYTES);
+	return out;
+}
+
+/* Binds b's values from parameter `first` on; returns the next one. */
+static int bind_all(sqlite3_stmt *st, const struct binds *b, int first)
+{
+	for (int i = 0; i < b->n; i++, first++) {
+		if (b->v[i].s)
+			sqlite3_bind_text(st, first, b->v[i].s, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(st, first, b->v[i].i);
+	}
+	return first;
+}
+
+/* "users u is the member called name": the email's local part (ASCII case
+ * folded) or the display name (lib/utf8 folding), whole. */
+static void user_is(struct buf *w, struct binds *b, const char *name)
+{
+	buf_add(
+	    w, "(substr(u.email, 1, instr(u.email, '@') - 1) = ? COLLATE NOCASE OR fe_fold(u.fullname) = ?)");
+	bind_s(b, name);
+	bind_s(b, fold(b, name));
+}
+
+static void id_list(struct buf *w, const int64_t *ids, size_t n)
+{
+	char num[24];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(num, sizeof num, "%s%lld", i ? "," : "", (long long)ids[i]);
+		buf_add(w, num);
+	}
+}
+
+/* Narrows q's chats to those in: names (in:#name a chat's name, in:@name
+ * the direct chat with that member). Returns 0 with *ids (owned) and *n,
+ * or FE_E*. */
+static int in_chats(sqlite3 *db, const struct search_query *q, int64_t **ids, size_t *n)
+{
+	struct buf w = {0};
+	struct binds b = {0};
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+	*ids = xcalloc(q->nchats ? q->nchats : 1, sizeof **ids);
+	*n = 0;
+	buf_add(&w, "SELECT c.id FROM chats c WHERE c.id IN (");
+	id_list(&w, q->chats, q->nchats);
+	buf_add(&w, ") AND (");
+	for (int i = 0; i < q->f.nin; i++) {
+		const struct search_name *nm = &q->f.in[i];
+		if (i)
+			buf_add(&w, " OR ");
+		if (nm->kind == SEARCH_NAME_DM) {
+			buf_add(
+			    &w,
+			    "(c.chat_type = 'Single' AND EXISTS (SELECT 1 FROM chat_members cm JOIN users u"
+			    " ON u.id = cm.user_id WHERE cm.chat_id = c.id AND cm.user_id != ? AND ");
+			bind_i(&b, q->user_id);
+			user_is(&w, &b, nm->text);
+			buf_add(&w, "))");
+		} else {
+			buf_add(&w, "(c.chat_type != 'Single' AND c.name_key = ?)");
+			bind_s(&b, fold(&b, nm->text));
+		}
+	}
+	buf_add(&w, ")");
+	if (sqlite3_prepare_v2(db, w.p, -1, &st, NULL) != SQLITE_OK) {
+		log_err("search: prepare failed: %s", sqlite3_errmsg(db));
+		rc = FE_EINTERNAL;
+		goto out;
+	}
+	bind_all(st, &b, 1);
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW && *n < q->nchats)
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	if (s == SQLITE_INTERRUPT)
+		rc = FE_EUNAVAIL;
+	else if (s != SQLITE_DONE && s != SQLITE_ROW)
+		rc = FE_EINTERNAL;
+out:
+	sqlite3_finalize(st);
+	buf_free(&w);
+	return rc;
+}
+
+/* The conditions on messages m besides the words: " AND ..." (or nothing)
+ * into w, their values into b. Returns 1 when there is any. */
+static int filter_sql(const struct search_query *q, struct buf *w, struct binds *b)
+{
+	size_t at = w->len;
+	if (q->sender_id) {
+		buf_add(w, " AND m.sender_id = ?");
+		bind_i(b, q->sender_id);
+	}
+	if (q->after_ms) {
+		buf_add(w, " AND m.created_at > ?");
+		bind_i(b, q->after_ms);
+	}
+	if (q->before_ms) {
+		buf_add(w, " AND m.created_at < ?");
+		bind_i(b, q->before_ms);
+	}
+	if (q->f.nfrom) {
+		buf_add(w, " AND m.sender_id IN (SELECT u.id FROM users u WHERE ");
+		for (int i = 0; i < q->f.nfrom; i++) {
+			if (i)
+				buf_add(w, " OR ");
+			if (q->f.from[i].kind == SEARCH_NAME_ME) {
+				buf_add(w, "u.id = ?");
+				bind_i(b, q->user_id);
+			} else {
+				user_is(w, b, q->f.from[i].text);
+			}
+		}
+		buf_add(w, ")");
+	}
+	if (q->f.has_file)
+		buf_add(w, " AND EXISTS (SELECT 1 FROM message_files mf WHERE mf.message_id = m.id)");
+	if (q->f.has_link)
+		buf_add(w, " AND (m.content LIKE '%http://%' OR m.content LIKE '%https://%')");
+	return w->len > at;
+}
+
+static int scoped_search(sqlite3 *db, const struct search_query *q0, struct search_hit **out, size_t *n,
+                         int64_t *total)
+{
+	struct buf m = {0}, neg = {0}, sql = {0};
+	struct binds b = {0};
 	sqlite3_stmt *st = NULL;
 	struct ranked *top = NULL;
+	int64_t *narrowed = NULL;
+	struct search_query qq = *q0, *q = &qq;
 	size_t k = 0, want = (size_t)q->offset + (size_t)q->limit;
-	int rc = 0;
+	int rc = 0, by_date = q->by_date;
 	struct qterm *qt = query_tokens(q);
-	if (!scoped_match(q, qt, &m))
-		goto done;
-	int filtered = q->sender_id || q->after_ms || q->before_ms;
-	const char *sql = filtered
-		? "SELECT s.rowid, bm25(messages_scoped, 1.0, 0.4) FROM messages_scoped s JOIN messages m ON m.id = s.rowid"
-		  " WHERE messages_scoped MATCH ?1 AND (?2 = 0 OR m.sender_id = ?2) AND (?3 = 0 OR m.created_at > ?3)"
-		  " AND (?4 = 0 OR m.created_at < ?4)"
-		: "SELECT rowid, bm25(messages_scoped, 1.0, 0.4) FROM messages_scoped WHERE messages_scoped MATCH ?1";
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (q->f.nin) { /* in: first: the chats searched */
+		if ((rc = in_chats(db, q0, &narrowed, &q->nchats)))
+			goto done;
+		q->chats = narrowed;
+		if (!q->nchats)
+			goto done; /* no chat of the caller's by that name */
+	}
+	int words = scoped_match(q, qt, 0, &m), excluded = scoped_match(q, qt, 1, &neg);
+	int positive = 0;
+	for (size_t i = 0; i < q->nterms; i++)
+		positive |= !q->terms[i].exclude;
+	if (positive && !words)
+		goto done; /* words typed, none of them indexable */
+	if (words) {
+		if (excluded) {
+			buf_add(&m, " NOT body : (");
+			buf_addn(&m, neg.p, neg.len);
+			buf_add(&m, ")");
+		}
+		buf_add(&sql, "SELECT s.rowid, bm25(messages_scoped, 1.0, 0.4) FROM messages_scoped s");
+		struct buf w = {0};
+		if (filter_sql(q, &w, &b))
+			buf_add(&sql, " JOIN messages m ON m.id = s.rowid");
+		buf_add(&sql, " WHERE messages_scoped MATCH ?");
+		if (w.p)
+			buf_add(&sql, w.p);
+		buf_free(&w);
+	} else { /* filters only: the newest messages that pass them */
+		by_date = 1;
+		buf_add(&sql, "SELECT m.id, 0.0 FROM messages m WHERE m.chat_id IN (");
+		id_list(&sql, q->chats, q->nchats);
+		buf_add(&sql, ") AND m.deleted_at IS NULL");
+		if (excluded)
+			buf_add(
+			    &sql,
+			    " AND m.id NOT IN (SELECT rowid FROM messages_scoped WHERE messages_scoped MATCH"
+			    " ?) ");
+		filter_sql(q, &sql, &b);
+		buf_add(&sql, " ORDER BY m.id DESC");
+	}
+	if (sqlite3_prepare_v2(db, sql.p, -1, &st, NULL) != SQLITE_OK) {
 		log_err("search: prepare failed: %s", sqlite3_errmsg(db));
 		rc = FE_EINTERNAL;
 		goto done;
 	}
-	sqlite3_bind_text(st, 1, m.p, -1, SQLITE_STATIC);
-	if (filtered) {
-		sqlite3_bind_int64(st, 2, q->sender_id);
-		sqlite3_bind_int64(st, 3, q->after_ms);
-		sqlite3_bind_int64(st, 4, q->before_ms);
-	}
+	int first = 1;
+	if (words)
+		sqlite3_bind_text(st, first++, m.p, -1, SQLITE_STATIC);
+	else if (excluded)
+		sqlite3_bind_text(st, first++, neg.p, -1, SQLITE_STATIC);
+	bind_all(st, &b, first);
 	top = xmalloc((want + 1) * sizeof *top);
 	/* one pass: count every match, keep the best `want` in order */
 	int s;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		struct ranked r = {sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1)};
 		(*total)++;
-		if (k == want && !before(&r, &top[k - 1], q->by_date))
+		if (k == want && !before(&r, &top[k - 1], by_date))
 			continue;
 		size_t j = k < want ? k++ : k - 1;
-		while (j > 0 && before(&r, &top[j - 1], q->by_date)) {
+		while (j > 0 && before(&r, &top[j - 1], by_date)) {
 			top[j] = top[j - 1];
 			j--;
 		}
@@ -358,10 +574,13 @@ static int scoped_search(sqlite3 *db, const struct search_query *q, struct searc
 	st = NULL;
 	if (k <= (size_t)q->offset)
 		goto done;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT m.id, m.chat_id, c.name, m.sender_id, m.sender_name, m.content, NULL, m.created_at"
-			       " FROM messages m JOIN chats c ON c.id = m.chat_id WHERE m.id = ?",
-			       -1, &st, NULL) != SQLITE_OK) {
+	/* the sender's current name (the index holds the one at send time) */
+	if (sqlite3_prepare_v2(
+	        db,
+	        "SELECT m.id, m.chat_id, c.name, m.sender_id, coalesce(u.fullname, m.sender_name), m.content,"
+	        " NULL, m.created_at FROM messages m JOIN chats c ON c.id = m.chat_id"
+	        " LEFT JOIN users u ON u.id = m.sender_id WHERE m.id = ?",
+	        -1, &st, NULL) != SQLITE_OK) {
 		rc = FE_EINTERNAL;
 		goto done;
 	}
@@ -384,7 +603,10 @@ done:
 	sqlite3_finalize(st);
 	free(qt);
 	free(top);
+	free(narrowed);
 	buf_free(&m);
+	buf_free(&neg);
+	buf_free(&sql);
 	return rc;
 }
 
@@ -400,7 +622,7 @@ static int search_once(void *self, const struct search_query *q, struct search_h
 		return FE_EUNAVAIL;
 	if (stopped(q))
 		return FE_EUNAVAIL; /* waited in the queue past its deadline, or nobody waits for it */
-	if (!q->nchats || !q->nterms)
+	if (!q->nchats)
 		return 0;
 	sqlite3_progress_handler(db, PROGRESS_STEPS, should_stop, (void *)q);
 	rc = scoped_search(db, q, out, n, total);

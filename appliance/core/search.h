@@ -16,7 +16,8 @@
 #include "ports/search.h"
 
 struct search_in {
-	const char *q;
+	const char *q;                  /* may be NULL or empty when f holds a filter */
+	const struct search_filters *f; /* from the API's parameters (NULL = none), ANDed with q's */
 	int64_t chat_id;   /* 0 = all the caller's chats */
 	int64_t sender_id; /* 0 = anyone */
 	int64_t after_ms, before_ms;
@@ -36,10 +37,13 @@ typedef void (*search_cb)(void *req, int rc, const struct fe_err *e, const struc
 struct search_job;
 
 /* Returns 0 (cb runs once later, on the loop thread) or FE_E* (cb not
- * called): 400 VALIDATION_ERROR, 404 for a chat the caller is not in, 429
+ * called): 400 VALIDATION_ERROR (field q: empty without any filter, or
+ * over 500 characters; before/after/on: not a day; from/in: too many
+ * names), 404 for a chat the caller is not in, 429
  * RATE_LIMITED or TOO_MANY_SEARCHES (e->retry_after set), 503 when shutting
- * down. An empty query after parsing answers at once through cb with no
- * hits (before this returns). When the query was queued and job is not
+ * down. A query with neither words nor filters after parsing answers at
+ * once through cb with no hits (before this returns); one with filters
+ * only gives the newest messages that pass them. When the query was queued and job is not
  * NULL, *job is set to it (borrowed until cb runs: for search_cancel).
  * cb's rc: 0, or FE_EUNAVAIL with code SEARCH_TIMEOUT (the deadline passed)
  * or SEARCH_CANCELLED, or another FE_E* when the search failed. */
@@ -62,7 +66,47 @@ struct search_stats {
 };
 void search_stats(struct search_stats *out);
 
-/* Splits what the user typed into terms (owned: search_terms_free). */
+/* What the user typed, parsed (search_parse_query). */
+#define SEARCH_MAX_TERMS 16
+struct search_parsed {
+	struct search_term terms[SEARCH_MAX_TERMS]; /* words and phrases, excluded ones too */
+	size_t nterms;
+	struct search_filters f;
+};
+
+/* Parses a query as people type it, as in Slack and Mattermost: words,
+ * "quoted phrases", the last word as a prefix while typing; -word and
+ * -"phrase" exclude; the filters from:@name (or from:name, from:"Full
+ * Name"; from:me is the caller), in:#chat (in:chat, in:"Chat name"),
+ * in:@name (the direct chat with that user), before:, after:, on: (a
+ * YYYY-MM-DD date, UTC: before the day starts, after it ends, within it),
+ * has:file and has:link. An operator is recognised at the start of a word
+ * only, its name in any case; an unknown operator (foo:bar), an empty one
+ * (from:, in:#) or an unknown has: value is a plain word; a filter cannot be
+ * excluded (-from:x is the excluded phrase "from x"). A repeated from: or
+ * in: ORs its names (at most SEARCH_MAX_NAMES each); dates tighten. Pure:
+ * no I/O. Returns 0, or FE_EINVAL with *field set to the operator ("before",
+ * "after", "on") whose date is not a valid day, or to "from"/"in" when they
+ * name too many. *out holds owned strings even after an error: free it with
+ * search_parsed_free. */
+int search_parse_query(const char *q, struct search_parsed *out, const char **field);
+void search_parsed_free(struct search_parsed *p);
+
+/* Adds one filter given apart from the query (an API parameter): op is
+ * from, in, before, after, on or has, value what follows the colon in a
+ * query (has: also "file,link"). Returns 0, or FE_EINVAL when the value is
+ * not one the operator takes (an empty name, a bad date, an unknown has:
+ * value, too many names). */
+int search_filter_apply(struct search_filters *f, const char *op, const char *value);
+
+/* 1 when f asks for something (a name, a date, a has:). */
+int search_filters_any(const struct search_filters *f);
+
+/* Parses "YYYY-MM-DD" (n bytes, years 1970..9999) into the milliseconds
+ * of that day's start, UTC. Returns 0, or -1 when it is not a real day. */
+int search_date(const char *s, size_t n, int64_t *day_ms);
+
+/* The terms only, the filters dropped (owned: search_terms_free). */
 size_t search_parse(const char *q, struct search_term *terms, size_t max);
 void search_terms_free(struct search_term *terms, size_t n);
 

@@ -1,7 +1,9 @@
 /* http/h_search: GET or POST /api/search/messages and
  * /api/chat/{id}/messages/search. The parameters come from the query string
  * or, for POST (the original's clients, docs/API.md "Compatibility"), from a
- * JSON body; the query string wins when both name one. */
+ * JSON body; the query string wins when both name one. Besides q the
+ * filters (from, in, before, after, on, has) may come as parameters, with
+ * the values they take in the query (core/search.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,41 @@ static int qint(struct req *r, cJSON *body, const char *name, int64_t min, int64
 	}
 	*out = v;
 	return 0;
+}
+
+/* Reads the filter parameter name (from, in, on, has; before and after when
+ * not a number of milliseconds) into f. Returns 0 (absent or applied), or
+ * -1 after answering 400 naming it. */
+static int qfilter(struct req *r, cJSON *body, const char *name, struct search_filters *f, int *any)
+{
+	char buf[SEARCH_NAME_BYTES + 8];
+	int rc = param(r, body, name, buf, sizeof buf);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	if (search_filter_apply(f, name, buf)) {
+		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", name,
+		          !strcmp(name, "has")    ? "has must be file, link or file,link"
+		          : !strcmp(name, "from") ? "from must be a member's name, @name or me"
+		          : !strcmp(name, "in")
+		              ? "in must be #chat or @member"
+		              : "must be a day YYYY-MM-DD (UTC) or milliseconds since the epoch");
+		return -1;
+	}
+	*any = 1;
+	return 0;
+}
+
+/* before/after: milliseconds since the epoch (an integer), or a day. */
+static int qbound(struct req *r, cJSON *body, const char *name, int64_t *ms, struct search_filters *f,
+                  int *any)
+{
+	char buf[32];
+	int rc = param(r, body, name, buf, sizeof buf);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	if (*buf && strspn(buf, "0123456789") == strlen(buf))
+		return qint(r, body, name, 0, INT64_MAX / 2, ms);
+	return qfilter(r, body, name, f, any);
 }
 
 struct search_req {
@@ -118,23 +155,27 @@ static void search(struct req *r, int64_t chat_id)
 	struct search_req *sr = xcalloc(1, sizeof *sr);
 	if (r->method == M_POST && !(body = req_json(r)))
 		goto bad; /* answered */
+	struct search_filters f = {0};
+	int any = 0;
 	int rc = param(r, body, "q", sr->q, sizeof sr->q);
 	if (rc < 0)
 		goto bad;
-	if (rc) {
-		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "q", "q is required (1..500 characters)");
-		goto bad;
-	}
 	if (!utf8_valid(sr->q, strlen(sr->q))) { /* %-escapes decode to any bytes */
 		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "q", "q must be valid UTF-8");
 		goto bad;
 	}
 	if (!chat_id && qint(r, body, "chat_id", 1, INT64_MAX / 2, &chat_id))
 		goto bad;
-	if (qint(r, body, "sender_id", 1, INT64_MAX / 2, &sender) || qint(r, body, "after", 0, INT64_MAX / 2, &after) ||
-	    qint(r, body, "before", 0, INT64_MAX / 2, &before) || qint(r, body, "limit", 1, 100, &limit) ||
-	    qint(r, body, "offset", 0, 10000, &offset))
+	if (qint(r, body, "sender_id", 1, INT64_MAX / 2, &sender) ||
+	    qbound(r, body, "after", &after, &f, &any) || qbound(r, body, "before", &before, &f, &any) ||
+	    qfilter(r, body, "on", &f, &any) || qfilter(r, body, "from", &f, &any) ||
+	    qfilter(r, body, "in", &f, &any) || qfilter(r, body, "has", &f, &any) ||
+	    qint(r, body, "limit", 1, 100, &limit) || qint(r, body, "offset", 0, 10000, &offset))
 		goto bad;
+	if (rc && !any && !sender && !after && !before) { /* no q and nothing else to go by */
+		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "q", "q is required (1..500 characters)");
+		goto bad;
+	}
 	/* the original's strategy and highlight: accepted and ignored (the
 	 * snippet always marks the matches) */
 	if (param(r, body, "strategy", ignored, sizeof ignored) < 0 ||
@@ -147,6 +188,7 @@ static void search(struct req *r, int64_t chat_id)
 		goto bad;
 	}
 	in.q = sr->q;
+	in.f = &f;
 	in.chat_id = chat_id;
 	in.sender_id = sender;
 	in.after_ms = after;

@@ -13,6 +13,32 @@
 struct search_term {
 	char *text;
 	int phrase, prefix;
+	int exclude; /* -word or -"phrase": matching messages are left out */
+};
+
+/* A name in a from: or in: filter (core/search parses them). */
+#define SEARCH_MAX_NAMES 4
+#define SEARCH_NAME_BYTES 104
+enum search_name_kind {
+	SEARCH_NAME_USER,    /* from:@name: email local part or display name */
+	SEARCH_NAME_ME,      /* from:me: the caller */
+	SEARCH_NAME_CHANNEL, /* in:#name: a chat's name */
+	SEARCH_NAME_DM,      /* in:@name: the caller's direct chat with that user */
+};
+struct search_name {
+	int kind;
+	char text[SEARCH_NAME_BYTES]; /* as typed, without the @ or # */
+};
+
+/* What the filters ask besides words: names are ORed within from: and
+ * within in:; everything else is ANDed. */
+struct search_filters {
+	struct search_name from[SEARCH_MAX_NAMES];
+	int nfrom;
+	struct search_name in[SEARCH_MAX_NAMES];
+	int nin;
+	int64_t after_ms, before_ms; /* created_at strictly between (0 = unbounded) */
+	int has_file, has_link;
 };
 
 struct search_query {
@@ -20,6 +46,8 @@ struct search_query {
 	size_t nterms;
 	const int64_t *chats; /* the only chats searched: the caller's */
 	size_t nchats;
+	int64_t user_id;         /* the caller: from:me, in:@name */
+	struct search_filters f; /* names and has: (its dates are merged into after_ms/before_ms) */
 	int64_t sender_id;    /* 0 = any */
 	int64_t after_ms, before_ms; /* 0 = unbounded */
 	int by_date;          /* newest first instead of relevance */
@@ -34,14 +62,17 @@ struct search_query {
 struct search_hit {
 	int64_t id, chat_id, sender_id, created_at;
 	char chat_name[UTF8_BUF(50)];
-	char sender_name[UTF8_BUF(50)];
+	char sender_name[UTF8_BUF(50)]; /* the sender's current name */
 	char *content; /* owned */
 	char *snippet; /* owned; matches between <mark> and </mark>, the rest as stored */
 };
 
 struct search_ops {
 	/* Fills *out (owned: search_hits_free) with at most q->limit hits and
-	 * *total with the number of matches. Returns 0 or FE_E*: FE_EUNAVAIL
+	 * *total with the number of matches. Without terms to match (only
+	 * filters and exclusions) the hits are the newest messages that pass
+	 * the filters. A name no chat or member of q->chats answers to gives
+	 * no hits (never an error). Returns 0 or FE_E*: FE_EUNAVAIL
 	 * when stopped by q's deadline or cancel flag (nothing in *out). */
 	int (*search)(void *s, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total);
 	/* Rebuilds the index from the messages (fechatter reindex). */

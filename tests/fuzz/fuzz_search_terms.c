@@ -5,8 +5,13 @@
  * "ascii" table tokenizer must keep each one whole, so a token holds no
  * ASCII byte but lower-case letters and digits, and is valid UTF-8; its
  * offsets lie inside the term, in order) and the scoped tokens
- * (fts5_scoped_text). Same input as fuzz_search: an options byte (ignored
- * here), then the query string. The database half is fuzz_search. */
+ * (fts5_scoped_text). Then the whole parser (search_parse_query): filters
+ * hold names that occur in the query, at most SEARCH_MAX_NAMES each, never
+ * empty; date bounds are whole UTC days; an error names a date operator or
+ * from/in; excluded terms are never the prefix; each name applied again as
+ * a parameter (search_filter_apply) is accepted. Same input as fuzz_search:
+ * an options byte (ignored here), then the query string. The database half
+ * is fuzz_search. */
 #include "adapters/fts5_index.h"
 #include "adapters/fts5_tokenize.h"
 #include "core/search.h"
@@ -66,6 +71,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_free(&b);
 	}
 	search_terms_free(terms, n);
+
+	struct search_parsed p;
+	const char *field = NULL;
+	int rc = search_parse_query(q, &p, &field);
+	CHECK(p.nterms <= SEARCH_MAX_TERMS);
+	CHECK(p.f.nfrom <= SEARCH_MAX_NAMES && p.f.nin <= SEARCH_MAX_NAMES);
+	if (rc) {
+		CHECK(rc == FE_EINVAL && field);
+		CHECK(!strcmp(field, "before") || !strcmp(field, "after") || !strcmp(field, "on") ||
+		      !strcmp(field, "from") || !strcmp(field, "in"));
+	} else {
+		CHECK(p.nterms >= n); /* the terms-only parse drops nothing but filters */
+		CHECK(!p.f.after_ms || p.f.after_ms == -1 || (p.f.after_ms + 1) % 86400000 == 0);
+		CHECK(!p.f.before_ms || p.f.before_ms == 1 || p.f.before_ms % 86400000 == 0);
+		struct search_filters again = {0};
+		for (int i = 0; i < p.f.nfrom; i++) {
+			const struct search_name *nm = &p.f.from[i];
+			CHECK(nm->text[0] && strlen(nm->text) < SEARCH_NAME_BYTES);
+			CHECK(nm->kind == SEARCH_NAME_USER || nm->kind == SEARCH_NAME_ME);
+			if (nm->kind == SEARCH_NAME_USER && nm->text[0] != '@')
+				CHECK(!search_filter_apply(&again, "from", nm->text) ||
+				      again.nfrom == SEARCH_MAX_NAMES);
+		}
+		for (int i = 0; i < p.f.nin; i++) {
+			const struct search_name *nm = &p.f.in[i];
+			CHECK(nm->text[0] && strlen(nm->text) < SEARCH_NAME_BYTES);
+			CHECK(nm->kind == SEARCH_NAME_CHANNEL || nm->kind == SEARCH_NAME_DM);
+		}
+	}
+	for (size_t i = 0; i < p.nterms; i++) {
+		CHECK(p.terms[i].text && strlen(p.terms[i].text) <= 100);
+		CHECK(!p.terms[i].exclude || !p.terms[i].prefix);
+	}
+	search_parsed_free(&p);
 	free(q);
 	return 0;
 }

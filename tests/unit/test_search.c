@@ -150,6 +150,163 @@ static void test_parse_trailing_quote_after_word(void **state)
 	assert_int_equal(prefix, 0);
 }
 
+/* ---- search_parse_query: filters ---- */
+
+struct pq {
+	struct search_parsed p;
+	int rc;
+	const char *field;
+};
+
+static struct pq pq(const char *q)
+{
+	struct pq r;
+	memset(&r, 0, sizeof r);
+	r.rc = search_parse_query(q, &r.p, &r.field);
+	assert_true(r.p.nterms <= SEARCH_MAX_TERMS);
+	return r;
+}
+
+static void test_parse_filters(void **state)
+{
+	int64_t d;
+	struct pq r = pq("deploy from:@ann in:#general has:file has:LINK before:2026-12-01 after:2026-11-01");
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.p.nterms, 1);
+	assert_string_equal(r.p.terms[0].text, "deploy");
+	assert_int_equal(r.p.terms[0].prefix, 0); /* the query ended with a filter */
+	assert_int_equal(r.p.f.nfrom, 1);
+	assert_int_equal(r.p.f.from[0].kind, SEARCH_NAME_USER);
+	assert_string_equal(r.p.f.from[0].text, "ann");
+	assert_int_equal(r.p.f.nin, 1);
+	assert_int_equal(r.p.f.in[0].kind, SEARCH_NAME_CHANNEL);
+	assert_string_equal(r.p.f.in[0].text, "general");
+	assert_true(r.p.f.has_file && r.p.f.has_link);
+	assert_int_equal(search_date("2026-12-01", 10, &d), 0);
+	assert_int_equal(d, 1796083200000LL); /* date -u -d 2026-12-01 +%s */
+	assert_int_equal(r.p.f.before_ms, d);
+	assert_int_equal(search_date("2026-11-01", 10, &d), 0);
+	assert_int_equal(r.p.f.after_ms, d + 86400000 - 1); /* after the day ends */
+	search_parsed_free(&r.p);
+
+	r = pq("FROM:me In:@bob on:2024-02-29 x");
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.p.f.from[0].kind, SEARCH_NAME_ME);
+	assert_int_equal(r.p.f.in[0].kind, SEARCH_NAME_DM);
+	assert_string_equal(r.p.f.in[0].text, "bob");
+	assert_int_equal(search_date("2024-02-29", 10, &d), 0);
+	assert_int_equal(r.p.f.after_ms, d - 1);
+	assert_int_equal(r.p.f.before_ms, d + 86400000);
+	assert_int_equal(r.p.nterms, 1);
+	assert_int_equal(r.p.terms[0].prefix, 1);
+	search_parsed_free(&r.p);
+
+	/* quoted names, unicode names, @me is a user called me */
+	r = pq("from:\"Ann Lee\" from:@\"Zoë Ørsted\" in:#\"road map\" from:@me from:Émile");
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.p.nterms, 0);
+	assert_int_equal(r.p.f.nfrom, 4);
+	assert_string_equal(r.p.f.from[0].text, "Ann Lee");
+	assert_string_equal(r.p.f.from[1].text, "Zoë Ørsted");
+	assert_int_equal(r.p.f.from[2].kind, SEARCH_NAME_USER);
+	assert_string_equal(r.p.f.from[2].text, "me");
+	assert_string_equal(r.p.f.from[3].text, "Émile");
+	assert_string_equal(r.p.f.in[0].text, "road map");
+	search_parsed_free(&r.p);
+
+	/* exclusions */
+	r = pq("deploy -friday -\"staging server\" -");
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.p.nterms, 3);
+	assert_int_equal(r.p.terms[0].exclude, 0);
+	assert_int_equal(r.p.terms[1].exclude, 1);
+	assert_string_equal(r.p.terms[1].text, "friday");
+	assert_int_equal(r.p.terms[2].exclude, 1);
+	assert_int_equal(r.p.terms[2].phrase, 1);
+	assert_string_equal(r.p.terms[2].text, "staging server");
+	search_parsed_free(&r.p);
+	r = pq("-deplo"); /* an excluded word is never the prefix being typed */
+	assert_int_equal(r.p.nterms, 1);
+	assert_int_equal(r.p.terms[0].prefix, 0);
+	assert_int_equal(r.p.terms[0].exclude, 1);
+	search_parsed_free(&r.p);
+}
+
+static void test_parse_filter_edges(void **state)
+{
+	/* empty, unknown and malformed operators are plain words */
+	struct pq r = pq("from: in:# in:@ has: has:cake foo:bar -from:ann");
+	assert_int_equal(r.rc, 0);
+	assert_false(search_filters_any(&r.p.f));
+	assert_int_equal(r.p.nterms, 7);
+	assert_string_equal(r.p.terms[0].text, "from:");
+	assert_string_equal(r.p.terms[1].text, "in:#");
+	assert_string_equal(r.p.terms[4].text, "has:cake");
+	assert_string_equal(r.p.terms[5].text, "foo:bar");
+	assert_string_equal(r.p.terms[6].text, "from:ann");
+	assert_int_equal(r.p.terms[6].exclude, 1);
+	search_parsed_free(&r.p);
+
+	/* only filters: no terms */
+	r = pq("from:@ann has:file");
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.p.nterms, 0);
+	assert_true(search_filters_any(&r.p.f));
+	search_parsed_free(&r.p);
+
+	/* an operator inside a word is not one; nested and stray quotes */
+	r = pq("xfrom:ann \"a \"b\" c\" from:\"unclosed");
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.p.f.nfrom, 0);
+	assert_string_equal(r.p.terms[0].text, "xfrom:ann");
+	search_parsed_free(&r.p);
+
+	/* bad dates name the operator */
+	const char *bad[] = {"before:2026-13-01", "after:2026-02-29",  "on:2026-2-3", "on:yesterday",
+	                     "before:1969-12-31", "after:2026-12-01x", "on:",         "ON:0000-00-00"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = pq(bad[i]);
+		if (!strcmp(bad[i], "on:")) { /* empty: a plain word */
+			assert_int_equal(r.rc, 0);
+		} else {
+			assert_int_equal(r.rc, FE_EINVAL);
+			assert_true(!strncasecmp(bad[i], r.field, strlen(r.field)));
+		}
+		search_parsed_free(&r.p);
+	}
+
+	/* at most SEARCH_MAX_NAMES names per operator */
+	r = pq("from:a from:b from:c from:d from:e");
+	assert_int_equal(r.rc, FE_EINVAL);
+	assert_string_equal(r.field, "from");
+	search_parsed_free(&r.p);
+
+	/* tightening: the later before: wins when earlier, never widens */
+	r = pq("before:2026-12-01 before:2026-12-31 after:2026-01-01 after:2025-01-01");
+	int64_t d;
+	assert_int_equal(search_date("2026-12-01", 10, &d), 0);
+	assert_int_equal(r.p.f.before_ms, d);
+	assert_int_equal(search_date("2026-01-01", 10, &d), 0);
+	assert_int_equal(r.p.f.after_ms, d + 86400000 - 1);
+	search_parsed_free(&r.p);
+
+	/* parameters */
+	struct search_filters f = {0};
+	assert_int_equal(search_filter_apply(&f, "has", "file,link"), 0);
+	assert_true(f.has_file && f.has_link);
+	assert_int_equal(search_filter_apply(&f, "has", "file,cake"), FE_EINVAL);
+	assert_int_equal(search_filter_apply(&f, "from", "@"), FE_EINVAL);
+	assert_int_equal(search_filter_apply(&f, "from", "Ann Lee"), 0);
+	assert_string_equal(f.from[0].text, "Ann Lee");
+	assert_int_equal(search_filter_apply(&f, "in", "@bob"), 0);
+	assert_int_equal(f.in[0].kind, SEARCH_NAME_DM);
+	assert_int_equal(search_filter_apply(&f, "on", "2026-12-32"), FE_EINVAL);
+	assert_int_equal(search_date("1970-01-01", 10, &d), 0);
+	assert_int_equal(d, 0);
+	assert_int_equal(search_date("2000-03-01", 10, &d), 0);
+	assert_int_equal(d, 951868800000LL);
+}
+
 static void test_parse_punctuation_and_limits(void **state)
 {
 	struct parsed p = parse("!!! hello ... ?? world-wide ---", 16);
@@ -639,7 +796,7 @@ static void test_fts5_syntax_is_text(void **state)
 	assert_string_equal(find("deployment*"), "1");
 	assert_string_equal(find("NOT deployment"), "");
 	/* a term with a quote inside, given directly to the port */
-	struct search_term t[2] = {{(char *)"de\"ploy", 0, 1}, {(char *)"東\"京", 0, 0}};
+	struct search_term t[2] = {{(char *)"de\"ploy", 0, 1, 0}, {(char *)"東\"京", 0, 0, 0}};
 	int64_t chats[] = {general, japan};
 	struct search_query q = {0};
 	q.terms = t;
@@ -811,22 +968,24 @@ static void test_cancel_stops_query(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_words),
-		cmocka_unit_test(test_parse_phrases),
-		cmocka_unit_test(test_parse_unbalanced_quote),
-		cmocka_unit_test(test_parse_trailing_quote_after_word),
-		cmocka_unit_test(test_parse_punctuation_and_limits),
-		cmocka_unit_test_setup_teardown(test_words_prefix_phrase, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_membership, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_folding_and_sender, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cjk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_edit_and_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_filters_and_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fts5_syntax_is_text, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deadline_interrupts_query, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel_stops_query, setup, teardown),
+	    cmocka_unit_test(test_parse_words),
+	    cmocka_unit_test(test_parse_phrases),
+	    cmocka_unit_test(test_parse_unbalanced_quote),
+	    cmocka_unit_test(test_parse_trailing_quote_after_word),
+	    cmocka_unit_test(test_parse_punctuation_and_limits),
+	    cmocka_unit_test(test_parse_filters),
+	    cmocka_unit_test(test_parse_filter_edges),
+	    cmocka_unit_test_setup_teardown(test_words_prefix_phrase, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_membership, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_folding_and_sender, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cjk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_edit_and_delete, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_filters_and_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fts5_syntax_is_text, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deadline_interrupts_query, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_stops_query, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
