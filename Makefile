@@ -5,6 +5,8 @@
 #   SANITIZE=address,undefined make test   the same under sanitizers (dynamic link)
 #   make fuzz       libFuzzer harnesses (tests/fuzz), FUZZ_SECONDS each
 #   make bench      benchmarks (numbers and ratios, never pass/fail on time)
+#   make lint       clang-format --dry-run and cppcheck over the C sources (also in make test)
+#   make format     clang-format -i over the same files
 
 CC      ?= cc
 BUILD   := build
@@ -70,7 +72,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 EMBED   := $(sort $(wildcard schema/*.sql) $(shell find web -type f ! -name '.*' | sort))
 
-.PHONY: all deps run test unit e2e browser bench bench-search clean format
+.PHONY: all deps run test unit e2e browser bench bench-search clean format lint
 all: $(BIN)
 
 deps: $(DEPS)/lib/libwebsockets.a
@@ -162,6 +164,7 @@ test:
 	ARCH=$(ARCH) bash packaging/deps.sh
 	$(MAKE) $(BIN) $(UNIT_BINS) $(REPLAY_BINS)
 	@rm -rf $(BUILD)/test-results; mkdir -p $(BUILD)/test-results
+	@RESULTS=$(abspath $(BUILD))/test-results bash tests/lint.sh $(LINT_SRCS) || true
 	@RESULTS=$(abspath $(BUILD))/test-results bash tests/run-unit.sh $(UNIT_BINS) || true
 	@RESULTS=$(abspath $(BUILD))/test-results bash tests/fuzz/replay.sh $(REPLAY_BINS) || true
 	@RESULTS=$(abspath $(BUILD))/test-results FECHATTER_BIN=$(abspath $(BIN)) bash tests/run-e2e.sh || true
@@ -191,8 +194,12 @@ soak:
 browser: $(BIN)
 	@FECHATTER_BIN=$(abspath $(BIN)) bash tests/run-browser.sh
 
+# the C sources make lint checks and make format rewrites (one list for both)
+LINT_SRCS := $(shell find appliance tests/unit tests/fuzz -name '*.[ch]' | sort)
+lint:
+	@bash tests/lint.sh $(LINT_SRCS)
 format:
-	clang-format -i $$(find appliance tests/unit -name '*.[ch]')
+	clang-format -i $(LINT_SRCS)
 
 clean:
 	rm -rf build/obj build/san build/gen build/tests build/fuzz build/*.a build/fechatter build/arm64 build/armhf

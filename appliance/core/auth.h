@@ -19,7 +19,19 @@ struct auth_result {
 	int expires_in;
 };
 
-/* rc is 0 (r valid) or FE_E* (e valid). Both borrowed for the call. */
+/* Callers, in common: the HTTP handlers (http/h_accounts.c, h_setup.c) and
+ * the request authentication (http/server.c, ws.c), on the
+ * loop thread, which owns the store, the cache and the bus; the workers
+ * only hash. Errors: 0, or a negative FE_E* code with e filled (in the
+ * callback's e for what fails after queueing). "Store errors" are the
+ * store's codes (FE_ENOSPC, FE_EUNAVAIL, FE_ECORRUPT, FE_EINTERNAL) with a
+ * generic message. Strings passed in are borrowed for the call (copied
+ * when a job is queued); the job's copies of passwords are wiped
+ * (sodium_free) when it ends. */
+
+/* The outcome of an asynchronous use case, called once on the loop thread:
+ * rc is 0 (r valid: the account, its workspace, a new token pair and file
+ * token) or FE_E* (e valid). Both borrowed for the call. */
 typedef void (*auth_cb)(void *req, int rc, const struct fe_err *e, const struct auth_result *r);
 
 struct signup_in {
@@ -29,6 +41,26 @@ struct signup_in {
 	const char *client;         /* client address, for rate limits */
 };
 
+/* Creates an account and signs it in (asynchronous: the password is hashed
+ * on a worker). With an invite code the account joins the invite's
+ * workspace as a member (one use counted); without one it creates a
+ * workspace and owns it: named in->workspace_name, else "Default" for the
+ * appliance's first, else "<fullname>'s workspace". Who: anyone (no
+ * principal), limited per client address.
+ * Errors before queueing (cb not called), in order: FE_ERATE (RATE_LIMITED,
+ * e->retry_after) for in->client; FE_EINVAL (VALIDATION_ERROR) for email
+ * (auth_check_email), password (auth_check_password), fullname (1..50
+ * characters, no controls), workspace_name (1..50 when given); FE_EINVAL
+ * (INVALID_INVITE) for an invite code that is over 63 bytes, unknown,
+ * revoked, expired or used up; FE_ECONFLICT (USER_EXISTS) for a taken email
+ * (case-insensitive); FE_EFORBIDDEN (INVITE_REQUIRED) without an invite
+ * when a workspace exists and registration is closed (cfg
+ * registration_open); FE_EUNAVAIL (SHUTTING_DOWN) when the worker pool
+ * takes no more work; store errors. In cb, after hashing, the account is
+ * written in one transaction; FE_EINVAL (INVALID_INVITE) when the invite
+ * was used up meanwhile, FE_ECONFLICT (WORKSPACE_EXISTS or USER_EXISTS)
+ * when a name or the email was taken meanwhile, FE_EINTERNAL when hashing
+ * failed, store errors. */
 int auth_signup(struct app *app, const struct signup_in *in, auth_cb cb, void *req, struct fe_err *e);
 
 /* Whether the appliance is fresh: *needs is 1 while no workspace exists
@@ -39,25 +71,61 @@ int auth_signup(struct app *app, const struct signup_in *in, auth_cb cb, void *r
  * Loop thread only. Returns 0, or FE_E* (e set) when the store fails. */
 int auth_needs_owner(struct app *app, int *needs, struct fe_err *e);
 
+/* Checks email and password (asynchronous: verified on a worker, against a
+ * dummy hash when the email is unknown, so both take as long) and issues a
+ * new token pair. Who: anyone, limited per client address and per account
+ * (a success resets the account's limit).
+ * Errors before queueing: FE_ERATE (RATE_LIMITED, e->retry_after);
+ * FE_EINVAL (VALIDATION_ERROR, field password) for a password over 512
+ * bytes; FE_EUNAVAIL (SHUTTING_DOWN); store errors. In cb: FE_EAUTH
+ * (INVALID_CREDENTIALS) for an unknown email or a wrong password (the same
+ * answer), FE_EFORBIDDEN (ACCOUNT_SUSPENDED) for a suspended account (only
+ * with the right password), store errors. */
 int auth_signin(struct app *app, const char *email, const char *password, const char *client, auth_cb cb,
 		void *req, struct fe_err *e);
 
+/* Changes the caller's password (asynchronous: current verified and next
+ * hashed on a worker), then in one transaction bumps the token version and
+ * revokes every refresh token, publishes SessionsRevoked, and answers a new
+ * token pair (this session goes on). Who: any signed-in user, for
+ * themselves. Errors before queueing: FE_EINVAL (VALIDATION_ERROR) for
+ * next (auth_check_password, field new_password) or a current over 512
+ * bytes (current_password); FE_EAUTH when the account is gone;
+ * FE_EUNAVAIL (SHUTTING_DOWN); store errors. In cb: FE_EAUTH
+ * (INVALID_CREDENTIALS, field current_password) for a wrong current
+ * password, FE_EINTERNAL when hashing failed, store errors. */
 int auth_change_password(struct app *app, const struct principal *p, const char *current, const char *next,
 			 auth_cb cb, void *req, struct fe_err *e);
 
-/* Synchronous: rotates refresh_token into a new pair in *r. */
+/* Synchronous: rotates refresh_token (marks it rotated) into a new pair of
+ * the same family in *r (the caller's storage), in one transaction. Who:
+ * anyone holding a refresh token (no principal). Errors: FE_EAUTH
+ * (INVALID_REFRESH_TOKEN) for an empty, over-128-byte, unknown, revoked or
+ * expired token (or family), or one whose account is gone, or a rotation
+ * lost to a concurrent one; FE_EAUTH (TOKEN_REUSED) for a token rotated
+ * already: its whole family is revoked (stolen or replayed); FE_EFORBIDDEN
+ * (ACCOUNT_SUSPENDED); store errors. */
 int auth_refresh(struct app *app, const char *refresh_token, struct auth_result *r, struct fe_err *e);
 
-/* Revokes one refresh token of the caller (NULL/empty: nothing to revoke). */
+/* Revokes one refresh token of the caller (NULL/empty, unknown, another
+ * user's or revoked already: nothing to do, 0). Access tokens live on
+ * until they expire. Who: any signed-in user. Errors: store errors. */
 int auth_logout(struct app *app, const struct principal *p, const char *refresh_token, struct fe_err *e);
 
-/* Revokes every refresh token and every access token of the caller. */
+/* Revokes every refresh token and every access token of the caller (bumps
+ * the token version) in one transaction, forgets the user's cache entries
+ * and publishes SessionsRevoked (open streams close); *revoked gets the
+ * number of refresh tokens revoked. Who: any signed-in user, for
+ * themselves. Errors: store errors. */
 int auth_logout_all(struct app *app, const struct principal *p, int *revoked, struct fe_err *e);
 
 /* Checks an access token (len bytes) and the account behind it: fills *p,
  * with the token's expiry and version (a stream it opens ends then, or when
  * a newer version revokes it); FE_EAUTH (INVALID_TOKEN or TOKEN_EXPIRED)
- * otherwise. */
+ * otherwise: a bad signature, issuer or audience, an expired token, an
+ * account gone, suspended, moved or whose token version changed. Reads the
+ * account through the cache; loop thread. token is borrowed; *p is the
+ * caller's storage. */
 int auth_authenticate(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e);
 
 /* Checks the token of the file-download cookie (len bytes): a JWT of
@@ -69,7 +137,9 @@ int auth_authenticate(struct app *app, const char *token, size_t len, struct pri
 int auth_authenticate_file(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e);
 
 /* Prepares the dummy hash used to equalise sign-in timing. Call once at
- * start-up, before serving (takes as long as one password hash). */
+ * start-up, before serving (takes as long as one password hash). Returns
+ * 0, or -1 when hashing fails (no memory). Called by main.c before the
+ * service loop starts. */
 int auth_init(void);
 
 /* After a commit that bumped user_id's token version (suspension,
@@ -78,7 +148,11 @@ int auth_init(void);
  * stream of the user that was opened with an older token. */
 void auth_sessions_revoked(struct app *app, int64_t user_id, int64_t workspace_id);
 
-/* Validation shared with the handlers: 0 or FE_EINVAL naming the field. */
+/* Validation shared with the handlers: 0 or FE_EINVAL (VALIDATION_ERROR)
+ * naming the field, with e filled. An email is 3..254 bytes with one '@'
+ * not first, a '.' after it (not right after the '@', not last), no
+ * controls, spaces or <>"(),;:\[]. A password is 8..128 characters
+ * (field names it: "password", "new_password"). Pure: any thread. */
 int auth_check_email(const char *email, struct fe_err *e);
 int auth_check_password(const char *pw, const char *field, struct fe_err *e);
 

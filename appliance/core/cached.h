@@ -15,13 +15,25 @@
 #define TTL_UNREAD 300
 #define TTL_WS_USERS 600
 
-/* user:{id} */
+/* Callers: core/ use cases and core/auth (never the handlers, except
+ * through cached_page_*), on the loop thread, which owns the cache and the
+ * store. Without a cache (app->cache.ops NULL) every read goes to the store
+ * and every forget does nothing. The reads return 0, or the store's code as
+ * it came (FE_ENOTFOUND when there is no such record; FE_ENOSPC,
+ * FE_EUNAVAIL, FE_ECORRUPT, FE_EINTERNAL): no fe_err, the caller maps it
+ * (err_store). A record read from the store is kept for its TTL. */
+
+/* User id (user:{id}) into *u, the caller's storage. */
 int cached_user(struct app *app, int64_t id, struct user *u);
-/* chat:{id}: the chat with member_count and viewer's my_role filled. */
+/* Chat id (chat:{id}, the chat with its members' ids and roles) into *c,
+ * the caller's storage, with member_count and viewer's my_role ("" when
+ * viewer is not a member) filled. Its activity fields (last message) may
+ * be as old as the TTL. */
 int cached_chat(struct app *app, int64_t id, int64_t viewer, struct chat *c);
-/* The chat's member ids (sorted); *ids owned (free). */
+/* The chat's member ids, ascending (from chat:{id}); *ids owned (free). */
 int cached_member_ids(struct app *app, int64_t chat_id, int64_t **ids, size_t *n);
-/* unread:{user}: every chat's counters; *out owned (free). */
+/* unread:{user}: the user's counters, one entry per chat (the store's
+ * unread_counts); *out owned (free). */
 int cached_unread(struct app *app, int64_t user_id, struct unread **out, size_t *n);
 
 /* Rendered pages: an answer body kept as its handler rendered it, so that
@@ -52,15 +64,19 @@ int cached_page_get(struct app *app, const struct cached_page *pg, char **body, 
  * tag; nothing without a cache. Loop thread. */
 void cached_page_put(struct app *app, const struct cached_page *pg, const char *body, size_t len);
 
-/* Forget after a write. */
+/* Forget after a write (the use case's own, before its event): the user's
+ * record and the workspace's rendered user list; the chat's record (with
+ * members and roles). Never fail. */
 void cache_forget_user(struct app *app, int64_t user_id, int64_t workspace_id);
 void cache_forget_chat(struct app *app, int64_t chat_id);
 /* A profile change: the rendered message pages of the user's chats show
  * their name and avatar, so those go too. */
 void cache_forget_profile(struct app *app, int64_t user_id, int64_t workspace_id);
 
-/* Subscribes the event-driven invalidation to the bus (call before the
- * fan-out subscribes). */
+/* Subscribes the event-driven invalidation to app->bus for every event but
+ * typing and presence (call before the fan-out subscribes, so it sees fresh
+ * membership); nothing without a cache. Once per app, from main.c (or the
+ * unit tests' app builder) before serving. */
 void cached_init(struct app *app);
 
 #endif

@@ -33,6 +33,16 @@ enum file_grant {
 	FILE_AVATAR,    /* it is the picture of a user of the user's workspace */
 };
 
+/* Callers: the file handlers (http/h_files.c), http/jsonio.c (urls),
+ * core/message
+ * (attachments) and core/workspace (pictures), on the loop thread, which
+ * owns the store; the url and name functions are pure and may run on any
+ * thread. p is the authenticated caller, any workspace user: the read and
+ * attach rules below are the only limits (borrowed for the call). Errors:
+ * 0, or a negative FE_E* code with e filled; "store errors" are what
+ * err_store() makes of a failed store call (FE_ENOSPC, FE_ECORRUPT,
+ * FE_EUNAVAIL, FE_EINTERNAL). Outputs are the caller's storage. */
+
 /* Writes f's url, "/api/files/<sha256>.<ext>", into out (n >= FILE_URL_MAX). */
 void file_url(const struct file_rec *f, char *out, size_t n);
 
@@ -52,15 +62,23 @@ int file_name_parse(const char *name, int allow_short, struct file_name *out);
  * (FILE_NO_ACCESS when none). Returns 0, or a store error FE_E*. */
 int file_access(struct app *app, int64_t user_id, const struct file_rec *f, enum file_grant *how);
 
-/* Registers a stored blob for p. head: the first bytes (for sniffing);
- * filename: the client's name (cleaned, for Content-Disposition only). */
+/* Registers a blob already stored under sha256 (size bytes) as uploaded by
+ * p, and fills out with the file row: the type sniffed from head (the first
+ * headlen bytes; the whole file when headlen == size), filename the client's
+ * name (NULL: "file"; cleaned, for Content-Disposition only). The same
+ * content uploaded again by p returns the existing row. Who: any workspace
+ * user (the upload handler, after the blob is written). Errors: the store's
+ * code with "the disk is full" (FE_ENOSPC) or "could not record the file";
+ * nothing is written then. All pointers are borrowed. */
 int file_register(struct app *app, const struct principal *p, const char *sha256, int64_t size,
 		  const unsigned char *head, size_t headlen, const char *filename, struct file_rec *out,
 		  struct fe_err *e);
 
-/* Opens "<sha256>.<ext>" for p: *fd (caller closes), *f. FE_ENOTFOUND for
- * anything p may not read (file_access), a malformed name, or a wrong
- * extension; a store error as such. */
+/* Opens "<sha256>.<ext>" for p: *fd (owned: the caller closes it), *f,
+ * *size. Who: anyone the read rule (file_access) grants the file.
+ * FE_ENOTFOUND (NOT_FOUND) for anything p may not read, a malformed name, a
+ * wrong extension or a missing blob (the same answer for all); other store
+ * errors as such. name is borrowed. */
 int file_open(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
 	      int64_t *size, struct fe_err *e);
 
@@ -90,7 +108,8 @@ int file_resolve_url(struct app *app, const struct principal *p, const char *url
 int file_avatar(struct app *app, const struct principal *p, int64_t id, const char *url, struct file_rec *f,
 		struct fe_err *e);
 
-/* 1 when the file's type may be shown inline (raster images). */
+/* 1 when the file's type may be shown inline (raster images: PNG, JPEG,
+ * GIF, WebP), else 0. Pure: any thread. */
 int file_inline(const struct file_rec *f);
 
 #endif

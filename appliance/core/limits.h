@@ -26,6 +26,7 @@ enum limit_kind {
  * user's window is forgotten). Returns owned, free with limits_free();
  * aborts on allocation failure. */
 struct limits *limits_new(const struct config *cfg, size_t max_users);
+/* Frees l and its windows; NULL-safe. */
 void limits_free(struct limits *l);
 
 /* Counts one action of kind k (LIMIT_SEND .. LIMIT_PROFILE) by user_id at
@@ -39,10 +40,12 @@ int limits_hit(struct app *app, enum limit_kind k, int64_t user_id, struct fe_er
  * with limits_leave() exactly once), or FE_ERATE with e filled: code
  * TOO_MANY_SEARCHES, retry_after 1. Always 0 when the cap is off. */
 int limits_enter(struct app *app, int64_t user_id, struct fe_err *e);
+/* Gives back one slot taken by limits_enter (core/search, when the search
+ * ends, is refused or cancelled); nothing when the cap is off. */
 void limits_leave(struct app *app, int64_t user_id);
 
-/* For /metrics: the label of kind k ("send", ...) and how many actions of
- * that kind were refused since start (0 when l is NULL). */
+/* For /metrics: the label of kind k ("send", ...; static) and how many
+ * actions of that kind were refused since start (0 when l is NULL). */
 const char *limits_name(enum limit_kind k);
 uint64_t limits_refused(const struct limits *l, enum limit_kind k);
 

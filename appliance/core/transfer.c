@@ -36,8 +36,8 @@ static int export_one(const struct tr_record *r, void *arg)
 int transfer_export(struct tr_source *src, struct tr_codec *out, struct transfer_stats *stats, char *err,
                     size_t errlen)
 {
-	struct exporting x = {out, stats, {0}, 0};
 	memset(stats, 0, sizeof *stats);
+	struct exporting x = {out, stats, {0}, 0};
 	int rc = src->ops->each(src->impl, export_one, &x, err, errlen);
 	if (x.failed)
 		snprintf(err, errlen, "export: write error");

@@ -16,6 +16,12 @@ struct transfer_stats {
 	int64_t records, users, chats, messages;
 };
 
+/* Both are called by main.c's export and import commands only, on the
+ * command's one thread (import holds the data folder's lock, so no server
+ * runs on it; export only reads). src, out, in, sink are borrowed; err (errlen
+ * bytes) gets a one-line reason on an error; *stats (the caller's) is
+ * zeroed first, then counts what was written or read. */
+
 /* Writes every record of src through out. Returns 0, or -1 with the reason
  * in err (the source failed, or writing failed: "write error"). */
 int transfer_export(struct tr_source *src, struct tr_codec *out, struct transfer_stats *stats, char *err,

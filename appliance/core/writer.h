@@ -21,16 +21,32 @@ struct writer_stats {
 	uint64_t batches, ops, failed_batches, max_batch;
 };
 
-/* Returns owned, free with writer_free(). */
+/* All functions run on the loop thread, which owns the store: main.c (and
+ * the unit tests' app builder) make and free the writer; core/message
+ * submits sends; the server calls writer_flush when the loop asks
+ * (app->schedule_flush). */
+
+/* A writer for app (borrowed: it must outlive the writer). Returns owned,
+ * free with writer_free(). Aborts when out of memory. */
 struct writer *writer_new(struct app *app);
+/* Flushes what is still queued (every done callback runs), then frees w.
+ * NULL-safe. */
 void writer_free(struct writer *w);
 
-/* Queues op and asks the loop for a flush at the end of this turn. */
+/* Queues op (borrowed until its done callback, which frees it) and asks
+ * the loop for a flush at the end of this turn (app->schedule_flush). With
+ * group commit off (cfg group_commit 0), or without a loop (tests), it is
+ * written at once (writer_flush) before this returns. */
 void writer_submit(struct writer *w, struct write_op *op);
 
-/* Applies and commits everything queued, then runs the done callbacks. */
+/* Applies and commits everything queued in one transaction, each write in
+ * its own savepoint, then runs every done callback in queue order: rc is
+ * the write's own result, or the batch's error when BEGIN or COMMIT failed
+ * (then nothing of the batch is kept). Nothing queued: nothing happens. */
 void writer_flush(struct writer *w);
 
+/* Copies the counters since writer_new: batches flushed, writes in them,
+ * batches whose BEGIN or COMMIT failed, the largest batch. */
 void writer_stats(const struct writer *w, struct writer_stats *out);
 
 #endif

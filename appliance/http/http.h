@@ -193,8 +193,9 @@ struct metrics;
 /* Empty counters. Owned: metrics_free (NULL-safe). Aborts when out of memory. */
 struct metrics *metrics_new(void);
 void metrics_free(struct metrics *m);
-/* Counts one answered request (route_index -1: unmatched) and its latency. */
-void metrics_request(struct metrics *m, int route_index, enum method method, int status, int64_t us);
+/* Counts one answered request (route: its index in the route table, -1:
+ * unmatched; m: its method) and its latency. */
+void metrics_request(struct metrics *mx, int route, enum method m, int status, int64_t us);
 /* Open HTTP connections: +1 / -1. */
 void metrics_conn(struct metrics *m, int delta);
 /* Renders app's counters (app->metrics, which must be set; app->hub's when

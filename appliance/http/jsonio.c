@@ -80,6 +80,8 @@ int jint(cJSON *o, const char *name, int required, int64_t min, int64_t max, int
 	double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
 	/* the range first: converting a double outside int64_t (1e300, or a
 	 * number too large to parse, which is infinite) is undefined */
+	/* cppcheck-suppress incorrectLogicOperator ; a false positive: cppcheck
+	 * 2.10 misreads the hex float 0x1p63 (2^63); d = 0 makes both false */
 	if (!cJSON_IsNumber(v) || !(d >= (double)min && d <= (double)max) || d < -0x1p63 || d >= 0x1p63 ||
 	    d != (double)(int64_t)d)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", name, "%s must be an integer in %lld..%lld", name,

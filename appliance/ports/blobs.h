@@ -9,12 +9,19 @@
 
 struct blob_writer;
 
+/* Callers: the upload handler (http/upload.c: begin, write, commit, abort)
+ * and core/file (open), on the loop thread. Every function returns 0 or a
+ * negative FE_E* code: FE_ENOSPC when the disk is full, FE_EUNAVAIL or
+ * FE_EINTERNAL when the folder cannot be written, besides those named. */
+
 struct blobs_ops {
 	/* Starts a new blob. Returns 0 or FE_E* (FE_ENOSPC, FE_EUNAVAIL). */
 	int (*begin)(void *b, struct blob_writer **w);
 	/* Appends bytes. Returns 0 or FE_E* (FE_ENOSPC when the disk is full). */
 	int (*write)(void *b, struct blob_writer *w, const void *data, size_t len);
-	/* Syncs and publishes; fills sha256 (hex) and size; frees w either way. */
+	/* Syncs and publishes under its SHA-256 (content already stored: the
+	 * new copy is dropped); fills sha256 (hex) and size; frees w either
+	 * way (nothing is published on an error). */
 	int (*commit)(void *b, struct blob_writer *w, char sha256[65], int64_t *size);
 	/* Discards an unfinished blob; frees w. NULL-safe. */
 	void (*abort)(void *b, struct blob_writer *w);

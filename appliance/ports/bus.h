@@ -52,8 +52,15 @@ struct event {
 typedef void (*bus_handler)(void *ctx, const struct event *ev);
 
 struct bus_ops {
-	/* Registers handler for the event types in mask. Returns 0 or FE_E*. */
+	/* Registers h (with ctx, passed back on each call) for the event types
+	 * in mask (EV_BIT(type) bits, or EV_ALL); handlers run in the order
+	 * they subscribed. At start-up only, before serving (main.c, the unit
+	 * tests' app builder): core/cached first, then the real-time fan-out.
+	 * Returns 0, or FE_EINTERNAL when the adapter takes no more handlers. */
 	int (*subscribe)(void *b, unsigned mask, bus_handler h, void *ctx);
+	/* Delivers ev to every handler whose mask has its type (ev and what it
+	 * points to are borrowed for the calls). Called by core/ use cases on
+	 * the loop thread after their commit; never fails. */
 	void (*publish)(void *b, const struct event *ev);
 };
 

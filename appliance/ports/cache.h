@@ -21,9 +21,11 @@ struct cache_ops {
 	/* Stores a copy of val for ttl_s seconds; tag may be NULL. Evicts the
 	 * least recently used entries beyond the byte limit. */
 	void (*put)(void *c, const char *key, const void *val, size_t len, int ttl_s, const char *tag);
+	/* Drops the entry of key / every entry carrying tag; absent: nothing. */
 	void (*del)(void *c, const char *key);
 	void (*del_tag)(void *c, const char *tag);
-	/* Fills out[0..*n) (at most max families). */
+	/* Fills out[0..*n) (at most max families; out is the caller's) with
+	 * the counters since start, for /metrics and /api/cache/stats. */
 	void (*stats)(void *c, struct cache_family_stats *out, size_t max, size_t *n);
 };
 

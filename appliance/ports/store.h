@@ -33,12 +33,15 @@ struct store_ops {
 	/* The database and WAL file sizes in bytes (0 when absent); always 0. */
 	int (*sizes)(void *s, int64_t *db_bytes, int64_t *wal_bytes);
 
+	/* *n = the number of workspaces (0 on a fresh appliance). */
 	int (*workspace_count)(void *s, int64_t *n);
 	/* Fills id. FE_ECONFLICT when another workspace has the same name,
 	 * compared case-folded (lib/utf8: utf8_fold). */
 	int (*workspace_insert)(void *s, struct workspace *w);
 	/* With member_count (its users). FE_ENOTFOUND when none. */
 	int (*workspace_get)(void *s, int64_t id, struct workspace *w);
+	/* Records owner_id as the workspace's owner (sign-up, after the
+	 * owner's user row exists). */
 	int (*workspace_set_owner)(void *s, int64_t id, int64_t owner_id);
 	/* FE_ENOTFOUND when none; FE_ECONFLICT as workspace_insert. */
 	int (*workspace_rename)(void *s, int64_t id, const char *name);
@@ -62,7 +65,10 @@ struct store_ops {
 	int (*user_update_profile)(void *s, const struct user *u);
 	/* FE_ENOTFOUND when none. */
 	int (*user_set_role_status)(void *s, int64_t id, const char *role, const char *status);
+	/* Replaces the password hash (an encoded argon2id string). */
 	int (*user_set_password)(void *s, int64_t id, const char *hash);
+	/* Adds 1 to the user's token version: every token issued before is
+	 * void (core/auth compares it). */
 	int (*user_bump_token_version)(void *s, int64_t id);
 
 	/* The invite with 0 uses. FE_ECONFLICT when the code exists. */
@@ -135,6 +141,7 @@ struct store_ops {
 	int (*members_list)(void *s, int64_t chat_id, struct chat_member **out, size_t *n);
 	/* Ascending. */
 	int (*member_ids)(void *s, int64_t chat_id, int64_t **out, size_t *n);
+	/* *n = the number of members of the chat with role owner. */
 	int (*owner_count)(void *s, int64_t chat_id, int64_t *n);
 
 	/* messages; viewer fills reactions[].me; a tombstone (deleted) has

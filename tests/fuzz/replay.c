@@ -22,8 +22,12 @@ static int replay_file(const char *path)
 		abort();
 	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
 		n += got;
-		if (n == cap && !(buf = realloc(buf, cap *= 2)))
-			abort();
+		if (n == cap) {
+			uint8_t *more = realloc(buf, cap *= 2);
+			if (!more)
+				abort();
+			buf = more;
+		}
 	}
 	fclose(f);
 	/* a copy of exactly n bytes, so sanitizers see reads past the input */

@@ -166,8 +166,9 @@ static char *http_get(int port, const char *path)
 		len += (size_t)got;
 		if (len + 1 == cap) {
 			cap *= 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
+			char *more = realloc(buf, cap);
+			assert_non_null(more);
+			buf = more;
 		}
 	}
 	close(fd);
