@@ -103,8 +103,8 @@ static int lock_data(const char *dir, const char *command)
 		if (holder > 0)
 			snprintf(who, sizeof who, "pid %ld", (long)holder);
 		log_err("main: %s refused: the data folder %s is in use by another fechatter process (%s);"
-			" stop it first (`fechatter backup` works beside a running server)",
-			command, dir, who);
+		        " stop it first (`fechatter backup` works beside a running server)",
+		        command, dir, who);
 	} else
 		log_err("main: cannot lock the data folder %s: %s", dir, strerror(errno));
 	return -1;
@@ -126,9 +126,9 @@ static int refuse_empty_database(const char *dir, const char *dbpath)
 	if (!has_key && !has_files)
 		return 0;
 	log_err("main: the database %s is empty (0 bytes) but the data folder holds %s from an earlier run:"
-		" refusing to start as a fresh install; restore the database from a backup (or, for a new"
-		" install, remove the empty file)",
-		dbpath, has_key ? "the signing key" : "files/");
+	        " refusing to start as a fresh install; restore the database from a backup (or, for a new"
+	        " install, remove the empty file)",
+	        dbpath, has_key ? "the signing key" : "files/");
 	return -1;
 }
 
@@ -137,7 +137,7 @@ static int ensure_dir(const char *dir)
 {
 	char path[512];
 	snprintf(path, sizeof path, "%s", dir);
-	for (char *p = path + 1; ; p++) {
+	for (char *p = path + 1;; p++) {
 		char c = *p;
 		if (c && c != '/')
 			continue;
@@ -244,8 +244,9 @@ static int run_export(const struct config *cfg, const char *dbpath)
 		return 1;
 	}
 	log_info("main: exported %lld users, %lld chats, %lld messages to %s (file contents are not included:"
-		 " they come along in `fechatter backup`)",
-		 (long long)st.users, (long long)st.chats, (long long)st.messages, to_stdout ? "stdout" : cfg->out);
+	         " they come along in `fechatter backup`)",
+	         (long long)st.users, (long long)st.chats, (long long)st.messages,
+	         to_stdout ? "stdout" : cfg->out);
 	return 0;
 }
 
@@ -298,7 +299,7 @@ static int run_import(const struct config *cfg, const char *dbpath)
 	rc = transfer_import(&codec, &sink, pw, &st, err, sizeof err);
 	if (!rc && (fflush(pw) || fsync(fileno(pw)) || rename(pwtmp, pwpath))) {
 		log_err("main: import: committed, but the passwords file %s could not be written: %s", pwpath,
-			strerror(errno));
+		        strerror(errno));
 		goto out;
 	}
 	if (rc) {
@@ -307,9 +308,9 @@ static int run_import(const struct config *cfg, const char *dbpath)
 		goto out;
 	}
 	log_info("main: imported %lld users, %lld chats, %lld messages; each user has a new password in %s"
-		 " (hand them out, then delete the file); files are not in an export: copy the files/ folder"
-		 " of the old appliance (or restore a backup) for the uploads",
-		 (long long)st.users, (long long)st.chats, (long long)st.messages, pwpath);
+	         " (hand them out, then delete the file); files are not in an export: copy the files/ folder"
+	         " of the old appliance (or restore a backup) for the uploads",
+	         (long long)st.users, (long long)st.chats, (long long)st.messages, pwpath);
 	code = 0;
 out:
 	ndjson_close(&codec);
@@ -342,7 +343,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cfg.command, "routes")) {
 		static const char *auth[] = {"none", "user", "user+query", "user+query+cookie"};
 		for (int i = 0; routes[i].pattern; i++)
-			printf("%s %s %s\n", method_name(routes[i].method), routes[i].pattern, auth[routes[i].auth]);
+			printf("%s %s %s\n", method_name(routes[i].method), routes[i].pattern,
+			       auth[routes[i].auth]);
 		return 0;
 	}
 	if (cfg.check_only) {
@@ -385,7 +387,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cfg.command, "restore")) {
 		if (!*cfg.in) {
-			fprintf(stderr, "fechatter: restore needs --in FILE (an archive made by fechatter backup)\n");
+			fprintf(stderr,
+			        "fechatter: restore needs --in FILE (an archive made by fechatter backup)\n");
 			return 2;
 		}
 		if (ensure_dir(cfg.data))
@@ -472,8 +475,8 @@ int main(int argc, char **argv)
 	serving = srv;
 	if (stop_signalled)
 		server_stop_request(srv);
-	const struct workers_lane lanes[] = {[APP_LANE_HASH] = {cfg.workers, 10},
-					     [APP_LANE_SEARCH] = {cfg.search_workers, 15}};
+	const struct workers_lane lanes[] = {
+	    [APP_LANE_HASH] = {cfg.workers, 10}, [APP_LANE_SEARCH] = {cfg.search_workers, 15}};
 	app.workers = workers_start_lanes(lanes, 2, server_wake, srv);
 	if (!app.workers) {
 		log_err("main: cannot start worker threads");
@@ -483,13 +486,13 @@ int main(int argc, char **argv)
 	int fresh = 0;
 	if (!auth_needs_owner(&app, &fresh, NULL) && fresh)
 		log_info("main: no account yet: the first visit to the web page creates the owner account");
-	log_info("main: ready data=%s durability=%s registration=%s", cfg.data, cfg.durability_full ? "full" : "normal",
-		 cfg.registration_open ? "open" : "invite");
+	log_info("main: ready data=%s durability=%s registration=%s", cfg.data,
+	         cfg.durability_full ? "full" : "normal", cfg.registration_open ? "open" : "invite");
 	server_run(srv);
 	exit_code = 0;
 out:
 	workers_stop(app.workers);
-	app.workers = NULL; /* lws_context_destroy may still call back */
+	app.workers = NULL;      /* lws_context_destroy may still call back */
 	writer_free(app.writer); /* flushes what is still queued */
 	serving = NULL;
 	server_free(srv);

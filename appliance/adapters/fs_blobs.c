@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "adapters/fs_blobs.h"
-#include "lib/fdio.h"
 #include "lib/err.h"
+#include "lib/fdio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 

@@ -43,14 +43,16 @@ void fts5_scoped_text(int64_t chat_id, const char *text, struct buf *out)
 	fts5_words(text, add_scoped, &sc);
 }
 
-static int write_row(sqlite3 *db, int del, int64_t id, int64_t chat_id, const char *content, const char *sender)
+static int write_row(sqlite3 *db, int del, int64_t id, int64_t chat_id, const char *content,
+                     const char *sender)
 {
 	struct buf body = {0}, who = {0};
 	fts5_scoped_text(chat_id, content ? content : "", &body);
 	fts5_scoped_text(chat_id, sender ? sender : "", &who);
 	sqlite3_stmt *st = NULL;
-	const char *sql = del ? "INSERT INTO messages_scoped(messages_scoped, rowid, body, who) VALUES ('delete', ?, ?, ?)"
-			      : "INSERT INTO messages_scoped(rowid, body, who) VALUES (?, ?, ?)";
+	const char *sql =
+	    del ? "INSERT INTO messages_scoped(messages_scoped, rowid, body, who) VALUES ('delete', ?, ?, ?)"
+	        : "INSERT INTO messages_scoped(rowid, body, who) VALUES (?, ?, ?)";
 	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, id);
@@ -78,13 +80,16 @@ int fts5_index_remove(sqlite3 *db, int64_t id, int64_t chat_id, const char *cont
 int fts5_index_rebuild(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_exec(db, "INSERT INTO messages_scoped(messages_scoped) VALUES ('delete-all')", NULL, NULL, NULL);
+	int rc = sqlite3_exec(db, "INSERT INTO messages_scoped(messages_scoped) VALUES ('delete-all')", NULL,
+	                      NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "SELECT id, chat_id, content, sender_name FROM messages WHERE deleted_at IS NULL",
-					-1, &st, NULL);
+		rc = sqlite3_prepare_v2(
+		    db, "SELECT id, chat_id, content, sender_name FROM messages WHERE deleted_at IS NULL", -1,
+		    &st, NULL);
 	while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		rc = fts5_index_add(db, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-				    (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3));
+		                    (const char *)sqlite3_column_text(st, 2),
+		                    (const char *)sqlite3_column_text(st, 3));
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -181,8 +181,8 @@ static int scoped_match(const struct search_query *q, const struct qterm *qt, in
 			if (c)
 				buf_add(m, " OR ");
 			for (int k = 0; k < t->n; k++) {
-				int n = snprintf(tok, sizeof tok, "k%lldx%.*s", (long long)q->chats[c], (int)t->len[k],
-						 t->tok[k]);
+				int n = snprintf(tok, sizeof tok, "k%lldx%.*s", (long long)q->chats[c],
+				                 (int)t->len[k], t->tok[k]);
 				if (k)
 					buf_add(m, " + ");
 				quoted(m, tok, (size_t)n);
@@ -242,7 +242,7 @@ static int cmp_place(const void *a, const void *b)
 
 /* The places to mark in content (sorted, disjoint); returns how many. */
 static int places(const char *content, size_t len, const struct search_query *q, const struct qterm *qt,
-		  size_t pos[MAX_MARKS][2])
+                  size_t pos[MAX_MARKS][2])
 {
 	struct dtoks d = {0};
 	int n = 0;
@@ -256,14 +256,16 @@ static int places(const char *content, size_t len, const struct search_query *q,
 			for (; k < t->n; k++) {
 				const struct dtok *x = &d.v[p + (size_t)k];
 				size_t qn = t->len[k];
-				if ((t->star[k] ? x->n < qn : x->n != qn) || memcmp(d.bytes.p + x->at, t->tok[k], qn))
+				if ((t->star[k] ? x->n < qn : x->n != qn) ||
+				    memcmp(d.bytes.p + x->at, t->tok[k], qn))
 					break;
 			}
 			if (k < t->n)
 				continue;
 			const struct dtok *first = &d.v[p], *last = &d.v[p + (size_t)t->n - 1];
 			size_t end = last->end, l;
-			if (t->n == 1 && t->star[0] && (first->flags & FTS5_TOK_GRAM) && t->len[0] < first->n) {
+			if (t->n == 1 && t->star[0] && (first->flags & FTS5_TOK_GRAM) &&
+			    t->len[0] < first->n) {
 				utf8_decode_n(content + first->start, first->end - first->start, &l);
 				end = first->start + l; /* one character asked: that one, not the bigram */
 			}
@@ -610,7 +612,8 @@ done:
 	return rc;
 }
 
-static int search_once(void *self, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total)
+static int search_once(void *self, const struct search_query *q, struct search_hit **out, size_t *n,
+                       int64_t *total)
 {
 	struct fts *f = self;
 	int rc = 0;
@@ -639,7 +642,8 @@ static int search_once(void *self, const struct search_query *q, struct search_h
 /* A search over a damaged file answers DATABASE_CORRUPT, not a partial (or
  * empty) result: SQLite's error log marks the store damaged for every
  * connection, this worker's included. */
-static int fts_search(void *self, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total)
+static int fts_search(void *self, const struct search_query *q, struct search_hit **out, size_t *n,
+                      int64_t *total)
 {
 	int rc = search_once(self, q, out, n, total);
 	if (rc != FE_EUNAVAIL && sq_is_corrupt()) {
@@ -659,12 +663,10 @@ static int fts_rebuild(void *self)
 	char *msg = NULL;
 	int rc = 0;
 	if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db,
-			 "PRAGMA busy_timeout=10000; BEGIN IMMEDIATE;",
-			 NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA busy_timeout=10000; BEGIN IMMEDIATE;", NULL, NULL, &msg) != SQLITE_OK ||
 	    fts5_index_rebuild(db) != SQLITE_OK ||
-	    sqlite3_exec(db, "INSERT INTO messages_scoped(messages_scoped) VALUES ('optimize'); COMMIT;", NULL, NULL,
-			 &msg) != SQLITE_OK) {
+	    sqlite3_exec(db, "INSERT INTO messages_scoped(messages_scoped) VALUES ('optimize'); COMMIT;",
+	                 NULL, NULL, &msg) != SQLITE_OK) {
 		log_err("search: rebuild failed: %s", msg ? msg : db ? sqlite3_errmsg(db) : "no memory");
 		rc = FE_EINTERNAL;
 	}

@@ -1,13 +1,13 @@
 /* adapters/fts5_tokenize: unicode61 through fts5_api, then marks kept,
  * words folded and unspaced scripts cut into bigrams (see the header). */
-#include "adapters/fts5_tokenize.h"
-#include "lib/buf.h"
-#include "lib/utf8.h"
-#include "lib/xalloc.h"
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include "adapters/fts5_tokenize.h"
+#include "lib/buf.h"
+#include "lib/utf8.h"
+#include "lib/xalloc.h"
 
 /* ---- unicode61, one instance per thread ---- */
 

@@ -8,9 +8,9 @@
 #define MAX_FAMILIES 16
 
 struct entry {
-	struct entry *hnext;            /* hash chain */
-	struct entry *prev, *next;      /* LRU: head = most recent */
-	struct entry *tprev, *tnext;    /* the tag's list */
+	struct entry *hnext;         /* hash chain */
+	struct entry *prev, *next;   /* LRU: head = most recent */
+	struct entry *tprev, *tnext; /* the tag's list */
 	struct tag *tag;
 	int64_t expires;
 	size_t len, size;

@@ -1,14 +1,14 @@
 /* adapters/ndjson_transfer: records <-> NDJSON lines. One table per record
  * kind lists its fields (name, type, place in the struct, range, choices);
  * the writer and the reader both walk it, so the two never disagree. */
-#include "adapters/ndjson_transfer.h"
-#include "lib/utf8.h" /* json_has_nul: the one NUL check (cJSON would cut a string at \u0000) */
-#include "lib/xalloc.h"
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "adapters/ndjson_transfer.h"
+#include "lib/utf8.h" /* json_has_nul: the one NUL check (cJSON would cut a string at \u0000) */
+#include "lib/xalloc.h"
 
 enum ftype { F_I64, F_INT, F_BOOL, F_STR, F_TEXT, F_IDS };
 enum { NONEMPTY = 1, NOCTRL = 2, LINES = 4, HEX64 = 8 };

@@ -5,8 +5,8 @@
  * file. The format is described in docs/EXPORT.md. */
 #ifndef FE_NDJSON_TRANSFER_H
 #define FE_NDJSON_TRANSFER_H
-#include "ports/transfer.h"
 #include <stdio.h>
+#include "ports/transfer.h"
 
 #define NDJSON_LINE_MAX (1 << 20)
 

@@ -14,10 +14,11 @@ static int index_message(struct sq *s, int64_t id, int remove);
 
 /* ---- chats ---- */
 
-#define CHAT_COLS                                                                                          \
-	"c.id, c.workspace_id, c.chat_type, c.name, c.description, c.created_by, coalesce(c.last_message_id, 0)," \
-	" c.last_activity_at, c.created_at, c.updated_at,"                                                      \
-	" (SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id),"                                        \
+#define CHAT_COLS                                                                                            \
+	"c.id, c.workspace_id, c.chat_type, c.name, c.description, c.created_by, "                           \
+	"coalesce(c.last_message_id, 0),"                                                                    \
+	" c.last_activity_at, c.created_at, c.updated_at,"                                                   \
+	" (SELECT count(*) FROM chat_members x WHERE x.chat_id = c.id),"                                     \
 	" coalesce((SELECT role FROM chat_members x WHERE x.chat_id = c.id AND x.user_id = ?1), '')"
 
 static void row_chat(sqlite3_stmt *st, void *el)
@@ -48,11 +49,12 @@ int sqc_chat_insert(void *p, struct chat *c, const char *single_key)
 	struct sq *s = p;
 	char key[sizeof c->name];
 	utf8_fold(c->name, key, sizeof key);
-	int rc = sq_exec(s,
-			 "INSERT INTO chats(workspace_id, chat_type, name, name_key, description, created_by, single_key,"
-			 " last_activity_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			 NULL, "ittttitiii", c->workspace_id, c->chat_type, c->name, key, c->description, c->created_by,
-			 single_key, c->created_at, c->created_at, c->created_at);
+	int rc = sq_exec(
+	    s,
+	    "INSERT INTO chats(workspace_id, chat_type, name, name_key, description, created_by, single_key,"
+	    " last_activity_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    NULL, "ittttitiii", c->workspace_id, c->chat_type, c->name, key, c->description, c->created_by,
+	    single_key, c->created_at, c->created_at, c->created_at);
 	if (!rc)
 		c->id = sqlite3_last_insert_rowid(s->db);
 	return rc;
@@ -60,7 +62,8 @@ int sqc_chat_insert(void *p, struct chat *c, const char *single_key)
 
 int sqc_chat_find_single(void *p, int64_t ws, const char *key, int64_t *id)
 {
-	return sq_scalar(p, "SELECT id FROM chats WHERE workspace_id = ? AND single_key = ?", id, "it", ws, key);
+	return sq_scalar(p, "SELECT id FROM chats WHERE workspace_id = ? AND single_key = ?", id, "it", ws,
+	                 key);
 }
 
 int sqc_chat_get(void *p, int64_t id, int64_t viewer, struct chat *c)
@@ -74,23 +77,25 @@ int sqc_chats_of_user(void *p, int64_t user, struct chat **out, size_t *n)
 {
 	struct sq *s = p;
 	return chat_list(s,
-			 sq_query(s,
-				  "SELECT " CHAT_COLS " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id"
-				  " WHERE cm.user_id = ?1 ORDER BY c.last_activity_at DESC, c.id DESC",
-				  "i", user),
-			 out, n);
+	                 sq_query(s,
+	                          "SELECT " CHAT_COLS
+	                          " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id"
+	                          " WHERE cm.user_id = ?1 ORDER BY c.last_activity_at DESC, c.id DESC",
+	                          "i", user),
+	                 out, n);
 }
 
 int sqc_chats_public(void *p, int64_t ws, int64_t user, struct chat **out, size_t *n)
 {
 	struct sq *s = p;
-	return chat_list(s,
-			 sq_query(s,
-				  "SELECT " CHAT_COLS " FROM chats c WHERE c.workspace_id = ?2 AND"
-				  " c.chat_type = 'PublicChannel' AND NOT EXISTS (SELECT 1 FROM chat_members x"
-				  " WHERE x.chat_id = c.id AND x.user_id = ?1) ORDER BY c.name COLLATE NOCASE",
-				  "ii", user, ws),
-			 out, n);
+	return chat_list(
+	    s,
+	    sq_query(s,
+	             "SELECT " CHAT_COLS " FROM chats c WHERE c.workspace_id = ?2 AND"
+	             " c.chat_type = 'PublicChannel' AND NOT EXISTS (SELECT 1 FROM chat_members x"
+	             " WHERE x.chat_id = c.id AND x.user_id = ?1) ORDER BY c.name COLLATE NOCASE",
+	             "ii", user, ws),
+	    out, n);
 }
 
 int sqc_chat_update(void *p, const struct chat *c)
@@ -98,8 +103,9 @@ int sqc_chat_update(void *p, const struct chat *c)
 	int changes = 0;
 	char key[sizeof c->name];
 	utf8_fold(c->name, key, sizeof key);
-	int rc = sq_exec(p, "UPDATE chats SET name = ?, name_key = ?, description = ?, updated_at = ? WHERE id = ?",
-			 &changes, "tttii", c->name, key, c->description, c->updated_at, c->id);
+	int rc = sq_exec(
+	    p, "UPDATE chats SET name = ?, name_key = ?, description = ?, updated_at = ? WHERE id = ?",
+	    &changes, "tttii", c->name, key, c->description, c->updated_at, c->id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
@@ -112,7 +118,9 @@ int sqc_chat_delete(void *p, int64_t id)
 	 * from chats */
 	int64_t *ids = NULL;
 	size_t n = 0;
-	if ((rc = id_list(s, sq_query(s, "SELECT id FROM messages WHERE chat_id = ? AND deleted_at IS NULL", "i", id), &ids, &n)))
+	if ((rc = id_list(
+	         s, sq_query(s, "SELECT id FROM messages WHERE chat_id = ? AND deleted_at IS NULL", "i", id),
+	         &ids, &n)))
 		return rc;
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = index_message(s, ids[i], 1);
@@ -126,30 +134,35 @@ int sqc_chat_delete(void *p, int64_t id)
 
 int sqc_chat_touch(void *p, int64_t id, int64_t mid, int64_t at)
 {
-	return sq_exec(p, "UPDATE chats SET last_message_id = max(coalesce(last_message_id, 0), ?), last_activity_at = ? WHERE id = ?",
-		       NULL, "iii", mid, at, id);
+	return sq_exec(p,
+	               "UPDATE chats SET last_message_id = max(coalesce(last_message_id, 0), ?), "
+	               "last_activity_at = ? WHERE id = ?",
+	               NULL, "iii", mid, at, id);
 }
 
 /* ---- members ---- */
 
 int sqc_member_add(void *p, int64_t chat, int64_t user, const char *role, int64_t now)
 {
-	return sq_exec(p, "INSERT INTO chat_members(chat_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)", NULL,
-		       "iiti", chat, user, role, now);
+	return sq_exec(p, "INSERT INTO chat_members(chat_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)",
+	               NULL, "iiti", chat, user, role, now);
 }
 
 int sqc_member_remove(void *p, int64_t chat, int64_t user)
 {
 	struct sq *s = p;
 	int changes = 0;
-	int rc = sq_exec(s, "DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?", &changes, "ii", chat, user);
+	int rc = sq_exec(s, "DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?", &changes, "ii",
+	                 chat, user);
 	if (!rc && changes)
-		rc = sq_exec(s, "DELETE FROM read_markers WHERE chat_id = ? AND user_id = ?", NULL, "ii", chat, user);
+		rc = sq_exec(s, "DELETE FROM read_markers WHERE chat_id = ? AND user_id = ?", NULL, "ii",
+		             chat, user);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
-#define MEMBER_SQL                                                                                        \
-	"SELECT cm.chat_id, cm.user_id, cm.joined_at, cm.role, u.fullname, u.avatar_url FROM chat_members cm" \
+#define MEMBER_SQL                                                                                           \
+	"SELECT cm.chat_id, cm.user_id, cm.joined_at, cm.role, u.fullname, u.avatar_url FROM chat_members "  \
+	"cm"                                                                                                 \
 	" JOIN users u ON u.id = cm.user_id"
 
 static void row_member(sqlite3_stmt *st, void *el)
@@ -166,23 +179,25 @@ static void row_member(sqlite3_stmt *st, void *el)
 int sqc_member_get(void *p, int64_t chat, int64_t user, struct chat_member *m)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s, MEMBER_SQL " WHERE cm.chat_id = ? AND cm.user_id = ?", "ii", chat, user);
+	sqlite3_stmt *st =
+	    sq_query(s, MEMBER_SQL " WHERE cm.chat_id = ? AND cm.user_id = ?", "ii", chat, user);
 	return sq_row(s, st, row_member, m);
 }
 
 int sqc_member_set_role(void *p, int64_t chat, int64_t user, const char *role)
 {
 	int changes = 0;
-	int rc = sq_exec(p, "UPDATE chat_members SET role = ? WHERE chat_id = ? AND user_id = ?", &changes, "tii", role,
-			 chat, user);
+	int rc = sq_exec(p, "UPDATE chat_members SET role = ? WHERE chat_id = ? AND user_id = ?", &changes,
+	                 "tii", role, chat, user);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
 int sqc_members_list(void *p, int64_t chat, struct chat_member **out, size_t *n)
 {
 	struct sq *s = p;
-	return sq_rows(s, sq_query(s, MEMBER_SQL " WHERE cm.chat_id = ? ORDER BY cm.joined_at, cm.user_id", "i", chat), out, n,
-		       sizeof **out, row_member, NULL);
+	return sq_rows(
+	    s, sq_query(s, MEMBER_SQL " WHERE cm.chat_id = ? ORDER BY cm.joined_at, cm.user_id", "i", chat),
+	    out, n, sizeof **out, row_member, NULL);
 }
 
 /* Collects the first column of a query as int64s. */
@@ -199,27 +214,30 @@ static int id_list(struct sq *s, sqlite3_stmt *st, int64_t **out, size_t *n)
 int sqc_chat_ids_of_user(void *p, int64_t user, int64_t **out, size_t *n)
 {
 	struct sq *s = p;
-	return id_list(s, sq_query(s, "SELECT chat_id FROM chat_members WHERE user_id = ? ORDER BY chat_id", "i", user),
-		       out, n);
+	return id_list(
+	    s, sq_query(s, "SELECT chat_id FROM chat_members WHERE user_id = ? ORDER BY chat_id", "i", user),
+	    out, n);
 }
 
 int sqc_member_ids(void *p, int64_t chat, int64_t **out, size_t *n)
 {
 	struct sq *s = p;
-	return id_list(s, sq_query(s, "SELECT user_id FROM chat_members WHERE chat_id = ? ORDER BY user_id", "i", chat),
-		       out, n);
+	return id_list(
+	    s, sq_query(s, "SELECT user_id FROM chat_members WHERE chat_id = ? ORDER BY user_id", "i", chat),
+	    out, n);
 }
 
 int sqc_owner_count(void *p, int64_t chat, int64_t *n)
 {
-	return sq_scalar(p, "SELECT count(*) FROM chat_members WHERE chat_id = ? AND role = 'owner'", n, "i", chat);
+	return sq_scalar(p, "SELECT count(*) FROM chat_members WHERE chat_id = ? AND role = 'owner'", n, "i",
+	                 chat);
 }
 
 /* ---- messages ---- */
 
-#define MSG_SQL                                                                                               \
+#define MSG_SQL                                                                                              \
 	"SELECT m.id, m.chat_id, m.sender_id, coalesce(m.reply_to, 0), m.reply_count, m.created_at,"         \
-	" coalesce(m.edited_at, 0), coalesce(m.deleted_at, 0), m.content, coalesce(m.idempotency_key, '')," \
+	" coalesce(m.edited_at, 0), coalesce(m.deleted_at, 0), m.content, coalesce(m.idempotency_key, ''),"  \
 	" m.mentions_all, u.fullname, u.avatar_url FROM messages m JOIN users u ON u.id = m.sender_id"
 
 static void row_message(sqlite3_stmt *st, void *el)
@@ -267,12 +285,13 @@ static void row_reaction(sqlite3_stmt *st, void *el)
 int sqc_reactions_of(void *p, int64_t mid, int64_t viewer, struct reaction_sum **out, size_t *n)
 {
 	struct sq *s = p;
-	return sq_rows(s,
-		       sq_query(s,
-				"SELECT emoji, count(*), max(user_id = ?1) FROM reactions WHERE message_id = ?2"
-				" GROUP BY emoji ORDER BY min(created_at), emoji",
-				"ii", viewer, mid),
-		       out, n, sizeof **out, row_reaction, NULL);
+	return sq_rows(
+	    s,
+	    sq_query(s,
+	             "SELECT emoji, count(*), max(user_id = ?1) FROM reactions WHERE message_id = ?2"
+	             " GROUP BY emoji ORDER BY min(created_at), emoji",
+	             "ii", viewer, mid),
+	    out, n, sizeof **out, row_reaction, NULL);
 }
 
 /* Loads reactions, files and mentions of m. */
@@ -288,16 +307,19 @@ static int details(struct sq *s, struct message *m, int64_t viewer)
 	m->reactions = rs;
 	m->nreactions = (int)n;
 	if ((rc = sq_rows(s,
-			  sq_query(s,
-				   "SELECT " FILE_COLS " FROM message_files mf JOIN files f ON f.id = mf.file_id"
-				   " WHERE mf.message_id = ? ORDER BY f.id",
-				   "i", m->id),
-			  &m->files, &n, sizeof *m->files, row_file, NULL)))
+	                  sq_query(s,
+	                           "SELECT " FILE_COLS
+	                           " FROM message_files mf JOIN files f ON f.id = mf.file_id"
+	                           " WHERE mf.message_id = ? ORDER BY f.id",
+	                           "i", m->id),
+	                  &m->files, &n, sizeof *m->files, row_file, NULL)))
 		return rc;
 	m->nfiles = (int)n;
 	int64_t *ids;
-	if ((rc = id_list(s, sq_query(s, "SELECT user_id FROM mentions WHERE message_id = ? ORDER BY user_id", "i", m->id),
-			  &ids, &n)))
+	if ((rc = id_list(s,
+	                  sq_query(s, "SELECT user_id FROM mentions WHERE message_id = ? ORDER BY user_id",
+	                           "i", m->id),
+	                  &ids, &n)))
 		return rc;
 	m->mentions = ids;
 	m->nmentions = (int)n;
@@ -310,7 +332,8 @@ static void clear_message(void *el)
 }
 
 /* Steps a message query into an array, with details. */
-static int message_list(struct sq *s, sqlite3_stmt *st, int64_t viewer, int reverse, struct message **out, size_t *n)
+static int message_list(struct sq *s, sqlite3_stmt *st, int64_t viewer, int reverse, struct message **out,
+                        size_t *n)
 {
 	int rc = sq_rows(s, st, out, n, sizeof **out, row_message, clear_message);
 	if (rc)
@@ -345,7 +368,7 @@ static void index_row(sqlite3_stmt *st, void *el)
 	const char *content = (const char *)sqlite3_column_text(st, 1);
 	const char *sender = (const char *)sqlite3_column_text(st, 2);
 	int r = x->remove ? fts5_index_remove(x->s->db, x->id, chat, content, sender)
-			  : fts5_index_add(x->s->db, x->id, chat, content, sender);
+	                  : fts5_index_add(x->s->db, x->id, chat, content, sender);
 	x->rc = sq_map_rc(x->s, r);
 }
 
@@ -354,20 +377,25 @@ static void index_row(sqlite3_stmt *st, void *el)
 static int index_message(struct sq *s, int64_t id, int remove)
 {
 	struct indexed x = {s, id, remove, 0};
-	int rc = sq_row(s, sq_query(s, "SELECT chat_id, content, sender_name, deleted_at IS NOT NULL FROM messages WHERE id = ?", "i", id),
-			index_row, &x);
+	int rc = sq_row(
+	    s,
+	    sq_query(
+	        s, "SELECT chat_id, content, sender_name, deleted_at IS NOT NULL FROM messages WHERE id = ?",
+	        "i", id),
+	    index_row, &x);
 	return rc ? rc : x.rc;
 }
 
 int sqc_message_insert(void *p, struct message *m)
 {
 	struct sq *s = p;
-	int rc = sq_exec(s,
-			 "INSERT INTO messages(chat_id, sender_id, content, reply_to, idempotency_key, mentions_all,"
-			 " created_at, sender_name) VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, ''), ?6, ?7,"
-			 " coalesce((SELECT fullname FROM users WHERE id = ?2), ''))",
-			 NULL, "iititii", m->chat_id, m->sender_id, m->content, m->reply_to, m->idempotency_key,
-			 (int64_t)m->mentions_all, m->created_at);
+	int rc = sq_exec(
+	    s,
+	    "INSERT INTO messages(chat_id, sender_id, content, reply_to, idempotency_key, mentions_all,"
+	    " created_at, sender_name) VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, ''), ?6, ?7,"
+	    " coalesce((SELECT fullname FROM users WHERE id = ?2), ''))",
+	    NULL, "iititii", m->chat_id, m->sender_id, m->content, m->reply_to, m->idempotency_key,
+	    (int64_t)m->mentions_all, m->created_at);
 	if (!rc) {
 		m->id = sqlite3_last_insert_rowid(s->db);
 		rc = index_message(s, m->id, 0);
@@ -377,7 +405,8 @@ int sqc_message_insert(void *p, struct message *m)
 
 int sqc_message_by_key(void *p, int64_t sender, const char *key, int64_t *id)
 {
-	return sq_scalar(p, "SELECT id FROM messages WHERE sender_id = ? AND idempotency_key = ?", id, "it", sender, key);
+	return sq_scalar(p, "SELECT id FROM messages WHERE sender_id = ? AND idempotency_key = ?", id, "it",
+	                 sender, key);
 }
 
 int sqc_message_get(void *p, int64_t id, int64_t viewer, struct message *m)
@@ -392,28 +421,33 @@ int sqc_message_get(void *p, int64_t id, int64_t viewer, struct message *m)
 }
 
 int sqc_messages_page(void *p, int64_t chat, int64_t before, int64_t after, int limit, int64_t viewer,
-		      struct message **out, size_t *n)
+                      struct message **out, size_t *n)
 {
 	struct sq *s = p;
 	int64_t hi = before > 0 ? before : INT64_MAX;
 	if (after >= 0)
-		return message_list(s,
-				    sq_query(s, MSG_SQL " WHERE m.chat_id = ? AND m.id > ? AND m.id < ? ORDER BY m.id ASC LIMIT ?",
-					     "iiii", chat, after, hi, (int64_t)limit),
-				    viewer, 1, out, n);
+		return message_list(
+		    s,
+		    sq_query(
+		        s, MSG_SQL " WHERE m.chat_id = ? AND m.id > ? AND m.id < ? ORDER BY m.id ASC LIMIT ?",
+		        "iiii", chat, after, hi, (int64_t)limit),
+		    viewer, 1, out, n);
 	return message_list(s,
-			    sq_query(s, MSG_SQL " WHERE m.chat_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?", "iii", chat,
-				     hi, (int64_t)limit),
-			    viewer, 0, out, n);
+	                    sq_query(s,
+	                             MSG_SQL " WHERE m.chat_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
+	                             "iii", chat, hi, (int64_t)limit),
+	                    viewer, 0, out, n);
 }
 
-int sqc_replies_page(void *p, int64_t root, int64_t after, int limit, int64_t viewer, struct message **out, size_t *n)
+int sqc_replies_page(void *p, int64_t root, int64_t after, int limit, int64_t viewer, struct message **out,
+                     size_t *n)
 {
 	struct sq *s = p;
 	return message_list(s,
-			    sq_query(s, MSG_SQL " WHERE m.reply_to = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?", "iii", root,
-				     after, (int64_t)limit),
-			    viewer, 0, out, n);
+	                    sq_query(s,
+	                             MSG_SQL " WHERE m.reply_to = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?",
+	                             "iii", root, after, (int64_t)limit),
+	                    viewer, 0, out, n);
 }
 
 int sqc_message_edit(void *p, int64_t id, const char *content, int64_t at)
@@ -422,8 +456,8 @@ int sqc_message_edit(void *p, int64_t id, const char *content, int64_t at)
 	int rc = index_message(p, id, 1);
 	if (rc)
 		return rc;
-	rc = sq_exec(p, "UPDATE messages SET content = ?, edited_at = ? WHERE id = ? AND deleted_at IS NULL", &changes,
-		     "tii", content, at, id);
+	rc = sq_exec(p, "UPDATE messages SET content = ?, edited_at = ? WHERE id = ? AND deleted_at IS NULL",
+	             &changes, "tii", content, at, id);
 	if (!rc && changes)
 		rc = index_message(p, id, 0);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
@@ -435,8 +469,10 @@ int sqc_message_delete(void *p, int64_t id, int64_t at)
 	int changes = 0, rc;
 	if ((rc = index_message(s, id, 1)))
 		return rc;
-	if ((rc = sq_exec(s, "UPDATE messages SET content = '', sender_name = '', deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
-			  &changes, "ii", at, id)))
+	if ((rc = sq_exec(s,
+	                  "UPDATE messages SET content = '', sender_name = '', deleted_at = ? WHERE id = ? "
+	                  "AND deleted_at IS NULL",
+	                  &changes, "ii", at, id)))
 		return rc;
 	if (!changes)
 		return FE_ENOTFOUND;
@@ -449,16 +485,17 @@ int sqc_message_delete(void *p, int64_t id, int64_t at)
 
 int sqc_reply_count_add(void *p, int64_t root, int delta)
 {
-	return sq_exec(p, "UPDATE messages SET reply_count = max(reply_count + ?, 0) WHERE id = ?", NULL, "ii",
-		       (int64_t)delta, root);
+	return sq_exec(p, "UPDATE messages SET reply_count = max(reply_count + ?, 0) WHERE id = ?", NULL,
+	               "ii", (int64_t)delta, root);
 }
 
 int sqc_mentions_insert(void *p, int64_t mid, int64_t chat, const int64_t *users, size_t n)
 {
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = sq_exec(p, "INSERT OR IGNORE INTO mentions(message_id, user_id, chat_id) VALUES (?, ?, ?)", NULL,
-			     "iii", mid, users[i], chat);
+		rc = sq_exec(p,
+		             "INSERT OR IGNORE INTO mentions(message_id, user_id, chat_id) VALUES (?, ?, ?)",
+		             NULL, "iii", mid, users[i], chat);
 	return rc;
 }
 
@@ -466,22 +503,22 @@ int sqc_message_files_insert(void *p, int64_t mid, const int64_t *ids, size_t n)
 {
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = sq_exec(p, "INSERT OR IGNORE INTO message_files(message_id, file_id) VALUES (?, ?)", NULL, "ii", mid,
-			     ids[i]);
+		rc = sq_exec(p, "INSERT OR IGNORE INTO message_files(message_id, file_id) VALUES (?, ?)",
+		             NULL, "ii", mid, ids[i]);
 	return rc;
 }
 
 int sqc_reaction_add(void *p, int64_t mid, int64_t user, const char *emoji, int64_t now)
 {
-	return sq_exec(p, "INSERT INTO reactions(message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)", NULL,
-		       "iiti", mid, user, emoji, now);
+	return sq_exec(p, "INSERT INTO reactions(message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)",
+	               NULL, "iiti", mid, user, emoji, now);
 }
 
 int sqc_reaction_remove(void *p, int64_t mid, int64_t user, const char *emoji)
 {
 	int changes = 0;
-	int rc = sq_exec(p, "DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?", &changes, "iit",
-			 mid, user, emoji);
+	int rc = sq_exec(p, "DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?",
+	                 &changes, "iit", mid, user, emoji);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
@@ -490,17 +527,19 @@ int sqc_reaction_remove(void *p, int64_t mid, int64_t user, const char *emoji)
 int sqc_read_get(void *p, int64_t chat, int64_t user, int64_t *mid)
 {
 	*mid = 0;
-	int rc = sq_scalar(p, "SELECT message_id FROM read_markers WHERE chat_id = ? AND user_id = ?", mid, "ii", chat, user);
+	int rc = sq_scalar(p, "SELECT message_id FROM read_markers WHERE chat_id = ? AND user_id = ?", mid,
+	                   "ii", chat, user);
 	return rc == FE_ENOTFOUND ? 0 : rc;
 }
 
 int sqc_read_set(void *p, int64_t chat, int64_t user, int64_t mid, int64_t now)
 {
-	return sq_exec(p,
-		       "INSERT INTO read_markers(chat_id, user_id, message_id, updated_at) VALUES (?1, ?2, ?3, ?4)"
-		       " ON CONFLICT(user_id, chat_id) DO UPDATE SET message_id = max(message_id, excluded.message_id),"
-		       " updated_at = excluded.updated_at",
-		       NULL, "iiii", chat, user, mid, now);
+	return sq_exec(
+	    p,
+	    "INSERT INTO read_markers(chat_id, user_id, message_id, updated_at) VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT(user_id, chat_id) DO UPDATE SET message_id = max(message_id, excluded.message_id),"
+	    " updated_at = excluded.updated_at",
+	    NULL, "iiii", chat, user, mid, now);
 }
 
 static void row_unread(sqlite3_stmt *st, void *el)
@@ -514,14 +553,15 @@ static void row_unread(sqlite3_stmt *st, void *el)
 int sqc_unread_counts(void *p, int64_t user, struct unread **out, size_t *n)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s,
-				    "SELECT cm.chat_id, count(m.id), count(CASE WHEN m.mentions_all OR EXISTS"
-				    " (SELECT 1 FROM mentions x WHERE x.message_id = m.id AND x.user_id = ?1) THEN 1 END)"
-				    " FROM chat_members cm LEFT JOIN read_markers rm ON rm.chat_id = cm.chat_id"
-				    " AND rm.user_id = ?1 LEFT JOIN messages m ON m.chat_id = cm.chat_id"
-				    " AND m.id > coalesce(rm.message_id, 0) AND m.sender_id != ?1 AND m.deleted_at IS NULL"
-				    " WHERE cm.user_id = ?1 GROUP BY cm.chat_id ORDER BY cm.chat_id",
-				    "i", user);
+	sqlite3_stmt *st =
+	    sq_query(s,
+	             "SELECT cm.chat_id, count(m.id), count(CASE WHEN m.mentions_all OR EXISTS"
+	             " (SELECT 1 FROM mentions x WHERE x.message_id = m.id AND x.user_id = ?1) THEN 1 END)"
+	             " FROM chat_members cm LEFT JOIN read_markers rm ON rm.chat_id = cm.chat_id"
+	             " AND rm.user_id = ?1 LEFT JOIN messages m ON m.chat_id = cm.chat_id"
+	             " AND m.id > coalesce(rm.message_id, 0) AND m.sender_id != ?1 AND m.deleted_at IS NULL"
+	             " WHERE cm.user_id = ?1 GROUP BY cm.chat_id ORDER BY cm.chat_id",
+	             "i", user);
 	return sq_rows(s, st, out, n, sizeof **out, row_unread, NULL);
 }
 
@@ -537,14 +577,15 @@ int sqc_file_insert(void *p, struct file_rec *f)
 {
 	struct sq *s = p;
 	int rc = sq_exec(s,
-			 "INSERT INTO files(sha256, ext, mime_type, size, uploader_id, filename, created_at)"
-			 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256, uploader_id) DO NOTHING",
-			 NULL, "tttiiti", f->sha256, f->ext, f->mime_type, f->size, f->uploader_id, f->filename,
-			 f->created_at);
+	                 "INSERT INTO files(sha256, ext, mime_type, size, uploader_id, filename, created_at)"
+	                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256, uploader_id) DO NOTHING",
+	                 NULL, "tttiiti", f->sha256, f->ext, f->mime_type, f->size, f->uploader_id,
+	                 f->filename, f->created_at);
 	if (rc)
 		return rc;
-	sqlite3_stmt *st = sq_query(s, "SELECT " FILE_COLS " FROM files f WHERE sha256 = ? AND uploader_id = ?", "ti",
-				    f->sha256, f->uploader_id);
+	sqlite3_stmt *st =
+	    sq_query(s, "SELECT " FILE_COLS " FROM files f WHERE sha256 = ? AND uploader_id = ?", "ti",
+	             f->sha256, f->uploader_id);
 	return sq_row(s, st, row_file, f);
 }
 
@@ -558,7 +599,8 @@ int sqc_file_get(void *p, int64_t id, struct file_rec *f)
 int sqc_files_by_sha(void *p, const char *sha, struct file_rec **out, size_t *n)
 {
 	struct sq *s = p;
-	sqlite3_stmt *st = sq_query(s, "SELECT " FILE_COLS " FROM files f WHERE f.sha256 = ? ORDER BY f.id", "t", sha);
+	sqlite3_stmt *st =
+	    sq_query(s, "SELECT " FILE_COLS " FROM files f WHERE f.sha256 = ? ORDER BY f.id", "t", sha);
 	return sq_rows(s, st, out, n, sizeof **out, row_file, NULL);
 }
 
@@ -580,9 +622,9 @@ int sqc_file_sha_by_suffix(void *p, const char *suffix, const char *ext, char sh
 	/* a scan of the files table (no index can serve a suffix): the table
 	 * holds one row per upload, and only this compatibility route asks */
 	sqlite3_stmt *st = sq_query(s,
-				    "SELECT min(sha256), max(sha256) FROM files"
-				    " WHERE substr(sha256, 7) = ? AND ext = ? AND length(sha256) = 64",
-				    "tt", suffix, ext);
+	                            "SELECT min(sha256), max(sha256) FROM files"
+	                            " WHERE substr(sha256, 7) = ? AND ext = ? AND length(sha256) = 64",
+	                            "tt", suffix, ext);
 	int rc = sq_row(s, st, row_sha_span, &x);
 	if (rc)
 		return rc;
@@ -596,17 +638,17 @@ int sqc_file_in_chats_of(void *p, int64_t file, int64_t user)
 {
 	int64_t one;
 	return sq_scalar(p,
-			 "SELECT 1 FROM message_files mf JOIN messages m ON m.id = mf.message_id"
-			 " AND m.deleted_at IS NULL JOIN chat_members cm ON cm.chat_id = m.chat_id"
-			 " AND cm.user_id = ? WHERE mf.file_id = ? LIMIT 1",
-			 &one, "ii", user, file);
+	                 "SELECT 1 FROM message_files mf JOIN messages m ON m.id = mf.message_id"
+	                 " AND m.deleted_at IS NULL JOIN chat_members cm ON cm.chat_id = m.chat_id"
+	                 " AND cm.user_id = ? WHERE mf.file_id = ? LIMIT 1",
+	                 &one, "ii", user, file);
 }
 
 int sqc_file_avatar_in_workspace_of(void *p, int64_t file, int64_t user)
 {
 	int64_t one;
 	return sq_scalar(p,
-			 "SELECT 1 FROM users a JOIN users me ON me.id = ?"
-			 " AND me.workspace_id = a.workspace_id WHERE a.avatar_file_id = ? LIMIT 1",
-			 &one, "ii", user, file);
+	                 "SELECT 1 FROM users a JOIN users me ON me.id = ?"
+	                 " AND me.workspace_id = a.workspace_id WHERE a.avatar_file_id = ? LIMIT 1",
+	                 &one, "ii", user, file);
 }

@@ -26,8 +26,9 @@ int sqc_message_insert(void *p, struct message *m);
 int sqc_message_by_key(void *p, int64_t sender, const char *key, int64_t *id);
 int sqc_message_get(void *p, int64_t id, int64_t viewer, struct message *m);
 int sqc_messages_page(void *p, int64_t chat, int64_t before, int64_t after, int limit, int64_t viewer,
-		      struct message **out, size_t *n);
-int sqc_replies_page(void *p, int64_t root, int64_t after, int limit, int64_t viewer, struct message **out, size_t *n);
+                      struct message **out, size_t *n);
+int sqc_replies_page(void *p, int64_t root, int64_t after, int limit, int64_t viewer, struct message **out,
+                     size_t *n);
 int sqc_message_edit(void *p, int64_t id, const char *content, int64_t at);
 int sqc_message_delete(void *p, int64_t id, int64_t at);
 int sqc_reply_count_add(void *p, int64_t root, int delta);

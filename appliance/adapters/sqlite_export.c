@@ -4,12 +4,12 @@
  * (temp.x_user, x_file, x_chat, x_msg: new INTEGER PRIMARY KEY, old
  * UNIQUE) kept in a temporary file, so memory does not grow with the
  * workspace; every row is handed out as soon as it is read. */
-#include "adapters/sqlite_transfer.h"
-#include "lib/xalloc.h"
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "adapters/sqlite_transfer.h"
+#include "lib/xalloc.h"
 
 struct xsrc {
 	sqlite3 *db;

@@ -6,17 +6,17 @@
  * Messages go into the scoped search index as the server's sends do (the
  * trigram index follows by trigger); derived columns (chats'
  * last_message_id, single_key, messages' sender_name) are set here. */
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "adapters/fts5_index.h"
 #include "adapters/sqlite_internal.h"
 #include "adapters/sqlite_transfer.h"
 #include "lib/err.h"
 #include "lib/utf8.h"
 #include "lib/xalloc.h"
-#include <sqlite3.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 struct isink {
 	struct sq *s;

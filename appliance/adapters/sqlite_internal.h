@@ -52,7 +52,7 @@ int sq_row(struct sq *s, sqlite3_stmt *st, void (*row)(sqlite3_stmt *st, void *e
  * *outp (elements of size bytes, zeroed, filled by row); *n counts them.
  * st NULL is FE_EINTERNAL. On error the array is freed, after clear (when
  * not NULL) released what each element owns. Returns 0 or FE_E*. */
-int sq_rows(struct sq *s, sqlite3_stmt *st, void *outp, size_t *n, size_t size, void (*row)(sqlite3_stmt *st, void *el),
-	    void (*clear)(void *el));
+int sq_rows(struct sq *s, sqlite3_stmt *st, void *outp, size_t *n, size_t size,
+            void (*row)(sqlite3_stmt *st, void *el), void (*clear)(void *el));
 
 #endif

@@ -91,8 +91,8 @@ static int op_workspace_insert(void *p, struct workspace *w)
 	struct sq *s = p;
 	char key[sizeof w->name];
 	utf8_fold(w->name, key, sizeof key);
-	int rc = sq_exec(s, "INSERT INTO workspaces(name, name_key, created_at) VALUES (?, ?, ?)", NULL, "tti", w->name,
-			 key, w->created_at);
+	int rc = sq_exec(s, "INSERT INTO workspaces(name, name_key, created_at) VALUES (?, ?, ?)", NULL,
+	                 "tti", w->name, key, w->created_at);
 	if (!rc)
 		w->id = sqlite3_last_insert_rowid(s->db);
 	return rc;
@@ -112,10 +112,10 @@ static int op_workspace_get(void *p, int64_t id, struct workspace *w)
 {
 	struct sq *s = p;
 	sqlite3_stmt *st = sq_query(s,
-				 "SELECT id, name, coalesce(owner_id, 0), created_at,"
-				 " (SELECT count(*) FROM users WHERE workspace_id = w.id)"
-				 " FROM workspaces w WHERE id = ?",
-				 "i", id);
+	                            "SELECT id, name, coalesce(owner_id, 0), created_at,"
+	                            " (SELECT count(*) FROM users WHERE workspace_id = w.id)"
+	                            " FROM workspaces w WHERE id = ?",
+	                            "i", id);
 	return sq_row(s, st, row_workspace, w);
 }
 
@@ -129,15 +129,16 @@ static int op_workspace_rename(void *p, int64_t id, const char *name)
 	int changes = 0;
 	char key[UTF8_BUF(50)];
 	utf8_fold(name, key, sizeof key);
-	int rc = sq_exec(p, "UPDATE workspaces SET name = ?, name_key = ? WHERE id = ?", &changes, "tti", name, key, id);
+	int rc = sq_exec(p, "UPDATE workspaces SET name = ?, name_key = ? WHERE id = ?", &changes, "tti",
+	                 name, key, id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
 /* ---- users ---- */
 
 /* Never the password hash: that is read by credentials_by_* alone. */
-#define USER_COLS                                                                                 \
-	"id, workspace_id, email, fullname, role, status, token_version, title, department,"     \
+#define USER_COLS                                                                                            \
+	"id, workspace_id, email, fullname, role, status, token_version, title, department,"                 \
 	" avatar_url, coalesce(avatar_file_id, 0), bio, timezone, language, created_at, updated_at"
 
 static void row_user(sqlite3_stmt *st, void *el)
@@ -165,10 +166,10 @@ static int op_user_insert(void *p, struct user *u, const char *password_hash)
 {
 	struct sq *s = p;
 	int rc = sq_exec(s,
-		      "INSERT INTO users(workspace_id, email, fullname, password_hash, role, status,"
-		      " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'Active', ?, ?)",
-		      NULL, "ittttii", u->workspace_id, u->email, u->fullname, password_hash, u->role,
-		      u->created_at, u->created_at);
+	                 "INSERT INTO users(workspace_id, email, fullname, password_hash, role, status,"
+	                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'Active', ?, ?)",
+	                 NULL, "ittttii", u->workspace_id, u->email, u->fullname, password_hash, u->role,
+	                 u->created_at, u->created_at);
 	if (!rc) {
 		u->id = sqlite3_last_insert_rowid(s->db);
 		strcpy(u->status, "Active");
@@ -186,14 +187,16 @@ static int op_user_get(void *p, int64_t id, struct user *u)
 static int op_user_by_email(void *p, const char *email, struct user *u)
 {
 	struct sq *s = p;
-	return sq_row(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE email = ?", "t", email), row_user, u);
+	return sq_row(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE email = ?", "t", email), row_user,
+	              u);
 }
 
 static int op_users_list(void *p, int64_t ws, struct user **out, size_t *n)
 {
 	struct sq *s = p;
-	return sq_rows(s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE workspace_id = ? ORDER BY id", "i", ws), out, n,
-		       sizeof **out, row_user, NULL);
+	return sq_rows(
+	    s, sq_query(s, "SELECT " USER_COLS " FROM users WHERE workspace_id = ? ORDER BY id", "i", ws),
+	    out, n, sizeof **out, row_user, NULL);
 }
 
 #define CRED_SQL "SELECT id, password_hash, status, token_version FROM users"
@@ -223,18 +226,19 @@ static int op_user_update_profile(void *p, const struct user *u)
 {
 	int changes = 0;
 	int rc = sq_exec(p,
-		      "UPDATE users SET fullname = ?, title = ?, department = ?, avatar_url = ?,"
-		      " avatar_file_id = nullif(?, 0), bio = ?, timezone = ?, language = ?, updated_at = ?"
-		      " WHERE id = ?",
-		      &changes, "ttttitttii", u->fullname, u->title, u->department, u->avatar_url,
-		      u->avatar_file_id, u->bio, u->timezone, u->language, u->updated_at, u->id);
+	                 "UPDATE users SET fullname = ?, title = ?, department = ?, avatar_url = ?,"
+	                 " avatar_file_id = nullif(?, 0), bio = ?, timezone = ?, language = ?, updated_at = ?"
+	                 " WHERE id = ?",
+	                 &changes, "ttttitttii", u->fullname, u->title, u->department, u->avatar_url,
+	                 u->avatar_file_id, u->bio, u->timezone, u->language, u->updated_at, u->id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
 static int op_user_set_role_status(void *p, int64_t id, const char *role, const char *status)
 {
 	int changes = 0;
-	int rc = sq_exec(p, "UPDATE users SET role = ?, status = ? WHERE id = ?", &changes, "tti", role, status, id);
+	int rc = sq_exec(p, "UPDATE users SET role = ?, status = ? WHERE id = ?", &changes, "tti", role,
+	                 status, id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
@@ -250,7 +254,8 @@ static int op_user_bump_token_version(void *p, int64_t id)
 
 /* ---- invites ---- */
 
-#define INVITE_COLS "code, workspace_id, created_by, max_uses, uses, expires_at, coalesce(revoked_at, 0), created_at"
+#define INVITE_COLS                                                                                          \
+	"code, workspace_id, created_by, max_uses, uses, expires_at, coalesce(revoked_at, 0), created_at"
 
 static void row_invite(sqlite3_stmt *st, void *el)
 {
@@ -267,35 +272,39 @@ static void row_invite(sqlite3_stmt *st, void *el)
 
 static int op_invite_insert(void *p, const struct invite *i)
 {
-	return sq_exec(p,
-		    "INSERT INTO invites(code, workspace_id, created_by, max_uses, uses, expires_at, created_at)"
-		    " VALUES (?, ?, ?, ?, 0, ?, ?)",
-		    NULL, "tiiiii", i->code, i->workspace_id, i->created_by, (int64_t)i->max_uses, i->expires_at,
-		    i->created_at);
+	return sq_exec(
+	    p,
+	    "INSERT INTO invites(code, workspace_id, created_by, max_uses, uses, expires_at, created_at)"
+	    " VALUES (?, ?, ?, ?, 0, ?, ?)",
+	    NULL, "tiiiii", i->code, i->workspace_id, i->created_by, (int64_t)i->max_uses, i->expires_at,
+	    i->created_at);
 }
 
 static int op_invite_get(void *p, const char *code, struct invite *i)
 {
 	struct sq *s = p;
-	return sq_row(s, sq_query(s, "SELECT " INVITE_COLS " FROM invites WHERE code = ?", "t", code), row_invite, i);
+	return sq_row(s, sq_query(s, "SELECT " INVITE_COLS " FROM invites WHERE code = ?", "t", code),
+	              row_invite, i);
 }
 
 static int op_invites_active(void *p, int64_t ws, int64_t now, struct invite **out, size_t *n)
 {
 	struct sq *s = p;
 	return sq_rows(s,
-		       sq_query(s,
-				"SELECT " INVITE_COLS " FROM invites WHERE workspace_id = ? AND revoked_at IS NULL"
-				" AND expires_at > ? AND uses < max_uses ORDER BY created_at DESC LIMIT 1000",
-				"ii", ws, now),
-		       out, n, sizeof **out, row_invite, NULL);
+	               sq_query(s,
+	                        "SELECT " INVITE_COLS
+	                        " FROM invites WHERE workspace_id = ? AND revoked_at IS NULL"
+	                        " AND expires_at > ? AND uses < max_uses ORDER BY created_at DESC LIMIT 1000",
+	                        "ii", ws, now),
+	               out, n, sizeof **out, row_invite, NULL);
 }
 
 static int op_invite_revoke(void *p, int64_t ws, const char *code, int64_t now)
 {
 	int changes = 0;
-	int rc = sq_exec(p, "UPDATE invites SET revoked_at = ? WHERE code = ? AND workspace_id = ? AND revoked_at IS NULL",
-		      &changes, "iti", now, code, ws);
+	int rc = sq_exec(
+	    p, "UPDATE invites SET revoked_at = ? WHERE code = ? AND workspace_id = ? AND revoked_at IS NULL",
+	    &changes, "iti", now, code, ws);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
@@ -303,9 +312,9 @@ static int op_invite_use(void *p, const char *code, int64_t now)
 {
 	int changes = 0;
 	int rc = sq_exec(p,
-		      "UPDATE invites SET uses = uses + 1 WHERE code = ? AND revoked_at IS NULL"
-		      " AND expires_at > ? AND uses < max_uses",
-		      &changes, "ti", code, now);
+	                 "UPDATE invites SET uses = uses + 1 WHERE code = ? AND revoked_at IS NULL"
+	                 " AND expires_at > ? AND uses < max_uses",
+	                 &changes, "ti", code, now);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
@@ -315,10 +324,10 @@ static int op_refresh_insert(void *p, struct refresh_token *t, const char *hash)
 {
 	struct sq *s = p;
 	int rc = sq_exec(s,
-		      "INSERT INTO refresh_tokens(user_id, family, token_hash, created_at, expires_at,"
-		      " family_expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-		      NULL, "ittiii", t->user_id, t->family, hash, t->created_at, t->expires_at,
-		      t->family_expires_at);
+	                 "INSERT INTO refresh_tokens(user_id, family, token_hash, created_at, expires_at,"
+	                 " family_expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+	                 NULL, "ittiii", t->user_id, t->family, hash, t->created_at, t->expires_at,
+	                 t->family_expires_at);
 	if (!rc)
 		t->id = sqlite3_last_insert_rowid(s->db);
 	return rc;
@@ -341,18 +350,18 @@ static int op_refresh_get(void *p, const char *hash, struct refresh_token *t)
 {
 	struct sq *s = p;
 	sqlite3_stmt *st = sq_query(s,
-				 "SELECT id, user_id, family, created_at, expires_at, family_expires_at,"
-				 " coalesce(rotated_at, 0), coalesce(revoked_at, 0) FROM refresh_tokens"
-				 " WHERE token_hash = ?",
-				 "t", hash);
+	                            "SELECT id, user_id, family, created_at, expires_at, family_expires_at,"
+	                            " coalesce(rotated_at, 0), coalesce(revoked_at, 0) FROM refresh_tokens"
+	                            " WHERE token_hash = ?",
+	                            "t", hash);
 	return sq_row(s, st, row_refresh, t);
 }
 
 static int op_refresh_rotate(void *p, int64_t id, int64_t now)
 {
 	int changes = 0;
-	int rc = sq_exec(p, "UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL", &changes,
-		      "ii", now, id);
+	int rc = sq_exec(p, "UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL",
+	                 &changes, "ii", now, id);
 	return rc ? rc : changes ? 0 : FE_ECONFLICT;
 }
 
@@ -360,97 +369,97 @@ static int op_refresh_revoke(void *p, int64_t user, const char *hash, int64_t no
 {
 	int changes = 0;
 	int rc = sq_exec(p,
-		      "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND token_hash = ?"
-		      " AND revoked_at IS NULL",
-		      &changes, "iit", now, user, hash);
+	                 "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND token_hash = ?"
+	                 " AND revoked_at IS NULL",
+	                 &changes, "iit", now, user, hash);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
 static int op_refresh_revoke_family(void *p, const char *family, int64_t now)
 {
-	return sq_exec(p, "UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL", NULL,
-		    "it", now, family);
+	return sq_exec(p, "UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL",
+	               NULL, "it", now, family);
 }
 
 static int op_refresh_revoke_user(void *p, int64_t user, int64_t now, int *revoked)
 {
 	return sq_exec(p,
-		    "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
-		    " AND rotated_at IS NULL",
-		    revoked, "ii", now, user);
+	               "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
+	               " AND rotated_at IS NULL",
+	               revoked, "ii", now, user);
 }
 
 static const struct store_ops ops = {
-	.begin = op_begin,
-	.commit = op_commit,
-	.rollback = op_rollback,
-	.ping = op_ping,
-	.sizes = op_sizes,
-	.workspace_count = op_workspace_count,
-	.workspace_insert = op_workspace_insert,
-	.workspace_get = op_workspace_get,
-	.workspace_set_owner = op_workspace_set_owner,
-	.workspace_rename = op_workspace_rename,
-	.user_insert = op_user_insert,
-	.user_get = op_user_get,
-	.user_by_email = op_user_by_email,
-	.users_list = op_users_list,
-	.credentials_by_email = op_credentials_by_email,
-	.credentials_by_id = op_credentials_by_id,
-	.user_update_profile = op_user_update_profile,
-	.user_set_role_status = op_user_set_role_status,
-	.user_set_password = op_user_set_password,
-	.user_bump_token_version = op_user_bump_token_version,
-	.invite_insert = op_invite_insert,
-	.invite_get = op_invite_get,
-	.invites_active = op_invites_active,
-	.invite_revoke = op_invite_revoke,
-	.invite_use = op_invite_use,
-	.refresh_insert = op_refresh_insert,
-	.refresh_get = op_refresh_get,
-	.refresh_rotate = op_refresh_rotate,
-	.refresh_revoke = op_refresh_revoke,
-	.refresh_revoke_family = op_refresh_revoke_family,
-	.refresh_revoke_user = op_refresh_revoke_user,
-	.chat_insert = sqc_chat_insert,
-	.chat_find_single = sqc_chat_find_single,
-	.chat_get = sqc_chat_get,
-	.chats_of_user = sqc_chats_of_user,
-	.chat_ids_of_user = sqc_chat_ids_of_user,
-	.chats_public = sqc_chats_public,
-	.chat_update = sqc_chat_update,
-	.chat_delete = sqc_chat_delete,
-	.chat_touch = sqc_chat_touch,
-	.member_add = sqc_member_add,
-	.member_remove = sqc_member_remove,
-	.member_get = sqc_member_get,
-	.member_set_role = sqc_member_set_role,
-	.members_list = sqc_members_list,
-	.member_ids = sqc_member_ids,
-	.owner_count = sqc_owner_count,
-	.reactions_of = sqc_reactions_of,
-	.message_insert = sqc_message_insert,
-	.message_by_key = sqc_message_by_key,
-	.message_get = sqc_message_get,
-	.messages_page = sqc_messages_page,
-	.replies_page = sqc_replies_page,
-	.message_edit = sqc_message_edit,
-	.message_delete = sqc_message_delete,
-	.reply_count_add = sqc_reply_count_add,
-	.mentions_insert = sqc_mentions_insert,
-	.message_files_insert = sqc_message_files_insert,
-	.reaction_add = sqc_reaction_add,
-	.reaction_remove = sqc_reaction_remove,
-	.read_get = sqc_read_get,
-	.read_set = sqc_read_set,
-	.unread_counts = sqc_unread_counts,
-	.max_message_id = sqc_max_message_id,
-	.file_insert = sqc_file_insert,
-	.file_get = sqc_file_get,
-	.files_by_sha = sqc_files_by_sha,
-	.file_sha_by_suffix = sqc_file_sha_by_suffix,
-	.file_in_chats_of = sqc_file_in_chats_of,
-	.file_avatar_in_workspace_of = sqc_file_avatar_in_workspace_of,
+    .begin = op_begin,
+    .commit = op_commit,
+    .rollback = op_rollback,
+    .ping = op_ping,
+    .sizes = op_sizes,
+    .workspace_count = op_workspace_count,
+    .workspace_insert = op_workspace_insert,
+    .workspace_get = op_workspace_get,
+    .workspace_set_owner = op_workspace_set_owner,
+    .workspace_rename = op_workspace_rename,
+    .user_insert = op_user_insert,
+    .user_get = op_user_get,
+    .user_by_email = op_user_by_email,
+    .users_list = op_users_list,
+    .credentials_by_email = op_credentials_by_email,
+    .credentials_by_id = op_credentials_by_id,
+    .user_update_profile = op_user_update_profile,
+    .user_set_role_status = op_user_set_role_status,
+    .user_set_password = op_user_set_password,
+    .user_bump_token_version = op_user_bump_token_version,
+    .invite_insert = op_invite_insert,
+    .invite_get = op_invite_get,
+    .invites_active = op_invites_active,
+    .invite_revoke = op_invite_revoke,
+    .invite_use = op_invite_use,
+    .refresh_insert = op_refresh_insert,
+    .refresh_get = op_refresh_get,
+    .refresh_rotate = op_refresh_rotate,
+    .refresh_revoke = op_refresh_revoke,
+    .refresh_revoke_family = op_refresh_revoke_family,
+    .refresh_revoke_user = op_refresh_revoke_user,
+    .chat_insert = sqc_chat_insert,
+    .chat_find_single = sqc_chat_find_single,
+    .chat_get = sqc_chat_get,
+    .chats_of_user = sqc_chats_of_user,
+    .chat_ids_of_user = sqc_chat_ids_of_user,
+    .chats_public = sqc_chats_public,
+    .chat_update = sqc_chat_update,
+    .chat_delete = sqc_chat_delete,
+    .chat_touch = sqc_chat_touch,
+    .member_add = sqc_member_add,
+    .member_remove = sqc_member_remove,
+    .member_get = sqc_member_get,
+    .member_set_role = sqc_member_set_role,
+    .members_list = sqc_members_list,
+    .member_ids = sqc_member_ids,
+    .owner_count = sqc_owner_count,
+    .reactions_of = sqc_reactions_of,
+    .message_insert = sqc_message_insert,
+    .message_by_key = sqc_message_by_key,
+    .message_get = sqc_message_get,
+    .messages_page = sqc_messages_page,
+    .replies_page = sqc_replies_page,
+    .message_edit = sqc_message_edit,
+    .message_delete = sqc_message_delete,
+    .reply_count_add = sqc_reply_count_add,
+    .mentions_insert = sqc_mentions_insert,
+    .message_files_insert = sqc_message_files_insert,
+    .reaction_add = sqc_reaction_add,
+    .reaction_remove = sqc_reaction_remove,
+    .read_get = sqc_read_get,
+    .read_set = sqc_read_set,
+    .unread_counts = sqc_unread_counts,
+    .max_message_id = sqc_max_message_id,
+    .file_insert = sqc_file_insert,
+    .file_get = sqc_file_get,
+    .files_by_sha = sqc_files_by_sha,
+    .file_sha_by_suffix = sqc_file_sha_by_suffix,
+    .file_in_chats_of = sqc_file_in_chats_of,
+    .file_avatar_in_workspace_of = sqc_file_avatar_in_workspace_of,
 };
 
 /* ---- open, migrate, close ---- */
@@ -500,9 +509,9 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 	}
 	if (have > want) {
 		snprintf(err, errlen,
-			 "the database has schema version %d but this binary knows only up to %d: "
-			 "use a newer fechatter binary (refusing to touch the data)",
-			 have, want);
+		         "the database has schema version %d but this binary knows only up to %d: "
+		         "use a newer fechatter binary (refusing to touch the data)",
+		         have, want);
 		return -1;
 	}
 	if (have == want)
@@ -532,7 +541,8 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 	}
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", want);
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK || sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
 		goto fail;
 	return 0;
 fail:
@@ -546,18 +556,19 @@ int sqlite_store_open(const char *path, int durability_full, struct store *st, c
 {
 	struct sq *s = xcalloc(1, sizeof *s);
 	snprintf(s->path, sizeof s->path, "%s", path);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "cannot open database %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "no memory");
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open database %s: %s", path,
+		         s->db ? sqlite3_errmsg(s->db) : "no memory");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1); /* tells UNIQUE violations apart */
 	sqlite3_busy_timeout(s->db, 5000);
 	char pragmas[256];
 	snprintf(pragmas, sizeof pragmas,
-		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
-		 " PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-2000; PRAGMA temp_store=MEMORY;",
-		 durability_full ? "FULL" : "NORMAL");
+	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+	         " PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-2000; PRAGMA temp_store=MEMORY;",
+	         durability_full ? "FULL" : "NORMAL");
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot configure database %s: %s", path, msg);
@@ -597,7 +608,8 @@ int sqlite_store_backup(const char *src, const char *dest, char *err, size_t err
 	snprintf(tmp, sizeof tmp, "%s.tmp", dest);
 	unlink(tmp);
 	if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open the database %s: %s", src, from ? sqlite3_errmsg(from) : "no memory");
+		snprintf(err, errlen, "cannot open the database %s: %s", src,
+		         from ? sqlite3_errmsg(from) : "no memory");
 		goto out;
 	}
 	if (sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
@@ -689,8 +701,8 @@ int sqlite_store_summary(const char *path, struct store_summary *sum, char *err,
 	sum->chats = count_of(db, "SELECT count(*) FROM chats");
 	sum->messages = count_of(db, "SELECT count(*) FROM messages WHERE deleted_at IS NULL");
 	sum->files = count_of(db, "SELECT count(DISTINCT sha256) FROM files");
-	if (sum->schema_version < 0 || sum->workspaces < 0 || sum->users < 0 || sum->chats < 0 || sum->messages < 0 ||
-	    sum->files < 0) {
+	if (sum->schema_version < 0 || sum->workspaces < 0 || sum->users < 0 || sum->chats < 0 ||
+	    sum->messages < 0 || sum->files < 0) {
 		snprintf(err, errlen, "%s is not a fechatter database: %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
@@ -701,14 +713,16 @@ out:
 }
 
 int sqlite_store_file_shas(const char *path, void (*fn)(const char *sha, void *arg), void *arg, char *err,
-			   size_t errlen)
+                           size_t errlen)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	int rc = -1, s = SQLITE_OK;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT DISTINCT sha256 FROM files ORDER BY sha256", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot read the files of %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
+	    sqlite3_prepare_v2(db, "SELECT DISTINCT sha256 FROM files ORDER BY sha256", -1, &st, NULL) !=
+	        SQLITE_OK) {
+		snprintf(err, errlen, "cannot read the files of %s: %s", path,
+		         db ? sqlite3_errmsg(db) : "no memory");
 		goto out;
 	}
 	sqlite3_busy_timeout(db, 5000);
@@ -763,7 +777,7 @@ static int64_t list_ids(sqlite3 *db, const char *sql, const char *label, FILE *o
 	while (s == SQLITE_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n++ < 10 && len < sizeof ids - 24)
 			len += (size_t)snprintf(ids + len, sizeof ids - len, "%s%lld", len ? " " : "",
-						(long long)sqlite3_column_int64(st, 0));
+			                        (long long)sqlite3_column_int64(st, 0));
 	}
 	if (s == SQLITE_ROW)
 		s = SQLITE_DONE;
@@ -771,7 +785,8 @@ static int64_t list_ids(sqlite3 *db, const char *sql, const char *label, FILE *o
 	if (s != SQLITE_DONE)
 		return -1;
 	if (n)
-		fprintf(out, "search index: %s: %lld (ids %s%s)\n", label, (long long)n, ids, n > 10 ? " ..." : "");
+		fprintf(out, "search index: %s: %lld (ids %s%s)\n", label, (long long)n, ids,
+		        n > 10 ? " ..." : "");
 	return n;
 }
 
@@ -781,23 +796,25 @@ static int64_t list_ids(sqlite3 *db, const char *sql, const char *label, FILE *o
 static int check_index(sqlite3 *db, FILE *out)
 {
 	int64_t missing = list_ids(db,
-				   "SELECT id FROM messages m WHERE deleted_at IS NULL AND NOT EXISTS"
-				   " (SELECT 1 FROM messages_scoped_docsize d WHERE d.id = m.id) ORDER BY id",
-				   "live messages missing from the index", out);
-	int64_t stray = list_ids(db,
-				 "SELECT id FROM messages_scoped_docsize d WHERE NOT EXISTS (SELECT 1 FROM messages m"
-				 " WHERE m.id = d.id AND m.deleted_at IS NULL) ORDER BY id",
-				 "index rows without a live message", out);
+	                           "SELECT id FROM messages m WHERE deleted_at IS NULL AND NOT EXISTS"
+	                           " (SELECT 1 FROM messages_scoped_docsize d WHERE d.id = m.id) ORDER BY id",
+	                           "live messages missing from the index", out);
+	int64_t stray =
+	    list_ids(db,
+	             "SELECT id FROM messages_scoped_docsize d WHERE NOT EXISTS (SELECT 1 FROM messages m"
+	             " WHERE m.id = d.id AND m.deleted_at IS NULL) ORDER BY id",
+	             "index rows without a live message", out);
 	if (missing < 0 || stray < 0) {
 		fprintf(out, "search index: error: %s\n", sqlite3_errmsg(db));
 		return 0;
 	}
 	if (missing || stray) {
-		fprintf(out, "search index: out of step with the messages (`fechatter reindex` rebuilds it)\n");
+		fprintf(out,
+		        "search index: out of step with the messages (`fechatter reindex` rebuilds it)\n");
 		return 0;
 	}
 	fprintf(out, "search index: ok (%lld messages)\n",
-		(long long)count_of(db, "SELECT count(*) FROM messages WHERE deleted_at IS NULL"));
+	        (long long)count_of(db, "SELECT count(*) FROM messages WHERE deleted_at IS NULL"));
 	return 1;
 }
 
@@ -842,12 +859,13 @@ int sqlite_store_check(const char *path, FILE *out)
 	int ok = check_rows(db, "PRAGMA integrity_check", "integrity_check", out);
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(db,
-				    "SELECT name FROM sqlite_schema WHERE type = 'table'"
-				    " AND sql LIKE 'CREATE VIRTUAL TABLE % USING fts5%' ORDER BY name",
-				    -1, &st, NULL);
+	                            "SELECT name FROM sqlite_schema WHERE type = 'table'"
+	                            " AND sql LIKE 'CREATE VIRTUAL TABLE % USING fts5%' ORDER BY name",
+	                            -1, &st, NULL);
 	while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
-		char *sql = sqlite3_mprintf("INSERT INTO \"%w\"(\"%w\") VALUES ('integrity-check')", name, name);
+		char *sql =
+		    sqlite3_mprintf("INSERT INTO \"%w\"(\"%w\") VALUES ('integrity-check')", name, name);
 		char *msg = NULL;
 		if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) {
 			fprintf(out, "fts5 %s: ok\n", name);

@@ -36,7 +36,7 @@ int sqlite_store_summary(const char *path, struct store_summary *sum, char *err,
  * database at path (no server on it) references (table files), in order. The string is
  * borrowed for the call. Returns 0, or -1 with a reason in err. */
 int sqlite_store_file_shas(const char *path, void (*fn)(const char *sha, void *arg), void *arg, char *err,
-			   size_t errlen);
+                           size_t errlen);
 
 /* Routes SQLite's error log through the store, so corruption met by any
  * connection of the process (SQLITE_CORRUPT, SQLITE_NOTADB) marks the

@@ -5,10 +5,10 @@
  * uses them. */
 #ifndef FE_SQLITE_TRANSFER_H
 #define FE_SQLITE_TRANSFER_H
-#include "ports/store.h"
-#include "ports/transfer.h"
 #include <stddef.h>
 #include <stdint.h>
+#include "ports/store.h"
+#include "ports/transfer.h"
 
 /* Opens the database at path read-only as a source for workspace_id (0:
  * the only workspace). Safe while a server writes (WAL: the walk reads one

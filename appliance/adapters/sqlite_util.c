@@ -17,9 +17,10 @@ int sq_note_corrupt(int rc, const char *detail)
 	if ((rc & 0xff) != SQLITE_CORRUPT && (rc & 0xff) != SQLITE_NOTADB)
 		return 0;
 	if (!__atomic_exchange_n(&corrupt, 1, __ATOMIC_SEQ_CST))
-		log_err("store: the database file is damaged (rc=%d %s): /health fails and the API answers 503"
-			" DATABASE_CORRUPT; stop the server, run `fechatter check`, restore from a backup",
-			rc, detail ? detail : sqlite3_errstr(rc));
+		log_err(
+		    "store: the database file is damaged (rc=%d %s): /health fails and the API answers 503"
+		    " DATABASE_CORRUPT; stop the server, run `fechatter check`, restore from a backup",
+		    rc, detail ? detail : sqlite3_errstr(rc));
 	return 1;
 }
 
@@ -37,15 +38,24 @@ static int stmt_error(void)
 int sq_map_rc(struct sq *s, int rc)
 {
 	switch (rc & 0xff) {
-	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW: return 0;
-	case SQLITE_CORRUPT: case SQLITE_NOTADB:
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
 		sq_note_corrupt(rc, sqlite3_errmsg(s->db));
 		return FE_ECORRUPT;
 	case SQLITE_CONSTRAINT:
 		return (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) ? FE_ECONFLICT
-											      : FE_EINVAL;
-	case SQLITE_FULL: return FE_ENOSPC;
-	case SQLITE_READONLY: case SQLITE_IOERR: case SQLITE_CANTOPEN: case SQLITE_BUSY: case SQLITE_LOCKED:
+		                                                                              : FE_EINVAL;
+	case SQLITE_FULL:
+		return FE_ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
 		log_err("store: unavailable rc=%d msg=%s", rc, sqlite3_errmsg(s->db));
 		return FE_EUNAVAIL;
 	default:
@@ -158,8 +168,8 @@ int sq_row(struct sq *s, sqlite3_stmt *st, void (*row)(sqlite3_stmt *st, void *e
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? FE_ENOTFOUND : sq_map_rc(s, rc);
 }
 
-int sq_rows(struct sq *s, sqlite3_stmt *st, void *outp, size_t *n, size_t size, void (*row)(sqlite3_stmt *st, void *el),
-	    void (*clear)(void *el))
+int sq_rows(struct sq *s, sqlite3_stmt *st, void *outp, size_t *n, size_t size,
+            void (*row)(sqlite3_stmt *st, void *el), void (*clear)(void *el))
 {
 	char **a = outp;
 	size_t cap = 0;

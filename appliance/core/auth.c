@@ -23,7 +23,7 @@ struct job {
 	struct app *app;
 	auth_cb cb;
 	void *req;
-	int ok;               /* worker result: hash made / password matched */
+	int ok; /* worker result: hash made / password matched */
 	int64_t user_id;
 	char email[256], fullname[UTF8_BUF(50)], workspace_name[UTF8_BUF(50)], invite_code[64];
 	char password[132], new_password[132];
@@ -65,7 +65,8 @@ int auth_check_email(const char *email, struct fe_err *e)
 	size_t n = strlen(email);
 	const char *at = strchr(email, '@');
 	if (n < 3 || n > 254 || !at || at == email || strchr(at + 1, '@') || !strchr(at + 1, '.') ||
-	    at[1] == '.' || email[n - 1] == '.' || utf8_has_controls(email, 0) || strpbrk(email, " \t<>\"(),;:\\[]"))
+	    at[1] == '.' || email[n - 1] == '.' || utf8_has_controls(email, 0) ||
+	    strpbrk(email, " \t<>\"(),;:\\[]"))
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "email", "email must be a valid address");
 	return 0;
 }
@@ -74,12 +75,14 @@ int auth_check_password(const char *pw, const char *field, struct fe_err *e)
 {
 	size_t n = utf8_chars(pw);
 	if (n < 8 || n > 128)
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field, "%s must be 8..128 characters", field);
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field, "%s must be 8..128 characters",
+		               field);
 	return 0;
 }
 
 /* Rate limit with a key prefix. Returns 0 or FE_ERATE. */
-static int limited(struct app *app, struct ratelimit *rl, const char *prefix, const char *key, struct fe_err *e)
+static int limited(struct app *app, struct ratelimit *rl, const char *prefix, const char *key,
+                   struct fe_err *e)
 {
 	char k[300];
 	snprintf(k, sizeof k, "%s:%s", prefix, key);
@@ -120,7 +123,7 @@ static int make_access(struct app *app, const struct user *u, const char *aud, c
  * in family (a new family when family is NULL). Inside the caller's
  * transaction when there is one. */
 static int issue(struct app *app, const struct user *u, const char *family, int64_t family_expires,
-		 struct auth_result *r)
+                 struct auth_result *r)
 {
 	struct store *st = &app->store;
 	int64_t now = app->now_ms();
@@ -137,7 +140,8 @@ static int issue(struct app *app, const struct user *u, const char *family, int6
 		random_b64url(12, t.family, sizeof t.family);
 	t.created_at = now;
 	t.family_expires_at = family ? family_expires : now + REFRESH_ABS_MS;
-	t.expires_at = now + REFRESH_SLIDE_MS < t.family_expires_at ? now + REFRESH_SLIDE_MS : t.family_expires_at;
+	t.expires_at =
+	    now + REFRESH_SLIDE_MS < t.family_expires_at ? now + REFRESH_SLIDE_MS : t.family_expires_at;
 	random_b64url(32, r->refresh_token, sizeof r->refresh_token);
 	char hash[65];
 	sha256_hex(r->refresh_token, strlen(r->refresh_token), hash);
@@ -183,7 +187,7 @@ static void signup_work(void *arg)
 /* Decides where a new account goes (without changing anything): *ws_id > 0
  * joins that workspace by invite; 0 creates a workspace named name. */
 static int signup_target(struct app *app, const char *invite_code, const char *ws_name, int64_t *ws_id,
-			 struct fe_err *e)
+                         struct fe_err *e)
 {
 	struct store *st = &app->store;
 	int64_t now = app->now_ms(), nws = 0;
@@ -195,7 +199,7 @@ static int signup_target(struct app *app, const char *invite_code, const char *w
 			return err_set(e, rc, NULL, NULL, "store error");
 		if (rc || inv.revoked_at || inv.expires_at <= now || inv.uses >= inv.max_uses)
 			return err_set(e, FE_EINVAL, "INVALID_INVITE", "invite_code",
-				       "the invite code is unknown, revoked, expired or used up");
+			               "the invite code is unknown, revoked, expired or used up");
 		*ws_id = inv.workspace_id;
 		return 0;
 	}
@@ -204,7 +208,7 @@ static int signup_target(struct app *app, const char *invite_code, const char *w
 		return err_set(e, rc, NULL, NULL, "store error");
 	if (nws > 0 && !app->cfg->registration_open)
 		return err_set(e, FE_EFORBIDDEN, "INVITE_REQUIRED", "invite_code",
-			       "an invite code is required to join this server");
+		               "an invite code is required to join this server");
 	(void)ws_name; /* a new workspace without a name gets a default one (create_workspace) */
 	return 0;
 }
@@ -275,7 +279,7 @@ static void signup_done(void *arg)
 	if (ws_id) {
 		if ((rc = store_call(st, invite_use, j->invite_code, now))) {
 			err_set(&e, rc == FE_ENOTFOUND ? FE_EINVAL : rc, "INVALID_INVITE", "invite_code",
-				"the invite code is unknown, revoked, expired or used up");
+			        "the invite code is unknown, revoked, expired or used up");
 			goto rollback;
 		}
 		u.workspace_id = ws_id;
@@ -285,7 +289,7 @@ static void signup_done(void *arg)
 		w.created_at = now;
 		if ((rc = create_workspace(app, j->workspace_name, j->fullname, &w))) {
 			err_set(&e, rc, rc == FE_ECONFLICT ? "WORKSPACE_EXISTS" : NULL, "workspace_name",
-				rc == FE_ECONFLICT ? "a workspace with this name exists" : "store error");
+			        rc == FE_ECONFLICT ? "a workspace with this name exists" : "store error");
 			goto rollback;
 		}
 		u.workspace_id = w.id;
@@ -293,7 +297,7 @@ static void signup_done(void *arg)
 	}
 	if ((rc = store_call(st, user_insert, &u, j->hash))) {
 		err_set(&e, rc, rc == FE_ECONFLICT ? "USER_EXISTS" : NULL, "email",
-			rc == FE_ECONFLICT ? "an account with this email exists" : "store error");
+		        rc == FE_ECONFLICT ? "an account with this email exists" : "store error");
 		goto rollback;
 	}
 	if (!ws_id && (rc = store_call(st, workspace_set_owner, u.workspace_id, u.id)))
@@ -305,7 +309,8 @@ static void signup_done(void *arg)
 	cache_forget_user(app, u.id, u.workspace_id);
 	if (!ws_id)
 		app->setup_state = 2; /* a workspace exists now: no longer fresh */
-	log_info("auth: signup user=%lld workspace=%lld role=%s", (long long)u.id, (long long)u.workspace_id, u.role);
+	log_info("auth: signup user=%lld workspace=%lld role=%s", (long long)u.id, (long long)u.workspace_id,
+	         u.role);
 	goto out;
 rollback:
 	store_call(st, rollback);
@@ -326,12 +331,13 @@ int auth_signup(struct app *app, const struct signup_in *in, auth_cb cb, void *r
 		return rc;
 	size_t n = utf8_chars(in->fullname);
 	if (n < 1 || n > 50 || utf8_has_controls(in->fullname, 0))
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "fullname", "fullname must be 1..50 characters");
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "fullname",
+		               "fullname must be 1..50 characters");
 	const char *wsn = in->workspace_name ? in->workspace_name : "";
 	n = utf8_chars(wsn);
 	if (in->workspace_name && (n < 1 || n > 50 || utf8_has_controls(wsn, 0)))
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "workspace_name",
-			       "workspace_name must be 1..50 characters");
+		               "workspace_name must be 1..50 characters");
 	if (in->invite_code && strlen(in->invite_code) > 63)
 		return err_set(e, FE_EINVAL, "INVALID_INVITE", "invite_code", "the invite code is unknown");
 	struct user u;
@@ -402,7 +408,7 @@ static void signin_done(void *arg)
 }
 
 int auth_signin(struct app *app, const char *email, const char *password, const char *client, auth_cb cb,
-		void *req, struct fe_err *e)
+                void *req, struct fe_err *e)
 {
 	struct store *st = &app->store;
 	char lower[256];
@@ -442,7 +448,8 @@ static void chpw_done(void *arg)
 	struct user u;
 	int rc, revoked = 0;
 	if (j->ok == 0) {
-		rc = err_set(&e, FE_EAUTH, "INVALID_CREDENTIALS", "current_password", "the current password is wrong");
+		rc = err_set(&e, FE_EAUTH, "INVALID_CREDENTIALS", "current_password",
+		             "the current password is wrong");
 		goto out;
 	}
 	if (j->ok < 0) {
@@ -470,14 +477,15 @@ out:
 }
 
 int auth_change_password(struct app *app, const struct principal *p, const char *current, const char *next,
-			 auth_cb cb, void *req, struct fe_err *e)
+                         auth_cb cb, void *req, struct fe_err *e)
 {
 	struct store *st = &app->store;
 	int rc;
 	if ((rc = auth_check_password(next, "new_password", e)))
 		return rc;
 	if (strlen(current) > 512)
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "current_password", "current_password is too long");
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "current_password",
+		               "current_password is too long");
 	struct credentials c;
 	if ((rc = store_call(st, credentials_by_id, p->user_id, &c)))
 		return err_set(e, rc == FE_ENOTFOUND ? FE_EAUTH : rc, NULL, NULL, "unknown account");
@@ -512,8 +520,9 @@ int auth_refresh(struct app *app, const char *token, struct auth_result *r, stru
 		/* A rotated token came back: it was stolen or replayed. */
 		store_call(st, refresh_revoke_family, t.family, now);
 		log_warn("auth: refresh token reuse user=%lld family revoked", (long long)t.user_id);
-		return err_set(e, FE_EAUTH, "TOKEN_REUSED", NULL,
-			       "this refresh token was already used; every session of its sign-in is revoked");
+		return err_set(
+		    e, FE_EAUTH, "TOKEN_REUSED", NULL,
+		    "this refresh token was already used; every session of its sign-in is revoked");
 	}
 	if (now >= t.expires_at || now >= t.family_expires_at)
 		return err_set(e, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL, "the refresh token has expired");
@@ -523,11 +532,12 @@ int auth_refresh(struct app *app, const char *token, struct auth_result *r, stru
 		return err_set(e, FE_EFORBIDDEN, "ACCOUNT_SUSPENDED", NULL, "this account is suspended");
 	if ((rc = store_call(st, begin)))
 		return err_set(e, rc, NULL, NULL, "the database cannot be written");
-	if ((rc = store_call(st, refresh_rotate, t.id, now)) || (rc = issue(app, &u, t.family, t.family_expires_at, r)) ||
-	    (rc = store_call(st, commit))) {
+	if ((rc = store_call(st, refresh_rotate, t.id, now)) ||
+	    (rc = issue(app, &u, t.family, t.family_expires_at, r)) || (rc = store_call(st, commit))) {
 		store_call(st, rollback);
-		return err_set(e, rc == FE_ECONFLICT ? FE_EAUTH : rc, rc == FE_ECONFLICT ? "INVALID_REFRESH_TOKEN" : NULL,
-			       NULL, "could not refresh the session");
+		return err_set(e, rc == FE_ECONFLICT ? FE_EAUTH : rc,
+		               rc == FE_ECONFLICT ? "INVALID_REFRESH_TOKEN" : NULL, NULL,
+		               "could not refresh the session");
 	}
 	return 0;
 }
@@ -561,7 +571,7 @@ int auth_logout_all(struct app *app, const struct principal *p, int *revoked, st
 
 /* A token of audience aud, and the account behind it. */
 static int authenticate(struct app *app, const char *aud, const char *token, size_t len, struct principal *p,
-			struct fe_err *e)
+                        struct fe_err *e)
 {
 	struct jwt_claims c;
 	int rc = jwt_verify(token, len, app->jwt_pk, JWT_ISS, aud, app->now_ms() / 1000, &c);
@@ -586,7 +596,8 @@ int auth_authenticate(struct app *app, const char *token, size_t len, struct pri
 	return authenticate(app, JWT_AUD, token, len, p, e);
 }
 
-int auth_authenticate_file(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e)
+int auth_authenticate_file(struct app *app, const char *token, size_t len, struct principal *p,
+                           struct fe_err *e)
 {
 	return authenticate(app, JWT_AUD_FILES, token, len, p, e);
 }
@@ -594,8 +605,11 @@ int auth_authenticate_file(struct app *app, const char *token, size_t len, struc
 void auth_sessions_revoked(struct app *app, int64_t user_id, int64_t workspace_id)
 {
 	struct user u;
-	struct event ev = {.type = EV_SESSIONS_REVOKED, .workspace_id = workspace_id, .user_id = user_id,
-			   .actor_id = user_id, .token_version = INT64_MAX};
+	struct event ev = {.type = EV_SESSIONS_REVOKED,
+	                   .workspace_id = workspace_id,
+	                   .user_id = user_id,
+	                   .actor_id = user_id,
+	                   .token_version = INT64_MAX};
 	/* the version now current; when it cannot be read, every stream of the
 	 * user is closed (the safe side) */
 	if (!cached_user(app, user_id, &u))

@@ -82,7 +82,7 @@ int auth_needs_owner(struct app *app, int *needs, struct fe_err *e);
  * answer), FE_EFORBIDDEN (ACCOUNT_SUSPENDED) for a suspended account (only
  * with the right password), store errors. */
 int auth_signin(struct app *app, const char *email, const char *password, const char *client, auth_cb cb,
-		void *req, struct fe_err *e);
+                void *req, struct fe_err *e);
 
 /* Changes the caller's password (asynchronous: current verified and next
  * hashed on a worker), then in one transaction bumps the token version and
@@ -95,7 +95,7 @@ int auth_signin(struct app *app, const char *email, const char *password, const 
  * (INVALID_CREDENTIALS, field current_password) for a wrong current
  * password, FE_EINTERNAL when hashing failed, store errors. */
 int auth_change_password(struct app *app, const struct principal *p, const char *current, const char *next,
-			 auth_cb cb, void *req, struct fe_err *e);
+                         auth_cb cb, void *req, struct fe_err *e);
 
 /* Synchronous: rotates refresh_token (marks it rotated) into a new pair of
  * the same family in *r (the caller's storage), in one transaction. Who:
@@ -134,7 +134,8 @@ int auth_authenticate(struct app *app, const char *token, size_t len, struct pri
  * (token version, status, workspace), so logout-all, a password change and
  * a suspension end it too. Fills *p; FE_EAUTH (INVALID_TOKEN or
  * TOKEN_EXPIRED) otherwise. Only the file routes may call it. */
-int auth_authenticate_file(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e);
+int auth_authenticate_file(struct app *app, const char *token, size_t len, struct principal *p,
+                           struct fe_err *e);
 
 /* Prepares the dummy hash used to equalise sign-in timing. Call once at
  * start-up, before serving (takes as long as one password hash). Returns

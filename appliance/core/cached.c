@@ -250,6 +250,7 @@ static void on_event(void *ctx, const struct event *ev)
 void cached_init(struct app *app)
 {
 	if (app->cache.ops)
-		app->bus.ops->subscribe(app->bus.impl, EV_ALL & ~(EV_BIT(EV_TYPING_CHANGED) | EV_BIT(EV_PRESENCE_CHANGED)),
-					on_event, app);
+		app->bus.ops->subscribe(app->bus.impl,
+		                        EV_ALL & ~(EV_BIT(EV_TYPING_CHANGED) | EV_BIT(EV_PRESENCE_CHANGED)),
+		                        on_event, app);
 }

@@ -8,7 +8,6 @@
 #include "lib/utf8.h"
 #include "lib/xalloc.h"
 
-
 int chat_role_manages(const char *role)
 {
 	return !strcmp(role, "owner") || !strcmp(role, "admin");
@@ -28,7 +27,8 @@ void chat_summaries_free(struct chat_summary *a, size_t n)
 	free(a);
 }
 
-int chat_require_member(struct app *app, const struct principal *p, int64_t id, struct chat *c, struct fe_err *e)
+int chat_require_member(struct app *app, const struct principal *p, int64_t id, struct chat *c,
+                        struct fe_err *e)
 {
 	int rc = cached_chat(app, id, p->user_id, c);
 	if (rc && rc != FE_ENOTFOUND)
@@ -57,7 +57,8 @@ static int single_title(struct app *app, int64_t viewer, struct chat_summary *s)
 }
 
 /* Completes a summary for chat c (already loaded) as seen by p. */
-static int summarize(struct app *app, const struct principal *p, struct chat_summary *s, const struct unread *u)
+static int summarize(struct app *app, const struct principal *p, struct chat_summary *s,
+                     const struct unread *u)
 {
 	int rc;
 	s->unread_count = u ? u->unread_count : 0;
@@ -66,7 +67,8 @@ static int summarize(struct app *app, const struct principal *p, struct chat_sum
 		return rc;
 	if (!strcmp(s->chat.chat_type, "Single") && (rc = single_title(app, p->user_id, s)))
 		return rc;
-	if (s->chat.last_message_id && (rc = store_call(&app->store, message_get, s->chat.last_message_id, p->user_id, &s->last)) &&
+	if (s->chat.last_message_id &&
+	    (rc = store_call(&app->store, message_get, s->chat.last_message_id, p->user_id, &s->last)) &&
 	    rc != FE_ENOTFOUND)
 		return rc;
 	return 0;
@@ -87,7 +89,7 @@ static int unread_of(struct app *app, const struct principal *p, int64_t chat_id
 }
 
 static int get_summary(struct app *app, const struct principal *p, int64_t id, struct chat_summary *out,
-		       struct fe_err *e)
+                       struct fe_err *e)
 {
 	struct unread u;
 	memset(out, 0, sizeof *out);
@@ -96,8 +98,8 @@ static int get_summary(struct app *app, const struct principal *p, int64_t id, s
 		return rc;
 	/* the cached record does not follow every message: read the chat's
 	 * activity fields fresh */
-	if ((rc = store_call(&app->store, chat_get, id, p->user_id, &out->chat)) || (rc = unread_of(app, p, id, &u)) ||
-	    (rc = summarize(app, p, out, &u))) {
+	if ((rc = store_call(&app->store, chat_get, id, p->user_id, &out->chat)) ||
+	    (rc = unread_of(app, p, id, &u)) || (rc = summarize(app, p, out, &u))) {
 		message_clear(&out->last);
 		free(out->members);
 		out->members = NULL;
@@ -106,12 +108,14 @@ static int get_summary(struct app *app, const struct principal *p, int64_t id, s
 	return 0;
 }
 
-int chat_get(struct app *app, const struct principal *p, int64_t id, struct chat_summary *out, struct fe_err *e)
+int chat_get(struct app *app, const struct principal *p, int64_t id, struct chat_summary *out,
+             struct fe_err *e)
 {
 	return get_summary(app, p, id, out, e);
 }
 
-int chat_list(struct app *app, const struct principal *p, struct chat_summary **out, size_t *n, struct fe_err *e)
+int chat_list(struct app *app, const struct principal *p, struct chat_summary **out, size_t *n,
+              struct fe_err *e)
 {
 	struct chat *chats = NULL;
 	struct unread *u = NULL;
@@ -119,7 +123,8 @@ int chat_list(struct app *app, const struct principal *p, struct chat_summary **
 	int rc;
 	*out = NULL;
 	*n = 0;
-	if ((rc = store_call(&app->store, chats_of_user, p->user_id, &chats, &nc)) || (rc = cached_unread(app, p->user_id, &u, &nu)))
+	if ((rc = store_call(&app->store, chats_of_user, p->user_id, &chats, &nc)) ||
+	    (rc = cached_unread(app, p->user_id, &u, &nu)))
 		goto out;
 	*out = xcalloc(nc ? nc : 1, sizeof **out);
 	for (size_t i = 0; i < nc; i++) {
@@ -150,12 +155,14 @@ static int check_text(const char *s, const char *field, size_t min, size_t max, 
 {
 	size_t n = utf8_chars(s);
 	if (n < min || n > max || utf8_has_controls(s, 0))
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field, "%s must be %zu..%zu characters", field, min, max);
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field, "%s must be %zu..%zu characters",
+		               field, min, max);
 	return 0;
 }
 
 /* Checks that every id is an active user of p's workspace. */
-static int check_users(struct app *app, const struct principal *p, const int64_t *ids, size_t n, struct fe_err *e)
+static int check_users(struct app *app, const struct principal *p, const int64_t *ids, size_t n,
+                       struct fe_err *e)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct user u;
@@ -164,7 +171,8 @@ static int check_users(struct app *app, const struct principal *p, const int64_t
 			return err_store(e, rc);
 		if (rc || u.workspace_id != p->workspace_id || strcmp(u.status, "Active"))
 			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "members",
-				       "user %lld is not an active member of this workspace", (long long)ids[i]);
+			               "user %lld is not an active member of this workspace",
+			               (long long)ids[i]);
 	}
 	return 0;
 }
@@ -185,7 +193,8 @@ static int64_t *others(const int64_t *ids, size_t n, int64_t self, size_t *out_n
 	return o;
 }
 
-static void publish_chat(struct app *app, enum event_type t, const struct chat *c, int64_t actor, int64_t user)
+static void publish_chat(struct app *app, enum event_type t, const struct chat *c, int64_t actor,
+                         int64_t user)
 {
 	/* one event for every member: a Single's name depends on who looks, so
 	 * the event carries the stored "" (clients read the title from the list) */
@@ -196,21 +205,25 @@ static void publish_chat(struct app *app, enum event_type t, const struct chat *
 		one->name[0] = 0;
 		c = one;
 	}
-	struct event ev = {.type = t, .workspace_id = c->workspace_id, .chat_id = c->id, .actor_id = actor,
-			   .user_id = user, .chat = c};
+	struct event ev = {.type = t,
+	                   .workspace_id = c->workspace_id,
+	                   .chat_id = c->id,
+	                   .actor_id = actor,
+	                   .user_id = user,
+	                   .chat = c};
 	bus_publish(&app->bus, &ev);
 	free(one);
 }
 
 int chat_create(struct app *app, const struct principal *p, const struct chat_create_in *in,
-		struct chat_summary *out, int *created, struct fe_err *e)
+                struct chat_summary *out, int *created, struct fe_err *e)
 {
 	const char *type = in->chat_type;
 	int rc;
 	*created = 0;
 	if (strcmp(type, "Single") && strcmp(type, "Group") && !is_channel(type))
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "chat_type",
-			       "chat_type must be Single, Group, PrivateChannel or PublicChannel");
+		               "chat_type must be Single, Group, PrivateChannel or PublicChannel");
 	const char *name = in->name ? in->name : "", *desc = in->description ? in->description : "";
 	if (is_channel(type) && (rc = check_text(name, "name", 1, 50, e)))
 		return rc;
@@ -225,18 +238,21 @@ int chat_create(struct app *app, const struct principal *p, const struct chat_cr
 	char single_key[48] = "";
 	if (!strcmp(type, "Single")) {
 		if (n != 1) {
-			rc = err_set(e, FE_EINVAL, "VALIDATION_ERROR", "members", "a Single chat needs exactly one other person");
+			rc = err_set(e, FE_EINVAL, "VALIDATION_ERROR", "members",
+			             "a Single chat needs exactly one other person");
 			goto out;
 		}
 		name = "";
-		int64_t lo = p->user_id < ids[0] ? p->user_id : ids[0], hi = p->user_id ^ ids[0] ^ lo, existing;
+		int64_t lo = p->user_id < ids[0] ? p->user_id : ids[0], hi = p->user_id ^ ids[0] ^ lo,
+		        existing;
 		snprintf(single_key, sizeof single_key, "%lld:%lld", (long long)lo, (long long)hi);
 		if (!store_call(&app->store, chat_find_single, p->workspace_id, single_key, &existing)) {
 			rc = get_summary(app, p, existing, out, e);
 			goto out;
 		}
 	} else if (!strcmp(type, "Group") && n < 1) {
-		rc = err_set(e, FE_EINVAL, "VALIDATION_ERROR", "members", "a Group needs at least one other member");
+		rc = err_set(e, FE_EINVAL, "VALIDATION_ERROR", "members",
+		             "a Group needs at least one other member");
 		goto out;
 	}
 	if ((rc = check_users(app, p, ids, n, e)))
@@ -278,7 +294,8 @@ out:
 }
 
 /* Loads the chat and requires the caller to be a chat owner/admin. */
-static int require_manager(struct app *app, const struct principal *p, int64_t id, struct chat *c, struct fe_err *e)
+static int require_manager(struct app *app, const struct principal *p, int64_t id, struct chat *c,
+                           struct fe_err *e)
 {
 	int rc = chat_require_member(app, p, id, c, e);
 	if (rc)
@@ -288,8 +305,8 @@ static int require_manager(struct app *app, const struct principal *p, int64_t i
 	return 0;
 }
 
-int chat_update(struct app *app, const struct principal *p, int64_t id, const char *name, const char *description,
-		struct chat_summary *out, struct fe_err *e)
+int chat_update(struct app *app, const struct principal *p, int64_t id, const char *name,
+                const char *description, struct chat_summary *out, struct fe_err *e)
 {
 	struct chat c;
 	int rc;
@@ -335,14 +352,20 @@ int chat_delete(struct app *app, const struct principal *p, int64_t id, struct f
 	if ((rc = store_call(&app->store, member_ids, id, &members, &n)))
 		return err_store(e, rc);
 	cache_forget_chat(app, id);
-	if ((rc = store_call(&app->store, begin)) || (rc = store_call(&app->store, chat_delete, id)) || (rc = store_call(&app->store, commit))) {
+	if ((rc = store_call(&app->store, begin)) || (rc = store_call(&app->store, chat_delete, id)) ||
+	    (rc = store_call(&app->store, commit))) {
 		store_call(&app->store, rollback);
 		free(members);
 		return err_store(e, rc);
 	}
 	log_info("chat: deleted id=%lld by=%lld", (long long)id, (long long)p->user_id);
-	struct event ev = {.type = EV_CHAT_DELETED, .workspace_id = c.workspace_id, .chat_id = id,
-			   .actor_id = p->user_id, .chat = &c, .audience = members, .naudience = n};
+	struct event ev = {.type = EV_CHAT_DELETED,
+	                   .workspace_id = c.workspace_id,
+	                   .chat_id = id,
+	                   .actor_id = p->user_id,
+	                   .chat = &c,
+	                   .audience = members,
+	                   .naudience = n};
 	bus_publish(&app->bus, &ev);
 	free(members);
 	return 0;
@@ -365,7 +388,8 @@ static int add_member(struct app *app, int64_t chat, int64_t user, int64_t now)
 	return rc;
 }
 
-int chat_join(struct app *app, const struct principal *p, int64_t id, struct chat_summary *out, struct fe_err *e)
+int chat_join(struct app *app, const struct principal *p, int64_t id, struct chat_summary *out,
+              struct fe_err *e)
 {
 	struct chat c;
 	int rc = cached_chat(app, id, p->user_id, &c);
@@ -374,7 +398,9 @@ int chat_join(struct app *app, const struct principal *p, int64_t id, struct cha
 	if (rc || c.workspace_id != p->workspace_id || (strcmp(c.chat_type, "PublicChannel") && !*c.my_role))
 		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "no such chat");
 	if (!*c.my_role) {
-		if ((rc = store_call(&app->store, begin)) || (rc = add_member(app, id, p->user_id, app->now_ms())) || (rc = store_call(&app->store, commit))) {
+		if ((rc = store_call(&app->store, begin)) ||
+		    (rc = add_member(app, id, p->user_id, app->now_ms())) ||
+		    (rc = store_call(&app->store, commit))) {
 			store_call(&app->store, rollback);
 			return err_store(e, rc);
 		}
@@ -386,7 +412,8 @@ int chat_join(struct app *app, const struct principal *p, int64_t id, struct cha
 
 /* Removes user from c and publishes UserLeftChat to the members before the
  * change (so the one who left hears it too). */
-static int remove_member(struct app *app, const struct principal *p, const struct chat *c, int64_t user, struct fe_err *e)
+static int remove_member(struct app *app, const struct principal *p, const struct chat *c, int64_t user,
+                         struct fe_err *e)
 {
 	int64_t *members = NULL;
 	size_t n = 0;
@@ -398,8 +425,14 @@ static int remove_member(struct app *app, const struct principal *p, const struc
 		free(members);
 		return err_store(e, rc);
 	}
-	struct event ev = {.type = EV_USER_LEFT_CHAT, .workspace_id = c->workspace_id, .chat_id = c->id,
-			   .actor_id = p->user_id, .user_id = user, .chat = c, .audience = members, .naudience = n};
+	struct event ev = {.type = EV_USER_LEFT_CHAT,
+	                   .workspace_id = c->workspace_id,
+	                   .chat_id = c->id,
+	                   .actor_id = p->user_id,
+	                   .user_id = user,
+	                   .chat = c,
+	                   .audience = members,
+	                   .naudience = n};
 	bus_publish(&app->bus, &ev);
 	free(members);
 	return 0;
@@ -419,13 +452,13 @@ int chat_leave(struct app *app, const struct principal *p, int64_t id, struct fe
 			return err_store(e, rc);
 		if (owners <= 1)
 			return err_set(e, FE_ECONFLICT, "LAST_OWNER", NULL,
-				       "hand the ownership to another member before leaving");
+			               "hand the ownership to another member before leaving");
 	}
 	return remove_member(app, p, &c, p->user_id, e);
 }
 
 int chat_members(struct app *app, const struct principal *p, int64_t id, struct chat_member **out, size_t *n,
-		 struct fe_err *e)
+                 struct fe_err *e)
 {
 	struct chat c;
 	int rc = chat_require_member(app, p, id, &c, e);
@@ -436,14 +469,15 @@ int chat_members(struct app *app, const struct principal *p, int64_t id, struct 
 }
 
 int chat_add_members(struct app *app, const struct principal *p, int64_t id, const int64_t *users, size_t n,
-		     struct fe_err *e)
+                     struct fe_err *e)
 {
 	struct chat c;
 	int rc;
 	if ((rc = require_manager(app, p, id, &c, e)))
 		return rc;
 	if (!strcmp(c.chat_type, "Single"))
-		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "a direct message has exactly two people");
+		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL,
+		               "a direct message has exactly two people");
 	if (!n || n > 1000)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "user_ids", "give 1..1000 user ids");
 	size_t k;
@@ -490,24 +524,27 @@ int chat_remove_member(struct app *app, const struct principal *p, int64_t id, i
 	if (user == p->user_id)
 		return chat_leave(app, p, id, e);
 	if ((rc = store_call(&app->store, member_get, id, user, &m)))
-		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "not a member") : err_store(e, rc);
+		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "not a member")
+		                          : err_store(e, rc);
 	if (!strcmp(m.role, "owner") && strcmp(c.my_role, "owner"))
 		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "an admin cannot remove an owner");
 	return remove_member(app, p, &c, user, e);
 }
 
 int chat_set_role(struct app *app, const struct principal *p, int64_t id, int64_t user, const char *role,
-		  struct fe_err *e)
+                  struct fe_err *e)
 {
 	struct chat c;
 	struct chat_member m;
 	int rc;
 	if (!role || (strcmp(role, "owner") && strcmp(role, "admin") && strcmp(role, "member")))
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "role", "role must be owner, admin or member");
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "role",
+		               "role must be owner, admin or member");
 	if ((rc = require_manager(app, p, id, &c, e)))
 		return rc;
 	if ((rc = store_call(&app->store, member_get, id, user, &m)))
-		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "not a member") : err_store(e, rc);
+		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "not a member")
+		                          : err_store(e, rc);
 	if (!strcmp(c.chat_type, "Single"))
 		return err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "a direct message has no roles");
 	if (strcmp(c.my_role, "owner"))
@@ -517,7 +554,8 @@ int chat_set_role(struct app *app, const struct principal *p, int64_t id, int64_
 		if ((rc = store_call(&app->store, owner_count, id, &owners)))
 			return err_store(e, rc);
 		if (owners <= 1)
-			return err_set(e, FE_ECONFLICT, "LAST_OWNER", NULL, "a chat needs at least one owner");
+			return err_set(e, FE_ECONFLICT, "LAST_OWNER", NULL,
+			               "a chat needs at least one owner");
 	}
 	rc = store_call(&app->store, member_set_role, id, user, role);
 	cache_forget_chat(app, id);

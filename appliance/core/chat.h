@@ -65,15 +65,17 @@ void chat_summaries_free(struct chat_summary *a, size_t n);
  * (CHAT_EXISTS, field name) when a channel of the workspace has that name
  * (case-folded); store errors. in is borrowed; out as above. */
 int chat_create(struct app *app, const struct principal *p, const struct chat_create_in *in,
-		struct chat_summary *out, int *created, struct fe_err *e);
+                struct chat_summary *out, int *created, struct fe_err *e);
 /* The chats the caller is a member of, most recent activity first, each
  * with its members, last message and unread counters; a Single is named
  * after the other person. Who: any workspace user. Errors: store errors.
  * *out owned: chat_summaries_free(*out, *n) (NULL and 0 on an error). */
-int chat_list(struct app *app, const struct principal *p, struct chat_summary **out, size_t *n, struct fe_err *e);
+int chat_list(struct app *app, const struct principal *p, struct chat_summary **out, size_t *n,
+              struct fe_err *e);
 /* Chat id as the caller sees it (as in chat_list). Who: a member of the
  * chat (else FE_ENOTFOUND). Errors: store errors. out as above. */
-int chat_get(struct app *app, const struct principal *p, int64_t id, struct chat_summary *out, struct fe_err *e);
+int chat_get(struct app *app, const struct principal *p, int64_t id, struct chat_summary *out,
+             struct fe_err *e);
 /* Renames chat id and/or changes its description (NULL keeps a value),
  * publishes ChatUpdated and fills out with the updated chat.
  * Who: a manager of the chat (owner or admin); a plain member gets
@@ -83,8 +85,8 @@ int chat_get(struct app *app, const struct principal *p, int64_t id, struct chat
  * or 0..50 for a Group, a description over 500, control characters;
  * FE_ECONFLICT (CHAT_EXISTS) when another channel of the workspace has the
  * name; store errors. name and description are borrowed. */
-int chat_update(struct app *app, const struct principal *p, int64_t id, const char *name, const char *description,
-		struct chat_summary *out, struct fe_err *e);
+int chat_update(struct app *app, const struct principal *p, int64_t id, const char *name,
+                const char *description, struct chat_summary *out, struct fe_err *e);
 /* Deletes chat id with its messages, members and read markers, and
  * publishes ChatDeleted to the members it had.
  * Who: a chat owner only; an admin or member gets FE_EFORBIDDEN
@@ -101,7 +103,8 @@ int chat_public(struct app *app, const struct principal *p, struct chat **out, s
  * nothing changes and out is filled: joining twice is not an error).
  * FE_ENOTFOUND for a chat of another workspace, or a non-public chat the
  * caller is not in. Errors: store errors. out as above. */
-int chat_join(struct app *app, const struct principal *p, int64_t id, struct chat_summary *out, struct fe_err *e);
+int chat_join(struct app *app, const struct principal *p, int64_t id, struct chat_summary *out,
+              struct fe_err *e);
 /* The caller leaves chat id; UserLeftChat goes to the members before the
  * change (the one who left hears it too). Who: any member (else
  * FE_ENOTFOUND). Errors: FE_EFORBIDDEN (CANNOT_LEAVE) for a Single;
@@ -112,7 +115,7 @@ int chat_leave(struct app *app, const struct principal *p, int64_t id, struct fe
  * user id. Who: any member (else FE_ENOTFOUND). Errors: store errors.
  * *out owned (free). */
 int chat_members(struct app *app, const struct principal *p, int64_t id, struct chat_member **out, size_t *n,
-		 struct fe_err *e);
+                 struct fe_err *e);
 /* Adds users (1..1000 ids; the caller's own id, duplicates and existing
  * members are skipped) to chat id as members, each with the read marker at
  * the newest message, and publishes UserJoinedChat for each one added.
@@ -122,7 +125,7 @@ int chat_members(struct app *app, const struct principal *p, int64_t id, struct 
  * user_ids), or an id that is not an Active user of the workspace (field
  * members); store errors. users is borrowed. */
 int chat_add_members(struct app *app, const struct principal *p, int64_t id, const int64_t *users, size_t n,
-		     struct fe_err *e);
+                     struct fe_err *e);
 /* Removes user from chat id; UserLeftChat goes to the members before the
  * change (the removed one hears it too). user == the caller is
  * chat_leave (with its rules).
@@ -130,7 +133,8 @@ int chat_add_members(struct app *app, const struct principal *p, int64_t id, con
  * FE_EFORBIDDEN, a non-member FE_ENOTFOUND. Errors: FE_ENOTFOUND
  * (NOT_FOUND) when user is not a member; FE_EFORBIDDEN when an admin
  * removes an owner (an owner may remove anyone); store errors. */
-int chat_remove_member(struct app *app, const struct principal *p, int64_t id, int64_t user, struct fe_err *e);
+int chat_remove_member(struct app *app, const struct principal *p, int64_t id, int64_t user,
+                       struct fe_err *e);
 /* Gives member user of chat id the chat role (owner, admin or member) and
  * publishes ChatUpdated (with user as the event's user).
  * Who: a chat owner only: a non-member gets FE_ENOTFOUND, a plain member
@@ -140,14 +144,15 @@ int chat_remove_member(struct app *app, const struct principal *p, int64_t id, i
  * FE_EFORBIDDEN for a Single; FE_ECONFLICT (LAST_OWNER) when it would take
  * the role from the chat's only owner; store errors. role is borrowed. */
 int chat_set_role(struct app *app, const struct principal *p, int64_t id, int64_t user, const char *role,
-		  struct fe_err *e);
+                  struct fe_err *e);
 
 /* Loads chat id (through the cache) into *c, with c->my_role the caller's
  * role, if the caller is a member of it in the caller's workspace.
  * Errors: FE_ENOTFOUND (NOT_FOUND) otherwise; store errors. For core/
  * use cases (message, search, presence) and handlers that check
  * membership before a read; loop thread. */
-int chat_require_member(struct app *app, const struct principal *p, int64_t id, struct chat *c, struct fe_err *e);
+int chat_require_member(struct app *app, const struct principal *p, int64_t id, struct chat *c,
+                        struct fe_err *e);
 /* 1 when a chat role is owner or admin (may manage the chat), else 0.
  * role must not be NULL. Pure: any thread. */
 int chat_role_manages(const char *role);

@@ -12,10 +12,10 @@
 static const struct {
 	const char *email, *name, *title, *role;
 } people[] = {
-	{"ada@demo.local", "Ada Lovelace", "Founder", "owner"},
-	{"grace@demo.local", "Grace Hopper", "Engineering lead", "admin"},
-	{"margaret@demo.local", "Margaret Hamilton", "Flight software", "member"},
-	{"linus@demo.local", "Linus Pauling", "Research", "member"},
+    {"ada@demo.local", "Ada Lovelace", "Founder", "owner"},
+    {"grace@demo.local", "Grace Hopper", "Engineering lead", "admin"},
+    {"margaret@demo.local", "Margaret Hamilton", "Flight software", "member"},
+    {"linus@demo.local", "Linus Pauling", "Research", "member"},
 };
 #define NPEOPLE (sizeof people / sizeof people[0])
 
@@ -26,7 +26,8 @@ static void sent(void *req, int rc, const struct fe_err *e, const struct message
 }
 
 /* Sends text as who in chat (the writer writes through before serving). */
-static int64_t say(struct app *app, const struct principal *who, int64_t chat, int64_t reply_to, const char *text)
+static int64_t say(struct app *app, const struct principal *who, int64_t chat, int64_t reply_to,
+                   const char *text)
 {
 	struct send_in in = {.content = text, .reply_to = reply_to};
 	struct fe_err e = {0};
@@ -75,18 +76,24 @@ int demo_seed(struct app *app)
 	struct chat_summary general = {0}, eng = {0}, dm = {0};
 	int created;
 	int64_t all[NPEOPLE - 1] = {p[1].user_id, p[2].user_id, p[3].user_id};
-	struct chat_create_in gi = {"general", "PublicChannel", "Company-wide announcements and chatter", all, NPEOPLE - 1};
-	struct chat_create_in ei = {"engineering", "PrivateChannel", "Builds, releases and the pager", all, 2};
+	struct chat_create_in gi = {"general", "PublicChannel", "Company-wide announcements and chatter", all,
+	                            NPEOPLE - 1};
+	struct chat_create_in ei = {"engineering", "PrivateChannel", "Builds, releases and the pager", all,
+	                            2};
 	struct chat_create_in di = {NULL, "Single", NULL, &p[1].user_id, 1};
-	if ((rc = chat_create(app, &p[0], &gi, &general, &created, &e)) || (rc = chat_create(app, &p[0], &ei, &eng, &created, &e)) ||
+	if ((rc = chat_create(app, &p[0], &gi, &general, &created, &e)) ||
+	    (rc = chat_create(app, &p[0], &ei, &eng, &created, &e)) ||
 	    (rc = chat_create(app, &p[0], &di, &dm, &created, &e))) {
 		log_err("demo: %s", e.message);
 		goto done;
 	}
 	int64_t g = general.chat.id, en = eng.chat.id;
-	int64_t hello = say(app, &p[0], g, 0, "Welcome to **Fechatter**, everyone! This whole chat server is one small binary.");
+	int64_t hello =
+	    say(app, &p[0], g, 0,
+	        "Welcome to **Fechatter**, everyone! This whole chat server is one small binary.");
 	say(app, &p[1], g, 0, "Hi @Ada Lovelace, glad to be here. Is it true it runs on a Raspberry Pi?");
-	say(app, &p[0], g, 0, "It is: SQLite for storage, FTS5 for search, WebSocket for live updates. Try the search box!");
+	say(app, &p[0], g, 0,
+	    "It is: SQLite for storage, FTS5 for search, WebSocket for live updates. Try the search box!");
 	say(app, &p[3], g, hello, "Congratulations on the launch.");
 	say(app, &p[2], g, hello, "Seconded. Thread replies live over here.");
 	int64_t release = say(app, &p[1], en, 0, "Release checklist for `v1.0`:\n1. tag\n2. build\n3. ship");
@@ -101,8 +108,9 @@ int demo_seed(struct app *app)
 		free(sums);
 	if (!message_react(app, &p[2], g, hello, "🎉", 1, &changed, &sums, &nsums, &e))
 		free(sums);
-	log_info("demo: seeded workspace Demo: sign in as ada@demo.local (or grace@, margaret@, linus@) with password %s",
-		 DEMO_PASSWORD);
+	log_info("demo: seeded workspace Demo: sign in as ada@demo.local (or grace@, margaret@, linus@) with "
+	         "password %s",
+	         DEMO_PASSWORD);
 done:
 	message_clear(&general.last);
 	free(general.members);

@@ -8,7 +8,6 @@
 #include "lib/sniff.h"
 #include "lib/utf8.h"
 
-
 #define URL_PREFIX_LEN (sizeof FILE_URL_PREFIX - 1)
 
 void file_url(const struct file_rec *f, char *out, size_t n)
@@ -42,7 +41,7 @@ int file_url_parse(const char *url, struct file_name *out)
 /* The rule itself, asking only as far as weakest: the store questions for
  * weaker reasons are not asked. */
 static int grant(struct app *app, int64_t user_id, const struct file_rec *f, enum file_grant weakest,
-		 enum file_grant *how)
+                 enum file_grant *how)
 {
 	int rc;
 	*how = FILE_NO_ACCESS;
@@ -121,8 +120,8 @@ static void clean_name(const char *in, char *out, size_t n)
 }
 
 int file_register(struct app *app, const struct principal *p, const char *sha256, int64_t size,
-		  const unsigned char *head, size_t headlen, const char *filename, struct file_rec *out,
-		  struct fe_err *e)
+                  const unsigned char *head, size_t headlen, const char *filename, struct file_rec *out,
+                  struct fe_err *e)
 {
 	struct sniffed t = sniff(head, headlen, (int64_t)headlen == size);
 	memset(out, 0, sizeof *out);
@@ -135,9 +134,10 @@ int file_register(struct app *app, const struct principal *p, const char *sha256
 	out->created_at = app->now_ms();
 	int rc = store_call(&app->store, file_insert, out);
 	if (rc)
-		return err_set(e, rc, NULL, NULL, rc == FE_ENOSPC ? "the disk is full" : "could not record the file");
+		return err_set(e, rc, NULL, NULL,
+		               rc == FE_ENOSPC ? "the disk is full" : "could not record the file");
 	log_info("file: stored sha256=%.12s size=%lld type=%s user=%lld", sha256, (long long)size, t.mime,
-		 (long long)p->user_id);
+	         (long long)p->user_id);
 	return 0;
 }
 
@@ -168,8 +168,8 @@ int file_open(struct app *app, const struct principal *p, const char *name, stru
 	return open_name(app, p, &fn, f, fd, size, e);
 }
 
-int file_open_download(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
-		       int64_t *size, struct fe_err *e)
+int file_open_download(struct app *app, const struct principal *p, const char *name, struct file_rec *f,
+                       int *fd, int64_t *size, struct fe_err *e)
 {
 	struct file_name fn;
 	if (file_name_parse(name, 1, &fn))
@@ -201,11 +201,12 @@ int file_check_attach(struct app *app, const struct principal *p, int64_t id, st
 		return err_store(e, rc);
 	if (how == FILE_NO_ACCESS)
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "files", "file %lld is not yours to share",
-			       (long long)id);
+		               (long long)id);
 	return 0;
 }
 
-int file_resolve_url(struct app *app, const struct principal *p, const char *url, int64_t *id, struct fe_err *e)
+int file_resolve_url(struct app *app, const struct principal *p, const char *url, int64_t *id,
+                     struct fe_err *e)
 {
 	struct file_rec f;
 	enum file_grant how;
@@ -222,7 +223,7 @@ int file_resolve_url(struct app *app, const struct principal *p, const char *url
 }
 
 int file_avatar(struct app *app, const struct principal *p, int64_t id, const char *url, struct file_rec *f,
-		struct fe_err *e)
+                struct fe_err *e)
 {
 	const char *field = url ? "avatar_url" : "avatar_file_id";
 	enum file_grant how = FILE_NO_ACCESS;
@@ -236,9 +237,10 @@ int file_avatar(struct app *app, const struct principal *p, int64_t id, const ch
 	if (rc && rc != FE_ENOTFOUND)
 		return err_store(e, rc);
 	if (how != FILE_UPLOADER)
-		return err_set(e, FE_EINVAL, "INVALID_AVATAR", field, "the picture must be an image you uploaded");
+		return err_set(e, FE_EINVAL, "INVALID_AVATAR", field,
+		               "the picture must be an image you uploaded");
 	if (!file_inline(f))
 		return err_set(e, FE_EINVAL, "INVALID_AVATAR", field,
-			       "the picture must be a PNG, JPEG, GIF or WebP image");
+		               "the picture must be a PNG, JPEG, GIF or WebP image");
 	return 0;
 }

@@ -28,9 +28,9 @@ struct file_name {
 /* Why a user may read a file; a smaller value is the stronger reason. */
 enum file_grant {
 	FILE_NO_ACCESS = 0,
-	FILE_UPLOADER,  /* the user uploaded it */
-	FILE_IN_CHAT,   /* a live message of one of the user's chats references it */
-	FILE_AVATAR,    /* it is the picture of a user of the user's workspace */
+	FILE_UPLOADER, /* the user uploaded it */
+	FILE_IN_CHAT,  /* a live message of one of the user's chats references it */
+	FILE_AVATAR,   /* it is the picture of a user of the user's workspace */
 };
 
 /* Callers: the file handlers (http/h_files.c), http/jsonio.c (urls),
@@ -71,8 +71,8 @@ int file_access(struct app *app, int64_t user_id, const struct file_rec *f, enum
  * code with "the disk is full" (FE_ENOSPC) or "could not record the file";
  * nothing is written then. All pointers are borrowed. */
 int file_register(struct app *app, const struct principal *p, const char *sha256, int64_t size,
-		  const unsigned char *head, size_t headlen, const char *filename, struct file_rec *out,
-		  struct fe_err *e);
+                  const unsigned char *head, size_t headlen, const char *filename, struct file_rec *out,
+                  struct fe_err *e);
 
 /* Opens "<sha256>.<ext>" for p: *fd (owned: the caller closes it), *f,
  * *size. Who: anyone the read rule (file_access) grants the file.
@@ -80,15 +80,15 @@ int file_register(struct app *app, const struct principal *p, const char *sha256
  * wrong extension or a missing blob (the same answer for all); other store
  * errors as such. name is borrowed. */
 int file_open(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
-	      int64_t *size, struct fe_err *e);
+              int64_t *size, struct fe_err *e);
 
 /* file_open for the original's download links, /api/files/download/{name}:
  * name is "<sha256>.<ext>", or the original's on-disk name, the hash
  * without its first 6 hex characters then ".<ext>", resolved to the one
  * stored content it names (none or two: FE_ENOTFOUND). Same read rule,
  * same results as file_open. */
-int file_open_download(struct app *app, const struct principal *p, const char *name, struct file_rec *f, int *fd,
-		       int64_t *size, struct fe_err *e);
+int file_open_download(struct app *app, const struct principal *p, const char *name, struct file_rec *f,
+                       int *fd, int64_t *size, struct fe_err *e);
 
 /* May p attach file id to a message? Yes when p uploaded it or a message of
  * one of p's chats already carries it (forwarding); seeing it only as
@@ -98,7 +98,8 @@ int file_check_attach(struct app *app, const struct principal *p, int64_t id, st
 
 /* The id of the file behind url ("/api/files/<sha256>.<ext>") that p may
  * attach (as file_check_attach); FE_EINVAL naming field "files" otherwise. */
-int file_resolve_url(struct app *app, const struct principal *p, const char *url, int64_t *id, struct fe_err *e);
+int file_resolve_url(struct app *app, const struct principal *p, const char *url, int64_t *id,
+                     struct fe_err *e);
 
 /* The file p may use as profile picture, named by id (url NULL) or by its
  * url: a PNG, JPEG, GIF or WebP image that p uploaded. Fills *f. Otherwise
@@ -106,7 +107,7 @@ int file_resolve_url(struct app *app, const struct principal *p, const char *url
  * avatar_url (the same answer for an unknown file and someone else's, so
  * it tells nothing about other people's files). */
 int file_avatar(struct app *app, const struct principal *p, int64_t id, const char *url, struct file_rec *f,
-		struct fe_err *e);
+                struct fe_err *e);
 
 /* 1 when the file's type may be shown inline (raster images: PNG, JPEG,
  * GIF, WebP), else 0. Pure: any thread. */

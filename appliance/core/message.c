@@ -13,22 +13,21 @@
 #include "lib/utf8.h"
 #include "lib/xalloc.h"
 
-
 int message_check_content(const char *content, int allow_empty, struct fe_err *e)
 {
 	size_t n = utf8_chars(content);
 	if ((!n && !allow_empty) || n > MESSAGE_MAX_CHARS)
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "content", "content must be 1..%d characters",
-			       MESSAGE_MAX_CHARS);
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "content",
+		               "content must be 1..%d characters", MESSAGE_MAX_CHARS);
 	if (utf8_has_controls(content, 1))
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "content",
-			       "content may not hold control characters other than newline and tab");
+		               "content may not hold control characters other than newline and tab");
 	return 0;
 }
 
 /* Loads message id of chat_id, visible to p; FE_ENOTFOUND otherwise. */
-static int load_message(struct app *app, const struct principal *p, int64_t chat_id, int64_t id, struct chat *c,
-			struct message *m, struct fe_err *e)
+static int load_message(struct app *app, const struct principal *p, int64_t chat_id, int64_t id,
+                        struct chat *c, struct message *m, struct fe_err *e)
 {
 	int rc = chat_require_member(app, p, chat_id, c, e);
 	if (rc)
@@ -39,7 +38,8 @@ static int load_message(struct app *app, const struct principal *p, int64_t chat
 		rc = FE_ENOTFOUND;
 	}
 	if (rc)
-		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "no such message") : err_store(e, rc);
+		return rc == FE_ENOTFOUND ? err_set(e, rc, "NOT_FOUND", NULL, "no such message")
+		                          : err_store(e, rc);
 	return 0;
 }
 
@@ -52,7 +52,7 @@ struct send_op {
 	struct message m; /* content owned */
 	int64_t files[MESSAGE_MAX_FILES];
 	size_t nfiles;
-	int64_t root; /* thread root, 0 = none */
+	int64_t root;          /* thread root, 0 = none */
 	int64_t token_version; /* the sender's when queued: a revocation voids the send */
 	int existed;
 	message_cb cb;
@@ -63,7 +63,7 @@ struct send_op {
  * the name ends there (next is not a letter, digit or '_'). */
 static int mention_at(const char *s, const char *name)
 {
-	char key[sizeof ((struct chat_member *)0)->fullname];
+	char key[sizeof((struct chat_member *)0)->fullname];
 	utf8_fold(name, key, sizeof key);
 	size_t n = strlen(key);
 	if (!n || strncmp(s, key, n))
@@ -76,8 +76,9 @@ static int mention_at(const char *s, const char *name)
 	 * symbols end it */
 	size_t len;
 	uint32_t cp = utf8_decode(s + n, &len);
-	int letter = (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) || (cp >= 0x370 && cp <= 0x52F) ||
-		     (cp >= 0x3040 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7AF);
+	int letter = (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) ||
+	             (cp >= 0x370 && cp <= 0x52F) || (cp >= 0x3040 && cp <= 0x9FFF) ||
+	             (cp >= 0xAC00 && cp <= 0xD7AF);
 	return !letter;
 }
 
@@ -100,7 +101,8 @@ static int resolve_mentions(struct app *app, struct send_op *so, int64_t **ids, 
 	for (const char *at = strchr(content, '@'); at; at = strchr(at + 1, '@')) {
 		if (at > content && (isalnum((unsigned char)at[-1]) || at[-1] == '.'))
 			continue; /* an email address, not a mention */
-		if (mention_at(at + 1, "here") || mention_at(at + 1, "everyone") || mention_at(at + 1, "channel")) {
+		if (mention_at(at + 1, "here") || mention_at(at + 1, "everyone") ||
+		    mention_at(at + 1, "channel")) {
 			so->m.mentions_all = 1;
 			continue;
 		}
@@ -180,9 +182,13 @@ static void send_done(struct app *app, struct write_op *op, int rc)
 		so->cb(so->req, rc, &e, NULL, 0);
 	} else {
 		if (!so->existed) {
-			struct event ev = {.type = EV_MESSAGE_CREATED, .workspace_id = so->chat.workspace_id,
-					   .chat_id = so->chat.id, .actor_id = so->who.user_id, .message_id = stored.id,
-					   .message = &stored, .idempotency_key = stored.idempotency_key};
+			struct event ev = {.type = EV_MESSAGE_CREATED,
+			                   .workspace_id = so->chat.workspace_id,
+			                   .chat_id = so->chat.id,
+			                   .actor_id = so->who.user_id,
+			                   .message_id = stored.id,
+			                   .message = &stored,
+			                   .idempotency_key = stored.idempotency_key};
 			bus_publish(&app->bus, &ev);
 		}
 		so->cb(so->req, 0, NULL, &stored, !so->existed);
@@ -192,8 +198,8 @@ static void send_done(struct app *app, struct write_op *op, int rc)
 	free(so);
 }
 
-int message_send(struct app *app, const struct principal *p, int64_t chat_id, const struct send_in *in, message_cb cb,
-		 void *req, struct fe_err *e)
+int message_send(struct app *app, const struct principal *p, int64_t chat_id, const struct send_in *in,
+                 message_cb cb, void *req, struct fe_err *e)
 {
 	struct chat c;
 	int rc = chat_require_member(app, p, chat_id, &c, e);
@@ -203,7 +209,8 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 		return rc;
 	const char *key = in->idempotency_key;
 	if (key && (!*key || strlen(key) > 64 || utf8_has_controls(key, 0)))
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "idempotency_key", "idempotency_key must be 1..64 characters");
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "idempotency_key",
+		               "idempotency_key must be 1..64 characters");
 	int64_t root = 0;
 	if (in->reply_to) {
 		struct message parent;
@@ -212,7 +219,8 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 			return err_store(e, rc);
 		if (rc || parent.chat_id != chat_id) {
 			message_clear(&parent);
-			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "reply_to", "reply_to must be a message of this chat");
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "reply_to",
+			               "reply_to must be a message of this chat");
 		}
 		root = parent.reply_to ? parent.reply_to : parent.id;
 		message_clear(&parent);
@@ -227,7 +235,8 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 	}
 	struct user u;
 	if ((rc = cached_user(app, p->user_id, &u)))
-		return rc == FE_ENOTFOUND ? err_set(e, FE_EAUTH, "INVALID_TOKEN", NULL, "unknown account") : err_store(e, rc);
+		return rc == FE_ENOTFOUND ? err_set(e, FE_EAUTH, "INVALID_TOKEN", NULL, "unknown account")
+		                          : err_store(e, rc);
 	if ((rc = limits_hit(app, LIMIT_SEND, p->user_id, e)))
 		return rc; /* a valid send, one too many this minute */
 	struct send_op *so = xcalloc(1, sizeof *so);
@@ -251,14 +260,15 @@ int message_send(struct app *app, const struct principal *p, int64_t chat_id, co
 
 /* ---- reads ---- */
 
-int message_list(struct app *app, const struct principal *p, int64_t chat_id, int64_t before, int64_t after, int limit,
-		 struct message **out, size_t *n, int *has_more, struct fe_err *e)
+int message_list(struct app *app, const struct principal *p, int64_t chat_id, int64_t before, int64_t after,
+                 int limit, struct message **out, size_t *n, int *has_more, struct fe_err *e)
 {
 	struct chat c;
 	int rc = chat_require_member(app, p, chat_id, &c, e);
 	if (rc)
 		return rc;
-	if ((rc = store_call(&app->store, messages_page, chat_id, before, after, limit + 1, p->user_id, out, n)))
+	if ((rc = store_call(&app->store, messages_page, chat_id, before, after, limit + 1, p->user_id, out,
+	                     n)))
 		return err_store(e, rc);
 	*has_more = *n > (size_t)limit;
 	if (*has_more) {
@@ -271,8 +281,8 @@ int message_list(struct app *app, const struct principal *p, int64_t chat_id, in
 	return 0;
 }
 
-int message_replies(struct app *app, const struct principal *p, int64_t chat_id, int64_t root, int64_t after, int limit,
-		    struct message **out, size_t *n, int *has_more, struct fe_err *e)
+int message_replies(struct app *app, const struct principal *p, int64_t chat_id, int64_t root, int64_t after,
+                    int limit, struct message **out, size_t *n, int *has_more, struct fe_err *e)
 {
 	struct chat c;
 	struct message m;
@@ -292,16 +302,20 @@ int message_replies(struct app *app, const struct principal *p, int64_t chat_id,
 
 /* ---- edits, deletes, reactions ---- */
 
-static void publish_message(struct app *app, enum event_type t, const struct principal *p, const struct chat *c,
-			    const struct message *m)
+static void publish_message(struct app *app, enum event_type t, const struct principal *p,
+                            const struct chat *c, const struct message *m)
 {
-	struct event ev = {.type = t, .workspace_id = c->workspace_id, .chat_id = c->id, .actor_id = p->user_id,
-			   .message_id = m->id, .message = m};
+	struct event ev = {.type = t,
+	                   .workspace_id = c->workspace_id,
+	                   .chat_id = c->id,
+	                   .actor_id = p->user_id,
+	                   .message_id = m->id,
+	                   .message = m};
 	bus_publish(&app->bus, &ev);
 }
 
 int message_edit(struct app *app, const struct principal *p, int64_t chat_id, int64_t id, const char *content,
-		 struct message *out, struct fe_err *e)
+                 struct message *out, struct fe_err *e)
 {
 	struct chat c;
 	int rc = load_message(app, p, chat_id, id, &c, out, e);
@@ -312,7 +326,7 @@ int message_edit(struct app *app, const struct principal *p, int64_t chat_id, in
 	else if (out->sender_id != p->user_id)
 		rc = err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only the sender can edit a message");
 	else if (!(rc = message_check_content(content, out->nfiles > 0, e)) &&
-		 (rc = store_call(&app->store, message_edit, id, content, app->now_ms())))
+	         (rc = store_call(&app->store, message_edit, id, content, app->now_ms())))
 		err_store(e, rc);
 	message_clear(out);
 	if (rc)
@@ -323,8 +337,8 @@ int message_edit(struct app *app, const struct principal *p, int64_t chat_id, in
 	return 0;
 }
 
-int message_delete(struct app *app, const struct principal *p, int64_t chat_id, int64_t id, struct message *out,
-		   struct fe_err *e)
+int message_delete(struct app *app, const struct principal *p, int64_t chat_id, int64_t id,
+                   struct message *out, struct fe_err *e)
 {
 	struct chat c;
 	int rc = load_message(app, p, chat_id, id, &c, out, e);
@@ -334,12 +348,15 @@ int message_delete(struct app *app, const struct principal *p, int64_t chat_id, 
 	if (out->deleted_at)
 		rc = err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "the message was deleted");
 	else if (out->sender_id != p->user_id && !chat_role_manages(c.my_role))
-		rc = err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL, "only the sender or a chat owner/admin can delete it");
+		rc = err_set(e, FE_EFORBIDDEN, "FORBIDDEN", NULL,
+		             "only the sender or a chat owner/admin can delete it");
 	message_clear(out);
 	if (rc)
 		return rc;
-	if ((rc = store_call(&app->store, begin)) || (rc = store_call(&app->store, message_delete, id, app->now_ms())) ||
-	    (root && (rc = store_call(&app->store, reply_count_add, root, -1))) || (rc = store_call(&app->store, commit))) {
+	if ((rc = store_call(&app->store, begin)) ||
+	    (rc = store_call(&app->store, message_delete, id, app->now_ms())) ||
+	    (root && (rc = store_call(&app->store, reply_count_add, root, -1))) ||
+	    (rc = store_call(&app->store, commit))) {
 		store_call(&app->store, rollback);
 		return err_store(e, rc);
 	}
@@ -349,14 +366,16 @@ int message_delete(struct app *app, const struct principal *p, int64_t chat_id, 
 	return 0;
 }
 
-int message_react(struct app *app, const struct principal *p, int64_t chat_id, int64_t id, const char *emoji, int add,
-		  int *changed, struct reaction_sum **out, size_t *n, struct fe_err *e)
+int message_react(struct app *app, const struct principal *p, int64_t chat_id, int64_t id, const char *emoji,
+                  int add, int *changed, struct reaction_sum **out, size_t *n, struct fe_err *e)
 {
 	struct chat c;
 	struct message m;
 	size_t len = emoji ? strlen(emoji) : 0;
-	if (!len || len > 32 || !utf8_valid(emoji, len) || utf8_has_controls(emoji, 0) || strpbrk(emoji, " \t\r\n"))
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "emoji", "emoji must be 1..32 bytes without spaces");
+	if (!len || len > 32 || !utf8_valid(emoji, len) || utf8_has_controls(emoji, 0) ||
+	    strpbrk(emoji, " \t\r\n"))
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "emoji",
+		               "emoji must be 1..32 bytes without spaces");
 	int rc = load_message(app, p, chat_id, id, &c, &m, e);
 	if (rc)
 		return rc;
@@ -364,16 +383,22 @@ int message_react(struct app *app, const struct principal *p, int64_t chat_id, i
 	message_clear(&m);
 	if (deleted)
 		return err_set(e, FE_ENOTFOUND, "NOT_FOUND", NULL, "the message was deleted");
-	rc = add ? store_call(&app->store, reaction_add, id, p->user_id, emoji, app->now_ms()) : store_call(&app->store, reaction_remove, id, p->user_id, emoji);
+	rc = add ? store_call(&app->store, reaction_add, id, p->user_id, emoji, app->now_ms())
+	         : store_call(&app->store, reaction_remove, id, p->user_id, emoji);
 	*changed = rc == 0;
 	if (rc == (add ? FE_ECONFLICT : FE_ENOTFOUND))
 		rc = 0;
 	if (rc || (rc = store_call(&app->store, reactions_of, id, p->user_id, out, n)))
 		return err_store(e, rc);
 	if (*changed) {
-		struct event ev = {.type = EV_REACTION_CHANGED, .workspace_id = c.workspace_id, .chat_id = chat_id,
-				   .actor_id = p->user_id, .user_id = p->user_id, .message_id = id, .emoji = emoji,
-				   .added = add};
+		struct event ev = {.type = EV_REACTION_CHANGED,
+		                   .workspace_id = c.workspace_id,
+		                   .chat_id = chat_id,
+		                   .actor_id = p->user_id,
+		                   .user_id = p->user_id,
+		                   .message_id = id,
+		                   .emoji = emoji,
+		                   .added = add};
 		bus_publish(&app->bus, &ev);
 	}
 	return 0;
@@ -381,31 +406,38 @@ int message_react(struct app *app, const struct principal *p, int64_t chat_id, i
 
 /* ---- read markers ---- */
 
-int message_mark_read(struct app *app, const struct principal *p, int64_t chat_id, int64_t id, int64_t *marker,
-		      struct fe_err *e)
+int message_mark_read(struct app *app, const struct principal *p, int64_t chat_id, int64_t id,
+                      int64_t *marker, struct fe_err *e)
 {
 	struct chat c;
 	int64_t before = 0, last = 0;
 	int rc = chat_require_member(app, p, chat_id, &c, e);
 	if (rc)
 		return rc;
-	if ((rc = store_call(&app->store, max_message_id, chat_id, &last)) || (rc = store_call(&app->store, read_get, chat_id, p->user_id, &before)))
+	if ((rc = store_call(&app->store, max_message_id, chat_id, &last)) ||
+	    (rc = store_call(&app->store, read_get, chat_id, p->user_id, &before)))
 		return err_store(e, rc);
 	if (id > last)
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "message_id", "message_id is beyond the chat's last message");
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "message_id",
+		               "message_id is beyond the chat's last message");
 	*marker = before;
 	if (id <= before)
 		return 0;
 	if ((rc = store_call(&app->store, read_set, chat_id, p->user_id, id, app->now_ms())))
 		return err_store(e, rc);
 	*marker = id;
-	struct event ev = {.type = EV_READ_MARKER_MOVED, .workspace_id = c.workspace_id, .chat_id = chat_id,
-			   .actor_id = p->user_id, .user_id = p->user_id, .message_id = id};
+	struct event ev = {.type = EV_READ_MARKER_MOVED,
+	                   .workspace_id = c.workspace_id,
+	                   .chat_id = chat_id,
+	                   .actor_id = p->user_id,
+	                   .user_id = p->user_id,
+	                   .message_id = id};
 	bus_publish(&app->bus, &ev);
 	return 0;
 }
 
-int message_unread(struct app *app, const struct principal *p, struct unread **out, size_t *n, struct fe_err *e)
+int message_unread(struct app *app, const struct principal *p, struct unread **out, size_t *n,
+                   struct fe_err *e)
 {
 	int rc = cached_unread(app, p->user_id, out, n);
 	return rc ? err_store(e, rc) : 0;

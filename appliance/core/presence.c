@@ -6,8 +6,8 @@
 #include "core/presence.h"
 #include "lib/imap.h"
 #include "lib/log.h"
-#include "lib/xalloc.h"
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 
 struct pres {
 	int64_t workspace_id;
@@ -35,8 +35,12 @@ static const char *status_of(const struct pres *p)
 
 static void publish(struct app *app, int64_t ws, int64_t user, const struct pres *p)
 {
-	struct event ev = {.type = EV_PRESENCE_CHANGED, .workspace_id = ws, .actor_id = user, .user_id = user,
-			   .status = status_of(p), .last_seen = p ? p->last_seen : 0};
+	struct event ev = {.type = EV_PRESENCE_CHANGED,
+	                   .workspace_id = ws,
+	                   .actor_id = user,
+	                   .user_id = user,
+	                   .status = status_of(p),
+	                   .last_seen = p ? p->last_seen : 0};
 	bus_publish(&app->bus, &ev);
 }
 
@@ -83,7 +87,8 @@ int presence_set(struct app *app, const struct principal *p, const char *status,
 		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "status", "status must be online or away");
 	struct pres *s = imap_get(&st->users, p->user_id);
 	if (!s || !s->conns)
-		return err_set(e, FE_ECONFLICT, "NOT_CONNECTED", NULL, "open a WebSocket or SSE connection first");
+		return err_set(e, FE_ECONFLICT, "NOT_CONNECTED", NULL,
+		               "open a WebSocket or SSE connection first");
 	int away = !strcmp(status, "away");
 	if (s->away != away) {
 		s->away = away;
@@ -94,7 +99,7 @@ int presence_set(struct app *app, const struct principal *p, const char *status,
 }
 
 int presence_online(struct app *app, const struct principal *p, int64_t chat_id, struct presence_info **out,
-		    size_t *n, struct fe_err *e)
+                    size_t *n, struct fe_err *e)
 {
 	struct presence *st = app->presence;
 	int64_t *members = NULL;
@@ -127,8 +132,13 @@ int presence_online(struct app *app, const struct principal *p, int64_t chat_id,
 
 static void publish_typing(struct app *app, const struct typing *t, int on)
 {
-	struct event ev = {.type = EV_TYPING_CHANGED, .workspace_id = t->workspace_id, .chat_id = t->chat_id,
-			   .actor_id = t->user_id, .user_id = t->user_id, .added = on, .user_name = t->user_name};
+	struct event ev = {.type = EV_TYPING_CHANGED,
+	                   .workspace_id = t->workspace_id,
+	                   .chat_id = t->chat_id,
+	                   .actor_id = t->user_id,
+	                   .user_id = t->user_id,
+	                   .added = on,
+	                   .user_name = t->user_name};
 	bus_publish(&app->bus, &ev);
 }
 
@@ -171,8 +181,8 @@ int typing_set(struct app *app, const struct principal *p, int64_t chat_id, int 
 	return 0;
 }
 
-int typing_users(struct app *app, const struct principal *p, int64_t chat_id, struct typing_info **out, size_t *n,
-		 struct fe_err *e)
+int typing_users(struct app *app, const struct principal *p, int64_t chat_id, struct typing_info **out,
+                 size_t *n, struct fe_err *e)
 {
 	struct presence *st = app->presence;
 	struct chat c;

@@ -43,7 +43,7 @@ int presence_set(struct app *app, const struct principal *p, const char *status,
  * members of that chat. Errors: FE_ENOTFOUND (NOT_FOUND) when p is not a
  * member of chat_id; store errors. *out owned (free). */
 int presence_online(struct app *app, const struct principal *p, int64_t chat_id, struct presence_info **out,
-		    size_t *n, struct fe_err *e);
+                    size_t *n, struct fe_err *e);
 
 /* Typing start (on = 1) or stop in chat_id: TypingChanged when p starts
  * or stops (a repeated start only extends the entry by TYPING_TTL_MS; a
@@ -53,8 +53,8 @@ int presence_online(struct app *app, const struct principal *p, int64_t chat_id,
 int typing_set(struct app *app, const struct principal *p, int64_t chat_id, int on, struct fe_err *e);
 /* Who types in chat_id now. Errors: FE_ENOTFOUND (NOT_FOUND) when p is
  * not a member of chat_id. *out owned (free). */
-int typing_users(struct app *app, const struct principal *p, int64_t chat_id, struct typing_info **out, size_t *n,
-		 struct fe_err *e);
+int typing_users(struct app *app, const struct principal *p, int64_t chat_id, struct typing_info **out,
+                 size_t *n, struct fe_err *e);
 /* Expires typing entries older than TYPING_TTL_MS (TypingChanged for
  * each); the server calls it about once a second. */
 void typing_tick(struct app *app);

@@ -1,16 +1,16 @@
 /* core/search: query parsing, membership, and the worker round trip. */
-#include "core/search.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include "core/chat.h"
 #include "core/limits.h"
+#include "core/search.h"
 #include "lib/log.h"
 #include "lib/timefmt.h"
 #include "lib/utf8.h"
 #include "lib/workers.h"
 #include "lib/xalloc.h"
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
 
 #define MAX_TERMS SEARCH_MAX_TERMS
 #define MAX_TERM_BYTES 100
@@ -318,7 +318,8 @@ static void run(void *arg)
 {
 	struct search_job *j = arg;
 	int64_t t0 = time_mono_us();
-	j->rc = j->app->search.ops->search(j->app->search.impl, &j->q, &j->out.hits, &j->out.n, &j->out.total);
+	j->rc =
+	    j->app->search.ops->search(j->app->search.impl, &j->q, &j->out.hits, &j->out.n, &j->out.total);
 	j->out.took_ms = (double)(time_mono_us() - t0) / 1000.0;
 }
 
@@ -341,10 +342,10 @@ static void done(void *arg)
 	} else if (j->rc == FE_EUNAVAIL && j->q.deadline_us && time_mono_us() >= j->q.deadline_us) {
 		stats.timeouts++;
 		log_info("search: stopped at its deadline user=%lld timeout_ms=%d terms=%zu chats=%zu",
-			 (long long)j->user_id, timeout, j->q.nterms, j->q.nchats);
+		         (long long)j->user_id, timeout, j->q.nterms, j->q.nchats);
 		err_set(&e, FE_EUNAVAIL, "SEARCH_TIMEOUT", NULL,
-			"the search took longer than %d ms: narrow it down (a chat, a sender, dates)",
-			timeout);
+		        "the search took longer than %d ms: narrow it down (a chat, a sender, dates)",
+		        timeout);
 	} else {
 		stats.failed++;
 		err_set(&e, j->rc, NULL, NULL, "the search failed");
@@ -364,8 +365,8 @@ void search_cancel_all(void)
 		__atomic_store_n(&j->cancel, CANCEL_SHUTDOWN, __ATOMIC_RELAXED);
 }
 
-int search_messages(struct app *app, const struct principal *p, const struct search_in *in, search_cb cb, void *req,
-		    struct search_job **job, struct fe_err *e)
+int search_messages(struct app *app, const struct principal *p, const struct search_in *in, search_cb cb,
+                    void *req, struct search_job **job, struct fe_err *e)
 {
 	size_t qlen = in->q ? utf8_chars(in->q) : 0;
 	int param_filters = in->f && search_filters_any(in->f);

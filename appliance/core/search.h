@@ -18,8 +18,8 @@
 struct search_in {
 	const char *q;                  /* may be NULL or empty when f holds a filter */
 	const struct search_filters *f; /* from the API's parameters (NULL = none), ANDed with q's */
-	int64_t chat_id;   /* 0 = all the caller's chats */
-	int64_t sender_id; /* 0 = anyone */
+	int64_t chat_id;                /* 0 = all the caller's chats */
+	int64_t sender_id;              /* 0 = anyone */
 	int64_t after_ms, before_ms;
 	int by_date;
 	int limit, offset;
@@ -47,8 +47,8 @@ struct search_job;
  * NULL, *job is set to it (borrowed until cb runs: for search_cancel).
  * cb's rc: 0, or FE_EUNAVAIL with code SEARCH_TIMEOUT (the deadline passed)
  * or SEARCH_CANCELLED, or another FE_E* when the search failed. */
-int search_messages(struct app *app, const struct principal *p, const struct search_in *in, search_cb cb, void *req,
-		    struct search_job **job, struct fe_err *e);
+int search_messages(struct app *app, const struct principal *p, const struct search_in *in, search_cb cb,
+                    void *req, struct search_job **job, struct fe_err *e);
 
 /* Asks a queued or running search to stop (the client went away): its
  * query is interrupted, cb still runs once (with SEARCH_CANCELLED). Loop

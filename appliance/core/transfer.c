@@ -1,11 +1,11 @@
 /* core/transfer: export and import of one workspace (see transfer.h). */
-#include "core/transfer.h"
-#include "lib/crypto.h"
-#include "lib/progress.h"
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "core/transfer.h"
+#include "lib/crypto.h"
+#include "lib/progress.h"
 
 struct exporting {
 	struct tr_codec *out;

@@ -7,10 +7,10 @@
  * (lib/progress), counted in messages. */
 #ifndef FE_CORE_TRANSFER_H
 #define FE_CORE_TRANSFER_H
-#include "ports/transfer.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "ports/transfer.h"
 
 struct transfer_stats {
 	int64_t records, users, chats, messages;

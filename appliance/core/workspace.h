@@ -26,7 +26,8 @@ int workspace_get(struct app *app, const struct principal *p, struct workspace *
  * name is 1..50 characters without control characters; FE_ECONFLICT
  * (WORKSPACE_EXISTS) when another workspace has the name (case-folded);
  * store errors. name is borrowed. */
-int workspace_rename(struct app *app, const struct principal *p, const char *name, struct workspace *w, struct fe_err *e);
+int workspace_rename(struct app *app, const struct principal *p, const char *name, struct workspace *w,
+                     struct fe_err *e);
 
 /* User id of the caller's workspace, whatever their status. Who: any
  * workspace user. Errors: FE_ENOTFOUND (NOT_FOUND) when there is none or
@@ -34,7 +35,8 @@ int workspace_rename(struct app *app, const struct principal *p, const char *nam
 int workspace_user(struct app *app, const struct principal *p, int64_t id, struct user *u, struct fe_err *e);
 /* The users of the caller's workspace (Suspended ones too), by id. Who:
  * any workspace user. Errors: store errors. *out owned (free). */
-int workspace_users(struct app *app, const struct principal *p, struct user **out, size_t *n, struct fe_err *e);
+int workspace_users(struct app *app, const struct principal *p, struct user **out, size_t *n,
+                    struct fe_err *e);
 
 /* Profile update of the caller: fields left NULL keep their value.
  * The picture is given by one of avatar_file_id (has_avatar_file_id set;
@@ -57,8 +59,8 @@ struct profile_in {
  * (field avatar_file_id) when both pictures are given, (avatar_url) for an
  * address that is neither http(s):// nor a file URL; core/file's
  * file_avatar errors (INVALID_AVATAR); store errors. in is borrowed. */
-int workspace_update_profile(struct app *app, const struct principal *p, const struct profile_in *in, struct user *u,
-		      struct fe_err *e);
+int workspace_update_profile(struct app *app, const struct principal *p, const struct profile_in *in,
+                             struct user *u, struct fe_err *e);
 
 /* Makes a random invite code for the caller's workspace, usable max_uses
  * times for hours hours. Who: a workspace admin. Errors, in order:
@@ -66,12 +68,13 @@ int workspace_update_profile(struct app *app, const struct principal *p, const s
  * FE_EINVAL (VALIDATION_ERROR) unless max_uses is 1..1000 (field max_uses)
  * and hours 1..720 (field expires_in_hours); store errors. out gets the
  * stored invite. */
-int workspace_invite_create(struct app *app, const struct principal *p, int max_uses, int hours, struct invite *out,
-		     struct fe_err *e);
+int workspace_invite_create(struct app *app, const struct principal *p, int max_uses, int hours,
+                            struct invite *out, struct fe_err *e);
 /* The caller's workspace's usable invites now (not revoked, not expired,
  * uses left), newest first, at most 1000. Who: a workspace admin. Errors:
  * store errors. *out owned (free). */
-int workspace_invites(struct app *app, const struct principal *p, struct invite **out, size_t *n, struct fe_err *e);
+int workspace_invites(struct app *app, const struct principal *p, struct invite **out, size_t *n,
+                      struct fe_err *e);
 /* Revokes the live invite code of the caller's workspace. Who: a workspace
  * admin. Errors: FE_ENOTFOUND (NOT_FOUND) for an unknown code, another
  * workspace's, or one already revoked; store errors. code is borrowed. */
@@ -91,8 +94,8 @@ int workspace_invite_revoke(struct app *app, const struct principal *p, const ch
  * FE_EFORBIDDEN for the caller's own account, for the workspace owner's,
  * and for an admin changing a role or an admin; store errors. role and
  * status are borrowed. */
-int workspace_set_user(struct app *app, const struct principal *p, int64_t id, const char *role, const char *status,
-		struct user *u, struct fe_err *e);
+int workspace_set_user(struct app *app, const struct principal *p, int64_t id, const char *role,
+                       const char *status, struct user *u, struct fe_err *e);
 
 /* 1 when the caller is a workspace owner or admin (p->role), else 0.
  * Pure: any thread. */

@@ -19,7 +19,7 @@ static void set_cookie(struct req *r, const char *token)
 {
 	char c[320];
 	snprintf(c, sizeof c, "refresh_token=%s; Path=/api; HttpOnly; SameSite=Strict; Max-Age=%d%s", token,
-		 *token ? COOKIE_MAX_AGE : 0, req_is_tls(r) ? "; Secure" : "");
+	         *token ? COOKIE_MAX_AGE : 0, req_is_tls(r) ? "; Secure" : "");
 	resp_header(r, "set-cookie", c);
 }
 
@@ -31,8 +31,8 @@ static void set_file_cookies(struct req *r, const char *token)
 {
 	char c[640];
 	for (size_t i = 0; i < sizeof file_paths / sizeof file_paths[0]; i++) {
-		snprintf(c, sizeof c, FILE_COOKIE "=%s; Path=%s; HttpOnly; SameSite=Strict; Max-Age=%d%s", token,
-			 file_paths[i], *token ? ACCESS_TTL_S : 0, req_is_tls(r) ? "; Secure" : "");
+		snprintf(c, sizeof c, FILE_COOKIE "=%s; Path=%s; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+		         token, file_paths[i], *token ? ACCESS_TTL_S : 0, req_is_tls(r) ? "; Secure" : "");
 		resp_header(r, "set-cookie", c);
 	}
 }
@@ -89,7 +89,8 @@ void h_signup(struct req *r)
 	if (!j)
 		return;
 	if (jstr(j, "email", 1, &in.email, &e) || jstr(j, "password", 1, &in.password, &e) ||
-	    jstr(j, "fullname", 1, &in.fullname, &e) || jstr(j, "workspace_name", 0, &in.workspace_name, &e) ||
+	    jstr(j, "fullname", 1, &in.fullname, &e) ||
+	    jstr(j, "workspace_name", 0, &in.workspace_name, &e) ||
 	    jstr(j, "invite_code", 0, &in.invite_code, &e)) {
 		resp_err(r, &e);
 	} else {
@@ -182,7 +183,8 @@ void h_refresh(struct req *r)
 	if (t)
 		snprintf(tok, sizeof tok, "%s", t);
 	else if ((b = bearer_refresh(r, tok, sizeof tok)) < 0) {
-		resp_fail(r, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL, "the Authorization header is not a bearer token");
+		resp_fail(r, FE_EAUTH, "INVALID_REFRESH_TOKEN", NULL,
+		          "the Authorization header is not a bearer token");
 		goto out;
 	} else if (!b && req_cookie(r, "refresh_token", tok, sizeof tok))
 		*tok = 0;

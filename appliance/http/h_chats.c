@@ -118,7 +118,8 @@ void h_chat_patch(struct req *r)
 	if (jstr(j, "name", 0, &name, &e) || jstr(j, "description", 0, &desc, &e))
 		resp_err(r, &e);
 	else
-		send_summary(r, 200, chat_update(r->app, &r->who, req_cap_id(r, "id"), name, desc, &s, &e), &s, &e);
+		send_summary(r, 200, chat_update(r->app, &r->who, req_cap_id(r, "id"), name, desc, &s, &e),
+		             &s, &e);
 	cJSON_Delete(j);
 }
 

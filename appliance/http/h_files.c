@@ -20,7 +20,8 @@ static void file_uploaded(struct req *r)
 	if (file_register(r->app, &r->who, u.sha256, u.size, u.head, u.headlen, u.filename, &f, &e))
 		resp_err(r, &e);
 	else
-		resp_ok(r, 200, json_file(&f)); /* 200, as the original answers (docs/API.md, Compatibility) */
+		resp_ok(r, 200,
+		        json_file(&f)); /* 200, as the original answers (docs/API.md, Compatibility) */
 }
 
 void h_file_upload(struct req *r)
@@ -35,8 +36,8 @@ static void send_file(struct req *r, const struct file_rec *fr, int fd, int64_t 
 	struct file_rec f = *fr;
 	char etag[80], disp[400], inm[160], range[96], cr[96];
 	snprintf(etag, sizeof etag, "\"%s\"", f.sha256);
-	snprintf(disp, sizeof disp, "%s; filename=\"%s\"", file_inline(&f) && !attachment ? "inline" : "attachment",
-		 f.filename);
+	snprintf(disp, sizeof disp, "%s; filename=\"%s\"",
+	         file_inline(&f) && !attachment ? "inline" : "attachment", f.filename);
 	resp_header(r, "etag", etag);
 	resp_header(r, "cache-control", "private, max-age=31536000, immutable");
 	resp_header(r, "content-disposition", disp);
@@ -56,7 +57,8 @@ static void send_file(struct req *r, const struct file_rec *fr, int fd, int64_t 
 		return;
 	}
 	if (rg > 0) {
-		snprintf(cr, sizeof cr, "bytes %lld-%lld/%lld", (long long)off, (long long)(off + len - 1), (long long)size);
+		snprintf(cr, sizeof cr, "bytes %lld-%lld/%lld", (long long)off, (long long)(off + len - 1),
+		         (long long)size);
 		resp_header(r, "content-range", cr);
 	}
 	resp_file(r, rg > 0 ? 206 : 200, f.mime_type, fd, off, len);

@@ -31,7 +31,8 @@ static int paging(struct req *r, int *limit, int64_t *before, int64_t *after)
 	const char *bad = l < 1 ? "limit" : *before < 0 ? "before" : *after == -1 ? "after" : NULL;
 	if (bad) {
 		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", bad,
-			  !strcmp(bad, "limit") ? "limit must be an integer in 1..100" : "cursors must be message ids");
+		          !strcmp(bad, "limit") ? "limit must be an integer in 1..100"
+		                                : "cursors must be message ids");
 		return -1;
 	}
 	*limit = (int)l;
@@ -110,8 +111,8 @@ void h_replies(struct req *r)
 	int64_t before, after;
 	if (paging(r, &limit, &before, &after))
 		return;
-	if (message_replies(r->app, &r->who, req_cap_id(r, "id"), req_cap_id(r, "mid"), after > 0 ? after : 0, limit, &list, &n, &more,
-			    &e)) {
+	if (message_replies(r->app, &r->who, req_cap_id(r, "id"), req_cap_id(r, "mid"), after > 0 ? after : 0,
+	                    limit, &list, &n, &more, &e)) {
 		resp_err(r, &e);
 		return;
 	}
@@ -170,8 +171,10 @@ void h_message_edit(struct req *r)
 	if (jstr(j, "content", 1, &content, &e))
 		resp_err(r, &e);
 	else
-		send_message(r, message_edit(r->app, &r->who, req_cap_id(r, "id"), req_cap_id(r, "mid"), content, &m, &e), &m,
-			     &e);
+		send_message(
+		    r,
+		    message_edit(r->app, &r->who, req_cap_id(r, "id"), req_cap_id(r, "mid"), content, &m, &e),
+		    &m, &e);
 	cJSON_Delete(j);
 }
 
@@ -179,7 +182,8 @@ void h_message_delete(struct req *r)
 {
 	struct fe_err e = {0};
 	struct message m = {0};
-	send_message(r, message_delete(r->app, &r->who, req_cap_id(r, "id"), req_cap_id(r, "mid"), &m, &e), &m, &e);
+	send_message(r, message_delete(r->app, &r->who, req_cap_id(r, "id"), req_cap_id(r, "mid"), &m, &e),
+	             &m, &e);
 }
 
 static void react(struct req *r, const char *emoji, int add)

@@ -37,7 +37,8 @@ void h_readiness(struct req *r)
 {
 	int ok = store_call(&r->app->store, ping) == 0;
 	const char *body = ok ? "{\"status\":\"ready\"}" : "{\"status\":\"not_ready\"}";
-	resp_static(r, ok ? 200 : 503, "application/json; charset=utf-8", (const unsigned char *)body, strlen(body));
+	resp_static(r, ok ? 200 : 503, "application/json; charset=utf-8", (const unsigned char *)body,
+	            strlen(body));
 }
 
 void h_metrics(struct req *r)
@@ -49,12 +50,20 @@ void h_metrics(struct req *r)
 
 static const char *mime_of(const char *path)
 {
-	static const struct { const char *ext, *type; } t[] = {
-		{".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-		{".js", "text/javascript; charset=utf-8"}, {".mjs", "text/javascript; charset=utf-8"},
-		{".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
-		{".ico", "image/x-icon"}, {".webmanifest", "application/manifest+json"},
-		{".woff2", "font/woff2"}, {".txt", "text/plain; charset=utf-8"},
+	static const struct {
+		const char *ext, *type;
+	} t[] = {
+	    {".html", "text/html; charset=utf-8"},
+	    {".css", "text/css; charset=utf-8"},
+	    {".js", "text/javascript; charset=utf-8"},
+	    {".mjs", "text/javascript; charset=utf-8"},
+	    {".json", "application/json"},
+	    {".svg", "image/svg+xml"},
+	    {".png", "image/png"},
+	    {".ico", "image/x-icon"},
+	    {".webmanifest", "application/manifest+json"},
+	    {".woff2", "font/woff2"},
+	    {".txt", "text/plain; charset=utf-8"},
 	};
 	const char *dot = strrchr(path, '.');
 	for (size_t i = 0; dot && i < sizeof t / sizeof t[0]; i++)

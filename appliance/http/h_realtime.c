@@ -2,9 +2,9 @@
  * and presence. */
 #include <errno.h>
 #include <libwebsockets.h>
-#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "core/presence.h"
 #include "http/handlers.h"
 #include "http/jsonio.h"
@@ -40,7 +40,8 @@ void h_events(struct req *r)
 	resp_header(r, "cache-control", "no-store");
 	resp_header(r, "x-accel-buffering", "no");
 	resp_raw(r, 200, "text/event-stream", NULL, 0);
-	if (req_header(r, "last-event-id:", last, sizeof last) && req_query(r, "last_event_id", last, sizeof last))
+	if (req_header(r, "last-event-id:", last, sizeof last) &&
+	    req_query(r, "last_event_id", last, sizeof last))
 		*last = 0;
 	rt_attach(r->app, r->conn, r->wsi, CONN_SSE, &r->who, strtoull(last, NULL, 10));
 	r->sse_ping_ms = r->app->now_ms();
@@ -66,7 +67,8 @@ static void sse_timer(struct req *r)
 		return;
 	}
 	if (now / 1000 >= r->conn->who.token_exp) {
-		rt_send_error(r->conn, "auth", NULL, "TOKEN_EXPIRED", "the access token has expired: reconnect with a fresh one");
+		rt_send_error(r->conn, "auth", NULL, "TOKEN_EXPIRED",
+		              "the access token has expired: reconnect with a fresh one");
 		r->conn->close_code = 1000;
 		return;
 	}
@@ -89,7 +91,7 @@ static void sse_close(struct req *r)
 void h_ws(struct req *r)
 {
 	static const char body[] = "{\"success\":false,\"error\":{\"code\":\"UPGRADE_REQUIRED\",\"message\":"
-				   "\"/ws is a WebSocket: upgrade with the subprotocol fechatter.v1\"}}";
+	                           "\"/ws is a WebSocket: upgrade with the subprotocol fechatter.v1\"}}";
 	resp_header(r, "upgrade", "websocket");
 	resp_static(r, 426, "application/json; charset=utf-8", (const unsigned char *)body, sizeof body - 1);
 }
@@ -106,7 +108,8 @@ void h_realtime_ping(struct req *r)
 	} else {
 		struct conn *c = rt_find(r->app->hub, id);
 		if (!c || c->who.user_id != r->who.user_id) {
-			resp_fail(r, FE_ENOTFOUND, "NOT_FOUND", "connection_id", "no such connection of yours");
+			resp_fail(r, FE_ENOTFOUND, "NOT_FOUND", "connection_id",
+			          "no such connection of yours");
 		} else {
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "type", "pong");

@@ -28,7 +28,7 @@ static int param(struct req *r, cJSON *body, const char *name, char *buf, size_t
 	if (cJSON_IsString(v))
 		n = snprintf(buf, len, "%s", v->valuestring);
 	else if (cJSON_IsNumber(v) && v->valuedouble > -1e15 && v->valuedouble < 1e15 &&
-		 v->valuedouble == (double)(long long)v->valuedouble)
+	         v->valuedouble == (double)(long long)v->valuedouble)
 		n = snprintf(buf, len, "%lld", (long long)v->valuedouble);
 	else if (cJSON_IsBool(v))
 		n = snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "true" : "false");
@@ -179,12 +179,14 @@ static void search(struct req *r, int64_t chat_id)
 	/* the original's strategy and highlight: accepted and ignored (the
 	 * snippet always marks the matches) */
 	if (param(r, body, "strategy", ignored, sizeof ignored) < 0 ||
-	    param(r, body, "highlight", ignored, sizeof ignored) < 0 || param(r, body, "sort", sort, sizeof sort) < 0)
+	    param(r, body, "highlight", ignored, sizeof ignored) < 0 ||
+	    param(r, body, "sort", sort, sizeof sort) < 0)
 		goto bad;
 	/* relevance_time (the original's): relevance, then newest, which is
 	 * what relevance does here */
 	if (*sort && strcmp(sort, "date") && strcmp(sort, "relevance") && strcmp(sort, "relevance_time")) {
-		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "sort", "sort must be relevance, relevance_time or date");
+		resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "sort",
+		          "sort must be relevance, relevance_time or date");
 		goto bad;
 	}
 	in.q = sr->q;

@@ -12,7 +12,8 @@ void h_me(struct req *r)
 	struct fe_err e = {0};
 	struct user u;
 	struct workspace w;
-	if (workspace_user(r->app, &r->who, r->who.user_id, &u, &e) || workspace_get(r->app, &r->who, &w, &e)) {
+	if (workspace_user(r->app, &r->who, r->who.user_id, &u, &e) ||
+	    workspace_get(r->app, &r->who, &w, &e)) {
 		resp_err(r, &e);
 		return;
 	}
@@ -103,7 +104,8 @@ void h_update_profile(struct req *r)
 	    jstr(j, "fullname", 0, &in.fullname, &e) || jstr(j, "title", 0, &in.title, &e) ||
 	    jstr(j, "department", 0, &in.department, &e) || jstr(j, "avatar_url", 0, &in.avatar_url, &e) ||
 	    jstr(j, "bio", 0, &in.bio, &e) || jstr(j, "timezone", 0, &in.timezone, &e) ||
-	    jstr(j, "language", 0, &in.language, &e) || workspace_update_profile(r->app, &r->who, &in, &u, &e))
+	    jstr(j, "language", 0, &in.language, &e) ||
+	    workspace_update_profile(r->app, &r->who, &in, &u, &e))
 		resp_err(r, &e);
 	else
 		resp_ok(r, 200, json_user(&u, 1));
@@ -143,7 +145,8 @@ void h_invite_create(struct req *r)
 	cJSON *j = req_json(r);
 	if (!j)
 		return;
-	if (jint(j, "max_uses", 0, 1, 1000, &max_uses, &e) || jint(j, "expires_in_hours", 0, 1, 720, &hours, &e) ||
+	if (jint(j, "max_uses", 0, 1, 1000, &max_uses, &e) ||
+	    jint(j, "expires_in_hours", 0, 1, 720, &hours, &e) ||
 	    workspace_invite_create(r->app, &r->who, (int)max_uses, (int)hours, &inv, &e))
 		resp_err(r, &e);
 	else
@@ -192,7 +195,7 @@ void h_workspace_user_patch(struct req *r)
 	if (!id)
 		resp_fail(r, FE_ENOTFOUND, NULL, NULL, "no such user");
 	else if (jstr(j, "role", 0, &role, &e) || jstr(j, "status", 0, &status, &e) ||
-		 workspace_set_user(r->app, &r->who, id, role, status, &u, &e))
+	         workspace_set_user(r->app, &r->who, id, role, status, &u, &e))
 		resp_err(r, &e);
 	else
 		resp_ok(r, 200, json_user(&u, 0));

@@ -10,10 +10,10 @@
  * lws_parse(); the Makefile links with -Wl,--wrap=lws_parse (as it wraps
  * mbedTLS's cipher list), so the calls lws makes reach __wrap_lws_parse
  * here. If a future lws renames the function, the link fails loudly. */
-#include "http/http.h"
-#include "http/reqhead.h"
 #include <libwebsockets.h>
 #include <string.h>
+#include "http/http.h"
+#include "http/reqhead.h"
 
 /* lws's own return codes (lib/core-net/private-lib-core-net.h) */
 #define LPR_FAIL (-1)

@@ -5,12 +5,12 @@
  * /metrics and static assets), x-request-id and the security headers. */
 #ifndef FE_HTTP_H
 #define FE_HTTP_H
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cjson/cJSON.h>
 #include "core/app.h"
-#include "lib/err.h"
 #include "http/reqhead.h"
+#include "lib/err.h"
 
 enum method { M_GET, M_POST, M_PUT, M_PATCH, M_DELETE, M_HEAD, M_OPTIONS, M_OTHER };
 
@@ -58,7 +58,10 @@ struct req {
 	char request_id[72];
 	char client[64]; /* client address: the peer, or X-Forwarded-For from a trusted proxy */
 	int fwd_tls;     /* a trusted proxy said X-Forwarded-Proto: https */
-	struct { char name[32]; char value[256]; } caps[MAX_CAPS];
+	struct {
+		char name[32];
+		char value[256];
+	} caps[MAX_CAPS];
 	int ncaps;
 	struct principal who; /* valid when route->auth != AUTH_NONE */
 	/* body */
@@ -74,8 +77,8 @@ struct req {
 	char *resp;
 	const unsigned char *resp_static; /* borrowed body (embedded asset) */
 	size_t resp_len, resp_off;
-	int resp_fd;        /* > 0: body streamed from this file (owned) */
-	int64_t fd_off;     /* next byte of resp_fd to send */
+	int resp_fd;           /* > 0: body streamed from this file (owned) */
+	int64_t fd_off;        /* next byte of resp_fd to send */
 	struct upload *upload; /* multipart upload in progress (http/upload.c's hooks own it) */
 	struct conn *conn;     /* SSE stream (http/h_realtime.c's hooks own it) */
 	int stream;            /* answer is an endless stream: no Content-Length, no in-flight count */
@@ -87,13 +90,17 @@ struct req {
 	handler_fn on_body_done;           /* streamed body complete: answers (see route.upload) */
 	int (*on_writable)(struct req *r); /* a stream's headers are out: writes; -1 closes */
 	void (*on_timer)(struct req *r);   /* the request's lws timer fired (the handler armed it) */
-	void (*on_close)(struct req *r);   /* the request ends (answered or closed): frees the handler's state */
-	struct { char name[32]; char value[640]; } xh[6]; /* extra headers (a Set-Cookie holds a JWT) */
+	void (*on_close)(
+	    struct req *r); /* the request ends (answered or closed): frees the handler's state */
+	struct {
+		char name[32];
+		char value[640];
+	} xh[6]; /* extra headers (a Set-Cookie holds a JWT) */
 	int nxh;
 	int headers_sent, answered, close_after, in_flight;
 	int64_t t0_us;
 	struct ticket *ticket;
-	struct reqhead head; /* the head's strict scan (http/headguard.c) */
+	struct reqhead head;   /* the head's strict scan (http/headguard.c) */
 	char cors_origin[128]; /* the request's Origin when --cors-origin lists it, else "" */
 	int preflight;         /* answering a CORS preflight (OPTIONS) */
 };
@@ -209,6 +216,7 @@ const char *method_name(enum method m);
  * header when allow is not NULL, and {"success":false,"error":{code,
  * message}}. Returns its length, 0 when buf is too small. For answers
  * written outside the request lifecycle (refused heads and connections). */
-size_t http_error_text(char *buf, size_t size, int status, const char *code, const char *message, const char *allow);
+size_t http_error_text(char *buf, size_t size, int status, const char *code, const char *message,
+                       const char *allow);
 
 #endif

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "core/file.h"
 #include <strings.h>
+#include "core/file.h"
 #include "http/jsonio.h"
 #include "lib/timefmt.h"
 #include "lib/utf8.h"
@@ -24,7 +24,8 @@ int json_body_parse(const char *body, size_t len, const char *content_type, cJSO
 		return 0;
 	}
 	if (!is_json_type(content_type))
-		return err_set(e, FE_EMEDIA, "UNSUPPORTED_MEDIA_TYPE", NULL, "the body must be application/json");
+		return err_set(e, FE_EMEDIA, "UNSUPPORTED_MEDIA_TYPE", NULL,
+		               "the body must be application/json");
 	if (!utf8_valid(body, len))
 		return err_set(e, FE_EINVAL, "INVALID_JSON", NULL, "the body is not valid UTF-8");
 	if (json_has_nul(body, len))
@@ -84,8 +85,8 @@ int jint(cJSON *o, const char *name, int required, int64_t min, int64_t max, int
 	 * 2.10 misreads the hex float 0x1p63 (2^63); d = 0 makes both false */
 	if (!cJSON_IsNumber(v) || !(d >= (double)min && d <= (double)max) || d < -0x1p63 || d >= 0x1p63 ||
 	    d != (double)(int64_t)d)
-		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", name, "%s must be an integer in %lld..%lld", name,
-			       (long long)min, (long long)max);
+		return err_set(e, FE_EINVAL, "VALIDATION_ERROR", name, "%s must be an integer in %lld..%lld",
+		               name, (long long)min, (long long)max);
 	*out = (int64_t)d;
 	return 0;
 }
@@ -262,9 +263,11 @@ int jids(cJSON *arr, const char *field, size_t max, int64_t *out, size_t *n, str
 	{
 		double d = cJSON_IsNumber(it) ? it->valuedouble : 0;
 		if (!cJSON_IsNumber(it) || d < 1 || d > 9007199254740991.0 || d != (double)(int64_t)d)
-			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field, "%s must hold positive integer ids", field);
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field,
+			               "%s must hold positive integer ids", field);
 		if (*n == max)
-			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field, "%s holds more than %zu ids", field, max);
+			return err_set(e, FE_EINVAL, "VALIDATION_ERROR", field, "%s holds more than %zu ids",
+			               field, max);
 		out[(*n)++] = (int64_t)d;
 	}
 	return 0;

@@ -20,7 +20,6 @@
  * *out NULL. body need not be NUL-terminated. */
 int json_body_parse(const char *body, size_t len, const char *content_type, cJSON **out, struct fe_err *e);
 
-
 /* The success envelope of docs/API.md, {"success":true,"data":data
  * [,"meta":meta]}, as one compact JSON text. Takes ownership of data (NULL:
  * {}) and meta (NULL: no meta). Returns owned, free with free(). */

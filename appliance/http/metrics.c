@@ -4,20 +4,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "http/http.h"
-#include "http/router.h"
 #include "core/limits.h"
 #include "core/search.h"
 #include "core/writer.h"
-#include "lib/workers.h"
+#include "http/http.h"
 #include "http/realtime.h"
+#include "http/router.h"
 #include "lib/timefmt.h"
+#include "lib/workers.h"
 #include "lib/xalloc.h"
 
 #define MAX_SERIES 512
 #define NBUCKETS 12
 static const double bounds[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-					0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+                                        0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
 
 struct hist {
 	uint64_t buckets[NBUCKETS + 1];
@@ -62,10 +62,12 @@ void metrics_request(struct metrics *mx, int route, enum method m, int status, i
 {
 	int i;
 	for (i = 0; i < mx->nseries; i++)
-		if (mx->series[i].route == route && mx->series[i].method == m && mx->series[i].status == status)
+		if (mx->series[i].route == route && mx->series[i].method == m &&
+		    mx->series[i].status == status)
 			break;
 	if (i == mx->nseries && mx->nseries < MAX_SERIES)
-		mx->series[mx->nseries++] = (typeof(mx->series[0])){(short)route, (unsigned char)m, (short)status, 0};
+		mx->series[mx->nseries++] =
+		    (typeof(mx->series[0])){(short)route, (unsigned char)m, (short)status, 0};
 	if (i < mx->nseries)
 		mx->series[i].count++;
 	if (!mx->hists) {
@@ -114,13 +116,14 @@ char *metrics_render(struct app *app, size_t *len)
 	const struct metrics *mx = app->metrics;
 	struct out o = {xmalloc(8192), 0, 8192};
 	outf(&o, "# HELP fechatter_http_requests_total HTTP requests by route, method and status.\n"
-		 "# TYPE fechatter_http_requests_total counter\n");
+	         "# TYPE fechatter_http_requests_total counter\n");
 	for (int i = 0; i < mx->nseries; i++)
 		outf(&o, "fechatter_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
-		     route_label(mx->series[i].route), method_name(mx->series[i].method), mx->series[i].status,
-		     (unsigned long long)mx->series[i].count);
-	outf(&o, "# HELP fechatter_http_request_duration_seconds Time from request to the last byte of the answer.\n"
-		 "# TYPE fechatter_http_request_duration_seconds histogram\n");
+		     route_label(mx->series[i].route), method_name(mx->series[i].method),
+		     mx->series[i].status, (unsigned long long)mx->series[i].count);
+	outf(&o, "# HELP fechatter_http_request_duration_seconds Time from request to the last byte of the "
+	         "answer.\n"
+	         "# TYPE fechatter_http_request_duration_seconds histogram\n");
 	for (int r = 0; r < mx->nhists; r++) {
 		const struct hist *h = &mx->hists[r];
 		if (!h->count)
@@ -129,15 +132,20 @@ char *metrics_render(struct app *app, size_t *len)
 		for (int b = 0; b <= NBUCKETS; b++) {
 			cum += h->buckets[b];
 			if (b < NBUCKETS)
-				outf(&o, "fechatter_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+				outf(&o,
+				     "fechatter_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} "
+				     "%llu\n",
 				     route_label(r - 1), bounds[b], (unsigned long long)cum);
 			else
-				outf(&o, "fechatter_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+				outf(&o,
+				     "fechatter_http_request_duration_seconds_bucket{route=\"%s\",le=\"+"
+				     "Inf\"} %llu\n",
 				     route_label(r - 1), (unsigned long long)cum);
 		}
-		outf(&o, "fechatter_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", route_label(r - 1), h->sum);
-		outf(&o, "fechatter_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route_label(r - 1),
-		     (unsigned long long)h->count);
+		outf(&o, "fechatter_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
+		     route_label(r - 1), h->sum);
+		outf(&o, "fechatter_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+		     route_label(r - 1), (unsigned long long)h->count);
 	}
 	struct writer_stats ws = {0};
 	if (app->writer)
@@ -158,22 +166,26 @@ char *metrics_render(struct app *app, size_t *len)
 	for (int k = 0; k < 5; k++) {
 		outf(&o, "# TYPE fechatter_cache_%s %s\n", names[k], k < 3 ? "counter" : "gauge");
 		for (size_t i = 0; i < nf; i++) {
-			uint64_t v[] = {fam[i].hits, fam[i].misses, fam[i].evictions, fam[i].entries, fam[i].bytes};
-			outf(&o, "fechatter_cache_%s{family=\"%s\"} %llu\n", names[k], fam[i].family, (unsigned long long)v[k]);
+			uint64_t v[] = {fam[i].hits, fam[i].misses, fam[i].evictions, fam[i].entries,
+			                fam[i].bytes};
+			outf(&o, "fechatter_cache_%s{family=\"%s\"} %llu\n", names[k], fam[i].family,
+			     (unsigned long long)v[k]);
 		}
 	}
 	struct rt_stats rs = {0};
 	if (app->hub)
 		rt_stats(app->hub, &rs);
-	outf(&o,
-	     "# TYPE fechatter_realtime_connections_total counter\nfechatter_realtime_connections_total %llu\n"
-	     "# TYPE fechatter_events_total counter\nfechatter_events_total %llu\n"
-	     "# TYPE fechatter_deliveries_total counter\nfechatter_deliveries_total %llu\n"
-	     "# TYPE fechatter_slow_consumers_dropped_total counter\nfechatter_slow_consumers_dropped_total %llu\n",
-	     (unsigned long long)rs.connections, (unsigned long long)rs.events, (unsigned long long)rs.deliveries,
-	     (unsigned long long)rs.dropped_slow);
+	outf(
+	    &o,
+	    "# TYPE fechatter_realtime_connections_total counter\nfechatter_realtime_connections_total %llu\n"
+	    "# TYPE fechatter_events_total counter\nfechatter_events_total %llu\n"
+	    "# TYPE fechatter_deliveries_total counter\nfechatter_deliveries_total %llu\n"
+	    "# TYPE fechatter_slow_consumers_dropped_total counter\nfechatter_slow_consumers_dropped_total "
+	    "%llu\n",
+	    (unsigned long long)rs.connections, (unsigned long long)rs.events,
+	    (unsigned long long)rs.deliveries, (unsigned long long)rs.dropped_slow);
 	outf(&o, "# HELP fechatter_rate_limited_total Actions refused by a per-user limit (429).\n"
-		 "# TYPE fechatter_rate_limited_total counter\n");
+	         "# TYPE fechatter_rate_limited_total counter\n");
 	for (int k = 0; k < LIMIT_NKINDS; k++)
 		outf(&o, "fechatter_rate_limited_total{limit=\"%s\"} %llu\n", limits_name(k),
 		     (unsigned long long)limits_refused(app->limits, k));
@@ -208,7 +220,8 @@ char *metrics_render(struct app *app, size_t *len)
 	     "# TYPE fechatter_wal_size_bytes gauge\nfechatter_wal_size_bytes %lld\n"
 	     "# HELP fechatter_uptime_seconds Seconds since start.\n"
 	     "# TYPE fechatter_uptime_seconds gauge\nfechatter_uptime_seconds %lld\n",
-	     (long long)mx->conns, (long long)db, (long long)wal, (long long)((app->now_ms() - app->started_ms) / 1000));
+	     (long long)mx->conns, (long long)db, (long long)wal,
+	     (long long)((app->now_ms() - app->started_ms) / 1000));
 	*len = o.len;
 	return o.buf;
 }

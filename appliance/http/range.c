@@ -1,7 +1,7 @@
 /* http/range: the Range header of file downloads. */
-#include "http/range.h"
 #include <stdlib.h>
 #include <string.h>
+#include "http/range.h"
 
 int range_parse(const char *h, int64_t size, int64_t *off, int64_t *len)
 {

@@ -70,7 +70,7 @@ static void enqueue(struct conn *c, struct outmsg *m)
 		c->overflow = 1;
 		c->hub->stats.dropped_slow++;
 		log_warn("rt: slow consumer dropped conn=%lld user=%lld queued=%u", (long long)c->id,
-			 (long long)c->who.user_id, c->qbytes);
+		         (long long)c->who.user_id, c->qbytes);
 		lws_callback_on_writable(c->wsi);
 		return;
 	}
@@ -106,7 +106,8 @@ static int write_one(struct conn *c)
 {
 	if (c->overflow) {
 		if (c->kind == CONN_WS && c->qbytes)
-			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"too slow", 8);
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			                 (unsigned char *)"too slow", 8);
 		return -1;
 	}
 	if (c->revoked && lws_send_pipe_choked(c->wsi))
@@ -114,7 +115,8 @@ static int write_one(struct conn *c)
 	if (!c->qlen) {
 		if (c->close_code && !lws_send_pipe_choked(c->wsi)) {
 			if (c->kind == CONN_WS)
-				lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, (unsigned char *)"closing", 7);
+				lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+				                 (unsigned char *)"closing", 7);
 			return -1;
 		}
 		return 0;
@@ -123,7 +125,8 @@ static int write_one(struct conn *c)
 	c->qhead = (c->qhead + 1) % c->qcap;
 	c->qlen--;
 	c->qbytes -= m->len;
-	int n = lws_write(c->wsi, m->data + LWS_PRE, m->len, c->kind == CONN_WS ? LWS_WRITE_TEXT : LWS_WRITE_HTTP);
+	int n = lws_write(c->wsi, m->data + LWS_PRE, m->len,
+	                  c->kind == CONN_WS ? LWS_WRITE_TEXT : LWS_WRITE_HTTP);
 	int ok = n >= (int)m->len;
 	msg_unref(m);
 	return ok ? 1 : -1;
@@ -158,7 +161,7 @@ static struct outmsg *render(cJSON *obj, enum conn_kind kind, uint64_t id)
 		size_t n = strlen(text) + 48;
 		char *buf = xmalloc(n);
 		int k = id ? snprintf(buf, n, "id: %llu\ndata: %s\n\n", (unsigned long long)id, text)
-			   : snprintf(buf, n, "data: %s\n\n", text);
+		           : snprintf(buf, n, "data: %s\n\n", text);
 		m = msg_new(buf, (size_t)k);
 		free(buf);
 	}
@@ -201,8 +204,8 @@ struct conn *rt_find(struct rt_hub *h, int64_t id)
 	return imap_get(&h->by_id, id);
 }
 
-void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind, const struct principal *who,
-	       uint64_t last_id)
+void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind,
+               const struct principal *who, uint64_t last_id)
 {
 	struct rt_hub *h = app->hub;
 	c->hub = h;
@@ -270,19 +273,32 @@ void rt_detach(struct app *app, struct conn *c)
 static const char *type_name(enum event_type t)
 {
 	switch (t) {
-	case EV_MESSAGE_CREATED: return "new_message";
-	case EV_MESSAGE_UPDATED: return "message_updated";
-	case EV_MESSAGE_DELETED: return "message_deleted";
-	case EV_REACTION_CHANGED: return "reaction";
-	case EV_CHAT_CREATED: return "chat_created";
-	case EV_CHAT_UPDATED: return "chat_updated";
-	case EV_CHAT_DELETED: return "chat_deleted";
-	case EV_USER_JOINED_CHAT: return "member_joined";
-	case EV_USER_LEFT_CHAT: return "member_left";
-	case EV_READ_MARKER_MOVED: return "read";
-	case EV_TYPING_CHANGED: return "typing_status";
-	case EV_PRESENCE_CHANGED: return "presence";
-	default: return "unknown";
+	case EV_MESSAGE_CREATED:
+		return "new_message";
+	case EV_MESSAGE_UPDATED:
+		return "message_updated";
+	case EV_MESSAGE_DELETED:
+		return "message_deleted";
+	case EV_REACTION_CHANGED:
+		return "reaction";
+	case EV_CHAT_CREATED:
+		return "chat_created";
+	case EV_CHAT_UPDATED:
+		return "chat_updated";
+	case EV_CHAT_DELETED:
+		return "chat_deleted";
+	case EV_USER_JOINED_CHAT:
+		return "member_joined";
+	case EV_USER_LEFT_CHAT:
+		return "member_left";
+	case EV_READ_MARKER_MOVED:
+		return "read";
+	case EV_TYPING_CHANGED:
+		return "typing_status";
+	case EV_PRESENCE_CHANGED:
+		return "presence";
+	default:
+		return "unknown";
 	}
 }
 
@@ -435,12 +451,14 @@ static void revoke_sessions(struct rt_hub *h, const struct event *ev)
 		for (size_t i = 0; i < n; i++) {
 			struct conn *c = list[i];
 			unlink_conn(h, c);
-			rt_send_error(c, "auth", NULL, "TOKEN_REVOKED",
-				      "the session was revoked (suspension, sign-out everywhere or password change)");
+			rt_send_error(
+			    c, "auth", NULL, "TOKEN_REVOKED",
+			    "the session was revoked (suspension, sign-out everywhere or password change)");
 			c->revoked = 1;
 			c->close_code = CLOSE_REVOKED;
 			lws_callback_on_writable(c->wsi);
-			log_info("rt: closed conn=%lld user=%lld (sessions revoked)", (long long)c->id, (long long)c->who.user_id);
+			log_info("rt: closed conn=%lld user=%lld (sessions revoked)", (long long)c->id,
+			         (long long)c->who.user_id);
 		}
 	} while (n == 64);
 }
@@ -455,7 +473,8 @@ static void on_event(void *ctx, const struct event *ev)
 		return;
 	}
 	if (audience_of(h, ev, &aud, &n)) {
-		log_err("rt: cannot compute the audience of event type=%d chat=%lld", ev->type, (long long)ev->chat_id);
+		log_err("rt: cannot compute the audience of event type=%d chat=%lld", ev->type,
+		        (long long)ev->chat_id);
 		return;
 	}
 	cJSON *obj = event_json(h->app, ev);

@@ -6,18 +6,19 @@
  * events also enter a replay ring for Last-Event-ID. */
 #ifndef FE_REALTIME_H
 #define FE_REALTIME_H
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cjson/cJSON.h>
 #include "core/app.h"
 
-#define RT_QUEUE_MAX (4u << 20) /* outbound bytes per connection; a reader that
-				 * falls this far behind is cut. The queued messages
-				 * are shared by every connection, so the bound costs
-				 * memory once per message, not per connection; 4 MiB
-				 * lets a reader on a slow link ride out a burst */
+#define RT_QUEUE_MAX                                                                                         \
+	(4u << 20)               /* outbound bytes per connection; a reader that                             \
+	                          * falls this far behind is cut. The queued messages                        \
+	                          * are shared by every connection, so the bound costs                       \
+	                          * memory once per message, not per connection; 4 MiB                       \
+	                          * lets a reader on a slow link ride out a burst */
 #define RT_FRAME_MAX (64u << 10) /* inbound WebSocket frame */
-#define RT_SNDBUF (64 << 10)      /* kernel send buffer of a real-time socket */
+#define RT_SNDBUF (64 << 10)     /* kernel send buffer of a real-time socket */
 
 struct lws;
 struct outmsg;
@@ -29,10 +30,10 @@ struct conn {
 	struct lws *wsi;
 	struct rt_hub *hub; /* set before anything is queued (rt_attach, or by the WebSocket at once) */
 	enum conn_kind kind;
-	int attached;     /* registered in the hub (authenticated) */
-	int close_code;   /* close once the queue is flushed (WS close code) */
-	int overflow;     /* queue limit hit: close now */
-	int revoked;      /* its token was revoked: unregistered, closing, no more ops */
+	int attached;   /* registered in the hub (authenticated) */
+	int close_code; /* close once the queue is flushed (WS close code) */
+	int overflow;   /* queue limit hit: close now */
+	int revoked;    /* its token was revoked: unregistered, closing, no more ops */
 	struct principal who;
 	int64_t id;
 	struct conn *next; /* the user's other connections */
@@ -40,7 +41,7 @@ struct conn {
 	uint32_t qhead, qlen, qcap;
 	uint32_t qbytes;
 	uint64_t seen_id; /* SSE: newest broadcast event id queued (or resumed from) */
-	char *rx; /* a WebSocket message being assembled (owned) */
+	char *rx;         /* a WebSocket message being assembled (owned) */
 	uint32_t rxlen;
 };
 
@@ -59,8 +60,8 @@ void rt_free(struct rt_hub *h);
  * queues connection_confirmed, then
  * (SSE, last_id > 0) the ring's events after last_id for the user, or a
  * resync event when last_id is older than the ring; then presence. */
-void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind, const struct principal *who,
-	       uint64_t last_id);
+void rt_attach(struct app *app, struct conn *c, struct lws *wsi, enum conn_kind kind,
+               const struct principal *who, uint64_t last_id);
 /* Unregisters (NULL-safe, idempotent) and frees the queue. */
 void rt_detach(struct app *app, struct conn *c);
 

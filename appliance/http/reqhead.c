@@ -1,8 +1,8 @@
 /* http/reqhead: strict, incremental scanning of HTTP/1.1 request heads
  * (RFC 9112 sections 3 and 5, framing rules of section 6.3). */
-#include "http/reqhead.h"
 #include <string.h>
 #include <strings.h>
+#include "http/reqhead.h"
 
 enum {
 	S_METHOD,

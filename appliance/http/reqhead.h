@@ -15,7 +15,7 @@
 /* request line (a percent-escape counting as one byte) + header fields + the
  * empty line */
 #define REQHEAD_MAX_BYTES 4096
-#define REQHEAD_MAX_FIELDS 64  /* header field lines */
+#define REQHEAD_MAX_FIELDS 64 /* header field lines */
 
 enum reqhead_verdict { REQHEAD_MORE, REQHEAD_DONE, REQHEAD_REFUSE };
 

@@ -19,7 +19,6 @@ const char *method_name(enum method m)
 	return n[m];
 }
 
-
 const char *req_cap(struct req *r, const char *name)
 {
 	for (int i = 0; i < r->ncaps; i++)
@@ -58,10 +57,15 @@ int req_query(struct req *r, const char *name, char *buf, size_t len)
 int req_header(struct req *r, const char *name, char *buf, size_t len)
 {
 	/* headers lws knows by token are not in its custom-header list */
-	static const struct { const char *name; enum lws_token_indexes tok; } known[] = {
-		{"if-none-match:", WSI_TOKEN_HTTP_IF_NONE_MATCH}, {"range:", WSI_TOKEN_HTTP_RANGE},
-		{"content-type:", WSI_TOKEN_HTTP_CONTENT_TYPE}, {"user-agent:", WSI_TOKEN_HTTP_USER_AGENT},
-		{"origin:", WSI_TOKEN_ORIGIN},
+	static const struct {
+		const char *name;
+		enum lws_token_indexes tok;
+	} known[] = {
+	    {"if-none-match:", WSI_TOKEN_HTTP_IF_NONE_MATCH},
+	    {"range:", WSI_TOKEN_HTTP_RANGE},
+	    {"content-type:", WSI_TOKEN_HTTP_CONTENT_TYPE},
+	    {"user-agent:", WSI_TOKEN_HTTP_USER_AGENT},
+	    {"origin:", WSI_TOKEN_ORIGIN},
 	};
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
 		if (strcmp(name, known[i].name))
@@ -165,7 +169,7 @@ void resp_err(struct req *r, const struct fe_err *e)
 {
 	int rc = e->rc ? e->rc : FE_EINTERNAL;
 	char *text = json_error_text(e->code ? e->code : err_default_code(rc),
-				     e->message[0] ? e->message : err_default_code(rc), e->field);
+	                             e->message[0] ? e->message : err_default_code(rc), e->field);
 	if (rc == FE_ERATE) {
 		char ra[16];
 		snprintf(ra, sizeof ra, "%d", e->retry_after > 0 ? e->retry_after : 1);
@@ -198,7 +202,6 @@ struct req *ticket_take(struct ticket *t)
 	free(t);
 	return r;
 }
-
 
 /* ---- the body ---- */
 

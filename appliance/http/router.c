@@ -35,7 +35,7 @@ static int match(const char *pat, const char *path, struct route_cap *caps, int 
 }
 
 int router_match_path(enum method method, const char *path, struct route_cap caps[MAX_CAPS], int *ncaps,
-		      int *route_index)
+                      int *route_index)
 {
 	int path_found = 0;
 	enum method m = method == M_HEAD ? M_GET : method;
@@ -54,8 +54,10 @@ int router_match_path(enum method method, const char *path, struct route_cap cap
 }
 
 /* struct req keeps its captures in an array of the same shape */
-_Static_assert(sizeof ((struct req *)0)->caps[0].name == sizeof ((struct route_cap *)0)->name, "capture name size");
-_Static_assert(sizeof ((struct req *)0)->caps[0].value == sizeof ((struct route_cap *)0)->value, "capture value size");
+_Static_assert(sizeof((struct req *)0)->caps[0].name == sizeof((struct route_cap *)0)->name,
+               "capture name size");
+_Static_assert(sizeof((struct req *)0)->caps[0].value == sizeof((struct route_cap *)0)->value,
+               "capture value size");
 
 int router_match(struct req *r)
 {

@@ -16,7 +16,7 @@ struct route_cap {
  * Returns 0, FE_ENOTFOUND, or FE_EMETHOD when the path exists with other
  * methods (then *ncaps is 0). HEAD matches GET routes. */
 int router_match_path(enum method m, const char *path, struct route_cap caps[MAX_CAPS], int *ncaps,
-		      int *route_index);
+                      int *route_index);
 
 /* router_match_path for r->method and r->path; fills r->route,
  * r->route_index and the captures. Same results. */

@@ -1,7 +1,7 @@
 /* http/send_decode: a message send, from JSON into struct send_in. */
-#include "http/send_decode.h"
-#include "http/jsonio.h"
 #include <string.h>
+#include "http/jsonio.h"
+#include "http/send_decode.h"
 
 #define ID_MAX (INT64_MAX / 2)
 #define JSON_INT_MAX 9007199254740991.0 /* 2^53 - 1: larger ids are not exact in JSON */

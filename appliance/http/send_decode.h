@@ -6,10 +6,10 @@
  * errors. */
 #ifndef FE_SEND_DECODE_H
 #define FE_SEND_DECODE_H
-#include "core/message.h"
-#include "lib/err.h"
 #include <cjson/cJSON.h>
 #include <stdint.h>
+#include "core/message.h"
+#include "lib/err.h"
 
 /* Reads j's fields, in this order so that every later error can carry the
  * key: idempotency_key (string), then chat_id (required, a positive id) when

@@ -3,25 +3,24 @@
  * the writeable callback, the handler's hooks), the peer checks of deferred
  * answers, and graceful shutdown. The request API the handlers call
  * (req_*, resp_*, tickets) is http/request.c. */
-#include <libwebsockets.h>
 #include <errno.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
+#include <libwebsockets.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "http/http.h"
-#include "http/router.h"
-#include "http/ws.h"
-#include "http/jsonio.h"
 #include "core/auth.h"
 #include "core/presence.h"
 #include "core/search.h"
 #include "core/writer.h"
+#include "http/http.h"
+#include "http/jsonio.h"
+#include "http/router.h"
+#include "http/ws.h"
 #include "lib/connlimit.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
@@ -36,8 +35,9 @@
  * dropped when it is at most this big (so the client sees the answer, not a
  * reset); bigger bodies get the answer and the connection is closed. */
 #define DISCARD_MAX (1 << 20)
-#define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " \
-	    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+#define CSP                                                                                                  \
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "              \
+	"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
 /* A line that may repeat in a flood is logged at most once per period; the
  * next one says how many were left out. */
@@ -64,11 +64,9 @@ static int log_every_ok(struct log_every *l, int64_t period_us, unsigned long *s
 static const struct {
 	const char *n, *v;
 } security_headers[] = {
-	{"x-content-type-options:", "nosniff"},
-	{"x-frame-options:", "DENY"},
-	{"referrer-policy:", "no-referrer"},
-	{"content-security-policy:", CSP},
-	{"cache-control:", "no-store"},
+    {"x-content-type-options:", "nosniff"}, {"x-frame-options:", "DENY"},
+    {"referrer-policy:", "no-referrer"},    {"content-security-policy:", CSP},
+    {"cache-control:", "no-store"},
 };
 
 struct server {
@@ -84,7 +82,7 @@ struct server {
 	int has_pending;
 	struct log_every refused_log, slow_log;
 	unsigned long refused, slow_bodies;
-	struct proxy_trust trust; /* --trust-proxy */
+	struct proxy_trust trust;             /* --trust-proxy */
 	volatile sig_atomic_t stop_requested; /* server_stop_request (a signal handler) */
 	int in_flight;                        /* requests received and not yet answered */
 	unsigned char wbuf[LWS_PRE + CHUNK];  /* on_writeable's chunk (loop thread only) */
@@ -100,10 +98,14 @@ static struct server *server_of(const struct req *r)
 
 static enum method method_of(struct lws *wsi)
 {
-	static const struct { enum lws_token_indexes tok; enum method m; } t[] = {
-		{WSI_TOKEN_GET_URI, M_GET}, {WSI_TOKEN_POST_URI, M_POST}, {WSI_TOKEN_PUT_URI, M_PUT},
-		{WSI_TOKEN_PATCH_URI, M_PATCH}, {WSI_TOKEN_DELETE_URI, M_DELETE}, {WSI_TOKEN_HEAD_URI, M_HEAD},
-		{WSI_TOKEN_OPTIONS_URI, M_OPTIONS},
+	static const struct {
+		enum lws_token_indexes tok;
+		enum method m;
+	} t[] = {
+	    {WSI_TOKEN_GET_URI, M_GET},         {WSI_TOKEN_POST_URI, M_POST},
+	    {WSI_TOKEN_PUT_URI, M_PUT},         {WSI_TOKEN_PATCH_URI, M_PATCH},
+	    {WSI_TOKEN_DELETE_URI, M_DELETE},   {WSI_TOKEN_HEAD_URI, M_HEAD},
+	    {WSI_TOKEN_OPTIONS_URI, M_OPTIONS},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
 		if (lws_hdr_total_length(wsi, t[i].tok))
@@ -119,12 +121,21 @@ static int peer_gone(struct req *r)
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
-size_t http_error_text(char *buf, size_t size, int status, const char *code, const char *message, const char *allow)
+size_t http_error_text(char *buf, size_t size, int status, const char *code, const char *message,
+                       const char *allow)
 {
-	static const struct { int status; const char *reason; } reasons[] = {
-		{400, "Bad Request"}, {405, "Method Not Allowed"}, {408, "Request Timeout"}, {414, "URI Too Long"},
-		{431, "Request Header Fields Too Large"}, {501, "Not Implemented"}, {503, "Service Unavailable"},
-		{505, "HTTP Version Not Supported"},
+	static const struct {
+		int status;
+		const char *reason;
+	} reasons[] = {
+	    {400, "Bad Request"},
+	    {405, "Method Not Allowed"},
+	    {408, "Request Timeout"},
+	    {414, "URI Too Long"},
+	    {431, "Request Header Fields Too Large"},
+	    {501, "Not Implemented"},
+	    {503, "Service Unavailable"},
+	    {505, "HTTP Version Not Supported"},
 	};
 	const char *reason = "Error";
 	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
@@ -135,12 +146,14 @@ size_t http_error_text(char *buf, size_t size, int status, const char *code, con
 	random_b64url(12, id, sizeof id);
 	size_t blen = strlen(body);
 	int n = snprintf(buf, size,
-			 "HTTP/1.1 %d %s\r\ncontent-type: application/json; charset=utf-8\r\n"
-			 "content-length: %zu\r\nx-request-id: %s\r\n",
-			 status, reason, blen, id);
-	for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0] && n > 0 && (size_t)n < size; i++)
-		n += snprintf(buf + n, size - (size_t)n, "%.*s: %s\r\n", (int)strlen(security_headers[i].n) - 1,
-			      security_headers[i].n, security_headers[i].v);
+	                 "HTTP/1.1 %d %s\r\ncontent-type: application/json; charset=utf-8\r\n"
+	                 "content-length: %zu\r\nx-request-id: %s\r\n",
+	                 status, reason, blen, id);
+	for (size_t i = 0;
+	     i < sizeof security_headers / sizeof security_headers[0] && n > 0 && (size_t)n < size; i++)
+		n += snprintf(buf + n, size - (size_t)n, "%.*s: %s\r\n",
+		              (int)strlen(security_headers[i].n) - 1, security_headers[i].n,
+		              security_headers[i].v);
 	if (allow && n > 0 && (size_t)n < size)
 		n += snprintf(buf + n, size - (size_t)n, "allow: %s\r\n", allow);
 	if (n > 0 && (size_t)n < size)
@@ -210,7 +223,8 @@ static int authenticate(struct req *r)
 			resp_fail(r, FE_EAUTH, "UNAUTHORIZED", NULL, "an access token is required");
 			return -1;
 		}
-		if ((cookie ? auth_authenticate_file : auth_authenticate)(r->app, t, strlen(t), &r->who, &e)) {
+		if ((cookie ? auth_authenticate_file : auth_authenticate)(r->app, t, strlen(t), &r->who,
+		                                                          &e)) {
 			resp_err(r, &e);
 			return -1;
 		}
@@ -253,27 +267,32 @@ static int cors_preflight(struct req *r, int route_rc)
  * head is full. Never "*", and credentials only with a listed origin. */
 static int cors_headers(struct req *r, unsigned char **p, unsigned char *end)
 {
-	static const struct { const char *n, *v; } pre[] = {
-		{"access-control-allow-methods:", CORS_METHODS},
-		{"access-control-allow-headers:", CORS_HEADERS},
-		{"access-control-max-age:", CORS_MAX_AGE},
+	static const struct {
+		const char *n, *v;
+	} pre[] = {
+	    {"access-control-allow-methods:", CORS_METHODS},
+	    {"access-control-allow-headers:", CORS_HEADERS},
+	    {"access-control-max-age:", CORS_MAX_AGE},
 	};
 	if (!*r->app->cfg->cors_origins)
 		return 0;
-	if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)"vary:", (const unsigned char *)"Origin", 6, p, end))
+	if (lws_add_http_header_by_name(
+	        r->wsi, (const unsigned char *)"vary:", (const unsigned char *)"Origin", 6, p, end))
 		return 1;
 	if (!*r->cors_origin)
 		return 0;
 	if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)"access-control-allow-origin:",
-					(const unsigned char *)r->cors_origin, (int)strlen(r->cors_origin), p, end) ||
+	                                (const unsigned char *)r->cors_origin, (int)strlen(r->cors_origin), p,
+	                                end) ||
 	    lws_add_http_header_by_name(r->wsi, (const unsigned char *)"access-control-allow-credentials:",
-					(const unsigned char *)"true", 4, p, end) ||
+	                                (const unsigned char *)"true", 4, p, end) ||
 	    lws_add_http_header_by_name(r->wsi, (const unsigned char *)"access-control-expose-headers:",
-					(const unsigned char *)CORS_EXPOSE, (int)strlen(CORS_EXPOSE), p, end))
+	                                (const unsigned char *)CORS_EXPOSE, (int)strlen(CORS_EXPOSE), p, end))
 		return 1;
 	for (size_t i = 0; r->preflight && i < sizeof pre / sizeof pre[0]; i++)
-		if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)pre[i].n, (const unsigned char *)pre[i].v,
-						(int)strlen(pre[i].v), p, end))
+		if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)pre[i].n,
+		                                (const unsigned char *)pre[i].v, (int)strlen(pre[i].v), p,
+		                                end))
 			return 1;
 	return 0;
 }
@@ -354,7 +373,8 @@ static int on_request(struct req *r, const char *uri)
 		return 0;
 	if (rc) {
 		r->close_after = r->body_expected > DISCARD_MAX || (body_method && !has_cl);
-		resp_fail(r, rc, NULL, NULL, rc == FE_EMETHOD ? "method not allowed on this path" : "no such route");
+		resp_fail(r, rc, NULL, NULL,
+		          rc == FE_EMETHOD ? "method not allowed on this path" : "no such route");
 		return 0;
 	}
 	if (body_method && !has_cl) {
@@ -414,13 +434,14 @@ static int body_clock(struct req *r)
 	unsigned long skipped;
 	s->slow_bodies++;
 	if (log_every_ok(&s->slow_log, 10 * 1000000, &skipped))
-		log_warn("http: body too slow, closing %s %s got=%lld of %lld client=%s cut_total=%lu (%lu not logged)",
-			 method_name(r->method), r->path, (long long)r->body_got, (long long)r->body_expected, r->client,
-			 s->slow_bodies, skipped);
+		log_warn("http: body too slow, closing %s %s got=%lld of %lld client=%s cut_total=%lu (%lu "
+		         "not logged)",
+		         method_name(r->method), r->path, (long long)r->body_got, (long long)r->body_expected,
+		         r->client, s->slow_bodies, skipped);
 	if (!r->headers_sent) {
 		unsigned char buf[LWS_PRE + 2048];
-		size_t n = http_error_text((char *)buf + LWS_PRE, sizeof buf - LWS_PRE, 408, "REQUEST_TIMEOUT",
-					   "the request body came too slowly", NULL);
+		size_t n = http_error_text((char *)buf + LWS_PRE, sizeof buf - LWS_PRE, 408,
+		                           "REQUEST_TIMEOUT", "the request body came too slowly", NULL);
 		if (n)
 			lws_write(r->wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP);
 	}
@@ -447,7 +468,8 @@ static int on_body(struct req *r, const void *in, size_t len)
 	}
 	if (r->body_len + len > (size_t)r->body_expected) {
 		r->close_after = 1;
-		resp_fail(r, FE_ETOOBIG, "PAYLOAD_TOO_LARGE", NULL, "the body is longer than its Content-Length");
+		resp_fail(r, FE_ETOOBIG, "PAYLOAD_TOO_LARGE", NULL,
+		          "the body is longer than its Content-Length");
 		return 0;
 	}
 	if (!r->body) {
@@ -464,7 +486,7 @@ static int on_body(struct req *r, const void *in, size_t len)
 static int on_writeable(struct req *r)
 {
 	unsigned char *buf = server_of(r)->wbuf, *start = buf + LWS_PRE, *p = start,
-		      *end = buf + sizeof server_of(r)->wbuf - 1;
+	              *end = buf + sizeof server_of(r)->wbuf - 1;
 	if (!r->answered || (r->body_expected > 0 && !r->body_done && !r->close_after))
 		return 0; /* answered early: the body is still being read and dropped */
 	int head = r->method == M_HEAD;
@@ -472,35 +494,37 @@ static int on_writeable(struct req *r)
 		return r->on_writable(r); /* a stream (e.g. SSE) writes what it has queued */
 	if (!r->headers_sent) {
 		const char *ct = *r->content_type ? r->content_type : "application/json; charset=utf-8";
-		if (r->status == 204 ? lws_add_http_header_status(r->wsi, 204, &p, end) /* no body, no length */
-				     : lws_add_http_common_headers(r->wsi, (unsigned)r->status, ct,
-								   r->stream ? LWS_ILLEGAL_HTTP_CONTENT_LEN : r->resp_len,
-								   &p, end))
+		if (r->status == 204
+		        ? lws_add_http_header_status(r->wsi, 204, &p, end) /* no body, no length */
+		        : lws_add_http_common_headers(r->wsi, (unsigned)r->status, ct,
+		                                      r->stream ? LWS_ILLEGAL_HTTP_CONTENT_LEN : r->resp_len,
+		                                      &p, end))
 			return -1;
 		if (cors_headers(r, &p, end))
 			return -1;
 		int own_cache = 0;
 		for (int i = 0; i < r->nxh; i++)
 			own_cache |= !strcmp(r->xh[i].name, "cache-control:");
-		if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)"x-request-id:",
-						(const unsigned char *)r->request_id, (int)strlen(r->request_id), &p, end))
+		if (lws_add_http_header_by_name(
+		        r->wsi, (const unsigned char *)"x-request-id:", (const unsigned char *)r->request_id,
+		        (int)strlen(r->request_id), &p, end))
 			return -1;
 		for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++) {
 			const char *n = security_headers[i].n, *v = security_headers[i].v;
 			if (own_cache && !strcmp(n, "cache-control:"))
 				continue; /* the handler set its own caching */
-			if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)n, (const unsigned char *)v,
-							(int)strlen(v), &p, end))
+			if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)n,
+			                                (const unsigned char *)v, (int)strlen(v), &p, end))
 				return -1;
 		}
 		for (int i = 0; i < r->nxh; i++)
 			if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)r->xh[i].name,
-							(const unsigned char *)r->xh[i].value, (int)strlen(r->xh[i].value),
-							&p, end))
+			                                (const unsigned char *)r->xh[i].value,
+			                                (int)strlen(r->xh[i].value), &p, end))
 				return -1;
 		if (r->close_after &&
-		    lws_add_http_header_by_name(r->wsi, (const unsigned char *)"connection:", (const unsigned char *)"close", 5,
-						&p, end))
+		    lws_add_http_header_by_name(r->wsi, (const unsigned char *)"connection:",
+		                                (const unsigned char *)"close", 5, &p, end))
 			return -1;
 		if (lws_finalize_write_http_header(r->wsi, start, &p, end))
 			return -1;
@@ -529,7 +553,8 @@ static int on_writeable(struct req *r)
 			if (got != (ssize_t)n)
 				return -1; /* the file shrank under us: cut the connection */
 		} else {
-			memcpy(start, (r->resp ? (const unsigned char *)r->resp : r->resp_static) + r->resp_off, n);
+			memcpy(start,
+			       (r->resp ? (const unsigned char *)r->resp : r->resp_static) + r->resp_off, n);
 		}
 		r->resp_off += n;
 		int last = r->resp_off == r->resp_len;
@@ -586,10 +611,11 @@ static int admit(struct server *s, struct lws *listener, struct lws_filter_netwo
 		char buf[1024];
 		while (recv(f->accept_fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
 			; /* unread bytes would turn our close into a reset */
-		size_t n = http_error_text(buf, sizeof buf, 503, "TOO_MANY_CONNECTIONS",
-					   why == CONNLIMIT_TOTAL ? "the server has too many open connections"
-								  : "too many open connections from your address",
-					   NULL);
+		size_t n =
+		    http_error_text(buf, sizeof buf, 503, "TOO_MANY_CONNECTIONS",
+		                    why == CONNLIMIT_TOTAL ? "the server has too many open connections"
+		                                           : "too many open connections from your address",
+		                    NULL);
 		if (n && send(f->accept_fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			(void)0; /* best effort: the connection is closed either way */
 	}
@@ -597,9 +623,10 @@ static int admit(struct server *s, struct lws *listener, struct lws_filter_netwo
 	if (log_every_ok(&s->refused_log, 10 * 1000000, &skipped)) {
 		char ip[64];
 		lws_sa46_write_numeric_address((lws_sockaddr46 *)&f->cli_addr, ip, sizeof ip);
-		log_warn("http: connection refused reason=%s client=%s open=%d refused_total=%lu (%lu not logged)",
-			 why == CONNLIMIT_TOTAL ? "max-connections" : "max-connections-per-ip", ip,
-			 connlimit_total(s->limits), s->refused, skipped);
+		log_warn(
+		    "http: connection refused reason=%s client=%s open=%d refused_total=%lu (%lu not logged)",
+		    why == CONNLIMIT_TOTAL ? "max-connections" : "max-connections-per-ip", ip,
+		    connlimit_total(s->limits), s->refused, skipped);
 	}
 	return 1;
 }
@@ -695,16 +722,16 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 }
 
 static const struct lws_protocols protocols[] = {
-	{"http", cb_http, sizeof(struct req), 0, 0, NULL, 0},
-	{WS_PROTOCOL, ws_callback, sizeof(struct ws_pss), WS_RX_BUFFER, 0, NULL, 0},
-	{NULL, NULL, 0, 0, 0, NULL, 0},
+    {"http", cb_http, sizeof(struct req), 0, 0, NULL, 0},
+    {WS_PROTOCOL, ws_callback, sizeof(struct ws_pss), WS_RX_BUFFER, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 /* Idle WebSocket connections are pinged after 30 s of silence and dropped
  * when nothing came back for 40 s. */
 static const lws_retry_bo_t idle_policy = {
-	.secs_since_valid_ping = 30,
-	.secs_since_valid_hangup = 40,
+    .secs_since_valid_ping = 30,
+    .secs_since_valid_hangup = 40,
 };
 
 /* lws logs through ours, errors and warnings only. A line repeating in a
@@ -815,9 +842,9 @@ static int connection_caps(const struct config *c)
 	long total = c->max_connections && c->max_connections < derived ? c->max_connections : derived;
 	if (c->max_connections > derived)
 		log_warn("http: max-connections=%d is above 3/4 of the descriptor limit %ld; using %ld",
-			 c->max_connections, fds, derived);
+		         c->max_connections, fds, derived);
 	log_info("http: descriptors=%ld max_connections=%ld max_connections_per_ip=%d", fds, total,
-		 c->max_connections_per_ip);
+	         c->max_connections_per_ip);
 	return (int)total;
 }
 
@@ -835,7 +862,7 @@ struct server *server_start(struct app *app)
 	}
 	if (s->trust.n)
 		log_info("http: trusting X-Forwarded-For and X-Forwarded-Proto from %s",
-			 app->cfg->trust_proxy);
+		         app->cfg->trust_proxy);
 	s->limits = connlimit_new(app->cfg->max_connections_per_ip, total);
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
@@ -912,17 +939,18 @@ void server_run(struct server *s)
 		lws_service(s->ctx, -1); /* does not block */
 		usleep(2000);
 	} while ((s->in_flight > 0 || workers_pending(s->app->workers) > 0 || rt_pending(hub) > 0) &&
-		 time_mono_us() < deadline);
+	         time_mono_us() < deadline);
 	writer_flush(s->app->writer); /* whatever the last turn queued (answered SHUTTING_DOWN or acked) */
 	if (s->in_flight || rt_pending(hub))
 		log_warn("http: shutdown deadline passed in_flight=%d realtime_pending=%zu", s->in_flight,
-			 rt_pending(hub));
+		         rt_pending(hub));
 	/* say goodbye once what is queued (acks first of all) is written: 1 s,
 	 * longer (up to the drain deadline) while some socket still takes
 	 * bytes; a reader that stopped reading is not waited for */
 	rt_close_all(hub, LWS_CLOSE_STATUS_GOINGAWAY);
 	int64_t bye = time_mono_us() + 1000000;
-	while (rt_open(hub) > 0 && (time_mono_us() < bye || (rt_pending(hub) > 0 && time_mono_us() < deadline))) {
+	while (rt_open(hub) > 0 &&
+	       (time_mono_us() < bye || (rt_pending(hub) > 0 && time_mono_us() < deadline))) {
 		lws_service(s->ctx, -1);
 		usleep(2000);
 	}

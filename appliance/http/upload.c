@@ -26,7 +26,7 @@ struct upload {
 static const char *const param_names[] = {"file"};
 
 static int on_part(void *data, const char *name, const char *filename, char *buf, int len,
-		   enum lws_spa_fileupload_states state)
+                   enum lws_spa_fileupload_states state)
 {
 	struct req *r = data;
 	struct upload *u = r->upload;
@@ -80,7 +80,8 @@ int upload_start(struct req *r, handler_fn done)
 	char ct[160] = "";
 	lws_hdr_copy(r->wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
 	if (strncasecmp(ct, "multipart/form-data", 19) || !strstr(ct, "boundary=")) {
-		resp_fail(r, FE_EMEDIA, "UNSUPPORTED_MEDIA_TYPE", NULL, "the body must be multipart/form-data");
+		resp_fail(r, FE_EMEDIA, "UNSUPPORTED_MEDIA_TYPE", NULL,
+		          "the body must be multipart/form-data");
 		return -1;
 	}
 	struct upload *u = xcalloc(1, sizeof *u);
@@ -127,11 +128,13 @@ int upload_finish(struct req *r, struct upload_result *out)
 		u->rc = FE_EINVAL;
 	if (u->rc) {
 		if (u->rc == FE_ETOOBIG)
-			resp_fail(r, FE_ETOOBIG, "PAYLOAD_TOO_LARGE", "file", "the file is larger than the upload limit");
+			resp_fail(r, FE_ETOOBIG, "PAYLOAD_TOO_LARGE", "file",
+			          "the file is larger than the upload limit");
 		else if (u->rc == FE_ENOSPC)
 			resp_fail(r, FE_ENOSPC, "DISK_FULL", NULL, "the disk is full");
 		else if (u->rc == FE_EINVAL)
-			resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "file", "send exactly one file in the field 'file'");
+			resp_fail(r, FE_EINVAL, "VALIDATION_ERROR", "file",
+			          "send exactly one file in the field 'file'");
 		else
 			resp_fail(r, u->rc, NULL, NULL, "could not store the file");
 		return -1;

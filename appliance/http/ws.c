@@ -55,7 +55,8 @@ static void send_done(void *req, int rc, const struct fe_err *e, const struct me
 		return; /* the connection is gone; the message (if any) is stored */
 	}
 	if (rc) {
-		rt_send_error(c, "send", *sr->key ? sr->key : NULL, e->code ? e->code : err_default_code(rc), e->message);
+		rt_send_error(c, "send", *sr->key ? sr->key : NULL, e->code ? e->code : err_default_code(rc),
+		              e->message);
 		free(sr);
 		return;
 	}
@@ -78,7 +79,8 @@ static void op_send(struct app *app, struct conn *c, struct wsop *op)
 {
 	struct fe_err e = {0};
 	if (rt_stopping(app->hub)) {
-		rt_send_error(c, "send", op->key, "SHUTTING_DOWN", "the server is shutting down: send again after reconnecting");
+		rt_send_error(c, "send", op->key, "SHUTTING_DOWN",
+		              "the server is shutting down: send again after reconnecting");
 		return;
 	}
 	size_t klen = op->key ? strlen(op->key) : 0;
@@ -104,13 +106,15 @@ static void op_read(struct app *app, struct conn *c, struct wsop *op)
 }
 
 /* The first frame of a connection without a token: it must authenticate. */
-static void on_first(struct app *app, struct ws_pss *s, struct lws *wsi, struct wsop *op, int rc, struct fe_err *e)
+static void on_first(struct app *app, struct ws_pss *s, struct lws *wsi, struct wsop *op, int rc,
+                     struct fe_err *e)
 {
 	struct conn *c = &s->c;
 	if (rc && !op->name) {
 		rt_send_error(c, NULL, NULL, e->code, e->message);
 	} else if (op->kind != WSOP_AUTH) {
-		rt_send_error(c, "auth", NULL, "UNAUTHORIZED", "the first frame must be {\"op\":\"auth\",\"token\":...}");
+		rt_send_error(c, "auth", NULL, "UNAUTHORIZED",
+		              "the first frame must be {\"op\":\"auth\",\"token\":...}");
 	} else if (rc || auth_authenticate(app, op->token, strlen(op->token), &s->who, e)) {
 		rt_send_error(c, "auth", NULL, e->code ? e->code : "UNAUTHORIZED", e->message);
 	} else {
@@ -143,14 +147,16 @@ static void on_message(struct app *app, struct ws_pss *s, struct lws *wsi, const
 			break;
 		case WSOP_TYPING:
 			if (typing_set(app, &c->who, op.chat_id, op.typing_on, &e))
-				rt_send_error(c, "typing", NULL, e.code ? e.code : err_default_code(e.rc), e.message);
+				rt_send_error(c, "typing", NULL, e.code ? e.code : err_default_code(e.rc),
+				              e.message);
 			break;
 		case WSOP_READ:
 			op_read(app, c, &op);
 			break;
 		case WSOP_PRESENCE:
 			if (presence_set(app, &c->who, op.status, &e))
-				rt_send_error(c, "presence", NULL, e.code ? e.code : err_default_code(e.rc), e.message);
+				rt_send_error(c, "presence", NULL, e.code ? e.code : err_default_code(e.rc),
+				              e.message);
 			break;
 		case WSOP_PING: {
 			cJSON *o = cJSON_CreateObject();
@@ -162,12 +168,14 @@ static void on_message(struct app *app, struct ws_pss *s, struct lws *wsi, const
 		case WSOP_AUTH: {
 			/* a fresh token on a live connection extends it */
 			struct principal who;
-			if (!auth_authenticate(app, op.token, strlen(op.token), &who, &e) && who.user_id == c->who.user_id) {
+			if (!auth_authenticate(app, op.token, strlen(op.token), &who, &e) &&
+			    who.user_id == c->who.user_id) {
 				c->who.token_exp = who.token_exp;
 				c->who.token_version = who.token_version;
 				arm_expiry(app, s);
 			} else {
-				rt_send_error(c, "auth", NULL, "INVALID_TOKEN", "the token is not valid for this connection");
+				rt_send_error(c, "auth", NULL, "INVALID_TOKEN",
+				              "the token is not valid for this connection");
 			}
 			break;
 		}
@@ -213,20 +221,25 @@ static int on_receive(struct app *app, struct ws_pss *s, struct lws *wsi, const 
  * answer cannot be written. */
 static int refuse(struct lws *wsi, int status, const char *code, const char *message)
 {
-	unsigned char head[LWS_PRE + 1024], *start = head + LWS_PRE, *p = start, *end = head + sizeof head - 1;
+	unsigned char head[LWS_PRE + 1024], *start = head + LWS_PRE, *p = start,
+	                                    *end = head + sizeof head - 1;
 	char *text = json_error_text(code, message, NULL);
 	size_t n = strlen(text);
-	static const struct { const char *n, *v; } fixed[] = {
-		{"x-content-type-options:", "nosniff"},
-		{"x-frame-options:", "DENY"},
-		{"referrer-policy:", "no-referrer"},
-		{"content-security-policy:", "default-src 'none'; frame-ancestors 'none'"},
-		{"cache-control:", "no-store"},
+	static const struct {
+		const char *n, *v;
+	} fixed[] = {
+	    {"x-content-type-options:", "nosniff"},
+	    {"x-frame-options:", "DENY"},
+	    {"referrer-policy:", "no-referrer"},
+	    {"content-security-policy:", "default-src 'none'; frame-ancestors 'none'"},
+	    {"cache-control:", "no-store"},
 	};
-	int rc = lws_add_http_common_headers(wsi, (unsigned)status, "application/json; charset=utf-8", n, &p, end);
+	int rc =
+	    lws_add_http_common_headers(wsi, (unsigned)status, "application/json; charset=utf-8", n, &p, end);
 	for (size_t i = 0; !rc && i < sizeof fixed / sizeof fixed[0]; i++)
-		rc = lws_add_http_header_by_name(wsi, (const unsigned char *)fixed[i].n, (const unsigned char *)fixed[i].v,
-						 (int)strlen(fixed[i].v), &p, end);
+		rc = lws_add_http_header_by_name(wsi, (const unsigned char *)fixed[i].n,
+		                                 (const unsigned char *)fixed[i].v, (int)strlen(fixed[i].v),
+		                                 &p, end);
 	if (!rc)
 		rc = lws_finalize_write_http_header(wsi, start, &p, end);
 	if (!rc) {
@@ -270,7 +283,8 @@ int ws_confirm_upgrade(struct lws *wsi, const char *upgrade)
 	if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 || strcmp(path, "/ws"))
 		return refuse(wsi, 404, "NOT_FOUND", "WebSocket upgrades are served at /ws only");
 	if (!offers_protocol(wsi))
-		return refuse(wsi, 400, "UNSUPPORTED_SUBPROTOCOL", "the WebSocket subprotocol " WS_PROTOCOL " is required");
+		return refuse(wsi, 400, "UNSUPPORTED_SUBPROTOCOL",
+		              "the WebSocket subprotocol " WS_PROTOCOL " is required");
 	const char *t = lws_get_urlarg_by_name(wsi, "access_token=", tok, sizeof tok);
 	if (t) {
 		struct fe_err e = {0};
@@ -310,7 +324,8 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		if (s->scan_state == WSCAN_ARMED)
-			s->scan_state = WSCAN_OFF; /* frames came with the upgrade request: no scan from mid-stream */
+			s->scan_state =
+			    WSCAN_OFF; /* frames came with the upgrade request: no scan from mid-stream */
 		/* no extension is negotiated, so every reserved bit must be 0
 		 * (RFC 6455 5.2); lws 4.1.6 built without extensions lets RSV1 through */
 		if (s->proto_error || lws_get_reserved_bits(wsi)) {
@@ -329,7 +344,8 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 			lws_close_reason(wsi, CLOSE_AUTH, (unsigned char *)"no auth", 7);
 			return -1;
 		}
-		rt_send_error(&s->c, "auth", NULL, "TOKEN_EXPIRED", "the access token has expired: reconnect with a fresh one");
+		rt_send_error(&s->c, "auth", NULL, "TOKEN_EXPIRED",
+		              "the access token has expired: reconnect with a fresh one");
 		s->c.close_code = CLOSE_AUTH;
 		return 0;
 	case LWS_CALLBACK_CLOSED:

@@ -6,10 +6,10 @@
  * no extension is negotiated) ends the read just before that frame, and the
  * connection is closed with 1002 from its writeable callback; nothing from
  * that frame on is processed. */
-#include "http/ws.h"
-#include "http/wsop.h"
 #include <libwebsockets.h>
 #include <string.h>
+#include "http/ws.h"
+#include "http/wsop.h"
 
 #define CAPABLE_MORE_SERVICE (-4) /* lws: nothing to process now */
 

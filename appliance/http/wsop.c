@@ -1,9 +1,9 @@
 /* http/wsop: WebSocket op decoding (pure). */
-#include "http/wsop.h"
+#include <string.h>
 #include "http/jsonio.h"
 #include "http/send_decode.h"
+#include "http/wsop.h"
 #include "lib/utf8.h"
-#include <string.h>
 
 #define ID_MAX (INT64_MAX / 2)
 

@@ -3,11 +3,11 @@
  * http/ws dispatches the decoded op. */
 #ifndef FE_WSOP_H
 #define FE_WSOP_H
-#include "core/message.h"
-#include "lib/err.h"
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/message.h"
+#include "lib/err.h"
 
 enum wsop_kind { WSOP_AUTH, WSOP_SEND, WSOP_TYPING, WSOP_READ, WSOP_PRESENCE, WSOP_PING, WSOP_UNKNOWN };
 

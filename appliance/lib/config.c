@@ -25,69 +25,78 @@ struct directive {
 
 #define F(m) offsetof(struct config, m), sizeof(((struct config *)0)->m)
 static const struct directive table[] = {
-	{"bind", K_STR, F(bind), 0, 0, NULL, "address to listen on (default 127.0.0.1)"},
-	{"port", K_INT, F(port), 1, 65535, NULL, "HTTP port (default 8080)"},
-	{"tls-port", K_INT, F(tls_port), 0, 65535, NULL, "HTTPS/WSS port, 0 = off (default 0)"},
-	{"cert", K_STR, F(cert), 0, 0, NULL, "TLS certificate PEM (default: self-signed in DATA)"},
-	{"key", K_STR, F(key), 0, 0, NULL, "TLS private key PEM"},
-	{"data", K_STR, F(data), 0, 0, NULL, "data folder (default ./data)"},
-	{"durability", K_ENUM, F(durability_full), 0, 1, "normal|full",
-	 "full: fsync every commit (default); normal: faster, may lose the last commits on power loss"},
-	{"upload-limit", K_I64, F(upload_limit), 1, (int64_t)1 << 32, NULL, "largest file upload in bytes (default 10485760)"},
-	{"body-limit", K_I64, F(body_limit), 1024, 16 << 20, NULL, "largest JSON body in bytes (default 65536)"},
-	{"log-level", K_LEVEL, F(log_level), 0, 3, NULL, "error|warn|info|debug (default info)"},
-	{"registration", K_ENUM, F(registration_open), 0, 1, "invite|open",
-	 "invite: new accounts need an invite code (default); open: anyone may create a workspace"},
-	{"login-rate-ip", K_INT, F(login_rate_ip), 1, 1000000, NULL, "sign-in/sign-up attempts per minute per client address (default 20)"},
-	{"login-rate-account", K_INT, F(login_rate_account), 1, 1000000, NULL, "sign-in attempts per minute per account (default 10)"},
-	{"workers", K_INT, F(workers), 1, 64, NULL, "password hashing threads (default 2)"},
-	/* searches and per-user limits */
-	{"search-workers", K_INT, F(search_workers), 1, 64, NULL,
-	 "search threads, apart from the hashing threads (default 2)"},
-	{"search-timeout", K_INT, F(search_timeout_ms), 0, 600000, NULL,
-	 "milliseconds after which a search is stopped (503 SEARCH_TIMEOUT), 0 = never (default 10000)"},
-	{"search-concurrency", K_INT, F(search_concurrency), 0, 10000, NULL,
-	 "searches one user may have running at once, beyond that 429, 0 = no cap (default 3)"},
-	{"send-rate", K_INT, F(send_rate), 0, 1000000, NULL,
-	 "messages one user may send per minute (HTTP and WebSocket), 0 = no limit (default 600)"},
-	{"upload-rate", K_INT, F(upload_rate), 0, 1000000, NULL,
-	 "file uploads per user per minute, 0 = no limit (default 60)"},
-	{"search-rate", K_INT, F(search_rate), 0, 1000000, NULL,
-	 "searches per user per minute, 0 = no limit (default 60)"},
-	{"invite-rate", K_INT, F(invite_rate), 0, 1000000, NULL,
-	 "invites created per user per minute, 0 = no limit (default 30)"},
-	{"profile-rate", K_INT, F(profile_rate), 0, 1000000, NULL,
-	 "profile changes per user per minute, 0 = no limit (default 30)"},
-	{"cache-size", K_I64, F(cache_size), 0, (int64_t)1 << 34, NULL, "bytes of the in-memory cache, 0 = off (default 33554432)"},
-	/* connection and body limits (http/server.c) */
-	{"max-connections", K_INT, F(max_connections), 0, 10000000, NULL,
-	 "open connections in all, 0 = 3/4 of the descriptor limit (default 0)"},
-	{"max-connections-per-ip", K_INT, F(max_connections_per_ip), 1, 10000000, NULL,
-	 "open connections from one client address (default 256)"},
-	{"body-timeout", K_INT, F(body_timeout), 1, 30, NULL,
-	 "seconds a request body may pause, and may take beyond body-min-rate (default 20, at most 30)"},
-	{"body-min-rate", K_INT, F(body_min_rate), 0, 1000000000, NULL,
-	 "bytes per second a request body must average, 0 = no minimum (default 500)"},
-	{"out", K_STR, F(out), 0, 0, NULL, "file the backup or export command writes (export: - for stdout)"},
-	/* backup, restore, export and import (issue 10) */
-	{"in", K_STR, F(in), 0, 0, NULL, "archive the restore command reads, or the export file import loads (- for stdin)"},
-	{"force", K_FLAG, F(force), 0, 1, NULL,
-	 "restore: replace a data folder that holds data (moved aside to DATA/before-restore-TIME/); no value"},
-	{"workspace", K_I64, F(workspace), 0, (int64_t)1 << 53, NULL,
-	 "export: the workspace id to write, 0 = the only one (default 0)"},
-	{"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
-	 "on: the sends of one event-loop turn share one commit (default); off: one commit each (for comparison)"},
-	/* operations (issue 9) */
-	{"log-file", K_STR, F(log_file), 0, 0, NULL, "append the log to this file instead of stderr; SIGHUP reopens it (log rotation)"},
-	/* real-time (WebSocket, SSE) */
-	{"ws-auth-timeout", K_INT, F(ws_auth_timeout), 1, 300, NULL,
-	 "seconds a WebSocket without a token has to send {\"op\":\"auth\"} before it is closed (default 10)"},
-	/* clients served from elsewhere (issue 12) */
-	{"cors-origin", K_ORIGINS, F(cors_origins), 0, CONFIG_CORS_MAX, NULL,
-	 "an origin (scheme://host[:port]) whose pages may call the API (CORS); repeatable, up to 16 (default none)"},
-	/* behind a reverse proxy */
-	{"trust-proxy", K_LIST, F(trust_proxy), 0, 0, NULL,
-	 "proxy address or CIDR range (repeat, or a comma list) whose X-Forwarded-For/-Proto are believed; - = none (default none)"},
+    {"bind", K_STR, F(bind), 0, 0, NULL, "address to listen on (default 127.0.0.1)"},
+    {"port", K_INT, F(port), 1, 65535, NULL, "HTTP port (default 8080)"},
+    {"tls-port", K_INT, F(tls_port), 0, 65535, NULL, "HTTPS/WSS port, 0 = off (default 0)"},
+    {"cert", K_STR, F(cert), 0, 0, NULL, "TLS certificate PEM (default: self-signed in DATA)"},
+    {"key", K_STR, F(key), 0, 0, NULL, "TLS private key PEM"},
+    {"data", K_STR, F(data), 0, 0, NULL, "data folder (default ./data)"},
+    {"durability", K_ENUM, F(durability_full), 0, 1, "normal|full",
+     "full: fsync every commit (default); normal: faster, may lose the last commits on power loss"},
+    {"upload-limit", K_I64, F(upload_limit), 1, (int64_t)1 << 32, NULL,
+     "largest file upload in bytes (default 10485760)"},
+    {"body-limit", K_I64, F(body_limit), 1024, 16 << 20, NULL, "largest JSON body in bytes (default 65536)"},
+    {"log-level", K_LEVEL, F(log_level), 0, 3, NULL, "error|warn|info|debug (default info)"},
+    {"registration", K_ENUM, F(registration_open), 0, 1, "invite|open",
+     "invite: new accounts need an invite code (default); open: anyone may create a workspace"},
+    {"login-rate-ip", K_INT, F(login_rate_ip), 1, 1000000, NULL,
+     "sign-in/sign-up attempts per minute per client address (default 20)"},
+    {"login-rate-account", K_INT, F(login_rate_account), 1, 1000000, NULL,
+     "sign-in attempts per minute per account (default 10)"},
+    {"workers", K_INT, F(workers), 1, 64, NULL, "password hashing threads (default 2)"},
+    /* searches and per-user limits */
+    {"search-workers", K_INT, F(search_workers), 1, 64, NULL,
+     "search threads, apart from the hashing threads (default 2)"},
+    {"search-timeout", K_INT, F(search_timeout_ms), 0, 600000, NULL,
+     "milliseconds after which a search is stopped (503 SEARCH_TIMEOUT), 0 = never (default 10000)"},
+    {"search-concurrency", K_INT, F(search_concurrency), 0, 10000, NULL,
+     "searches one user may have running at once, beyond that 429, 0 = no cap (default 3)"},
+    {"send-rate", K_INT, F(send_rate), 0, 1000000, NULL,
+     "messages one user may send per minute (HTTP and WebSocket), 0 = no limit (default 600)"},
+    {"upload-rate", K_INT, F(upload_rate), 0, 1000000, NULL,
+     "file uploads per user per minute, 0 = no limit (default 60)"},
+    {"search-rate", K_INT, F(search_rate), 0, 1000000, NULL,
+     "searches per user per minute, 0 = no limit (default 60)"},
+    {"invite-rate", K_INT, F(invite_rate), 0, 1000000, NULL,
+     "invites created per user per minute, 0 = no limit (default 30)"},
+    {"profile-rate", K_INT, F(profile_rate), 0, 1000000, NULL,
+     "profile changes per user per minute, 0 = no limit (default 30)"},
+    {"cache-size", K_I64, F(cache_size), 0, (int64_t)1 << 34, NULL,
+     "bytes of the in-memory cache, 0 = off (default 33554432)"},
+    /* connection and body limits (http/server.c) */
+    {"max-connections", K_INT, F(max_connections), 0, 10000000, NULL,
+     "open connections in all, 0 = 3/4 of the descriptor limit (default 0)"},
+    {"max-connections-per-ip", K_INT, F(max_connections_per_ip), 1, 10000000, NULL,
+     "open connections from one client address (default 256)"},
+    {"body-timeout", K_INT, F(body_timeout), 1, 30, NULL,
+     "seconds a request body may pause, and may take beyond body-min-rate (default 20, at most 30)"},
+    {"body-min-rate", K_INT, F(body_min_rate), 0, 1000000000, NULL,
+     "bytes per second a request body must average, 0 = no minimum (default 500)"},
+    {"out", K_STR, F(out), 0, 0, NULL, "file the backup or export command writes (export: - for stdout)"},
+    /* backup, restore, export and import (issue 10) */
+    {"in", K_STR, F(in), 0, 0, NULL,
+     "archive the restore command reads, or the export file import loads (- for stdin)"},
+    {"force", K_FLAG, F(force), 0, 1, NULL,
+     "restore: replace a data folder that holds data (moved aside to DATA/before-restore-TIME/); no value"},
+    {"workspace", K_I64, F(workspace), 0, (int64_t)1 << 53, NULL,
+     "export: the workspace id to write, 0 = the only one (default 0)"},
+    {"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
+     "on: the sends of one event-loop turn share one commit (default); off: one commit each (for "
+     "comparison)"},
+    /* operations (issue 9) */
+    {"log-file", K_STR, F(log_file), 0, 0, NULL,
+     "append the log to this file instead of stderr; SIGHUP reopens it (log rotation)"},
+    /* real-time (WebSocket, SSE) */
+    {"ws-auth-timeout", K_INT, F(ws_auth_timeout), 1, 300, NULL,
+     "seconds a WebSocket without a token has to send {\"op\":\"auth\"} before it is closed (default 10)"},
+    /* clients served from elsewhere (issue 12) */
+    {"cors-origin", K_ORIGINS, F(cors_origins), 0, CONFIG_CORS_MAX, NULL,
+     "an origin (scheme://host[:port]) whose pages may call the API (CORS); repeatable, up to 16 (default "
+     "none)"},
+    /* behind a reverse proxy */
+    {"trust-proxy", K_LIST, F(trust_proxy), 0, 0, NULL,
+     "proxy address or CIDR range (repeat, or a comma list) whose X-Forwarded-For/-Proto are believed; - = "
+     "none (default none)"},
 };
 #define NDIR (sizeof table / sizeof table[0])
 
@@ -170,7 +179,8 @@ static int origin_ok(const char *o, size_t n)
 /* Adds the origins in val (separated by spaces or commas; "-" for none) to
  * the list at p (size bytes, space-separated), at most max in all;
  * duplicates are kept once. */
-static int add_origins(char *p, size_t size, int64_t max, const char *name, const char *val, const char *origin)
+static int add_origins(char *p, size_t size, int64_t max, const char *name, const char *val,
+                       const char *origin)
 {
 	const char *s = val;
 	int any = 0;
@@ -183,8 +193,10 @@ static int add_origins(char *p, size_t size, int64_t max, const char *name, cons
 			break;
 		any = 1;
 		if (!origin_ok(s, n)) {
-			fprintf(stderr, "fechatter: %s: '%s' must be an origin such as https://chat.example.com:8443, not '%.*s'\n",
-				origin, name, (int)n, s);
+			fprintf(stderr,
+			        "fechatter: %s: '%s' must be an origin such as "
+			        "https://chat.example.com:8443, not '%.*s'\n",
+			        origin, name, (int)n, s);
 			return -1;
 		}
 		int64_t count = 0;
@@ -197,7 +209,8 @@ static int add_origins(char *p, size_t size, int64_t max, const char *name, cons
 		}
 		if (!dup) {
 			if (count >= max || strlen(p) + n + 2 > size) {
-				fprintf(stderr, "fechatter: %s: at most %lld values of '%s'\n", origin, (long long)max, name);
+				fprintf(stderr, "fechatter: %s: at most %lld values of '%s'\n", origin,
+				        (long long)max, name);
 				return -1;
 			}
 			snprintf(p + strlen(p), size - strlen(p), "%s%.*s", *p ? " " : "", (int)n, s);
@@ -235,13 +248,15 @@ static int set(struct config *c, const struct directive *d, const char *val, con
 		}
 		struct proxy_trust t = {0};
 		char err[160];
-		if (proxy_trust_parse(&t, p, err, sizeof err) || proxy_trust_parse(&t, val, err, sizeof err)) {
+		if (proxy_trust_parse(&t, p, err, sizeof err) ||
+		    proxy_trust_parse(&t, val, err, sizeof err)) {
 			fprintf(stderr, "fechatter: %s: '%s': %s\n", origin, d->name, err);
 			return -1;
 		}
 		size_t have = strlen(p);
 		if (have + 1 + strlen(val) >= d->size) {
-			fprintf(stderr, "fechatter: %s: '%s' is longer than %zu characters in all\n", origin, d->name, d->size - 1);
+			fprintf(stderr, "fechatter: %s: '%s' is longer than %zu characters in all\n", origin,
+			        d->name, d->size - 1);
 			return -1;
 		}
 		snprintf(p + have, d->size - have, "%s%s", have ? "," : "", val);
@@ -249,7 +264,8 @@ static int set(struct config *c, const struct directive *d, const char *val, con
 	}
 	if (d->kind == K_STR) {
 		if (strlen(val) >= d->size || !*val) {
-			fprintf(stderr, "fechatter: %s: value of '%s' must be 1..%zu characters\n", origin, d->name, d->size - 1);
+			fprintf(stderr, "fechatter: %s: value of '%s' must be 1..%zu characters\n", origin,
+			        d->name, d->size - 1);
 			return -1;
 		}
 		strcpy(p, val);
@@ -265,17 +281,20 @@ static int set(struct config *c, const struct directive *d, const char *val, con
 			}
 			s += n + (s[n] == '|');
 		}
-		fprintf(stderr, "fechatter: %s: '%s' must be one of %s, not '%s'\n", origin, d->name, d->choices, val);
+		fprintf(stderr, "fechatter: %s: '%s' must be one of %s, not '%s'\n", origin, d->name,
+		        d->choices, val);
 		return -1;
 	}
 	if (d->kind == K_FLAG) {
-		fprintf(stderr, "fechatter: %s: '%s' is a command-line flag only (--%s)\n", origin, d->name, d->name);
+		fprintf(stderr, "fechatter: %s: '%s' is a command-line flag only (--%s)\n", origin, d->name,
+		        d->name);
 		return -1;
 	}
 	if (d->kind == K_LEVEL) {
 		int l = log_level_parse(val);
 		if (l < 0) {
-			fprintf(stderr, "fechatter: %s: '%s' must be error|warn|info|debug, not '%s'\n", origin, d->name, val);
+			fprintf(stderr, "fechatter: %s: '%s' must be error|warn|info|debug, not '%s'\n",
+			        origin, d->name, val);
 			return -1;
 		}
 		*(int *)p = l;
@@ -285,8 +304,8 @@ static int set(struct config *c, const struct directive *d, const char *val, con
 	errno = 0;
 	long long v = strtoll(val, &end, 10);
 	if (errno || end == val || *end || v < d->min || v > d->max) {
-		fprintf(stderr, "fechatter: %s: '%s' must be an integer in %lld..%lld, not '%s'\n", origin, d->name,
-			(long long)d->min, (long long)d->max, val);
+		fprintf(stderr, "fechatter: %s: '%s' must be an integer in %lld..%lld, not '%s'\n", origin,
+		        d->name, (long long)d->min, (long long)d->max, val);
 		return -1;
 	}
 	if (d->kind == K_INT)
@@ -347,35 +366,39 @@ static int load_file(struct config *c, const char *path)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: fechatter [serve] [options]\n\n"
-		     "Fechatter appliance: a team chat server in one binary.\n\n"
-		     "commands:\n  serve                    run the server (default)\n"
-		     "  demo                     seed a demo workspace into an empty data folder, then serve\n"
-		     "  backup --out FILE        write one archive of the database and the files (also while serving)\n"
-		     "  restore --in FILE        put an archive back into the data folder (server stopped; --force)\n"
-		     "  routes                   print the HTTP route table (method, path, auth)\n"
-		     "  version                  print `fechatter VERSION linux-ARCH` and exit\n"
-		     "  reindex                  rebuild the search index from the messages, then exit (server stopped)\n"
-		     "  check                    check the database, the search index and the files, exit 0 when ok\n"
-		     "                           (server stopped)\n"
-		     "  export --out FILE        write one workspace as NDJSON (- for stdout; also while serving)\n"
-		     "  import --in FILE         load an export into an empty data folder (server stopped)\n\n"
-		     "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
-		     "lines in the file given with --config; flags win over the environment,\n"
-		     "the environment over the file):\n");
+	fprintf(
+	    out,
+	    "usage: fechatter [serve] [options]\n\n"
+	    "Fechatter appliance: a team chat server in one binary.\n\n"
+	    "commands:\n  serve                    run the server (default)\n"
+	    "  demo                     seed a demo workspace into an empty data folder, then serve\n"
+	    "  backup --out FILE        write one archive of the database and the files (also while "
+	    "serving)\n"
+	    "  restore --in FILE        put an archive back into the data folder (server stopped; --force)\n"
+	    "  routes                   print the HTTP route table (method, path, auth)\n"
+	    "  version                  print `fechatter VERSION linux-ARCH` and exit\n"
+	    "  reindex                  rebuild the search index from the messages, then exit (server "
+	    "stopped)\n"
+	    "  check                    check the database, the search index and the files, exit 0 when ok\n"
+	    "                           (server stopped)\n"
+	    "  export --out FILE        write one workspace as NDJSON (- for stdout; also while serving)\n"
+	    "  import --in FILE         load an export into an empty data folder (server stopped)\n\n"
+	    "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
+	    "lines in the file given with --config; flags win over the environment,\n"
+	    "the environment over the file):\n");
 	for (size_t i = 0; i < NDIR; i++) {
 		char left[40];
 		snprintf(left, sizeof left, "--%s %s", table[i].name,
-			 table[i].kind == K_ENUM      ? table[i].choices
-			 : table[i].kind == K_STR     ? "VALUE"
-			 : table[i].kind == K_ORIGINS ? "ORIGIN"
-			 : table[i].kind == K_LIST    ? "ADDR"
-			 : table[i].kind == K_FLAG    ? ""
-						      : "N");
+		         table[i].kind == K_ENUM      ? table[i].choices
+		         : table[i].kind == K_STR     ? "VALUE"
+		         : table[i].kind == K_ORIGINS ? "ORIGIN"
+		         : table[i].kind == K_LIST    ? "ADDR"
+		         : table[i].kind == K_FLAG    ? ""
+		                                      : "N");
 		fprintf(out, "  %-28s %s\n", left, table[i].help);
 	}
 	fprintf(out, "  %-28s %s\n  %-28s %s\n  %-28s %s\n", "--config FILE", "read settings from FILE",
-		"--check-config", "validate the settings, print them and exit", "--help", "this text");
+	        "--check-config", "validate the settings, print them and exit", "--help", "this text");
 }
 
 static void env_name(const char *name, char *out, size_t n)
@@ -393,8 +416,8 @@ int config_load(struct config *c, int argc, char **argv)
 	/* pass 1: commands, --help, --check-config, --config, and flag syntax */
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {
-		static const char *commands[] = {"serve", "demo",   "backup", "reindex", "routes",
-						 "check", "restore", "export", "import", "version"};
+		static const char *commands[] = {"serve", "demo",    "backup", "reindex", "routes",
+		                                 "check", "restore", "export", "import",  "version"};
 		int known = 0;
 		for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
 			known |= !strcmp(argv[1], commands[k]);
@@ -502,9 +525,15 @@ void config_print(const struct config *c, FILE *out)
 		switch (d->kind) {
 		case K_STR:
 		case K_ORIGINS:
-		case K_LIST: fprintf(out, "%s\n", *p ? p : "-"); break;
-		case K_INT: fprintf(out, "%d\n", *(const int *)p); break;
-		case K_I64: fprintf(out, "%lld\n", (long long)*(const int64_t *)p); break;
+		case K_LIST:
+			fprintf(out, "%s\n", *p ? p : "-");
+			break;
+		case K_INT:
+			fprintf(out, "%d\n", *(const int *)p);
+			break;
+		case K_I64:
+			fprintf(out, "%lld\n", (long long)*(const int64_t *)p);
+			break;
 		case K_LEVEL: {
 			static const char *n[] = {"error", "warn", "info", "debug"};
 			fprintf(out, "%s\n", n[*(const int *)p & 3]);
@@ -517,7 +546,8 @@ void config_print(const struct config *c, FILE *out)
 			fprintf(out, "%.*s\n", (int)strcspn(s, "|"), s);
 			break;
 		}
-		case K_FLAG: break;
+		case K_FLAG:
+			break;
 		}
 	}
 }

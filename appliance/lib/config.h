@@ -10,39 +10,39 @@
 #define CONFIG_CORS_MAX 16 /* --cors-origin values at most */
 
 struct config {
-	char command[16];      /* serve (default), or a later subcommand */
+	char command[16]; /* serve (default), or a later subcommand */
 	char bind[64];
 	int port;
-	int tls_port;          /* 0 = no TLS listener */
+	int tls_port; /* 0 = no TLS listener */
 	char cert[256], key[256];
 	char data[256];
-	int durability_full;   /* 1 = synchronous=FULL, 0 = NORMAL */
-	int64_t upload_limit;  /* bytes */
-	int64_t body_limit;    /* bytes, JSON bodies */
+	int durability_full;  /* 1 = synchronous=FULL, 0 = NORMAL */
+	int64_t upload_limit; /* bytes */
+	int64_t body_limit;   /* bytes, JSON bodies */
 	int log_level;
 	int registration_open;
-	int login_rate_ip;     /* per minute */
+	int login_rate_ip; /* per minute */
 	int login_rate_account;
-	int workers;           /* password hashing threads */
+	int workers; /* password hashing threads */
 	/* searches and per-user limits (core/limits, core/search); rates are
 	 * per user per minute, sliding window; 0 = off */
-	int search_workers;    /* search threads, a lane of their own */
-	int search_timeout_ms; /* a search's deadline, 0 = none */
+	int search_workers;     /* search threads, a lane of their own */
+	int search_timeout_ms;  /* a search's deadline, 0 = none */
 	int search_concurrency; /* searches one user may have running */
 	int send_rate, upload_rate, search_rate, invite_rate, profile_rate;
-	int group_commit;      /* 1 = batch the writes of one loop turn (default) */
-	int64_t cache_size;    /* bytes of the in-memory cache, 0 = off */
-	int ws_auth_timeout;   /* seconds a WebSocket has to authenticate */
+	int group_commit;    /* 1 = batch the writes of one loop turn (default) */
+	int64_t cache_size;  /* bytes of the in-memory cache, 0 = off */
+	int ws_auth_timeout; /* seconds a WebSocket has to authenticate */
 	/* connection and body limits (http/server.c) */
-	int max_connections;   /* 0 = derived from the descriptor limit */
+	int max_connections; /* 0 = derived from the descriptor limit */
 	int max_connections_per_ip;
-	int body_timeout;      /* seconds a body may take, plus received/body_min_rate */
-	int body_min_rate;     /* bytes per second a body must keep up, 0 = none */
-	char out[256];         /* backup: destination file */
-	char in[256];          /* restore: the archive; import: the export file, "-" = stdin */
-	int force;             /* restore: replace a folder holding data */
-	int64_t workspace;     /* export: the workspace, 0 = the only one */
-	char log_file[256];    /* "" = stderr; else appended to, reopened on SIGHUP */
+	int body_timeout;   /* seconds a body may take, plus received/body_min_rate */
+	int body_min_rate;  /* bytes per second a body must keep up, 0 = none */
+	char out[256];      /* backup: destination file */
+	char in[256];       /* restore: the archive; import: the export file, "-" = stdin */
+	int force;          /* restore: replace a folder holding data */
+	int64_t workspace;  /* export: the workspace, 0 = the only one */
+	char log_file[256]; /* "" = stderr; else appended to, reopened on SIGHUP */
 	/* --cors-origin (repeatable): origins allowed to call the API from a
 	 * browser, space-separated, each "scheme://host[:port]"; "" = none */
 	char cors_origins[CONFIG_CORS_MAX * 128];

@@ -1,10 +1,10 @@
 /* lib/connlimit: two open-addressing hash tables (linear probing, deletion
  * by backward shift, doubling when half full): address -> open count, and
  * connection id -> address. */
-#include "lib/connlimit.h"
-#include "lib/xalloc.h"
 #include <stdlib.h>
 #include <string.h>
+#include "lib/connlimit.h"
+#include "lib/xalloc.h"
 
 struct slot {
 	unsigned char key[16];

@@ -14,7 +14,9 @@ int fe_crypto_init(void)
 int pw_hash(const char *password, char out[PW_HASH_MAX])
 {
 	return crypto_pwhash_str_alg(out, password, strlen(password), PW_OPSLIMIT, PW_MEMLIMIT,
-				     crypto_pwhash_ALG_ARGON2ID13) ? -1 : 0;
+	                             crypto_pwhash_ALG_ARGON2ID13)
+	           ? -1
+	           : 0;
 }
 
 int pw_verify(const char *hash, const char *password)

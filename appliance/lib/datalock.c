@@ -1,11 +1,11 @@
 /* lib/datalock: the data folder's lock file. */
-#include "lib/datalock.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "lib/datalock.h"
 
 /* The pid written in the lock file (when the kernel does not name one). */
 static pid_t pid_in_file(int fd)

@@ -8,7 +8,7 @@ struct embedded_file {
 	const char *path;          /* as in the source tree, e.g. "web/index.html" */
 	const unsigned char *data; /* NUL-terminated for convenience, len excludes it */
 	size_t len;
-	const char *etag;          /* quoted strong ETag */
+	const char *etag; /* quoted strong ETag */
 };
 
 /* Terminated by an entry whose path is NULL. */

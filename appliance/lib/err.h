@@ -30,13 +30,13 @@ struct fe_err {
 	const char *code;  /* static string, e.g. "USER_EXISTS"; NULL = default for rc */
 	const char *field; /* static string or NULL */
 	char message[160];
-	int retry_after;   /* seconds, for FE_ERATE */
+	int retry_after; /* seconds, for FE_ERATE */
 };
 
 /* Fills e (when not NULL) and returns rc, so callers can write
  * `return err_set(e, FE_EINVAL, "VALIDATION_ERROR", "email", "email is required");` */
 int err_set(struct fe_err *e, int rc, const char *code, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 /* The client-facing detail of a store failure: NOT_FOUND, DISK_FULL,
  * DATABASE_CORRUPT, or a database error. Returns rc. */

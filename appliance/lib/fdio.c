@@ -1,7 +1,7 @@
 /* lib/fdio: see fdio.h. */
-#include "lib/fdio.h"
 #include <errno.h>
 #include <unistd.h>
+#include "lib/fdio.h"
 
 int fd_write_all(int fd, const void *data, size_t len)
 {

@@ -9,7 +9,7 @@ struct imap {
 	struct imap_slot {
 		int64_t key; /* 0 = empty: keys must be non-zero */
 		void *val;
-	} *slots;
+	} * slots;
 	size_t cap, n;
 };
 

@@ -3,16 +3,16 @@
  * cJSON. Verification is strict: exactly three parts, header alg exactly
  * "EdDSA", signature checked before the payload is parsed, then iss, aud,
  * exp and iat against the caller's clock. */
+#include <cjson/cJSON.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
-#include <sodium.h>
 #include "lib/jwt.h"
 
 #define TOKEN_MAX 4096
-#define IAT_SKEW 60               /* seconds an iat may lie in the future */
+#define IAT_SKEW 60 /* seconds an iat may lie in the future */
 /* Numeric claims must stay below 2^53 in magnitude: cJSON parses numbers into
  * doubles (and prints them with 15 significant digits), so larger integers
  * would silently change. Signing writes them as exact decimal text. */
@@ -33,7 +33,7 @@ static long b64_get(unsigned char *out, size_t outlen, const char *s, size_t n)
 {
 	size_t len = 0;
 	if (sodium_base642bin(out, outlen, s, n, NULL, &len, NULL,
-			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		return -1;
 	return (long)len;
 }
@@ -114,8 +114,7 @@ char *jwt_sign(const struct jwt_claims *c, const unsigned char sk[64])
 {
 	if (!c || !sk || sodium_init() < 0)
 		return NULL;
-	if (!fits(c->iss, sizeof c->iss) || !fits(c->aud, sizeof c->aud) ||
-	    !fits(c->role, sizeof c->role))
+	if (!fits(c->iss, sizeof c->iss) || !fits(c->aud, sizeof c->aud) || !fits(c->role, sizeof c->role))
 		return NULL;
 
 	char sub[24];
@@ -123,12 +122,10 @@ char *jwt_sign(const struct jwt_claims *c, const unsigned char sk[64])
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
-	int ok = cJSON_AddStringToObject(o, "iss", c->iss) &&
-		 cJSON_AddStringToObject(o, "aud", c->aud) &&
-		 cJSON_AddStringToObject(o, "sub", sub) &&
-		 add_int(o, "iat", c->iat) && add_int(o, "exp", c->exp) &&
-		 add_int(o, "wid", c->workspace_id) &&
-		 cJSON_AddStringToObject(o, "role", c->role) && add_int(o, "tv", c->token_version);
+	int ok = cJSON_AddStringToObject(o, "iss", c->iss) && cJSON_AddStringToObject(o, "aud", c->aud) &&
+	         cJSON_AddStringToObject(o, "sub", sub) && add_int(o, "iat", c->iat) &&
+	         add_int(o, "exp", c->exp) && add_int(o, "wid", c->workspace_id) &&
+	         cJSON_AddStringToObject(o, "role", c->role) && add_int(o, "tv", c->token_version);
 	char *payload = ok ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	if (!payload)
@@ -136,9 +133,9 @@ char *jwt_sign(const struct jwt_claims *c, const unsigned char sk[64])
 
 	size_t hlen = sizeof header_json - 1, plen = strlen(payload);
 	size_t cap = sodium_base64_ENCODED_LEN(hlen, sodium_base64_VARIANT_URLSAFE_NO_PADDING) +
-		     sodium_base64_ENCODED_LEN(plen, sodium_base64_VARIANT_URLSAFE_NO_PADDING) +
-		     sodium_base64_ENCODED_LEN(crypto_sign_BYTES,
-					       sodium_base64_VARIANT_URLSAFE_NO_PADDING) + 2;
+	             sodium_base64_ENCODED_LEN(plen, sodium_base64_VARIANT_URLSAFE_NO_PADDING) +
+	             sodium_base64_ENCODED_LEN(crypto_sign_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING) +
+	             2;
 	char *tok = malloc(cap);
 	if (!tok) {
 		free(payload);
@@ -201,19 +198,17 @@ static int parse_payload(const char *s, size_t n, struct jwt_claims *c)
 	int rc = JWT_EMALFORMED;
 	char sub[24];
 	if (cJSON_IsObject(p) && get_str(p, "iss", c->iss, sizeof c->iss) == 0 &&
-	    get_str(p, "aud", c->aud, sizeof c->aud) == 0 &&
-	    get_str(p, "sub", sub, sizeof sub) == 0 && parse_dec(sub, &c->sub) == 0 &&
-	    get_int(p, "iat", &c->iat) == 0 && get_int(p, "exp", &c->exp) == 0 &&
-	    get_int(p, "wid", &c->workspace_id) == 0 &&
-	    get_str(p, "role", c->role, sizeof c->role) == 0 &&
-	    get_int(p, "tv", &c->token_version) == 0)
+	    get_str(p, "aud", c->aud, sizeof c->aud) == 0 && get_str(p, "sub", sub, sizeof sub) == 0 &&
+	    parse_dec(sub, &c->sub) == 0 && get_int(p, "iat", &c->iat) == 0 &&
+	    get_int(p, "exp", &c->exp) == 0 && get_int(p, "wid", &c->workspace_id) == 0 &&
+	    get_str(p, "role", c->role, sizeof c->role) == 0 && get_int(p, "tv", &c->token_version) == 0)
 		rc = JWT_OK;
 	cJSON_Delete(p);
 	return rc;
 }
 
-int jwt_verify(const char *token, size_t len, const unsigned char pk[32], const char *iss,
-	       const char *aud, int64_t now, struct jwt_claims *out)
+int jwt_verify(const char *token, size_t len, const unsigned char pk[32], const char *iss, const char *aud,
+               int64_t now, struct jwt_claims *out)
 {
 	if (!token || !pk || !iss || !aud || sodium_init() < 0)
 		return JWT_EMALFORMED;
@@ -244,8 +239,7 @@ int jwt_verify(const char *token, size_t len, const unsigned char pk[32], const 
 		return JWT_EMALFORMED;
 	if (siglen != crypto_sign_BYTES)
 		return JWT_ESIG;
-	if (crypto_sign_verify_detached(sig, (const unsigned char *)token, (size_t)(d2 - token),
-					pk) != 0)
+	if (crypto_sign_verify_detached(sig, (const unsigned char *)token, (size_t)(d2 - token), pk) != 0)
 		return JWT_ESIG;
 
 	struct jwt_claims c;

@@ -9,10 +9,10 @@
 struct jwt_claims {
 	char iss[64];
 	char aud[64];
-	int64_t sub;          /* user id ("sub" is a decimal string in the token) */
-	int64_t iat, exp;     /* seconds since the epoch */
-	int64_t workspace_id; /* claim "wid" */
-	char role[16];        /* claim "role": owner|admin|member */
+	int64_t sub;           /* user id ("sub" is a decimal string in the token) */
+	int64_t iat, exp;      /* seconds since the epoch */
+	int64_t workspace_id;  /* claim "wid" */
+	char role[16];         /* claim "role": owner|admin|member */
 	int64_t token_version; /* claim "tv": user's session generation */
 };
 
@@ -32,7 +32,7 @@ char *jwt_sign(const struct jwt_claims *c, const unsigned char sk[64]);
 /* Verifies token (len bytes, need not be NUL-terminated) with the 32-byte
  * public key: signature, alg, iss, aud, exp against now (seconds).
  * Fills *out on success. Returns JWT_OK or a negative JWT_E* code. */
-int jwt_verify(const char *token, size_t len, const unsigned char pk[32], const char *iss,
-	       const char *aud, int64_t now, struct jwt_claims *out);
+int jwt_verify(const char *token, size_t len, const unsigned char pk[32], const char *iss, const char *aud,
+               int64_t now, struct jwt_claims *out);
 
 #endif

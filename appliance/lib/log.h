@@ -38,9 +38,25 @@ void log_flush(void);
  * monotonic clock. */
 void log_set_clock(int64_t (*now_ms)(void));
 
-#define log_err(...) do { if (fe_log_level >= LOG_ERR) log_write(LOG_ERR, __VA_ARGS__); } while (0)
-#define log_warn(...) do { if (fe_log_level >= LOG_WARN) log_write(LOG_WARN, __VA_ARGS__); } while (0)
-#define log_info(...) do { if (fe_log_level >= LOG_INFO) log_write(LOG_INFO, __VA_ARGS__); } while (0)
-#define log_debug(...) do { if (fe_log_level >= LOG_DEBUG) log_write(LOG_DEBUG, __VA_ARGS__); } while (0)
+#define log_err(...)                                                                                         \
+	do {                                                                                                 \
+		if (fe_log_level >= LOG_ERR)                                                                 \
+			log_write(LOG_ERR, __VA_ARGS__);                                                     \
+	} while (0)
+#define log_warn(...)                                                                                        \
+	do {                                                                                                 \
+		if (fe_log_level >= LOG_WARN)                                                                \
+			log_write(LOG_WARN, __VA_ARGS__);                                                    \
+	} while (0)
+#define log_info(...)                                                                                        \
+	do {                                                                                                 \
+		if (fe_log_level >= LOG_INFO)                                                                \
+			log_write(LOG_INFO, __VA_ARGS__);                                                    \
+	} while (0)
+#define log_debug(...)                                                                                       \
+	do {                                                                                                 \
+		if (fe_log_level >= LOG_DEBUG)                                                               \
+			log_write(LOG_DEBUG, __VA_ARGS__);                                                   \
+	} while (0)
 
 #endif

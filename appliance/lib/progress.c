@@ -1,8 +1,8 @@
 /* lib/progress: see progress.h. */
-#include "lib/progress.h"
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "lib/progress.h"
 
 static int64_t mono_ms(void)
 {

@@ -1,9 +1,9 @@
 /* lib/proxy: trusted proxies and the X-Forwarded-For rule (see proxy.h). */
-#include "lib/proxy.h"
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/proxy.h"
 
 static void map_v4(const unsigned char v4[4], unsigned char key[16])
 {

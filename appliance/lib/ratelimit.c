@@ -8,19 +8,19 @@
  * forgotten, which resets its count: size max_keys for the expected number
  * of concurrently active clients. */
 #include <limits.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "lib/ratelimit.h"
 #include "lib/xalloc.h"
 
 #define KEY_MAX 127
 
 struct entry {
-	struct entry *hnext;          /* hash chain */
-	struct entry *lprev, *lnext;  /* LRU list, most recent first */
-	int64_t bucket;               /* index of the current bucket (t / W) */
-	uint32_t cur, prev;           /* hits in the current and previous bucket */
+	struct entry *hnext;         /* hash chain */
+	struct entry *lprev, *lnext; /* LRU list, most recent first */
+	int64_t bucket;              /* index of the current bucket (t / W) */
+	uint32_t cur, prev;          /* hits in the current and previous bucket */
 	uint64_t hash;
 	unsigned char klen;
 	char key[KEY_MAX + 1];
@@ -28,11 +28,11 @@ struct entry {
 
 struct ratelimit {
 	uint32_t limit;
-	uint32_t window;              /* W, ms */
+	uint32_t window; /* W, ms */
 	size_t max_keys, nkeys;
-	size_t mask;                  /* hash table size - 1 */
+	size_t mask; /* hash table size - 1 */
 	struct entry **table;
-	struct entry *head, *tail;    /* LRU list */
+	struct entry *head, *tail; /* LRU list */
 	unsigned char hkey[crypto_shorthash_KEYBYTES];
 };
 
@@ -89,7 +89,7 @@ static void lru_push_front(struct ratelimit *rl, struct entry *e)
 /* Finds key; *link receives the slot pointing at the entry (or at the chain
  * end when absent) so the caller can unlink it. */
 static struct entry *find(struct ratelimit *rl, const char *key, size_t klen, uint64_t hash,
-			  struct entry ***link)
+                          struct entry ***link)
 {
 	struct entry **pp = &rl->table[hash & rl->mask];
 	for (; *pp; pp = &(*pp)->hnext) {
@@ -131,8 +131,7 @@ static int fits(uint32_t limit, uint32_t w, uint32_t cur, uint32_t prev, uint64_
 
 /* Milliseconds from elapsed (into the current bucket) until a hit would fit,
  * assuming no further hits are counted. Only called when it does not fit now. */
-static uint64_t wait_ms(uint32_t limit, uint32_t w, uint32_t cur, uint32_t prev,
-			uint64_t elapsed)
+static uint64_t wait_ms(uint32_t limit, uint32_t w, uint32_t cur, uint32_t prev, uint64_t elapsed)
 {
 	if (limit == 0)
 		return w; /* never fits; answer with one window */
@@ -190,8 +189,8 @@ int ratelimit_hit(struct ratelimit *rl, const char *key, int64_t now_ms)
 	} else if (b < e->bucket) {
 		b = e->bucket; /* clock went backwards: stay in the newest bucket */
 	}
-	uint64_t elapsed = now_ms > b * (int64_t)rl->window ?
-				   (uint64_t)(now_ms - b * (int64_t)rl->window) : 0;
+	uint64_t elapsed =
+	    now_ms > b * (int64_t)rl->window ? (uint64_t)(now_ms - b * (int64_t)rl->window) : 0;
 	if (elapsed >= rl->window)
 		elapsed = rl->window - 1;
 

@@ -4,11 +4,20 @@
 #include "lib/utf8.h"
 
 static const struct sniffed types[] = {
-	{"image/png", "png", 1},  {"image/jpeg", "jpg", 1},  {"image/gif", "gif", 1},
-	{"image/webp", "webp", 1}, {"application/pdf", "pdf", 0}, {"application/zip", "zip", 0},
-	{"application/gzip", "gz", 0}, {"video/mp4", "mp4", 0}, {"video/webm", "webm", 0},
-	{"audio/mpeg", "mp3", 0}, {"audio/ogg", "ogg", 0}, {"audio/wav", "wav", 0},
-	{"text/plain; charset=utf-8", "txt", 0}, {"application/octet-stream", "bin", 0},
+    {"image/png", "png", 1},
+    {"image/jpeg", "jpg", 1},
+    {"image/gif", "gif", 1},
+    {"image/webp", "webp", 1},
+    {"application/pdf", "pdf", 0},
+    {"application/zip", "zip", 0},
+    {"application/gzip", "gz", 0},
+    {"video/mp4", "mp4", 0},
+    {"video/webm", "webm", 0},
+    {"audio/mpeg", "mp3", 0},
+    {"audio/ogg", "ogg", 0},
+    {"audio/wav", "wav", 0},
+    {"text/plain; charset=utf-8", "txt", 0},
+    {"application/octet-stream", "bin", 0},
 };
 enum { PNG, JPG, GIF, WEBP, PDF, ZIP, GZ, MP4, WEBM, MP3, OGG, WAV, TXT, BIN };
 
@@ -55,7 +64,10 @@ struct sniffed sniff(const unsigned char *h, size_t len, int complete)
 	/* the head may end inside a character: forgive only a valid start of one */
 	for (size_t cut = 1; cut < 4 && cut < n; cut++) {
 		unsigned char lead = h[n - cut];
-		size_t need = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 && lead < 0xF0 ? 3 : lead >= 0xC2 && lead < 0xE0 ? 2 : 0;
+		size_t need = lead >= 0xF0 && lead <= 0xF4  ? 4
+		              : lead >= 0xE0 && lead < 0xF0 ? 3
+		              : lead >= 0xC2 && lead < 0xE0 ? 2
+		                                            : 0;
 		if ((lead & 0xC0) == 0x80)
 			continue; /* a continuation byte: look further back for the lead */
 		if (need > cut && utf8_valid((const char *)h, n - cut))

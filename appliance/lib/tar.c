@@ -3,12 +3,12 @@
  * chksum 148 (8), typeflag 156, linkname 157, magic 257 "ustar\0",
  * version 263 "00", uname 265, gname 297, devmajor 329, devminor 337,
  * prefix 345 (155). */
-#include "lib/tar.h"
-#include "lib/fdio.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "lib/fdio.h"
+#include "lib/tar.h"
 
 #define BLOCK 512
 

@@ -5,13 +5,6 @@
  * fingerprint of the certificate in use. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 #include <mbedtls/asn1write.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
@@ -22,15 +15,21 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
-#include "lib/tlscert.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "lib/fdio.h"
+#include "lib/tlscert.h"
 
 #define SUBJECT "CN=fechatter.local"
 #define VALID_YEARS 10
 #define PEM_MAX 4096
 
-static void seterr(char *err, int errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void seterr(char *err, int errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void seterr(char *err, int errlen, const char *fmt, ...)
 {
@@ -80,8 +79,7 @@ static void sync_dir(const char *path)
 
 /* Writes data to path atomically with the given mode: temporary file in the
  * same directory, fsync, rename, fsync of the directory. 0 or -1. */
-static int write_atomic(const char *path, const void *data, size_t len, mode_t mode, char *err,
-			int errlen)
+static int write_atomic(const char *path, const void *data, size_t len, mode_t mode, char *err, int errlen)
 {
 	char tmp[4096];
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp) {
@@ -116,8 +114,8 @@ fail:
 
 /* Appends a GeneralName (context tag, primitive) to the ASN.1 being written
  * backwards at *p; returns the bytes written or a negative mbedTLS error. */
-static int write_general_name(unsigned char **p, unsigned char *start, unsigned char tag,
-			      const void *data, size_t len)
+static int write_general_name(unsigned char **p, unsigned char *start, unsigned char tag, const void *data,
+                              size_t len)
 {
 	int ret, n = 0;
 	if ((ret = mbedtls_asn1_write_raw_buffer(p, start, data, len)) < 0)
@@ -157,8 +155,7 @@ static int add_san(mbedtls_x509write_cert *crt)
 	if ((ret = mbedtls_asn1_write_len(&p, buf, len)) < 0)
 		return ret;
 	len += (size_t)ret;
-	if ((ret = mbedtls_asn1_write_tag(&p, buf,
-					  MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+	if ((ret = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
 		return ret;
 	len += (size_t)ret;
 	static const char oid[] = MBEDTLS_OID_SUBJECT_ALT_NAME;
@@ -173,14 +170,13 @@ static int add_eku(mbedtls_x509write_cert *crt)
 	int ret;
 	size_t len = 0;
 	if ((ret = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
-					  MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))) < 0)
+	                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))) < 0)
 		return ret;
 	len += (size_t)ret;
 	if ((ret = mbedtls_asn1_write_len(&p, buf, len)) < 0)
 		return ret;
 	len += (size_t)ret;
-	if ((ret = mbedtls_asn1_write_tag(&p, buf,
-					  MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+	if ((ret = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
 		return ret;
 	len += (size_t)ret;
 	static const char oid[] = MBEDTLS_OID_EXTENDED_KEY_USAGE;
@@ -220,14 +216,14 @@ static int generate(const char *cert_path, const char *key_path, char *err, int 
 	mbedtls_x509write_crt_init(&crt);
 	mbedtls_mpi_init(&serial);
 
-	if ((ret = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
-					 (const unsigned char *)pers, sizeof pers - 1)) != 0) {
+	if ((ret = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, (const unsigned char *)pers,
+	                                 sizeof pers - 1)) != 0) {
 		mberr(err, errlen, "seed random generator", ret);
 		goto out;
 	}
 	if ((ret = mbedtls_pk_setup(&key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))) != 0 ||
-	    (ret = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key),
-				       mbedtls_ctr_drbg_random, &drbg)) != 0) {
+	    (ret = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key), mbedtls_ctr_drbg_random,
+	                               &drbg)) != 0) {
 		mberr(err, errlen, "generate key", ret);
 		goto out;
 	}
@@ -253,8 +249,7 @@ static int generate(const char *cert_path, const char *key_path, char *err, int 
 	    (ret = mbedtls_x509write_crt_set_issuer_name(&crt, SUBJECT)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_validity(&crt, not_before, not_after)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_basic_constraints(&crt, 0, -1)) != 0 ||
-	    (ret = mbedtls_x509write_crt_set_key_usage(&crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE)) !=
-		    0 ||
+	    (ret = mbedtls_x509write_crt_set_key_usage(&crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_subject_key_identifier(&crt)) != 0 ||
 	    (ret = mbedtls_x509write_crt_set_authority_key_identifier(&crt)) != 0 ||
 	    (what = "subjectAltName", ret = add_san(&crt)) != 0 ||
@@ -262,8 +257,8 @@ static int generate(const char *cert_path, const char *key_path, char *err, int 
 		mberr(err, errlen, what, ret);
 		goto out;
 	}
-	if ((ret = mbedtls_x509write_crt_pem(&crt, cert_pem, sizeof cert_pem,
-					     mbedtls_ctr_drbg_random, &drbg)) != 0) {
+	if ((ret = mbedtls_x509write_crt_pem(&crt, cert_pem, sizeof cert_pem, mbedtls_ctr_drbg_random,
+	                                     &drbg)) != 0) {
 		mberr(err, errlen, "write certificate", ret);
 		goto out;
 	}
@@ -287,8 +282,8 @@ out:
 
 /* Parses the certificate (and, when check_key, the key, which must match it)
  * and writes the fingerprint of the certificate's DER. */
-static int fingerprint_of(const char *cert_path, const char *key_path, int check_key,
-			  char *fingerprint, char *err, int errlen)
+static int fingerprint_of(const char *cert_path, const char *key_path, int check_key, char *fingerprint,
+                          char *err, int errlen)
 {
 	mbedtls_x509_crt crt;
 	mbedtls_pk_context key;
@@ -334,8 +329,7 @@ out:
 	return rc;
 }
 
-int tlscert_ensure(const char *cert_path, const char *key_path, char *fingerprint, char *err,
-		   int errlen)
+int tlscert_ensure(const char *cert_path, const char *key_path, char *fingerprint, char *err, int errlen)
 {
 	if (err && errlen > 0)
 		err[0] = 0;

@@ -12,7 +12,6 @@
  * certificate as uppercase hex pairs joined by ':' (as openssl prints it),
  * for the existing or the new certificate.
  * Returns 0 on success, -1 on failure with a reason in err (errlen bytes). */
-int tlscert_ensure(const char *cert_path, const char *key_path, char *fingerprint, char *err,
-		   int errlen);
+int tlscert_ensure(const char *cert_path, const char *key_path, char *fingerprint, char *err, int errlen);
 
 #endif

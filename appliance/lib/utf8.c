@@ -14,10 +14,20 @@ unsigned utf8_decode_n(const char *str, size_t avail, size_t *len)
 	*len = 1;
 	if (c < 0x80)
 		return c;
-	if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; min = 0x80; }
-	else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; min = 0x800; }
-	else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; min = 0x10000; }
-	else return 0xfffd;
+	if ((c & 0xe0) == 0xc0) {
+		n = 1;
+		cp = c & 0x1f;
+		min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 2;
+		cp = c & 0x0f;
+		min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 3;
+		cp = c & 0x07;
+		min = 0x10000;
+	} else
+		return 0xfffd;
 	if (avail <= n)
 		return 0xfffd;
 	for (unsigned i = 1; i <= n; i++) { /* stops at the first non-continuation, e.g. a NUL */
@@ -114,7 +124,8 @@ void utf8_fold(const char *str, char *out, size_t n)
 	for (const char *s = str; *s; s += len) {
 		unsigned c = utf8_decode(s, &len);
 		if (k + len >= n)
-			break; /* folding never changes a character's length, so this is the input's length too */
+			break; /* folding never changes a character's length, so this is the input's length
+			          too */
 		if (c == 0xfffd && len == 1)
 			out[k++] = *s; /* not UTF-8: copied as it is */
 		else

@@ -34,7 +34,7 @@ void utf8_fold(const char *s, char *out, size_t n);
 
 /* The bytes that hold a UTF-8 text of at most chars characters (4 bytes
  * each at most) with its NUL: a buffer such as char name[UTF8_BUF(50)]. */
-#define UTF8_BUF(chars) ((chars) * 4 + 4)
+#define UTF8_BUF(chars) ((chars)*4 + 4)
 
 /* 1 when the JSON text s (len bytes, need not be NUL-terminated) holds a NUL
  * character: a raw zero byte, or a \u0000 escape inside a string (cJSON

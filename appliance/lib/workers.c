@@ -74,7 +74,7 @@ static void *worker_main(void *p)
 }
 
 struct workers *workers_start_lanes(const struct workers_lane *lanes, int nlanes, void (*wake)(void *),
-				    void *wake_arg)
+                                    void *wake_arg)
 {
 	if (nlanes < 1)
 		return NULL;

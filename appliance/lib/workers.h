@@ -23,7 +23,7 @@ struct workers_lane {
  * lws_cancel_service). Returns owned, free with workers_stop(); NULL when
  * nlanes < 1 or no thread of some lane could start (nothing left running). */
 struct workers *workers_start_lanes(const struct workers_lane *lanes, int nlanes, void (*wake)(void *),
-				    void *wake_arg);
+                                    void *wake_arg);
 
 /* One lane of n threads at niceness 10 (workers_start_lanes). */
 struct workers *workers_start(int n, void (*wake)(void *), void *wake_arg);

@@ -22,7 +22,7 @@ enum event_type {
 	EV_TYPING_CHANGED,
 	EV_PRESENCE_CHANGED,
 	EV_SESSIONS_REVOKED, /* SessionsRevoked: user_id's tokens below token_version
-			      * are void (suspension, logout-all, password change) */
+	                      * are void (suspension, logout-all, password change) */
 	EV_COUNT
 };
 
@@ -33,9 +33,9 @@ enum event_type {
 struct event {
 	enum event_type type;
 	int64_t workspace_id, chat_id;
-	int64_t actor_id;   /* who did it */
-	int64_t user_id;    /* whom it concerns (joined/left/read/typing/presence) */
-	int64_t message_id; /* message events, reactions, read markers */
+	int64_t actor_id;              /* who did it */
+	int64_t user_id;               /* whom it concerns (joined/left/read/typing/presence) */
+	int64_t message_id;            /* message events, reactions, read markers */
 	const struct message *message; /* created/updated */
 	const struct chat *chat;       /* chat created/updated */
 	const char *emoji;             /* reactions */
@@ -45,8 +45,8 @@ struct event {
 	const char *user_name;         /* typing */
 	const int64_t *audience;       /* chat deleted / user left: who must hear it */
 	size_t naudience;
-	const char *idempotency_key;   /* message created */
-	int64_t token_version;         /* sessions revoked: the account's current version */
+	const char *idempotency_key; /* message created */
+	int64_t token_version;       /* sessions revoked: the account's current version */
 };
 
 typedef void (*bus_handler)(void *ctx, const struct event *ev);

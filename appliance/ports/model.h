@@ -9,14 +9,14 @@
 struct user {
 	int64_t id, workspace_id;
 	char email[256];
-	char fullname[UTF8_BUF(50)];      /* 1..50 characters */
-	char role[8];            /* owner|admin|member */
-	char status[12];         /* Active|Suspended */
+	char fullname[UTF8_BUF(50)]; /* 1..50 characters */
+	char role[8];                /* owner|admin|member */
+	char status[12];             /* Active|Suspended */
 	int64_t token_version;
 	char title[UTF8_BUF(100)], department[UTF8_BUF(100)]; /* 0..100 characters */
-	char avatar_url[504];    /* "" none; the picture's file url, or an outside address */
-	int64_t avatar_file_id;  /* the picture's file (uploaded by this user), 0 none */
-	char bio[UTF8_BUF(1000)];          /* 0..1000 characters */
+	char avatar_url[504];     /* "" none; the picture's file url, or an outside address */
+	int64_t avatar_file_id;   /* the picture's file (uploaded by this user), 0 none */
+	char bio[UTF8_BUF(1000)]; /* 0..1000 characters */
 	char timezone[68];
 	char language[20];
 	int64_t created_at, updated_at;

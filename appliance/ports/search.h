@@ -46,11 +46,11 @@ struct search_query {
 	size_t nterms;
 	const int64_t *chats; /* the only chats searched: the caller's */
 	size_t nchats;
-	int64_t user_id;         /* the caller: from:me, in:@name */
-	struct search_filters f; /* names and has: (its dates are merged into after_ms/before_ms) */
-	int64_t sender_id;    /* 0 = any */
+	int64_t user_id;             /* the caller: from:me, in:@name */
+	struct search_filters f;     /* names and has: (its dates are merged into after_ms/before_ms) */
+	int64_t sender_id;           /* 0 = any */
 	int64_t after_ms, before_ms; /* 0 = unbounded */
-	int by_date;          /* newest first instead of relevance */
+	int by_date;                 /* newest first instead of relevance */
 	int limit, offset;
 	/* Stopping: the search gives up with FE_EUNAVAIL (no hits) once the
 	 * monotonic clock (time_mono_us) reaches deadline_us (0 = never), or
@@ -63,8 +63,8 @@ struct search_hit {
 	int64_t id, chat_id, sender_id, created_at;
 	char chat_name[UTF8_BUF(50)];
 	char sender_name[UTF8_BUF(50)]; /* the sender's current name */
-	char *content; /* owned */
-	char *snippet; /* owned; matches between <mark> and </mark>, the rest as stored */
+	char *content;                  /* owned */
+	char *snippet;                  /* owned; matches between <mark> and </mark>, the rest as stored */
 };
 
 struct search_ops {
@@ -74,7 +74,8 @@ struct search_ops {
 	 * the filters. A name no chat or member of q->chats answers to gives
 	 * no hits (never an error). Returns 0 or FE_E*: FE_EUNAVAIL
 	 * when stopped by q's deadline or cancel flag (nothing in *out). */
-	int (*search)(void *s, const struct search_query *q, struct search_hit **out, size_t *n, int64_t *total);
+	int (*search)(void *s, const struct search_query *q, struct search_hit **out, size_t *n,
+	              int64_t *total);
 	/* Rebuilds the index from the messages (fechatter reindex). */
 	int (*rebuild)(void *s);
 };

@@ -157,11 +157,11 @@ struct store_ops {
 	int (*message_get)(void *s, int64_t id, int64_t viewer, struct message *m);
 	/* Newest first, tombstones included. before 0 = unbounded; after < 0 =
 	 * none, else the oldest above it. */
-	int (*messages_page)(void *s, int64_t chat_id, int64_t before, int64_t after, int limit, int64_t viewer,
-			     struct message **out, size_t *n);
+	int (*messages_page)(void *s, int64_t chat_id, int64_t before, int64_t after, int limit,
+	                     int64_t viewer, struct message **out, size_t *n);
 	/* The thread under root_id after the id after, oldest first. */
-	int (*replies_page)(void *s, int64_t root_id, int64_t after, int limit, int64_t viewer, struct message **out,
-			    size_t *n);
+	int (*replies_page)(void *s, int64_t root_id, int64_t after, int limit, int64_t viewer,
+	                    struct message **out, size_t *n);
 	/* Replaces the content of a live message (and its search entry).
 	 * FE_ENOTFOUND when none or deleted. */
 	int (*message_edit)(void *s, int64_t id, const char *content, int64_t at);
@@ -180,7 +180,8 @@ struct store_ops {
 	/* FE_ENOTFOUND when there was no such reaction. */
 	int (*reaction_remove)(void *s, int64_t message_id, int64_t user_id, const char *emoji);
 	/* The message's reactions by emoji, in order of first use. */
-	int (*reactions_of)(void *s, int64_t message_id, int64_t viewer, struct reaction_sum **out, size_t *n);
+	int (*reactions_of)(void *s, int64_t message_id, int64_t viewer, struct reaction_sum **out,
+	                    size_t *n);
 
 	/* read markers and unread counts */
 	/* *message_id 0 when the user has no marker in the chat. */

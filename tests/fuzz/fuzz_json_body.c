@@ -4,12 +4,12 @@
  * without a raw NUL or a \u0000 escape and gives an object or array whose
  * printed form parses back to the same tree; a refusal sets the error with
  * its code and leaves *out NULL; the verdict follows the media type rule. */
-#include "fuzz.h"
-#include "http/jsonio.h"
-#include "lib/utf8.h"
 #include <float.h>
 #include <math.h>
 #include <strings.h>
+#include "fuzz.h"
+#include "http/jsonio.h"
+#include "lib/utf8.h"
 
 static const char *const types[8] = {
     "application/json",     "application/json; charset=utf-8",

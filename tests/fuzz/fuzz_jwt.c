@@ -6,9 +6,9 @@
  *   2: a claims struct's bytes: what jwt_sign signs, jwt_verify must give
  *      back unchanged.
  * Every accepted token holds claims that are consistent with the checks. */
+#include <sodium.h>
 #include "fuzz.h"
 #include "lib/jwt.h"
-#include <sodium.h>
 
 #define NOW 1700000000
 static unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];

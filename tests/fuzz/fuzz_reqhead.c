@@ -9,9 +9,9 @@
  * with no white space before the colon, no folding, no control characters;
  * at most one Content-Length, a decimal one, never with Transfer-Encoding;
  * Upgrade only websocket; within the byte and field limits. */
+#include <strings.h>
 #include "fuzz.h"
 #include "http/reqhead.h"
-#include <strings.h>
 
 static uint32_t rnd(uint32_t *x)
 {

@@ -7,12 +7,12 @@
  * the rest is the query string as the handler passes it on (at most 2047
  * bytes, 1..500 characters, any bytes: the URL decoding lets any through). */
 #define TESTAPP_STORE_ONLY
+#include "fuzz.h"
+#include "testapp.h"
 #include "adapters/fts5_search.h"
 #include "core/search.h"
-#include "fuzz.h"
 #include "lib/utf8.h"
 #include "ports/search.h"
-#include "testapp.h"
 
 static struct search se;
 static char path[64];

@@ -12,10 +12,10 @@
  * a parameter (search_filter_apply) is accepted. Same input as fuzz_search:
  * an options byte (ignored here), then the query string. The database half
  * is fuzz_search. */
+#include "fuzz.h"
 #include "adapters/fts5_index.h"
 #include "adapters/fts5_tokenize.h"
 #include "core/search.h"
-#include "fuzz.h"
 #include "lib/buf.h"
 #include "lib/utf8.h"
 #include "ports/search.h"
@@ -30,9 +30,10 @@ static void token(void *arg, const char *t, size_t n, size_t start, size_t end, 
 	struct toks *k = arg;
 	CHECK(n > 0 && utf8_valid(t, n));
 	for (size_t i = 0; i < n; i++)
-		CHECK((unsigned char)t[i] >= 0x80 || (t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'z'));
+		CHECK((unsigned char)t[i] >= 0x80 || (t[i] >= '0' && t[i] <= '9') ||
+		      (t[i] >= 'a' && t[i] <= 'z'));
 	CHECK(start < end && end <= k->tlen && start >= k->last_start); /* inside the term, in order */
-	CHECK(!k->prefix);                                                /* a prefix token comes last */
+	CHECK(!k->prefix);                                              /* a prefix token comes last */
 	k->prefix = !!(flags & FTS5_TOK_PREFIX);
 	k->last_start = start;
 	k->n++;

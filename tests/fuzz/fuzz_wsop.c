@@ -3,10 +3,10 @@
  * message); odd, wsframe_scan() on the rest (raw socket bytes), fed in
  * pieces whose sizes come from the other bits of that byte, checked against
  * a one-shot scan and a reference walk of RFC 6455 frame headers. */
+#include <ctype.h>
 #include "fuzz.h"
 #include "http/wsop.h"
 #include "lib/utf8.h"
-#include <ctype.h>
 
 #define ID_MAX (INT64_MAX / 2)
 

@@ -2,12 +2,12 @@
  * replay DIR|FILE...  Calls LLVMFuzzerTestOneInput once per file (each file
  * of a directory, sorted), then prints "replayed N inputs". A crash or a
  * failed invariant aborts the process: the caller counts that as a failure. */
-#include "fuzz.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "fuzz.h"
 
 static int replay_file(const char *path)
 {

@@ -26,7 +26,7 @@ static int setup_cached(void **state)
 
 /* Runs a sign-up to its end: the synchronous refusal or the callback's rc. */
 static int signup(const char *email, const char *pw, const char *name, const char *ws, const char *invite,
-		  struct outcome *o)
+                  struct outcome *o)
 {
 	struct signup_in in = {email, pw, name, ws, invite, "127.0.0.1"};
 	memset(o, 0, sizeof *o);
@@ -233,7 +233,8 @@ static void test_duplicate_workspace_name(void **state)
 	assert_int_equal(app.store.ops->workspace_count(app.store.impl, &n), 0);
 	assert_int_equal(n, 2);
 	/* "Default" (the first workspace) is taken too */
-	assert_int_equal(signup("dave@example.com", "password12", "Dave", "default", NULL, &o2), FE_ECONFLICT);
+	assert_int_equal(signup("dave@example.com", "password12", "Dave", "default", NULL, &o2),
+	                 FE_ECONFLICT);
 	assert_string_equal(o2.e.code, "WORKSPACE_EXISTS");
 }
 
@@ -284,7 +285,8 @@ static void test_duplicate_email(void **state)
 {
 	make_owner();
 	add_invite("JOINME", owner.r.workspace.id, owner.r.user.id, 5);
-	assert_int_equal(signup("ALICE@Example.com", "password12", "Alice 2", NULL, "JOINME", &o1), FE_ECONFLICT);
+	assert_int_equal(signup("ALICE@Example.com", "password12", "Alice 2", NULL, "JOINME", &o1),
+	                 FE_ECONFLICT);
 	assert_string_equal(o1.e.code, "USER_EXISTS");
 	assert_string_equal(o1.e.field, "email");
 	struct invite i = {0};
@@ -293,7 +295,7 @@ static void test_duplicate_email(void **state)
 }
 
 static void expect_invalid(const char *email, const char *pw, const char *name, const char *ws,
-			   const char *field)
+                           const char *field)
 {
 	struct outcome o;
 	assert_int_equal(signup(email, pw, name, ws, NULL, &o), FE_EINVAL);
@@ -374,7 +376,8 @@ static void test_signin_suspended(void **state)
 	make_owner();
 	add_invite("JOINME", owner.r.workspace.id, owner.r.user.id, 5);
 	assert_int_equal(signup("bob@example.com", "password12", "Bob", NULL, "JOINME", &o1), 0);
-	assert_int_equal(app.store.ops->user_set_role_status(app.store.impl, o1.r.user.id, "member", "Suspended"), 0);
+	assert_int_equal(
+	    app.store.ops->user_set_role_status(app.store.impl, o1.r.user.id, "member", "Suspended"), 0);
 	assert_int_equal(signin("bob@example.com", "password12", &o2), FE_EFORBIDDEN);
 	assert_string_equal(o2.e.code, "ACCOUNT_SUSPENDED");
 	struct principal p;
@@ -399,7 +402,8 @@ static void test_authenticate(void **state)
 	/* role comes from the store, not from the token */
 	add_invite("JOINME", owner.r.workspace.id, owner.r.user.id, 5);
 	assert_int_equal(signup("bob@example.com", "password12", "Bob", NULL, "JOINME", &o1), 0);
-	assert_int_equal(app.store.ops->user_set_role_status(app.store.impl, o1.r.user.id, "admin", "Active"), 0);
+	assert_int_equal(app.store.ops->user_set_role_status(app.store.impl, o1.r.user.id, "admin", "Active"),
+	                 0);
 	assert_int_equal(authenticate(o1.r.access_token, &p, &e), 0);
 	assert_int_equal(p.user_id, o1.r.user.id);
 	assert_string_equal(p.role, "admin");
@@ -414,8 +418,9 @@ static void test_authenticate(void **state)
 	assert_int_equal(authenticate(t, &p, &e), FE_EAUTH);
 	assert_string_equal(e.code, "INVALID_TOKEN");
 	/* a prefix of a valid token (len is honoured) */
-	assert_int_equal(auth_authenticate(&app, owner.r.access_token, strlen(owner.r.access_token) - 1, &p, &e),
-			 FE_EAUTH);
+	assert_int_equal(
+	    auth_authenticate(&app, owner.r.access_token, strlen(owner.r.access_token) - 1, &p, &e),
+	    FE_EAUTH);
 }
 
 static void test_refresh_rotation_and_reuse(void **state)
@@ -589,7 +594,8 @@ static void test_access_token_expiry(void **state)
 	assert_int_equal(p.token_exp, iat + ACCESS_TTL_S);
 	assert_int_equal(p.token_version, 0);
 	struct principal pf;
-	assert_int_equal(auth_authenticate_file(&app, owner.r.file_token, strlen(owner.r.file_token), &pf, &e), 0);
+	assert_int_equal(
+	    auth_authenticate_file(&app, owner.r.file_token, strlen(owner.r.file_token), &pf, &e), 0);
 	assert_int_equal(pf.token_exp, iat + ACCESS_TTL_S);
 	clock_advance(1000);
 	assert_int_equal(authenticate(owner.r.access_token, &p, &e), FE_EAUTH);
@@ -635,9 +641,9 @@ static void test_refresh_sliding_then_absolute(void **state)
 static void stored_hash(int64_t id, char *out, size_t n)
 {
 	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(((struct sq *)app.store.impl)->db, "SELECT password_hash FROM users WHERE id = ?",
-					    -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(((struct sq *)app.store.impl)->db,
+	                                    "SELECT password_hash FROM users WHERE id = ?", -1, &st, NULL),
+	                 SQLITE_OK);
 	sqlite3_bind_int64(st, 1, id);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -696,30 +702,30 @@ static void test_hash_never_cached_or_listed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_first_signup_creates_default_workspace),
-		cmocka_unit_test_setup_teardown(test_hash_never_cached_or_listed, setup_cached, teardown),
-		T(test_second_signup_needs_invite),
-		T(test_racing_first_signups_one_owner),
-		T(test_needs_owner_flag),
-		T(test_open_registration_new_workspace),
-		T(test_duplicate_workspace_name),
-		T(test_invite_signup_joins_as_member),
-		T(test_revoked_or_expired_invite),
-		T(test_duplicate_email),
-		T(test_validation_names_field),
-		T(test_signin),
-		T(test_signin_wrong_password_unknown_email),
-		T(test_signin_suspended),
-		T(test_authenticate),
-		T(test_refresh_rotation_and_reuse),
-		T(test_logout_one),
-		T(test_logout_all),
-		T(test_change_password),
-		T(test_rate_limit_signin_per_client),
-		T(test_rate_limit_signin_per_account),
-		T(test_access_token_expiry),
-		T(test_refresh_token_expiry),
-		T(test_refresh_sliding_then_absolute),
+	    T(test_first_signup_creates_default_workspace),
+	    cmocka_unit_test_setup_teardown(test_hash_never_cached_or_listed, setup_cached, teardown),
+	    T(test_second_signup_needs_invite),
+	    T(test_racing_first_signups_one_owner),
+	    T(test_needs_owner_flag),
+	    T(test_open_registration_new_workspace),
+	    T(test_duplicate_workspace_name),
+	    T(test_invite_signup_joins_as_member),
+	    T(test_revoked_or_expired_invite),
+	    T(test_duplicate_email),
+	    T(test_validation_names_field),
+	    T(test_signin),
+	    T(test_signin_wrong_password_unknown_email),
+	    T(test_signin_suspended),
+	    T(test_authenticate),
+	    T(test_refresh_rotation_and_reuse),
+	    T(test_logout_one),
+	    T(test_logout_all),
+	    T(test_change_password),
+	    T(test_rate_limit_signin_per_client),
+	    T(test_rate_limit_signin_per_account),
+	    T(test_access_token_expiry),
+	    T(test_refresh_token_expiry),
+	    T(test_refresh_sliding_then_absolute),
 	};
 	return cmocka_run_group_tests(tests, auth_group_setup, NULL);
 }

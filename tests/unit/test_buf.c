@@ -139,10 +139,10 @@ static void test_free_and_reuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_grows),
-		cmocka_unit_test(test_addn),
-		cmocka_unit_test(test_addf),
-		cmocka_unit_test(test_free_and_reuse),
+	    cmocka_unit_test(test_add_grows),
+	    cmocka_unit_test(test_addn),
+	    cmocka_unit_test(test_addf),
+	    cmocka_unit_test(test_free_and_reuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -212,7 +212,8 @@ static void test_member_ids_sorted(void **state)
 	size_t n = 0;
 	assert_int_equal(cached_member_ids(&app, room, &ids, &n), 0);
 	assert_int_equal(n, 4);
-	int64_t want[] = {ann.user_id, ben.user_id, cat.user_id, eve.user_id}; /* ids ascend in creation order */
+	int64_t want[] = {ann.user_id, ben.user_id, cat.user_id,
+	                  eve.user_id}; /* ids ascend in creation order */
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(ids[i], want[i]);
 	free(ids);
@@ -275,8 +276,11 @@ static void test_published_event_invalidates(void **state)
 	assert_int_equal(cached_member_ids(&app, other, &ids, &n), 0);
 	assert_int_equal(n, 2);
 	free(ids);
-	struct event ev = {.type = EV_USER_JOINED_CHAT, .workspace_id = wsA, .chat_id = other,
-			   .actor_id = dan.user_id, .user_id = ben.user_id};
+	struct event ev = {.type = EV_USER_JOINED_CHAT,
+	                   .workspace_id = wsA,
+	                   .chat_id = other,
+	                   .actor_id = dan.user_id,
+	                   .user_id = ben.user_id};
 	bus_publish(&app.bus, &ev);
 	assert_int_equal(cached_member_ids(&app, other, &ids, &n), 0);
 	assert_int_equal(n, 3);
@@ -285,8 +289,13 @@ static void test_published_event_invalidates(void **state)
 	/* a user who left: gone from the list */
 	assert_int_equal(S->member_remove(SI, other, cat.user_id), 0);
 	int64_t audience[] = {dan.user_id, ben.user_id, cat.user_id};
-	struct event left = {.type = EV_USER_LEFT_CHAT, .workspace_id = wsA, .chat_id = other,
-			     .actor_id = cat.user_id, .user_id = cat.user_id, .audience = audience, .naudience = 3};
+	struct event left = {.type = EV_USER_LEFT_CHAT,
+	                     .workspace_id = wsA,
+	                     .chat_id = other,
+	                     .actor_id = cat.user_id,
+	                     .user_id = cat.user_id,
+	                     .audience = audience,
+	                     .naudience = 3};
 	bus_publish(&app.bus, &left);
 	assert_int_equal(cached_member_ids(&app, other, &ids, &n), 0);
 	assert_int_equal(n, 2);
@@ -294,8 +303,12 @@ static void test_published_event_invalidates(void **state)
 	free(ids);
 	/* typing and presence events are not the cache's business */
 	assert_int_equal(S->member_add(SI, other, ann.user_id, "member", fake_now), 0);
-	struct event typing = {.type = EV_TYPING_CHANGED, .workspace_id = wsA, .chat_id = other, .user_id = ann.user_id,
-			       .added = 1, .user_name = "Ann Arbor"};
+	struct event typing = {.type = EV_TYPING_CHANGED,
+	                       .workspace_id = wsA,
+	                       .chat_id = other,
+	                       .user_id = ann.user_id,
+	                       .added = 1,
+	                       .user_name = "Ann Arbor"};
 	bus_publish(&app.bus, &typing);
 	assert_int_equal(cached_member_ids(&app, other, &ids, &n), 0);
 	assert_int_equal(n, 2);
@@ -484,16 +497,16 @@ static void test_rendered_pages(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_user_hit_and_forget, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_chat_per_viewer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_member_ids_sorted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_add_members_invalidates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_published_event_invalidates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unread_after_send_and_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unread_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forget_profile_drops_pages, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_message_events_drop_pages, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rendered_pages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_user_hit_and_forget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chat_per_viewer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_member_ids_sorted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_add_members_invalidates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_published_event_invalidates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unread_after_send_and_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unread_empty, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forget_profile_drops_pages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_message_events_drop_pages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rendered_pages, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,8 +35,8 @@ static void seed(void)
 	clear_events();
 }
 
-static int create(const struct principal *p, const char *type, const char *name, const int64_t *members, size_t n,
-		  struct chat_summary *out, int *created, struct fe_err *e)
+static int create(const struct principal *p, const char *type, const char *name, const int64_t *members,
+                  size_t n, struct chat_summary *out, int *created, struct fe_err *e)
 {
 	struct chat_create_in in = {name, type, NULL, members, n};
 	memset(out, 0, sizeof *out);
@@ -44,7 +44,8 @@ static int create(const struct principal *p, const char *type, const char *name,
 }
 
 /* Creates a chat that must succeed; returns its id. */
-static int64_t mk(const struct principal *p, const char *type, const char *name, const int64_t *members, size_t n)
+static int64_t mk(const struct principal *p, const char *type, const char *name, const int64_t *members,
+                  size_t n)
 {
 	struct chat_summary s;
 	struct fe_err e = {0};
@@ -292,7 +293,8 @@ static void test_members_other_workspace(void **state)
 	assert_int_equal(create(&ann, "PublicChannel", "ghosts", ghost, 1, &s, &created, &e), FE_EINVAL);
 	assert_string_equal(e.field, "members");
 	/* a suspended user is not an active member */
-	assert_int_equal(app.store.ops->user_set_role_status(app.store.impl, eve.user_id, "member", "Suspended"), 0);
+	assert_int_equal(
+	    app.store.ops->user_set_role_status(app.store.impl, eve.user_id, "member", "Suspended"), 0);
 	int64_t sus[] = {eve.user_id};
 	assert_int_equal(create(&ann, "Group", "x", sus, 1, &s, &created, &e), FE_EINVAL);
 	assert_string_equal(e.field, "members");
@@ -688,19 +690,19 @@ static void test_set_role(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_create_single),
-		T(test_create_group),
-		T(test_create_validation),
-		T(test_channel_names_unique),
-		T(test_members_other_workspace),
-		T(test_list_by_activity),
-		T(test_get_invisible),
-		T(test_update_rights),
-		T(test_delete_owner_only),
-		T(test_join_public_only),
-		T(test_leave_rules),
-		T(test_add_remove_members),
-		T(test_set_role),
+	    T(test_create_single),
+	    T(test_create_group),
+	    T(test_create_validation),
+	    T(test_channel_names_unique),
+	    T(test_members_other_workspace),
+	    T(test_list_by_activity),
+	    T(test_get_invisible),
+	    T(test_update_rights),
+	    T(test_delete_owner_only),
+	    T(test_join_public_only),
+	    T(test_leave_rules),
+	    T(test_add_remove_members),
+	    T(test_set_role),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

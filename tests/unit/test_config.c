@@ -12,11 +12,22 @@
 #define ARGC(a) ((int)(sizeof(a) / sizeof(a[0])))
 
 static const char *env_names[] = {
-	"FECHATTER_BIND",         "FECHATTER_PORT",         "FECHATTER_TLS_PORT",         "FECHATTER_CERT",
-	"FECHATTER_KEY",          "FECHATTER_DATA",         "FECHATTER_DURABILITY",       "FECHATTER_UPLOAD_LIMIT",
-	"FECHATTER_BODY_LIMIT",   "FECHATTER_LOG_LEVEL",    "FECHATTER_REGISTRATION",     "FECHATTER_LOGIN_RATE_IP",
-	"FECHATTER_LOGIN_RATE_ACCOUNT", "FECHATTER_WORKERS", "FECHATTER_CONFIG",
-	"FECHATTER_TRUST_PROXY",
+    "FECHATTER_BIND",
+    "FECHATTER_PORT",
+    "FECHATTER_TLS_PORT",
+    "FECHATTER_CERT",
+    "FECHATTER_KEY",
+    "FECHATTER_DATA",
+    "FECHATTER_DURABILITY",
+    "FECHATTER_UPLOAD_LIMIT",
+    "FECHATTER_BODY_LIMIT",
+    "FECHATTER_LOG_LEVEL",
+    "FECHATTER_REGISTRATION",
+    "FECHATTER_LOGIN_RATE_IP",
+    "FECHATTER_LOGIN_RATE_ACCOUNT",
+    "FECHATTER_WORKERS",
+    "FECHATTER_CONFIG",
+    "FECHATTER_TRUST_PROXY",
 };
 
 static char conf_path[64];
@@ -77,10 +88,35 @@ static void test_defaults(void **state)
 static void test_flags(void **state)
 {
 	struct config c;
-	char *argv[] = {"fechatter", "--bind", "0.0.0.0", "--port", "9000", "--tls-port", "9443", "--data",
-			"/tmp/fe-data", "--durability", "normal", "--upload-limit", "2048", "--body-limit", "4096",
-			"--log-level", "debug", "--registration", "open", "--login-rate-ip", "7",
-			"--login-rate-account", "3", "--workers", "4", "--cert", "/tmp/c.pem", "--key", "/tmp/k.pem"};
+	char *argv[] = {"fechatter",
+	                "--bind",
+	                "0.0.0.0",
+	                "--port",
+	                "9000",
+	                "--tls-port",
+	                "9443",
+	                "--data",
+	                "/tmp/fe-data",
+	                "--durability",
+	                "normal",
+	                "--upload-limit",
+	                "2048",
+	                "--body-limit",
+	                "4096",
+	                "--log-level",
+	                "debug",
+	                "--registration",
+	                "open",
+	                "--login-rate-ip",
+	                "7",
+	                "--login-rate-account",
+	                "3",
+	                "--workers",
+	                "4",
+	                "--cert",
+	                "/tmp/c.pem",
+	                "--key",
+	                "/tmp/k.pem"};
 	assert_int_equal(config_load(&c, ARGC(argv), argv), 0);
 	assert_string_equal(c.bind, "0.0.0.0");
 	assert_int_equal(c.port, 9000);
@@ -101,7 +137,8 @@ static void test_flags(void **state)
 static void test_equals_form(void **state)
 {
 	struct config c;
-	char *argv[] = {"fechatter", "--port=9001", "--data=/srv/x", "--registration=open", "--log-level=warn"};
+	char *argv[] = {"fechatter", "--port=9001", "--data=/srv/x", "--registration=open",
+	                "--log-level=warn"};
 	assert_int_equal(config_load(&c, ARGC(argv), argv), 0);
 	assert_int_equal(c.port, 9001);
 	assert_string_equal(c.data, "/srv/x");
@@ -121,14 +158,14 @@ static void test_file(void **state)
 {
 	struct config c;
 	const char *p = write_conf("# a comment\n"
-				   "\n"
-				   "port 7000\n"
-				   "   bind   10.1.2.3   \n"
-				   "\t# indented comment\n"
-				   "registration open\n"
-				   "workers\t3\n"
-				   "durability normal\n"
-				   "log-level error\n");
+	                           "\n"
+	                           "port 7000\n"
+	                           "   bind   10.1.2.3   \n"
+	                           "\t# indented comment\n"
+	                           "registration open\n"
+	                           "workers\t3\n"
+	                           "durability normal\n"
+	                           "log-level error\n");
 	char *argv[] = {"fechatter", "--config", (char *)p};
 	assert_int_equal(config_load(&c, ARGC(argv), argv), 0);
 	assert_int_equal(c.port, 7000);
@@ -380,7 +417,8 @@ static void test_trust_proxy(void **state)
 	setenv("FECHATTER_TRUST_PROXY", "192.168.0.1, 192.168.0.2", 1);
 	assert_int_equal(config_load(&c, ARGC(argv), argv), 0);
 	assert_string_equal(c.trust_proxy, "192.168.0.1, 192.168.0.2");
-	char *argv2[] = {"fechatter", "--config", (char *)p, "--trust-proxy", "127.0.0.1", "--trust-proxy=::1"};
+	char *argv2[] = {"fechatter",     "--config",  (char *)p,
+	                 "--trust-proxy", "127.0.0.1", "--trust-proxy=::1"};
 	assert_int_equal(config_load(&c, ARGC(argv2), argv2), 0);
 	assert_string_equal(c.trust_proxy, "127.0.0.1,::1");
 	char *argv3[] = {"fechatter", "--trust-proxy", "-"};
@@ -443,24 +481,24 @@ static void test_flag_takes_no_value(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_defaults),
-		T(test_flags),
-		T(test_equals_form),
-		T(test_last_flag_wins),
-		T(test_file),
-		T(test_env_over_file_flag_over_env),
-		T(test_config_from_env),
-		T(test_file_errors),
-		T(test_unknown_flag),
-		T(test_port_range),
-		T(test_other_ranges),
-		T(test_enums),
-		T(test_help),
-		T(test_commands),
-		T(test_print),
-		T(test_print_reads_back),
-		T(test_trust_proxy),
-		T(test_flag_takes_no_value),
+	    T(test_defaults),
+	    T(test_flags),
+	    T(test_equals_form),
+	    T(test_last_flag_wins),
+	    T(test_file),
+	    T(test_env_over_file_flag_over_env),
+	    T(test_config_from_env),
+	    T(test_file_errors),
+	    T(test_unknown_flag),
+	    T(test_port_range),
+	    T(test_other_ranges),
+	    T(test_enums),
+	    T(test_help),
+	    T(test_commands),
+	    T(test_print),
+	    T(test_print_reads_back),
+	    T(test_trust_proxy),
+	    T(test_flag_takes_no_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,9 @@
 /* tests/unit/test_connlimit: connection counting per address and in total
  * (lib/connlimit), against a plain model under many random opens/closes. */
-#include "lib/connlimit.h"
-#include "testutil.h"
 #include <stdlib.h>
 #include <string.h>
+#include "testutil.h"
+#include "lib/connlimit.h"
 
 static void addr_of(int n, unsigned char a[16])
 {

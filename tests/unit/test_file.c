@@ -40,7 +40,8 @@ static const char PNG_SHA[] = "1111111111111111111111111111111111111111111111111
 static const char PDF_SHA[] = "2222222222222222222222222222222222222222222222222222222222222222";
 
 /* Records a file row of content sha uploaded by who. */
-static struct file_rec add_file(const struct principal *who, const char *sha, const char *ext, const char *mime)
+static struct file_rec add_file(const struct principal *who, const char *sha, const char *ext,
+                                const char *mime)
 {
 	struct file_rec f = {0};
 	snprintf(f.sha256, sizeof f.sha256, "%s", sha);
@@ -114,7 +115,8 @@ static void test_url(void **state)
 	struct file_rec f = add_file(&ann, PNG_SHA, "png", "image/png");
 	char url[FILE_URL_MAX];
 	file_url(&f, url, sizeof url);
-	assert_string_equal(url, "/api/files/1111111111111111111111111111111111111111111111111111111111111111.png");
+	assert_string_equal(
+	    url, "/api/files/1111111111111111111111111111111111111111111111111111111111111111.png");
 	assert_true(file_url_like(url));
 	assert_false(file_url_like("https://example.com/api/files/x.png"));
 	/* the one parser reads back what the one formatter wrote */
@@ -124,7 +126,8 @@ static void test_url(void **state)
 	assert_string_equal(fn.ext, "png");
 	assert_string_equal(fn.suffix, "");
 	const char *bad[] = {
-	    "https://example.com/api/files/1111111111111111111111111111111111111111111111111111111111111111.png",
+	    "https://example.com/api/files/"
+	    "1111111111111111111111111111111111111111111111111111111111111111.png",
 	    "/files/1111111111111111111111111111111111111111111111111111111111111111.png",
 	    "/api/files/1111111111111111111111111111111111111111111111111111111111111111",
 	    "/api/files/1111111111111111111111111111111111111111111111111111111111111111.",
@@ -132,7 +135,8 @@ static void test_url(void **state)
 	    "/api/files/1111111111111111111111111111111111111111111111111111111111111111.toolongx",
 	    "/api/files/111111111111111111111111111111111111111111111111111111111111111A.png",
 	    "/api/files/111111111111111111111111111111111111111111111111111111111111111.png",
-	    "/api/files/1111111111111111111111111111111111111111111111111111111111.png", /* short: routes only */
+	    "/api/files/1111111111111111111111111111111111111111111111111111111111.png", /* short: routes only
+	                                                                                  */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_equal(file_url_parse(bad[i], &fn), FE_ENOTFOUND);
@@ -228,19 +232,24 @@ static void test_picture_must_be_own_image(void **state)
 		int64_t id;
 		const char *url, *field;
 	} bad[] = {
-		{theirs.id, NULL, "avatar_file_id"},
-		{theirs.id + 100, NULL, "avatar_file_id"},
-		{doc.id, NULL, "avatar_file_id"},
-		{0, "/api/files/2222222222222222222222222222222222222222222222222222222222222222.gif", "avatar_url"},
-		{0, "/api/files/2222222222222222222222222222222222222222222222222222222222222222.pdf", "avatar_url"},
-		{0, "/api/files/3333333333333333333333333333333333333333333333333333333333333333.png", "avatar_url"},
-		{0, "/api/files/1111111111111111111111111111111111111111111111111111111111111111.gif", "avatar_url"},
-		{0, "/api/files/abc.png", "avatar_url"},
-		{0, "/api/files/", "avatar_url"},
+	    {theirs.id, NULL, "avatar_file_id"},
+	    {theirs.id + 100, NULL, "avatar_file_id"},
+	    {doc.id, NULL, "avatar_file_id"},
+	    {0, "/api/files/2222222222222222222222222222222222222222222222222222222222222222.gif",
+	     "avatar_url"},
+	    {0, "/api/files/2222222222222222222222222222222222222222222222222222222222222222.pdf",
+	     "avatar_url"},
+	    {0, "/api/files/3333333333333333333333333333333333333333333333333333333333333333.png",
+	     "avatar_url"},
+	    {0, "/api/files/1111111111111111111111111111111111111111111111111111111111111111.gif",
+	     "avatar_url"},
+	    {0, "/api/files/abc.png", "avatar_url"},
+	    {0, "/api/files/", "avatar_url"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		memset(&e, 0, sizeof e);
-		int rc = bad[i].url ? set_picture_url(&ben, bad[i].url, &e) : set_picture_id(&ben, bad[i].id, &e);
+		int rc =
+		    bad[i].url ? set_picture_url(&ben, bad[i].url, &e) : set_picture_id(&ben, bad[i].id, &e);
 		assert_int_equal(rc, FE_EINVAL);
 		assert_string_equal(e.code, "INVALID_AVATAR");
 		assert_string_equal(e.field, bad[i].field);
@@ -352,14 +361,14 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_url),
-		T(test_uploader_reads),
-		T(test_chat_members_read_while_referenced),
-		T(test_picture_is_seen_by_its_workspace_only),
-		T(test_picture_must_be_own_image),
-		T(test_picture_grants_nothing_else),
-		T(test_attach),
-		T(test_same_content_two_uploaders),
+	    T(test_url),
+	    T(test_uploader_reads),
+	    T(test_chat_members_read_while_referenced),
+	    T(test_picture_is_seen_by_its_workspace_only),
+	    T(test_picture_must_be_own_image),
+	    T(test_picture_grants_nothing_else),
+	    T(test_attach),
+	    T(test_same_content_two_uploaders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,9 +3,6 @@
  * with readdir, which a 32-bit build without a 64-bit off_t/ino_t gets wrong
  * on file systems with 64-bit directory offsets or inode numbers (it stops at
  * once with EOVERFLOW, leaving everything behind). */
-#include "adapters/fs_blobs.h"
-#include "lib/log.h"
-#include "testutil.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "testutil.h"
+#include "adapters/fs_blobs.h"
+#include "lib/log.h"
 
 static void touch(const char *dir, const char *name)
 {

@@ -7,10 +7,10 @@
  * word it does not contain is not. Before issue 13 Devanagari, Bengali,
  * Tamil, Thai, Armenian, Georgian and Ethiopic yielded no tokens at all and
  * vowelled Arabic was cut into letters. */
-#include "adapters/fts5_tokenize.h"
-#include "testutil.h"
 #include <stdio.h>
 #include <string.h>
+#include "testutil.h"
+#include "adapters/fts5_tokenize.h"
 
 #define MAXT 128
 

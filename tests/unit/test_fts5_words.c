@@ -36,21 +36,28 @@ static void test_invalid_bytes_separate(void **state)
 {
 	/* a lead byte whose sequence is cut: a separator on its own; before the
 	 * fix it swallowed the next two bytes ("\xe4ab" became one word) */
-	assert_string_equal(words("\xe4" "ab cd"), "ab|cd");
-	assert_string_equal(words("x\xe6\x9d" "yz"), "x|yz");
+	assert_string_equal(words("\xe4"
+	                          "ab cd"),
+	                    "ab|cd");
+	assert_string_equal(words("x\xe6\x9d"
+	                          "yz"),
+	                    "x|yz");
 	/* cut at the very end: nothing past the NUL is read (ASan replays of
 	 * tests/fuzz/corpus/search show it) */
 	assert_string_equal(words("ab\xf0\x9f"), "ab");
 	assert_string_equal(words("\xe4"), "");
 	/* stray continuation bytes and overlongs separate too */
-	assert_string_equal(words("ab\x80" "cd\xc0\xaf" "ef"), "ab|cd|ef");
+	assert_string_equal(words("ab\x80"
+	                          "cd\xc0\xaf"
+	                          "ef"),
+	                    "ab|cd|ef");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_words),
-		cmocka_unit_test(test_invalid_bytes_separate),
+	    cmocka_unit_test(test_words),
+	    cmocka_unit_test(test_invalid_bytes_separate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

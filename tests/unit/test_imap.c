@@ -305,14 +305,14 @@ static void test_10000_distinct(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_put_get_del),
-		cmocka_unit_test(test_overwrite),
-		cmocka_unit_test(test_growth),
-		cmocka_unit_test(test_delete_in_cluster),
-		cmocka_unit_test(test_full_wraparound_cluster),
-		cmocka_unit_test(test_random_against_reference),
-		cmocka_unit_test(test_10000_distinct),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_put_get_del),
+	    cmocka_unit_test(test_overwrite),
+	    cmocka_unit_test(test_growth),
+	    cmocka_unit_test(test_delete_in_cluster),
+	    cmocka_unit_test(test_full_wraparound_cluster),
+	    cmocka_unit_test(test_random_against_reference),
+	    cmocka_unit_test(test_10000_distinct),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

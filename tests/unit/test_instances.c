@@ -8,13 +8,13 @@
  * state leaking through a global would show. The last test runs two whole
  * servers in one process (each on its own thread and port) and talks HTTP
  * to them over real sockets. */
-#include "core/presence.h"
-#include "http/http.h"
-#include "http/realtime.h"
-#include "testapp.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include "testapp.h"
+#include "core/presence.h"
+#include "http/http.h"
+#include "http/realtime.h"
 
 static struct config cfg_b;
 static struct app a, b;

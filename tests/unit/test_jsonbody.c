@@ -1,9 +1,9 @@
 /* tests/unit/test_jsonbody: the request body check (http/jsonio
  * json_body_parse): media type, UTF-8, NUL characters raw or escaped,
  * object or array, trailing garbage. */
-#include "http/jsonio.h"
-#include "testutil.h"
 #include <string.h>
+#include "testutil.h"
+#include "http/jsonio.h"
 
 #define CT "application/json"
 

@@ -1,9 +1,9 @@
 /* tests/unit/test_jwt: EdDSA JWT signing and strict verification
  * (lib/jwt): roundtrip, tampering, alg confusion, claims, malformed input. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "testutil.h"
 #include "lib/jwt.h"
 
@@ -115,8 +115,8 @@ static char *craft(const char *header, const char *payload, const unsigned char 
 
 static const char good_header[] = "{\"alg\":\"EdDSA\",\"typ\":\"JWT\"}";
 static const char good_payload[] = "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\","
-				   "\"iat\":1700000000,\"exp\":1700000900,\"wid\":7,"
-				   "\"role\":\"member\",\"tv\":3}";
+                                   "\"iat\":1700000000,\"exp\":1700000900,\"wid\":7,"
+                                   "\"role\":\"member\",\"tv\":3}";
 
 static void test_roundtrip(void **state)
 {
@@ -180,9 +180,9 @@ static void test_roundtrip_large_values(void **state)
 	c.exp = INT64_MAX;
 	assert_null(jwt_sign(&c, sk));
 	t = craft(good_header,
-		  "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\",\"iat\":1700000000,"
-		  "\"exp\":1700000900,\"wid\":9007199254740993,\"role\":\"member\",\"tv\":3}",
-		  sk);
+	          "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\",\"iat\":1700000000,"
+	          "\"exp\":1700000900,\"wid\":9007199254740993,\"role\":\"member\",\"tv\":3}",
+	          sk);
 	assert_int_equal(verify(t), JWT_EMALFORMED);
 	free(t);
 }
@@ -231,8 +231,8 @@ static void test_tampered_signature(void **state)
 	unsigned char sig[crypto_sign_BYTES];
 	size_t n = 0;
 	assert_int_equal(sodium_base642bin(sig, sizeof sig, d2 + 1, strlen(d2 + 1), NULL, &n, NULL,
-					   sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-			 0);
+	                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	                 0);
 	assert_int_equal(n, sizeof sig);
 	for (size_t i = 0; i < sizeof sig; i += 21) {
 		sig[i] ^= 0x80;
@@ -272,9 +272,15 @@ static void test_empty_signature(void **state)
 static void test_alg_none(void **state)
 {
 	static const char *headers[] = {
-		"{\"alg\":\"none\",\"typ\":\"JWT\"}", "{\"alg\":\"None\"}", "{\"alg\":\"NONE\"}",
-		"{\"alg\":\"eddsa\",\"typ\":\"JWT\"}", "{\"alg\":\"EdDSA \",\"typ\":\"JWT\"}",
-		"{\"typ\":\"JWT\"}", "{\"alg\":null}", "{\"alg\":[\"EdDSA\"]}", "{\"alg\":\"\"}",
+	    "{\"alg\":\"none\",\"typ\":\"JWT\"}",
+	    "{\"alg\":\"None\"}",
+	    "{\"alg\":\"NONE\"}",
+	    "{\"alg\":\"eddsa\",\"typ\":\"JWT\"}",
+	    "{\"alg\":\"EdDSA \",\"typ\":\"JWT\"}",
+	    "{\"typ\":\"JWT\"}",
+	    "{\"alg\":null}",
+	    "{\"alg\":[\"EdDSA\"]}",
+	    "{\"alg\":\"\"}",
 	};
 	for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
 		char *t = craft(headers[i], good_payload, NULL);
@@ -372,25 +378,25 @@ static void test_bad_claims_signed(void **state)
 {
 	/* correctly signed but unusable payloads */
 	static const char *payloads[] = {
-		"{}",
-		"[]",
-		"not json",
-		"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":42,\"iat\":1700000000,"
-		"\"exp\":1700000900,\"wid\":7,\"role\":\"member\",\"tv\":3}",
-		"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"4x2\",\"iat\":1700000000,"
-		"\"exp\":1700000900,\"wid\":7,\"role\":\"member\",\"tv\":3}",
-		"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\",\"iat\":1700000000,"
-		"\"exp\":\"1700000900\",\"wid\":7,\"role\":\"member\",\"tv\":3}",
-		"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\",\"iat\":1700000000,"
-		"\"exp\":1700000900.5,\"wid\":7,\"role\":\"member\",\"tv\":3}",
-		"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\",\"iat\":1700000000,"
-		"\"exp\":1700000900,\"wid\":7,\"role\":\"member\"}",
-		"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\",\"iat\":1700000000,"
-		"\"exp\":1700000900,\"wid\":7,\"role\":\"administrator-role\",\"tv\":3}",
-		"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"99999999999999999999\","
-		"\"iat\":1700000000,\"exp\":1700000900,\"wid\":7,\"role\":\"member\",\"tv\":3}",
-		"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\",\"iat\":1700000000,"
-		"\"exp\":1e300,\"wid\":7,\"role\":\"member\",\"tv\":3}",
+	    "{}",
+	    "[]",
+	    "not json",
+	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":42,\"iat\":1700000000,"
+	    "\"exp\":1700000900,\"wid\":7,\"role\":\"member\",\"tv\":3}",
+	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"4x2\",\"iat\":1700000000,"
+	    "\"exp\":1700000900,\"wid\":7,\"role\":\"member\",\"tv\":3}",
+	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\",\"iat\":1700000000,"
+	    "\"exp\":\"1700000900\",\"wid\":7,\"role\":\"member\",\"tv\":3}",
+	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\",\"iat\":1700000000,"
+	    "\"exp\":1700000900.5,\"wid\":7,\"role\":\"member\",\"tv\":3}",
+	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\",\"iat\":1700000000,"
+	    "\"exp\":1700000900,\"wid\":7,\"role\":\"member\"}",
+	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\",\"iat\":1700000000,"
+	    "\"exp\":1700000900,\"wid\":7,\"role\":\"administrator-role\",\"tv\":3}",
+	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"99999999999999999999\","
+	    "\"iat\":1700000000,\"exp\":1700000900,\"wid\":7,\"role\":\"member\",\"tv\":3}",
+	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"42\",\"iat\":1700000000,"
+	    "\"exp\":1e300,\"wid\":7,\"role\":\"member\",\"tv\":3}",
 	};
 	for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
 		char *t = craft(good_header, payloads[i], sk);
@@ -477,21 +483,21 @@ static void test_malformed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_roundtrip_large_values),
-		cmocka_unit_test(test_sign_rejects_unterminated_strings),
-		cmocka_unit_test(test_tampered_payload),
-		cmocka_unit_test(test_tampered_signature),
-		cmocka_unit_test(test_empty_signature),
-		cmocka_unit_test(test_alg_none),
-		cmocka_unit_test(test_hs256_key_confusion),
-		cmocka_unit_test(test_other_key),
-		cmocka_unit_test(test_expiry),
-		cmocka_unit_test(test_wrong_iss_aud),
-		cmocka_unit_test(test_iat_in_future),
-		cmocka_unit_test(test_failure_leaves_out_untouched),
-		cmocka_unit_test(test_bad_claims_signed),
-		cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_roundtrip_large_values),
+	    cmocka_unit_test(test_sign_rejects_unterminated_strings),
+	    cmocka_unit_test(test_tampered_payload),
+	    cmocka_unit_test(test_tampered_signature),
+	    cmocka_unit_test(test_empty_signature),
+	    cmocka_unit_test(test_alg_none),
+	    cmocka_unit_test(test_hs256_key_confusion),
+	    cmocka_unit_test(test_other_key),
+	    cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_wrong_iss_aud),
+	    cmocka_unit_test(test_iat_in_future),
+	    cmocka_unit_test(test_failure_leaves_out_untouched),
+	    cmocka_unit_test(test_bad_claims_signed),
+	    cmocka_unit_test(test_malformed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,13 +3,13 @@
  * "suppressed N similar lines" summary once the window has passed, leaves
  * different lines alone, and log_reopen moves new lines to a new file of
  * the same name (log rotation). A fake clock drives the windows. */
-#include "lib/log.h"
-#include "testutil.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "testutil.h"
+#include "lib/log.h"
 
 static int64_t fake_now = 1000;
 static int64_t fake_clock(void)

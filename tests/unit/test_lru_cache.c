@@ -202,7 +202,7 @@ static void test_lru_eviction_order(void **state)
 	memset(val, 'v', 100);
 	val[100] = 0;
 	size_t s = o + 100 + strlen("k:0"); /* every entry has this size */
-	make(5 * s);                         /* exactly five fit */
+	make(5 * s);                        /* exactly five fit */
 	char key[16];
 	for (int i = 0; i < 5; i++) {
 		snprintf(key, sizeof key, "k:%d", i);
@@ -642,17 +642,17 @@ static void test_random_vs_model(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_put_get_copies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_overwrite_and_del, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ttl, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lru_eviction_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_big_not_stored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stats_per_family, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_del_tag, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_del_tag_after_expiry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_del_tag_after_eviction, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_entries, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_random_vs_model, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_put_get_copies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_overwrite_and_del, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ttl, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lru_eviction_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_too_big_not_stored, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stats_per_family, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_del_tag, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_del_tag_after_expiry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_del_tag_after_eviction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_entries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_random_vs_model, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,8 +88,8 @@ static void on_sent(void *req, int rc, const struct fe_err *e, const struct mess
 	}
 }
 
-static int send_full(const struct principal *p, int64_t c, const char *content, const char *key, int64_t reply_to,
-		     struct sent *out, struct fe_err *e)
+static int send_full(const struct principal *p, int64_t c, const char *content, const char *key,
+                     int64_t reply_to, struct sent *out, struct fe_err *e)
 {
 	struct send_in in = {0};
 	in.content = content;
@@ -470,8 +470,10 @@ static void test_replies(void **state)
 	assert_int_equal(list[0].id, r2.id);
 	messages_free(list, n);
 	/* the thread of a message of another chat, or for a non-member: not found */
-	assert_int_equal(message_replies(&app, &ann, chat, elsewhere, 0, 10, &list, &n, &more, &e), FE_ENOTFOUND);
-	assert_int_equal(message_replies(&app, &outsider, chat, root, 0, 10, &list, &n, &more, &e), FE_ENOTFOUND);
+	assert_int_equal(message_replies(&app, &ann, chat, elsewhere, 0, 10, &list, &n, &more, &e),
+	                 FE_ENOTFOUND);
+	assert_int_equal(message_replies(&app, &outsider, chat, root, 0, 10, &list, &n, &more, &e),
+	                 FE_ENOTFOUND);
 	/* replies also appear in the timeline */
 	assert_int_equal(message_list(&app, &ann, chat, 0, -1, 10, &list, &n, &more, &e), 0);
 	assert_int_equal(n, 3);
@@ -729,10 +731,12 @@ static void test_reactions(void **state)
 	assert_string_equal(e.field, "emoji");
 	assert_int_equal(message_react(&app, &ben, chat, id, "a b", 1, &changed, &rs, &n, &e), FE_EINVAL);
 	assert_int_equal(message_react(&app, &ben, chat, id, NULL, 1, &changed, &rs, &n, &e), FE_EINVAL);
-	assert_int_equal(message_react(&app, &ben, chat, id, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 1, &changed, &rs, &n, &e),
-			 FE_EINVAL);
+	assert_int_equal(message_react(&app, &ben, chat, id, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 1, &changed,
+	                               &rs, &n, &e),
+	                 FE_EINVAL);
 	assert_int_equal(message_react(&app, &ben, chat, id, "\xff", 1, &changed, &rs, &n, &e), FE_EINVAL);
-	assert_int_equal(message_react(&app, &outsider, chat, id, "👍", 1, &changed, &rs, &n, &e), FE_ENOTFOUND);
+	assert_int_equal(message_react(&app, &outsider, chat, id, "👍", 1, &changed, &rs, &n, &e),
+	                 FE_ENOTFOUND);
 	assert_int_equal(message_react(&app, &ben, chat2, id, "👍", 1, &changed, &rs, &n, &e), FE_ENOTFOUND);
 	assert_int_equal(nev, 0);
 }
@@ -745,7 +749,8 @@ static void test_mentions(void **state)
 	struct sent s;
 	struct fe_err e = {0};
 	/* full names, any case, non-ASCII folded; the sender never mentions themself */
-	assert_int_equal(send_full(&ann, chat, "hey @ben bay and @ÉMILE ZOLA, cc @Ann Arbor", NULL, 0, &s, &e), 0);
+	assert_int_equal(
+	    send_full(&ann, chat, "hey @ben bay and @ÉMILE ZOLA, cc @Ann Arbor", NULL, 0, &s, &e), 0);
 	assert_int_equal(s.rc, 0);
 	assert_int_equal(s.mentions_all, 0);
 	assert_int_equal(s.nmentions, 2);
@@ -806,7 +811,8 @@ static void test_mention_before_unicode_punctuation(void **state)
 	assert_int_equal(s.rc, 0);
 	assert_int_equal(s.nmentions, 1);
 	assert_int_equal(s.mentions[0], ben.user_id);
-	assert_int_equal(send_full(&ann, chat, "\u00ab@\u00c9mile Zola\u00bb a \u00e9crit", NULL, 0, &s, &e), 0);
+	assert_int_equal(send_full(&ann, chat, "\u00ab@\u00c9mile Zola\u00bb a \u00e9crit", NULL, 0, &s, &e),
+	                 0);
 	assert_int_equal(s.nmentions, 1);
 	assert_int_equal(s.mentions[0], emile.user_id);
 }
@@ -1008,23 +1014,23 @@ static void test_send_racing_revocation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_send_write_through),
-		T(test_group_commit),
-		T(test_group_commit_one_fails),
-		T(test_send_racing_revocation),
-		T(test_no_group_commit_one_batch_each),
-		T(test_content_rules),
-		T(test_idempotency),
-		T(test_replies),
-		T(test_list_paging),
-		T(test_edit),
-		T(test_delete_rights_and_tombstone),
-		T(test_reactions),
-		T(test_mentions),
-		T(test_mention_before_unicode_punctuation),
-		T(test_send_with_files),
-		T(test_read_marker),
-		T(test_unread_counts),
+	    T(test_send_write_through),
+	    T(test_group_commit),
+	    T(test_group_commit_one_fails),
+	    T(test_send_racing_revocation),
+	    T(test_no_group_commit_one_batch_each),
+	    T(test_content_rules),
+	    T(test_idempotency),
+	    T(test_replies),
+	    T(test_list_paging),
+	    T(test_edit),
+	    T(test_delete_rights_and_tombstone),
+	    T(test_reactions),
+	    T(test_mentions),
+	    T(test_mention_before_unicode_punctuation),
+	    T(test_send_with_files),
+	    T(test_read_marker),
+	    T(test_unread_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,13 +8,13 @@
  * checks that a well-formed line can still fail (a reply or read marker
  * naming another chat's message), and that closing an unfinished import
  * leaves the store empty. */
-#include "adapters/ndjson_transfer.h"
-#include "adapters/sqlite_store.h"
-#include "adapters/sqlite_transfer.h"
-#include "testutil.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "testutil.h"
+#include "adapters/ndjson_transfer.h"
+#include "adapters/sqlite_store.h"
+#include "adapters/sqlite_transfer.h"
 
 /* Reads the first record of text; returns read()'s result, err filled. */
 static int read_one(const char *text, size_t len, struct tr_record *r, char *err, size_t errlen)

@@ -14,7 +14,7 @@ static int setup(void **state)
 {
 	/* only presence and typing are recorded */
 	return app_setup(&(struct app_opts){.record = EV_BIT(EV_PRESENCE_CHANGED) | EV_BIT(EV_TYPING_CHANGED),
-					    .writer = TA_WRITE_THROUGH});
+	                                    .writer = TA_WRITE_THROUGH});
 }
 
 static int teardown(void **state)
@@ -393,13 +393,13 @@ static void test_disconnect_ends_typing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_connect_counting, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_presence_set, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_online_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_typing_start_stop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_typing_expiry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_typing_not_member, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disconnect_ends_typing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_connect_counting, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_presence_set, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_online_filters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_typing_start_stop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_typing_expiry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_typing_not_member, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_disconnect_ends_typing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

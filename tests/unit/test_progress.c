@@ -1,11 +1,11 @@
 /* tests/unit/test_progress: the long-command progress line (lib/progress):
  * percent, rate and time left from a known clock; unknown totals; plain
  * output (not a terminal) writes the final summary line. */
-#include "lib/progress.h"
-#include "testutil.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "testutil.h"
+#include "lib/progress.h"
 
 static void test_format_known_total(void **state)
 {

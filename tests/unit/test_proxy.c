@@ -1,10 +1,10 @@
 /* tests/unit/test_proxy: trusted proxy lists and the X-Forwarded-For rule
  * (lib/proxy): addresses with and without ports, CIDR ranges, the right-most
  * untrusted address, forged and malformed headers, IPv6, too many hops. */
-#include "lib/proxy.h"
-#include "testutil.h"
 #include <stdio.h>
 #include <string.h>
+#include "testutil.h"
+#include "lib/proxy.h"
 
 static struct proxy_trust trust(const char *list)
 {

@@ -160,7 +160,7 @@ static void test_lru_eviction(void **state)
 	assert_int_equal(ratelimit_hit(rl, "a", T0), 0);
 	assert_int_equal(ratelimit_hit(rl, "b", T0), 0);
 	assert_int_equal(ratelimit_hit(rl, "c", T0), 0);
-	assert_true(ratelimit_hit(rl, "a", T0) > 0); /* a is now most recent */
+	assert_true(ratelimit_hit(rl, "a", T0) > 0);     /* a is now most recent */
 	assert_int_equal(ratelimit_hit(rl, "d", T0), 0); /* evicts b, the LRU */
 	assert_true(ratelimit_hit(rl, "a", T0) > 0);
 	assert_true(ratelimit_hit(rl, "c", T0) > 0);
@@ -328,21 +328,21 @@ static void test_limits_concurrent_searches(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_limit_then_retry_after),
-		cmocka_unit_test(test_retry_after_is_honest),
-		cmocka_unit_test(test_short_window_retry_after_at_least_one),
-		cmocka_unit_test(test_refused_hits_not_counted),
-		cmocka_unit_test(test_window_slides),
-		cmocka_unit_test(test_no_burst_at_bucket_edge),
-		cmocka_unit_test(test_independent_keys),
-		cmocka_unit_test(test_reset),
-		cmocka_unit_test(test_long_keys_truncated),
-		cmocka_unit_test(test_lru_eviction),
-		cmocka_unit_test(test_max_keys_bound),
-		cmocka_unit_test(test_random_retry_after_property),
-		cmocka_unit_test(test_clock_backwards),
-		cmocka_unit_test(test_limits_per_user_and_action),
-		cmocka_unit_test(test_limits_concurrent_searches),
+	    cmocka_unit_test(test_limit_then_retry_after),
+	    cmocka_unit_test(test_retry_after_is_honest),
+	    cmocka_unit_test(test_short_window_retry_after_at_least_one),
+	    cmocka_unit_test(test_refused_hits_not_counted),
+	    cmocka_unit_test(test_window_slides),
+	    cmocka_unit_test(test_no_burst_at_bucket_edge),
+	    cmocka_unit_test(test_independent_keys),
+	    cmocka_unit_test(test_reset),
+	    cmocka_unit_test(test_long_keys_truncated),
+	    cmocka_unit_test(test_lru_eviction),
+	    cmocka_unit_test(test_max_keys_bound),
+	    cmocka_unit_test(test_random_retry_after_property),
+	    cmocka_unit_test(test_clock_backwards),
+	    cmocka_unit_test(test_limits_per_user_and_action),
+	    cmocka_unit_test(test_limits_concurrent_searches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,9 @@
 /* tests/unit/test_reqhead: the strict request-head scanner (http/reqhead):
  * what passes, what is refused with which status, byte by byte or at once. */
-#include "http/reqhead.h"
-#include "testutil.h"
 #include <stdio.h>
 #include <string.h>
+#include "testutil.h"
+#include "http/reqhead.h"
 
 /* Scans s in one call; returns the verdict and fills h. */
 static int scan(struct reqhead *h, const char *s)

@@ -86,9 +86,9 @@ static void test_range(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match_and_captures),
-		cmocka_unit_test(test_misses),
-		cmocka_unit_test(test_range),
+	    cmocka_unit_test(test_match_and_captures),
+	    cmocka_unit_test(test_misses),
+	    cmocka_unit_test(test_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

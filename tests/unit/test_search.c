@@ -440,17 +440,17 @@ static void seed(void)
 	general = add_chat("General", ann);
 	secret = add_chat("Secret", ann);
 	japan = add_chat("Japan", ann);
-	add_msg(general, ann, "The deployment is scheduled for Friday");      /* 1 */
-	add_msg(general, ben, "Café au lait at the corner");                  /* 2 */
-	add_msg(general, ann, "quick brown fox jumps over the lazy dog");     /* 3 */
-	add_msg(general, ben, "lazy brown dog");                              /* 4 */
-	add_msg(general, emile, "bonjour tout le monde");                     /* 5 */
-	add_msg(secret, ann, "deployment secret plan for Friday");            /* 6 */
-	add_msg(japan, ann, "東京タワーに行きました");                        /* 7 */
-	add_msg(japan, ben, "東京で会議 meeting tomorrow");                   /* 8 */
-	add_msg(japan, ann, "大阪に行きます");                                /* 9 */
+	add_msg(general, ann, "The deployment is scheduled for Friday");       /* 1 */
+	add_msg(general, ben, "Café au lait at the corner");                   /* 2 */
+	add_msg(general, ann, "quick brown fox jumps over the lazy dog");      /* 3 */
+	add_msg(general, ben, "lazy brown dog");                               /* 4 */
+	add_msg(general, emile, "bonjour tout le monde");                      /* 5 */
+	add_msg(secret, ann, "deployment secret plan for Friday");             /* 6 */
+	add_msg(japan, ann, "東京タワーに行きました");                         /* 7 */
+	add_msg(japan, ben, "東京で会議 meeting tomorrow");                    /* 8 */
+	add_msg(japan, ann, "大阪に行きます");                                 /* 9 */
 	add_msg(general, ann, "FTS5 syntax: NEAR( AND OR * col:content done"); /* 10 */
-	add_msg(secret, ben, "東京の秘密 meeting");                           /* 11 */
+	add_msg(secret, ben, "東京の秘密 meeting");                            /* 11 */
 }
 
 static int index_of(int64_t id)
@@ -779,11 +779,48 @@ static void test_fts5_syntax_is_text(void **state)
 {
 	seed();
 	static const char *qs[] = {
-		"NEAR(", "AND", "OR", "NOT", "*", "col:content", "content:deployment", "sender_name:ann",
-		"a OR b", "-foo", "^bar", "(", ")", "{content}: x", "\"", "\"\"", "'", "a' OR 'b",
-		"NEAR(a b, 2)", "x AND", "\\", "%", "_", "%_\\", "東京\"", "東京 AND OR", "東京%", "東京_",
-		"***", "+", "deploy*", "de\"ploy", "NOT deployment", "deployment NOT", "\"deployment", "東京 \"a",
-		"chat_tok:c1", "rank:bm25", "messages_fts", "NEAR(\"東京\" meeting)", "x:y:z", "a - b",
+	    "NEAR(",
+	    "AND",
+	    "OR",
+	    "NOT",
+	    "*",
+	    "col:content",
+	    "content:deployment",
+	    "sender_name:ann",
+	    "a OR b",
+	    "-foo",
+	    "^bar",
+	    "(",
+	    ")",
+	    "{content}: x",
+	    "\"",
+	    "\"\"",
+	    "'",
+	    "a' OR 'b",
+	    "NEAR(a b, 2)",
+	    "x AND",
+	    "\\",
+	    "%",
+	    "_",
+	    "%_\\",
+	    "東京\"",
+	    "東京 AND OR",
+	    "東京%",
+	    "東京_",
+	    "***",
+	    "+",
+	    "deploy*",
+	    "de\"ploy",
+	    "NOT deployment",
+	    "deployment NOT",
+	    "\"deployment",
+	    "東京 \"a",
+	    "chat_tok:c1",
+	    "rank:bm25",
+	    "messages_fts",
+	    "NEAR(\"東京\" meeting)",
+	    "x:y:z",
+	    "a - b",
 	};
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
 		find(qs[i]); /* rc 0 asserted inside */
@@ -818,8 +855,9 @@ static void test_fts5_syntax_is_text(void **state)
 /* Everything a query returns, for comparing before and after a rebuild. */
 static void snapshot(char *out, size_t size)
 {
-	static const char *qs[] = {"deplo", "cafe", "brown", "\"brown dog\"", "ben", "emile", "東京タワー", "東京",
-				   "行き", "東京 meeting", "tea", "lazy", "tokyo", "bulk"};
+	static const char *qs[] = {"deplo", "cafe",       "brown", "\"brown dog\"", "ben",
+	                           "emile", "東京タワー", "東京",  "行き",          "東京 meeting",
+	                           "tea",   "lazy",       "tokyo", "bulk"};
 	int64_t all[] = {general, secret, japan};
 	out[0] = 0;
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
@@ -836,7 +874,8 @@ static void snapshot(char *out, size_t size)
 		assert_int_equal(se.ops->search(se.impl, &q, &h, &n, &total), 0);
 		snprintf(out + strlen(out), size - strlen(out), "%s[%lld]:", qs[i], (long long)total);
 		for (size_t k = 0; k < n; k++)
-			snprintf(out + strlen(out), size - strlen(out), "%lld/%s;", (long long)h[k].id, h[k].snippet);
+			snprintf(out + strlen(out), size - strlen(out), "%lld/%s;", (long long)h[k].id,
+			         h[k].snippet);
 		snprintf(out + strlen(out), size - strlen(out), "\n");
 		search_hits_free(h, n);
 		search_terms_free(terms, q.nterms);
@@ -880,7 +919,8 @@ static void seed_bulk(void)
 	for (int i = 0; i < BULK; i++) {
 		char text[96];
 		struct message m = {0};
-		snprintf(text, sizeof text, "bulkword number %d of the pile, with filler words %d, 会議中", i, i * 7);
+		snprintf(text, sizeof text, "bulkword number %d of the pile, with filler words %d, 会議中", i,
+		         i * 7);
 		m.chat_id = general;
 		m.sender_id = ben;
 		m.content = text;

@@ -10,7 +10,8 @@ static struct sniffed sn(const void *head, size_t len, int complete)
 	return sniff((const unsigned char *)head, len, complete);
 }
 
-static void expect(const void *head, size_t len, int complete, const char *mime, const char *ext, int inline_ok)
+static void expect(const void *head, size_t len, int complete, const char *mime, const char *ext,
+                   int inline_ok)
 {
 	struct sniffed s = sn(head, len, complete);
 	assert_non_null(s.mime);
@@ -21,7 +22,8 @@ static void expect(const void *head, size_t len, int complete, const char *mime,
 
 static void test_images(void **state)
 {
-	static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+	static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
+	                                    0,    0,   0,   13,  'I',  'H',  'D',  'R'};
 	static const unsigned char jpg[] = {0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0};
 	expect(png, sizeof png, 1, "image/png", "png", 1);
 	expect(jpg, sizeof jpg, 1, "image/jpeg", "jpg", 1);
@@ -42,14 +44,18 @@ static void test_documents_archives(void **state)
 
 static void test_media(void **state)
 {
-	expect("\x00\x00\x00\x20" "ftypisom\x00\x00\x02\x00", 16, 1, "video/mp4", "mp4", 0);
+	expect("\x00\x00\x00\x20"
+	       "ftypisom\x00\x00\x02\x00",
+	       16, 1, "video/mp4", "mp4", 0);
 	expect("\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01", 9, 1, "video/webm", "webm", 0);
 	expect("ID3\x04\x00\x00\x00\x00\x00\x00", 10, 1, "audio/mpeg", "mp3", 0);
 	expect("\xff\xfb\x90\x64\x00\x00", 6, 1, "audio/mpeg", "mp3", 0); /* frame sync */
 	expect("OggS\x00\x02\x00\x00\x00\x00", 10, 1, "audio/ogg", "ogg", 0);
 	expect("RIFF\x24\x08\x00\x00WAVEfmt ", 16, 1, "audio/wav", "wav", 0);
 	/* RIFF of another kind is neither WebP nor WAV */
-	struct sniffed s = sn("RIFF\x24\x08\x00\x00" "AVI LIST", 16, 1);
+	struct sniffed s = sn("RIFF\x24\x08\x00\x00"
+	                      "AVI LIST",
+	                      16, 1);
 	assert_string_not_equal(s.mime, "image/webp");
 	assert_string_not_equal(s.mime, "audio/wav");
 }
@@ -131,14 +137,14 @@ static void test_by_ext(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_images),
-		cmocka_unit_test(test_documents_archives),
-		cmocka_unit_test(test_media),
-		cmocka_unit_test(test_text),
-		cmocka_unit_test(test_binary),
-		cmocka_unit_test(test_truncated_utf8),
-		cmocka_unit_test(test_invalid_tail_not_forgiven),
-		cmocka_unit_test(test_by_ext),
+	    cmocka_unit_test(test_images),
+	    cmocka_unit_test(test_documents_archives),
+	    cmocka_unit_test(test_media),
+	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_binary),
+	    cmocka_unit_test(test_truncated_utf8),
+	    cmocka_unit_test(test_invalid_tail_not_forgiven),
+	    cmocka_unit_test(test_by_ext),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,8 +35,8 @@ static void seed(void)
 	dave = add_user(wsB, "dave@bravo.io", "Dave Bravo");
 }
 
-static int insert_chat(int64_t w, const char *type, const char *name, int64_t by, int64_t at, const char *single_key,
-		       int64_t *id)
+static int insert_chat(int64_t w, const char *type, const char *name, int64_t by, int64_t at,
+                       const char *single_key, int64_t *id)
 {
 	struct chat c = {0};
 	c.workspace_id = w;
@@ -62,7 +62,7 @@ static int64_t mk_chat(const char *type, const char *name, int64_t by, int64_t a
 }
 
 static int64_t msg_full(int64_t chat, int64_t sender, const char *content, int64_t reply_to, const char *key,
-			int mentions_all, int64_t at)
+                        int mentions_all, int64_t at)
 {
 	struct message m = {0};
 	m.chat_id = chat;
@@ -761,7 +761,8 @@ static void test_files(void **state)
 	int64_t m = msg(c, alice, "see attached", T0 + 1);
 	assert_int_equal(OPS->message_files_insert(IMPL, m, &f, 1), 0);
 	assert_int_equal(OPS->file_in_chats_of(IMPL, f, carol), 0);
-	assert_int_equal(OPS->file_in_chats_of(IMPL, fbob, carol), FE_ENOTFOUND); /* bob's row is another file */
+	assert_int_equal(OPS->file_in_chats_of(IMPL, fbob, carol),
+	                 FE_ENOTFOUND);                             /* bob's row is another file */
 	assert_int_equal(OPS->file_in_chats_of(IMPL, f, alice), 0); /* the sender is a member too */
 	/* not for someone outside the chat */
 	assert_int_equal(OPS->file_in_chats_of(IMPL, f, dave), FE_ENOTFOUND);
@@ -899,24 +900,24 @@ static void test_file_sha_by_suffix(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_chat_insert_get),
-		T(test_channel_names_unique_folded),
-		T(test_single_key),
-		T(test_chats_of_user_order),
-		T(test_chat_ids_of_user),
-		T(test_chat_touch_never_lowers_last_message),
-		T(test_chats_public),
-		T(test_members),
-		T(test_message_insert_get),
-		T(test_messages_page),
-		T(test_replies),
-		T(test_edit_delete_tombstone),
-		T(test_read_markers),
-		T(test_unread_counts),
-		T(test_files),
-		T(test_file_sha_by_suffix),
-		T(test_chat_delete_ids_not_reused),
-		T(test_chat_delete_only_that_chat),
+	    T(test_chat_insert_get),
+	    T(test_channel_names_unique_folded),
+	    T(test_single_key),
+	    T(test_chats_of_user_order),
+	    T(test_chat_ids_of_user),
+	    T(test_chat_touch_never_lowers_last_message),
+	    T(test_chats_public),
+	    T(test_members),
+	    T(test_message_insert_get),
+	    T(test_messages_page),
+	    T(test_replies),
+	    T(test_edit_delete_tombstone),
+	    T(test_read_markers),
+	    T(test_unread_counts),
+	    T(test_files),
+	    T(test_file_sha_by_suffix),
+	    T(test_chat_delete_ids_not_reused),
+	    T(test_chat_delete_only_that_chat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

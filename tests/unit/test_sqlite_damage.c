@@ -49,7 +49,8 @@ static void test_sound_file_passes(void **state)
 static void test_corruption_met_elsewhere_marks_the_store(void **state)
 {
 	/* the workspaces table's root page gets a page type that does not exist */
-	int64_t page = scalar("PRAGMA page_size"), root = scalar("SELECT rootpage FROM sqlite_schema WHERE name = 'workspaces'");
+	int64_t page = scalar("PRAGMA page_size"),
+	        root = scalar("SELECT rootpage FROM sqlite_schema WHERE name = 'workspaces'");
 	assert_true(page > 0 && root > 1);
 	int fd = open(path, O_WRONLY);
 	assert_true(fd >= 0);
@@ -105,9 +106,9 @@ int main(void)
 	if (sqlite_store_init())
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sound_file_passes),
-		cmocka_unit_test(test_corruption_met_elsewhere_marks_the_store),
-		cmocka_unit_test(test_missing_or_empty_file_fails_the_check),
+	    cmocka_unit_test(test_sound_file_passes),
+	    cmocka_unit_test(test_corruption_met_elsewhere_marks_the_store),
+	    cmocka_unit_test(test_missing_or_empty_file_fails_the_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,9 +3,9 @@
  * migrations and the newer-schema refusal, workspaces, users, invites,
  * refresh tokens and nested transactions. */
 #define TESTAPP_STORE_ONLY /* the adapter alone, no app */
+#include <sys/stat.h>
 #include "testapp.h"
 #include "lib/embedded.h"
-#include <sys/stat.h>
 
 #define OPS (st.ops)
 #define IMPL (st.impl)
@@ -40,7 +40,7 @@ static int64_t add_workspace(const char *name)
 
 static int64_t add_user(int64_t ws, const char *email, const char *role)
 {
-	char fullname[sizeof ((struct user *)0)->fullname];
+	char fullname[sizeof((struct user *)0)->fullname];
 	snprintf(fullname, sizeof fullname, "User %s", email);
 	struct user u = new_user(ws, email, fullname, role, T0);
 	store_insert_user(&st, &u);
@@ -49,7 +49,8 @@ static int64_t add_user(int64_t ws, const char *email, const char *role)
 	return u.id;
 }
 
-static void add_invite(const char *code, int64_t ws, int64_t by, int max_uses, int64_t expires, int64_t created)
+static void add_invite(const char *code, int64_t ws, int64_t by, int max_uses, int64_t expires,
+                       int64_t created)
 {
 	struct invite i = {0};
 	snprintf(i.code, sizeof i.code, "%s", code);
@@ -171,23 +172,29 @@ static void test_picture_urls_migrated(void **state)
 	temp_db(path, sizeof path);
 	sqlite3 *db = NULL;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	const char *steps[] = {"schema/0001_init.sql", "schema/0002_search.sql", "schema/0003_scoped_search.sql"};
+	const char *steps[] = {"schema/0001_init.sql", "schema/0002_search.sql",
+	                       "schema/0003_scoped_search.sql"};
 	for (size_t i = 0; i < 3; i++) {
 		const struct embedded_file *f = embedded_find(steps[i]);
 		assert_non_null(f);
 		assert_int_equal(sqlite3_exec(db, (const char *)f->data, NULL, NULL, NULL), SQLITE_OK);
 	}
 	const char *seed =
-		"PRAGMA user_version = 3;"
-		"INSERT INTO workspaces(id, name, name_key, created_at) VALUES (1, 'W', 'w', 0);"
-		"INSERT INTO users(id, workspace_id, email, fullname, password_hash, created_at, updated_at, avatar_url)"
-		" VALUES (1, 1, 'a@x.io', 'A', 'h', 0, 0, '/api/files/" "aa" "%s.png'),"
-		" (2, 1, 'b@x.io', 'B', 'h', 0, 0, '/api/files/" "aa" "%s.png'),"
-		" (3, 1, 'c@x.io', 'C', 'h', 0, 0, 'https://example.com/c.png'),"
-		" (4, 1, 'd@x.io', 'D', 'h', 0, 0, '/api/files/abc.png'),"
-		" (5, 1, 'e@x.io', 'E', 'h', 0, 0, '');"
-		"INSERT INTO files(id, sha256, ext, mime_type, size, uploader_id, filename, created_at)"
-		" VALUES (7, 'aa' || '%s', 'png', 'image/png', 1, 1, 'a.png', 0);";
+	    "PRAGMA user_version = 3;"
+	    "INSERT INTO workspaces(id, name, name_key, created_at) VALUES (1, 'W', 'w', 0);"
+	    "INSERT INTO users(id, workspace_id, email, fullname, password_hash, created_at, updated_at, "
+	    "avatar_url)"
+	    " VALUES (1, 1, 'a@x.io', 'A', 'h', 0, 0, '/api/files/"
+	    "aa"
+	    "%s.png'),"
+	    " (2, 1, 'b@x.io', 'B', 'h', 0, 0, '/api/files/"
+	    "aa"
+	    "%s.png'),"
+	    " (3, 1, 'c@x.io', 'C', 'h', 0, 0, 'https://example.com/c.png'),"
+	    " (4, 1, 'd@x.io', 'D', 'h', 0, 0, '/api/files/abc.png'),"
+	    " (5, 1, 'e@x.io', 'E', 'h', 0, 0, '');"
+	    "INSERT INTO files(id, sha256, ext, mime_type, size, uploader_id, filename, created_at)"
+	    " VALUES (7, 'aa' || '%s', 'png', 'image/png', 1, 1, 'a.png', 0);";
 	char sha62[63], sql[2048];
 	memset(sha62, 'b', 62);
 	sha62[62] = 0;
@@ -424,7 +431,7 @@ static void test_user_update_profile(void **state)
 	snprintf(u.bio, sizeof u.bio, "line one\nline two");
 	snprintf(u.timezone, sizeof u.timezone, "Europe/Budapest");
 	snprintf(u.language, sizeof u.language, "hu");
-	snprintf(u.role, sizeof u.role, "owner"); /* not a profile field: ignored */
+	snprintf(u.role, sizeof u.role, "owner");          /* not a profile field: ignored */
 	snprintf(u.email, sizeof u.email, "changed@x.io"); /* not a profile field */
 	u.updated_at = T0 + 5000;
 	assert_int_equal(OPS->user_update_profile(IMPL, &u), 0);
@@ -800,7 +807,7 @@ static void test_three_levels(void **state)
 	int64_t l2 = add_workspace("L2");
 	assert_int_equal(OPS->begin(IMPL), 0);
 	int64_t l3 = add_workspace("L3");
-	OPS->rollback(IMPL); /* drops L3 */
+	OPS->rollback(IMPL);                    /* drops L3 */
 	assert_int_equal(OPS->commit(IMPL), 0); /* keeps L2 */
 	assert_int_equal(OPS->commit(IMPL), 0);
 	assert_true(ws_exists(l1, "L1"));
@@ -816,37 +823,37 @@ static void test_three_levels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_schema_version_positive),
-		T(test_file_migrated_and_reopened),
-		T(test_picture_urls_migrated),
-		T(test_sizes_past_2gib),
-		T(test_newer_database_refused),
-		T(test_close_null_safe),
-		T(test_workspace_insert_get),
-		T(test_workspace_name_unique_nocase),
-		T(test_workspace_member_count_owner),
-		T(test_workspace_rename),
-		T(test_user_insert_get_by_email),
-		T(test_user_duplicate_email),
-		T(test_user_unknown_workspace_refused),
-		T(test_users_list_scoped),
-		T(test_users_list_many),
-		T(test_user_update_profile),
-		T(test_user_role_status),
-		T(test_user_token_version_and_password),
-		T(test_invite_insert_get),
-		T(test_invites_active_filtering),
-		T(test_invites_active_many),
-		T(test_invite_use_counts),
-		T(test_invite_revoke_scoped),
-		T(test_refresh_insert_get),
-		T(test_refresh_rotate_once),
-		T(test_refresh_revoke),
-		T(test_refresh_revoke_family),
-		T(test_refresh_revoke_user_count),
-		T(test_nested_rollback_inner_keeps_outer),
-		T(test_nested_rollback_outer_discards_all),
-		T(test_three_levels),
+	    T(test_schema_version_positive),
+	    T(test_file_migrated_and_reopened),
+	    T(test_picture_urls_migrated),
+	    T(test_sizes_past_2gib),
+	    T(test_newer_database_refused),
+	    T(test_close_null_safe),
+	    T(test_workspace_insert_get),
+	    T(test_workspace_name_unique_nocase),
+	    T(test_workspace_member_count_owner),
+	    T(test_workspace_rename),
+	    T(test_user_insert_get_by_email),
+	    T(test_user_duplicate_email),
+	    T(test_user_unknown_workspace_refused),
+	    T(test_users_list_scoped),
+	    T(test_users_list_many),
+	    T(test_user_update_profile),
+	    T(test_user_role_status),
+	    T(test_user_token_version_and_password),
+	    T(test_invite_insert_get),
+	    T(test_invites_active_filtering),
+	    T(test_invites_active_many),
+	    T(test_invite_use_counts),
+	    T(test_invite_revoke_scoped),
+	    T(test_refresh_insert_get),
+	    T(test_refresh_rotate_once),
+	    T(test_refresh_revoke),
+	    T(test_refresh_revoke_family),
+	    T(test_refresh_revoke_user_count),
+	    T(test_nested_rollback_inner_keeps_outer),
+	    T(test_nested_rollback_outer_discards_all),
+	    T(test_three_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

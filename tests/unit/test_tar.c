@@ -2,13 +2,13 @@
  * round trip through a real file, GNU tar reading what we write, the
  * refusals (links, bad checksums, a cut archive, not a tar), and sizes past
  * the octal field in base-256. */
-#include "lib/tar.h"
-#include "testutil.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "testutil.h"
+#include "lib/tar.h"
 
 static char path[64];
 

@@ -1,9 +1,9 @@
 /* tests/unit/test_timefmt: RFC 3339 formatting of milliseconds since the
  * epoch (lib/timefmt), including dates a 32-bit time_t cannot hold (after
  * 2038-01-19T03:14:07Z): armhf builds need a 64-bit time_t for them. */
-#include "lib/timefmt.h"
-#include "testutil.h"
 #include <string.h>
+#include "testutil.h"
+#include "lib/timefmt.h"
 
 static void expect(int64_t ms, const char *want)
 {

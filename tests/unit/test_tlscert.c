@@ -1,6 +1,12 @@
 /* tests/unit/test_tlscert: the self-signed TLS certificate (lib/tlscert):
  * files and modes, certificate contents, SAN, fingerprint, reuse, errors. */
 #include <dirent.h>
+#include <mbedtls/asn1.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/x509_crt.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,12 +14,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <mbedtls/asn1.h>
-#include <mbedtls/ecp.h>
-#include <mbedtls/oid.h>
-#include <mbedtls/pk.h>
-#include <mbedtls/sha256.h>
-#include <mbedtls/x509_crt.h>
 #include "testutil.h"
 #include "lib/tlscert.h"
 
@@ -143,16 +143,14 @@ static void test_certificate_contents(void **state)
 	assert_true(crt.ext_types & MBEDTLS_X509_EXT_SUBJECT_ALT_NAME);
 	/* IP entries, as [7] OCTET STRING in the DER */
 	static const unsigned char ip4[] = {0x87, 0x04, 127, 0, 0, 1};
-	static const unsigned char ip6[] = {0x87, 0x10, 0, 0, 0, 0, 0, 0, 0, 0,
-					    0,    0,    0, 0, 0, 0, 0, 1};
+	static const unsigned char ip6[] = {0x87, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 	assert_true(der_has(&crt.raw, ip4, sizeof ip4));
 	assert_true(der_has(&crt.raw, ip6, sizeof ip6));
 
 	/* not a CA, digitalSignature, serverAuth */
 	assert_true(crt.ext_types & MBEDTLS_X509_EXT_BASIC_CONSTRAINTS);
 	assert_int_equal(crt.ca_istrue, 0);
-	assert_int_equal(mbedtls_x509_crt_check_key_usage(&crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE),
-			 0);
+	assert_int_equal(mbedtls_x509_crt_check_key_usage(&crt, MBEDTLS_X509_KU_DIGITAL_SIGNATURE), 0);
 	static const char eku[] = MBEDTLS_OID_SERVER_AUTH;
 	assert_int_equal(mbedtls_x509_crt_check_extended_key_usage(&crt, eku, sizeof eku - 1), 0);
 
@@ -181,12 +179,9 @@ static void test_certificate_contents(void **state)
 
 	/* self-signed and valid for "localhost" when trusted as itself */
 	uint32_t flags = 0;
-	assert_int_equal(mbedtls_x509_crt_verify(&crt, &crt, NULL, "localhost", &flags, NULL, NULL),
-			 0);
+	assert_int_equal(mbedtls_x509_crt_verify(&crt, &crt, NULL, "localhost", &flags, NULL, NULL), 0);
 	assert_int_equal(flags, 0);
-	assert_int_not_equal(mbedtls_x509_crt_verify(&crt, &crt, NULL, "example.com", &flags, NULL,
-						     NULL),
-			     0);
+	assert_int_not_equal(mbedtls_x509_crt_verify(&crt, &crt, NULL, "example.com", &flags, NULL, NULL), 0);
 	assert_true(flags & MBEDTLS_X509_BADCERT_CN_MISMATCH);
 
 	/* the fingerprint is SHA-256 over the DER */
@@ -258,9 +253,8 @@ static void test_errors(void **state)
 
 	/* directory that does not exist */
 	err[0] = 0;
-	assert_int_equal(tlscert_ensure("/nonexistent-fe/x.crt", "/nonexistent-fe/x.key", fp, err,
-					sizeof err),
-			 -1);
+	assert_int_equal(
+	    tlscert_ensure("/nonexistent-fe/x.crt", "/nonexistent-fe/x.key", fp, err, sizeof err), -1);
 	assert_true(strlen(err) > 0);
 
 	/* an unparsable certificate next to a key */
@@ -295,12 +289,11 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_creates_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_certificate_contents, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_second_call_keeps_certificate, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_missing_file_regenerates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_creates_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_certificate_contents, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_second_call_keeps_certificate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_file_regenerates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,10 +42,10 @@ static void test_overlongs(void **state)
 
 static void test_surrogates_and_range(void **state)
 {
-	assert_false(valid("\xed\xa0\x80")); /* U+D800 */
-	assert_false(valid("\xed\xbf\xbf")); /* U+DFFF */
+	assert_false(valid("\xed\xa0\x80"));             /* U+D800 */
+	assert_false(valid("\xed\xbf\xbf"));             /* U+DFFF */
 	assert_false(valid("\xed\xa0\xbd\xed\xb8\x80")); /* a CESU-8 pair */
-	assert_false(valid("\xf4\x90\x80\x80")); /* U+110000 */
+	assert_false(valid("\xf4\x90\x80\x80"));         /* U+110000 */
 	assert_false(valid("\xf7\xbf\xbf\xbf"));
 	assert_false(valid("\xf8\x88\x80\x80\x80")); /* 5-byte form */
 	assert_false(valid("\xfc\x84\x80\x80\x80\x80"));
@@ -91,7 +91,9 @@ static void test_chars(void **state)
 	assert_int_equal(utf8_chars("h\xc3\xa9llo"), 5);
 	assert_int_equal(utf8_chars("\xe2\x82\xac"), 1);
 	assert_int_equal(utf8_chars("\xf0\x9f\x98\x80"), 1);
-	assert_int_equal(utf8_chars("\xf0\x9f\x98\x80" "a\xe2\x82\xac"), 3);
+	assert_int_equal(utf8_chars("\xf0\x9f\x98\x80"
+	                            "a\xe2\x82\xac"),
+	                 3);
 	assert_int_equal(utf8_chars("a\nb"), 3);
 	char big[301];
 	for (int i = 0; i < 100; i++)
@@ -121,11 +123,14 @@ static void test_controls(void **state)
 	assert_int_equal(utf8_has_controls("a\x7f", 1), 1);
 	/* C1 controls U+0080..U+009F */
 	assert_int_equal(utf8_has_controls("\xc2\x80", 1), 1);
-	assert_int_equal(utf8_has_controls("a\xc2\x85" "b", 1), 1); /* NEL */
+	assert_int_equal(utf8_has_controls("a\xc2\x85"
+	                                   "b",
+	                                   1),
+	                 1); /* NEL */
 	assert_int_equal(utf8_has_controls("\xc2\x9f", 0), 1);
 	/* neighbours that are not controls */
-	assert_int_equal(utf8_has_controls("\xc2\xa0", 0), 0); /* NBSP */
-	assert_int_equal(utf8_has_controls("\xc5\x85", 0), 0); /* U+0145 */
+	assert_int_equal(utf8_has_controls("\xc2\xa0", 0), 0);     /* NBSP */
+	assert_int_equal(utf8_has_controls("\xc5\x85", 0), 0);     /* U+0145 */
 	assert_int_equal(utf8_has_controls("\xe2\x80\xa6", 0), 0); /* … (continuation 0x80) */
 	assert_int_equal(utf8_has_controls("\xe2\x80\x85", 0), 0); /* U+2005 */
 }
@@ -155,11 +160,22 @@ static void test_decode(void **state)
 	assert_int_equal(l, 1);
 	assert_int_equal(dec("\xf0\x9f\x8e", &l), 0xfffd);
 	assert_int_equal(l, 1);
-	assert_int_equal(dec("\xe4" "ab", &l), 0xfffd);
+	assert_int_equal(dec("\xe4"
+	                     "ab",
+	                     &l),
+	                 0xfffd);
 	assert_int_equal(l, 1);
 	/* whatever utf8_valid refuses decodes as U+FFFD, one byte */
-	static const char *bad[] = {"\x80", "\xbf", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80",
-				    "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf8\x88\x80\x80\x80", "\xff"};
+	static const char *bad[] = {"\x80",
+	                            "\xbf",
+	                            "\xc0\xaf",
+	                            "\xc1\xbf",
+	                            "\xe0\x80\xaf",
+	                            "\xed\xa0\x80",
+	                            "\xf4\x90\x80\x80",
+	                            "\xf5\x80\x80\x80",
+	                            "\xf8\x88\x80\x80\x80",
+	                            "\xff"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		assert_int_equal(dec(bad[i], &l), 0xfffd);
 		assert_int_equal(l, 1);
@@ -169,14 +185,14 @@ static void test_decode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_sequences),
-		cmocka_unit_test(test_overlongs),
-		cmocka_unit_test(test_surrogates_and_range),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_lone_continuation),
-		cmocka_unit_test(test_chars),
-		cmocka_unit_test(test_controls),
-		cmocka_unit_test(test_decode),
+	    cmocka_unit_test(test_valid_sequences),
+	    cmocka_unit_test(test_overlongs),
+	    cmocka_unit_test(test_surrogates_and_range),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_lone_continuation),
+	    cmocka_unit_test(test_chars),
+	    cmocka_unit_test(test_controls),
+	    cmocka_unit_test(test_decode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,9 +14,9 @@
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int wakes;            /* wake callbacks not yet consumed */
-static int runs[NJOBS];      /* per job: run count */
-static int dones[NJOBS];     /* per job: done count */
+static int wakes;        /* wake callbacks not yet consumed */
+static int runs[NJOBS];  /* per job: run count */
+static int dones[NJOBS]; /* per job: done count */
 static int runs_total;
 static int done_wrong_thread;
 static int run_on_main;
@@ -354,13 +354,13 @@ static void test_lanes_bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_hundred_jobs),
-		T(test_pending_counts),
-		T(test_stop_runs_remaining_done),
-		T(test_submit_while_stopping_refused),
-		T(test_stop_null_and_idle),
-		T(test_hash_lane_not_blocked_by_saturated_search_lane),
-		T(test_lanes_bad_arguments),
+	    T(test_hundred_jobs),
+	    T(test_pending_counts),
+	    T(test_stop_runs_remaining_done),
+	    T(test_submit_while_stopping_refused),
+	    T(test_stop_null_and_idle),
+	    T(test_hash_lane_not_blocked_by_saturated_search_lane),
+	    T(test_lanes_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

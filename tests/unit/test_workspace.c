@@ -37,7 +37,7 @@ static int signup(const char *email, const char *pw, const char *name, const cha
  * becomes its workspace's owner. */
 static struct principal add_account(int64_t ws, const char *email, const char *role)
 {
-	char fullname[sizeof ((struct user *)0)->fullname];
+	char fullname[sizeof((struct user *)0)->fullname];
 	snprintf(fullname, sizeof fullname, "Name of %s", email);
 	struct principal p = add_user(ws, email, fullname, role);
 	if (!strcmp(role, "owner"))
@@ -257,7 +257,8 @@ static void test_profile_validation(void **state)
 	in.avatar_url = "data:image/png;base64,AAAA";
 	expect_profile_refused(&in, "avatar_url");
 	in = (struct profile_in){0};
-	in.avatar_url = "/api/files/abc.png"; /* a file url names a picture of one's own: tests/unit/test_file.c */
+	in.avatar_url =
+	    "/api/files/abc.png"; /* a file url names a picture of one's own: tests/unit/test_file.c */
 	expect_profile_refused(&in, "avatar_url");
 	in = (struct profile_in){0};
 	in.bio = b1001;
@@ -266,7 +267,8 @@ static void test_profile_validation(void **state)
 	in.bio = "bell\x07";
 	expect_profile_refused(&in, "bio");
 	in = (struct profile_in){0};
-	in.department = "C1\xc2\x85" "control";
+	in.department = "C1\xc2\x85"
+	                "control";
 	expect_profile_refused(&in, "department");
 
 	/* the limits themselves pass */
@@ -391,24 +393,33 @@ static void test_set_user_rules(void **state)
 	struct user u;
 	struct fe_err e = {0};
 	/* members manage nobody */
-	assert_int_equal(workspace_set_user(&app, &member, member2.user_id, NULL, "Suspended", &u, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &member, member2.user_id, NULL, "Suspended", &u, &e),
+	                 FE_EFORBIDDEN);
 	/* not oneself */
-	assert_int_equal(workspace_set_user(&app, &owner, owner.user_id, "member", NULL, &u, &e), FE_EFORBIDDEN);
-	assert_int_equal(workspace_set_user(&app, &admin, admin.user_id, NULL, "Suspended", &u, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &owner, owner.user_id, "member", NULL, &u, &e),
+	                 FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &admin, admin.user_id, NULL, "Suspended", &u, &e),
+	                 FE_EFORBIDDEN);
 	/* not the owner */
-	assert_int_equal(workspace_set_user(&app, &admin, owner.user_id, NULL, "Suspended", &u, &e), FE_EFORBIDDEN);
-	assert_int_equal(workspace_set_user(&app, &admin, owner.user_id, "member", NULL, &u, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &admin, owner.user_id, NULL, "Suspended", &u, &e),
+	                 FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &admin, owner.user_id, "member", NULL, &u, &e),
+	                 FE_EFORBIDDEN);
 	/* an admin neither manages admins nor grants admin */
-	assert_int_equal(workspace_set_user(&app, &admin, admin2.user_id, NULL, "Suspended", &u, &e), FE_EFORBIDDEN);
-	assert_int_equal(workspace_set_user(&app, &admin, admin2.user_id, "member", NULL, &u, &e), FE_EFORBIDDEN);
-	assert_int_equal(workspace_set_user(&app, &admin, member.user_id, "admin", NULL, &u, &e), FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &admin, admin2.user_id, NULL, "Suspended", &u, &e),
+	                 FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &admin, admin2.user_id, "member", NULL, &u, &e),
+	                 FE_EFORBIDDEN);
+	assert_int_equal(workspace_set_user(&app, &admin, member.user_id, "admin", NULL, &u, &e),
+	                 FE_EFORBIDDEN);
 	/* bad values name the field */
 	assert_int_equal(workspace_set_user(&app, &owner, member.user_id, "owner", NULL, &u, &e), FE_EINVAL);
 	assert_string_equal(e.field, "role");
 	assert_int_equal(workspace_set_user(&app, &owner, member.user_id, NULL, "Banned", &u, &e), FE_EINVAL);
 	assert_string_equal(e.field, "status");
 	/* another workspace's user is not found */
-	assert_int_equal(workspace_set_user(&app, &owner, memberB.user_id, NULL, "Suspended", &u, &e), FE_ENOTFOUND);
+	assert_int_equal(workspace_set_user(&app, &owner, memberB.user_id, NULL, "Suspended", &u, &e),
+	                 FE_ENOTFOUND);
 
 	/* nothing changed so far */
 	assert_string_equal(stored(owner.user_id).role, "owner");
@@ -446,7 +457,8 @@ static void test_suspension_revokes_sessions(void **state)
 	int64_t wid = o2.r.user.id;
 	/* a second session of the worker */
 	memset(&o3, 0, sizeof o3);
-	assert_int_equal(auth_signin(&app, "worker@example.com", "password12", "127.0.0.1", on_done, &o3, &e), 0);
+	assert_int_equal(auth_signin(&app, "worker@example.com", "password12", "127.0.0.1", on_done, &o3, &e),
+	                 0);
 	wait_done(&o3);
 	assert_int_equal(o3.rc, 0);
 
@@ -475,8 +487,10 @@ static void test_suspension_revokes_sessions(void **state)
 	assert_int_equal(app.store.ops->refresh_get(app.store.impl, hash, &t), 0);
 	assert_int_equal(t.revoked_at, 0);
 
-	assert_int_equal(auth_authenticate(&app, o2.r.access_token, strlen(o2.r.access_token), &p, &e), FE_EAUTH);
-	assert_int_equal(auth_authenticate(&app, o3.r.access_token, strlen(o3.r.access_token), &p, &e), FE_EAUTH);
+	assert_int_equal(auth_authenticate(&app, o2.r.access_token, strlen(o2.r.access_token), &p, &e),
+	                 FE_EAUTH);
+	assert_int_equal(auth_authenticate(&app, o3.r.access_token, strlen(o3.r.access_token), &p, &e),
+	                 FE_EAUTH);
 	struct auth_result r;
 	assert_int_equal(auth_refresh(&app, o3.r.refresh_token, &r, &e), FE_EAUTH);
 
@@ -487,9 +501,11 @@ static void test_suspension_revokes_sessions(void **state)
 	assert_string_equal(stored(wid).status, "Active");
 	assert_int_equal(stored(wid).token_version, tv + 1);
 	/* old tokens stay dead; a new sign-in works */
-	assert_int_equal(auth_authenticate(&app, o2.r.access_token, strlen(o2.r.access_token), &p, &e), FE_EAUTH);
+	assert_int_equal(auth_authenticate(&app, o2.r.access_token, strlen(o2.r.access_token), &p, &e),
+	                 FE_EAUTH);
 	memset(&o3, 0, sizeof o3);
-	assert_int_equal(auth_signin(&app, "worker@example.com", "password12", "127.0.0.1", on_done, &o3, &e), 0);
+	assert_int_equal(auth_signin(&app, "worker@example.com", "password12", "127.0.0.1", on_done, &o3, &e),
+	                 0);
 	wait_done(&o3);
 	assert_int_equal(o3.rc, 0);
 	assert_int_equal(auth_authenticate(&app, o3.r.access_token, strlen(o3.r.access_token), &p, &e), 0);
@@ -501,19 +517,19 @@ static void test_suspension_revokes_sessions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_ws_get),
-		T(test_ws_is_admin),
-		T(test_ws_rename),
-		T(test_ws_user_scoping),
-		T(test_ws_users_scoping),
-		T(test_profile_update),
-		T(test_profile_validation),
-		T(test_invites),
-		T(test_invites_member_forbidden),
-		T(test_invites_ranges),
-		T(test_invite_used_by_signup),
-		T(test_set_user_rules),
-		T(test_suspension_revokes_sessions),
+	    T(test_ws_get),
+	    T(test_ws_is_admin),
+	    T(test_ws_rename),
+	    T(test_ws_user_scoping),
+	    T(test_ws_users_scoping),
+	    T(test_profile_update),
+	    T(test_profile_validation),
+	    T(test_invites),
+	    T(test_invites_member_forbidden),
+	    T(test_invites_ranges),
+	    T(test_invite_used_by_signup),
+	    T(test_set_user_rules),
+	    T(test_suspension_revokes_sessions),
 	};
 	return cmocka_run_group_tests(tests, auth_group_setup, NULL);
 }

@@ -146,9 +146,9 @@ static void test_failure_isolated(void **state)
 	struct fop f[5];
 	for (int i = 0; i < 5; i++)
 		init_fop(&f[i], i);
-	f[1].fail_rc = FE_EINVAL;  /* wrote its row, then failed: undone */
+	f[1].fail_rc = FE_EINVAL; /* wrote its row, then failed: undone */
 	f[3].fail_rc = FE_EFORBIDDEN;
-	f[3].fail_before = 1;      /* failed before writing */
+	f[3].fail_before = 1; /* failed before writing */
 	for (int i = 0; i < 5; i++)
 		writer_submit(app.writer, &f[i].op);
 	writer_flush(app.writer);
@@ -279,13 +279,13 @@ static void test_free_flushes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_batch_commit_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failure_isolated, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_all_fail, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_group_commit_off, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_through_without_loop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_done_resubmits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_free_flushes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_commit_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failure_isolated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_all_fail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_commit_off, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_through_without_loop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_done_resubmits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_free_flushes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* tests/unit/test_wsop: WebSocket op decoding and the client frame header
  * scanner (http/wsop, pure functions, no lws). */
-#include "http/wsop.h"
-#include "testutil.h"
 #include <string.h>
+#include "testutil.h"
+#include "http/wsop.h"
 
 static int decode(const char *text, struct wsop *op, struct fe_err *e)
 {
@@ -29,7 +29,8 @@ static void test_decode_ops(void **state)
 	assert_int_equal(op.send.files[1], 5);
 	wsop_free(&op);
 	/* file urls as HTTP takes them (http/send_decode), resolved later */
-	assert_int_equal(decode("{\"op\":\"send\",\"chat_id\":7,\"files\":[4,\"/api/files/ab.png\"]}", &op, &e), 0);
+	assert_int_equal(
+	    decode("{\"op\":\"send\",\"chat_id\":7,\"files\":[4,\"/api/files/ab.png\"]}", &op, &e), 0);
 	assert_int_equal(op.send.nfiles, 2);
 	assert_int_equal(op.send.files[0], 4);
 	assert_null(op.send.file_urls[0]);

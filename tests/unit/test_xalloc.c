@@ -141,9 +141,9 @@ static void test_cjson_hooks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_results),
-		cmocka_unit_test(test_failure_aborts),
-		cmocka_unit_test(test_cjson_hooks),
+	    cmocka_unit_test(test_results),
+	    cmocka_unit_test(test_failure_aborts),
+	    cmocka_unit_test(test_cjson_hooks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,7 +117,7 @@ static inline int64_t store_add_workspace(struct store *s, const char *name, int
 /* A user row, not yet inserted (store_insert_user gives it a fake password
  * hash). */
 static inline struct user new_user(int64_t ws, const char *email, const char *fullname, const char *role,
-				   int64_t at)
+                                   int64_t at)
 {
 	struct user u = {0};
 	u.workspace_id = ws;

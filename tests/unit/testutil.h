@@ -1,13 +1,13 @@
 /* tests/unit/testutil.h: the whole unit-test harness: cmocka plus helpers. */
 #ifndef FE_TESTUTIL_H
 #define FE_TESTUTIL_H
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <dirent.h>
 #include <string.h>
+#include <cmocka.h>
 
 /* The number of entries of dir, "." and ".." aside (fails the test when dir
  * cannot be opened). */
