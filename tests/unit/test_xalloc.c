@@ -134,6 +134,10 @@ static void test_cjson_hooks(void **state)
 	char out[512];
 	int status = in_child(print_plain, out, sizeof out);
 	assert_true(WIFEXITED(status));
+	/* an emulator (qemu-user, make test ARCH=...) does not apply RLIMIT_AS
+	 * to the guest: the allocation cannot be made to fail there */
+	if (WEXITSTATUS(status) == 3 && getenv("FECHATTER_LAUNCHER") && *getenv("FECHATTER_LAUNCHER"))
+		skip();
 	assert_int_equal(WEXITSTATUS(status), 0); /* the limit makes the allocation fail */
 	assert_aborted(in_child(print_hooked, out, sizeof out), out, "call=malloc");
 }
