@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import {
-  startServer, HOST, freePort, makeTempDir, binPath, cleanEnv, waitReady, sleep,
+  startServer, HOST, freePort, makeTempDir, binPath, launcher, cleanEnv, waitReady, sleep,
 } from './lib/server.mjs';
 
 // Opens a connection from localAddress; resolves with the socket once connected.
@@ -166,7 +166,7 @@ describe('abuse limits', () => {
   test('at a descriptor limit of 128, a flood of slow connections leaves /health answering and the log small', async () => {
     const port = await freePort();
     const data = makeTempDir();
-    const proc = spawn('prlimit', ['--nofile=128:128', '--', binPath(), 'serve', '--bind', HOST, '--port', String(port),
+    const proc = spawn('prlimit', ['--nofile=128:128', '--', ...launcher(), binPath(), 'serve', '--bind', HOST, '--port', String(port),
       '--data', data, '--log-level', 'warn'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     let logBytes = 0;
