@@ -114,13 +114,20 @@ static void set_type(struct req *r, const char *content_type)
 	snprintf(r->content_type, sizeof r->content_type, "%s", content_type ? content_type : "");
 }
 
-void resp_raw(struct req *r, int status, const char *content_type, char *body, size_t len)
+/* The answer's body: an owned one (freed with the request), a borrowed one,
+ * or neither (a file: resp_fd); any earlier owned body is freed. */
+static void set_body(struct req *r, char *owned, const unsigned char *borrowed, size_t len)
 {
 	free(r->resp);
-	r->resp = body;
-	r->resp_static = NULL;
+	r->resp = owned;
+	r->resp_static = borrowed;
 	r->resp_len = len;
 	r->resp_off = 0;
+}
+
+void resp_raw(struct req *r, int status, const char *content_type, char *body, size_t len)
+{
+	set_body(r, body, NULL, len);
 	set_type(r, content_type);
 	answer(r, status);
 }
@@ -131,24 +138,16 @@ void resp_file(struct req *r, int status, const char *content_type, int fd, int6
 		close(fd);
 		return;
 	}
-	free(r->resp);
-	r->resp = NULL;
-	r->resp_static = NULL;
+	set_body(r, NULL, NULL, (size_t)len);
 	r->resp_fd = fd;
 	r->fd_off = off;
-	r->resp_len = (size_t)len;
-	r->resp_off = 0;
 	set_type(r, content_type);
 	answer(r, status);
 }
 
 void resp_static(struct req *r, int status, const char *content_type, const unsigned char *body, size_t len)
 {
-	free(r->resp);
-	r->resp = NULL;
-	r->resp_static = body;
-	r->resp_len = len;
-	r->resp_off = 0;
+	set_body(r, NULL, body, len);
 	set_type(r, content_type);
 	answer(r, status);
 }
