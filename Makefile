@@ -171,8 +171,17 @@ test:
 	@$(if $(FECHATTER_LAUNCHER),echo "browser: x86-64 only (skipped for ARCH=$(ARCH))",RESULTS=$(abspath $(BUILD))/test-results FECHATTER_BIN=$(abspath $(BIN)) bash tests/run-browser.sh || true)
 	@bash tests/summary.sh $(BUILD)/test-results
 
+# every hot path against a same-run reference (../shared/baselines), one
+# table + build/bench/bench.{txt,json,png}; about 8 minutes
 bench: $(BIN)
+	bash packaging/deps.sh --bench
 	bash tests/bench/run.sh $(abspath $(BIN))
+
+# N simulated people doing a day's mix, rising N (tests/bench/README-capacity.md)
+.PHONY: bench-capacity
+bench-capacity: $(BIN)
+	bash packaging/deps.sh --bench
+	bash tests/bench/capacity.sh $(abspath $(BIN))
 
 # search latency over 1,000,000 messages (minutes: generates the data)
 bench-search: $(BIN)

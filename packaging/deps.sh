@@ -18,6 +18,11 @@ want_pkgs=(build-essential cmake pkg-config file dpkg-dev
 if [ "${1:-}" = "--fuzz" ]; then
   want_pkgs+=(clang-15 libfuzzer-15-dev)
 fi
+# `deps.sh --bench` (make bench, make bench-capacity) adds the load tools and
+# the chart: wrk, gnuplot-nox, taskset (util-linux)
+if [ "${1:-}" = "--bench" ]; then
+  want_pkgs+=(wrk gnuplot-nox util-linux binutils)
+fi
 missing=()
 for p in "${want_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
