@@ -33,6 +33,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge $((4 * max_n + 200)) ] || { log "ulimit -n $(ulimit -n) is too low for $max_n people"; exit 1; }
 
 port="$(free_port)"
+data=""
 mktmp data
 log "== capacity: steps $STEPS, time factor $FACTOR, $STEP_S s per step, $PROCS generator processes; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # each person: a WebSocket and up to 2 keep-alive HTTP connections, all from 127.0.0.1

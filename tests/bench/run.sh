@@ -121,7 +121,6 @@ wrk_get() {
 FPORT="$(free_port)"
 FDATA="$WORK/fechatter"
 log "== seeding Fechatter (durability full) on port $FPORT"
-SERVER_PID=""
 FECHATTER_LOGIN_RATE_IP=100000 FECHATTER_LOGIN_RATE_ACCOUNT=100000 \
 	"${SRV[@]}" "$BIN" serve --bind "$HOST" --port "$FPORT" --data "$FDATA" --log-level warn \
 	"${BENCH_LIMITS_OFF[@]}" --durability full --max-connections-per-ip $((WS_CONNS + 200)) \
@@ -194,8 +193,14 @@ wsb() {
 	line="$(printf '%s\n' "$out" | grep '^RESULT ' | tail -1)"
 	sed 's/^/    /' "$WORK/wsbench.err" >&2
 	[ -n "$line" ] || { log "wsbench gave no RESULT"; return 1; }
-	unset R_deliveries_per_s R_missing R_out_of_order R_corrupt R_sent R_acked R_send_errors R_p99_ms R_rss_per_conn_kb
+	R_deliveries_per_s="" R_missing="" R_out_of_order="" R_corrupt="" R_sent="" R_acked="" R_send_errors=""
+	R_p99_ms="" R_rss_per_conn_kb=""
 	eval "$(printf '%s\n' "${line#RESULT }" | tr ' ' '\n' | grep '^[a-z_0-9]*=[-0-9a-z_.]*$' | sed 's/^/R_/')"
+}
+lossless() { # lossless WHAT: the last wsbench run lost, reordered or cut nothing
+	if [ "$R_missing" != 0 ] || [ "$R_out_of_order" != 0 ] || [ "$R_corrupt" != 0 ]; then
+		fail "$1: missing $R_missing, out of order $R_out_of_order, cut $R_corrupt"
+	fi
 }
 ws_ingest() {
 	local l b0 o0 b1 o1 per
@@ -212,10 +217,10 @@ ws_ingest() {
 	# messages per commit of the best run
 	[ "${BEST[ws_ingest]}" = "$R_deliveries_per_s" ] && INGEST_PER_COMMIT="$per"
 	log "  ws ingest: $R_deliveries_per_s msg/s, $per messages per commit (load $l)"
-	[ "$R_sent" = "$R_acked" ] && [ "$R_send_errors" = 0 ] ||
+	if [ "$R_sent" != "$R_acked" ] || [ "$R_send_errors" != 0 ]; then
 		fail "ws ingest: sent $R_sent, acked $R_acked, errors $R_send_errors"
-	[ "$R_missing" = 0 ] && [ "$R_out_of_order" = 0 ] && [ "$R_corrupt" = 0 ] ||
-		fail "ws ingest: missing $R_missing, out of order $R_out_of_order, cut $R_corrupt"
+	fi
+	lossless "ws ingest"
 }
 stored() { sqlite3 "file:$FDATA/fechatter.db?mode=ro" "select count(*) from messages where chat_id = $SENDS_CHAT" 2>/dev/null; }
 http_sends() {
@@ -226,7 +231,7 @@ http_sends() {
 		wrk -t2 -c64 -d"${DUR}s" --timeout 10s -s "$HERE/send.lua" "http://$HOST:$FPORT/")"
 	line="$(printf '%s\n' "$out" | grep '^RESULT ')"
 	[ -n "$line" ] || { fail "http sends: wrk gave no RESULT"; return 1; }
-	local R_requests R_rps R_non2xx R_connect_err R_read_err R_write_err R_timeout_err R_duration_us R_p50_ms R_p90_ms R_p99_ms R_max_ms
+	local R_requests="" R_rps="" R_non2xx="" R_connect_err="" R_read_err="" R_write_err="" R_timeout_err=""
 	eval "$(printf '%s\n' "${line#RESULT }" | tr ' ' '\n' | sed 's/^/R_/')"
 	sleep 1 # requests in flight at the cut-off finish on the server
 	n1="$(stored)"
@@ -248,11 +253,6 @@ done
 # ---------------------------------------------------------------- fan-out
 RING_PORT="$(free_port)"
 start_ref RING_PID "$RING_PORT" "$REFBIN/ws_ring_server" "$RING_PORT"
-lossless() { # lossless WHAT: the last wsbench run lost, reordered or cut nothing
-	if [ "$R_missing" != 0 ] || [ "$R_out_of_order" != 0 ] || [ "$R_corrupt" != 0 ]; then
-		fail "$1: missing $R_missing, out of order $R_out_of_order, cut $R_corrupt"
-	fi
-}
 fan() { # fan ring|fech ROUND
 	local who="$1" round="$2" l args
 	if [ "$who" = ring ]; then
@@ -391,7 +391,7 @@ done
 printf '\n  ],\n  "correctness_failures": %s\n}\n' "$(if [ -s "$WORK/failures" ]; then wc -l <"$WORK/failures"; else echo 0; fi)" >>"$JSON"
 
 gnuplot <<EOF 2>&1 | sed 's/^/gnuplot: /' >&2
-set terminal pngcairo size 1000,520 font "sans,10"
+set terminal pngcairo size 1000,520 font "sans,10" noenhanced
 set output "$OUT/bench.png"
 set title "Fechatter / same-run reference (higher is better except p99; dots: the issue's targets)"
 set style data histograms
