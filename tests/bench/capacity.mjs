@@ -33,7 +33,7 @@ const ACTIONS = [
   ['open_dm', 0.98], ['view_thread', 0.60], ['add_reaction', 0.13], ['edit_post', 0.04],
   ['search', 0.022], ['delete_post', 0.005],
 ];
-const EXTRA = ['read_marker_event', 'ws_connect'];
+const EXTRA = ['read_marker_event', 'ws_connect', 'part_page_get', 'part_read_post'];
 const WSUM = ACTIONS.reduce((s, [, w]) => s + w, 0);
 const WORDS = ['release', 'staging', 'lunch', 'review', 'deploy', 'numbers', 'meeting', 'login', 'build', 'fix'];
 const EMOJI = ['👍', 'tada', 'eyes', 'heart', 'rocket'];
@@ -140,7 +140,9 @@ async function worker() {
   function wsSend(me, frame) { if (me.ws && me.ws.readyState === 1) me.ws.send(JSON.stringify(frame)); }
 
   async function page(me, chat, before) {
+    const t0 = performance.now();
     const r = await api(me, 'GET', `/api/chat/${chat}/messages?limit=50${before ? `&before=${before}` : ''}`);
+    if (go) record('part_page_get', t0, r.status === 200, `page ${r.status}`);
     if (r.status !== 200) return { ok: false, why: `page ${r.status} ${r.error || ''}` };
     const msgs = r.json?.data || [];
     const pg = me.pages.get(chat) || {};
@@ -156,7 +158,9 @@ async function worker() {
     const p = await page(me, chat, 0);
     if (!p.ok) return p;
     if (p.pg.newest) {
+      const t0 = performance.now();
       const r = await api(me, 'POST', `/api/chat/${chat}/read`, { message_id: p.pg.newest });
+      if (go) record('part_read_post', t0, r.status === 200, `read ${r.status}`);
       if (r.status !== 200) return { ok: false, why: `read ${r.status}` };
     }
     return { ok: true };
@@ -380,7 +384,7 @@ async function parent() {
   log(`  seeded ${NCH} channels with ${hist} messages in ${((performance.now() - tSeed) / 1000).toFixed(1)} s`);
 
   const results = [];
-  let largest = 0;
+  let largest = 0, fails = 0;
   for (const N of steps) {
     const left = budget - (performance.now() - T0);
     if (left < (STEP_S + 60) * 1000) { log(`  time budget: stopping before N=${N}`); break; }
@@ -434,7 +438,7 @@ async function parent() {
       v.lat.sort((x, y) => x - y);
       const r = { count: v.lat.length, errors: v.errors, p50_ms: +pct(v.lat, 0.5).toFixed(1), p99_ms: +pct(v.lat, 0.99).toFixed(1), first_error: v.first_error };
       rows[a] = r;
-      if (a !== 'ws_connect') total += r.count;
+      if (a !== 'ws_connect' && !a.startsWith('part_')) total += r.count;
       if (r.errors > 0 || (r.count && r.p99_ms >= P99_LIMIT_MS)) ok = false;
     }
     const step = {
@@ -450,8 +454,16 @@ async function parent() {
     console.log(`${'action'.padEnd(18)} ${'count'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(6)}`);
     for (const [a] of ACTIONS) console.log(line(a));
     for (const a of EXTRA) console.log(line(a));
-    if (ok) largest = N;
-    else { log(`  N=${N} is over the line (p99 >= ${P99_LIMIT_MS} ms or errors): stopping`); break; }
+    console.log('(part_page_get, part_read_post: the requests inside switch_channel, scroll and open_dm, timed alone)');
+    // the curve goes on past a step over the line, but not past errors, a
+    // p99 of a second or more, or two steps over the line in a row
+    const worst = Math.max(...Object.entries(rows).filter(([a]) => a !== 'ws_connect').map(([, r]) => r.p99_ms || 0));
+    const errors = Object.values(rows).reduce((e, r) => e + r.errors, 0);
+    if (ok) { largest = N; fails = 0; } else fails++;
+    if (errors || worst >= 1000 || fails >= 2 || connected !== N) {
+      log(`  N=${N}: ${errors} errors, worst p99 ${worst} ms, ${fails} step(s) over the line in a row: stopping`);
+      break;
+    }
   }
   const summary = {
     factor: FACTOR, step_seconds: STEP_S, visible: VISIBLE, procs, p99_limit_ms: P99_LIMIT_MS,
