@@ -8,6 +8,7 @@
 #include "core/presence.h"
 #include "http/jsonio.h"
 #include "http/realtime.h"
+#include "http/wsbatch.h"
 #include "lib/imap.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -101,8 +102,51 @@ static void queue_clear(struct conn *c)
 	c->qlen = c->qcap = c->qhead = c->qbytes = 0;
 }
 
-/* Writes one queued message. Returns 1 written, 0 nothing to write, -1 close. */
-static int write_one(struct conn *c)
+/* One send carries every queued message that fits in a batch: a WebSocket
+ * batch is at most RT_BATCH_WS bytes (the protocol's tx_packet_size lets lws
+ * send that much at once), an SSE batch at most lws's serving buffer (what
+ * lws sends at once on an HTTP connection). Batches are packed in this
+ * buffer: the event loop has one thread, and lws copies what the socket did
+ * not take. */
+#define RT_BATCH_SSE 4096u
+static unsigned char batch_buf[LWS_PRE + RT_BATCH_WS];
+
+/* Takes the first k queued messages off c's queue. */
+static void dequeue(struct conn *c, uint32_t k)
+{
+	for (uint32_t i = 0; i < k; i++) {
+		struct outmsg *m = c->q[c->qhead];
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+		c->qbytes -= m->len;
+		msg_unref(m);
+	}
+}
+
+/* Packs as many queued messages as fit in one batch (from the head, in
+ * order, none cut). Returns how many (0 or 1: send the head alone), with
+ * *used the batch's bytes in batch_buf[LWS_PRE..]. */
+static uint32_t pack(struct conn *c, size_t *used)
+{
+	int ws = c->kind == CONN_WS;
+	size_t cap = ws ? RT_BATCH_WS : RT_BATCH_SSE;
+	uint32_t k = 0;
+	*used = 0;
+	if (c->qlen < 2 || lws_get_network_wsi(c->wsi) != c->wsi)
+		return 0; /* one message, or a stream inside a multiplexed connection */
+	for (; k < c->qlen; k++) {
+		struct outmsg *m = c->q[(c->qhead + k) % c->qcap];
+		size_t u = wsb_put(batch_buf + LWS_PRE, cap, *used, ws, m->data + LWS_PRE, m->len);
+		if (!u)
+			break;
+		*used = u;
+	}
+	return k;
+}
+
+/* Writes the queued messages one send can carry. Returns 1 written, 0
+ * nothing to write, -1 close. */
+static int write_some(struct conn *c)
 {
 	if (c->overflow) {
 		if (c->kind == CONN_WS && c->qbytes)
@@ -121,23 +165,30 @@ static int write_one(struct conn *c)
 		}
 		return 0;
 	}
-	struct outmsg *m = c->q[c->qhead];
-	c->qhead = (c->qhead + 1) % c->qcap;
-	c->qlen--;
-	c->qbytes -= m->len;
-	int n = lws_write(c->wsi, m->data + LWS_PRE, m->len,
-	                  c->kind == CONN_WS ? LWS_WRITE_TEXT : LWS_WRITE_HTTP);
-	int ok = n >= (int)m->len;
-	msg_unref(m);
+	size_t used;
+	uint32_t k = pack(c, &used);
+	int ok;
+	c->hub->stats.writes++;
+	if (k >= 2) {
+		/* the frames are built: lws sends the bytes as they are */
+		ok = lws_write(c->wsi, batch_buf + LWS_PRE, used, LWS_WRITE_HTTP) >= (int)used;
+		c->hub->stats.batched += k;
+		dequeue(c, k);
+	} else {
+		struct outmsg *m = c->q[c->qhead];
+		ok = lws_write(c->wsi, m->data + LWS_PRE, m->len,
+		               c->kind == CONN_WS ? LWS_WRITE_TEXT : LWS_WRITE_HTTP) >= (int)m->len;
+		dequeue(c, 1);
+	}
 	return ok ? 1 : -1;
 }
 
 int rt_write(struct conn *c)
 {
-	/* several messages per callback while the socket takes them (bounded,
+	/* several sends per callback while the socket takes them (bounded,
 	 * so one busy connection does not starve the others) */
-	for (int i = 0; i < 32; i++) {
-		int rc = write_one(c);
+	for (int i = 0; i < 8; i++) {
+		int rc = write_some(c);
 		if (rc <= 0)
 			return rc;
 		if (!c->qlen || lws_send_pipe_choked(c->wsi))

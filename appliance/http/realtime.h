@@ -2,7 +2,8 @@
  * subscribes to the bus at start-up, renders each event once, and queues it
  * to every open connection of every user in the event's audience (chat
  * members, or the workspace for presence). Each connection has an outbound
- * queue bounded by bytes; writes happen only in the writeable callback. SSE
+ * queue bounded by bytes; writes happen only in the writeable callback,
+ * where one send carries as many queued messages as fit in a batch. SSE
  * events also enter a replay ring for Last-Event-ID. */
 #ifndef FE_REALTIME_H
 #define FE_REALTIME_H
@@ -19,6 +20,7 @@
 	                          * lets a reader on a slow link ride out a burst */
 #define RT_FRAME_MAX (64u << 10) /* inbound WebSocket frame */
 #define RT_SNDBUF (64 << 10)     /* kernel send buffer of a real-time socket */
+#define RT_BATCH_WS (16u << 10) /* most bytes of queued WebSocket frames one send carries */
 
 struct lws;
 struct outmsg;
@@ -72,8 +74,10 @@ void rt_send_raw(struct conn *c, const char *text, size_t len);
 /* Queues an error event {"type":"error","op","error":{code,message}}. */
 void rt_send_error(struct conn *c, const char *op, const char *key, const char *code, const char *message);
 
-/* Writes the next queued message. Returns 0, or -1 to close the connection
- * (queue overflow, or a close requested and the queue is empty). */
+/* Writes queued messages, in order: several per send when several are
+ * queued (RT_BATCH_WS bytes at most on a WebSocket, none cut). Returns 0,
+ * or -1 to close the connection (queue overflow, or a close requested and
+ * the queue is empty). */
 int rt_write(struct conn *c);
 
 /* Finds a live connection of h by id (for answers that come after a commit). */
@@ -93,6 +97,8 @@ void rt_close_all(struct rt_hub *h, int code);
 /* Counters for /metrics. */
 struct rt_stats {
 	uint64_t connections, events, deliveries, dropped_slow;
+	uint64_t writes;  /* sends of queued messages (one per batch) */
+	uint64_t batched; /* messages that went in a batch of two or more */
 };
 void rt_stats(struct rt_hub *h, struct rt_stats *out);
 

@@ -723,7 +723,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 static const struct lws_protocols protocols[] = {
     {"http", cb_http, sizeof(struct req), 0, 0, NULL, 0},
-    {WS_PROTOCOL, ws_callback, sizeof(struct ws_pss), WS_RX_BUFFER, 0, NULL, 0},
+    {WS_PROTOCOL, ws_callback, sizeof(struct ws_pss), WS_RX_BUFFER, 0, NULL, WS_TX_PACKET},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
