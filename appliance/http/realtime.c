@@ -62,18 +62,20 @@ static void msg_unref(struct outmsg *m)
 		free(m);
 }
 
-/* Queues m (taking a reference) on c; flags overflow beyond the limit. */
-static void enqueue(struct conn *c, struct outmsg *m)
+/* Queues m (taking a reference) on c; flags overflow beyond the limit.
+ * Returns 1 when m was queued. The writeable callback is requested when
+ * wake is 1 (or on overflow). */
+static int enqueue_m(struct conn *c, struct outmsg *m, int wake)
 {
 	if (c->overflow || c->close_code || !c->wsi)
-		return;
+		return 0;
 	if (c->qbytes + m->len > RT_QUEUE_MAX) {
 		c->overflow = 1;
 		c->hub->stats.dropped_slow++;
 		log_warn("rt: slow consumer dropped conn=%lld user=%lld queued=%u", (long long)c->id,
 		         (long long)c->who.user_id, c->qbytes);
 		lws_callback_on_writable(c->wsi);
-		return;
+		return 0;
 	}
 	if (c->qlen == c->qcap) {
 		uint32_t cap = c->qcap ? c->qcap * 2 : 4;
@@ -90,7 +92,16 @@ static void enqueue(struct conn *c, struct outmsg *m)
 	c->qbytes += m->len;
 	m->refs++;
 	c->hub->stats.deliveries++;
-	lws_callback_on_writable(c->wsi);
+	if (wake)
+		lws_callback_on_writable(c->wsi);
+	return 1;
+}
+
+static void enqueue(struct conn *c, struct outmsg *m)
+{
+	if (c->overflow || c->close_code || !c->wsi)
+		return;
+	enqueue_m(c, m, 1);
 }
 
 static void queue_clear(struct conn *c)
@@ -514,6 +525,24 @@ static void revoke_sessions(struct rt_hub *h, const struct event *ev)
 	} while (n == 64);
 }
 
+/* Queues a broadcast frame on a WebSocket. A connection with nothing else
+ * queued, nothing buffered in lws and no close under way gets it written at
+ * once: it needs no pass of the event loop to learn that the socket is
+ * writeable (a pass polls every open socket), and its subscriber has it
+ * sooner. A send the socket does not take whole is kept by lws and
+ * finished when the socket is writeable, before anything queued later. */
+static void fan_ws(struct conn *c, struct outmsg *m)
+{
+	int now = !c->qlen && !c->revoked && !c->peer_closed && !lws_partial_buffered(c->wsi);
+	if (!enqueue_m(c, m, !now) || !now)
+		return;
+	c->hub->stats.writes++;
+	int ok = lws_write(c->wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) >= (int)m->len;
+	dequeue(c, 1);
+	if (!ok) /* the socket failed: lws closes it (no callback runs here to return -1) */
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
 static void on_event(void *ctx, const struct event *ev)
 {
 	struct rt_hub *h = ctx;
@@ -540,7 +569,7 @@ static void on_event(void *ctx, const struct event *ev)
 			} else {
 				if (!ws)
 					ws = render(obj, CONN_WS, 0);
-				enqueue(c, ws);
+				fan_ws(c, ws);
 			}
 		}
 	cJSON_Delete(obj);

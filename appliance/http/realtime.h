@@ -36,6 +36,7 @@ struct conn {
 	int close_code; /* close once the queue is flushed (WS close code) */
 	int overflow;   /* queue limit hit: close now */
 	int revoked;    /* its token was revoked: unregistered, closing, no more ops */
+	int peer_closed; /* WebSocket: the client sent a close frame (lws answers it) */
 	struct principal who;
 	int64_t id;
 	struct conn *next; /* the user's other connections */
