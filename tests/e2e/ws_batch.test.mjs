@@ -4,12 +4,13 @@
 // written in one TCP write gets every answer as a whole, final text frame
 // (none cut at a batch boundary, lengths on both sides of the 7/16-bit
 // header boundary and beyond the 16 KiB batch), in the order the ops came,
-// and /metrics shows they went in batches. A reader that stops reading is
+// and /metrics shows they went in batches. Frames written at once during the
+// fan-out never follow the server's close frame. A reader that stops reading is
 // still cut (the back-pressure tests in realtime.test.mjs and sse.test.mjs).
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { setupWorkspace, createChat, memberIds, allMessages, tok } from './lib/conv.mjs';
+import { setupWorkspace, createChat, memberIds, allMessages, send, mapLimit, tok } from './lib/conv.mjs';
 import { closeAll, rawWebSocket } from './lib/rt.mjs';
 
 // One masked client text frame (RFC 6455 5.2).
@@ -92,5 +93,20 @@ describe('batched real-time sends', () => {
     const delivered = metric(after, 'fechatter_deliveries_total') - metric(before, 'fechatter_deliveries_total');
     assert.ok(batched >= N, `the burst's answers went in batched sends (${batched} messages batched)`);
     assert.ok(writes < delivered, `fewer sends (${writes}) than messages delivered (${delivered})`);
+  });
+
+  test('a client that closes while messages stream in gets no frame after the close frame', async () => {
+    const a = await rawWebSocket(srv, `/ws?access_token=${encodeURIComponent(tok(alice))}`);
+    await a.waitFrame((f) => f.text?.includes('connection_confirmed'), { label: 'connection_confirmed' });
+    const N = 40;
+    const sends = mapLimit(Array.from({ length: N }, (_, i) => i), 4, (i) => send(srv, bob, chat.id, `closing ${i}`));
+    await a.waitFrame((f) => f.text?.includes('"new_message"'), { label: 'a first new_message', timeoutMs: 10000 });
+    a.writeFrame({ opcode: 8, payload: Buffer.from([0x03, 0xe8]) }); // close 1000
+    const { closeCode } = await a.ended;
+    await sends;
+    assert.equal(closeCode, 1000, 'the server answered the close');
+    const at = a.frames.findIndex((f) => f.opcode === 8);
+    assert.equal(at, a.frames.length - 1, `nothing after the close frame: ${JSON.stringify(a.frames.slice(at + 1)).slice(0, 300)}`);
+    for (const f of a.frames.slice(0, at)) JSON.parse(f.text); // every frame before it whole
   });
 });
