@@ -20,7 +20,7 @@
 	                          * lets a reader on a slow link ride out a burst */
 #define RT_FRAME_MAX (64u << 10) /* inbound WebSocket frame */
 #define RT_SNDBUF (64 << 10)     /* kernel send buffer of a real-time socket */
-#define RT_BATCH_WS (16u << 10) /* most bytes of queued WebSocket frames one send carries */
+#define RT_BATCH_WS (16u << 10)  /* most bytes of queued WebSocket frames one send carries */
 
 struct lws;
 struct outmsg;
@@ -32,10 +32,10 @@ struct conn {
 	struct lws *wsi;
 	struct rt_hub *hub; /* set before anything is queued (rt_attach, or by the WebSocket at once) */
 	enum conn_kind kind;
-	int attached;   /* registered in the hub (authenticated) */
-	int close_code; /* close once the queue is flushed (WS close code) */
-	int overflow;   /* queue limit hit: close now */
-	int revoked;    /* its token was revoked: unregistered, closing, no more ops */
+	int attached;    /* registered in the hub (authenticated) */
+	int close_code;  /* close once the queue is flushed (WS close code) */
+	int overflow;    /* queue limit hit: close now */
+	int revoked;     /* its token was revoked: unregistered, closing, no more ops */
 	int peer_closed; /* WebSocket: the client sent a close frame (lws answers it) */
 	struct principal who;
 	int64_t id;
