@@ -35,6 +35,8 @@ struct rt_hub {
 	int64_t next_conn_id;
 	uint64_t next_event_id;
 	struct rt_stats stats;
+	int holding;        /* rt_hold: broadcast WebSocket frames wait for rt_release */
+	struct conn *dirty; /* the connections they were queued on */
 	struct {
 		uint64_t id;
 		struct outmsg *sse;
@@ -323,6 +325,13 @@ static void unlink_conn(struct rt_hub *h, struct conn *c)
 
 void rt_detach(struct app *app, struct conn *c)
 {
+	if (c->dirty) /* closed between rt_hold and rt_release */
+		for (struct conn **p = &app->hub->dirty; *p; p = &(*p)->dirty_next)
+			if (*p == c) {
+				*p = c->dirty_next;
+				c->dirty = 0;
+				break;
+			}
 	unlink_conn(app->hub, c);
 	queue_clear(c);
 	free(c->rx);
@@ -525,22 +534,48 @@ static void revoke_sessions(struct rt_hub *h, const struct event *ev)
 	} while (n == 64);
 }
 
-/* Queues a broadcast frame on a WebSocket. A connection with nothing else
- * queued, nothing buffered in lws and no close under way gets it written at
- * once: it needs no pass of the event loop to learn that the socket is
- * writeable (a pass polls every open socket), and its subscriber has it
- * sooner. A send the socket does not take whole is kept by lws and
- * finished when the socket is writeable, before anything queued later. */
-static void fan_ws(struct conn *c, struct outmsg *m)
+/* Queues a broadcast frame on a WebSocket. While the hub holds writes
+ * (rt_hold), the connection is only marked: rt_release writes what the
+ * turn queued for it, in as few sends as fit. */
+static void fan_ws(struct rt_hub *h, struct conn *c, struct outmsg *m)
 {
-	int now = !c->qlen && !c->revoked && !c->peer_closed && !lws_partial_buffered(c->wsi);
-	if (!enqueue_m(c, m, !now) || !now)
+	if (!h->holding) {
+		enqueue(c, m);
 		return;
-	c->hub->stats.writes++;
-	int ok = lws_write(c->wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) >= (int)m->len;
-	dequeue(c, 1);
-	if (!ok) /* the socket failed: lws closes it (no callback runs here to return -1) */
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+	}
+	if (enqueue_m(c, m, 0) && !c->dirty) {
+		c->dirty = 1;
+		c->dirty_next = h->dirty;
+		h->dirty = c;
+	}
+}
+
+void rt_hold(struct rt_hub *h)
+{
+	if (h)
+		h->holding = 1;
+}
+
+void rt_release(struct rt_hub *h)
+{
+	if (!h)
+		return;
+	h->holding = 0;
+	struct conn *c = h->dirty;
+	h->dirty = NULL;
+	while (c) {
+		struct conn *next = c->dirty_next;
+		c->dirty = 0;
+		c->dirty_next = NULL;
+		/* written now unless something else is under way on the socket: a
+		 * close (ours or the client's), a cut, or bytes lws still holds */
+		if (c->qlen && !c->overflow && !c->close_code && !c->revoked && !c->peer_closed &&
+		    !lws_partial_buffered(c->wsi) && write_some(c) < 0)
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+		else if (c->qlen)
+			lws_callback_on_writable(c->wsi);
+		c = next;
+	}
 }
 
 static void on_event(void *ctx, const struct event *ev)
@@ -569,7 +604,7 @@ static void on_event(void *ctx, const struct event *ev)
 			} else {
 				if (!ws)
 					ws = render(obj, CONN_WS, 0);
-				fan_ws(c, ws);
+				fan_ws(h, c, ws);
 			}
 		}
 	cJSON_Delete(obj);

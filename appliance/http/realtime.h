@@ -39,7 +39,9 @@ struct conn {
 	int peer_closed; /* WebSocket: the client sent a close frame (lws answers it) */
 	struct principal who;
 	int64_t id;
-	struct conn *next; /* the user's other connections */
+	struct conn *next;       /* the user's other connections */
+	struct conn *dirty_next; /* the hub's list of connections written at rt_release */
+	int dirty;
 	struct outmsg **q;
 	uint32_t qhead, qlen, qcap;
 	uint32_t qbytes;
@@ -74,6 +76,15 @@ void rt_send_json(struct conn *c, cJSON *obj);
 void rt_send_raw(struct conn *c, const char *text, size_t len);
 /* Queues an error event {"type":"error","op","error":{code,message}}. */
 void rt_send_error(struct conn *c, const char *op, const char *key, const char *code, const char *message);
+
+/* A turn of events (a group commit's): from rt_hold to rt_release the
+ * broadcast WebSocket frames are only queued; rt_release then writes each
+ * connection's frames at once, as many per send as fit (RT_BATCH_WS), with
+ * no pass of the event loop in between (a pass polls every open socket).
+ * What a socket cannot take now, or a connection that is closing, waits for
+ * its writeable callback. Not nested; both NULL-safe; loop thread only. */
+void rt_hold(struct rt_hub *h);
+void rt_release(struct rt_hub *h);
 
 /* Writes queued messages, in order: several per send when several are
  * queued (RT_BATCH_WS bytes at most on a WebSocket, none cut). Returns 0,

@@ -800,7 +800,9 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 static void flush_cb(lws_sorted_usec_list_t *sul)
 {
 	struct server *s = lws_container_of(sul, struct server, flush_sul);
+	rt_hold(s->app->hub); /* the batch's events go out together, after it */
 	writer_flush(s->app->writer);
+	rt_release(s->app->hub);
 }
 
 /* Group commit: the flush runs when lws next services its timers, i.e.
