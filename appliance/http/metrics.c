@@ -184,6 +184,12 @@ char *metrics_render(struct app *app, size_t *len)
 	    "%llu\n",
 	    (unsigned long long)rs.connections, (unsigned long long)rs.events,
 	    (unsigned long long)rs.deliveries, (unsigned long long)rs.dropped_slow);
+	outf(&o,
+	     "# HELP fechatter_realtime_writes_total Sends of queued real-time messages (one per batch).\n"
+	     "# TYPE fechatter_realtime_writes_total counter\nfechatter_realtime_writes_total %llu\n"
+	     "# HELP fechatter_realtime_batched_total Real-time messages sent in a batch of two or more.\n"
+	     "# TYPE fechatter_realtime_batched_total counter\nfechatter_realtime_batched_total %llu\n",
+	     (unsigned long long)rs.writes, (unsigned long long)rs.batched);
 	outf(&o, "# HELP fechatter_rate_limited_total Actions refused by a per-user limit (429).\n"
 	         "# TYPE fechatter_rate_limited_total counter\n");
 	for (int k = 0; k < LIMIT_NKINDS; k++)

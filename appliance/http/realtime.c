@@ -8,6 +8,7 @@
 #include "core/presence.h"
 #include "http/jsonio.h"
 #include "http/realtime.h"
+#include "http/wsbatch.h"
 #include "lib/imap.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -34,6 +35,8 @@ struct rt_hub {
 	int64_t next_conn_id;
 	uint64_t next_event_id;
 	struct rt_stats stats;
+	int holding;        /* rt_hold: broadcast WebSocket frames wait for rt_release */
+	struct conn *dirty; /* the connections they were queued on */
 	struct {
 		uint64_t id;
 		struct outmsg *sse;
@@ -61,18 +64,20 @@ static void msg_unref(struct outmsg *m)
 		free(m);
 }
 
-/* Queues m (taking a reference) on c; flags overflow beyond the limit. */
-static void enqueue(struct conn *c, struct outmsg *m)
+/* Queues m (taking a reference) on c; flags overflow beyond the limit.
+ * Returns 1 when m was queued. The writeable callback is requested when
+ * wake is 1 (or on overflow). */
+static int enqueue_m(struct conn *c, struct outmsg *m, int wake)
 {
 	if (c->overflow || c->close_code || !c->wsi)
-		return;
+		return 0;
 	if (c->qbytes + m->len > RT_QUEUE_MAX) {
 		c->overflow = 1;
 		c->hub->stats.dropped_slow++;
 		log_warn("rt: slow consumer dropped conn=%lld user=%lld queued=%u", (long long)c->id,
 		         (long long)c->who.user_id, c->qbytes);
 		lws_callback_on_writable(c->wsi);
-		return;
+		return 0;
 	}
 	if (c->qlen == c->qcap) {
 		uint32_t cap = c->qcap ? c->qcap * 2 : 4;
@@ -89,7 +94,16 @@ static void enqueue(struct conn *c, struct outmsg *m)
 	c->qbytes += m->len;
 	m->refs++;
 	c->hub->stats.deliveries++;
-	lws_callback_on_writable(c->wsi);
+	if (wake)
+		lws_callback_on_writable(c->wsi);
+	return 1;
+}
+
+static void enqueue(struct conn *c, struct outmsg *m)
+{
+	if (c->overflow || c->close_code || !c->wsi)
+		return;
+	enqueue_m(c, m, 1);
 }
 
 static void queue_clear(struct conn *c)
@@ -101,8 +115,51 @@ static void queue_clear(struct conn *c)
 	c->qlen = c->qcap = c->qhead = c->qbytes = 0;
 }
 
-/* Writes one queued message. Returns 1 written, 0 nothing to write, -1 close. */
-static int write_one(struct conn *c)
+/* One send carries every queued message that fits in a batch: a WebSocket
+ * batch is at most RT_BATCH_WS bytes (the protocol's tx_packet_size lets lws
+ * send that much at once), an SSE batch at most lws's serving buffer (what
+ * lws sends at once on an HTTP connection). Batches are packed in this
+ * buffer: the event loop has one thread, and lws copies what the socket did
+ * not take. */
+#define RT_BATCH_SSE 4096u
+static unsigned char batch_buf[LWS_PRE + RT_BATCH_WS];
+
+/* Takes the first k queued messages off c's queue. */
+static void dequeue(struct conn *c, uint32_t k)
+{
+	for (uint32_t i = 0; i < k; i++) {
+		struct outmsg *m = c->q[c->qhead];
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+		c->qbytes -= m->len;
+		msg_unref(m);
+	}
+}
+
+/* Packs as many queued messages as fit in one batch (from the head, in
+ * order, none cut). Returns how many (0 or 1: send the head alone), with
+ * *used the batch's bytes in batch_buf[LWS_PRE..]. */
+static uint32_t pack(struct conn *c, size_t *used)
+{
+	int ws = c->kind == CONN_WS;
+	size_t cap = ws ? RT_BATCH_WS : RT_BATCH_SSE;
+	uint32_t k = 0;
+	*used = 0;
+	if (c->qlen < 2 || lws_get_network_wsi(c->wsi) != c->wsi)
+		return 0; /* one message, or a stream inside a multiplexed connection */
+	for (; k < c->qlen; k++) {
+		struct outmsg *m = c->q[(c->qhead + k) % c->qcap];
+		size_t u = wsb_put(batch_buf + LWS_PRE, cap, *used, ws, m->data + LWS_PRE, m->len);
+		if (!u)
+			break;
+		*used = u;
+	}
+	return k;
+}
+
+/* Writes the queued messages one send can carry. Returns 1 written, 0
+ * nothing to write, -1 close. */
+static int write_some(struct conn *c)
 {
 	if (c->overflow) {
 		if (c->kind == CONN_WS && c->qbytes)
@@ -121,23 +178,30 @@ static int write_one(struct conn *c)
 		}
 		return 0;
 	}
-	struct outmsg *m = c->q[c->qhead];
-	c->qhead = (c->qhead + 1) % c->qcap;
-	c->qlen--;
-	c->qbytes -= m->len;
-	int n = lws_write(c->wsi, m->data + LWS_PRE, m->len,
-	                  c->kind == CONN_WS ? LWS_WRITE_TEXT : LWS_WRITE_HTTP);
-	int ok = n >= (int)m->len;
-	msg_unref(m);
+	size_t used;
+	uint32_t k = pack(c, &used);
+	int ok;
+	c->hub->stats.writes++;
+	if (k >= 2) {
+		/* the frames are built: lws sends the bytes as they are */
+		ok = lws_write(c->wsi, batch_buf + LWS_PRE, used, LWS_WRITE_HTTP) >= (int)used;
+		c->hub->stats.batched += k;
+		dequeue(c, k);
+	} else {
+		struct outmsg *m = c->q[c->qhead];
+		ok = lws_write(c->wsi, m->data + LWS_PRE, m->len,
+		               c->kind == CONN_WS ? LWS_WRITE_TEXT : LWS_WRITE_HTTP) >= (int)m->len;
+		dequeue(c, 1);
+	}
 	return ok ? 1 : -1;
 }
 
 int rt_write(struct conn *c)
 {
-	/* several messages per callback while the socket takes them (bounded,
+	/* several sends per callback while the socket takes them (bounded,
 	 * so one busy connection does not starve the others) */
-	for (int i = 0; i < 32; i++) {
-		int rc = write_one(c);
+	for (int i = 0; i < 8; i++) {
+		int rc = write_some(c);
 		if (rc <= 0)
 			return rc;
 		if (!c->qlen || lws_send_pipe_choked(c->wsi))
@@ -261,6 +325,13 @@ static void unlink_conn(struct rt_hub *h, struct conn *c)
 
 void rt_detach(struct app *app, struct conn *c)
 {
+	if (c->dirty) /* closed between rt_hold and rt_release */
+		for (struct conn **p = &app->hub->dirty; *p; p = &(*p)->dirty_next)
+			if (*p == c) {
+				*p = c->dirty_next;
+				c->dirty = 0;
+				break;
+			}
 	unlink_conn(app->hub, c);
 	queue_clear(c);
 	free(c->rx);
@@ -463,6 +534,50 @@ static void revoke_sessions(struct rt_hub *h, const struct event *ev)
 	} while (n == 64);
 }
 
+/* Queues a broadcast frame on a WebSocket. While the hub holds writes
+ * (rt_hold), the connection is only marked: rt_release writes what the
+ * turn queued for it, in as few sends as fit. */
+static void fan_ws(struct rt_hub *h, struct conn *c, struct outmsg *m)
+{
+	if (!h->holding) {
+		enqueue(c, m);
+		return;
+	}
+	if (enqueue_m(c, m, 0) && !c->dirty) {
+		c->dirty = 1;
+		c->dirty_next = h->dirty;
+		h->dirty = c;
+	}
+}
+
+void rt_hold(struct rt_hub *h)
+{
+	if (h)
+		h->holding = 1;
+}
+
+void rt_release(struct rt_hub *h)
+{
+	if (!h)
+		return;
+	h->holding = 0;
+	struct conn *c = h->dirty;
+	h->dirty = NULL;
+	while (c) {
+		struct conn *next = c->dirty_next;
+		c->dirty = 0;
+		c->dirty_next = NULL;
+		/* written now unless something else is under way on the socket: a
+		 * close (ours or the client's), a cut, or bytes lws still holds */
+		if (c->qlen && !c->overflow && !c->close_code && !c->revoked && !c->peer_closed &&
+		    !lws_partial_buffered(c->wsi) && write_some(c) < 0)
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+		else if (c->qlen)
+			lws_callback_on_writable(c->wsi);
+		c = next;
+	}
+}
+
 static void on_event(void *ctx, const struct event *ev)
 {
 	struct rt_hub *h = ctx;
@@ -489,7 +604,7 @@ static void on_event(void *ctx, const struct event *ev)
 			} else {
 				if (!ws)
 					ws = render(obj, CONN_WS, 0);
-				enqueue(c, ws);
+				fan_ws(h, c, ws);
 			}
 		}
 	cJSON_Delete(obj);

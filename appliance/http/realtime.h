@@ -2,7 +2,8 @@
  * subscribes to the bus at start-up, renders each event once, and queues it
  * to every open connection of every user in the event's audience (chat
  * members, or the workspace for presence). Each connection has an outbound
- * queue bounded by bytes; writes happen only in the writeable callback. SSE
+ * queue bounded by bytes; writes happen only in the writeable callback,
+ * where one send carries as many queued messages as fit in a batch. SSE
  * events also enter a replay ring for Last-Event-ID. */
 #ifndef FE_REALTIME_H
 #define FE_REALTIME_H
@@ -19,6 +20,7 @@
 	                          * lets a reader on a slow link ride out a burst */
 #define RT_FRAME_MAX (64u << 10) /* inbound WebSocket frame */
 #define RT_SNDBUF (64 << 10)     /* kernel send buffer of a real-time socket */
+#define RT_BATCH_WS (16u << 10)  /* most bytes of queued WebSocket frames one send carries */
 
 struct lws;
 struct outmsg;
@@ -30,13 +32,16 @@ struct conn {
 	struct lws *wsi;
 	struct rt_hub *hub; /* set before anything is queued (rt_attach, or by the WebSocket at once) */
 	enum conn_kind kind;
-	int attached;   /* registered in the hub (authenticated) */
-	int close_code; /* close once the queue is flushed (WS close code) */
-	int overflow;   /* queue limit hit: close now */
-	int revoked;    /* its token was revoked: unregistered, closing, no more ops */
+	int attached;    /* registered in the hub (authenticated) */
+	int close_code;  /* close once the queue is flushed (WS close code) */
+	int overflow;    /* queue limit hit: close now */
+	int revoked;     /* its token was revoked: unregistered, closing, no more ops */
+	int peer_closed; /* WebSocket: the client sent a close frame (lws answers it) */
 	struct principal who;
 	int64_t id;
-	struct conn *next; /* the user's other connections */
+	struct conn *next;       /* the user's other connections */
+	struct conn *dirty_next; /* the hub's list of connections written at rt_release */
+	int dirty;
 	struct outmsg **q;
 	uint32_t qhead, qlen, qcap;
 	uint32_t qbytes;
@@ -72,8 +77,19 @@ void rt_send_raw(struct conn *c, const char *text, size_t len);
 /* Queues an error event {"type":"error","op","error":{code,message}}. */
 void rt_send_error(struct conn *c, const char *op, const char *key, const char *code, const char *message);
 
-/* Writes the next queued message. Returns 0, or -1 to close the connection
- * (queue overflow, or a close requested and the queue is empty). */
+/* A turn of events (a group commit's): from rt_hold to rt_release the
+ * broadcast WebSocket frames are only queued; rt_release then writes each
+ * connection's frames at once, as many per send as fit (RT_BATCH_WS), with
+ * no pass of the event loop in between (a pass polls every open socket).
+ * What a socket cannot take now, or a connection that is closing, waits for
+ * its writeable callback. Not nested; both NULL-safe; loop thread only. */
+void rt_hold(struct rt_hub *h);
+void rt_release(struct rt_hub *h);
+
+/* Writes queued messages, in order: several per send when several are
+ * queued (RT_BATCH_WS bytes at most on a WebSocket, none cut). Returns 0,
+ * or -1 to close the connection (queue overflow, or a close requested and
+ * the queue is empty). */
 int rt_write(struct conn *c);
 
 /* Finds a live connection of h by id (for answers that come after a commit). */
@@ -93,6 +109,8 @@ void rt_close_all(struct rt_hub *h, int code);
 /* Counters for /metrics. */
 struct rt_stats {
 	uint64_t connections, events, deliveries, dropped_slow;
+	uint64_t writes;  /* sends of queued messages (one per batch) */
+	uint64_t batched; /* messages that went in a batch of two or more */
 };
 void rt_stats(struct rt_hub *h, struct rt_stats *out);
 

@@ -723,7 +723,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 static const struct lws_protocols protocols[] = {
     {"http", cb_http, sizeof(struct req), 0, 0, NULL, 0},
-    {WS_PROTOCOL, ws_callback, sizeof(struct ws_pss), WS_RX_BUFFER, 0, NULL, 0},
+    {WS_PROTOCOL, ws_callback, sizeof(struct ws_pss), WS_RX_BUFFER, 0, NULL, WS_TX_PACKET},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -800,7 +800,9 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 static void flush_cb(lws_sorted_usec_list_t *sul)
 {
 	struct server *s = lws_container_of(sul, struct server, flush_sul);
+	rt_hold(s->app->hub); /* the batch's events go out together, after it */
 	writer_flush(s->app->writer);
+	rt_release(s->app->hub);
 }
 
 /* Group commit: the flush runs when lws next services its timers, i.e.

@@ -348,6 +348,9 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 		              "the access token has expired: reconnect with a fresh one");
 		s->c.close_code = CLOSE_AUTH;
 		return 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		s->c.peer_closed = 1; /* lws sends the answering close: nothing after it */
+		return 0;
 	case LWS_CALLBACK_CLOSED:
 		rt_detach(app, &s->c);
 		return 0;

@@ -6,7 +6,8 @@
 #include "http/wsop.h"
 
 #define WS_PROTOCOL "fechatter.v1"
-#define WS_RX_BUFFER 1024 /* per connection; larger frames arrive in fragments */
+#define WS_RX_BUFFER 1024        /* per connection; larger frames arrive in fragments */
+#define WS_TX_PACKET RT_BATCH_WS /* lws sends this much at once (a batch of frames) */
 
 struct ws_pss {
 	struct conn c;

@@ -1105,6 +1105,8 @@ int main(int argc, char **argv)
 			(unsigned long long)expected, missing, (unsigned long long)ooo, (unsigned long long)corrupt, window_s, dps,
 			opt_label, PCT(0.5), PCT(0.99), PCT(1.0), nlat, received ? (double)bytes / received : 0,
 			opt_label, client_cpu, wall, wall > 0 ? 100 * client_cpu / wall : 0, server_cpu);
+		fprintf(stderr, "[%s] latency min %.3f ms, p90 %.3f ms; server CPU %.2f us/delivery\n", opt_label,
+			PCT(0.0), PCT(0.9), received ? server_cpu * 1e6 / (double)received : 0);
 		if (S.first_error[0])
 			fprintf(stderr, "[%s] sender: %s\n", opt_label, S.first_error);
 	}
@@ -1130,6 +1132,9 @@ int main(int argc, char **argv)
 		       wall > 0 ? 100 * client_cpu / wall : 0, server_cpu,
 		       (unsigned long long)conn_errors, (unsigned long long)closes,
 		       (unsigned long long)pings);
+	if (opt_duration > 0) /* added later: appended, so older parsers still work */
+		printf(" min_ms=%.3f p90_ms=%.3f server_us_per_delivery=%.3f", PCT(0.0), PCT(0.9),
+		       received ? server_cpu * 1e6 / (double)received : 0);
 	printf("\n");
 	fflush(stdout);
 	return ready == opt_conns ? 0 : 1;

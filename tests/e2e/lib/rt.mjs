@@ -382,7 +382,7 @@ export function rawStalledClient(srv, path, { websocket = false, timeoutMs = 500
  * send: writeFrame({fin, rsv, opcode, mask, payload}) writes one hand-built
  * frame (rsv: the 3 reserved bits as a number 0..7, mask: true to mask with
  * a random key, as a client must). Server frames are parsed into frames
- * [{opcode, text, code}] (code: a close frame's status); ended resolves
+ * [{opcode, fin, rsv, text, code}] (code: a close frame's status); ended resolves
  * with {closeCode} once the server closed the TCP connection. Resolves
  * after the 101 answer, rejects with {status, head} otherwise.
  */
@@ -436,6 +436,7 @@ export function rawWebSocket(srv, path, { protocol = WS_PROTOCOL, timeoutMs = 50
       for (;;) {
         if (buf.length < 2) return;
         const opcode = buf[0] & 0xf;
+        const b0 = buf[0];
         let len = buf[1] & 0x7f;
         let off = 2;
         if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); off = 4; }
@@ -443,7 +444,7 @@ export function rawWebSocket(srv, path, { protocol = WS_PROTOCOL, timeoutMs = 50
         if (buf.length < off + len) return;
         const payload = buf.subarray(off, off + len);
         buf = buf.subarray(off + len);
-        const f = { opcode };
+        const f = { opcode, fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7 };
         if (opcode === 8) f.code = payload.length >= 2 ? payload.readUInt16BE(0) : null;
         else f.text = payload.toString('utf8');
         frames.push(f);
