@@ -433,6 +433,7 @@ static const struct store_ops ops = {
     .member_add = sqc_member_add,
     .member_remove = sqc_member_remove,
     .member_get = sqc_member_get,
+    .chat_sender = sqc_chat_sender,
     .member_set_role = sqc_member_set_role,
     .members_list = sqc_members_list,
     .member_ids = sqc_member_ids,

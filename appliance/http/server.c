@@ -714,6 +714,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (app && app->workers)
 			workers_drain(app->workers);
+		if (app)
+			writer_reap(app->writer); /* sends the writer thread committed */
 		break;
 	default:
 		break;
@@ -800,7 +802,7 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 static void flush_cb(lws_sorted_usec_list_t *sul)
 {
 	struct server *s = lws_container_of(sul, struct server, flush_sul);
-	writer_flush(s->app->writer);
+	writer_kick(s->app->writer); /* to the writer thread: the loop reads on */
 }
 
 /* Group commit: the flush runs when lws next services its timers, i.e.

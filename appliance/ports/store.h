@@ -135,6 +135,11 @@ struct store_ops {
 	int (*member_remove)(void *s, int64_t chat_id, int64_t user_id);
 	/* FE_ENOTFOUND when not a member. */
 	int (*member_get)(void *s, int64_t chat_id, int64_t user_id, struct chat_member *m);
+	/* The sender of a message to chat_id, for the write path: u gets id,
+	 * workspace_id, fullname, status, token_version and avatar_url of
+	 * user_id (the other fields zeroed), *member 1 when user_id is a member
+	 * of chat_id, else 0. One statement. FE_ENOTFOUND when no such user. */
+	int (*chat_sender)(void *s, int64_t chat_id, int64_t user_id, struct user *u, int *member);
 	/* FE_ENOTFOUND when not a member. */
 	int (*member_set_role)(void *s, int64_t chat_id, int64_t user_id, const char *role);
 	/* By joined_at, then user id. */
@@ -148,8 +153,10 @@ struct store_ops {
 	 * empty content and no reactions, files or mentions */
 	/* Inserts content, reply_to (0: none), idempotency_key ("" : none),
 	 * mentions_all, created_at, with the sender's name of now, and indexes
-	 * it for search; fills id. FE_ECONFLICT when the sender already used the
-	 * key. */
+	 * it for search (from these values: the row is not read back); fills id
+	 * and sender_name (the name stored). FE_ECONFLICT when the sender
+	 * already used the key; nothing is written then (the rest of the
+	 * transaction stands). */
 	int (*message_insert)(void *s, struct message *m);
 	/* FE_ENOTFOUND when none. */
 	int (*message_by_key)(void *s, int64_t sender_id, const char *key, int64_t *id);
