@@ -450,13 +450,13 @@ int sqc_message_insert(void *p, struct message *m)
 	struct sq *s = p;
 	/* RETURNING hands back the id and the sender's name it stored: the
 	 * index is written from them and the content in hand */
-	sqlite3_stmt *st =
-	    sq_query(s,
-	             "INSERT INTO messages(chat_id, sender_id, content, reply_to, idempotency_key, mentions_all,"
-	             " created_at, sender_name) VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, ''), ?6, ?7,"
-	             " coalesce((SELECT fullname FROM users WHERE id = ?2), '')) RETURNING id, sender_name",
-	             "iititii", m->chat_id, m->sender_id, m->content, m->reply_to, m->idempotency_key,
-	             (int64_t)m->mentions_all, m->created_at);
+	sqlite3_stmt *st = sq_query(
+	    s,
+	    "INSERT INTO messages(chat_id, sender_id, content, reply_to, idempotency_key, mentions_all,"
+	    " created_at, sender_name) VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, ''), ?6, ?7,"
+	    " coalesce((SELECT fullname FROM users WHERE id = ?2), '')) RETURNING id, sender_name",
+	    "iititii", m->chat_id, m->sender_id, m->content, m->reply_to, m->idempotency_key,
+	    (int64_t)m->mentions_all, m->created_at);
 	int rc = sq_row(s, st, row_inserted, m);
 	if (rc == FE_ENOTFOUND)
 		rc = FE_EINTERNAL; /* an INSERT ... RETURNING always returns its row */

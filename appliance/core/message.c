@@ -223,7 +223,8 @@ static int send_apply(struct app *app, struct store *st, struct write_op *op)
 		mentions = NULL;
 	}
 	free(mentions);
-	if (!rc && so->nfiles && !(rc = store_call(st, message_files_insert, so->m.id, so->files, so->nfiles)))
+	if (!rc && so->nfiles &&
+	    !(rc = store_call(st, message_files_insert, so->m.id, so->files, so->nfiles)))
 		rc = send_files(st, so);
 	if (!rc && so->root)
 		rc = store_call(st, reply_count_add, so->root, 1);

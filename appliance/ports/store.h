@@ -13,8 +13,14 @@
  * Ownership: lists are arrays allocated with malloc (caller frees; n may be
  * 0 with a NULL array); struct message results own their strings and arrays
  * (message_clear, messages_free); strings passed in are borrowed for the
- * call. Single-threaded: the loop thread owns the store; only core/ calls
- * it (core/auth alone for credentials). */
+ * call. Threads: a store (one connection) is used by one thread at a time.
+ * The server opens two on the same database: the loop's (app->store: every
+ * read, and the writes done on the loop) and the writer thread's (core/
+ * writer: the group-committed sends, applied and committed off the loop).
+ * Writes of the two are serialised by the database (BEGIN IMMEDIATE, with
+ * a busy wait); WAL lets the loop read beside a commit and see a write once
+ * it is committed. Only core/ calls a store (core/auth alone for
+ * credentials). */
 #ifndef FE_STORE_H
 #define FE_STORE_H
 #include <stddef.h>

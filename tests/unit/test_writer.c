@@ -282,6 +282,211 @@ static void test_free_flushes(void **state)
 	writer_free(NULL); /* NULL-safe */
 }
 
+/* ---- on a writer thread (the server's way): a file database, the
+ * loop's connection app.store and the writer's own connection ---- */
+
+static char tpath[64];
+static struct store wst;
+static pthread_t loop_thread;
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_entered, gate_open, wakes_seen;
+
+/* A write that holds its batch open until the test opens the gate. */
+struct gop {
+	struct fop f;
+	int gated;
+	pthread_t applied_on, done_on;
+	int visible_in_done; /* its row, read on the loop's connection in done */
+};
+
+static int apply_gop(struct app *a, struct store *st, struct write_op *op)
+{
+	struct gop *g = (struct gop *)op;
+	g->applied_on = pthread_self();
+	assert_ptr_equal(st, &wst); /* the writer's connection, not the loop's */
+	struct workspace w = {0};
+	snprintf(w.name, sizeof w.name, "%s", g->f.name);
+	w.created_at = T0;
+	int rc = st->ops->workspace_insert(st->impl, &w);
+	g->f.id = w.id;
+	g->f.applied++;
+	if (g->gated) {
+		pthread_mutex_lock(&gate_mu);
+		gate_entered = 1;
+		pthread_cond_broadcast(&gate_cv);
+		while (!gate_open)
+			pthread_cond_wait(&gate_cv, &gate_mu);
+		pthread_mutex_unlock(&gate_mu);
+	}
+	return rc ? rc : g->f.fail_rc;
+}
+
+static void done_gop(struct app *a, struct write_op *op, int rc)
+{
+	struct gop *g = (struct gop *)op;
+	g->done_on = pthread_self();
+	g->f.done_calls++;
+	g->f.done_rc = rc;
+	g->f.done_seq = seq++;
+	g->visible_in_done = ws_named(g->f.id, g->f.name);
+}
+
+static void on_writer_wake(void *arg)
+{
+	assert_ptr_equal(arg, &wakes_seen);
+	pthread_mutex_lock(&gate_mu);
+	wakes_seen++;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+}
+
+static void init_gop(struct gop *g, int i)
+{
+	memset(g, 0, sizeof *g);
+	g->f.op.apply = apply_gop;
+	g->f.op.done = done_gop;
+	snprintf(g->f.name, sizeof g->f.name, "w%d", i);
+}
+
+/* Waits (bounded: 10 s, then fails) until *flag >= want. */
+static void wait_for(int *flag, int want)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&gate_mu);
+	int rc = 0;
+	while (*flag < want && rc == 0)
+		rc = pthread_cond_timedwait(&gate_cv, &gate_mu, &until);
+	int ok = *flag >= want;
+	pthread_mutex_unlock(&gate_mu);
+	assert_true(ok);
+}
+
+static int setup_thread(void **state)
+{
+	if (setup(state))
+		return -1;
+	char err[512];
+	sqlite_store_close(&app.store);
+	assert_true(temp_db_path(tpath, sizeof tpath, "fe_writer") >= 0);
+	assert_int_equal(sqlite_store_open(tpath, 1, &app.store, err, sizeof err), 0);
+	assert_int_equal(sqlite_store_open(tpath, 1, &wst, err, sizeof err), 0);
+	gate_entered = gate_open = wakes_seen = 0;
+	loop_thread = pthread_self();
+	return writer_start_thread(app.writer, &wst, on_writer_wake, &wakes_seen);
+}
+
+static int teardown_thread(void **state)
+{
+	pthread_mutex_lock(&gate_mu);
+	gate_open = 1; /* never leave the thread waiting */
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+	writer_free(app.writer);
+	app.writer = NULL;
+	sqlite_store_close(&wst);
+	teardown(state);
+	remove_db_files(tpath);
+	return 0;
+}
+
+/* The loop hands a turn's writes over and goes on: while the thread holds
+ * a batch open (waiting for its commit), the next turns' writes queue up
+ * and form the next batch; each is answered on the loop, after its commit
+ * (its row is then visible on the loop's own connection). */
+static void test_thread_batch_grows_while_committing(void **state)
+{
+	static struct gop g[5];
+	for (int i = 0; i < 5; i++)
+		init_gop(&g[i], i);
+	g[0].gated = 1;
+	writer_submit(app.writer, &g[0].f.op);
+	assert_int_equal(flush_requests, 1);
+	writer_kick(app.writer); /* the end of the turn */
+	wait_for(&gate_entered, 1);
+	/* the thread is inside batch 1; the loop is free: three more turns */
+	for (int i = 1; i < 5; i++) {
+		writer_submit(app.writer, &g[i].f.op);
+		if (i != 2)
+			writer_kick(app.writer);
+	}
+	writer_reap(app.writer);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(g[i].f.done_calls, 0); /* nothing answered before its commit */
+	assert_false(ws_named(g[0].f.id, "w0"));        /* not committed: the loop does not see it */
+	pthread_mutex_lock(&gate_mu);
+	gate_open = 1;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+	wait_for(&wakes_seen, 2); /* two batches, two wake-ups */
+	writer_reap(app.writer);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(g[i].f.done_calls, 1);
+		assert_int_equal(g[i].f.done_rc, 0);
+		assert_int_equal(g[i].f.done_seq, i);
+		assert_true(g[i].visible_in_done);
+		assert_false(pthread_equal(g[i].applied_on, loop_thread));
+		assert_true(pthread_equal(g[i].done_on, loop_thread));
+	}
+	struct writer_stats st;
+	writer_stats(app.writer, &st);
+	assert_int_equal(st.batches, 2);
+	assert_int_equal(st.ops, 5);
+	assert_int_equal(st.max_batch, 4);
+	assert_int_equal(count_ws(), 5);
+}
+
+/* A write failing with a full disk fails its whole batch (SQLite may have
+ * rolled the transaction back under the writes before it): nothing of it
+ * is acknowledged or kept; the next batch writes again. */
+static void test_thread_full_disk_fails_the_batch(void **state)
+{
+	static struct gop g[4];
+	for (int i = 0; i < 4; i++)
+		init_gop(&g[i], i);
+	g[1].f.fail_rc = FE_ENOSPC;
+	for (int i = 0; i < 3; i++)
+		writer_submit(app.writer, &g[i].f.op);
+	writer_flush(app.writer);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(g[i].f.done_calls, 1);
+		assert_int_equal(g[i].f.done_rc, FE_ENOSPC);
+		assert_false(g[i].visible_in_done);
+	}
+	assert_int_equal(count_ws(), 0);
+	writer_submit(app.writer, &g[3].f.op);
+	writer_flush(app.writer);
+	assert_int_equal(g[3].f.done_rc, 0);
+	assert_true(g[3].visible_in_done);
+	struct writer_stats st;
+	writer_stats(app.writer, &st);
+	assert_int_equal(st.failed_batches, 1);
+	assert_int_equal(count_ws(), 1);
+}
+
+/* writer_free commits what is queued or handed over, answers it, stops
+ * the thread. */
+static void test_thread_free_flushes(void **state)
+{
+	static struct gop g[3];
+	for (int i = 0; i < 3; i++) {
+		init_gop(&g[i], i);
+		writer_submit(app.writer, &g[i].f.op);
+	}
+	writer_kick(app.writer);
+	writer_free(app.writer);
+	app.writer = NULL;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(g[i].f.done_calls, 1);
+		assert_int_equal(g[i].f.done_rc, 0);
+		assert_true(g[i].visible_in_done);
+		assert_true(pthread_equal(g[i].done_on, loop_thread));
+	}
+	assert_int_equal(count_ws(), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +497,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_through_without_loop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_done_resubmits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_flushes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_thread_batch_grows_while_committing, setup_thread,
+	                                    teardown_thread),
+	    cmocka_unit_test_setup_teardown(test_thread_full_disk_fails_the_batch, setup_thread,
+	                                    teardown_thread),
+	    cmocka_unit_test_setup_teardown(test_thread_free_flushes, setup_thread, teardown_thread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
