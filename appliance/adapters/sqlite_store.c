@@ -553,6 +553,19 @@ fail:
 	return -1;
 }
 
+/* The two connections of the server (the loop's and the writer thread's)
+ * take turns at writing: one waiting for the other's transaction retries
+ * every 200 us, for 5 s at most (SQLite's own busy timeout sleeps 1, 2, 5,
+ * 10... ms, long for the event loop next to a commit of a few ms). */
+static int on_busy(void *arg, int tries)
+{
+	(void)arg;
+	if (tries >= 25000)
+		return 0;
+	usleep(200);
+	return 1;
+}
+
 int sqlite_store_open(const char *path, int durability_full, struct store *st, char *err, size_t errlen)
 {
 	struct sq *s = xcalloc(1, sizeof *s);
@@ -564,7 +577,7 @@ int sqlite_store_open(const char *path, int durability_full, struct store *st, c
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1); /* tells UNIQUE violations apart */
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_handler(s->db, on_busy, NULL);
 	char pragmas[256];
 	snprintf(pragmas, sizeof pragmas,
 	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"

@@ -99,13 +99,17 @@ best() { # best KEY VALUE: keeps the largest
 	fi
 }
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
+ROUNDLOG=()
 log "== ingest: $ROUNDS rounds, $(nproc) CPUs, server/ceiling on CPU 0, clients on CPU 1"
 for ((r = 1; r <= ROUNDS; r++)); do
+	declare -A CUR=()
 	for b in 8 16 64; do
 		log "  [ceiling $b/tx] load $(load)"
 		v="$(ceiling "$b")"
 		log "    $v rows/s"
 		best "ceil$b" "$v"
+		CUR[$b]="$v"
 	done
 	for who in after before; do
 		bin="$BIN"
@@ -116,15 +120,20 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		server_run "$who" "$bin" || continue
 		read -r ws pc rps check <<<"$RUN"
 		log "    $who: ws $ws msg/s, $pc per commit, http $rps req/s, check $check"
+		log "    round $r $who: ws/ceil8 $(ratio "$ws" "${CUR[8]}") ws/ceil16 $(ratio "$ws" "${CUR[16]}")" \
+			"ws/ceil64 $(ratio "$ws" "${CUR[64]}") http/ceil64 $(ratio "$rps" "${CUR[64]}")"
+		ROUNDLOG+=("round $r: ceil 8/16/64 ${CUR[8]}/${CUR[16]}/${CUR[64]} rows/s; $who ws $ws msg/s" \
+			"($pc per commit) = $(ratio "$ws" "${CUR[64]}")x ceil64, http $rps req/s = $(ratio "$rps" "${CUR[64]}")x ceil64")
 		[ "$check" = ok ] || log "    CHECK FAILED: $check"
 		best "ws_$who" "$ws"
 		best "http_$who" "$rps"
 		best "pc_$who" "$pc"
 	done
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 {
 	echo
+	echo "== ingest, ratios within each round"
+	printf '%s\n' "${ROUNDLOG[@]}"
 	echo "== ingest summary (best of $ROUNDS; load at the end $(load))"
 	printf '%-34s %10s %10s %10s %10s %10s\n' "" "value" "/ceil8" "/ceil16" "/ceil64" ""
 	for b in 8 16 64; do
