@@ -486,11 +486,13 @@ int main(int argc, char **argv)
 	/* group commit on a writer thread with a connection of its own; the
 	 * loop's connection then reads (and does the other, small writes) */
 	if (cfg.group_commit) {
-		if (sqlite_store_open(dbpath, cfg.durability_full, &wstore, err, sizeof err)) {
+		int pipelined = cfg.durability_full && cfg.sync_pipeline;
+		if (sqlite_store_open(dbpath, pipelined ? SQLITE_DEFERRED_SYNC : cfg.durability_full, &wstore,
+		                      err, sizeof err)) {
 			log_err("main: the writer's connection: %s", err);
 			goto out;
 		}
-		writer_start_thread(app.writer, &wstore, server_wake, srv);
+		writer_start_thread(app.writer, &wstore, pipelined, server_wake, srv);
 	}
 	/* before "ready": a reader of the log sees it by then */
 	int fresh = 0;

@@ -16,6 +16,12 @@ struct writer {
 	pthread_t tid;
 	pthread_mutex_t mu;
 	pthread_cond_t work, idle;
+	/* the sync pipeline (pipelined 1): committed batches wait in the sync
+	 * list for the syncer thread's fdatasync before they are answered */
+	int pipelined, sync_stop, syncing;
+	pthread_t sync_tid;
+	pthread_cond_t sync_work;
+	struct write_op *sync_head, *sync_tail;
 	struct write_op *in_head, *in_tail;   /* handed over, not yet taken */
 	struct write_op *out_head, *out_tail; /* finished, for writer_reap */
 	struct store *st;                     /* the thread's connection */
@@ -31,6 +37,7 @@ struct writer *writer_new(struct app *app)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->idle, NULL);
+	pthread_cond_init(&w->sync_work, NULL);
 	return w;
 }
 
@@ -125,12 +132,57 @@ static void *writer_main(void *p)
 		pthread_mutex_unlock(&w->mu);
 		run_batch(w, w->st, batch);
 		pthread_mutex_lock(&w->mu);
+		if (w->pipelined) { /* answered after the syncer's fdatasync */
+			if (w->sync_tail)
+				w->sync_tail->next = batch;
+			else
+				w->sync_head = batch;
+			w->sync_tail = last;
+			pthread_cond_signal(&w->sync_work);
+		} else {
+			if (w->out_tail)
+				w->out_tail->next = batch;
+			else
+				w->out_head = batch;
+			w->out_tail = last;
+			if (w->wake)
+				w->wake(w->wake_arg);
+		}
+		w->busy = 0;
+		pthread_cond_broadcast(&w->idle);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* The sync pipeline: makes the committed batches durable, all those
+ * waiting with one fdatasync, while the writer thread writes the next one;
+ * then hands them to the loop. A write whose sync failed is answered with
+ * that error (it is in the database, not known to be on disk). */
+static void *syncer_main(void *p)
+{
+	struct writer *w = p;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->sync_head && !w->sync_stop)
+			pthread_cond_wait(&w->sync_work, &w->mu);
+		struct write_op *batch = w->sync_head, *last = w->sync_tail;
+		if (!batch)
+			break;
+		w->sync_head = w->sync_tail = NULL;
+		w->syncing = 1;
+		pthread_mutex_unlock(&w->mu);
+		int rc = store_call(w->st, sync);
+		for (struct write_op *op = batch; rc && op; op = op->next)
+			if (!op->rc)
+				op->rc = rc;
+		pthread_mutex_lock(&w->mu);
 		if (w->out_tail)
 			w->out_tail->next = batch;
 		else
 			w->out_head = batch;
 		w->out_tail = last;
-		w->busy = 0;
+		w->syncing = 0;
 		pthread_cond_broadcast(&w->idle);
 		if (w->wake)
 			w->wake(w->wake_arg);
@@ -139,14 +191,28 @@ static void *writer_main(void *p)
 	return NULL;
 }
 
-int writer_start_thread(struct writer *w, struct store *st, void (*wake)(void *), void *wake_arg)
+int writer_start_thread(struct writer *w, struct store *st, int pipelined, void (*wake)(void *),
+                        void *wake_arg)
 {
 	writer_flush(w);
 	w->st = st;
 	w->wake = wake;
 	w->wake_arg = wake_arg;
+	w->pipelined = pipelined;
+	if (pipelined && pthread_create(&w->sync_tid, NULL, syncer_main, w)) {
+		log_err("writer: cannot start the syncer thread; writing on the loop");
+		return -1;
+	}
 	if (pthread_create(&w->tid, NULL, writer_main, w)) {
 		log_err("writer: cannot start the writer thread; writing on the loop");
+		if (pipelined) {
+			pthread_mutex_lock(&w->mu);
+			w->sync_stop = 1;
+			pthread_cond_signal(&w->sync_work);
+			pthread_mutex_unlock(&w->mu);
+			pthread_join(w->sync_tid, NULL);
+			w->pipelined = 0;
+		}
 		return -1;
 	}
 	w->threaded = 1;
@@ -164,8 +230,16 @@ void writer_free(struct writer *w)
 		pthread_cond_signal(&w->work);
 		pthread_mutex_unlock(&w->mu);
 		pthread_join(w->tid, NULL);
+		if (w->pipelined) {
+			pthread_mutex_lock(&w->mu);
+			w->sync_stop = 1;
+			pthread_cond_signal(&w->sync_work);
+			pthread_mutex_unlock(&w->mu);
+			pthread_join(w->sync_tid, NULL);
+		}
 		writer_reap(w);
 	}
+	pthread_cond_destroy(&w->sync_work);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->idle);
 	pthread_mutex_destroy(&w->mu);
@@ -235,7 +309,7 @@ void writer_flush(struct writer *w)
 	}
 	writer_kick(w);
 	pthread_mutex_lock(&w->mu);
-	while (w->in_head || w->busy)
+	while (w->in_head || w->busy || w->sync_head || w->syncing)
 		pthread_cond_wait(&w->idle, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 	writer_reap(w);

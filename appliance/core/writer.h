@@ -53,10 +53,15 @@ struct writer *writer_new(struct app *app);
  * open store on the same database as app->store, used by nobody else
  * until writer_free returned; the caller closes it after). wake(wake_arg)
  * is called from the thread after each batch, to make the loop call
- * writer_reap (server_wake: lws_cancel_service). Flushes what is queued
- * first. Returns 0, or -1 when the thread cannot start (the writer then
- * stays on the loop). */
-int writer_start_thread(struct writer *w, struct store *st, void (*wake)(void *), void *wake_arg);
+ * writer_reap (server_wake: lws_cancel_service). pipelined: st leaves its
+ * commits unsynced (sqlite_store_open with SQLITE_DEFERRED_SYNC); a second
+ * thread syncs them (st's sync entry, one fdatasync for every batch
+ * committed meanwhile) while the writer thread writes the next batch, and
+ * a batch is answered only after the sync that followed its commit.
+ * Flushes what is queued first. Returns 0, or -1 when a thread cannot
+ * start (the writer then stays on the loop). */
+int writer_start_thread(struct writer *w, struct store *st, int pipelined, void (*wake)(void *),
+                        void *wake_arg);
 
 /* Flushes what is still queued and stops the thread (every done callback
  * runs, on the calling thread), then frees w. NULL-safe. */

@@ -33,6 +33,12 @@ struct store_ops {
 	int (*begin)(void *s);
 	int (*commit)(void *s);
 	void (*rollback)(void *s);
+	/* Makes every transaction this store committed so far durable, when
+	 * it was opened with its commits left to the caller (the writer
+	 * thread's connection with the sync pipeline); else 0 at once. May run
+	 * on another thread than the store's, beside its next transaction.
+	 * FE_ENOSPC / FE_EUNAVAIL when the log cannot be synced. */
+	int (*sync)(void *s);
 	/* Health: 0 when the database answers; FE_ECORRUPT once damage was
 	 * seen, FE_EUNAVAIL when it does not answer. */
 	int (*ping)(void *s);

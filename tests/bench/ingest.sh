@@ -10,7 +10,9 @@
 #   - HTTP sends: wrk -t1 -c64 with send.lua.
 # Server and ceiling pinned to CPU 0, clients to CPU 1; the load average is
 # printed before each measure. Rounds alternate reference and server(s);
-# with a second binary (BIN_BEFORE) both are measured in every round.
+# with a second binary (BIN_BEFORE) both are measured in every round, and
+# BIN a second time with --sync-pipeline on ("pipeline"; INGEST_PIPELINE=0
+# leaves it out).
 # Reports numbers only; the checks are correctness ones (every
 # acknowledged send stored). Bounded: each wsbench/wrk run lasts
 # INGEST_SECONDS (default 5) plus a bounded drain.
@@ -43,14 +45,14 @@ ceiling() { # ceiling BATCH
 }
 
 mktmp CEIL_DIR
-# server_run NAME BIN: sets RUN="ws_msg_s per_commit http_rps check"
+# server_run NAME BIN [FLAGS...]: sets RUN="ws_msg_s per_commit http_rps check"
 server_run() {
 	local name="$1" bin="$2" port data setup tok chat b0 o0 b1 o1 line n_acked dur ws http stored
 	port="$(free_port)"
 	mktmp data
 	FECHATTER_LOGIN_RATE_IP=100000 FECHATTER_LOGIN_RATE_ACCOUNT=100000 taskset -c 0 \
 		"$bin" serve --bind "$HOST" --port "$port" --data "$data" --log-level warn "${BENCH_LIMITS_OFF[@]}" \
-		--durability full >"$data.log" 2>&1 &
+		--durability full "${@:3}" >"$data.log" 2>&1 &
 	SERVER_PID=$!
 	BENCH_PIDS+=("$SERVER_PID")
 	local i
@@ -111,13 +113,17 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		best "ceil$b" "$v"
 		CUR[$b]="$v"
 	done
-	for who in after before; do
+	for who in after pipeline before; do
 		bin="$BIN"
+		flags=()
 		if [ "$who" = before ]; then
 			[ -n "$BEFORE" ] || continue
 			bin="$BEFORE"
+		elif [ "$who" = pipeline ]; then
+			[ "${INGEST_PIPELINE:-1}" = 1 ] || continue
+			flags=(--sync-pipeline on)
 		fi
-		server_run "$who" "$bin" || continue
+		server_run "$who" "$bin" "${flags[@]}" || continue
 		read -r ws pc rps check <<<"$RUN"
 		log "    $who: ws $ws msg/s, $pc per commit, http $rps req/s, check $check"
 		log "    round $r $who: ws/ceil8 $(ratio "$ws" "${CUR[8]}") ws/ceil16 $(ratio "$ws" "${CUR[16]}")" \
@@ -139,7 +145,7 @@ done
 	for b in 8 16 64; do
 		printf '%-34s %10s\n' "sqlite ceiling FULL fts $b/tx rows/s" "${BEST[ceil$b]:-n/a}"
 	done
-	for who in after before; do
+	for who in after pipeline before; do
 		[ -n "${BEST[ws_$who]:-}" ] || continue
 		printf '%-34s %10s %10s %10s %10s\n' "$who: ws ingest msg/s" "${BEST[ws_$who]}" \
 			"$(ratio "${BEST[ws_$who]}" "${BEST[ceil8]:-}")" "$(ratio "${BEST[ws_$who]}" "${BEST[ceil16]:-}")" \

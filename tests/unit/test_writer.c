@@ -375,7 +375,7 @@ static int setup_thread(void **state)
 	assert_int_equal(sqlite_store_open(tpath, 1, &wst, err, sizeof err), 0);
 	gate_entered = gate_open = wakes_seen = 0;
 	loop_thread = pthread_self();
-	return writer_start_thread(app.writer, &wst, on_writer_wake, &wakes_seen);
+	return writer_start_thread(app.writer, &wst, 0, on_writer_wake, &wakes_seen);
 }
 
 static int teardown_thread(void **state)
@@ -487,6 +487,130 @@ static void test_thread_free_flushes(void **state)
 	assert_int_equal(count_ws(), 3);
 }
 
+/* ---- the sync pipeline: the writer's connection leaves its commits
+ * unsynced; a syncer thread syncs (here: a gated wrapper around the
+ * store's sync) while the writer thread commits the next batch ---- */
+
+static struct store_ops gated_ops;
+static struct store gated;
+static int syncs_entered, sync_open, sync_rc;
+static int (*real_sync)(void *s);
+
+static int gated_sync(void *impl)
+{
+	pthread_mutex_lock(&gate_mu);
+	syncs_entered++;
+	pthread_cond_broadcast(&gate_cv);
+	while (!sync_open)
+		pthread_cond_wait(&gate_cv, &gate_mu);
+	pthread_mutex_unlock(&gate_mu);
+	int rc = real_sync(impl);
+	return rc ? rc : sync_rc;
+}
+
+static int setup_pipeline(void **state)
+{
+	if (setup(state))
+		return -1;
+	char err[512];
+	sqlite_store_close(&app.store);
+	assert_true(temp_db_path(tpath, sizeof tpath, "fe_writer") >= 0);
+	assert_int_equal(sqlite_store_open(tpath, 1, &app.store, err, sizeof err), 0);
+	assert_int_equal(sqlite_store_open(tpath, SQLITE_DEFERRED_SYNC, &wst, err, sizeof err), 0);
+	gated_ops = *wst.ops;
+	real_sync = gated_ops.sync;
+	gated_ops.sync = gated_sync;
+	gated.ops = &gated_ops;
+	gated.impl = wst.impl;
+	gate_entered = wakes_seen = syncs_entered = sync_open = sync_rc = 0;
+	gate_open = 1;
+	loop_thread = pthread_self();
+	return writer_start_thread(app.writer, &gated, 1, on_writer_wake, &wakes_seen);
+}
+
+static int teardown_pipeline(void **state)
+{
+	pthread_mutex_lock(&gate_mu);
+	sync_open = 1;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+	return teardown_thread(state);
+}
+
+static int apply_gop_on_gated(struct app *a, struct store *st, struct write_op *op)
+{
+	assert_ptr_equal(st, &gated);
+	struct gop *g = (struct gop *)op;
+	g->applied_on = pthread_self();
+	struct workspace w = {0};
+	snprintf(w.name, sizeof w.name, "%s", g->f.name);
+	w.created_at = T0;
+	int rc = st->ops->workspace_insert(st->impl, &w);
+	g->f.id = w.id;
+	g->f.applied++;
+	return rc;
+}
+
+/* While batch 1 waits for its sync, batch 2 is committed (both visible to
+ * the loop's connection), neither answered; one sync then answers both,
+ * in order, on the loop. */
+static void test_pipeline_answers_after_sync(void **state)
+{
+	static struct gop g[3];
+	for (int i = 0; i < 3; i++) {
+		init_gop(&g[i], i);
+		g[i].f.op.apply = apply_gop_on_gated;
+	}
+	writer_submit(app.writer, &g[0].f.op);
+	writer_kick(app.writer);
+	wait_for(&syncs_entered, 1); /* batch 1 committed, its sync waits */
+	assert_true(ws_named(g[0].f.id, "w0"));
+	writer_submit(app.writer, &g[1].f.op);
+	writer_submit(app.writer, &g[2].f.op);
+	writer_kick(app.writer);
+	/* batch 2 commits beside the pending sync (bounded wait: 10 s) */
+	for (int i = 0; i < 1000 && !ws_named(g[2].f.id, "w2"); i++)
+		usleep(10000);
+	assert_true(ws_named(g[1].f.id, "w1"));
+	assert_true(ws_named(g[2].f.id, "w2"));
+	writer_reap(app.writer);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(g[i].f.done_calls, 0); /* nothing answered before its sync */
+	pthread_mutex_lock(&gate_mu);
+	sync_open = 1;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+	writer_flush(app.writer);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(g[i].f.done_calls, 1);
+		assert_int_equal(g[i].f.done_rc, 0);
+		assert_int_equal(g[i].f.done_seq, i);
+		assert_true(pthread_equal(g[i].done_on, loop_thread));
+	}
+	struct writer_stats st;
+	writer_stats(app.writer, &st);
+	assert_int_equal(st.batches, 2);
+}
+
+/* A failed sync answers its writes with the error (committed, but not
+ * known to be on disk): the client retries with its idempotency key. */
+static void test_pipeline_sync_failure(void **state)
+{
+	static struct gop g[2];
+	for (int i = 0; i < 2; i++) {
+		init_gop(&g[i], i);
+		g[i].f.op.apply = apply_gop_on_gated;
+		writer_submit(app.writer, &g[i].f.op);
+	}
+	sync_rc = FE_EUNAVAIL;
+	sync_open = 1;
+	writer_flush(app.writer);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(g[i].f.done_calls, 1);
+		assert_int_equal(g[i].f.done_rc, FE_EUNAVAIL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +626,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_thread_full_disk_fails_the_batch, setup_thread,
 	                                    teardown_thread),
 	    cmocka_unit_test_setup_teardown(test_thread_free_flushes, setup_thread, teardown_thread),
+	    cmocka_unit_test_setup_teardown(test_pipeline_answers_after_sync, setup_pipeline,
+	                                    teardown_pipeline),
+	    cmocka_unit_test_setup_teardown(test_pipeline_sync_failure, setup_pipeline, teardown_pipeline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
