@@ -128,8 +128,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		log "    $who: ws $ws msg/s, $pc per commit, http $rps req/s, check $check"
 		log "    round $r $who: ws/ceil8 $(ratio "$ws" "${CUR[8]}") ws/ceil16 $(ratio "$ws" "${CUR[16]}")" \
 			"ws/ceil64 $(ratio "$ws" "${CUR[64]}") http/ceil64 $(ratio "$rps" "${CUR[64]}")"
-		ROUNDLOG+=("round $r: ceil 8/16/64 ${CUR[8]}/${CUR[16]}/${CUR[64]} rows/s; $who ws $ws msg/s" \
-			"($pc per commit) = $(ratio "$ws" "${CUR[64]}")x ceil64, http $rps req/s = $(ratio "$rps" "${CUR[64]}")x ceil64")
+		line="round $r: ceil 8/16/64 ${CUR[8]}/${CUR[16]}/${CUR[64]} rows/s; $who ws $ws msg/s"
+		line="$line ($pc per commit) = $(ratio "$ws" "${CUR[64]}")x ceil64,"
+		ROUNDLOG+=("$line http $rps req/s = $(ratio "$rps" "${CUR[64]}")x ceil64")
 		[ "$check" = ok ] || log "    CHECK FAILED: $check"
 		best "ws_$who" "$ws"
 		best "http_$who" "$rps"
