@@ -411,6 +411,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct app app = {0};
+	struct store wstore = {0}; /* the writer thread's connection */
 	struct server *srv = NULL;
 	int exit_code = 1;
 	app.cfg = &cfg;
@@ -482,6 +483,17 @@ int main(int argc, char **argv)
 		log_err("main: cannot start worker threads");
 		goto out;
 	}
+	/* group commit on a writer thread with a connection of its own; the
+	 * loop's connection then reads (and does the other, small writes) */
+	if (cfg.group_commit) {
+		int pipelined = cfg.durability_full && cfg.sync_pipeline;
+		if (sqlite_store_open(dbpath, pipelined ? SQLITE_DEFERRED_SYNC : cfg.durability_full, &wstore,
+		                      err, sizeof err)) {
+			log_err("main: the writer's connection: %s", err);
+			goto out;
+		}
+		writer_start_thread(app.writer, &wstore, pipelined, server_wake, srv);
+	}
 	/* before "ready": a reader of the log sees it by then */
 	int fresh = 0;
 	if (!auth_needs_owner(&app, &fresh, NULL) && fresh)
@@ -494,6 +506,7 @@ out:
 	workers_stop(app.workers);
 	app.workers = NULL;      /* lws_context_destroy may still call back */
 	writer_free(app.writer); /* flushes what is still queued */
+	sqlite_store_close(&wstore);
 	serving = NULL;
 	server_free(srv);
 	fts5_search_close(&app.search);

@@ -184,6 +184,38 @@ int sqc_member_get(void *p, int64_t chat, int64_t user, struct chat_member *m)
 	return sq_row(s, st, row_member, m);
 }
 
+struct sender_row {
+	struct user *u;
+	int member;
+};
+
+static void row_sender(sqlite3_stmt *st, void *el)
+{
+	struct sender_row *r = el;
+	r->u->id = sq_i64(st, 0);
+	r->u->workspace_id = sq_i64(st, 1);
+	sq_text(st, 2, r->u->fullname, sizeof r->u->fullname);
+	sq_text(st, 3, r->u->status, sizeof r->u->status);
+	r->u->token_version = sq_i64(st, 4);
+	sq_text(st, 5, r->u->avatar_url, sizeof r->u->avatar_url);
+	r->member = sqlite3_column_int(st, 6);
+}
+
+int sqc_chat_sender(void *p, int64_t chat, int64_t user, struct user *u, int *member)
+{
+	struct sq *s = p;
+	struct sender_row r = {u, 0};
+	memset(u, 0, sizeof *u);
+	sqlite3_stmt *st = sq_query(s,
+	                            "SELECT u.id, u.workspace_id, u.fullname, u.status, u.token_version,"
+	                            " u.avatar_url, EXISTS (SELECT 1 FROM chat_members cm WHERE"
+	                            " cm.chat_id = ?1 AND cm.user_id = u.id) FROM users u WHERE u.id = ?2",
+	                            "ii", chat, user);
+	int rc = sq_row(s, st, row_sender, &r);
+	*member = r.member;
+	return rc;
+}
+
 int sqc_member_set_role(void *p, int64_t chat, int64_t user, const char *role)
 {
 	int changes = 0;
@@ -353,53 +385,83 @@ static int message_list(struct sq *s, sqlite3_stmt *st, int64_t viewer, int reve
 	return 0;
 }
 
+/* Adds (remove = 0) or removes (1) message id's words in the scoped index
+ * from the values in hand (a cached statement: no read of the row). */
+static int index_values(struct sq *s, int64_t id, int64_t chat, const char *content, const char *sender,
+                        int remove)
+{
+	struct buf body = {0}, who = {0};
+	fts5_scoped_text(chat, content ? content : "", &body);
+	fts5_scoped_text(chat, sender ? sender : "", &who);
+	int rc = remove ? sq_exec(s,
+	                          "INSERT INTO messages_scoped(messages_scoped, rowid, body, who)"
+	                          " VALUES ('delete', ?, ?, ?)",
+	                          NULL, "itt", id, body.p ? body.p : "", who.p ? who.p : "")
+	                : sq_exec(s, "INSERT INTO messages_scoped(rowid, body, who) VALUES (?, ?, ?)", NULL,
+	                          "itt", id, body.p ? body.p : "", who.p ? who.p : "");
+	buf_free(&body);
+	buf_free(&who);
+	return rc;
+}
+
 struct indexed {
-	struct sq *s;
-	int64_t id;
-	int remove, rc;
+	int64_t chat;
+	char *content, *sender;
+	int tombstone;
 };
 
 static void index_row(sqlite3_stmt *st, void *el)
 {
 	struct indexed *x = el;
-	if (sqlite3_column_int(st, 3))
-		return; /* a tombstone is not indexed */
-	int64_t chat = sq_i64(st, 0);
-	const char *content = (const char *)sqlite3_column_text(st, 1);
-	const char *sender = (const char *)sqlite3_column_text(st, 2);
-	int r = x->remove ? fts5_index_remove(x->s->db, x->id, chat, content, sender)
-	                  : fts5_index_add(x->s->db, x->id, chat, content, sender);
-	x->rc = sq_map_rc(x->s, r);
+	const unsigned char *c = sqlite3_column_text(st, 1), *w = sqlite3_column_text(st, 2);
+	x->chat = sq_i64(st, 0);
+	x->content = xstrdup(c ? (const char *)c : "");
+	x->sender = xstrdup(w ? (const char *)w : "");
+	x->tombstone = sqlite3_column_int(st, 3);
 }
 
 /* Adds (remove = 0) or removes (1) message id's words in the scoped index,
- * reading its current row. */
+ * reading its current row (edits and deletes; a tombstone is not indexed). */
 static int index_message(struct sq *s, int64_t id, int remove)
 {
-	struct indexed x = {s, id, remove, 0};
+	struct indexed x = {0};
 	int rc = sq_row(
 	    s,
 	    sq_query(
 	        s, "SELECT chat_id, content, sender_name, deleted_at IS NOT NULL FROM messages WHERE id = ?",
 	        "i", id),
 	    index_row, &x);
-	return rc ? rc : x.rc;
+	if (!rc && !x.tombstone)
+		rc = index_values(s, id, x.chat, x.content, x.sender, remove);
+	free(x.content);
+	free(x.sender);
+	return rc;
+}
+
+static void row_inserted(sqlite3_stmt *st, void *el)
+{
+	struct message *m = el;
+	m->id = sq_i64(st, 0);
+	sq_text(st, 1, m->sender_name, sizeof m->sender_name);
 }
 
 int sqc_message_insert(void *p, struct message *m)
 {
 	struct sq *s = p;
-	int rc = sq_exec(
+	/* RETURNING hands back the id and the sender's name it stored: the
+	 * index is written from them and the content in hand */
+	sqlite3_stmt *st = sq_query(
 	    s,
 	    "INSERT INTO messages(chat_id, sender_id, content, reply_to, idempotency_key, mentions_all,"
 	    " created_at, sender_name) VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, ''), ?6, ?7,"
-	    " coalesce((SELECT fullname FROM users WHERE id = ?2), ''))",
-	    NULL, "iititii", m->chat_id, m->sender_id, m->content, m->reply_to, m->idempotency_key,
+	    " coalesce((SELECT fullname FROM users WHERE id = ?2), '')) RETURNING id, sender_name",
+	    "iititii", m->chat_id, m->sender_id, m->content, m->reply_to, m->idempotency_key,
 	    (int64_t)m->mentions_all, m->created_at);
-	if (!rc) {
-		m->id = sqlite3_last_insert_rowid(s->db);
-		rc = index_message(s, m->id, 0);
-	}
+	int rc = sq_row(s, st, row_inserted, m);
+	if (rc == FE_ENOTFOUND)
+		rc = FE_EINTERNAL; /* an INSERT ... RETURNING always returns its row */
+	if (!rc)
+		rc = index_values(s, m->id, m->chat_id, m->content, m->sender_name, 0);
 	return rc;
 }
 

@@ -17,6 +17,7 @@ int sqc_chat_touch(void *p, int64_t id, int64_t mid, int64_t at);
 int sqc_member_add(void *p, int64_t chat, int64_t user, const char *role, int64_t now);
 int sqc_member_remove(void *p, int64_t chat, int64_t user);
 int sqc_member_get(void *p, int64_t chat, int64_t user, struct chat_member *m);
+int sqc_chat_sender(void *p, int64_t chat, int64_t user, struct user *u, int *member);
 int sqc_member_set_role(void *p, int64_t chat, int64_t user, const char *role);
 int sqc_members_list(void *p, int64_t chat, struct chat_member **out, size_t *n);
 int sqc_member_ids(void *p, int64_t chat, int64_t **out, size_t *n);

@@ -13,7 +13,8 @@
 struct sq {
 	sqlite3 *db;
 	char path[512];
-	int depth; /* transaction nesting */
+	int depth;  /* transaction nesting */
+	int wal_fd; /* SQLITE_DEFERRED_SYNC: the write-ahead log, for op_sync; else -1 */
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;

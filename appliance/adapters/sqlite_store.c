@@ -1,6 +1,7 @@
 /* adapters/sqlite_store: store port implementation on SQLite. One connection,
  * used from the loop thread only; statements are prepared once and kept. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,6 +64,18 @@ static int op_ping(void *p)
 	if (sq_is_corrupt())
 		return FE_ECORRUPT;
 	return sq_scalar(p, "SELECT 1", &one, "") ? (sq_is_corrupt() ? FE_ECORRUPT : FE_EUNAVAIL) : 0;
+}
+
+static int op_sync(void *p)
+{
+	struct sq *s = p;
+	if (s->wal_fd < 0)
+		return 0; /* SQLite synced each commit itself */
+	if (fdatasync(s->wal_fd)) {
+		log_err("store: fdatasync of the write-ahead log: %s", strerror(errno));
+		return errno == ENOSPC ? FE_ENOSPC : FE_EUNAVAIL;
+	}
+	return 0;
 }
 
 static int op_sizes(void *p, int64_t *db, int64_t *wal)
@@ -394,6 +407,7 @@ static const struct store_ops ops = {
     .commit = op_commit,
     .rollback = op_rollback,
     .ping = op_ping,
+    .sync = op_sync,
     .sizes = op_sizes,
     .workspace_count = op_workspace_count,
     .workspace_insert = op_workspace_insert,
@@ -433,6 +447,7 @@ static const struct store_ops ops = {
     .member_add = sqc_member_add,
     .member_remove = sqc_member_remove,
     .member_get = sqc_member_get,
+    .chat_sender = sqc_chat_sender,
     .member_set_role = sqc_member_set_role,
     .members_list = sqc_members_list,
     .member_ids = sqc_member_ids,
@@ -552,9 +567,56 @@ fail:
 	return -1;
 }
 
+/* SQLITE_DEFERRED_SYNC: a descriptor of the write-ahead log (the file
+ * SQLite writes the commits to; fdatasync on any descriptor of it flushes
+ * them), and its folder synced once, so that the log's name is durable
+ * too. The log stays while any connection is open. */
+static int open_wal(struct sq *s, char *err, size_t errlen)
+{
+	char w[600], dir[600];
+	int64_t one;
+	/* a read makes SQLite open (create) the log */
+	if (sq_scalar(s, "SELECT count(*) FROM sqlite_schema", &one, "")) {
+		snprintf(err, errlen, "cannot read %s", s->path);
+		return -1;
+	}
+	snprintf(w, sizeof w, "%s-wal", s->path);
+	if ((s->wal_fd = open(w, O_RDWR | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", w, strerror(errno));
+		return -1;
+	}
+	snprintf(dir, sizeof dir, "%s", s->path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	int d = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0 || fsync(d)) {
+		snprintf(err, errlen, "cannot sync the folder of %s: %s", s->path, strerror(errno));
+		if (d >= 0)
+			close(d);
+		return -1;
+	}
+	close(d);
+	return 0;
+}
+
+/* The two connections of the server (the loop's and the writer thread's)
+ * take turns at writing: one waiting for the other's transaction retries
+ * every 200 us, for 5 s at most (SQLite's own busy timeout sleeps 1, 2, 5,
+ * 10... ms, long for the event loop next to a commit of a few ms). */
+static int on_busy(void *arg, int tries)
+{
+	(void)arg;
+	if (tries >= 25000)
+		return 0;
+	usleep(200);
+	return 1;
+}
+
 int sqlite_store_open(const char *path, int durability_full, struct store *st, char *err, size_t errlen)
 {
 	struct sq *s = xcalloc(1, sizeof *s);
+	s->wal_fd = -1;
 	snprintf(s->path, sizeof s->path, "%s", path);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 	                    NULL) != SQLITE_OK) {
@@ -563,12 +625,12 @@ int sqlite_store_open(const char *path, int durability_full, struct store *st, c
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1); /* tells UNIQUE violations apart */
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_handler(s->db, on_busy, NULL);
 	char pragmas[256];
 	snprintf(pragmas, sizeof pragmas,
 	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
 	         " PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-2000; PRAGMA temp_store=MEMORY;",
-	         durability_full ? "FULL" : "NORMAL");
+	         durability_full == 1 ? "FULL" : "NORMAL");
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot configure database %s: %s", path, msg);
@@ -577,10 +639,14 @@ int sqlite_store_open(const char *path, int durability_full, struct store *st, c
 	}
 	if (migrate(s->db, err, errlen))
 		goto fail;
+	if (durability_full == SQLITE_DEFERRED_SYNC && open_wal(s, err, errlen))
+		goto fail;
 	st->ops = &ops;
 	st->impl = s;
 	return 0;
 fail:
+	if (s->wal_fd >= 0)
+		close(s->wal_fd);
 	sqlite3_close(s->db);
 	free(s);
 	return -1;
@@ -595,6 +661,8 @@ void sqlite_store_close(struct store *st)
 		sqlite3_finalize(s->cache[i].st);
 	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_close(s->db);
+	if (s->wal_fd >= 0)
+		close(s->wal_fd);
 	free(s);
 	st->impl = NULL;
 }

@@ -5,10 +5,19 @@
 #include <stdio.h>
 #include "ports/store.h"
 
+/* durability argument of sqlite_store_open beyond 0 (synchronous=NORMAL) and
+ * 1 (FULL): commits are not synced by SQLite (NORMAL: checkpoints still sync
+ * the log before and the database after); the caller makes them durable with
+ * the store's sync entry (fdatasync of the write-ahead log), e.g. from
+ * another thread while the next transaction is written. */
+#define SQLITE_DEFERRED_SYNC 2
+
 /* Opens (creating) the database at path (":memory:" for tests), applies the
  * pending migrations in one transaction, fills *st. durability_full selects
- * synchronous=FULL. Returns 0, or -1 with a reason in err (errlen bytes):
- * the database is newer than this binary, unreadable, or a migration failed. */
+ * synchronous=FULL (1), NORMAL (0) or NORMAL with the commits synced by the
+ * caller (SQLITE_DEFERRED_SYNC; not for ":memory:"). Returns 0, or -1 with a
+ * reason in err (errlen bytes): the database is newer than this binary,
+ * unreadable, or a migration failed. */
 int sqlite_store_open(const char *path, int durability_full, struct store *st, char *err, size_t errlen);
 
 /* Checkpoints the WAL (TRUNCATE) and closes. NULL-safe. */

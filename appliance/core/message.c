@@ -49,7 +49,10 @@ struct send_op {
 	struct write_op op;
 	struct principal who;
 	struct chat chat;
-	struct message m; /* content owned */
+	/* content owned; the answer once applied: apply fills id, created_at,
+	 * reply_to, sender name and avatar, mentions and files */
+	struct message m;
+	struct message existing; /* an earlier send with the same key (existed) */
 	int64_t files[MESSAGE_MAX_FILES];
 	size_t nfiles;
 	int64_t root;          /* thread root, 0 = none */
@@ -83,7 +86,7 @@ static int mention_at(const char *s, const char *name)
 }
 
 /* Resolves @Full Name, @here and @everyone against the chat's members. */
-static int resolve_mentions(struct app *app, struct send_op *so, int64_t **ids, size_t *n)
+static int resolve_mentions(struct store *st, struct send_op *so, int64_t **ids, size_t *n)
 {
 	*ids = NULL;
 	*n = 0;
@@ -93,7 +96,7 @@ static int resolve_mentions(struct app *app, struct send_op *so, int64_t **ids, 
 	utf8_fold(so->m.content, content, strlen(so->m.content) + 1);
 	struct chat_member *members;
 	size_t nm, cap = 0;
-	int rc = store_call(&app->store, members_list, so->chat.id, &members, &nm);
+	int rc = store_call(st, members_list, so->chat.id, &members, &nm);
 	if (rc) {
 		free(content);
 		return rc;
@@ -127,52 +130,115 @@ static int resolve_mentions(struct app *app, struct send_op *so, int64_t **ids, 
 	return 0;
 }
 
-static int send_apply(struct app *app, struct write_op *op)
+static int cmp_id(const void *a, const void *b)
 {
-	struct send_op *so = (struct send_op *)op;
-	int64_t existing;
-	int rc;
-	struct user u;
-	/* a send queued before its sender was suspended, logged out everywhere
-	 * or changed password, but applied after that commit, is refused */
-	if ((rc = cached_user(app, so->who.user_id, &u)))
-		return rc == FE_ENOTFOUND ? FE_EAUTH : rc;
-	if (u.token_version != so->token_version || strcmp(u.status, "Active"))
-		return FE_EAUTH;
-	if (so->m.idempotency_key[0] &&
-	    !store_call(&app->store, message_by_key, so->who.user_id, so->m.idempotency_key, &existing)) {
-		so->m.id = existing;
-		so->existed = 1;
-		return 0;
-	}
-	struct chat_member me;
-	if ((rc = store_call(&app->store, member_get, so->chat.id, so->who.user_id, &me)))
-		return rc; /* left the chat in the meantime */
-	int64_t *mentions;
-	size_t nmentions;
-	if ((rc = resolve_mentions(app, so, &mentions, &nmentions)))
-		return rc;
-	so->m.created_at = app->now_ms();
-	so->m.reply_to = so->root;
-	if (!(rc = store_call(&app->store, message_insert, &so->m)) && nmentions)
-		rc = store_call(&app->store, mentions_insert, so->m.id, so->chat.id, mentions, nmentions);
-	free(mentions);
-	if (!rc && so->nfiles)
-		rc = store_call(&app->store, message_files_insert, so->m.id, so->files, so->nfiles);
-	if (!rc && so->root)
-		rc = store_call(&app->store, reply_count_add, so->root, 1);
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Forgets what an earlier run of send_apply left (a batch replayed). */
+static void send_reset(struct send_op *so)
+{
+	free(so->m.mentions);
+	free(so->m.files);
+	so->m.mentions = NULL;
+	so->m.files = NULL;
+	so->m.nmentions = so->m.nfiles = 0;
+	so->m.id = 0;
+	so->m.mentions_all = 0;
+	message_clear(&so->existing);
+	memset(&so->existing, 0, sizeof so->existing);
+	so->existed = 0;
+}
+
+/* The earlier send of the same key answers (read inside the transaction). */
+static int send_existing(struct store *st, struct send_op *so, int64_t id)
+{
+	int rc = store_call(st, message_get, id, so->who.user_id, &so->existing);
 	if (!rc)
-		rc = store_call(&app->store, chat_touch, so->chat.id, so->m.id, so->m.created_at);
+		so->existed = 1;
 	return rc;
 }
 
+/* The file rows of the answer, by id, once each (as a read gives them). */
+static int send_files(struct store *st, struct send_op *so)
+{
+	int64_t ids[MESSAGE_MAX_FILES];
+	size_t n = 0;
+	memcpy(ids, so->files, so->nfiles * sizeof ids[0]);
+	qsort(ids, so->nfiles, sizeof ids[0], cmp_id);
+	for (size_t i = 0; i < so->nfiles; i++)
+		if (!i || ids[i] != ids[i - 1])
+			ids[n++] = ids[i];
+	so->m.files = xcalloc(n, sizeof *so->m.files);
+	for (size_t i = 0; i < n; i++) {
+		int rc = store_call(st, file_get, ids[i], &so->m.files[i]);
+		if (rc)
+			return rc;
+		so->m.nfiles++;
+	}
+	return 0;
+}
+
+/* On the writer's connection (the writer thread): nothing of the loop's. */
+static int send_apply(struct app *app, struct store *st, struct write_op *op)
+{
+	struct send_op *so = (struct send_op *)op;
+	int64_t existing;
+	int rc, member;
+	struct user u;
+	send_reset(so);
+	/* a send queued before its sender was suspended, logged out everywhere
+	 * or changed password, but applied after that commit, is refused */
+	if ((rc = store_call(st, chat_sender, so->chat.id, so->who.user_id, &u, &member)))
+		return rc == FE_ENOTFOUND ? FE_EAUTH : rc;
+	if (u.token_version != so->token_version || strcmp(u.status, "Active"))
+		return FE_EAUTH;
+	if (!member) { /* left the chat in the meantime; a repeat still answers */
+		if (so->m.idempotency_key[0] &&
+		    !store_call(st, message_by_key, so->who.user_id, so->m.idempotency_key, &existing))
+			return send_existing(st, so, existing);
+		return FE_ENOTFOUND;
+	}
+	int64_t *mentions;
+	size_t nmentions;
+	if ((rc = resolve_mentions(st, so, &mentions, &nmentions)))
+		return rc;
+	so->m.created_at = app->now_ms();
+	so->m.reply_to = so->root;
+	rc = store_call(st, message_insert, &so->m);
+	if (rc == FE_ECONFLICT && so->m.idempotency_key[0]) {
+		/* the key was used: the insert wrote nothing, answer the earlier */
+		free(mentions);
+		if ((rc = store_call(st, message_by_key, so->who.user_id, so->m.idempotency_key, &existing)))
+			return rc == FE_ENOTFOUND ? FE_ECONFLICT : rc;
+		return send_existing(st, so, existing);
+	}
+	if (!rc && nmentions)
+		rc = store_call(st, mentions_insert, so->m.id, so->chat.id, mentions, nmentions);
+	if (!rc) {
+		qsort(mentions, nmentions, sizeof *mentions, cmp_id);
+		so->m.mentions = mentions;
+		so->m.nmentions = (int)nmentions;
+		mentions = NULL;
+	}
+	free(mentions);
+	if (!rc && so->nfiles &&
+	    !(rc = store_call(st, message_files_insert, so->m.id, so->files, so->nfiles)))
+		rc = send_files(st, so);
+	if (!rc && so->root)
+		rc = store_call(st, reply_count_add, so->root, 1);
+	if (!rc)
+		rc = store_call(st, chat_touch, so->chat.id, so->m.id, so->m.created_at);
+	snprintf(so->m.sender_avatar, sizeof so->m.sender_avatar, "%s", u.avatar_url);
+	return rc;
+}
+
+/* On the loop: answers and publishes from what send_apply built (no read). */
 static void send_done(struct app *app, struct write_op *op, int rc)
 {
 	struct send_op *so = (struct send_op *)op;
 	struct fe_err e = {0};
-	struct message stored = {0};
-	if (!rc)
-		rc = store_call(&app->store, message_get, so->m.id, so->who.user_id, &stored);
 	if (rc) {
 		err_store(&e, rc);
 		if (rc == FE_ENOTFOUND)
@@ -181,19 +247,20 @@ static void send_done(struct app *app, struct write_op *op, int rc)
 			err_set(&e, rc, "INVALID_TOKEN", NULL, "the access token has been revoked");
 		so->cb(so->req, rc, &e, NULL, 0);
 	} else {
+		const struct message *m = so->existed ? &so->existing : &so->m;
 		if (!so->existed) {
 			struct event ev = {.type = EV_MESSAGE_CREATED,
 			                   .workspace_id = so->chat.workspace_id,
 			                   .chat_id = so->chat.id,
 			                   .actor_id = so->who.user_id,
-			                   .message_id = stored.id,
-			                   .message = &stored,
-			                   .idempotency_key = stored.idempotency_key};
+			                   .message_id = m->id,
+			                   .message = m,
+			                   .idempotency_key = m->idempotency_key};
 			bus_publish(&app->bus, &ev);
 		}
-		so->cb(so->req, 0, NULL, &stored, !so->existed);
+		so->cb(so->req, 0, NULL, m, !so->existed);
 	}
-	message_clear(&stored);
+	message_clear(&so->existing);
 	message_clear(&so->m);
 	free(so);
 }

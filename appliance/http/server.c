@@ -714,6 +714,12 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (app && app->workers)
 			workers_drain(app->workers);
+		if (app) { /* the sends the writer thread committed: their events
+			    * go out together, one batch per connection */
+			rt_hold(app->hub);
+			writer_reap(app->writer);
+			rt_release(app->hub);
+		}
 		break;
 	default:
 		break;
@@ -800,8 +806,10 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 static void flush_cb(lws_sorted_usec_list_t *sul)
 {
 	struct server *s = lws_container_of(sul, struct server, flush_sul);
-	rt_hold(s->app->hub); /* the batch's events go out together, after it */
-	writer_flush(s->app->writer);
+	/* to the writer thread (the loop reads on); without the thread the
+	 * batch commits here and its events go out together, after it */
+	rt_hold(s->app->hub);
+	writer_kick(s->app->writer);
 	rt_release(s->app->hub);
 }
 

@@ -83,6 +83,10 @@ static const struct directive table[] = {
     {"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
      "on: the sends of one event-loop turn share one commit (default); off: one commit each (for "
      "comparison)"},
+    {"sync-pipeline", K_ENUM, F(sync_pipeline), 0, 1, "off|on",
+     "on (with durability full and group commit): a second thread syncs a committed batch to disk "
+     "while the next one is written; answers still wait for their sync, but a read may show a "
+     "message a moment before it is on disk (default off)"},
     /* operations (issue 9) */
     {"log-file", K_STR, F(log_file), 0, 0, NULL,
      "append the log to this file instead of stderr; SIGHUP reopens it (log rotation)"},

@@ -31,6 +31,7 @@ struct config {
 	int search_concurrency; /* searches one user may have running */
 	int send_rate, upload_rate, search_rate, invite_rate, profile_rate;
 	int group_commit;    /* 1 = batch the writes of one loop turn (default) */
+	int sync_pipeline;   /* 1 = sync a batch on a second thread while the next commits */
 	int64_t cache_size;  /* bytes of the in-memory cache, 0 = off */
 	int ws_auth_timeout; /* seconds a WebSocket has to authenticate */
 	/* connection and body limits (http/server.c) */

@@ -13,8 +13,14 @@
  * Ownership: lists are arrays allocated with malloc (caller frees; n may be
  * 0 with a NULL array); struct message results own their strings and arrays
  * (message_clear, messages_free); strings passed in are borrowed for the
- * call. Single-threaded: the loop thread owns the store; only core/ calls
- * it (core/auth alone for credentials). */
+ * call. Threads: a store (one connection) is used by one thread at a time.
+ * The server opens two on the same database: the loop's (app->store: every
+ * read, and the writes done on the loop) and the writer thread's (core/
+ * writer: the group-committed sends, applied and committed off the loop).
+ * Writes of the two are serialised by the database (BEGIN IMMEDIATE, with
+ * a busy wait); WAL lets the loop read beside a commit and see a write once
+ * it is committed. Only core/ calls a store (core/auth alone for
+ * credentials). */
 #ifndef FE_STORE_H
 #define FE_STORE_H
 #include <stddef.h>
@@ -27,6 +33,12 @@ struct store_ops {
 	int (*begin)(void *s);
 	int (*commit)(void *s);
 	void (*rollback)(void *s);
+	/* Makes every transaction this store committed so far durable, when
+	 * it was opened with its commits left to the caller (the writer
+	 * thread's connection with the sync pipeline); else 0 at once. May run
+	 * on another thread than the store's, beside its next transaction.
+	 * FE_ENOSPC / FE_EUNAVAIL when the log cannot be synced. */
+	int (*sync)(void *s);
 	/* Health: 0 when the database answers; FE_ECORRUPT once damage was
 	 * seen, FE_EUNAVAIL when it does not answer. */
 	int (*ping)(void *s);
@@ -135,6 +147,11 @@ struct store_ops {
 	int (*member_remove)(void *s, int64_t chat_id, int64_t user_id);
 	/* FE_ENOTFOUND when not a member. */
 	int (*member_get)(void *s, int64_t chat_id, int64_t user_id, struct chat_member *m);
+	/* The sender of a message to chat_id, for the write path: u gets id,
+	 * workspace_id, fullname, status, token_version and avatar_url of
+	 * user_id (the other fields zeroed), *member 1 when user_id is a member
+	 * of chat_id, else 0. One statement. FE_ENOTFOUND when no such user. */
+	int (*chat_sender)(void *s, int64_t chat_id, int64_t user_id, struct user *u, int *member);
 	/* FE_ENOTFOUND when not a member. */
 	int (*member_set_role)(void *s, int64_t chat_id, int64_t user_id, const char *role);
 	/* By joined_at, then user id. */
@@ -148,8 +165,10 @@ struct store_ops {
 	 * empty content and no reactions, files or mentions */
 	/* Inserts content, reply_to (0: none), idempotency_key ("" : none),
 	 * mentions_all, created_at, with the sender's name of now, and indexes
-	 * it for search; fills id. FE_ECONFLICT when the sender already used the
-	 * key. */
+	 * it for search (from these values: the row is not read back); fills id
+	 * and sender_name (the name stored). FE_ECONFLICT when the sender
+	 * already used the key; nothing is written then (the rest of the
+	 * transaction stands). */
 	int (*message_insert)(void *s, struct message *m);
 	/* FE_ENOTFOUND when none. */
 	int (*message_by_key)(void *s, int64_t sender_id, const char *key, int64_t *id);

@@ -20,10 +20,12 @@ describe('crash trials: kill -9 under send load, restart, nothing acknowledged l
     { durability: 'full', groupCommit: 'on' },
     { durability: 'normal', groupCommit: 'on' },
     { durability: 'full', groupCommit: 'off' },
+    // the commit on the writer thread, its fdatasync on the syncer thread
+    { durability: 'full', groupCommit: 'on', args: ['--sync-pipeline', 'on'] },
   ];
   for (const [i, setup] of setups.entries()) {
     const trial = i + 1;
-    test(`trial ${trial} (durability ${setup.durability}, group commit ${setup.groupCommit}): acknowledged messages survive kill -9, database and index intact`, { timeout: 60000 }, async (t) => {
+    test(`trial ${trial} (durability ${setup.durability}, group commit ${setup.groupCommit}${setup.args ? ', ' + setup.args.join(' ') : ''}): acknowledged messages survive kill -9, database and index intact`, { timeout: 60000 }, async (t) => {
       const r = await runTrial({ trial, ...setup });
       const line = formatTrial(r);
       assert.deepEqual(r.failures, [], `${line}\n  ${r.failures.join('\n  ')}`);
