@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/auth.h"
 #include "core/cached.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
@@ -175,6 +176,7 @@ static void forget(struct app *app, const char *fmt, int64_t id)
 
 void cache_forget_user(struct app *app, int64_t user_id, int64_t workspace_id)
 {
+	auth_forget_user(app, user_id); /* the account state authentication checks */
 	forget(app, "user:%lld", user_id);
 	forget(app, WS_USERS_KEY, workspace_id);
 }
