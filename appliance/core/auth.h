@@ -123,9 +123,11 @@ int auth_logout_all(struct app *app, const struct principal *p, int *revoked, st
  * with the token's expiry and version (a stream it opens ends then, or when
  * a newer version revokes it); FE_EAUTH (INVALID_TOKEN or TOKEN_EXPIRED)
  * otherwise: a bad signature, issuer or audience, an expired token, an
- * account gone, suspended, moved or whose token version changed. Reads the
- * account through the cache; loop thread. token is borrowed; *p is the
- * caller's storage. */
+ * account gone, suspended, moved or whose token version changed. A token
+ * seen before skips its signature check (app->auth_cache); every other
+ * check is made on every call, against the account's current state (read
+ * through app->auth_cache, else cached_user). Loop thread. token is
+ * borrowed; *p is the caller's storage. */
 int auth_authenticate(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e);
 
 /* Checks the token of the file-download cookie (len bytes): a JWT of
