@@ -365,7 +365,7 @@ for (const mode of MODES) {
       const profile = async (u, id) => assertOk(await api('GET', `/api/users/${id}/profile`, u));
       const [l0] = await warm('workspace', [() => usersOf(alice), () => usersOf(owner)]);
       assert.equal(l0.find((x) => x.id === frank.user.id)?.fullname, 'Frank Fisher');
-      await warm('user', [() => profile(alice, frank.user.id)], 2);
+      await warm('user', [() => profile(alice, frank.user.id), () => profile(owner, frank.user.id)], 2);
       const p = assertOk(await api('PUT', '/api/users/profile', frank, { fullname: 'Francis Fisher-Renamed', title: 'Chief Cook' }));
       assert.equal(p.fullname, 'Francis Fisher-Renamed');
       for (const u of [alice, owner, frank]) {
@@ -403,7 +403,13 @@ for (const mode of MODES) {
 
     test('workspace role change: the rights follow at once (the user record is cached)', async () => {
       // erin is a plain member: /api/cache/stats and invites are refused
-      const [st] = await warm('user', [async () => (await api('GET', '/api/cache/stats', erin)).status], 2);
+      // (a request's token is checked against core/auth's own account cache;
+      // erin's record in the user cache is read by /api/users/me and profiles)
+      const erinReads = [
+        async () => assertOk(await api('GET', '/api/users/me', erin)).role,
+        async () => assertOk(await api('GET', `/api/users/${erin.user.id}/profile`, alice)).role,
+      ];
+      const [st] = await warm('user', [async () => (await api('GET', '/api/cache/stats', erin)).status, ...erinReads], 2);
       assert.equal(st, 403);
       assertError(await api('GET', '/api/cache/stats', erin), 403, 'FORBIDDEN');
       const up = assertOk(await api('PATCH', `/api/workspace/users/${erin.user.id}`, owner, { role: 'admin' }));
@@ -412,7 +418,7 @@ for (const mode of MODES) {
       assertOk(await api('POST', '/api/workspace/invites', erin, {}), 201);
       assert.equal(assertOk(await api('GET', '/api/users/me', erin)).role, 'admin', '/api/users/me');
       assert.equal(assertOk(await api('GET', '/api/users', alice)).find((x) => x.id === erin.user.id)?.role, 'admin', 'GET /api/users');
-      await warm('user', [async () => (await api('GET', '/api/cache/stats', erin)).status], 2);
+      await warm('user', [async () => (await api('GET', '/api/cache/stats', erin)).status, ...erinReads], 2);
       assertOk(await api('PATCH', `/api/workspace/users/${erin.user.id}`, owner, { role: 'member' }));
       assertError(await api('GET', '/api/cache/stats', erin), 403, 'FORBIDDEN');
       assertError(await api('POST', '/api/workspace/invites', erin, {}), 403, 'FORBIDDEN');
