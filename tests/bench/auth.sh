@@ -8,7 +8,9 @@
 # load average at the start of each round. Numbers only, never pass/fail
 # on time; exit status non-zero when something could not run or wrk saw
 # non-2xx answers or socket errors.
-# usage: auth.sh [BIN] [REFERENCE]  (env: AUTH_ROUNDS=3 AUTH_DURATION=5s)
+# With AUTH_BEFORE=another binary (e.g. an earlier build), that server is
+# measured too, in the same rounds, for a before/after table of one run.
+# usage: auth.sh [BIN] [REFERENCE]  (env: AUTH_ROUNDS=3 AUTH_DURATION=5s AUTH_BEFORE=)
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BIN="${1:-$ROOT/build/fechatter}"
@@ -23,12 +25,20 @@ status=0
 
 mktmp WORK
 log "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-port="$(free_port)"
-start_server "$BIN" "$port" "$WORK/data" || exit 1
-taskset -a -cp 0 "$SERVER_PID" >/dev/null
-TOKEN="$(timeout 60 node "$BENCH_DIR/setup.mjs" "$port" 0 solo | node -e \
-	'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')"
-[ -n "$TOKEN" ] || { log "setup failed"; exit 1; }
+# serve NAME BIN: starts BIN pinned to CPU 0 with an owner; sets PORT_NAME, TOKEN_NAME
+serve() {
+	local port token
+	port="$(free_port)"
+	start_server "$2" "$port" "$WORK/$1" || exit 1
+	taskset -a -cp 0 "$SERVER_PID" >/dev/null
+	token="$(timeout 60 node "$BENCH_DIR/setup.mjs" "$port" 0 solo | node -e \
+		'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')"
+	[ -n "$token" ] || { log "setup failed"; exit 1; }
+	printf -v "PORT_$1" '%s' "$port"
+	printf -v "TOKEN_$1" '%s' "$token"
+}
+serve after "$BIN"
+[ -n "${AUTH_BEFORE:-}" ] && serve before "$AUTH_BEFORE"
 
 rport="$(free_port)"
 taskset -c 0 "$REF" "$rport" 1024 >/dev/null 2>&1 &
@@ -56,17 +66,28 @@ run() {
 }
 best() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
 
-ref=0 me=0 health=0 loads=""
+ref=0 me=0 health=0 bme=0 bhealth=0 loads=""
 for ((r = 1; r <= ROUNDS; r++)); do
 	loads+="$(cut -d' ' -f1 /proc/loadavg) "
 	a="$(run "http://$HOST:$rport/")"
-	b="$(run "http://$HOST:$port/api/users/me" "Authorization: Bearer $TOKEN")"
-	c="$(run "http://$HOST:$port/health")"
-	log "round $r: reference $a, /api/users/me $b, /health $c req/s"
+	b="$(run "http://$HOST:$PORT_after/api/users/me" "Authorization: Bearer $TOKEN_after")"
+	c="$(run "http://$HOST:$PORT_after/health")"
+	line="round $r: reference $a, /api/users/me $b, /health $c"
 	ref="$(best "$a" "$ref")" me="$(best "$b" "$me")" health="$(best "$c" "$health")"
+	if [ -n "${AUTH_BEFORE:-}" ]; then
+		d="$(run "http://$HOST:$PORT_before/api/users/me" "Authorization: Bearer $TOKEN_before")"
+		e="$(run "http://$HOST:$PORT_before/health")"
+		line+="; before: /api/users/me $d, /health $e"
+		bme="$(best "$d" "$bme")" bhealth="$(best "$e" "$bhealth")"
+	fi
+	log "$line req/s"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }
 printf '%-34s %10s %10s %6s\n' measure reference fechatter ratio
+if [ -n "${AUTH_BEFORE:-}" ]; then
+	printf '%-34s %10s %10s %6s\n' "before: GET /api/users/me (Bearer)" "$ref" "$bme" "$(ratio "$ref" "$bme")x"
+	printf '%-34s %10s %10s %6s\n' "before: GET /health" "$ref" "$bhealth" "$(ratio "$ref" "$bhealth")x"
+fi
 printf '%-34s %10s %10s %6s\n' "GET /api/users/me (Bearer)" "$ref" "$me" "$(ratio "$ref" "$me")x"
 printf '%-34s %10s %10s %6s\n' "GET /health" "$ref" "$health" "$(ratio "$ref" "$health")x"
 printf 'load average at each round: %s\n' "$loads"
