@@ -385,6 +385,26 @@ for (const mode of MODES) {
       assert.ok((await usersOf(alice)).some((x) => x.id === hank.user.id), 'a new member is in GET /api/users');
     });
 
+    test('workspace record: a rename and a new member show at once in /api/workspace and /api/users/me', async () => {
+      const wsOf = async (u) => assertOk(await api('GET', '/api/workspace', u));
+      const meWs = async (u) => assertOk(await api('GET', '/api/users/me', u)).workspace;
+      const [w0] = await warm('workspace', [() => wsOf(alice), () => meWs(bob)], 2);
+      const name = `Renamed ${process.pid} ${Math.random().toString(36).slice(2, 7)}`;
+      assertOk(await api('PATCH', '/api/workspace', owner, { name }));
+      for (const read of [() => wsOf(alice), () => meWs(bob), () => wsOf(owner)]) {
+        const w = await read();
+        assert.equal(w.name, name, 'the new name at once');
+        assert.equal(w.member_count, w0.member_count);
+      }
+      await warm('workspace', [() => wsOf(alice), () => meWs(bob)], 2);
+      const inv = assertOk(await api('POST', '/api/workspace/invites', owner, {}), 201);
+      assertOk(await api('POST', '/api/signup', null, {
+        email: `ivy.${process.pid}.${Date.now()}@example.test`, password: 'correct horse battery', fullname: 'Ivy Ingram', invite_code: inv.code,
+      }), 201);
+      assert.equal((await wsOf(alice)).member_count, w0.member_count + 1, 'the new member is counted at once');
+      assert.equal((await meWs(bob)).member_count, w0.member_count + 1);
+    });
+
     test("profile rename: the cached first page of messages shows the sender's new name", async () => {
       const c = await group(alice, [frank], 'sender');
       const m = await send(srv, frank, c.id, 'who wrote this?');
