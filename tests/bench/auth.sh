@@ -5,7 +5,9 @@
 # wrk -t1 -c16 keep-alive, every server pinned to CPU 0 (taskset -a),
 # wrk to CPU 1; reference and server alternated AUTH_ROUNDS times (3),
 # best of each kept. Prints measure, reference, Fechatter, ratio, and the
-# load average at the start of each round. Numbers only, never pass/fail
+# load average at the start of each round; also each server's CPU time per
+# request (user+system of the whole process over the run / requests, best
+# of the rounds), which a loaded machine disturbs less than requests/s. Numbers only, never pass/fail
 # on time; exit status non-zero when something could not run or wrk saw
 # non-2xx answers or socket errors.
 # With AUTH_BEFORE=another binary (e.g. an earlier build), that server is
@@ -35,6 +37,7 @@ serve() {
 		'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')"
 	[ -n "$token" ] || { log "setup failed"; exit 1; }
 	printf -v "PORT_$1" '%s' "$port"
+	printf -v "PID_$1" '%s' "$SERVER_PID"
 	printf -v "TOKEN_$1" '%s' "$token"
 }
 serve after "$BIN"
@@ -49,46 +52,60 @@ for ((i = 0; i < 500; i++)); do
 	sleep 0.01
 done
 
-# run URL [header]: prints req/s; status=1 on non-2xx or socket errors
+cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# run PID URL [header]: prints "req/s cpu-us-per-request"; status=1 on
+# non-2xx or socket errors
 run() {
-	local out rps
-	if [ -n "${2:-}" ]; then
-		out="$(taskset -c 1 wrk -t1 -c16 -d"$DUR" -H "$2" "$1" 2>&1)"
+	local pid="$1" url="$2" out rps n t0 t1
+	t0="$(cputicks "$pid")"
+	if [ -n "${3:-}" ]; then
+		out="$(taskset -c 1 wrk -t1 -c16 -d"$DUR" -H "$3" "$url" 2>&1)"
 	else
-		out="$(taskset -c 1 wrk -t1 -c16 -d"$DUR" "$1" 2>&1)"
+		out="$(taskset -c 1 wrk -t1 -c16 -d"$DUR" "$url" 2>&1)"
 	fi
+	t1="$(cputicks "$pid")"
 	if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
 		log "wrk: $(grep 'Non-2xx\|Socket errors' <<<"$out")"
 		status=1
 	fi
 	rps="$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out")"
-	echo "${rps:-0}"
+	n="$(awk '/requests in/ { print $1 }' <<<"$out")"
+	awk -v r="${rps:-0}" -v n="${n:-0}" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "%d %.1f\n", r, (n > 0 ? t * 1e6 / hz / n : 0) }'
 }
 best() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
+low() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == 0 || a < b) ? a : b }'; }
 
 ref=0 me=0 health=0 bme=0 bhealth=0 loads=""
+cref=0 cme=0 chealth=0 cbme=0 cbhealth=0
 for ((r = 1; r <= ROUNDS; r++)); do
 	loads+="$(cut -d' ' -f1 /proc/loadavg) "
-	a="$(run "http://$HOST:$rport/")"
-	b="$(run "http://$HOST:$PORT_after/api/users/me" "Authorization: Bearer $TOKEN_after")"
-	c="$(run "http://$HOST:$PORT_after/health")"
-	line="round $r: reference $a, /api/users/me $b, /health $c"
+	read -r a ca <<<"$(run "$REF_PID" "http://$HOST:$rport/")"
+	read -r b cb <<<"$(run "$PID_after" "http://$HOST:$PORT_after/api/users/me" "Authorization: Bearer $TOKEN_after")"
+	read -r c cc <<<"$(run "$PID_after" "http://$HOST:$PORT_after/health")"
+	line="round $r: reference $a ($ca us), /api/users/me $b ($cb us), /health $c ($cc us)"
 	ref="$(best "$a" "$ref")" me="$(best "$b" "$me")" health="$(best "$c" "$health")"
+	cref="$(low "$ca" "$cref")" cme="$(low "$cb" "$cme")" chealth="$(low "$cc" "$chealth")"
 	if [ -n "${AUTH_BEFORE:-}" ]; then
-		d="$(run "http://$HOST:$PORT_before/api/users/me" "Authorization: Bearer $TOKEN_before")"
-		e="$(run "http://$HOST:$PORT_before/health")"
-		line+="; before: /api/users/me $d, /health $e"
+		read -r d cd <<<"$(run "$PID_before" "http://$HOST:$PORT_before/api/users/me" "Authorization: Bearer $TOKEN_before")"
+		read -r e ce <<<"$(run "$PID_before" "http://$HOST:$PORT_before/health")"
+		line+="; before: /api/users/me $d ($cd us), /health $e ($ce us)"
 		bme="$(best "$d" "$bme")" bhealth="$(best "$e" "$bhealth")"
+		cbme="$(low "$cd" "$cbme")" cbhealth="$(low "$ce" "$cbhealth")"
 	fi
-	log "$line req/s"
+	log "$line req/s (server CPU per request)"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }
-printf '%-34s %10s %10s %6s\n' measure reference fechatter ratio
+row() { # row NAME REQS CPU: req/s and CPU us per request, with the ratios to the reference
+	printf '%-34s %9s %9s %6s %9s %9s %6s\n' "$1" "$ref" "$2" "$(ratio "$ref" "$2")x" "$cref" "$3" \
+		"$(ratio "$3" "$cref")x"
+}
+printf '%-34s %9s %9s %6s %9s %9s %6s\n' measure ref-req/s req/s ratio ref-us/r us/req ratio
 if [ -n "${AUTH_BEFORE:-}" ]; then
-	printf '%-34s %10s %10s %6s\n' "before: GET /api/users/me (Bearer)" "$ref" "$bme" "$(ratio "$ref" "$bme")x"
-	printf '%-34s %10s %10s %6s\n' "before: GET /health" "$ref" "$bhealth" "$(ratio "$ref" "$bhealth")x"
+	row "before: GET /api/users/me (Bearer)" "$bme" "$cbme"
+	row "before: GET /health" "$bhealth" "$cbhealth"
 fi
-printf '%-34s %10s %10s %6s\n' "GET /api/users/me (Bearer)" "$ref" "$me" "$(ratio "$ref" "$me")x"
-printf '%-34s %10s %10s %6s\n' "GET /health" "$ref" "$health" "$(ratio "$ref" "$health")x"
+row "GET /api/users/me (Bearer)" "$me" "$cme"
+row "GET /health" "$health" "$chealth"
 printf 'load average at each round: %s\n' "$loads"
 exit "$status"
