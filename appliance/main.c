@@ -446,6 +446,7 @@ int main(int argc, char **argv)
 	local_bus_new(&app.bus);
 	if (cfg.cache_size)
 		lru_cache_new((size_t)cfg.cache_size, time_now_ms, &app.cache);
+	app.auth_cache = auth_cache_new(cfg.token_cache);
 	cached_init(&app); /* before the fan-out subscribes (in server_start) */
 	app.writer = writer_new(&app);
 	if (!cfg.durability_full)
@@ -517,6 +518,7 @@ out:
 	presence_free(app.presence);
 	metrics_free(app.metrics);
 	lru_cache_free(&app.cache);
+	auth_cache_free(app.auth_cache);
 	ratelimit_free(app.rl_ip);
 	ratelimit_free(app.rl_account);
 	limits_free(app.limits);

@@ -18,6 +18,8 @@ struct presence;
 /* owned by http/ (opaque here: core never sees libwebsockets types) */
 struct rt_hub;
 struct metrics;
+/* core/auth's caches of verified tokens and account states (opaque) */
+struct auth_cache;
 
 #define ACCESS_TTL_S 1800
 #define REFRESH_SLIDE_MS (14LL * 86400 * 1000)
@@ -57,6 +59,9 @@ struct app {
 	struct presence *presence;
 	struct rt_hub *hub;
 	struct metrics *metrics;
+	/* verified access tokens and the account state they are checked against
+	 * (core/auth: auth_cache_new from cfg->token_cache); NULL = none */
+	struct auth_cache *auth_cache;
 	int64_t started_ms;
 	int64_t (*now_ms)(void); /* clock port */
 	int shutting_down;

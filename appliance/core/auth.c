@@ -569,23 +569,114 @@ int auth_logout_all(struct app *app, const struct principal *p, int *revoked, st
 	return 0;
 }
 
+/* ---- the caches behind authentication ---- */
+
+/* What a token is checked against: the account's current state. */
+struct account_state {
+	int64_t user_id; /* 0 = empty slot */
+	int64_t workspace_id, token_version;
+	int64_t loaded_ms;
+	int active; /* status Active */
+	char role[8];
+};
+
+struct auth_cache {
+	struct jwt_cache *tokens;
+	size_t naccounts;
+	struct account_state *accounts; /* direct-mapped by user id */
+};
+
+struct auth_cache *auth_cache_new(int entries)
+{
+	if (entries <= 0)
+		return NULL;
+	struct auth_cache *c = xcalloc(1, sizeof *c);
+	c->tokens = jwt_cache_new((size_t)entries);
+	c->naccounts = (size_t)entries;
+	c->accounts = xcalloc(c->naccounts, sizeof *c->accounts);
+	if (!c->tokens) {
+		auth_cache_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void auth_cache_free(struct auth_cache *c)
+{
+	if (!c)
+		return;
+	jwt_cache_free(c->tokens);
+	free(c->accounts);
+	free(c);
+}
+
+static struct account_state *account_slot(struct auth_cache *c, int64_t user_id)
+{
+	return &c->accounts[(uint64_t)user_id % c->naccounts];
+}
+
+void auth_forget_user(struct app *app, int64_t user_id)
+{
+	struct auth_cache *c = app->auth_cache;
+	if (!c)
+		return;
+	struct account_state *a = account_slot(c, user_id);
+	if (a->user_id == user_id)
+		memset(a, 0, sizeof *a);
+}
+
+void auth_cache_stats(const struct app *app, uint64_t *hits, uint64_t *misses)
+{
+	jwt_cache_stats(app->auth_cache ? app->auth_cache->tokens : NULL, hits, misses);
+}
+
+/* The current state of account id into *a: from the cache while it is
+ * younger than TTL_USER and not forgotten, else read through cached_user
+ * (and kept). 0, or the store's code (FE_ENOTFOUND: no such account). */
+static int account_state(struct app *app, int64_t id, struct account_state *a)
+{
+	struct auth_cache *c = app->auth_cache;
+	int64_t now = app->now_ms();
+	struct account_state *slot = c && id > 0 ? account_slot(c, id) : NULL;
+	if (slot && slot->user_id == id && now >= slot->loaded_ms &&
+	    now - slot->loaded_ms < TTL_USER * 1000LL) {
+		*a = *slot;
+		return 0;
+	}
+	struct user u;
+	int rc = cached_user(app, id, &u);
+	if (rc)
+		return rc;
+	memset(a, 0, sizeof *a);
+	a->user_id = u.id;
+	a->workspace_id = u.workspace_id;
+	a->token_version = u.token_version;
+	a->loaded_ms = now;
+	a->active = !strcmp(u.status, "Active");
+	snprintf(a->role, sizeof a->role, "%s", u.role);
+	if (slot && u.id == id)
+		*slot = *a;
+	return 0;
+}
+
 /* A token of audience aud, and the account behind it. */
 static int authenticate(struct app *app, const char *aud, const char *token, size_t len, struct principal *p,
                         struct fe_err *e)
 {
 	struct jwt_claims c;
-	int rc = jwt_verify(token, len, app->jwt_pk, JWT_ISS, aud, app->now_ms() / 1000, &c);
+	int rc = jwt_verify_cached(app->auth_cache ? app->auth_cache->tokens : NULL, token, len, app->jwt_pk,
+	                           JWT_ISS, aud, app->now_ms() / 1000, &c);
 	if (rc == JWT_EEXPIRED)
 		return err_set(e, FE_EAUTH, "TOKEN_EXPIRED", NULL, "the access token has expired");
 	if (rc)
 		return err_set(e, FE_EAUTH, "INVALID_TOKEN", NULL, "the access token is not valid");
-	struct user u;
-	if (cached_user(app, c.sub, &u) || u.workspace_id != c.workspace_id ||
-	    u.token_version != c.token_version || strcmp(u.status, "Active"))
+	struct account_state a;
+	if (account_state(app, c.sub, &a) || a.workspace_id != c.workspace_id ||
+	    a.token_version != c.token_version || !a.active)
 		return err_set(e, FE_EAUTH, "INVALID_TOKEN", NULL, "the access token has been revoked");
-	p->user_id = u.id;
-	p->workspace_id = u.workspace_id;
-	snprintf(p->role, sizeof p->role, "%s", u.role);
+	p->user_id = a.user_id;
+	p->workspace_id = a.workspace_id;
+	memcpy(p->role, a.role, sizeof p->role);
 	p->token_exp = c.exp;
 	p->token_version = c.token_version;
 	return 0;

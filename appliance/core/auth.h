@@ -123,9 +123,11 @@ int auth_logout_all(struct app *app, const struct principal *p, int *revoked, st
  * with the token's expiry and version (a stream it opens ends then, or when
  * a newer version revokes it); FE_EAUTH (INVALID_TOKEN or TOKEN_EXPIRED)
  * otherwise: a bad signature, issuer or audience, an expired token, an
- * account gone, suspended, moved or whose token version changed. Reads the
- * account through the cache; loop thread. token is borrowed; *p is the
- * caller's storage. */
+ * account gone, suspended, moved or whose token version changed. A token
+ * seen before skips its signature check (app->auth_cache); every other
+ * check is made on every call, against the account's current state (read
+ * through app->auth_cache, else cached_user). Loop thread. token is
+ * borrowed; *p is the caller's storage. */
 int auth_authenticate(struct app *app, const char *token, size_t len, struct principal *p, struct fe_err *e);
 
 /* Checks the token of the file-download cookie (len bytes): a JWT of
@@ -136,6 +138,29 @@ int auth_authenticate(struct app *app, const char *token, size_t len, struct pri
  * TOKEN_EXPIRED) otherwise. Only the file routes may call it. */
 int auth_authenticate_file(struct app *app, const char *token, size_t len, struct principal *p,
                            struct fe_err *e);
+
+/* The caches behind auth_authenticate: up to entries verified tokens
+ * (lib/jwt's jwt_cache: a token seen before skips its signature check) and
+ * as many account states (id, workspace, role, status, token version:
+ * what a token is checked against, read through cached_user on a miss and
+ * kept until auth_forget_user or TTL_USER). Expiry, token version, status,
+ * workspace and role are checked on every request, hit or not. NULL when
+ * entries is 0 (no caching: every request verifies and reads
+ * cached_user). Owned by the app (app->auth_cache): auth_cache_free,
+ * NULL-safe. Made by main.c and the unit tests' app builder. */
+struct auth_cache *auth_cache_new(int entries);
+void auth_cache_free(struct auth_cache *c);
+
+/* Forgets user_id's account state, so the next request reads it again.
+ * core/cached's cache_forget_user calls it: every write that changes a
+ * user's role, status or token version (logout-all, password change,
+ * suspension, role change) already calls that after its commit. Loop
+ * thread; nothing without a cache. */
+void auth_forget_user(struct app *app, int64_t user_id);
+
+/* Counters of app's token cache since start (0 without one): requests
+ * whose token was found verified, and those that verified a signature. */
+void auth_cache_stats(const struct app *app, uint64_t *hits, uint64_t *misses);
 
 /* Prepares the dummy hash used to equalise sign-in timing. Call once at
  * start-up, before serving (takes as long as one password hash). Returns

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/auth.h"
 #include "core/cached.h"
 #include "lib/err.h"
 #include "lib/xalloc.h"
@@ -31,6 +32,25 @@ int cached_user(struct app *app, int64_t id, struct user *u)
 	int rc = store_call(&app->store, user_get, id, u);
 	if (!rc && app->cache.ops)
 		C->put(CI, key, u, sizeof *u, TTL_USER, NULL);
+	return rc;
+}
+
+int cached_workspace(struct app *app, int64_t id, struct workspace *w)
+{
+	char key[48], *val;
+	size_t len;
+	snprintf(key, sizeof key, "workspace:%lld", (long long)id);
+	if (app->cache.ops && !C->get(CI, key, &val, &len)) {
+		int ok = len == sizeof *w;
+		if (ok)
+			memcpy(w, val, sizeof *w);
+		free(val);
+		if (ok)
+			return 0;
+	}
+	int rc = store_call(&app->store, workspace_get, id, w);
+	if (!rc && app->cache.ops)
+		C->put(CI, key, w, sizeof *w, TTL_WS_USERS, NULL);
 	return rc;
 }
 
@@ -175,8 +195,15 @@ static void forget(struct app *app, const char *fmt, int64_t id)
 
 void cache_forget_user(struct app *app, int64_t user_id, int64_t workspace_id)
 {
+	auth_forget_user(app, user_id); /* the account state authentication checks */
 	forget(app, "user:%lld", user_id);
 	forget(app, WS_USERS_KEY, workspace_id);
+	forget(app, "workspace:%lld", workspace_id); /* its member count */
+}
+
+void cache_forget_workspace(struct app *app, int64_t workspace_id)
+{
+	forget(app, "workspace:%lld", workspace_id);
 }
 
 void cache_forget_chat(struct app *app, int64_t chat_id)

@@ -25,6 +25,10 @@
 
 /* User id (user:{id}) into *u, the caller's storage. */
 int cached_user(struct app *app, int64_t id, struct user *u);
+/* Workspace id (workspace:{id}, the record with its member count) into
+ * *w, the caller's storage. Dropped with every cache_forget_user of one of
+ * its users (a sign-up changes the count) and by cache_forget_workspace. */
+int cached_workspace(struct app *app, int64_t id, struct workspace *w);
 /* Chat id (chat:{id}, the chat with its members' ids and roles) into *c,
  * the caller's storage, with member_count and viewer's my_role ("" when
  * viewer is not a member) filled. Its activity fields (last message) may
@@ -69,6 +73,8 @@ void cached_page_put(struct app *app, const struct cached_page *pg, const char *
  * members and roles). Never fail. */
 void cache_forget_user(struct app *app, int64_t user_id, int64_t workspace_id);
 void cache_forget_chat(struct app *app, int64_t chat_id);
+/* After a write to the workspace's own record (a rename). */
+void cache_forget_workspace(struct app *app, int64_t workspace_id);
 /* A profile change: the rendered message pages of the user's chats show
  * their name and avatar, so those go too. */
 void cache_forget_profile(struct app *app, int64_t user_id, int64_t workspace_id);

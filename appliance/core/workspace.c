@@ -24,7 +24,7 @@ static int need_admin(const struct principal *p, struct fe_err *e)
 
 int workspace_get(struct app *app, const struct principal *p, struct workspace *w, struct fe_err *e)
 {
-	int rc = store_call(&app->store, workspace_get, p->workspace_id, w);
+	int rc = cached_workspace(app, p->workspace_id, w);
 	return rc ? err_store(e, rc) : 0;
 }
 
@@ -46,6 +46,7 @@ int workspace_rename(struct app *app, const struct principal *p, const char *nam
 	if ((rc = need_admin(p, e)) || (rc = check_text(name, "name", 1, 50, 0, e)))
 		return rc;
 	rc = store_call(&app->store, workspace_rename, p->workspace_id, name);
+	cache_forget_workspace(app, p->workspace_id);
 	if (rc == FE_ECONFLICT)
 		return err_set(e, rc, "WORKSPACE_EXISTS", "name", "a workspace with this name exists");
 	if (rc)
@@ -56,7 +57,7 @@ int workspace_rename(struct app *app, const struct principal *p, const char *nam
 
 int workspace_user(struct app *app, const struct principal *p, int64_t id, struct user *u, struct fe_err *e)
 {
-	int rc = store_call(&app->store, user_get, id, u);
+	int rc = cached_user(app, id, u);
 	if (!rc && u->workspace_id != p->workspace_id)
 		rc = FE_ENOTFOUND;
 	return rc ? err_store(e, rc) : 0;

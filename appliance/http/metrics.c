@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/auth.h"
 #include "core/limits.h"
 #include "core/search.h"
 #include "core/writer.h"
@@ -208,6 +209,15 @@ char *metrics_render(struct app *app, size_t *len)
 	     "# TYPE fechatter_searches_in_progress gauge\nfechatter_searches_in_progress %lld\n",
 	     (unsigned long long)ss.ok, (unsigned long long)ss.timeouts, (unsigned long long)ss.cancelled,
 	     (unsigned long long)ss.failed, (long long)ss.in_progress);
+	uint64_t th, tm;
+	auth_cache_stats(app, &th, &tm);
+	outf(&o,
+	     "# HELP fechatter_token_cache_total Access tokens checked: found verified (hit) or signature "
+	     "verified (miss).\n"
+	     "# TYPE fechatter_token_cache_total counter\n"
+	     "fechatter_token_cache_total{result=\"hit\"} %llu\n"
+	     "fechatter_token_cache_total{result=\"miss\"} %llu\n",
+	     (unsigned long long)th, (unsigned long long)tm);
 	if (app->workers)
 		outf(&o,
 		     "# HELP fechatter_worker_queue Jobs waiting for a worker thread, by lane.\n"

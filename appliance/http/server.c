@@ -143,7 +143,7 @@ size_t http_error_text(char *buf, size_t size, int status, const char *code, con
 			reason = reasons[i].reason;
 	char *body = json_error_text(code, message, NULL);
 	char id[24];
-	random_b64url(12, id, sizeof id);
+	unique_id_b64url(id, sizeof id);
 	size_t blen = strlen(body);
 	int n = snprintf(buf, size,
 	                 "HTTP/1.1 %d %s\r\ncontent-type: application/json; charset=utf-8\r\n"
@@ -198,7 +198,7 @@ static void set_request_id(struct req *r)
 		strcpy(r->request_id, id);
 		return;
 	}
-	random_b64url(12, r->request_id, sizeof r->request_id);
+	unique_id_b64url(r->request_id, sizeof r->request_id); /* no system call */
 }
 
 /* Authenticates when the route needs it (from the headers, before any body
@@ -316,8 +316,17 @@ static void dispatch(struct req *r)
 static void forwarded(struct req *r)
 {
 	struct server *s = r->app->loop;
-	char peer[64];
-	lws_get_peer_simple(r->wsi, peer, sizeof peer);
+	char got[64];
+	/* the TCP peer, asked once per connection: lws frees the request's
+	 * memory between keep-alive requests, so the connection keeps it as
+	 * its opaque user data (freed on LWS_CALLBACK_WSI_DESTROY) */
+	const char *peer = lws_get_opaque_user_data(r->wsi);
+	if (!peer) {
+		lws_get_peer_simple(r->wsi, got, sizeof got);
+		peer = got;
+		if (strncmp(got, "getpeername", 11)) /* an error text is not kept */
+			lws_set_opaque_user_data(r->wsi, xstrdup(got));
+	}
 	snprintf(r->client, sizeof r->client, "%s", peer);
 	unsigned char k[16];
 	if (!s || !s->trust.n || proxy_addr_parse(peer, strlen(peer), k) || !proxy_trusted(&s->trust, k))
@@ -641,6 +650,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		struct server *s = a ? a->loop : NULL;
 		if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION)
 			return admit(s, wsi, user);
+		if (reason == LWS_CALLBACK_WSI_DESTROY) { /* the peer text forwarded() kept */
+			free(lws_get_opaque_user_data(wsi));
+			lws_set_opaque_user_data(wsi, NULL);
+		}
 		if (!s || !s->limits)
 			return 0;
 		if (reason == LWS_CALLBACK_WSI_CREATE && s->has_pending) {

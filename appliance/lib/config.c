@@ -63,6 +63,8 @@ static const struct directive table[] = {
      "profile changes per user per minute, 0 = no limit (default 30)"},
     {"cache-size", K_I64, F(cache_size), 0, (int64_t)1 << 34, NULL,
      "bytes of the in-memory cache, 0 = off (default 33554432)"},
+    {"token-cache", K_INT, F(token_cache), 0, 1 << 20, NULL,
+     "verified access tokens kept, so a token seen before skips its signature check, 0 = off (default 4096)"},
     /* connection and body limits (http/server.c) */
     {"max-connections", K_INT, F(max_connections), 0, 10000000, NULL,
      "open connections in all, 0 = 3/4 of the descriptor limit (default 0)"},
@@ -129,6 +131,7 @@ void config_defaults(struct config *c)
 	c->profile_rate = 30;
 	c->group_commit = 1;
 	c->cache_size = 32 << 20;
+	c->token_cache = 4096;
 	c->ws_auth_timeout = 10;
 	c->max_connections_per_ip = 256;
 	c->body_timeout = 20;

@@ -33,6 +33,7 @@ struct config {
 	int group_commit;    /* 1 = batch the writes of one loop turn (default) */
 	int sync_pipeline;   /* 1 = sync a batch on a second thread while the next commits */
 	int64_t cache_size;  /* bytes of the in-memory cache, 0 = off */
+	int token_cache;     /* verified access tokens kept (core/auth), 0 = off */
 	int ws_auth_timeout; /* seconds a WebSocket has to authenticate */
 	/* connection and body limits (http/server.c) */
 	int max_connections; /* 0 = derived from the descriptor limit */

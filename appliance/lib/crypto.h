@@ -20,6 +20,12 @@ int pw_verify(const char *hash, const char *password);
  * (at least nbytes*4/3+2 bytes). */
 void random_b64url(size_t nbytes, char *out, size_t outlen);
 
+/* A process-unique id, not a secret (request ids): 16 base64url
+ * characters of 6 random bytes drawn once per process and a 48-bit
+ * counter, so an id costs no system call. out holds at least 17 bytes.
+ * Any thread. */
+void unique_id_b64url(char *out, size_t outlen);
+
 /* SHA-256 of data as 64 lowercase hex characters plus NUL. */
 void sha256_hex(const void *data, size_t len, char out[65]);
 

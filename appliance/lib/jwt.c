@@ -257,3 +257,113 @@ int jwt_verify(const char *token, size_t len, const unsigned char pk[32], const 
 		*out = c;
 	return JWT_OK;
 }
+
+/* ---- the verified-token cache ---- */
+
+#define WAYS 8
+#define HASH_BYTES crypto_generichash_BYTES /* 32 */
+
+struct jwt_slot {
+	unsigned char h[HASH_BYTES];
+	uint64_t used; /* LRU stamp; 0 = empty */
+	struct jwt_claims c;
+};
+
+struct jwt_cache {
+	unsigned char key[crypto_generichash_KEYBYTES];
+	size_t nsets;
+	uint64_t tick, hits, misses;
+	struct jwt_slot *slots; /* nsets * WAYS */
+};
+
+struct jwt_cache *jwt_cache_new(size_t entries)
+{
+	if (!entries || sodium_init() < 0)
+		return NULL;
+	struct jwt_cache *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->nsets = (entries + WAYS - 1) / WAYS;
+	c->slots = calloc(c->nsets * WAYS, sizeof *c->slots);
+	if (!c->slots) {
+		free(c);
+		return NULL;
+	}
+	crypto_generichash_keygen(c->key);
+	return c;
+}
+
+void jwt_cache_free(struct jwt_cache *c)
+{
+	if (!c)
+		return;
+	sodium_memzero(c->key, sizeof c->key);
+	free(c->slots);
+	free(c);
+}
+
+void jwt_cache_stats(const struct jwt_cache *c, uint64_t *hits, uint64_t *misses)
+{
+	if (hits)
+		*hits = c ? c->hits : 0;
+	if (misses)
+		*misses = c ? c->misses : 0;
+}
+
+/* The claims checks jwt_verify makes after the signature, in its order. */
+static int check_claims(const struct jwt_claims *c, const char *iss, const char *aud, int64_t now)
+{
+	if (strcmp(c->iss, iss) != 0 || strcmp(c->aud, aud) != 0)
+		return JWT_ECLAIMS;
+	if (now >= c->exp)
+		return JWT_EEXPIRED;
+	if (c->iat > now + IAT_SKEW)
+		return JWT_ECLAIMS;
+	return JWT_OK;
+}
+
+int jwt_verify_cached(struct jwt_cache *c, const char *token, size_t len, const unsigned char pk[32],
+                      const char *iss, const char *aud, int64_t now, struct jwt_claims *out)
+{
+	if (!c || !token || !pk || !iss || !aud || len == 0 || len > TOKEN_MAX)
+		return jwt_verify(token, len, pk, iss, aud, now, out);
+	unsigned char h[HASH_BYTES];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, c->key, sizeof c->key, sizeof h);
+	crypto_generichash_update(&st, pk, 32);
+	crypto_generichash_update(&st, (const unsigned char *)token, len);
+	crypto_generichash_final(&st, h, sizeof h);
+	uint64_t ix;
+	memcpy(&ix, h, sizeof ix);
+	struct jwt_slot *set = c->slots + (ix % c->nsets) * WAYS, *victim = set;
+	for (int i = 0; i < WAYS; i++) {
+		struct jwt_slot *s = &set[i];
+		if (s->used && sodium_memcmp(s->h, h, sizeof h) == 0) {
+			c->hits++;
+			int rc = check_claims(&s->c, iss, aud, now);
+			if (rc == JWT_EEXPIRED) {
+				memset(s, 0, sizeof *s);
+				return rc;
+			}
+			if (rc != JWT_OK)
+				return rc;
+			s->used = ++c->tick;
+			if (out)
+				*out = s->c;
+			return JWT_OK;
+		}
+		if (s->used < victim->used)
+			victim = s;
+	}
+	c->misses++;
+	struct jwt_claims claims;
+	int rc = jwt_verify(token, len, pk, iss, aud, now, &claims);
+	if (rc != JWT_OK)
+		return rc;
+	memcpy(victim->h, h, sizeof h);
+	victim->c = claims;
+	victim->used = ++c->tick;
+	if (out)
+		*out = claims;
+	return JWT_OK;
+}

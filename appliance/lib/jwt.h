@@ -35,4 +35,31 @@ char *jwt_sign(const struct jwt_claims *c, const unsigned char sk[64]);
 int jwt_verify(const char *token, size_t len, const unsigned char pk[32], const char *iss, const char *aud,
                int64_t now, struct jwt_claims *out);
 
+/* A bounded cache of verified tokens, so that a token seen before costs a
+ * keyed hash instead of a signature check. Keyed by BLAKE2b-256 of the
+ * public key and the token under a random per-cache key (an attacker
+ * cannot aim at a slot), the full hash compared in constant time; 8-way
+ * set-associative, least recently used way evicted. Only tokens whose
+ * signature verified are kept. Not thread-safe: one thread uses a cache. */
+struct jwt_cache;
+
+/* A cache of about entries tokens (rounded up to a multiple of 8); NULL
+ * when entries is 0 (no cache) or memory is short. Owned: jwt_cache_free
+ * (NULL-safe). */
+struct jwt_cache *jwt_cache_new(size_t entries);
+void jwt_cache_free(struct jwt_cache *c);
+
+/* jwt_verify through the cache c (NULL: plain jwt_verify). A hit skips the
+ * signature check and the payload parse only: iss, aud, exp and iat are
+ * checked against the arguments and now on every hit, in jwt_verify's
+ * order, so the answer is always the one jwt_verify would give (an expired
+ * token's entry is dropped). A miss verifies and keeps the token when it
+ * verified. Same arguments and returns as jwt_verify. */
+int jwt_verify_cached(struct jwt_cache *c, const char *token, size_t len, const unsigned char pk[32],
+                      const char *iss, const char *aud, int64_t now, struct jwt_claims *out);
+
+/* The cache's counters since it was made (each may be NULL): lookups that
+ * hit, lookups that missed (and verified the signature). */
+void jwt_cache_stats(const struct jwt_cache *c, uint64_t *hits, uint64_t *misses);
+
 #endif

@@ -365,7 +365,7 @@ for (const mode of MODES) {
       const profile = async (u, id) => assertOk(await api('GET', `/api/users/${id}/profile`, u));
       const [l0] = await warm('workspace', [() => usersOf(alice), () => usersOf(owner)]);
       assert.equal(l0.find((x) => x.id === frank.user.id)?.fullname, 'Frank Fisher');
-      await warm('user', [() => profile(alice, frank.user.id)], 2);
+      await warm('user', [() => profile(alice, frank.user.id), () => profile(owner, frank.user.id)], 2);
       const p = assertOk(await api('PUT', '/api/users/profile', frank, { fullname: 'Francis Fisher-Renamed', title: 'Chief Cook' }));
       assert.equal(p.fullname, 'Francis Fisher-Renamed');
       for (const u of [alice, owner, frank]) {
@@ -383,6 +383,26 @@ for (const mode of MODES) {
         email: `hank.${process.pid}.${Date.now()}@example.test`, password: 'correct horse battery', fullname: 'Hank Hill', invite_code: inv.code,
       }), 201);
       assert.ok((await usersOf(alice)).some((x) => x.id === hank.user.id), 'a new member is in GET /api/users');
+    });
+
+    test('workspace record: a rename and a new member show at once in /api/workspace and /api/users/me', async () => {
+      const wsOf = async (u) => assertOk(await api('GET', '/api/workspace', u));
+      const meWs = async (u) => assertOk(await api('GET', '/api/users/me', u)).workspace;
+      const [w0] = await warm('workspace', [() => wsOf(alice), () => meWs(bob)], 2);
+      const name = `Renamed ${process.pid} ${Math.random().toString(36).slice(2, 7)}`;
+      assertOk(await api('PATCH', '/api/workspace', owner, { name }));
+      for (const read of [() => wsOf(alice), () => meWs(bob), () => wsOf(owner)]) {
+        const w = await read();
+        assert.equal(w.name, name, 'the new name at once');
+        assert.equal(w.member_count, w0.member_count);
+      }
+      await warm('workspace', [() => wsOf(alice), () => meWs(bob)], 2);
+      const inv = assertOk(await api('POST', '/api/workspace/invites', owner, {}), 201);
+      assertOk(await api('POST', '/api/signup', null, {
+        email: `ivy.${process.pid}.${Date.now()}@example.test`, password: 'correct horse battery', fullname: 'Ivy Ingram', invite_code: inv.code,
+      }), 201);
+      assert.equal((await wsOf(alice)).member_count, w0.member_count + 1, 'the new member is counted at once');
+      assert.equal((await meWs(bob)).member_count, w0.member_count + 1);
     });
 
     test("profile rename: the cached first page of messages shows the sender's new name", async () => {
@@ -403,7 +423,13 @@ for (const mode of MODES) {
 
     test('workspace role change: the rights follow at once (the user record is cached)', async () => {
       // erin is a plain member: /api/cache/stats and invites are refused
-      const [st] = await warm('user', [async () => (await api('GET', '/api/cache/stats', erin)).status], 2);
+      // (a request's token is checked against core/auth's own account cache;
+      // erin's record in the user cache is read by /api/users/me and profiles)
+      const erinReads = [
+        async () => assertOk(await api('GET', '/api/users/me', erin)).role,
+        async () => assertOk(await api('GET', `/api/users/${erin.user.id}/profile`, alice)).role,
+      ];
+      const [st] = await warm('user', [async () => (await api('GET', '/api/cache/stats', erin)).status, ...erinReads], 2);
       assert.equal(st, 403);
       assertError(await api('GET', '/api/cache/stats', erin), 403, 'FORBIDDEN');
       const up = assertOk(await api('PATCH', `/api/workspace/users/${erin.user.id}`, owner, { role: 'admin' }));
@@ -412,7 +438,7 @@ for (const mode of MODES) {
       assertOk(await api('POST', '/api/workspace/invites', erin, {}), 201);
       assert.equal(assertOk(await api('GET', '/api/users/me', erin)).role, 'admin', '/api/users/me');
       assert.equal(assertOk(await api('GET', '/api/users', alice)).find((x) => x.id === erin.user.id)?.role, 'admin', 'GET /api/users');
-      await warm('user', [async () => (await api('GET', '/api/cache/stats', erin)).status], 2);
+      await warm('user', [async () => (await api('GET', '/api/cache/stats', erin)).status, ...erinReads], 2);
       assertOk(await api('PATCH', `/api/workspace/users/${erin.user.id}`, owner, { role: 'member' }));
       assertError(await api('GET', '/api/cache/stats', erin), 403, 'FORBIDDEN');
       assertError(await api('POST', '/api/workspace/invites', erin, {}), 403, 'FORBIDDEN');

@@ -3,13 +3,13 @@
 // token version), refresh token expiry.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
+import crypto, { generateKeyPairSync } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   startServer, assertOk, assertError, mustSignup, mustSignin, createInvite, decodeJwt,
   serverKey, signEdDSA, signHS256, unsignedToken, claimsFor, b64u, b64uJson, sha256hex,
-  sqliteAvailable, sqlite,
+  sqliteAvailable, sqlite, timeScale, sleep,
 } from './lib/server.mjs';
 
 describe('tokens', () => {
@@ -200,5 +200,145 @@ describe('tokens', () => {
       const days = (exp - Date.now()) / 86400000;
       assert.ok(days > 13.9 && days <= 14.01, `new token valid ~14 days, got ${days}`);
     });
+  });
+});
+
+// The token cache (--token-cache): a token seen before skips its signature
+// check (counted in /metrics), but every revocation rule still holds on the
+// very next request.
+describe('token cache', () => {
+  let srv;
+  let owner;
+  let key;
+  before(async () => {
+    srv = await startServer();
+    owner = await mustSignup(srv, { workspace_name: 'Cache Inc' });
+    key = serverKey(srv.dataDir);
+  });
+  after(async () => { await srv?.stop(); });
+
+  const me = (token) => srv.api('GET', '/api/users/me', { token });
+  async function counters() {
+    const res = await srv.api('GET', '/metrics');
+    assert.equal(res.status, 200);
+    const value = (r) => {
+      const line = res.text.split('\n').find((l) => l.startsWith(`fechatter_token_cache_total{result="${r}"} `));
+      assert.ok(line, `/metrics has fechatter_token_cache_total{result="${r}"}`);
+      return Number(line.split(' ')[1]);
+    };
+    return { hit: value('hit'), miss: value('miss') };
+  }
+  // uses token twice and checks that the second use was a cache hit
+  async function useCached(token) {
+    assertOk(await me(token));
+    const c0 = await counters();
+    assertOk(await me(token));
+    const c1 = await counters();
+    assert.equal(c1.hit, c0.hit + 1, 'the second use is a hit');
+    assert.equal(c1.miss, c0.miss, 'no signature verified the second time');
+  }
+  async function member() {
+    const inv = await createInvite(srv, owner.access_token);
+    return mustSignup(srv, { invite_code: inv.code });
+  }
+  // the request on token is a cache hit and answers 401 code
+  async function refusedOnHit(token, code) {
+    const c0 = await counters();
+    assertError(await me(token), 401, code);
+    const c1 = await counters();
+    assert.equal(c1.hit, c0.hit + 1, 'the refused token was found in the cache');
+  }
+
+  test('a token seen before is a hit and answers the same', async () => {
+    const c0 = await counters();
+    const a = assertOk(await me(owner.access_token));
+    const c1 = await counters();
+    assert.equal(c1.miss, c0.miss + 1, 'first use: the signature is verified');
+    const b = assertOk(await me(owner.access_token));
+    const c2 = await counters();
+    assert.equal(c2.hit, c1.hit + 1);
+    assert.deepEqual(b, a);
+  });
+
+  test('a cached token is refused after logout-all', async () => {
+    const u = await member();
+    await useCached(u.access_token);
+    assertOk(await srv.api('POST', '/api/logout-all', { token: u.access_token }));
+    await refusedOnHit(u.access_token, 'INVALID_TOKEN');
+  });
+
+  test('a cached token is refused after a password change; the new one works', async () => {
+    const u = await member();
+    const other = await mustSignin(srv, u.email, u.password);
+    await useCached(other.access_token);
+    const d = assertOk(await srv.api('POST', '/api/users/change-password', {
+      token: u.access_token, body: { current_password: u.password, new_password: 'brand new pass' },
+    }));
+    await refusedOnHit(other.access_token, 'INVALID_TOKEN');
+    assertOk(await me(d.access_token));
+  });
+
+  test('a cached token is refused after a suspension, and stays refused after reactivation', async () => {
+    const u = await member();
+    await useCached(u.access_token);
+    assertOk(await srv.api('PATCH', `/api/workspace/users/${u.user.id}`, { token: owner.access_token, body: { status: 'Suspended' } }));
+    await refusedOnHit(u.access_token, 'INVALID_TOKEN');
+    assertOk(await srv.api('PATCH', `/api/workspace/users/${u.user.id}`, { token: owner.access_token, body: { status: 'Active' } }));
+    await refusedOnHit(u.access_token, 'INVALID_TOKEN');
+  });
+
+  test('a role change applies to a cached token at once', async () => {
+    const u = await member();
+    await useCached(u.access_token);
+    assertError(await srv.api('GET', '/api/workspace/invites', { token: u.access_token }), 403, 'FORBIDDEN');
+    assertOk(await srv.api('PATCH', `/api/workspace/users/${u.user.id}`, { token: owner.access_token, body: { role: 'admin' } }));
+    assert.equal(assertOk(await me(u.access_token)).role, 'admin');
+    assertOk(await srv.api('GET', '/api/workspace/invites', { token: u.access_token }));
+  });
+
+  test('a cached token is refused once it expires (TOKEN_EXPIRED)', async () => {
+    const u = await member();
+    const exp = Math.floor(Date.now() / 1000) + 3 * timeScale;
+    const t = signEdDSA(claimsFor(u, { exp }), key.privateKey);
+    await useCached(t);
+    // wait (bounded: at most 3 s x timeScale) until the clock passes exp
+    while (Date.now() < exp * 1000 + 50) await sleep(Math.min(200, exp * 1000 + 50 - Date.now()));
+    await refusedOnHit(t, 'TOKEN_EXPIRED');
+  });
+
+  test('a forged token is never taken for the cached one', async () => {
+    const u = await member();
+    await useCached(u.access_token);
+    const [h, p, s] = u.access_token.split('.');
+    const flipped = `${s.slice(0, -3)}${s.at(-3) === 'A' ? 'B' : 'A'}${s.slice(-2)}`;
+    const other = generateKeyPairSync('ed25519').privateKey;
+    const forged = [
+      `${h}.${p}.${flipped}`, // another signature
+      signEdDSA(decodeJwt(u.access_token).claims, other), // the same claims, another key
+      `${u.access_token}A`, // one byte more
+    ];
+    for (const t of forged) {
+      const c0 = await counters();
+      assertError(await me(t), 401, 'INVALID_TOKEN');
+      const c1 = await counters();
+      assert.equal(c1.hit, c0.hit, 'not a hit');
+    }
+    assertOk(await me(u.access_token));
+  });
+
+  test('a cached file-cookie token is no access token, nor an access token a file cookie', async () => {
+    const u = await member();
+    const file = (t) => srv.api('GET', '/api/files/no-such-file.png', { headers: { cookie: `file_token=${t}` } });
+    // a file-cookie token, verified and cached on a file route (authenticated: then 404)
+    const ft = signEdDSA(claimsFor(u, { aud: 'fechatter-files' }), key.privateKey);
+    assert.equal((await file(ft)).status, 404);
+    const c0 = await counters();
+    assert.equal((await file(ft)).status, 404);
+    assert.equal((await counters()).hit, c0.hit + 1, 'the file token is cached');
+    await refusedOnHit(ft, 'INVALID_TOKEN');
+    await useCached(u.access_token);
+    const r = await file(u.access_token);
+    assert.equal(r.status, 401, r.text);
+    assert.equal(r.json?.error?.code, 'INVALID_TOKEN');
   });
 });

@@ -4,6 +4,7 @@
 #include "testapp.h"
 #include "core/auth.h"
 #include "core/workspace.h"
+#include "lib/jwt.h"
 
 #define DAY_MS (86400LL * 1000)
 
@@ -697,6 +698,230 @@ static void test_hash_never_cached_or_listed(void **state)
 	assert_no_hash(&o2.r, sizeof o2.r, hash, "the password change result");
 }
 
+/* ---- the token cache (--token-cache): a hit skips the signature check,
+ * never a revocation rule ---- */
+
+static uint64_t cache_hits(void)
+{
+	uint64_t h;
+	auth_cache_stats(&app, &h, NULL);
+	return h;
+}
+
+static uint64_t cache_misses(void)
+{
+	uint64_t m;
+	auth_cache_stats(&app, NULL, &m);
+	return m;
+}
+
+/* Authenticates token twice, the second time from the cache. */
+static void authenticate_cached(const char *token, struct principal *p)
+{
+	struct fe_err e = {0};
+	assert_int_equal(authenticate(token, p, &e), 0);
+	uint64_t h = cache_hits();
+	assert_int_equal(authenticate(token, p, &e), 0);
+	assert_int_equal(cache_hits(), h + 1);
+}
+
+/* Signs up bob@example.com as a member of the owner's workspace into o1. */
+static void make_member(void)
+{
+	add_invite("JOINME", owner.r.workspace.id, owner.r.user.id, 5);
+	assert_int_equal(signup("bob@example.com", "password12", "Bob", NULL, "JOINME", &o1), 0);
+}
+
+static void test_token_cache_hit_skips_verification(void **state)
+{
+	make_owner();
+	struct principal p, q;
+	struct fe_err e = {0};
+	uint64_t h = cache_hits(), m = cache_misses();
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0);
+	assert_int_equal(cache_misses(), m + 1); /* the signature was verified once */
+	assert_int_equal(cache_hits(), h);
+	memset(&q, 0, sizeof q);
+	assert_int_equal(authenticate(owner.r.access_token, &q, &e), 0);
+	assert_int_equal(cache_hits(), h + 1);
+	assert_int_equal(cache_misses(), m + 1);
+	/* the same principal as the full check gave */
+	assert_int_equal(q.user_id, p.user_id);
+	assert_int_equal(q.workspace_id, p.workspace_id);
+	assert_string_equal(q.role, "owner");
+	assert_int_equal(q.token_exp, p.token_exp);
+	assert_int_equal(q.token_version, p.token_version);
+}
+
+static void test_cached_token_refused_after_logout_all(void **state)
+{
+	make_owner();
+	struct principal p;
+	struct fe_err e = {0};
+	authenticate_cached(owner.r.access_token, &p);
+	int revoked;
+	assert_int_equal(auth_logout_all(&app, &p, &revoked, &e), 0);
+	uint64_t h = cache_hits();
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_TOKEN");
+	assert_int_equal(cache_hits(), h + 1); /* found verified, refused by its version */
+}
+
+static void test_cached_token_refused_after_password_change(void **state)
+{
+	make_owner();
+	struct principal p;
+	struct fe_err e = {0};
+	authenticate_cached(owner.r.access_token, &p);
+	assert_int_equal(change_password(&p, "correct horse", "battery staple", &o1), 0);
+	uint64_t h = cache_hits();
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_TOKEN");
+	assert_int_equal(cache_hits(), h + 1);
+	assert_int_equal(authenticate(o1.r.access_token, &p, &e), 0); /* the new token works */
+}
+
+static void test_cached_token_refused_after_suspension(void **state)
+{
+	make_owner();
+	make_member();
+	struct principal po, pb;
+	struct fe_err e = {0};
+	authenticate_cached(owner.r.access_token, &po);
+	authenticate_cached(o1.r.access_token, &pb);
+	struct user u;
+	assert_int_equal(workspace_set_user(&app, &po, pb.user_id, NULL, "Suspended", &u, &e), 0);
+	uint64_t h = cache_hits();
+	assert_int_equal(authenticate(o1.r.access_token, &pb, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_TOKEN");
+	assert_int_equal(cache_hits(), h + 1);
+	/* reactivated: the old token stays refused (its version is gone) */
+	assert_int_equal(workspace_set_user(&app, &po, u.id, NULL, "Active", &u, &e), 0);
+	assert_int_equal(authenticate(o1.r.access_token, &pb, &e), FE_EAUTH);
+	/* and the status is read again on every request, not only the version:
+	 * a suspension that left the version alone still refuses the token */
+	assert_int_equal(signin("bob@example.com", "password12", &o2), 0);
+	authenticate_cached(o2.r.access_token, &pb);
+	assert_int_equal(
+	    app.store.ops->user_set_role_status(app.store.impl, pb.user_id, "member", "Suspended"), 0);
+	auth_forget_user(&app, pb.user_id); /* what cache_forget_user does after such a write */
+	assert_int_equal(authenticate(o2.r.access_token, &pb, &e), FE_EAUTH);
+}
+
+static void test_cached_token_sees_role_change(void **state)
+{
+	make_owner();
+	make_member();
+	struct principal po, pb;
+	struct fe_err e = {0};
+	authenticate_cached(owner.r.access_token, &po);
+	authenticate_cached(o1.r.access_token, &pb);
+	assert_string_equal(pb.role, "member");
+	struct user u;
+	assert_int_equal(workspace_set_user(&app, &po, pb.user_id, "admin", NULL, &u, &e), 0);
+	uint64_t h = cache_hits();
+	assert_int_equal(authenticate(o1.r.access_token, &pb, &e), 0);
+	assert_int_equal(cache_hits(), h + 1);
+	assert_string_equal(pb.role, "admin"); /* the role is the store's, as of now */
+}
+
+static void test_cached_token_expires(void **state)
+{
+	make_owner();
+	struct principal p;
+	struct fe_err e = {0};
+	authenticate_cached(owner.r.access_token, &p);
+	clock_advance((ACCESS_TTL_S - 1) * 1000LL);
+	uint64_t h = cache_hits();
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0);
+	clock_advance(1000); /* now == exp */
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), FE_EAUTH);
+	assert_string_equal(e.code, "TOKEN_EXPIRED");
+	assert_int_equal(cache_hits(), h + 2);
+	/* the expired entry was dropped: with the clock set back, the token is
+	 * verified again (a miss), not found */
+	clock_advance(-1000);
+	uint64_t m = cache_misses();
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0);
+	assert_int_equal(cache_misses(), m + 1);
+}
+
+static void test_forged_token_is_not_a_hit(void **state)
+{
+	make_owner();
+	struct principal p;
+	struct fe_err e = {0};
+	authenticate_cached(owner.r.access_token, &p);
+	uint64_t h = cache_hits(), m = cache_misses();
+	char t[1024];
+	const char *tok = owner.r.access_token;
+	size_t n = strlen(tok);
+	/* another signature on the same header and payload */
+	snprintf(t, sizeof t, "%s", tok);
+	t[n - 5] = t[n - 5] == 'A' ? 'B' : 'A';
+	assert_int_equal(authenticate(t, &p, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_TOKEN");
+	/* the same claims signed with another key */
+	struct jwt_claims c;
+	assert_int_equal(jwt_verify(tok, n, app.jwt_pk, JWT_ISS, JWT_AUD, app.now_ms() / 1000, &c), 0);
+	unsigned char pk2[32], sk2[64];
+	crypto_sign_keypair(pk2, sk2);
+	char *other = jwt_sign(&c, sk2);
+	assert_non_null(other);
+	assert_int_equal(authenticate(other, &p, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_TOKEN");
+	free(other);
+	/* the cached token with a byte more or less */
+	snprintf(t, sizeof t, "%sA", tok);
+	assert_int_equal(authenticate(t, &p, &e), FE_EAUTH);
+	assert_int_equal(auth_authenticate(&app, tok, n - 1, &p, &e), FE_EAUTH);
+	assert_int_equal(cache_hits(), h); /* none of them was found */
+	assert_int_equal(cache_misses(), m + 4);
+	assert_int_equal(authenticate(tok, &p, &e), 0); /* the real one still is */
+	assert_int_equal(cache_hits(), h + 1);
+}
+
+static void test_cached_file_token_is_no_access_token(void **state)
+{
+	make_owner();
+	struct principal p;
+	struct fe_err e = {0};
+	const char *ft = owner.r.file_token, *at = owner.r.access_token;
+	assert_int_equal(auth_authenticate_file(&app, ft, strlen(ft), &p, &e), 0);
+	assert_int_equal(auth_authenticate_file(&app, ft, strlen(ft), &p, &e), 0);
+	authenticate_cached(at, &p);
+	uint64_t h = cache_hits();
+	assert_int_equal(authenticate(ft, &p, &e), FE_EAUTH); /* audience checked on a hit */
+	assert_string_equal(e.code, "INVALID_TOKEN");
+	assert_int_equal(auth_authenticate_file(&app, at, strlen(at), &p, &e), FE_EAUTH);
+	assert_string_equal(e.code, "INVALID_TOKEN");
+	assert_int_equal(cache_hits(), h + 2);
+}
+
+/* --token-cache 0: no cache, every request verifies; the rules hold. */
+static int setup_no_token_cache(void **state)
+{
+	if (setup(state))
+		return -1;
+	auth_cache_free(app.auth_cache);
+	app.auth_cache = NULL;
+	return 0;
+}
+
+static void test_no_token_cache(void **state)
+{
+	make_owner();
+	struct principal p;
+	struct fe_err e = {0};
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0);
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), 0);
+	assert_int_equal(cache_hits(), 0);
+	assert_int_equal(cache_misses(), 0);
+	int revoked;
+	assert_int_equal(auth_logout_all(&app, &p, &revoked, &e), 0);
+	assert_int_equal(authenticate(owner.r.access_token, &p, &e), FE_EAUTH);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -726,6 +951,17 @@ int main(void)
 	    T(test_access_token_expiry),
 	    T(test_refresh_token_expiry),
 	    T(test_refresh_sliding_then_absolute),
+	    T(test_token_cache_hit_skips_verification),
+	    T(test_cached_token_refused_after_logout_all),
+	    T(test_cached_token_refused_after_password_change),
+	    T(test_cached_token_refused_after_suspension),
+	    T(test_cached_token_sees_role_change),
+	    T(test_cached_token_expires),
+	    T(test_forged_token_is_not_a_hit),
+	    T(test_cached_file_token_is_no_access_token),
+	    cmocka_unit_test_setup_teardown(test_no_token_cache, setup_no_token_cache, teardown),
+	    cmocka_unit_test_setup_teardown(test_logout_all, setup_no_token_cache, teardown),
+	    cmocka_unit_test_setup_teardown(test_change_password, setup_no_token_cache, teardown),
 	};
 	return cmocka_run_group_tests(tests, auth_group_setup, NULL);
 }

@@ -480,10 +480,118 @@ static void test_malformed(void **state)
 	free(tok);
 }
 
+/* ---- the verified-token cache ---- */
+
+static uint64_t hits_of(const struct jwt_cache *c)
+{
+	uint64_t h;
+	jwt_cache_stats(c, &h, NULL);
+	return h;
+}
+
+static uint64_t misses_of(const struct jwt_cache *c)
+{
+	uint64_t m;
+	jwt_cache_stats(c, NULL, &m);
+	return m;
+}
+
+static void test_cache_hit_gives_the_same_claims(void **state)
+{
+	struct jwt_cache *c = jwt_cache_new(64);
+	assert_non_null(c);
+	struct jwt_claims in = claims(), a, b;
+	char *t = sign(&in, sk);
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	assert_int_equal(jwt_verify_cached(c, t, strlen(t), pk, ISS, AUD, NOW, &a), JWT_OK);
+	assert_int_equal(misses_of(c), 1);
+	assert_int_equal(jwt_verify_cached(c, t, strlen(t), pk, ISS, AUD, NOW + 1, &b), JWT_OK);
+	assert_int_equal(hits_of(c), 1);
+	assert_memory_equal(&a, &b, sizeof a);
+	/* checked against the arguments on a hit, as jwt_verify does */
+	assert_int_equal(jwt_verify_cached(c, t, strlen(t), pk, ISS, "fechatter-files", NOW, &b),
+	                 JWT_ECLAIMS);
+	assert_int_equal(jwt_verify_cached(c, t, strlen(t), pk, "other", AUD, NOW, &b), JWT_ECLAIMS);
+	assert_int_equal(jwt_verify_cached(c, t, strlen(t), pk, ISS, AUD, NOW - 61, &b),
+	                 JWT_ECLAIMS); /* iat */
+	assert_int_equal(hits_of(c), 4);
+	/* another public key is another entry: that key did not sign it */
+	assert_int_equal(jwt_verify_cached(c, t, strlen(t), pk2, ISS, AUD, NOW, &b), JWT_ESIG);
+	assert_int_equal(misses_of(c), 2);
+	/* expired on a hit: refused, and the entry dropped */
+	assert_int_equal(jwt_verify_cached(c, t, strlen(t), pk, ISS, AUD, NOW + 900, &b), JWT_EEXPIRED);
+	assert_int_equal(hits_of(c), 5);
+	assert_int_equal(jwt_verify_cached(c, t, strlen(t), pk, ISS, AUD, NOW, &b), JWT_OK);
+	assert_int_equal(misses_of(c), 3);
+	free(t);
+	jwt_cache_free(c);
+}
+
+static void test_cache_keeps_only_verified_tokens(void **state)
+{
+	struct jwt_cache *c = jwt_cache_new(64);
+	struct jwt_claims in = claims(), out;
+	char *t = sign(&in, sk2); /* signed by another key */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(jwt_verify_cached(c, t, strlen(t), pk, ISS, AUD, NOW, &out), JWT_ESIG);
+	assert_int_equal(hits_of(c), 0);
+	assert_int_equal(misses_of(c), 3);
+	free(t);
+	/* a valid token with its last signature character changed */
+	t = sign(&in, sk);
+	assert_int_equal(jwt_verify_cached(c, t, strlen(t), pk, ISS, AUD, NOW, &out), JWT_OK);
+	size_t n = strlen(t);
+	t[n - 2] = t[n - 2] == 'A' ? 'B' : 'A';
+	assert_int_not_equal(jwt_verify_cached(c, t, n, pk, ISS, AUD, NOW, &out), JWT_OK);
+	assert_int_equal(hits_of(c), 0);
+	free(t);
+	jwt_cache_free(c);
+}
+
+static void test_cache_is_bounded_lru(void **state)
+{
+	/* 8 entries: one set of 8 ways */
+	struct jwt_cache *c = jwt_cache_new(8);
+	char *t[9];
+	struct jwt_claims in = claims(), out;
+	for (int i = 0; i < 9; i++) {
+		in.sub = 100 + i;
+		t[i] = sign(&in, sk);
+	}
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(jwt_verify_cached(c, t[i], strlen(t[i]), pk, ISS, AUD, NOW, &out), JWT_OK);
+	/* use token 0 again, so token 1 is now the least recently used */
+	assert_int_equal(jwt_verify_cached(c, t[0], strlen(t[0]), pk, ISS, AUD, NOW, &out), JWT_OK);
+	assert_int_equal(hits_of(c), 1);
+	assert_int_equal(jwt_verify_cached(c, t[8], strlen(t[8]), pk, ISS, AUD, NOW, &out), JWT_OK);
+	assert_int_equal(misses_of(c), 9);
+	assert_int_equal(jwt_verify_cached(c, t[1], strlen(t[1]), pk, ISS, AUD, NOW, &out), JWT_OK);
+	assert_int_equal(misses_of(c), 10); /* evicted */
+	assert_int_equal(out.sub, 101);
+	assert_int_equal(jwt_verify_cached(c, t[0], strlen(t[0]), pk, ISS, AUD, NOW, &out), JWT_OK);
+	assert_int_equal(jwt_verify_cached(c, t[8], strlen(t[8]), pk, ISS, AUD, NOW, &out), JWT_OK);
+	assert_int_equal(hits_of(c), 3); /* kept */
+	assert_int_equal(out.sub, 108);
+	for (int i = 0; i < 9; i++)
+		free(t[i]);
+	jwt_cache_free(c);
+	/* no entries: no cache, plain verification */
+	assert_null(jwt_cache_new(0));
+	in.sub = 1;
+	char *u = sign(&in, sk);
+	assert_int_equal(jwt_verify_cached(NULL, u, strlen(u), pk, ISS, AUD, NOW, &out), JWT_OK);
+	free(u);
+	jwt_cache_free(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_cache_hit_gives_the_same_claims),
+	    cmocka_unit_test(test_cache_keeps_only_verified_tokens),
+	    cmocka_unit_test(test_cache_is_bounded_lru),
 	    cmocka_unit_test(test_roundtrip_large_values),
 	    cmocka_unit_test(test_sign_rejects_unterminated_strings),
 	    cmocka_unit_test(test_tampered_payload),

@@ -376,6 +376,7 @@ static inline int app_setup(const struct app_opts *o)
 	app.cfg = &cfg;
 	app.now_ms = fake_clock;
 	app.started_ms = T0;
+	app.auth_cache = auth_cache_new(cfg.token_cache);
 	if (open_memory_store(&app.store))
 		return -1;
 	if (o->bus || o->record || o->cache || o->hub)
@@ -417,6 +418,8 @@ static inline int app_teardown(void)
 	local_bus_free(&app.bus);
 	app_state_free(&app);
 	lru_cache_free(&app.cache);
+	auth_cache_free(app.auth_cache);
+	app.auth_cache = NULL;
 	sqlite_store_close(&app.store);
 	ratelimit_free(app.rl_ip);
 	ratelimit_free(app.rl_account);
