@@ -5,6 +5,7 @@
 #include <string.h>
 #include "core/cached.h"
 #include "lib/err.h"
+#include "lib/gzip.h"
 #include "lib/xalloc.h"
 
 #define C app->cache.ops
@@ -146,22 +147,87 @@ static int page_key(const struct cached_page *pg, char *key, size_t kn, char *ta
 	}
 }
 
-int cached_page_get(struct app *app, const struct cached_page *pg, char **body, size_t *len)
+/* The key of pg's gzip form: its identity key with ":gz". */
+static void gz_key(char *gkey, size_t n, const char *key)
 {
-	char key[96], tag[48];
+	snprintf(gkey, n, "%s:gz", key);
+}
+
+int cached_page_fetch(struct app *app, const struct cached_page *pg, int accept_gzip, struct cached_body *out)
+{
+	char key[96], gkey[100], tag[48], *other;
+	size_t olen;
 	if (!app->cache.ops)
 		return FE_ENOTFOUND;
 	page_key(pg, key, sizeof key, tag, sizeof tag);
-	return C->get(CI, key, body, len);
+	gz_key(gkey, sizeof gkey, key);
+	out->gzip = accept_gzip;
+	if (!C->get(CI, accept_gzip ? gkey : key, &out->data, &out->len))
+		return 0;
+	/* the wanted form went out of the LRU first: make it from the other,
+	 * for this answer only (kept again, it would outlive its TTL) */
+	if (C->get(CI, accept_gzip ? key : gkey, &other, &olen))
+		return FE_ENOTFOUND;
+	if (!accept_gzip) {
+		int rc = gzip_inflate(other, olen, &out->data, &out->len);
+		free(other);
+		return rc ? FE_ENOTFOUND : 0;
+	}
+	if (olen >= GZIP_MIN_BYTES && !gzip_compress(other, olen, GZIP_LEVEL_LIVE, &out->data, &out->len)) {
+		free(other);
+		return 0;
+	}
+	out->data = other; /* small (no gzip form) or compression failed */
+	out->len = olen;
+	out->gzip = 0;
+	return 0;
+}
+
+void cached_page_keep(struct app *app, const struct cached_page *pg, char *body, size_t len, int accept_gzip,
+                      struct cached_body *out)
+{
+	char key[96], gkey[100], tag[48], *gz = NULL;
+	size_t glen = 0;
+	int ttl = page_key(pg, key, sizeof key, tag, sizeof tag);
+	if (len >= GZIP_MIN_BYTES && (app->cache.ops || accept_gzip) &&
+	    gzip_compress(body, len, GZIP_LEVEL_KEPT, &gz, &glen))
+		gz = NULL;
+	if (app->cache.ops) {
+		gz_key(gkey, sizeof gkey, key);
+		C->put(CI, key, body, len, ttl, *tag ? tag : NULL);
+		if (gz)
+			C->put(CI, gkey, gz, glen, ttl, *tag ? tag : NULL);
+	}
+	if (accept_gzip && gz) {
+		free(body);
+		*out = (struct cached_body){gz, glen, 1};
+	} else {
+		free(gz);
+		*out = (struct cached_body){body, len, 0};
+	}
+}
+
+int cached_page_get(struct app *app, const struct cached_page *pg, char **body, size_t *len)
+{
+	struct cached_body b;
+	int rc = cached_page_fetch(app, pg, 0, &b);
+	if (!rc) {
+		*body = b.data;
+		*len = b.len;
+	}
+	return rc;
 }
 
 void cached_page_put(struct app *app, const struct cached_page *pg, const char *body, size_t len)
 {
-	char key[96], tag[48];
+	struct cached_body b;
 	if (!app->cache.ops)
 		return;
-	int ttl = page_key(pg, key, sizeof key, tag, sizeof tag);
-	C->put(CI, key, body, len, ttl, *tag ? tag : NULL);
+	char *copy = xmalloc(len + 1);
+	memcpy(copy, body, len);
+	copy[len] = 0;
+	cached_page_keep(app, pg, copy, len, 0, &b);
+	free(b.data);
 }
 
 static void forget(struct app *app, const char *fmt, int64_t id)

@@ -56,12 +56,35 @@ struct cached_page {
 	int64_t viewer; /* CACHED_FIRST_PAGE: the reader */
 };
 
-/* Copies the kept body of page pg into *body (owned, free()) and *len.
- * FE_ENOTFOUND when absent, expired, or the appliance runs without a cache.
- * The caller checks the reader's right to the page first. Loop thread. */
+/* A page's answer body as fetched or kept: data owned (free()), gzip 1
+ * when data is the gzip form. */
+struct cached_body {
+	char *data;
+	size_t len;
+	int gzip;
+};
+
+/* Each page is kept in two forms, two entries with the page's tag and TTL:
+ * as rendered (key) and gzip (key ":gz", only for a body of at least
+ * GZIP_MIN_BYTES). Both go together on every invalidation; the LRU drops
+ * whichever is not read (a reader taking gzip never touches the other).
+ *
+ * Fetches page pg into *out: the gzip form when accept_gzip and the page
+ * has one, else as rendered. When the wanted form was evicted and the other
+ * is there, it is made from the other (inflated or compressed) for this
+ * answer only. FE_ENOTFOUND when absent, expired, or the appliance runs
+ * without a cache. The caller checks the reader's right to the page first.
+ * Loop thread. */
+int cached_page_fetch(struct app *app, const struct cached_page *pg, int accept_gzip, struct cached_body *out);
+/* Keeps page pg as rendered (body: len bytes, owned: taken) and its gzip
+ * form, with its kind's TTL and tag, and hands back in *out the form to
+ * send: gzip when accept_gzip and the body is big enough to compress, else
+ * body itself. Without a cache nothing is kept (the answer is still made). */
+void cached_page_keep(struct app *app, const struct cached_page *pg, char *body, size_t len, int accept_gzip,
+                      struct cached_body *out);
+/* Shorthands for the form as rendered: cached_page_fetch into *body (owned)
+ * and *len; cached_page_keep of a copy of body. */
 int cached_page_get(struct app *app, const struct cached_page *pg, char **body, size_t *len);
-/* Keeps a copy of body (len bytes) as page pg, with its kind's TTL and
- * tag; nothing without a cache. Loop thread. */
 void cached_page_put(struct app *app, const struct cached_page *pg, const char *body, size_t len);
 
 /* Forget after a write (the use case's own, before its event): the user's

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The cached first page against the bare lws server sending the same bytes
+# (issue 14): GET /api/chat/{id}/messages?limit=50 with PAGE_MESSAGES messages
+# in the chat, identity and gzip (Accept-Encoding: gzip), against
+# http_fixed_server PORT BYTES (BYTES = the identity page's size), each server
+# pinned to CPU 0 and wrk to CPU 1, reference and server alternated for
+# PAGE_ROUNDS rounds; prints every run and the best of each with ratios.
+# Numbers only, never pass/fail on time. Exit status non-zero when something
+# could not run or an answer was not 2xx.
+# usage: page.sh BIN BASELINES_DIR  (env: PAGE_ROUNDS=3 PAGE_DURATION=5s
+#   PAGE_CONNS=16 PAGE_MESSAGES=60)
+set -uo pipefail
+BIN="${1:?usage: page.sh BIN BASELINES_DIR}"
+BASE="${2:?usage: page.sh BIN BASELINES_DIR}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_tools wrk
+ROUNDS="${PAGE_ROUNDS:-3}"
+DUR="${PAGE_DURATION:-5s}"
+CONNS="${PAGE_CONNS:-16}"
+NMSG="${PAGE_MESSAGES:-60}"
+
+mktmp WORK
+port="$(free_port)"
+start_server "$BIN" "$port" "$WORK/data" || exit 1
+setup="$(timeout 300 node "$BENCH_DIR/setup.mjs" "$port" "$NMSG")" || { log "setup.mjs failed"; exit 1; }
+TOKEN="$(node -e 'console.log(JSON.parse(process.argv[1]).token)' "$setup")"
+CHAT="$(node -e 'console.log(JSON.parse(process.argv[1]).chat_id)' "$setup")"
+URL="http://$HOST:$port/api/chat/$CHAT/messages?limit=50"
+ident="$(curl -s -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $TOKEN" "$URL")"
+gz="$(curl -s -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: gzip' -H "Authorization: Bearer $TOKEN" "$URL")"
+log "page: $ident B identity, $gz B with Accept-Encoding: gzip; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+result page_identity_bytes "$ident"
+result page_gzip_bytes "$gz"
+
+rport="$(free_port)"
+taskset -c 0 "$BASE/http_fixed_server" "$rport" "$ident" 2>/dev/null &
+REF_PID=$!
+BENCH_PIDS+=("$REF_PID")
+for ((i = 0; i < 100; i++)); do curl -s -o /dev/null --max-time 1 "http://$HOST:$rport/" && break; sleep 0.05; done
+taskset -a -p -c 0 "$SERVER_PID" >/dev/null || exit 1
+
+run() { # run NAME URL [header...]: prints req/s, fails on non-2xx
+	local name="$1" url="$2" out rps bad
+	shift 2
+	out="$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DUR" "$@" "$url" 2>&1)"
+	rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+	bad="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+	[ -n "$bad" ] && { log "$name: $bad non-2xx answers"; STATUS=1; }
+	printf '%s %s load=%s\n' "$name" "$rps" "$(cut -d' ' -f1 /proc/loadavg)" >&2
+	printf '%s' "${rps%.*}"
+}
+STATUS=0
+best_ref=0 best_id=0 best_gz=0
+A=(-H "Authorization: Bearer $TOKEN")
+for ((k = 1; k <= ROUNDS; k++)); do
+	v="$(run ref "http://$HOST:$rport/")"; ((v > best_ref)) && best_ref=$v
+	v="$(run identity "$URL" "${A[@]}")"; ((v > best_id)) && best_id=$v
+	v="$(run gzip "$URL" "${A[@]}" -H 'Accept-Encoding: gzip')"; ((v > best_gz)) && best_gz=$v
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? a / b : 0 }'; }
+result page_ref_rps "$best_ref"
+result page_identity_rps "$best_id"
+result page_gzip_rps "$best_gz"
+result page_identity_ratio "$(ratio "$best_id" "$best_ref")"
+result page_gzip_ratio "$(ratio "$best_gz" "$best_ref")"
+exit $STATUS
