@@ -738,7 +738,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 }
 
 static const struct lws_protocols protocols[] = {
-    {"http", cb_http, sizeof(struct req), 0, 0, NULL, 0},
+    /* tx_packet_size: lws sends at most this much of a write at once (else
+     * pt_serv_buf_size, 8 KiB, and the rest is copied aside for the next
+     * turn): an answer of one write goes out in one send */
+    {"http", cb_http, sizeof(struct req), 0, 0, NULL, WBUF},
     {WS_PROTOCOL, ws_callback, sizeof(struct ws_pss), WS_RX_BUFFER, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
