@@ -75,7 +75,8 @@ struct cached_body {
  * answer only. FE_ENOTFOUND when absent, expired, or the appliance runs
  * without a cache. The caller checks the reader's right to the page first.
  * Loop thread. */
-int cached_page_fetch(struct app *app, const struct cached_page *pg, int accept_gzip, struct cached_body *out);
+int cached_page_fetch(struct app *app, const struct cached_page *pg, int accept_gzip,
+                      struct cached_body *out);
 /* Keeps page pg as rendered (body: len bytes, owned: taken) and its gzip
  * form, with its kind's TTL and tag, and hands back in *out the form to
  * send: gzip when accept_gzip and the body is big enough to compress, else

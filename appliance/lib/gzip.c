@@ -1,11 +1,11 @@
 /* lib/gzip: gzip bodies through zlib and the Accept-Encoding rule. */
-#include "lib/gzip.h"
 #include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
+#include "lib/gzip.h"
 
 /* windowBits 15 plus 16: a gzip header and trailer instead of zlib's */
 #define GZIP_WBITS (15 + 16)

@@ -6,6 +6,8 @@
 #include "core/cached.h"
 #include "core/chat.h"
 #include "core/message.h"
+#include "lib/gzip.h"
+#include "lib/xalloc.h"
 
 #define S (app.store.ops)
 #define SI (app.store.impl)
@@ -494,6 +496,95 @@ static void test_rendered_pages(void **state)
 	app.cache = keep;
 }
 
+/* A page of at least GZIP_MIN_BYTES is kept in two forms (as rendered and
+ * gzip), each fetched by what the reader accepts; when one form left the
+ * LRU, it is made from the other for that read only; both go on an event. */
+static void test_page_forms(void **state)
+{
+	seed();
+	struct cached_page a = {CACHED_FIRST_PAGE, room, 50, ann.user_id};
+	struct cached_body b;
+	char key[96], gkey[100], *plain;
+	size_t plen;
+	snprintf(key, sizeof key, "messages:%lld:first:50:u%lld", (long long)room, (long long)ann.user_id);
+	snprintf(gkey, sizeof gkey, "%s:gz", key);
+	size_t len = 4000;
+	char *page = xmalloc(len + 1);
+	static const char pat[] = "{\"id\":1,\"content\":\"lunch at noon\"},";
+	for (size_t i = 0; i < len; i++)
+		page[i] = pat[i % (sizeof pat - 1)];
+	page[len] = 0;
+	char *copy = xmalloc(len + 1);
+	memcpy(copy, page, len + 1);
+
+	/* kept: the reader that accepts gzip gets the gzip form at once */
+	cached_page_keep(&app, &a, copy, len, 1, &b);
+	assert_int_equal(b.gzip, 1);
+	assert_true(b.len < len);
+	assert_int_equal(gzip_inflate(b.data, b.len, &plain, &plen), 0);
+	assert_int_equal(plen, len);
+	assert_memory_equal(plain, page, len);
+	free(plain);
+	free(b.data);
+	assert_int_equal(fam("messages").entries, 2);
+
+	/* fetched in either form */
+	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), 0);
+	assert_int_equal(b.gzip, 1);
+	free(b.data);
+	assert_int_equal(cached_page_fetch(&app, &a, 0, &b), 0);
+	assert_int_equal(b.gzip, 0);
+	assert_int_equal(b.len, len);
+	assert_memory_equal(b.data, page, len);
+	free(b.data);
+
+	/* the form as rendered evicted: inflated from the gzip one, not kept */
+	C->del(CI, key);
+	assert_int_equal(cached_page_fetch(&app, &a, 0, &b), 0);
+	assert_int_equal(b.gzip, 0);
+	assert_int_equal(b.len, len);
+	assert_memory_equal(b.data, page, len);
+	free(b.data);
+	assert_int_equal(fam("messages").entries, 1);
+
+	/* the gzip form evicted: compressed from the other for this read */
+	cached_page_put(&app, &a, page, len);
+	C->del(CI, gkey);
+	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), 0);
+	assert_int_equal(b.gzip, 1);
+	assert_int_equal(gzip_inflate(b.data, b.len, &plain, &plen), 0);
+	assert_memory_equal(plain, page, len);
+	free(plain);
+	free(b.data);
+	assert_int_equal(fam("messages").entries, 1);
+
+	/* both forms go with the chat's next event */
+	cached_page_put(&app, &a, page, len);
+	assert_int_equal(fam("messages").entries, 2);
+	send_ok(&ann, room, "hello");
+	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), FE_ENOTFOUND);
+	assert_int_equal(cached_page_fetch(&app, &a, 0, &b), FE_ENOTFOUND);
+
+	/* a small page has no gzip form: a gzip reader gets it as rendered */
+	cached_page_put(&app, &a, "page-a", 6);
+	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), 0);
+	assert_int_equal(b.gzip, 0);
+	assert_int_equal(b.len, 6);
+	free(b.data);
+
+	/* without a cache: nothing kept, the answer still made */
+	struct cache keep = app.cache;
+	app.cache.ops = NULL;
+	copy = xmalloc(len + 1);
+	memcpy(copy, page, len + 1);
+	cached_page_keep(&app, &a, copy, len, 1, &b);
+	assert_int_equal(b.gzip, 1);
+	free(b.data);
+	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), FE_ENOTFOUND);
+	app.cache = keep;
+	free(page);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +598,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_forget_profile_drops_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_message_events_drop_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rendered_pages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_page_forms, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
