@@ -30,6 +30,7 @@
 #include "lib/workers.h"
 #include "lib/xalloc.h"
 
+#define PEER_MAX 64 /* a peer address as text (lws_get_peer_simple) */
 /* One write carries the head and up to about WBUF - 8 KiB of body (the head
  * is at most a few KiB: the extra headers hold up to 6 x 640 bytes). */
 #define WBUF (40 * 1024)
@@ -87,7 +88,9 @@ struct server {
 	struct proxy_trust trust;             /* --trust-proxy */
 	volatile sig_atomic_t stop_requested; /* server_stop_request (a signal handler) */
 	int in_flight;                        /* requests received and not yet answered */
-	unsigned char wbuf[LWS_PRE + WBUF];   /* on_writeable's head and body (loop thread only) */
+	unsigned char rid_key[32];            /* generated request ids: stream_b64url(rid_key, rid_next++) */
+	uint64_t rid_next;
+	unsigned char wbuf[LWS_PRE + WBUF]; /* on_writeable's head and body (loop thread only) */
 };
 
 /* The server of r's app (app->loop). */
@@ -200,7 +203,8 @@ static void set_request_id(struct req *r)
 		strcpy(r->request_id, id);
 		return;
 	}
-	random_b64url(12, r->request_id, sizeof r->request_id);
+	struct server *s = server_of(r);
+	stream_b64url(s->rid_key, s->rid_next++, 12, r->request_id, sizeof r->request_id);
 }
 
 /* Authenticates when the route needs it (from the headers, before any body
@@ -318,8 +322,15 @@ static void dispatch(struct req *r)
 static void forwarded(struct req *r)
 {
 	struct server *s = r->app->loop;
-	char peer[64];
-	lws_get_peer_simple(r->wsi, peer, sizeof peer);
+	/* read once per connection (lws gives each request of a kept-alive
+	 * connection fresh per-session memory, so it is kept with the wsi and
+	 * freed at LWS_CALLBACK_WSI_DESTROY) */
+	char *peer = lws_get_opaque_user_data(r->wsi);
+	if (!peer) {
+		peer = xcalloc(1, PEER_MAX);
+		lws_get_peer_simple(r->wsi, peer, PEER_MAX);
+		lws_set_opaque_user_data(r->wsi, peer);
+	}
 	snprintf(r->client, sizeof r->client, "%s", peer);
 	unsigned char k[16];
 	if (!s || !s->trust.n || proxy_addr_parse(peer, strlen(peer), k) || !proxy_trusted(&s->trust, k))
@@ -655,6 +666,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	    reason == LWS_CALLBACK_WSI_DESTROY) {
 		struct app *a = lws_context_user(lws_get_context(wsi));
 		struct server *s = a ? a->loop : NULL;
+		if (reason == LWS_CALLBACK_WSI_DESTROY)
+			free(lws_get_opaque_user_data(wsi)); /* the peer forwarded() read */
 		if (reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION)
 			return admit(s, wsi, user);
 		if (!s || !s->limits)
@@ -871,6 +884,7 @@ struct server *server_start(struct app *app)
 {
 	struct server *s = xcalloc(1, sizeof *s);
 	s->app = app;
+	random_bytes(s->rid_key, sizeof s->rid_key);
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	int total = connection_caps(app->cfg);
 	char why[160];

@@ -40,3 +40,19 @@ void sha256_hex(const void *data, size_t len, char out[65])
 	crypto_hash_sha256(h, data, len);
 	sodium_bin2hex(out, 65, h, sizeof h);
 }
+
+void stream_b64url(const unsigned char key[32], uint64_t n, size_t nbytes, char *out, size_t outlen)
+{
+	unsigned char buf[64], nonce[crypto_stream_chacha20_NONCEBYTES];
+	if (nbytes > sizeof buf)
+		nbytes = sizeof buf;
+	for (size_t i = 0; i < sizeof nonce; i++)
+		nonce[i] = (unsigned char)(n >> (8 * i));
+	crypto_stream_chacha20(buf, nbytes, nonce, key);
+	sodium_bin2base64(out, outlen, buf, nbytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void random_bytes(void *buf, size_t n)
+{
+	randombytes_buf(buf, n);
+}

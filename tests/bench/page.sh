@@ -22,9 +22,28 @@ NMSG="${PAGE_MESSAGES:-60}"
 mktmp WORK
 port="$(free_port)"
 start_server "$BIN" "$port" "$WORK/data" || exit 1
-setup="$(timeout 300 node "$BENCH_DIR/setup.mjs" "$port" "$NMSG")" || { log "setup.mjs failed"; exit 1; }
+setup="$(timeout 300 node "$BENCH_DIR/setup.mjs" "$port" 0)" || { log "setup.mjs failed"; exit 1; }
 TOKEN="$(node -e 'console.log(JSON.parse(process.argv[1]).token)' "$setup")"
 CHAT="$(node -e 'console.log(JSON.parse(process.argv[1]).chat_id)' "$setup")"
+# NMSG messages of varied chat text (a fixed pseudo-random choice of words,
+# so it compresses as chat does, not as one line repeated)
+timeout 300 node - "$port" "$TOKEN" "$CHAT" "$NMSG" <<'JS' || { log "seeding failed"; exit 1; }
+const [port, token, chat, n] = process.argv.slice(2);
+const W = ('the a we it is on for to at in of and but so our my your this that lunch meeting deploy review ' +
+  'release bug fix design tomorrow today noon later ticket merge server client budget slides customer ' +
+  'invoice backup holiday office call notes draft plan week sprint demo build test green red done ' +
+  'thanks sure okay maybe great please check ship update coffee team docs').split(' ');
+let x = 12345;
+const rnd = (k) => { x = (x * 1103515245 + 12345) % 2147483648; return x % k; };
+for (let i = 0; i < Number(n); i++) {
+  const words = Array.from({ length: 4 + rnd(6) }, () => W[rnd(W.length)]);
+  const res = await fetch(`http://127.0.0.1:${port}/api/chat/${chat}/messages`, {
+    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ content: words.join(' ') + (rnd(3) ? '.' : '?') }),
+  });
+  if (res.status !== 201) throw new Error(`send: ${res.status}`);
+}
+JS
 URL="http://$HOST:$port/api/chat/$CHAT/messages?limit=50"
 ident="$(curl -s -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $TOKEN" "$URL")"
 gz="$(curl -s -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: gzip' -H "Authorization: Bearer $TOKEN" "$URL")"
