@@ -147,64 +147,59 @@ static int page_key(const struct cached_page *pg, char *key, size_t kn, char *ta
 	}
 }
 
-/* The key of pg's gzip form: its identity key with ":gz". */
+/* The key of pg's form for readers that accept gzip: its key with ":gz".
+ * Its value is the body and one byte more, GZ_FORM when the body is gzip,
+ * PLAIN_FORM when it was too small to compress (one lookup either way). */
 static void gz_key(char *gkey, size_t n, const char *key)
 {
 	snprintf(gkey, n, "%s:gz", key);
 }
+#define GZ_FORM 'g'
+#define PLAIN_FORM 'i'
 
 int cached_page_fetch(struct app *app, const struct cached_page *pg, int accept_gzip, struct cached_body *out)
 {
-	char key[96], gkey[100], tag[48], *other;
-	size_t olen;
+	char key[96], gkey[100], tag[48];
 	if (!app->cache.ops)
 		return FE_ENOTFOUND;
 	page_key(pg, key, sizeof key, tag, sizeof tag);
-	gz_key(gkey, sizeof gkey, key);
-	out->gzip = accept_gzip;
-	if (!C->get(CI, accept_gzip ? gkey : key, &out->data, &out->len))
-		return 0;
-	/* the wanted form went out of the LRU first: make it from the other,
-	 * for this answer only (kept again, it would outlive its TTL) */
-	if (C->get(CI, accept_gzip ? key : gkey, &other, &olen))
-		return FE_ENOTFOUND;
-	if (!accept_gzip) {
-		int rc = gzip_inflate(other, olen, &out->data, &out->len);
-		free(other);
-		return rc ? FE_ENOTFOUND : 0;
-	}
-	if (olen >= GZIP_MIN_BYTES && !gzip_compress(other, olen, GZIP_LEVEL_LIVE, &out->data, &out->len)) {
-		free(other);
-		return 0;
-	}
-	out->data = other; /* small (no gzip form) or compression failed */
-	out->len = olen;
 	out->gzip = 0;
+	if (!accept_gzip)
+		return C->get(CI, key, &out->data, &out->len);
+	gz_key(gkey, sizeof gkey, key);
+	int rc = C->get(CI, gkey, &out->data, &out->len);
+	if (rc)
+		return rc;
+	if (!out->len) { /* not one of ours: treat as absent */
+		free(out->data);
+		return FE_ENOTFOUND;
+	}
+	out->gzip = out->data[--out->len] == GZ_FORM;
 	return 0;
 }
 
 void cached_page_keep(struct app *app, const struct cached_page *pg, char *body, size_t len, int accept_gzip,
                       struct cached_body *out)
 {
-	char key[96], gkey[100], tag[48], *gz = NULL;
-	size_t glen = 0;
+	char key[96], gkey[100], tag[48], *gz;
+	size_t glen;
 	int ttl = page_key(pg, key, sizeof key, tag, sizeof tag);
-	if (len >= GZIP_MIN_BYTES && (app->cache.ops || accept_gzip) &&
-	    gzip_compress(body, len, GZIP_LEVEL_KEPT, &gz, &glen))
-		gz = NULL;
-	if (app->cache.ops) {
-		gz_key(gkey, sizeof gkey, key);
-		C->put(CI, key, body, len, ttl, *tag ? tag : NULL);
-		if (gz)
-			C->put(CI, gkey, gz, glen, ttl, *tag ? tag : NULL);
-	}
-	if (accept_gzip && gz) {
+	*out = (struct cached_body){body, len, 0};
+	if (accept_gzip && len >= GZIP_MIN_BYTES && !gzip_compress(body, len, GZIP_LEVEL_KEPT, &gz, &glen)) {
 		free(body);
 		*out = (struct cached_body){gz, glen, 1};
-	} else {
-		free(gz);
-		*out = (struct cached_body){body, len, 0};
 	}
+	if (!app->cache.ops)
+		return;
+	if (!accept_gzip) {
+		C->put(CI, key, body, len, ttl, *tag ? tag : NULL);
+		return;
+	}
+	/* the form with its marker byte */
+	out->data = xrealloc(out->data, out->len + 1);
+	out->data[out->len] = out->gzip ? GZ_FORM : PLAIN_FORM;
+	gz_key(gkey, sizeof gkey, key);
+	C->put(CI, gkey, out->data, out->len + 1, ttl, *tag ? tag : NULL);
 }
 
 int cached_page_get(struct app *app, const struct cached_page *pg, char **body, size_t *len)
@@ -243,6 +238,7 @@ void cache_forget_user(struct app *app, int64_t user_id, int64_t workspace_id)
 {
 	forget(app, "user:%lld", user_id);
 	forget(app, WS_USERS_KEY, workspace_id);
+	forget(app, WS_USERS_KEY ":gz", workspace_id); /* its form for gzip readers */
 }
 
 void cache_forget_chat(struct app *app, int64_t chat_id)

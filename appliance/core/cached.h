@@ -64,27 +64,29 @@ struct cached_body {
 	int gzip;
 };
 
-/* Each page is kept in two forms, two entries with the page's tag and TTL:
- * as rendered (key) and gzip (key ":gz", only for a body of at least
- * GZIP_MIN_BYTES). Both go together on every invalidation; the LRU drops
- * whichever is not read (a reader taking gzip never touches the other).
+/* A page is kept per form its readers take, each form its own entry with
+ * the page's tag and TTL, made when a reader of that form misses: as
+ * rendered (key) for readers without gzip, and for readers that accept gzip
+ * (key ":gz") the gzip body, or the body as rendered when it is shorter
+ * than GZIP_MIN_BYTES. Only forms someone reads take memory (browsers all
+ * take gzip, about a fifth of the bytes), one lookup per read, and every
+ * invalidation drops both.
  *
- * Fetches page pg into *out: the gzip form when accept_gzip and the page
- * has one, else as rendered. When the wanted form was evicted and the other
- * is there, it is made from the other (inflated or compressed) for this
- * answer only. FE_ENOTFOUND when absent, expired, or the appliance runs
- * without a cache. The caller checks the reader's right to the page first.
- * Loop thread. */
+ * Fetches page pg in the form for a reader that accepts gzip or not into
+ * *out (out->gzip says which it is). FE_ENOTFOUND when that form is absent
+ * or expired, or the appliance runs without a cache. The caller checks the
+ * reader's right to the page first. Loop thread. */
 int cached_page_fetch(struct app *app, const struct cached_page *pg, int accept_gzip,
                       struct cached_body *out);
-/* Keeps page pg as rendered (body: len bytes, owned: taken) and its gzip
- * form, with its kind's TTL and tag, and hands back in *out the form to
- * send: gzip when accept_gzip and the body is big enough to compress, else
- * body itself. Without a cache nothing is kept (the answer is still made). */
+/* Makes page pg's form for the reader from body (len bytes as rendered,
+ * owned: taken), keeps it with its kind's TTL and tag, and hands it back in
+ * *out (owned): gzip (GZIP_LEVEL_KEPT) when accept_gzip and body is at least
+ * GZIP_MIN_BYTES, else body itself. Without a cache nothing is kept (the
+ * answer is still made). */
 void cached_page_keep(struct app *app, const struct cached_page *pg, char *body, size_t len, int accept_gzip,
                       struct cached_body *out);
-/* Shorthands for the form as rendered: cached_page_fetch into *body (owned)
- * and *len; cached_page_keep of a copy of body. */
+/* Shorthands for the form of readers without gzip: cached_page_fetch into
+ * *body (owned) and *len; cached_page_keep of a copy of body. */
 int cached_page_get(struct app *app, const struct cached_page *pg, char **body, size_t *len);
 void cached_page_put(struct app *app, const struct cached_page *pg, const char *body, size_t len);
 

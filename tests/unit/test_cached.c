@@ -496,19 +496,17 @@ static void test_rendered_pages(void **state)
 	app.cache = keep;
 }
 
-/* A page of at least GZIP_MIN_BYTES is kept in two forms (as rendered and
- * gzip), each fetched by what the reader accepts; when one form left the
- * LRU, it is made from the other for that read only; both go on an event. */
+/* A page is kept per form its readers take: as rendered for readers
+ * without gzip, and gzip for readers that accept it (as rendered when too
+ * small to compress); each form is one entry, made when its reader misses,
+ * and both go on the chat's next event. */
 static void test_page_forms(void **state)
 {
 	seed();
 	struct cached_page a = {CACHED_FIRST_PAGE, room, 50, ann.user_id};
 	struct cached_body b;
-	char key[96], gkey[100], *plain;
-	size_t plen;
-	snprintf(key, sizeof key, "messages:%lld:first:50:u%lld", (long long)room, (long long)ann.user_id);
-	snprintf(gkey, sizeof gkey, "%s:gz", key);
-	size_t len = 4000;
+	char *plain;
+	size_t plen, len = 4000;
 	char *page = xmalloc(len + 1);
 	static const char pat[] = "{\"id\":1,\"content\":\"lunch at noon\"},";
 	for (size_t i = 0; i < len; i++)
@@ -517,60 +515,68 @@ static void test_page_forms(void **state)
 	char *copy = xmalloc(len + 1);
 	memcpy(copy, page, len + 1);
 
-	/* kept: the reader that accepts gzip gets the gzip form at once */
+	/* a gzip reader misses, then its form is made and kept: gzip */
+	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), FE_ENOTFOUND);
 	cached_page_keep(&app, &a, copy, len, 1, &b);
 	assert_int_equal(b.gzip, 1);
-	assert_true(b.len < len);
+	assert_true(b.len < len / 4);
 	assert_int_equal(gzip_inflate(b.data, b.len, &plain, &plen), 0);
 	assert_int_equal(plen, len);
 	assert_memory_equal(plain, page, len);
 	free(plain);
-	free(b.data);
-	assert_int_equal(fam("messages").entries, 2);
-
-	/* fetched in either form */
-	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), 0);
-	assert_int_equal(b.gzip, 1);
-	free(b.data);
-	assert_int_equal(cached_page_fetch(&app, &a, 0, &b), 0);
-	assert_int_equal(b.gzip, 0);
-	assert_int_equal(b.len, len);
-	assert_memory_equal(b.data, page, len);
-	free(b.data);
-
-	/* the form as rendered evicted: inflated from the gzip one, not kept */
-	C->del(CI, key);
-	assert_int_equal(cached_page_fetch(&app, &a, 0, &b), 0);
-	assert_int_equal(b.gzip, 0);
-	assert_int_equal(b.len, len);
-	assert_memory_equal(b.data, page, len);
+	size_t glen = b.len;
 	free(b.data);
 	assert_int_equal(fam("messages").entries, 1);
-
-	/* the gzip form evicted: compressed from the other for this read */
-	cached_page_put(&app, &a, page, len);
-	C->del(CI, gkey);
 	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), 0);
 	assert_int_equal(b.gzip, 1);
+	assert_int_equal(b.len, glen);
 	assert_int_equal(gzip_inflate(b.data, b.len, &plain, &plen), 0);
 	assert_memory_equal(plain, page, len);
 	free(plain);
 	free(b.data);
-	assert_int_equal(fam("messages").entries, 1);
+
+	/* a reader without gzip: its own form, as rendered */
+	assert_int_equal(cached_page_fetch(&app, &a, 0, &b), FE_ENOTFOUND);
+	copy = xmalloc(len + 1);
+	memcpy(copy, page, len + 1);
+	cached_page_keep(&app, &a, copy, len, 0, &b);
+	assert_int_equal(b.gzip, 0);
+	free(b.data);
+	assert_int_equal(cached_page_fetch(&app, &a, 0, &b), 0);
+	assert_int_equal(b.gzip, 0);
+	assert_int_equal(b.len, len);
+	assert_memory_equal(b.data, page, len);
+	free(b.data);
+	assert_int_equal(fam("messages").entries, 2);
 
 	/* both forms go with the chat's next event */
-	cached_page_put(&app, &a, page, len);
-	assert_int_equal(fam("messages").entries, 2);
 	send_ok(&ann, room, "hello");
 	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), FE_ENOTFOUND);
 	assert_int_equal(cached_page_fetch(&app, &a, 0, &b), FE_ENOTFOUND);
+	assert_int_equal(fam("messages").entries, 0);
 
-	/* a small page has no gzip form: a gzip reader gets it as rendered */
-	cached_page_put(&app, &a, "page-a", 6);
-	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), 0);
+	/* a small page is kept as rendered for gzip readers too */
+	cached_page_keep(&app, &a, xstrdup("page-a"), 6, 1, &b);
 	assert_int_equal(b.gzip, 0);
 	assert_int_equal(b.len, 6);
 	free(b.data);
+	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), 0);
+	assert_int_equal(b.gzip, 0);
+	assert_int_equal(b.len, 6);
+	assert_memory_equal(b.data, "page-a", 6);
+	free(b.data);
+
+	/* the users page: a user change drops both forms */
+	struct cached_page users = {.kind = CACHED_WS_USERS, .id = wsA};
+	copy = xmalloc(len + 1);
+	memcpy(copy, page, len + 1);
+	cached_page_keep(&app, &users, copy, len, 1, &b);
+	free(b.data);
+	cached_page_put(&app, &users, page, len);
+	assert_int_equal(fam("workspace").entries, 2);
+	cache_forget_user(&app, dan.user_id, wsA);
+	assert_int_equal(cached_page_fetch(&app, &users, 1, &b), FE_ENOTFOUND);
+	assert_int_equal(cached_page_fetch(&app, &users, 0, &b), FE_ENOTFOUND);
 
 	/* without a cache: nothing kept, the answer still made */
 	struct cache keep = app.cache;
