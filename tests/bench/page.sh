@@ -58,23 +58,32 @@ BENCH_PIDS+=("$REF_PID")
 for ((i = 0; i < 100; i++)); do curl -s -o /dev/null --max-time 1 "http://$HOST:$rport/" && break; sleep 0.05; done
 taskset -a -p -c 0 "$SERVER_PID" >/dev/null || exit 1
 
-run() { # run NAME URL [header...]: prints req/s, fails on non-2xx
-	local name="$1" url="$2" out rps bad
-	shift 2
+ticks() { # CPU time (user + system, clock ticks) of process $1, all threads
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+run() { # run NAME PID URL [header...]: prints req/s, fails on non-2xx; logs
+	# the server's CPU time per answer too (less moved by other load than req/s)
+	local name="$1" pid="$2" url="$3" out rps bad n t0 t1
+	shift 3
+	t0="$(ticks "$pid")"
 	out="$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DUR" "$@" "$url" 2>&1)"
+	t1="$(ticks "$pid")"
 	rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+	n="$(awk '/requests in/ {print $1}' <<<"$out")"
 	bad="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
 	[ -n "$bad" ] && { log "$name: $bad non-2xx answers"; STATUS=1; }
-	printf '%s %s load=%s\n' "$name" "$rps" "$(cut -d' ' -f1 /proc/loadavg)" >&2
+	printf '%-8s %9s req/s  server CPU %s us/answer  load=%s\n' "$name" "$rps" \
+		"$(awk -v t=$((t1 - t0)) -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }')" \
+		"$(cut -d' ' -f1 /proc/loadavg)" >&2
 	printf '%s' "${rps%.*}"
 }
 STATUS=0
 best_ref=0 best_id=0 best_gz=0
 A=(-H "Authorization: Bearer $TOKEN")
 for ((k = 1; k <= ROUNDS; k++)); do
-	v="$(run ref "http://$HOST:$rport/")"; ((v > best_ref)) && best_ref=$v
-	v="$(run identity "$URL" "${A[@]}")"; ((v > best_id)) && best_id=$v
-	v="$(run gzip "$URL" "${A[@]}" -H 'Accept-Encoding: gzip')"; ((v > best_gz)) && best_gz=$v
+	v="$(run ref "$REF_PID" "http://$HOST:$rport/")"; ((v > best_ref)) && best_ref=$v
+	v="$(run identity "$SERVER_PID" "$URL" "${A[@]}")"; ((v > best_id)) && best_id=$v
+	v="$(run gzip "$SERVER_PID" "$URL" "${A[@]}" -H 'Accept-Encoding: gzip')"; ((v > best_gz)) && best_gz=$v
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? a / b : 0 }'; }
 result page_ref_rps "$best_ref"

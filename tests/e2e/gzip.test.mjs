@@ -6,7 +6,7 @@
 // Accept-Encoding: cold and warm cache, after an edit invalidates the page,
 // with the cache off; HEAD gives the same head as GET; Range is ignored on
 // JSON reads; no gzip without Accept-Encoding or when gzip is refused
-// (q=0). Requests go through node:http, which adds no Accept-Encoding and
+// (q=0). The web client's assets have a precompressed form with its own ETag. Requests go through node:http, which adds no Accept-Encoding and
 // does not decompress (fetch does both).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,6 +52,13 @@ function assertIdentity(res, what) {
   assert.equal(res.headers['content-encoding'], undefined, `${what}: no Content-Encoding`);
   assert.equal(Number(res.headers['content-length']), res.body.length, `${what}: Content-Length`);
   JSON.parse(res.body.toString('utf8'));
+}
+
+// Asserts res is a plain 200 answer of any type (no Content-Encoding).
+function assertIdentity2(res, what) {
+  assert.equal(res.status, 200, `${what}: status`);
+  assert.equal(res.headers['content-encoding'], undefined, `${what}: no Content-Encoding`);
+  assert.equal(Number(res.headers['content-length']), res.body.length, `${what}: Content-Length`);
 }
 
 // Distinct sentences (compressible as real chat text is, not one repeated line).
@@ -156,6 +163,27 @@ for (const mode of [{ name: 'default cache', args: [] }, { name: 'cache off', ar
         const r = await get(srv, page, { token: tok(alice), headers: { 'accept-encoding': ae } });
         assertGzipOf(r, id.body, `Accept-Encoding: ${ae}`);
       }
+    });
+
+    test('web assets: precompressed gzip form with its own ETag; small ones as they are', async () => {
+      const id = await get(srv, '/js/chatview.js');
+      assertIdentity2(id, 'asset, identity');
+      assert.ok(varies(id), 'an asset with a gzip form varies on Accept-Encoding');
+      const gz = await get(srv, '/js/chatview.js', { headers: GZ });
+      assertGzipOf(gz, id.body, 'asset, gzip');
+      assert.ok(gz.headers.etag && id.headers.etag && gz.headers.etag !== id.headers.etag, `one ETag per form (${id.headers.etag}, ${gz.headers.etag})`);
+      const again = await get(srv, '/js/chatview.js', { headers: { ...GZ, 'if-none-match': gz.headers.etag } });
+      assert.equal(again.status, 304, 'the gzip ETag revalidates the gzip form');
+      const cross = await get(srv, '/js/chatview.js', { headers: { 'if-none-match': gz.headers.etag } });
+      assert.equal(cross.status, 200, 'but not the identity form');
+      assert.ok(cross.body.equals(id.body));
+      const head = await get(srv, '/js/chatview.js', { headers: GZ, method: 'HEAD' });
+      assert.equal(head.headers['content-length'], String(gz.body.length));
+      assert.equal(head.headers['content-encoding'], 'gzip');
+      const fav = await get(srv, '/favicon.svg', { headers: GZ });
+      assertIdentity2(fav, 'a small asset is sent as it is');
+      const route = await get(srv, '/chat/42', { headers: GZ });
+      assert.equal(route.headers['content-encoding'], undefined, 'index.html (under 1 KiB) as it is');
     });
 
     test('other large JSON answers (users, chat list) gzip; small ones never', async () => {
