@@ -145,7 +145,7 @@ cross_deps() { # $1 Debian architecture
     rm -f "$xprefix/lib/libwebsockets.a" "$xprefix/lib/libcjson.a"
   fi
   local xpkgs=("gcc-$triplet" "binutils-$triplet" qemu-user-static
-    "libc6-dev:$arch" "libsqlite3-dev:$arch" "libsodium-dev:$arch" "libmbedtls-dev:$arch" "libcmocka-dev:$arch")
+    "libc6-dev:$arch" "libsqlite3-dev:$arch" "libsodium-dev:$arch" "libmbedtls-dev:$arch" "libcmocka-dev:$arch" "zlib1g-dev:$arch")
   local xmissing=() p
   for p in "${xpkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || xmissing+=("$p")

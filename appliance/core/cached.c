@@ -6,6 +6,7 @@
 #include "core/auth.h"
 #include "core/cached.h"
 #include "lib/err.h"
+#include "lib/gzip.h"
 #include "lib/xalloc.h"
 
 #define C app->cache.ops
@@ -166,22 +167,82 @@ static int page_key(const struct cached_page *pg, char *key, size_t kn, char *ta
 	}
 }
 
-int cached_page_get(struct app *app, const struct cached_page *pg, char **body, size_t *len)
+/* The key of pg's form for readers that accept gzip: its key with ":gz".
+ * Its value is the body and one byte more, GZ_FORM when the body is gzip,
+ * PLAIN_FORM when it was too small to compress (one lookup either way). */
+static void gz_key(char *gkey, size_t n, const char *key)
 {
-	char key[96], tag[48];
+	snprintf(gkey, n, "%s:gz", key);
+}
+#define GZ_FORM 'g'
+#define PLAIN_FORM 'i'
+
+int cached_page_fetch(struct app *app, const struct cached_page *pg, int accept_gzip, struct cached_body *out)
+{
+	char key[96], gkey[100], tag[48];
 	if (!app->cache.ops)
 		return FE_ENOTFOUND;
 	page_key(pg, key, sizeof key, tag, sizeof tag);
-	return C->get(CI, key, body, len);
+	out->gzip = 0;
+	if (!accept_gzip)
+		return C->get(CI, key, &out->data, &out->len);
+	gz_key(gkey, sizeof gkey, key);
+	int rc = C->get(CI, gkey, &out->data, &out->len);
+	if (rc)
+		return rc;
+	if (!out->len) { /* not one of ours: treat as absent */
+		free(out->data);
+		return FE_ENOTFOUND;
+	}
+	out->gzip = out->data[--out->len] == GZ_FORM;
+	return 0;
+}
+
+void cached_page_keep(struct app *app, const struct cached_page *pg, char *body, size_t len, int accept_gzip,
+                      struct cached_body *out)
+{
+	char key[96], gkey[100], tag[48], *gz;
+	size_t glen;
+	int ttl = page_key(pg, key, sizeof key, tag, sizeof tag);
+	*out = (struct cached_body){body, len, 0};
+	if (accept_gzip && len >= GZIP_MIN_BYTES && !gzip_compress(body, len, GZIP_LEVEL_KEPT, &gz, &glen)) {
+		free(body);
+		*out = (struct cached_body){gz, glen, 1};
+	}
+	if (!app->cache.ops)
+		return;
+	if (!accept_gzip) {
+		C->put(CI, key, body, len, ttl, *tag ? tag : NULL);
+		return;
+	}
+	/* the form with its marker byte */
+	out->data = xrealloc(out->data, out->len + 1);
+	out->data[out->len] = out->gzip ? GZ_FORM : PLAIN_FORM;
+	gz_key(gkey, sizeof gkey, key);
+	C->put(CI, gkey, out->data, out->len + 1, ttl, *tag ? tag : NULL);
+}
+
+int cached_page_get(struct app *app, const struct cached_page *pg, char **body, size_t *len)
+{
+	struct cached_body b;
+	int rc = cached_page_fetch(app, pg, 0, &b);
+	if (!rc) {
+		*body = b.data;
+		*len = b.len;
+	}
+	return rc;
 }
 
 void cached_page_put(struct app *app, const struct cached_page *pg, const char *body, size_t len)
 {
-	char key[96], tag[48];
+	struct cached_body b;
 	if (!app->cache.ops)
 		return;
-	int ttl = page_key(pg, key, sizeof key, tag, sizeof tag);
-	C->put(CI, key, body, len, ttl, *tag ? tag : NULL);
+	char *copy = xmalloc(len + 1);
+	memcpy(copy, body, len);
+	copy[len] = 0;
+	cached_page_keep(app, pg, copy, len, 0, &b);
+	free(b.data);
 }
 
 static void forget(struct app *app, const char *fmt, int64_t id)
@@ -198,6 +259,7 @@ void cache_forget_user(struct app *app, int64_t user_id, int64_t workspace_id)
 	auth_forget_user(app, user_id); /* the account state authentication checks */
 	forget(app, "user:%lld", user_id);
 	forget(app, WS_USERS_KEY, workspace_id);
+	forget(app, WS_USERS_KEY ":gz", workspace_id); /* its form for gzip readers */
 	forget(app, "workspace:%lld", workspace_id); /* its member count */
 }
 

@@ -60,12 +60,38 @@ struct cached_page {
 	int64_t viewer; /* CACHED_FIRST_PAGE: the reader */
 };
 
-/* Copies the kept body of page pg into *body (owned, free()) and *len.
- * FE_ENOTFOUND when absent, expired, or the appliance runs without a cache.
- * The caller checks the reader's right to the page first. Loop thread. */
+/* A page's answer body as fetched or kept: data owned (free()), gzip 1
+ * when data is the gzip form. */
+struct cached_body {
+	char *data;
+	size_t len;
+	int gzip;
+};
+
+/* A page is kept per form its readers take, each form its own entry with
+ * the page's tag and TTL, made when a reader of that form misses: as
+ * rendered (key) for readers without gzip, and for readers that accept gzip
+ * (key ":gz") the gzip body, or the body as rendered when it is shorter
+ * than GZIP_MIN_BYTES. Only forms someone reads take memory (browsers all
+ * take gzip, about a fifth of the bytes), one lookup per read, and every
+ * invalidation drops both.
+ *
+ * Fetches page pg in the form for a reader that accepts gzip or not into
+ * *out (out->gzip says which it is). FE_ENOTFOUND when that form is absent
+ * or expired, or the appliance runs without a cache. The caller checks the
+ * reader's right to the page first. Loop thread. */
+int cached_page_fetch(struct app *app, const struct cached_page *pg, int accept_gzip,
+                      struct cached_body *out);
+/* Makes page pg's form for the reader from body (len bytes as rendered,
+ * owned: taken), keeps it with its kind's TTL and tag, and hands it back in
+ * *out (owned): gzip (GZIP_LEVEL_KEPT) when accept_gzip and body is at least
+ * GZIP_MIN_BYTES, else body itself. Without a cache nothing is kept (the
+ * answer is still made). */
+void cached_page_keep(struct app *app, const struct cached_page *pg, char *body, size_t len, int accept_gzip,
+                      struct cached_body *out);
+/* Shorthands for the form of readers without gzip: cached_page_fetch into
+ * *body (owned) and *len; cached_page_keep of a copy of body. */
 int cached_page_get(struct app *app, const struct cached_page *pg, char **body, size_t *len);
-/* Keeps a copy of body (len bytes) as page pg, with its kind's TTL and
- * tag; nothing without a cache. Loop thread. */
 void cached_page_put(struct app *app, const struct cached_page *pg, const char *body, size_t len);
 
 /* Forget after a write (the use case's own, before its event): the user's

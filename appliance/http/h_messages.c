@@ -61,11 +61,20 @@ static void send_text(struct req *r, char *text)
 	resp_raw(r, 200, "application/json; charset=utf-8", text, strlen(text));
 }
 
+/* Answers a kept page in the form it came in. */
+static void send_body(struct req *r, struct cached_body *b)
+{
+	if (b->gzip)
+		resp_gzip(r, 200, "application/json; charset=utf-8", b->data, b->len);
+	else
+		resp_raw(r, 200, "application/json; charset=utf-8", b->data, b->len);
+}
+
 void h_messages_list(struct req *r)
 {
 	struct fe_err e = {0};
 	struct message *list;
-	size_t n, len;
+	size_t n;
 	int limit, more;
 	int64_t before, after;
 	char *text;
@@ -75,6 +84,7 @@ void h_messages_list(struct req *r)
 	/* the first page (the hot read) is kept as the rendered answer
 	 * (core/cached: per viewer, dropped by every change to the chat) */
 	struct chat c;
+	struct cached_body b;
 	struct cached_page pg = {CACHED_FIRST_PAGE, chat, limit, r->who.user_id};
 	int first = !before && after < 0;
 	if (first) {
@@ -82,8 +92,8 @@ void h_messages_list(struct req *r)
 			resp_err(r, &e);
 			return;
 		}
-		if (!cached_page_get(r->app, &pg, &text, &len)) {
-			resp_raw(r, 200, "application/json; charset=utf-8", text, len);
+		if (!cached_page_fetch(r->app, &pg, req_accepts_gzip(r), &b)) {
+			send_body(r, &b);
 			return;
 		}
 	}
@@ -97,8 +107,11 @@ void h_messages_list(struct req *r)
 		text = list_text(list, n, more, "next_after", n ? list[0].id : 0);
 	else
 		text = list_text(list, n, more, "next_before", n ? list[n - 1].id : 0);
-	if (first)
-		cached_page_put(r->app, &pg, text, strlen(text));
+	if (first) {
+		cached_page_keep(r->app, &pg, text, strlen(text), req_accepts_gzip(r), &b);
+		send_body(r, &b);
+		return;
+	}
 	send_text(r, text);
 }
 

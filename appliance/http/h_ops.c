@@ -102,11 +102,18 @@ void h_static(struct req *r)
 		return;
 	}
 	char inm[128];
-	resp_header(r, "etag", f->etag);
+	/* the precompressed form to a client that accepts gzip (its own ETag) */
+	int gz = f->gz && req_accepts_gzip(r);
+	const char *etag = gz ? f->gz_etag : f->etag;
+	resp_header(r, "etag", etag);
 	resp_header(r, "cache-control", "no-cache");
-	if (!req_header(r, "if-none-match:", inm, sizeof inm) && strstr(inm, f->etag)) {
+	if (f->gz)
+		resp_header(r, "vary", "Accept-Encoding");
+	if (gz)
+		resp_header(r, "content-encoding", "gzip");
+	if (!req_header(r, "if-none-match:", inm, sizeof inm) && strstr(inm, etag)) {
 		resp_static(r, 304, mime_of(f->path), NULL, 0);
 		return;
 	}
-	resp_static(r, 200, mime_of(f->path), f->data, f->len);
+	resp_static(r, 200, mime_of(f->path), gz ? f->gz : f->data, gz ? f->gz_len : f->len);
 }

@@ -22,15 +22,25 @@ void h_me(struct req *r)
 	resp_ok(r, 200, d);
 }
 
+/* Answers a kept page in the form it came in. */
+static void send_body(struct req *r, struct cached_body *b)
+{
+	if (b->gzip)
+		resp_gzip(r, 200, "application/json; charset=utf-8", b->data, b->len);
+	else
+		resp_raw(r, 200, "application/json; charset=utf-8", b->data, b->len);
+}
+
 void h_users(struct req *r)
 {
 	struct fe_err e = {0};
 	struct user *list;
-	size_t n, len;
+	size_t n;
 	char *text;
+	struct cached_body b;
 	struct cached_page pg = {.kind = CACHED_WS_USERS, .id = r->who.workspace_id};
-	if (!cached_page_get(r->app, &pg, &text, &len)) {
-		resp_raw(r, 200, "application/json; charset=utf-8", text, len);
+	if (!cached_page_fetch(r->app, &pg, req_accepts_gzip(r), &b)) {
+		send_body(r, &b);
 		return;
 	}
 	if (workspace_users(r->app, &r->who, &list, &n, &e)) {
@@ -42,9 +52,8 @@ void h_users(struct req *r)
 		cJSON_AddItemToArray(a, json_user(&list[i], 0));
 	free(list);
 	text = json_ok_text(a, NULL);
-	len = strlen(text);
-	cached_page_put(r->app, &pg, text, len);
-	resp_raw(r, 200, "application/json; charset=utf-8", text, len);
+	cached_page_keep(r->app, &pg, text, strlen(text), req_accepts_gzip(r), &b);
+	send_body(r, &b);
 }
 
 void h_cache_stats(struct req *r)

@@ -82,6 +82,9 @@ struct req {
 	struct upload *upload; /* multipart upload in progress (http/upload.c's hooks own it) */
 	struct conn *conn;     /* SSE stream (http/h_realtime.c's hooks own it) */
 	int stream;            /* answer is an endless stream: no Content-Length, no in-flight count */
+	int resp_gzip;         /* the body is gzip: Content-Encoding: gzip */
+	int vary_ae;           /* the body depends on Accept-Encoding: Vary: Accept-Encoding */
+	int ae_gzip;           /* req_accepts_gzip's answer + 1 (0: not read yet) */
 	int64_t sse_ping_ms;   /* last SSE heartbeat */
 	/* Hooks a handler sets to take over part of the request's life, so the
 	 * server names no handler's functions; NULL: the server's default. All
@@ -144,10 +147,17 @@ void resp_ok_meta(struct req *r, int status, cJSON *data, cJSON *meta);
 void resp_err(struct req *r, const struct fe_err *e);
 /* Shorthand: resp_err with a code, field and message. */
 void resp_fail(struct req *r, int rc, const char *code, const char *field, const char *msg);
-/* Answers a raw body; takes ownership of body (malloc'd). */
+/* Answers a raw body; takes ownership of body (malloc'd). A 200/201 JSON
+ * body of at least GZIP_MIN_BYTES is sent gzip (level GZIP_LEVEL_LIVE) to a
+ * client that accepts it, with Vary: Accept-Encoding whether or not. */
 void resp_raw(struct req *r, int status, const char *content_type, char *body, size_t len);
 /* Answers with len bytes of fd from offset off; takes ownership of fd. */
 void resp_file(struct req *r, int status, const char *content_type, int fd, int64_t off, int64_t len);
+/* 1 when the client accepts a gzip body (Accept-Encoding, lib/gzip's rule). */
+int req_accepts_gzip(struct req *r);
+/* Answers with an owned body that is already gzip (Content-Encoding: gzip,
+ * Vary: Accept-Encoding); only for a client req_accepts_gzip said yes to. */
+void resp_gzip(struct req *r, int status, const char *content_type, char *gz, size_t len);
 /* Answers with a borrowed static body (must outlive the response). */
 void resp_static(struct req *r, int status, const char *content_type, const unsigned char *body, size_t len);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "http/http.h"
 #include "http/jsonio.h"
+#include "lib/gzip.h"
 #include "lib/xalloc.h"
 
 /* ---- reading the request ---- */
@@ -66,6 +67,7 @@ int req_header(struct req *r, const char *name, char *buf, size_t len)
 	    {"content-type:", WSI_TOKEN_HTTP_CONTENT_TYPE},
 	    {"user-agent:", WSI_TOKEN_HTTP_USER_AGENT},
 	    {"origin:", WSI_TOKEN_ORIGIN},
+	    {"accept-encoding:", WSI_TOKEN_HTTP_ACCEPT_ENCODING},
 	};
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
 		if (strcmp(name, known[i].name))
@@ -85,6 +87,15 @@ int req_cookie(struct req *r, const char *name, char *buf, size_t len)
 {
 	size_t max = len;
 	return lws_http_cookie_get(r->wsi, name, buf, &max) ? -1 : 0;
+}
+
+int req_accepts_gzip(struct req *r)
+{
+	if (!r->ae_gzip) {
+		char ae[256];
+		r->ae_gzip = 1 + (!req_header(r, "accept-encoding:", ae, sizeof ae) && gzip_accepted(ae));
+	}
+	return r->ae_gzip - 1;
 }
 
 /* ---- answering ---- */
@@ -123,11 +134,38 @@ static void set_body(struct req *r, char *owned, const unsigned char *borrowed, 
 	r->resp_static = borrowed;
 	r->resp_len = len;
 	r->resp_off = 0;
+	r->resp_gzip = 0;
+}
+
+/* 1 when an answer is JSON worth compressing (resp_raw). */
+static int compressible(int status, const char *content_type, size_t len)
+{
+	return (status == 200 || status == 201) && len >= GZIP_MIN_BYTES &&
+	       (!content_type || !strncmp(content_type, "application/json", 16));
 }
 
 void resp_raw(struct req *r, int status, const char *content_type, char *body, size_t len)
 {
+	if (!r->answered && compressible(status, content_type, len)) {
+		char *gz;
+		size_t glen;
+		r->vary_ae = 1;
+		if (req_accepts_gzip(r) && !gzip_compress(body, len, GZIP_LEVEL_LIVE, &gz, &glen)) {
+			free(body);
+			resp_gzip(r, status, content_type, gz, glen);
+			return;
+		}
+	}
 	set_body(r, body, NULL, len);
+	set_type(r, content_type);
+	answer(r, status);
+}
+
+void resp_gzip(struct req *r, int status, const char *content_type, char *gz, size_t len)
+{
+	set_body(r, gz, NULL, len);
+	r->resp_gzip = 1;
+	r->vary_ae = 1;
 	set_type(r, content_type);
 	answer(r, status);
 }

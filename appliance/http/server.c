@@ -5,6 +5,7 @@
  * (req_*, resp_*, tickets) is http/request.c. */
 #include <errno.h>
 #include <libwebsockets.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,7 +31,9 @@
 #include "lib/workers.h"
 #include "lib/xalloc.h"
 
-#define CHUNK 16384
+/* One write carries the head and up to about WBUF - 8 KiB of body (the head
+ * is at most a few KiB: the extra headers hold up to 6 x 640 bytes). */
+#define WBUF (40 * 1024)
 /* A request refused before its body is read still has its body read and
  * dropped when it is at most this big (so the client sees the answer, not a
  * reset); bigger bodies get the answer and the connection is closed. */
@@ -85,7 +88,7 @@ struct server {
 	struct proxy_trust trust;             /* --trust-proxy */
 	volatile sig_atomic_t stop_requested; /* server_stop_request (a signal handler) */
 	int in_flight;                        /* requests received and not yet answered */
-	unsigned char wbuf[LWS_PRE + CHUNK];  /* on_writeable's chunk (loop thread only) */
+	unsigned char wbuf[LWS_PRE + WBUF]; /* on_writeable's head and body (loop thread only) */
 };
 
 /* The server of r's app (app->loop). */
@@ -491,7 +494,9 @@ static int on_body(struct req *r, const void *in, size_t len)
 	return 0;
 }
 
-/* Writes the headers, then the body in chunks. Returns nonzero to close. */
+/* Writes the answer: the headers and as much of the body as fits after them
+ * in one write (the whole of an answer up to about WBUF_BODY bytes: one
+ * send), then the rest in further writes. Returns nonzero to close. */
 static int on_writeable(struct req *r)
 {
 	unsigned char *buf = server_of(r)->wbuf, *start = buf + LWS_PRE, *p = start,
@@ -531,13 +536,27 @@ static int on_writeable(struct req *r)
 			                                (const unsigned char *)r->xh[i].value,
 			                                (int)strlen(r->xh[i].value), &p, end))
 				return -1;
+		if (r->resp_gzip &&
+		    lws_add_http_header_by_name(r->wsi, (const unsigned char *)"content-encoding:",
+		                                (const unsigned char *)"gzip", 4, &p, end))
+			return -1;
+		if (r->vary_ae &&
+		    lws_add_http_header_by_name(r->wsi, (const unsigned char *)"vary:",
+		                                (const unsigned char *)"Accept-Encoding", 15, &p, end))
+			return -1;
 		if (r->close_after &&
 		    lws_add_http_header_by_name(r->wsi, (const unsigned char *)"connection:",
 		                                (const unsigned char *)"close", 5, &p, end))
 			return -1;
-		if (lws_finalize_write_http_header(r->wsi, start, &p, end))
+		if (lws_finalize_http_header(r->wsi, &p, end))
 			return -1;
 		r->headers_sent = 1;
+		if (r->stream || !r->resp_len || head) {
+			/* the head alone */
+			int hl = (int)(p - start);
+			if (lws_write(r->wsi, start, (size_t)hl, LWS_WRITE_HTTP_HEADERS) != hl)
+				return -1;
+		}
 		if (r->stream) {
 			/* HTTP/1.1 only (ALPN): no lws_http_mark_sse, which would try to
 			 * make an h2 stream immortal */
@@ -549,31 +568,29 @@ static int on_writeable(struct req *r)
 			lws_callback_on_writable(r->wsi);
 			return 0;
 		}
-		if (r->resp_len && !head) {
-			lws_callback_on_writable(r->wsi);
-			return 0;
-		}
-	} else {
-		size_t n = r->resp_len - r->resp_off;
-		if (n > CHUNK)
-			n = CHUNK;
-		if (r->resp_fd >= 0) {
-			ssize_t got = pread(r->resp_fd, start, n, r->fd_off + (int64_t)r->resp_off);
-			if (got != (ssize_t)n)
-				return -1; /* the file shrank under us: cut the connection */
-		} else {
-			memcpy(start,
-			       (r->resp ? (const unsigned char *)r->resp : r->resp_static) + r->resp_off, n);
-		}
-		r->resp_off += n;
-		int last = r->resp_off == r->resp_len;
-		if (lws_write(r->wsi, start, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
-			return -1;
-		if (!last) {
-			lws_callback_on_writable(r->wsi);
-			return 0;
-		}
+		if (!r->resp_len || head)
+			goto done;
 	}
+	/* the body, after the head when it is still in the buffer */
+	size_t n = r->resp_len - r->resp_off, room = (size_t)(buf + sizeof server_of(r)->wbuf - p);
+	if (n > room)
+		n = room;
+	if (r->resp_fd >= 0) {
+		ssize_t got = pread(r->resp_fd, p, n, r->fd_off + (int64_t)r->resp_off);
+		if (got != (ssize_t)n)
+			return -1; /* the file shrank under us: cut the connection */
+	} else {
+		memcpy(p, (r->resp ? (const unsigned char *)r->resp : r->resp_static) + r->resp_off, n);
+	}
+	r->resp_off += n;
+	int last = r->resp_off == r->resp_len, total = (int)(p - start + n);
+	if (lws_write(r->wsi, start, (size_t)total, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != total)
+		return -1;
+	if (!last) {
+		lws_callback_on_writable(r->wsi);
+		return 0;
+	}
+done:
 	/* the whole answer is out */
 	metrics_request(r->app->metrics, r->route_index, r->method, r->status, time_mono_us() - r->t0_us);
 	log_debug("http: %s %s status=%d id=%s", method_name(r->method), r->path, r->status, r->request_id);
@@ -741,7 +758,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 }
 
 static const struct lws_protocols protocols[] = {
-    {"http", cb_http, sizeof(struct req), 0, 0, NULL, 0},
+    /* tx_packet_size: lws sends at most this much of a write at once (else
+     * pt_serv_buf_size, 8 KiB, and the rest is copied aside for the next
+     * turn): an answer of one write goes out in one send */
+    {"http", cb_http, sizeof(struct req), 0, 0, NULL, WBUF},
     {WS_PROTOCOL, ws_callback, sizeof(struct ws_pss), WS_RX_BUFFER, 0, NULL, WS_TX_PACKET},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
@@ -875,6 +895,11 @@ struct server *server_start(struct app *app)
 {
 	struct server *s = xcalloc(1, sizeof *s);
 	s->app = app;
+	/* each answer allocates and frees its per-request memory and body (a
+	 * 16 KiB page) at the top of the heap: with glibc's 128 KiB default the
+	 * heap shrank and grew again (brk and fresh pages) about every 6th
+	 * answer; up to 1 MiB of free top is kept instead */
+	mallopt(M_TRIM_THRESHOLD, 1 << 20);
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	int total = connection_caps(app->cfg);
 	char why[160];

@@ -2,6 +2,7 @@
 #ifndef FE_CRYPTO_H
 #define FE_CRYPTO_H
 #include <stddef.h>
+#include <stdint.h>
 
 #define PW_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
 

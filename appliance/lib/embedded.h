@@ -9,6 +9,11 @@ struct embedded_file {
 	const unsigned char *data; /* NUL-terminated for convenience, len excludes it */
 	size_t len;
 	const char *etag; /* quoted strong ETag */
+	/* the gzip form (web assets of 1 KiB or more that compress), else NULL
+	 * and 0; its own strong ETag (another representation) */
+	const unsigned char *gz;
+	size_t gz_len;
+	const char *gz_etag;
 };
 
 /* Terminated by an entry whose path is NULL. */

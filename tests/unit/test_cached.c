@@ -6,6 +6,8 @@
 #include "core/cached.h"
 #include "core/chat.h"
 #include "core/message.h"
+#include "lib/gzip.h"
+#include "lib/xalloc.h"
 
 #define S (app.store.ops)
 #define SI (app.store.impl)
@@ -494,6 +496,101 @@ static void test_rendered_pages(void **state)
 	app.cache = keep;
 }
 
+/* A page is kept per form its readers take: as rendered for readers
+ * without gzip, and gzip for readers that accept it (as rendered when too
+ * small to compress); each form is one entry, made when its reader misses,
+ * and both go on the chat's next event. */
+static void test_page_forms(void **state)
+{
+	seed();
+	struct cached_page a = {CACHED_FIRST_PAGE, room, 50, ann.user_id};
+	struct cached_body b;
+	char *plain;
+	size_t plen, len = 4000;
+	char *page = xmalloc(len + 1);
+	static const char pat[] = "{\"id\":1,\"content\":\"lunch at noon\"},";
+	for (size_t i = 0; i < len; i++)
+		page[i] = pat[i % (sizeof pat - 1)];
+	page[len] = 0;
+	char *copy = xmalloc(len + 1);
+	memcpy(copy, page, len + 1);
+
+	/* a gzip reader misses, then its form is made and kept: gzip */
+	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), FE_ENOTFOUND);
+	cached_page_keep(&app, &a, copy, len, 1, &b);
+	assert_int_equal(b.gzip, 1);
+	assert_true(b.len < len / 4);
+	assert_int_equal(gzip_inflate(b.data, b.len, &plain, &plen), 0);
+	assert_int_equal(plen, len);
+	assert_memory_equal(plain, page, len);
+	free(plain);
+	size_t glen = b.len;
+	free(b.data);
+	assert_int_equal(fam("messages").entries, 1);
+	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), 0);
+	assert_int_equal(b.gzip, 1);
+	assert_int_equal(b.len, glen);
+	assert_int_equal(gzip_inflate(b.data, b.len, &plain, &plen), 0);
+	assert_memory_equal(plain, page, len);
+	free(plain);
+	free(b.data);
+
+	/* a reader without gzip: its own form, as rendered */
+	assert_int_equal(cached_page_fetch(&app, &a, 0, &b), FE_ENOTFOUND);
+	copy = xmalloc(len + 1);
+	memcpy(copy, page, len + 1);
+	cached_page_keep(&app, &a, copy, len, 0, &b);
+	assert_int_equal(b.gzip, 0);
+	free(b.data);
+	assert_int_equal(cached_page_fetch(&app, &a, 0, &b), 0);
+	assert_int_equal(b.gzip, 0);
+	assert_int_equal(b.len, len);
+	assert_memory_equal(b.data, page, len);
+	free(b.data);
+	assert_int_equal(fam("messages").entries, 2);
+
+	/* both forms go with the chat's next event */
+	send_ok(&ann, room, "hello");
+	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), FE_ENOTFOUND);
+	assert_int_equal(cached_page_fetch(&app, &a, 0, &b), FE_ENOTFOUND);
+	assert_int_equal(fam("messages").entries, 0);
+
+	/* a small page is kept as rendered for gzip readers too */
+	cached_page_keep(&app, &a, xstrdup("page-a"), 6, 1, &b);
+	assert_int_equal(b.gzip, 0);
+	assert_int_equal(b.len, 6);
+	free(b.data);
+	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), 0);
+	assert_int_equal(b.gzip, 0);
+	assert_int_equal(b.len, 6);
+	assert_memory_equal(b.data, "page-a", 6);
+	free(b.data);
+
+	/* the users page: a user change drops both forms */
+	struct cached_page users = {.kind = CACHED_WS_USERS, .id = wsA};
+	copy = xmalloc(len + 1);
+	memcpy(copy, page, len + 1);
+	cached_page_keep(&app, &users, copy, len, 1, &b);
+	free(b.data);
+	cached_page_put(&app, &users, page, len);
+	assert_int_equal(fam("workspace").entries, 2);
+	cache_forget_user(&app, dan.user_id, wsA);
+	assert_int_equal(cached_page_fetch(&app, &users, 1, &b), FE_ENOTFOUND);
+	assert_int_equal(cached_page_fetch(&app, &users, 0, &b), FE_ENOTFOUND);
+
+	/* without a cache: nothing kept, the answer still made */
+	struct cache keep = app.cache;
+	app.cache.ops = NULL;
+	copy = xmalloc(len + 1);
+	memcpy(copy, page, len + 1);
+	cached_page_keep(&app, &a, copy, len, 1, &b);
+	assert_int_equal(b.gzip, 1);
+	free(b.data);
+	assert_int_equal(cached_page_fetch(&app, &a, 1, &b), FE_ENOTFOUND);
+	app.cache = keep;
+	free(page);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +604,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_forget_profile_drops_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_message_events_drop_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rendered_pages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_page_forms, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
