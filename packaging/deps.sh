@@ -12,7 +12,7 @@ mkdir -p "$deps"
 want_pkgs=(build-essential cmake pkg-config file dpkg-dev
   libsqlite3-dev libsodium-dev libmbedtls-dev libcmocka-dev zlib1g-dev
   nodejs curl ca-certificates sqlite3 chromium fonts-noto-color-emoji
-  nginx-light caddy openssl clang-format cppcheck)
+  nginx-light caddy openssl clang-format cppcheck strace)
 # `deps.sh --fuzz` (make fuzz) adds the fuzzing toolchain; make run and make
 # test never need clang
 if [ "${1:-}" = "--fuzz" ]; then

@@ -11,6 +11,7 @@
 // /metrics. No timing assertions; every loop is bounded.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { assertOk, assertError, mustSignin, signin, RFC3339_MS, startServer } from './lib/server.mjs';
 import {
   setupWorkspace, uniqueName, createChat, getChat, listChats, memberIds, send, listMessages, unreadOf, tok,
@@ -576,7 +577,8 @@ describe('cache under a small budget (--cache-size 65536): evictions, never a wr
   test('many distinct first pages evict the least recently used; every read stays right', async () => {
     const c = await createChat(srv, alice, { chat_type: 'Group', name: uniqueName('small'), members: memberIds(bob) });
     const sent = [];
-    for (let i = 0; i < 12; i++) sent.push(await send(srv, alice, c.id, `message ${i} ${'x'.repeat(200)}`));
+    // random text: the pages stay large in their gzip form too (node's fetch accepts gzip)
+    for (let i = 0; i < 12; i++) sent.push(await send(srv, alice, c.id, `message ${i} ${randomBytes(150).toString('base64')}`));
     const want = sent.map((m) => m.id).reverse();
     for (let round = 0; round < 2; round++) {
       for (let limit = 1; limit <= 100; limit++) {
