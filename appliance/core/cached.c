@@ -17,19 +17,27 @@ struct chat_blob_member {
 	char role[8];
 };
 
+/* A fixed-size record cached under key: 0 and *out filled from the cache
+ * when it holds a copy of that size, else -1. */
+static int record_get(struct app *app, const char *key, void *out, size_t size)
+{
+	char *val;
+	size_t len;
+	if (!app->cache.ops || C->get(CI, key, &val, &len))
+		return -1;
+	int ok = len == size;
+	if (ok)
+		memcpy(out, val, size);
+	free(val);
+	return ok ? 0 : -1;
+}
+
 int cached_user(struct app *app, int64_t id, struct user *u)
 {
-	char key[48], *val;
-	size_t len;
+	char key[48];
 	snprintf(key, sizeof key, "user:%lld", (long long)id);
-	if (app->cache.ops && !C->get(CI, key, &val, &len)) {
-		int ok = len == sizeof *u;
-		if (ok)
-			memcpy(u, val, sizeof *u);
-		free(val);
-		if (ok)
-			return 0;
-	}
+	if (!record_get(app, key, u, sizeof *u))
+		return 0;
 	int rc = store_call(&app->store, user_get, id, u);
 	if (!rc && app->cache.ops)
 		C->put(CI, key, u, sizeof *u, TTL_USER, NULL);
@@ -38,17 +46,10 @@ int cached_user(struct app *app, int64_t id, struct user *u)
 
 int cached_workspace(struct app *app, int64_t id, struct workspace *w)
 {
-	char key[48], *val;
-	size_t len;
+	char key[48];
 	snprintf(key, sizeof key, "workspace:%lld", (long long)id);
-	if (app->cache.ops && !C->get(CI, key, &val, &len)) {
-		int ok = len == sizeof *w;
-		if (ok)
-			memcpy(w, val, sizeof *w);
-		free(val);
-		if (ok)
-			return 0;
-	}
+	if (!record_get(app, key, w, sizeof *w))
+		return 0;
 	int rc = store_call(&app->store, workspace_get, id, w);
 	if (!rc && app->cache.ops)
 		C->put(CI, key, w, sizeof *w, TTL_WS_USERS, NULL);
@@ -260,7 +261,7 @@ void cache_forget_user(struct app *app, int64_t user_id, int64_t workspace_id)
 	forget(app, "user:%lld", user_id);
 	forget(app, WS_USERS_KEY, workspace_id);
 	forget(app, WS_USERS_KEY ":gz", workspace_id); /* its form for gzip readers */
-	forget(app, "workspace:%lld", workspace_id); /* its member count */
+	forget(app, "workspace:%lld", workspace_id);   /* its member count */
 }
 
 void cache_forget_workspace(struct app *app, int64_t workspace_id)
