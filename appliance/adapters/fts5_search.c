@@ -34,6 +34,8 @@
 struct fts {
 	char path[512];
 	pthread_key_t key;
+	struct sq *store;   /* marked damaged when a search meets corruption; may be NULL */
+	int64_t mmap_bytes; /* each connection's PRAGMA mmap_size */
 };
 
 static void close_conn(void *db)
@@ -75,9 +77,13 @@ static sqlite3 *conn(struct fts *f)
 	sqlite3_busy_timeout(db, 5000);
 	sqlite3_create_function_v2(db, "fe_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_fold, NULL,
 	                           NULL, NULL);
-	/* searches read index pages all over the file: map it rather than copy
-	 * it through a small page cache (pages stay the kernel's, reclaimable) */
-	sqlite3_exec(db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-4000", NULL, NULL, NULL);
+	/* searches read index pages all over the file: map part of it rather
+	 * than copy it through the page cache (mapped pages stay the kernel's,
+	 * reclaimable, but count as resident: cfg search_mmap bounds them) */
+	char pragma[96];
+	snprintf(pragma, sizeof pragma, "PRAGMA mmap_size=%lld; PRAGMA cache_size=-2000",
+	         (long long)f->mmap_bytes);
+	sqlite3_exec(db, pragma, NULL, NULL, NULL);
 	pthread_setspecific(f->key, db);
 	return db;
 }
@@ -439,7 +445,7 @@ static int in_chats(sqlite3 *db, const struct search_query *q, int64_t **ids, si
 	if (s == SQLITE_INTERRUPT)
 		rc = FE_EUNAVAIL;
 	else if (s != SQLITE_DONE && s != SQLITE_ROW)
-		rc = FE_EINTERNAL;
+		rc = sq_note_corrupt(NULL, s, NULL) ? FE_ECORRUPT : FE_EINTERNAL;
 out:
 	sqlite3_finalize(st);
 	buf_free(&w);
@@ -571,6 +577,10 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 		log_warn("search: query failed: %s", sqlite3_errmsg(db));
 		*total = 0;
 		k = 0;
+		if (sq_note_corrupt(NULL, s, NULL)) {
+			rc = FE_ECORRUPT;
+			goto done;
+		}
 	}
 	sqlite3_finalize(st);
 	st = NULL;
@@ -593,6 +603,10 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 		int r = sqlite3_step(st);
 		if (r == SQLITE_INTERRUPT) {
 			rc = FE_EUNAVAIL;
+			break;
+		}
+		if (sq_note_corrupt(NULL, r, NULL)) {
+			rc = FE_ECORRUPT;
 			break;
 		}
 		if (r != SQLITE_ROW)
@@ -640,13 +654,17 @@ static int search_once(void *self, const struct search_query *q, struct search_h
 }
 
 /* A search over a damaged file answers DATABASE_CORRUPT, not a partial (or
- * empty) result: SQLite's error log marks the store damaged for every
- * connection, this worker's included. */
+ * empty) result: corruption this worker meets marks the store damaged, and
+ * once the store is damaged every search answers so. */
 static int fts_search(void *self, const struct search_query *q, struct search_hit **out, size_t *n,
                       int64_t *total)
 {
+	struct fts *f = self;
 	int rc = search_once(self, q, out, n, total);
-	if (rc != FE_EUNAVAIL && sq_is_corrupt()) {
+	sqlite3 *db = pthread_getspecific(f->key);
+	if (rc == FE_ECORRUPT && !sq_is_corrupt(f->store))
+		sq_note_corrupt(f->store, SQLITE_CORRUPT, db ? sqlite3_errmsg(db) : "met by a search");
+	if (rc != FE_EUNAVAIL && sq_is_corrupt(f->store)) {
 		search_hits_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -677,10 +695,12 @@ static int fts_rebuild(void *self)
 
 static const struct search_ops ops = {fts_search, fts_rebuild};
 
-int fts5_search_open(const char *path, struct search *s)
+int fts5_search_open(const char *path, struct store *store, int64_t mmap_bytes, struct search *s)
 {
 	struct fts *f = xcalloc(1, sizeof *f);
 	snprintf(f->path, sizeof f->path, "%s", path);
+	f->store = store ? store->impl : NULL;
+	f->mmap_bytes = mmap_bytes;
 	pthread_key_create(&f->key, close_conn);
 	s->ops = &ops;
 	s->impl = f;

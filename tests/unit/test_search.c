@@ -383,7 +383,7 @@ static int setup(void **state)
 		fprintf(stderr, "store: %s\n", err);
 		return -1;
 	}
-	fts5_search_open(path, &se);
+	fts5_search_open(path, &st, 0, &se);
 	nmsg = 0;
 	memset(msg, 0, sizeof msg);
 	return 0;
