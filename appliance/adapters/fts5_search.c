@@ -81,7 +81,7 @@ static sqlite3 *conn(struct fts *f)
 	 * than copy it through the page cache (mapped pages stay the kernel's,
 	 * reclaimable, but count as resident: cfg search_mmap bounds them) */
 	char pragma[96];
-	snprintf(pragma, sizeof pragma, "PRAGMA mmap_size=%lld; PRAGMA cache_size=-2000",
+	snprintf(pragma, sizeof pragma, "PRAGMA mmap_size=%lld; PRAGMA cache_size=-4000",
 	         (long long)f->mmap_bytes);
 	sqlite3_exec(db, pragma, NULL, NULL, NULL);
 	pthread_setspecific(f->key, db);
@@ -490,6 +490,35 @@ static int filter_sql(const struct search_query *q, struct buf *w, struct binds 
 	return w->len > at;
 }
 
+/* Chats asked in one MATCH: FTS5 merges the phrases ORed over the chats
+ * child by child for every row, so a caller in hundreds of chats is
+ * searched a batch at a time. A row holds its own chat's tokens only, so
+ * each row matches in one batch and gets the same bm25 there (the other
+ * chats' phrases add nothing to its score, and each phrase's document
+ * count is the same): the hits and totals are those of one big MATCH. */
+#define CHAT_BATCH 10
+
+/* Steps st to its end, counting the rows into *total and keeping the best
+ * `want` in top[0..*k) (column 0 the id, 1 the score). Returns st's last
+ * step result. */
+static int collect(sqlite3_stmt *st, struct ranked *top, size_t *k, size_t want, int by_date, int64_t *total)
+{
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ranked r = {sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1)};
+		(*total)++;
+		if (*k == want && !before(&r, &top[*k - 1], by_date))
+			continue;
+		size_t j = *k < want ? (*k)++ : *k - 1;
+		while (j > 0 && before(&r, &top[j - 1], by_date)) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = r;
+	}
+	return s;
+}
+
 static int scoped_search(sqlite3 *db, const struct search_query *q0, struct search_hit **out, size_t *n,
                          int64_t *total)
 {
@@ -516,11 +545,6 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 	if (positive && !words)
 		goto done; /* words typed, none of them indexable */
 	if (words) {
-		if (excluded) {
-			buf_add(&m, " NOT body : (");
-			buf_addn(&m, neg.p, neg.len);
-			buf_add(&m, ")");
-		}
 		buf_add(&sql, "SELECT s.rowid, bm25(messages_scoped, 1.0, 0.4) FROM messages_scoped s");
 		struct buf w = {0};
 		if (filter_sql(q, &w, &b))
@@ -547,26 +571,35 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 		rc = FE_EINTERNAL;
 		goto done;
 	}
-	int first = 1;
-	if (words)
-		sqlite3_bind_text(st, first++, m.p, -1, SQLITE_STATIC);
-	else if (excluded)
-		sqlite3_bind_text(st, first++, neg.p, -1, SQLITE_STATIC);
-	bind_all(st, &b, first);
 	top = xmalloc((want + 1) * sizeof *top);
-	/* one pass: count every match, keep the best `want` in order */
-	int s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		struct ranked r = {sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1)};
-		(*total)++;
-		if (k == want && !before(&r, &top[k - 1], by_date))
-			continue;
-		size_t j = k < want ? k++ : k - 1;
-		while (j > 0 && before(&r, &top[j - 1], by_date)) {
-			top[j] = top[j - 1];
-			j--;
+	/* one pass (a batch of chats at a time): count every match, keep the
+	 * best `want` in order */
+	int s = SQLITE_DONE;
+	if (words) {
+		for (size_t c0 = 0; c0 < q->nchats && s == SQLITE_DONE; c0 += CHAT_BATCH) {
+			struct search_query part = *q;
+			part.chats = q->chats + c0;
+			part.nchats = q->nchats - c0 < CHAT_BATCH ? q->nchats - c0 : CHAT_BATCH;
+			sqlite3_reset(st); /* before its bound text is freed */
+			buf_free(&m);
+			scoped_match(&part, qt, 0, &m);
+			if (excluded) {
+				buf_free(&neg);
+				scoped_match(&part, qt, 1, &neg);
+				buf_add(&m, " NOT body : (");
+				buf_addn(&m, neg.p, neg.len);
+				buf_add(&m, ")");
+			}
+			sqlite3_bind_text(st, 1, m.p, -1, SQLITE_STATIC);
+			bind_all(st, &b, 2);
+			s = collect(st, top, &k, want, by_date, total);
 		}
-		top[j] = r;
+	} else {
+		int first = 1;
+		if (excluded)
+			sqlite3_bind_text(st, first++, neg.p, -1, SQLITE_STATIC);
+		bind_all(st, &b, first);
+		s = collect(st, top, &k, want, by_date, total);
 	}
 	if (s == SQLITE_INTERRUPT) {
 		rc = FE_EUNAVAIL;
