@@ -224,28 +224,6 @@ static void test_picture_urls_migrated(void **state)
 	remove_db_files(path);
 }
 
-/* Migration 0006: the word index writes 4000-byte leaf pages (fewer page
- * headers and term-index entries for the many short chat-scoped doclists). */
-static void test_index_leaf_pages(void **state)
-{
-	char path[64], err[512] = "";
-	temp_db(path, sizeof path);
-	struct store f = {0};
-	assert_int_equal(sqlite_store_open(path, 1, &f, err, sizeof err), 0);
-	sqlite_store_close(&f);
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_prepare_v2(db, "SELECT v FROM messages_scoped_config WHERE k = 'pgsz'", -1, &q, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 4000);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	remove_db_files(path);
-}
-
 static void test_close_null_safe(void **state)
 {
 	sqlite_store_close(NULL);
@@ -850,7 +828,6 @@ int main(void)
 	    T(test_picture_urls_migrated),
 	    T(test_sizes_past_2gib),
 	    T(test_newer_database_refused),
-	    T(test_index_leaf_pages),
 	    T(test_close_null_safe),
 	    T(test_workspace_insert_get),
 	    T(test_workspace_name_unique_nocase),
