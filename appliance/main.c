@@ -26,6 +26,7 @@
 #include "core/demo.h"
 #include "core/limits.h"
 #include "core/presence.h"
+#include "core/search.h"
 #include "core/transfer.h"
 #include "core/writer.h"
 #include "http/http.h"
@@ -431,12 +432,13 @@ int main(int argc, char **argv)
 		log_err("main: %s", err);
 		goto out;
 	}
-	fts5_search_open(dbpath, &app.search);
+	fts5_search_open(dbpath, &app.store, cfg.search_mmap, &app.search);
 	if (!strcmp(cfg.command, "reindex")) {
 		log_info("main: rebuilding the search index");
+		int64_t t0 = time_mono_us();
 		exit_code = app.search.ops->rebuild(app.search.impl) ? 1 : 0;
 		if (!exit_code)
-			log_info("main: search index rebuilt");
+			log_info("main: search index rebuilt in %.1f s", (double)(time_mono_us() - t0) / 1e6);
 		goto out;
 	}
 	char files[512];
@@ -460,6 +462,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	app.presence = presence_new();
+	app.searches = searches_new();
 	app.metrics = metrics_new();
 	app.rl_ip = ratelimit_new((unsigned)cfg.login_rate_ip, 60000, 65536);
 	app.rl_account = ratelimit_new((unsigned)cfg.login_rate_account, 60000, 65536);
@@ -516,6 +519,7 @@ out:
 	local_bus_free(&app.bus); /* before the hub, its subscriber */
 	rt_free(app.hub);
 	presence_free(app.presence);
+	searches_free(app.searches);
 	metrics_free(app.metrics);
 	lru_cache_free(&app.cache);
 	auth_cache_free(app.auth_cache);

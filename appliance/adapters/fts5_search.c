@@ -34,6 +34,8 @@
 struct fts {
 	char path[512];
 	pthread_key_t key;
+	struct sq *store;   /* marked damaged when a search meets corruption; may be NULL */
+	int64_t mmap_bytes; /* each connection's PRAGMA mmap_size */
 };
 
 static void close_conn(void *db)
@@ -75,9 +77,13 @@ static sqlite3 *conn(struct fts *f)
 	sqlite3_busy_timeout(db, 5000);
 	sqlite3_create_function_v2(db, "fe_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_fold, NULL,
 	                           NULL, NULL);
-	/* searches read index pages all over the file: map it rather than copy
-	 * it through a small page cache (pages stay the kernel's, reclaimable) */
-	sqlite3_exec(db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-4000", NULL, NULL, NULL);
+	/* searches read index pages all over the file: map part of it rather
+	 * than copy it through the page cache (mapped pages stay the kernel's,
+	 * reclaimable, but count as resident: cfg search_mmap bounds them) */
+	char pragma[96];
+	snprintf(pragma, sizeof pragma, "PRAGMA mmap_size=%lld; PRAGMA cache_size=-4000",
+	         (long long)f->mmap_bytes);
+	sqlite3_exec(db, pragma, NULL, NULL, NULL);
 	pthread_setspecific(f->key, db);
 	return db;
 }
@@ -439,7 +445,7 @@ static int in_chats(sqlite3 *db, const struct search_query *q, int64_t **ids, si
 	if (s == SQLITE_INTERRUPT)
 		rc = FE_EUNAVAIL;
 	else if (s != SQLITE_DONE && s != SQLITE_ROW)
-		rc = FE_EINTERNAL;
+		rc = sq_note_corrupt(NULL, s, NULL) ? FE_ECORRUPT : FE_EINTERNAL;
 out:
 	sqlite3_finalize(st);
 	buf_free(&w);
@@ -484,6 +490,35 @@ static int filter_sql(const struct search_query *q, struct buf *w, struct binds 
 	return w->len > at;
 }
 
+/* Chats asked in one MATCH: FTS5 merges the phrases ORed over the chats
+ * child by child for every row, so a caller in hundreds of chats is
+ * searched a batch at a time. A row holds its own chat's tokens only, so
+ * each row matches in one batch and gets the same bm25 there (the other
+ * chats' phrases add nothing to its score, and each phrase's document
+ * count is the same): the hits and totals are those of one big MATCH. */
+#define CHAT_BATCH 10
+
+/* Steps st to its end, counting the rows into *total and keeping the best
+ * `want` in top[0..*k) (column 0 the id, 1 the score). Returns st's last
+ * step result. */
+static int collect(sqlite3_stmt *st, struct ranked *top, size_t *k, size_t want, int by_date, int64_t *total)
+{
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ranked r = {sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1)};
+		(*total)++;
+		if (*k == want && !before(&r, &top[*k - 1], by_date))
+			continue;
+		size_t j = *k < want ? (*k)++ : *k - 1;
+		while (j > 0 && before(&r, &top[j - 1], by_date)) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = r;
+	}
+	return s;
+}
+
 static int scoped_search(sqlite3 *db, const struct search_query *q0, struct search_hit **out, size_t *n,
                          int64_t *total)
 {
@@ -510,11 +545,6 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 	if (positive && !words)
 		goto done; /* words typed, none of them indexable */
 	if (words) {
-		if (excluded) {
-			buf_add(&m, " NOT body : (");
-			buf_addn(&m, neg.p, neg.len);
-			buf_add(&m, ")");
-		}
 		buf_add(&sql, "SELECT s.rowid, bm25(messages_scoped, 1.0, 0.4) FROM messages_scoped s");
 		struct buf w = {0};
 		if (filter_sql(q, &w, &b))
@@ -541,26 +571,35 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 		rc = FE_EINTERNAL;
 		goto done;
 	}
-	int first = 1;
-	if (words)
-		sqlite3_bind_text(st, first++, m.p, -1, SQLITE_STATIC);
-	else if (excluded)
-		sqlite3_bind_text(st, first++, neg.p, -1, SQLITE_STATIC);
-	bind_all(st, &b, first);
 	top = xmalloc((want + 1) * sizeof *top);
-	/* one pass: count every match, keep the best `want` in order */
-	int s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		struct ranked r = {sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1)};
-		(*total)++;
-		if (k == want && !before(&r, &top[k - 1], by_date))
-			continue;
-		size_t j = k < want ? k++ : k - 1;
-		while (j > 0 && before(&r, &top[j - 1], by_date)) {
-			top[j] = top[j - 1];
-			j--;
+	/* one pass (a batch of chats at a time): count every match, keep the
+	 * best `want` in order */
+	int s = SQLITE_DONE;
+	if (words) {
+		for (size_t c0 = 0; c0 < q->nchats && s == SQLITE_DONE; c0 += CHAT_BATCH) {
+			struct search_query part = *q;
+			part.chats = q->chats + c0;
+			part.nchats = q->nchats - c0 < CHAT_BATCH ? q->nchats - c0 : CHAT_BATCH;
+			sqlite3_reset(st); /* before its bound text is freed */
+			buf_free(&m);
+			scoped_match(&part, qt, 0, &m);
+			if (excluded) {
+				buf_free(&neg);
+				scoped_match(&part, qt, 1, &neg);
+				buf_add(&m, " NOT body : (");
+				buf_addn(&m, neg.p, neg.len);
+				buf_add(&m, ")");
+			}
+			sqlite3_bind_text(st, 1, m.p, -1, SQLITE_STATIC);
+			bind_all(st, &b, 2);
+			s = collect(st, top, &k, want, by_date, total);
 		}
-		top[j] = r;
+	} else {
+		int first = 1;
+		if (excluded)
+			sqlite3_bind_text(st, first++, neg.p, -1, SQLITE_STATIC);
+		bind_all(st, &b, first);
+		s = collect(st, top, &k, want, by_date, total);
 	}
 	if (s == SQLITE_INTERRUPT) {
 		rc = FE_EUNAVAIL;
@@ -571,6 +610,10 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 		log_warn("search: query failed: %s", sqlite3_errmsg(db));
 		*total = 0;
 		k = 0;
+		if (sq_note_corrupt(NULL, s, NULL)) {
+			rc = FE_ECORRUPT;
+			goto done;
+		}
 	}
 	sqlite3_finalize(st);
 	st = NULL;
@@ -593,6 +636,10 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 		int r = sqlite3_step(st);
 		if (r == SQLITE_INTERRUPT) {
 			rc = FE_EUNAVAIL;
+			break;
+		}
+		if (sq_note_corrupt(NULL, r, NULL)) {
+			rc = FE_ECORRUPT;
 			break;
 		}
 		if (r != SQLITE_ROW)
@@ -640,13 +687,17 @@ static int search_once(void *self, const struct search_query *q, struct search_h
 }
 
 /* A search over a damaged file answers DATABASE_CORRUPT, not a partial (or
- * empty) result: SQLite's error log marks the store damaged for every
- * connection, this worker's included. */
+ * empty) result: corruption this worker meets marks the store damaged, and
+ * once the store is damaged every search answers so. */
 static int fts_search(void *self, const struct search_query *q, struct search_hit **out, size_t *n,
                       int64_t *total)
 {
+	struct fts *f = self;
 	int rc = search_once(self, q, out, n, total);
-	if (rc != FE_EUNAVAIL && sq_is_corrupt()) {
+	sqlite3 *db = pthread_getspecific(f->key);
+	if (rc == FE_ECORRUPT && !sq_is_corrupt(f->store))
+		sq_note_corrupt(f->store, SQLITE_CORRUPT, db ? sqlite3_errmsg(db) : "met by a search");
+	if (rc != FE_EUNAVAIL && sq_is_corrupt(f->store)) {
 		search_hits_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -677,10 +728,12 @@ static int fts_rebuild(void *self)
 
 static const struct search_ops ops = {fts_search, fts_rebuild};
 
-int fts5_search_open(const char *path, struct search *s)
+int fts5_search_open(const char *path, struct store *store, int64_t mmap_bytes, struct search *s)
 {
 	struct fts *f = xcalloc(1, sizeof *f);
 	snprintf(f->path, sizeof f->path, "%s", path);
+	f->store = store ? store->impl : NULL;
+	f->mmap_bytes = mmap_bytes;
 	pthread_key_create(&f->key, close_conn);
 	s->ops = &ops;
 	s->impl = f;

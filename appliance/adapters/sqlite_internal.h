@@ -20,17 +20,20 @@ struct sq {
 		sqlite3_stmt *st;
 	} cache[MAX_STMTS];
 	int ncache;
+	int corrupt; /* set (atomically) once damage was met, never cleared */
 };
 
 /* Maps an SQLite result code to FE_E* (0 for OK/DONE/ROW); CORRUPT and
  * NOTADB are FE_ECORRUPT and mark the database damaged. */
 int sq_map_rc(struct sq *s, int rc);
 /* When rc is SQLITE_CORRUPT or SQLITE_NOTADB (any extended code): marks the
- * database damaged for the process (logged once, with detail when not NULL)
- * and returns 1; else returns 0. Thread-safe. */
-int sq_note_corrupt(int rc, const char *detail);
-/* 1 once corruption was met anywhere in the process. */
-int sq_is_corrupt(void);
+ * store s damaged (logged once per store, with detail when not NULL) and
+ * returns 1; else returns 0. s NULL only tests rc. Thread-safe (search
+ * workers mark the store whose file they read). */
+int sq_note_corrupt(struct sq *s, int rc, const char *detail);
+/* 1 once corruption was met by s or by a connection reading for it (a
+ * search worker's), else 0. s NULL is 0. Thread-safe. */
+int sq_is_corrupt(struct sq *s);
 /* The cached prepared statement for sql (a string literal: its address is
  * the key), reset and unbound; NULL on a prepare error (logged). */
 sqlite3_stmt *sq_stmt(struct sq *s, const char *sql);

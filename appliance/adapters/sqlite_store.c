@@ -61,9 +61,9 @@ static void op_rollback(void *p)
 static int op_ping(void *p)
 {
 	int64_t one;
-	if (sq_is_corrupt())
+	if (sq_is_corrupt(p))
 		return FE_ECORRUPT;
-	return sq_scalar(p, "SELECT 1", &one, "") ? (sq_is_corrupt() ? FE_ECORRUPT : FE_EUNAVAIL) : 0;
+	return sq_scalar(p, "SELECT 1", &one, "") ? (sq_is_corrupt(p) ? FE_ECORRUPT : FE_EUNAVAIL) : 0;
 }
 
 static int op_sync(void *p)
@@ -479,12 +479,16 @@ static const struct store_ops ops = {
 
 /* ---- open, migrate, close ---- */
 
-/* SQLite's error log: every connection of the process (the store's, the
- * search workers', reindex's) reports the corruption it meets here. */
+/* SQLite's error log: every connection of the process reports here the
+ * corruption it meets, with SQLite's detail (where in the file). It only
+ * logs: the log does not say which database, so the store that is damaged
+ * is marked by the connections that read for it (sq_map_rc, and the
+ * search workers through fts5_search). */
 static void on_sqlite_log(void *arg, int rc, const char *msg)
 {
 	(void)arg;
-	sq_note_corrupt(rc, msg);
+	if (sq_note_corrupt(NULL, rc, msg))
+		log_warn("sqlite: rc=%d %s", rc, msg ? msg : "");
 }
 
 int sqlite_store_init(void)
@@ -492,9 +496,9 @@ int sqlite_store_init(void)
 	return sqlite3_config(SQLITE_CONFIG_LOG, on_sqlite_log, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-int sqlite_store_damaged(void)
+int sqlite_store_damaged(const struct store *st)
 {
-	return sq_is_corrupt();
+	return st && st->impl ? sq_is_corrupt(st->impl) : 0;
 }
 
 static int migration_number(const char *path)

@@ -47,15 +47,18 @@ int sqlite_store_summary(const char *path, struct store_summary *sum, char *err,
 int sqlite_store_file_shas(const char *path, void (*fn)(const char *sha, void *arg), void *arg, char *err,
                            size_t errlen);
 
-/* Routes SQLite's error log through the store, so corruption met by any
- * connection of the process (SQLITE_CORRUPT, SQLITE_NOTADB) marks the
- * database damaged: logged once, ping answers FE_ECORRUPT, statements
- * FE_ECORRUPT. Call once before the first database is opened. Returns 0 or
- * -1 (SQLite already initialised). */
+/* Routes SQLite's error log to ours, so the detail of the corruption any
+ * connection of the process meets (SQLITE_CORRUPT, SQLITE_NOTADB) is
+ * logged. Marking is per store: once the store's own connection, or a
+ * search worker reading for it (fts5_search_open), meets damage, the store
+ * is damaged for good (logged once): ping answers FE_ECORRUPT, statements
+ * FE_ECORRUPT; another store in the process is not affected. Call once
+ * before the first database is opened. Returns 0 or -1 (SQLite already
+ * initialised). */
 int sqlite_store_init(void);
 
-/* 1 once corruption was met (see sqlite_store_init), else 0. */
-int sqlite_store_damaged(void);
+/* 1 once st (a store sqlite_store_open filled) met corruption, else 0. */
+int sqlite_store_damaged(const struct store *st);
 
 /* PRAGMA integrity_check of the database at path (no server on it).
  * Returns 0 when it answers ok, else -1 with the first problem in err. */

@@ -10,13 +10,11 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
-static int corrupt; /* process-wide: set once corruption was met, never cleared */
-
-int sq_note_corrupt(int rc, const char *detail)
+int sq_note_corrupt(struct sq *s, int rc, const char *detail)
 {
 	if ((rc & 0xff) != SQLITE_CORRUPT && (rc & 0xff) != SQLITE_NOTADB)
 		return 0;
-	if (!__atomic_exchange_n(&corrupt, 1, __ATOMIC_SEQ_CST))
+	if (s && !__atomic_exchange_n(&s->corrupt, 1, __ATOMIC_SEQ_CST))
 		log_err(
 		    "store: the database file is damaged (rc=%d %s): /health fails and the API answers 503"
 		    " DATABASE_CORRUPT; stop the server, run `fechatter check`, restore from a backup",
@@ -24,15 +22,15 @@ int sq_note_corrupt(int rc, const char *detail)
 	return 1;
 }
 
-int sq_is_corrupt(void)
+int sq_is_corrupt(struct sq *s)
 {
-	return __atomic_load_n(&corrupt, __ATOMIC_SEQ_CST);
+	return s ? __atomic_load_n(&s->corrupt, __ATOMIC_SEQ_CST) : 0;
 }
 
 /* The FE_E* code of a statement that could not be prepared or bound. */
-static int stmt_error(void)
+static int stmt_error(struct sq *s)
 {
-	return sq_is_corrupt() ? FE_ECORRUPT : FE_EINTERNAL;
+	return sq_is_corrupt(s) ? FE_ECORRUPT : FE_EINTERNAL;
 }
 
 int sq_map_rc(struct sq *s, int rc)
@@ -44,7 +42,7 @@ int sq_map_rc(struct sq *s, int rc)
 		return 0;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
-		sq_note_corrupt(rc, sqlite3_errmsg(s->db));
+		sq_note_corrupt(s, rc, sqlite3_errmsg(s->db));
 		return FE_ECORRUPT;
 	case SQLITE_CONSTRAINT:
 		return (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) ? FE_ECONFLICT
@@ -77,7 +75,7 @@ sqlite3_stmt *sq_stmt(struct sq *s, const char *sql)
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
 	if (rc != SQLITE_OK) {
-		sq_note_corrupt(rc, sqlite3_errmsg(s->db));
+		sq_note_corrupt(s, rc, sqlite3_errmsg(s->db));
 		log_err("store: prepare failed: %s", sqlite3_errmsg(s->db));
 		return NULL;
 	}
@@ -127,7 +125,7 @@ int sq_exec(struct sq *s, const char *sql, int *changes, const char *fmt, ...)
 	sqlite3_stmt *st = bound(s, sql, fmt, ap);
 	va_end(ap);
 	if (!st)
-		return stmt_error();
+		return stmt_error(s);
 	int rc = sqlite3_step(st);
 	int ret = sq_map_rc(s, rc == SQLITE_DONE ? SQLITE_OK : rc);
 	if (changes)
@@ -160,7 +158,7 @@ int64_t sq_i64(sqlite3_stmt *st, int i)
 int sq_row(struct sq *s, sqlite3_stmt *st, void (*row)(sqlite3_stmt *st, void *el), void *el)
 {
 	if (!st)
-		return stmt_error();
+		return stmt_error(s);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		row(st, el);
@@ -177,7 +175,7 @@ int sq_rows(struct sq *s, sqlite3_stmt *st, void *outp, size_t *n, size_t size,
 	*a = NULL;
 	*n = 0;
 	if (!st)
-		return stmt_error();
+		return stmt_error(s);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;

@@ -15,6 +15,7 @@ struct ratelimit;
 struct limits;
 struct writer;
 struct presence;
+struct searches;
 /* owned by http/ (opaque here: core never sees libwebsockets types) */
 struct rt_hub;
 struct metrics;
@@ -55,8 +56,10 @@ struct app {
 	 * unit tests' app builder), so that two apps can live in one process:
 	 * who is connected and typing (core/presence), the real-time hub with
 	 * its connections, replay ring and counters (http/realtime; NULL until
-	 * the server is about to start), the request counters (http/metrics). */
+	 * the server is about to start), the request counters (http/metrics),
+	 * the searches queued or running and their counters (core/search). */
 	struct presence *presence;
+	struct searches *searches;
 	struct rt_hub *hub;
 	struct metrics *metrics;
 	/* verified access tokens and the account state they are checked against

@@ -284,24 +284,37 @@ struct search_job {
 
 enum { CANCEL_CLIENT_GONE = 1, CANCEL_SHUTDOWN = 2 };
 
-/* Loop thread only. */
-static struct search_stats stats;
-static struct search_job *queued; /* jobs submitted to the workers, until done() */
+/* An app's searches (app->searches). Loop thread only. */
+struct searches {
+	struct search_stats stats;
+	struct search_job *queued; /* jobs submitted to the workers, until done() */
+};
+
+struct searches *searches_new(void)
+{
+	return xcalloc(1, sizeof(struct searches));
+}
+
+void searches_free(struct searches *s)
+{
+	free(s);
+}
 
 static void unlink_job(struct search_job *j)
 {
+	struct searches *s = j->app->searches;
 	if (j->prev)
 		j->prev->next = j->next;
-	else if (queued == j)
-		queued = j->next;
+	else if (s->queued == j)
+		s->queued = j->next;
 	if (j->next)
 		j->next->prev = j->prev;
 	j->prev = j->next = NULL;
 }
 
-void search_stats(struct search_stats *out)
+void search_stats(const struct app *app, struct search_stats *out)
 {
-	*out = stats;
+	*out = app->searches->stats;
 }
 
 static void job_free(struct search_job *j)
@@ -326,28 +339,29 @@ static void run(void *arg)
 static void done(void *arg)
 {
 	struct search_job *j = arg;
+	struct search_stats *stats = &j->app->searches->stats;
 	struct fe_err e = {0};
 	int timeout = j->app->cfg->search_timeout_ms;
 	int cancel = __atomic_load_n(&j->cancel, __ATOMIC_RELAXED);
 	unlink_job(j);
-	stats.in_progress--;
+	stats->in_progress--;
 	if (!j->rc) {
-		stats.ok++;
+		stats->ok++;
 	} else if (cancel) {
-		stats.cancelled++;
+		stats->cancelled++;
 		if (cancel == CANCEL_SHUTDOWN)
 			err_set(&e, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
 		else
 			err_set(&e, FE_EUNAVAIL, "SEARCH_CANCELLED", NULL, "the search was cancelled");
 	} else if (j->rc == FE_EUNAVAIL && j->q.deadline_us && time_mono_us() >= j->q.deadline_us) {
-		stats.timeouts++;
+		stats->timeouts++;
 		log_info("search: stopped at its deadline user=%lld timeout_ms=%d terms=%zu chats=%zu",
 		         (long long)j->user_id, timeout, j->q.nterms, j->q.nchats);
 		err_set(&e, FE_EUNAVAIL, "SEARCH_TIMEOUT", NULL,
 		        "the search took longer than %d ms: narrow it down (a chat, a sender, dates)",
 		        timeout);
 	} else {
-		stats.failed++;
+		stats->failed++;
 		err_set(&e, j->rc, NULL, NULL, "the search failed");
 	}
 	j->cb(j->req, j->rc, &e, &j->out);
@@ -359,9 +373,9 @@ void search_cancel(struct search_job *j)
 	__atomic_store_n(&j->cancel, CANCEL_CLIENT_GONE, __ATOMIC_RELAXED);
 }
 
-void search_cancel_all(void)
+void search_cancel_all(struct app *app)
 {
-	for (struct search_job *j = queued; j; j = j->next)
+	for (struct search_job *j = app->searches->queued; j; j = j->next)
 		__atomic_store_n(&j->cancel, CANCEL_SHUTDOWN, __ATOMIC_RELAXED);
 }
 
@@ -437,21 +451,22 @@ int search_messages(struct app *app, const struct principal *p, const struct sea
 	if (app->cfg->search_timeout_ms > 0)
 		j->q.deadline_us = time_mono_us() + (int64_t)app->cfg->search_timeout_ms * 1000;
 	j->q.cancel = &j->cancel;
-	stats.in_progress++;
+	struct searches *ss = app->searches;
+	ss->stats.in_progress++;
 	int filtered = search_filters_any(f) || j->q.sender_id || j->q.after_ms || j->q.before_ms;
 	if ((!j->q.nterms && !filtered) || !j->q.nchats) { /* nothing to look for, or nowhere */
 		done(j);
 		return 0;
 	}
 	if (workers_submit_to(app->workers, APP_LANE_SEARCH, run, done, j)) {
-		stats.in_progress--;
+		ss->stats.in_progress--;
 		rc = err_set(e, FE_EUNAVAIL, "SHUTTING_DOWN", NULL, "the server is shutting down");
 		goto fail;
 	}
-	j->next = queued;
-	if (queued)
-		queued->prev = j;
-	queued = j;
+	j->next = ss->queued;
+	if (ss->queued)
+		ss->queued->prev = j;
+	ss->queued = j;
 	if (job)
 		*job = j;
 	return 0;

@@ -197,7 +197,7 @@ char *metrics_render(struct app *app, size_t *len)
 		outf(&o, "fechatter_rate_limited_total{limit=\"%s\"} %llu\n", limits_name(k),
 		     (unsigned long long)limits_refused(app->limits, k));
 	struct search_stats ss;
-	search_stats(&ss);
+	search_stats(app, &ss);
 	outf(&o,
 	     "# HELP fechatter_searches_total Searches finished, by outcome.\n"
 	     "# TYPE fechatter_searches_total counter\n"

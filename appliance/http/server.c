@@ -980,7 +980,7 @@ void server_run(struct server *s)
 			break;
 	rt_stop_accepting(hub);
 	log_info("http: shutting down in_flight=%d realtime=%zu", s->in_flight, rt_open(hub));
-	search_cancel_all(); /* a search may run long: answer it now */
+	search_cancel_all(s->app); /* a search may run long: answer it now */
 	int64_t deadline = time_mono_us() + 10 * 1000000;
 	do {
 		writer_flush(s->app->writer);

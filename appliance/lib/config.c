@@ -51,6 +51,9 @@ static const struct directive table[] = {
      "milliseconds after which a search is stopped (503 SEARCH_TIMEOUT), 0 = never (default 10000)"},
     {"search-concurrency", K_INT, F(search_concurrency), 0, 10000, NULL,
      "searches one user may have running at once, beyond that 429, 0 = no cap (default 3)"},
+    {"search-mmap", K_I64, F(search_mmap), 0, (int64_t)1 << 40, NULL,
+     "bytes of the database each search thread maps (counted as resident memory), 0 = none (default "
+     "8388608)"},
     {"send-rate", K_INT, F(send_rate), 0, 1000000, NULL,
      "messages one user may send per minute (HTTP and WebSocket), 0 = no limit (default 600)"},
     {"upload-rate", K_INT, F(upload_rate), 0, 1000000, NULL,
@@ -124,6 +127,7 @@ void config_defaults(struct config *c)
 	c->search_workers = 2;
 	c->search_timeout_ms = 10000;
 	c->search_concurrency = 3;
+	c->search_mmap = 8 << 20;
 	c->send_rate = 600;
 	c->upload_rate = 60;
 	c->search_rate = 60;

@@ -29,6 +29,7 @@ struct config {
 	int search_workers;     /* search threads, a lane of their own */
 	int search_timeout_ms;  /* a search's deadline, 0 = none */
 	int search_concurrency; /* searches one user may have running */
+	int64_t search_mmap;    /* bytes of the file each search connection maps */
 	int send_rate, upload_rate, search_rate, invite_rate, profile_rate;
 	int group_commit;    /* 1 = batch the writes of one loop turn (default) */
 	int sync_pipeline;   /* 1 = sync a batch on a second thread while the next commits */

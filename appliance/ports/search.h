@@ -68,23 +68,35 @@ struct search_hit {
 };
 
 struct search_ops {
-	/* Fills *out (owned: search_hits_free) with at most q->limit hits and
-	 * *total with the number of matches. Without terms to match (only
+	/* Runs q over the chats q->chats only, on the calling worker thread
+	 * (core/search's run(), on the search lane; never the loop thread).
+	 * Fills *out (owned by the caller: search_hits_free) with at most
+	 * q->limit hits after skipping q->offset, best first (or newest first
+	 * with q->by_date), and *total with the number of matches. Without terms to match (only
 	 * filters and exclusions) the hits are the newest messages that pass
 	 * the filters. A name no chat or member of q->chats answers to gives
-	 * no hits (never an error). Returns 0 or FE_E*: FE_EUNAVAIL
-	 * when stopped by q's deadline or cancel flag (nothing in *out). */
+	 * no hits (never an error). q and its strings are borrowed for the
+	 * call. Returns 0 or FE_E* (nothing in *out): FE_EUNAVAIL when
+	 * stopped by q's deadline or cancel flag, or when the database cannot
+	 * be opened; FE_ECORRUPT when the database is damaged (and the store
+	 * is then marked damaged too); FE_EINTERNAL otherwise. */
 	int (*search)(void *s, const struct search_query *q, struct search_hit **out, size_t *n,
 	              int64_t *total);
-	/* Rebuilds the index from the messages (fechatter reindex). */
+	/* Rebuilds the index from the messages, in one write transaction
+	 * (fechatter reindex, with no server running; blocks for as long as
+	 * it takes). Returns 0 or FE_EINTERNAL (logged; the old index stays). */
 	int (*rebuild)(void *s);
 };
 
+/* The port: ops over impl (made by an adapter's open, e.g.
+ * fts5_search_open; freed by its close). */
 struct search {
 	const struct search_ops *ops;
 	void *impl;
 };
 
+/* Frees h[0..n), their strings, and the array itself (NULL-safe). Called by
+ * whoever got the hits from search (core/search, tests). */
 void search_hits_free(struct search_hit *h, size_t n);
 
 #endif

@@ -18,12 +18,13 @@ import { parseArgs } from 'node:util';
 const { values: a } = parseArgs({
   options: Object.fromEntries(['port', 'email', 'password', 'chats', 'messages', 'queries', 'vocab', 'sample', 'baseline-db',
     'server-pid', 'baseline-bin', 'size-with', 'size-with-vacuum', 'size-without', 'all-chats', 'reindex-ms',
-    'plain-build-ms', 'index-sizes'].map((k) => [k, { type: 'string' }])),
+    'plain-build-ms', 'index-sizes', 'baseline'].map((k) => [k, { type: 'string' }])),
 });
 const base = `http://127.0.0.1:${a.port}`;
 const NQ = Number(a.queries || 200);
 const chats = a.chats.split(',').map(Number);
 const N = Number(a.messages);
+const withBaseline = a.baseline !== '0'; // --baseline 0: HTTP only
 
 // ---------------------------------------------------------------- deterministic choices
 let seed = 20261128;
@@ -121,7 +122,7 @@ function sqlRun(list, toSql) {
 
 // ---------------------------------------------------------------- run
 const pct = (xs, p) => { const s = [...xs].sort((x, y) => x - y); return s[Math.max(0, Math.ceil(p * s.length) - 1)]; };
-const f = (x) => (x === undefined ? 'n/a' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+const f = (x) => (x === undefined || Number.isNaN(x) ? 'n/a' : x < 10 ? x.toFixed(2) : x.toFixed(1));
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const loadBefore = loadavg();
 const results = [];
@@ -133,6 +134,10 @@ for (const [kind, list] of Object.entries(kinds)) {
 }
 const loadAfter = loadavg();
 for (const r of results) {
+  if (!withBaseline) {
+    r.plain = r.restricted = r.http.map((h) => ({ ms: NaN, hits: h.hits }));
+    continue;
+  }
   r.plain = sqlRun(r.list, plainSql);
   r.restricted = sqlRun(r.list, restrictedSql);
   console.error(`  baseline ${r.kind}: p50 ${f(pct(r.plain.map((x) => x.ms), 0.5))} ms`);

@@ -20,7 +20,13 @@
 # `fechatter reindex` (server stopped) builds messages_scoped from the
 # messages table; then the server serves them.
 #
-# usage: search.sh [BIN] (env: SEARCH_MESSAGES=1000000 SEARCH_QUERIES=200)
+# A second, heavy user is a member of 200 of the 1,000 chats (same
+# password, measured over HTTP only, no baseline). After both runs: the
+# server's resident memory (VmRSS) and peak, and the index sizes (dbstat:
+# messages_scoped against the plain FTS5 table of the baseline copy).
+#
+# usage: search.sh [BIN] (env: SEARCH_MESSAGES=1000000 SEARCH_QUERIES=200;
+# SEARCH_BASELINE=0 skips the plain-FTS5 timings, for quick iterations)
 set -uo pipefail
 BIN="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/fechatter}"
 [ -x "$BIN" ] || { echo "search.sh: $BIN is not an executable (run make)" >&2; exit 1; }
@@ -32,6 +38,7 @@ NMSG="${SEARCH_MESSAGES:-1000000}"
 NQ="${SEARCH_QUERIES:-200}"
 NCHATS=1000
 NMEMBER=20
+NHEAVY=200
 BATCH=50000
 NSENDERS=50
 VOCAB=5000
@@ -105,14 +112,24 @@ INSERT OR IGNORE INTO chat_members(chat_id, user_id, role, joined_at)
 -- the user: chat $CHAT1 (from setup.mjs) and 19 others spread over the range
 INSERT OR IGNORE INTO chat_members(chat_id, user_id, role, joined_at)
   SELECT id, $USER_ID, 'member', $BASE_MS FROM chats WHERE id != $CHAT1 AND id % ($NCHATS / $NMEMBER) = 7 LIMIT $NMEMBER - 1;
+-- the heavy user (the member's password): $NHEAVY chats spread over the range
+INSERT INTO users(workspace_id, email, fullname, password_hash, role, status, created_at, updated_at)
+  SELECT workspace_id, 'heavy@bench.test', 'Heavy Reader', password_hash, role, status, created_at, updated_at
+  FROM users WHERE id = $USER_ID;
+INSERT OR IGNORE INTO chat_members(chat_id, user_id, role, joined_at)
+  SELECT id, (SELECT id FROM users WHERE email = 'heavy@bench.test'), 'member', $BASE_MS FROM chats
+  WHERE id % ($NCHATS / $NHEAVY) = 3 LIMIT $NHEAVY;
 COMMIT;
 EOF
 CHATS="$(sql "$DB" "SELECT group_concat(chat_id) FROM (SELECT chat_id FROM chat_members WHERE user_id = $USER_ID ORDER BY chat_id)")"
+HEAVY_ID="$(sql "$DB" "SELECT id FROM users WHERE email = 'heavy@bench.test'")"
+HEAVY_CHATS="$(sql "$DB" "SELECT group_concat(chat_id) FROM (SELECT chat_id FROM chat_members WHERE user_id = $HEAVY_ID ORDER BY chat_id)")"
 SENDER0="$(sql "$DB" "SELECT min(id) FROM users WHERE email LIKE 'sender%@bench.test'")"
 CHAT0="$(sql "$DB" "SELECT min(id) FROM chats")"
 log "chats: $(sql "$DB" 'SELECT count(*) FROM chats'); the user's chats: $CHATS [$(elapsed)]"
 [ "$(sql "$DB" "SELECT count(*) FROM chats")" = "$NCHATS" ] || { log "expected $NCHATS chats"; exit 1; }
 [ "$(tr ',' '\n' <<<"$CHATS" | wc -l)" = "$NMEMBER" ] || { log "expected the user in $NMEMBER chats"; exit 1; }
+[ "$(tr ',' '\n' <<<"$HEAVY_CHATS" | wc -l)" = "$NHEAVY" ] || { log "expected the heavy user in $NHEAVY chats"; exit 1; }
 
 # ---------------------------------------------------------------- 4. 1M messages, 8..16 words each (mean 12)
 wexpr() { printf "(SELECT w FROM g.slotw WHERE slot = (b.r%d & %d))" "$1" $((SLOTS - 1)); }
@@ -160,7 +177,9 @@ sql "$DB" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null || { log "checkpoint fai
 # found through their chat-scoped sender first names (who column)
 INDEXED_ALL="$(sql "$DB" 'SELECT count(*) FROM messages_scoped_docsize')"
 LIVE="$(sql "$DB" 'SELECT count(*) FROM messages WHERE deleted_at IS NULL')"
-WHO="$(sql "$DB" "SELECT group_concat('\"k' || $CHAT1 || 'x' || f || '\"', ' OR ') FROM (SELECT DISTINCT
+# (the index holds folded tokens: lower case, diacritics removed; the
+# bench's only non-ASCII first name is Élodie)
+WHO="$(sql "$DB" "SELECT group_concat('\"k' || $CHAT1 || 'x' || lower(replace(f, 'É', 'E')) || '\"', ' OR ') FROM (SELECT DISTINCT
   CASE WHEN instr(fullname, ' ') THEN substr(fullname, 1, instr(fullname, ' ') - 1) ELSE fullname END AS f FROM users)")"
 INDEXED="$(sql "$DB" "SELECT count(*) FROM messages_scoped WHERE messages_scoped MATCH 'who : ($(sed "s/'/''/g" <<<"$WHO"))'")"
 IN_CHAT1="$(sql "$DB" "SELECT count(*) FROM messages WHERE chat_id = $CHAT1 AND deleted_at IS NULL")"
@@ -205,12 +224,17 @@ IDX_SIZES="$(sql "$WORK/baseline.db" "SELECT group_concat(k || ' ' || b, ', ') F
   ELSE 'messages_cjk' END AS k, sum(pgsize) AS b FROM dbstat
   WHERE name LIKE 'messages_scoped%' OR name LIKE 'plain_fts%' OR name LIKE 'messages_cjk%' GROUP BY k)")"
 log "baseline copy: plain_fts built in $PLAIN_MS ms ($PLAIN_ROWS rows); index bytes (dbstat): $IDX_SIZES [$(elapsed)]"
+SCOPED_B="$(sql "$WORK/baseline.db" "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'messages_scoped%'")"
+PLAIN_B="$(sql "$WORK/baseline.db" "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'plain_fts%'")"
+IDX_RATIO="$(awk -v a="$SCOPED_B" -v b="$PLAIN_B" 'BEGIN { printf "%.2f", a / b }')"
 sql "$WORK/baseline.db" <<EOF >"$WORK/vocab.txt" || { log "vocab failed"; exit 1; }
 ATTACH '$GEN' AS g;
 CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, plain_fts, col);
 SELECT term, doc FROM temp.v WHERE col = 'content' AND term IN (SELECT w FROM g.words);
 EOF
 sql "$DB" "SELECT content FROM messages WHERE chat_id IN ($CHATS) ORDER BY random() LIMIT $((NQ * 4))" >"$WORK/sample.txt" ||
+	{ log "sample failed"; exit 1; }
+sql "$DB" "SELECT content FROM messages WHERE chat_id IN ($HEAVY_CHATS) ORDER BY random() LIMIT $((NQ * 4))" >"$WORK/sample-heavy.txt" ||
 	{ log "sample failed"; exit 1; }
 log "queries prepared from $(wc -l <"$WORK/vocab.txt") words and $(wc -l <"$WORK/sample.txt") sampled messages [$(elapsed)]"
 
@@ -227,8 +251,26 @@ timeout 1800 node "$HERE/search-bench.mjs" \
 	--vocab "$WORK/vocab.txt" --sample "$WORK/sample.txt" \
 	--baseline-db "$WORK/baseline.db" --baseline-bin "$WORK/search-baseline" --server-pid "$SERVER_PID" \
 	--size-with "$size_with" --size-with-vacuum "$size_with_vac" --size-without "$size_without" \
-	--reindex-ms "$REINDEX_MS" --plain-build-ms "$PLAIN_MS" --index-sizes "$IDX_SIZES"
+	--reindex-ms "$REINDEX_MS" --plain-build-ms "$PLAIN_MS" --index-sizes "$IDX_SIZES" \
+	${SEARCH_BASELINE:+--baseline "$SEARCH_BASELINE"}
 status=$?
+log "the heavy user ($NHEAVY chats, HTTP only) [$(elapsed)]"
+timeout 1800 node "$HERE/search-bench.mjs" \
+	--port "$port" --email heavy@bench.test --password bench-password-1 \
+	--chats "$HEAVY_CHATS" --messages "$STORED" --queries "$NQ" \
+	--vocab "$WORK/vocab.txt" --sample "$WORK/sample-heavy.txt" --baseline 0 --server-pid "$SERVER_PID" \
+	--size-with "$size_with" --size-with-vacuum "$size_with_vac" --size-without "$size_without" \
+	--reindex-ms "$REINDEX_MS" --plain-build-ms "$PLAIN_MS" --index-sizes "$IDX_SIZES" || status=1
+RSS_KB="$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")"
+HWM_KB="$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")"
+echo "server resident memory after the benchmark: $((RSS_KB / 1024)) MiB (VmRSS $RSS_KB KiB; peak VmHWM $HWM_KB KiB; target < 64 MiB)"
+echo "index size (dbstat): messages_scoped $SCOPED_B bytes, plain FTS5 $PLAIN_B bytes: ratio $IDX_RATIO (target <= 1.5)"
+echo "reindex (fechatter reindex, $STORED messages): $REINDEX_MS ms; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 stop_server "$SERVER_PID"
+# SEARCH_KEEP=DIR keeps the loaded data folder there (for profiling)
+if [ -n "${SEARCH_KEEP:-}" ]; then
+	mkdir -p "$SEARCH_KEEP" && cp -r "$DATA" "$SEARCH_KEEP/" && echo "$CHATS" >"$SEARCH_KEEP/chats" &&
+		echo "$HEAVY_CHATS" >"$SEARCH_KEEP/heavy-chats" && cp "$WORK"/sample*.txt "$WORK/vocab.txt" "$SEARCH_KEEP/"
+fi
 log "done [$(elapsed)]"
 exit $status

@@ -2,7 +2,8 @@
  * state apart (issue 11, "state in one place"): presence (core/presence),
  * the real-time hub and its counters (http/realtime, subscribed to each
  * app's own bus with the hub as context) and the request metrics
- * (http/metrics), the server's own counters and stop flag (http/server).
+ * (http/metrics), the server's own counters and stop flag (http/server),
+ * the searches queued or running and their counters (core/search).
  * Each app is built as main.c builds it: a real SQLite store (in memory),
  * the in-process bus, app_state_new. The two stores hold the same ids, so
  * state leaking through a global would show. The last test runs two whole
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include "testapp.h"
 #include "core/presence.h"
+#include "core/search.h"
 #include "http/http.h"
 #include "http/realtime.h"
 
@@ -123,6 +125,125 @@ static void test_metrics_apart(void **state)
 	free(ta);
 	free(tb);
 	metrics_conn(a.metrics, -1);
+}
+
+/* ---- searches ---- */
+
+/* A search port that holds every search until release_searches(), then
+ * answers no hits, or FE_EUNAVAIL when the search was cancelled. */
+static pthread_mutex_t fs_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fs_cv = PTHREAD_COND_INITIALIZER;
+static int fs_released, fs_running;
+
+static int held_search(void *s, const struct search_query *q, struct search_hit **out, size_t *n,
+                       int64_t *total)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&fs_mu);
+	fs_running++;
+	pthread_cond_broadcast(&fs_cv);
+	while (!fs_released && pthread_cond_timedwait(&fs_cv, &fs_mu, &until) == 0)
+		;
+	fs_running--;
+	pthread_mutex_unlock(&fs_mu);
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	return __atomic_load_n(q->cancel, __ATOMIC_RELAXED) ? FE_EUNAVAIL : 0;
+}
+
+static const struct search_ops held_ops = {.search = held_search};
+
+static void release_searches(void)
+{
+	pthread_mutex_lock(&fs_mu);
+	fs_released = 1;
+	pthread_cond_broadcast(&fs_cv);
+	pthread_mutex_unlock(&fs_mu);
+}
+
+struct answered {
+	int called, rc;
+	char code[32];
+};
+
+static void on_answer(void *req, int rc, const struct fe_err *e, const struct search_out *out)
+{
+	struct answered *r = req;
+	r->called++;
+	r->rc = rc;
+	snprintf(r->code, sizeof r->code, "%s", rc ? e->code : "");
+}
+
+/* Runs x's finished searches' callbacks until none is pending (10 s). */
+static void drain(struct app *x)
+{
+	for (int i = 0; i < 1000 && workers_pending(x->workers) > 0; i++) {
+		usleep(10000);
+		workers_drain(x->workers);
+	}
+	assert_int_equal(workers_pending(x->workers), 0);
+}
+
+static struct search_stats stats_of(struct app *x)
+{
+	struct search_stats s;
+	search_stats(x, &s);
+	return s;
+}
+
+/* A search queued in A is counted and cancelled in A only: B's stats stay
+ * empty and stopping B's searches leaves A's running. */
+static void test_searches_apart(void **state)
+{
+	static const struct workers_lane lanes[] = {{1, 0}, {1, 0}};
+	struct app *apps[] = {&a, &b};
+	for (int i = 0; i < 2; i++) {
+		struct app *x = apps[i];
+		x->search = (struct search){.ops = &held_ops};
+		x->workers = workers_start_lanes(lanes, 2, on_wake, NULL);
+		assert_non_null(x->workers);
+		struct chat c = {.workspace_id = 1, .created_by = 1, .created_at = T0};
+		snprintf(c.chat_type, sizeof c.chat_type, "Group");
+		snprintf(c.name, sizeof c.name, "General");
+		assert_int_equal(x->store.ops->chat_insert(x->store.impl, &c, NULL), 0);
+		assert_int_equal(x->store.ops->member_add(x->store.impl, c.id, 1, "owner", T0), 0);
+	}
+	fs_released = 0;
+	struct search_in in = {.q = "deploy", .limit = 20};
+	struct answered r1 = {0}, r2 = {0};
+	struct fe_err e = {0};
+	struct search_job *job = NULL;
+	assert_int_equal(search_messages(&a, &ann_a, &in, on_answer, &r1, &job, &e), 0);
+	assert_non_null(job);
+	assert_int_equal(stats_of(&a).in_progress, 1);
+	assert_int_equal(stats_of(&b).in_progress, 0);
+	search_cancel_all(&b); /* B has nothing to stop; A's search goes on */
+	release_searches();
+	drain(&a);
+	assert_int_equal(r1.called, 1);
+	assert_int_equal(r1.rc, 0);
+	assert_int_equal(stats_of(&a).ok, 1);
+	assert_int_equal(stats_of(&a).in_progress, 0);
+	assert_int_equal(stats_of(&b).ok, 0);
+
+	/* and stopping A's searches stops A's */
+	fs_released = 0;
+	assert_int_equal(search_messages(&a, &ann_a, &in, on_answer, &r2, &job, &e), 0);
+	search_cancel_all(&a);
+	release_searches();
+	drain(&a);
+	assert_int_equal(r2.called, 1);
+	assert_int_equal(r2.rc, FE_EUNAVAIL);
+	assert_string_equal(r2.code, "SHUTTING_DOWN");
+	assert_int_equal(stats_of(&a).cancelled, 1);
+	assert_int_equal(stats_of(&b).cancelled, 0);
+	for (int i = 0; i < 2; i++) {
+		workers_stop(apps[i]->workers);
+		apps[i]->workers = NULL;
+	}
 }
 
 /* ---- two servers ---- */
@@ -274,6 +395,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_same_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_presence_and_hub_apart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_apart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_searches_apart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_servers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

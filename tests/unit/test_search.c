@@ -4,9 +4,11 @@
  * triggers; rows go in through the store port; the adapter searches on its
  * own read-only connection from the test thread. */
 #define TESTAPP_STORE_ONLY /* the adapter alone, no app */
+#include <sqlite3.h>
 #include "testapp.h"
 #include "adapters/fts5_search.h"
 #include "core/search.h"
+#include "lib/buf.h"
 #include "lib/timefmt.h"
 #include "ports/search.h"
 
@@ -383,7 +385,7 @@ static int setup(void **state)
 		fprintf(stderr, "store: %s\n", err);
 		return -1;
 	}
-	fts5_search_open(path, &se);
+	fts5_search_open(path, &st, 0, &se);
 	nmsg = 0;
 	memset(msg, 0, sizeof msg);
 	return 0;
@@ -1005,6 +1007,142 @@ static void test_cancel_stops_query(void **state)
 	assert_int_equal(total, BULK);
 }
 
+/* ---- a caller in many chats: the same answer as one MATCH over all ---- */
+
+#define MANY 27 /* chats: more than two of the adapter's batches */
+
+/* The ids FTS5 ranks for expr as one MATCH (the adapter's order: bm25 with
+ * its weights, newest first among equals), read on a connection of the
+ * test's own; *count gets how many matched. */
+static size_t one_match(const char *expr, int64_t *ids, size_t max, int64_t *count)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	size_t n = 0;
+	*count = 0;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT rowid FROM messages_scoped WHERE messages_scoped MATCH ?"
+	                                    " ORDER BY bm25(messages_scoped, 1.0, 0.4), rowid DESC",
+	                                    -1, &q, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_text(q, 1, expr, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (n < max)
+			ids[n++] = sqlite3_column_int64(q, 0);
+		(*count)++;
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+/* "(k<c1>x<a> + k<c1>x<b>* OR k<c2>x... )" over the chats: one term as the
+ * adapter asked it before it split the chats into batches. */
+static void over_chats(struct buf *e, const int64_t *chats, size_t nchats, const char *const *toks, int ntoks,
+                       int star)
+{
+	char t[64];
+	buf_add(e, "(");
+	for (size_t c = 0; c < nchats; c++) {
+		if (c)
+			buf_add(e, " OR ");
+		for (int k = 0; k < ntoks; k++) {
+			snprintf(t, sizeof t, "%s\"k%lldx%s\"%s", k ? " + " : "", (long long)chats[c],
+			         toks[k], star && k == ntoks - 1 ? "*" : "");
+			buf_add(e, t);
+		}
+	}
+	buf_add(e, ")");
+}
+
+/* The adapter asks the caller's chats a batch at a time; the hits, their
+ * order (bm25 ties broken newest first) and the totals are those of one
+ * MATCH over every chat, for words, prefixes, phrases, exclusions and
+ * pages that cross batches. */
+static void test_many_chats_rank_as_one_match(void **state)
+{
+	static const char *const fillers[] = {"", " alpha", " alpha beta gamma",
+	                                      " alpha beta gamma delta epsilon"};
+	wsA = store_add_workspace(&st, "Acme", T0);
+	ann = add_user("ann@acme.io", "Ann Arbor");
+	int64_t chats[MANY];
+	int64_t at = T0;
+	for (int i = 0; i < MANY; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "c%02d", i);
+		chats[i] = add_chat(name, ann);
+		for (int j = 0; j < 1 + i % 4; j++) { /* term frequency and length vary, scores tie often */
+			char text[160];
+			snprintf(text, sizeof text, "rollout%s%s%s", j % 2 ? " rollout" : "",
+			         fillers[(i + j) % 4], i % 5 == 0 ? " plan blocked" : (j ? " plan" : ""));
+			struct message m = {.chat_id = chats[i], .sender_id = ann, .content = text};
+			m.created_at = at += 1000;
+			assert_int_equal(S->message_insert(SI, &m), 0);
+		}
+		struct message other = {.chat_id = chats[i], .sender_id = ann, .content = "nothing here"};
+		other.created_at = at += 1000;
+		assert_int_equal(S->message_insert(SI, &other), 0);
+	}
+	static const char *const roll[] = {"rollout"}, *const plan[] = {"plan"},
+	                         *const blocked[] = {"blocked"}, *const phrase[] = {"rollout", "plan"};
+	struct {
+		const char *q;
+		int limit, offset;
+	} cases[] = {{"rollout", 100, 0},          {"rollout plan", 100, 0}, {"\"rollout plan\"", 100, 0},
+	             {"rollout -blocked", 100, 0}, {"rollout", 7, 9},        {"roll", 5, 0}};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct buf e = {0};
+		switch (c) {
+		case 0:
+		case 4:
+			over_chats(&e, chats, MANY, roll, 1, 1);
+			break;
+		case 1:
+			over_chats(&e, chats, MANY, roll, 1, 0);
+			buf_add(&e, " AND ");
+			over_chats(&e, chats, MANY, plan, 1, 1);
+			break;
+		case 2:
+			over_chats(&e, chats, MANY, phrase, 2, 0);
+			break;
+		case 3:
+			over_chats(&e, chats, MANY, roll, 1, 0);
+			buf_add(&e, " NOT body : ");
+			over_chats(&e, chats, MANY, blocked, 1, 0);
+			break;
+		case 5: {
+			static const char *const ro[] = {"roll"};
+			over_chats(&e, chats, MANY, ro, 1, 1);
+			break;
+		}
+		}
+		int64_t want[256], count;
+		size_t nwant = one_match(e.p, want, 256, &count);
+		buf_free(&e);
+		assert_true(count > 10);
+
+		struct search_term terms[16];
+		struct search_query sq = {
+		    .chats = chats, .nchats = MANY, .limit = cases[c].limit, .offset = cases[c].offset};
+		sq.terms = terms;
+		sq.nterms = search_parse(cases[c].q, terms, 16);
+		struct search_hit *h = NULL;
+		size_t n = 0;
+		int64_t total = -1;
+		assert_int_equal(se.ops->search(se.impl, &sq, &h, &n, &total), 0);
+		search_terms_free(terms, sq.nterms);
+		assert_int_equal(total, count);
+		size_t from = (size_t)cases[c].offset, expect = nwant > from ? nwant - from : 0;
+		if (expect > (size_t)cases[c].limit)
+			expect = (size_t)cases[c].limit;
+		assert_int_equal(n, expect);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(h[i].id, want[from + i]);
+		search_hits_free(h, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1026,6 +1164,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deadline_interrupts_query, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_stops_query, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_chats_rank_as_one_match, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,7 @@
 #include "core/auth.h"
 #include "core/cached.h"
 #include "core/presence.h"
+#include "core/search.h"
 #include "core/writer.h"
 #include "http/http.h"
 #include "http/realtime.h"
@@ -329,6 +330,7 @@ static inline int auth_group_setup(void **state)
 static inline int app_state_new(struct app *a, int hub)
 {
 	a->presence = presence_new();
+	a->searches = searches_new();
 	a->metrics = metrics_new();
 	if (hub && !(a->hub = rt_new(a)))
 		return -1;
@@ -341,9 +343,11 @@ static inline void app_state_free(struct app *a)
 {
 	rt_free(a->hub);
 	presence_free(a->presence);
+	searches_free(a->searches);
 	metrics_free(a->metrics);
 	a->hub = NULL;
 	a->presence = NULL;
+	a->searches = NULL;
 	a->metrics = NULL;
 }
 
