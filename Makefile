@@ -83,8 +83,12 @@ $(BUILD)/obj/%.o: %.c | $(DEPS)/lib/libwebsockets.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-# web/ and schema/ are turned into a C table at build time
-$(BUILD)/gen/embedded.c: packaging/embed.sh $(EMBED)
+# web/ and schema/ are turned into a C table at build time; the list of
+# files is a prerequisite too (rewritten only when it changes), so that a
+# deleted migration or asset leaves the binary as well
+EMBED_LIST := $(BUILD)/gen/embedded.list
+$(shell mkdir -p $(BUILD)/gen; echo '$(EMBED)' | cmp -s - $(EMBED_LIST) || echo '$(EMBED)' >$(EMBED_LIST))
+$(BUILD)/gen/embedded.c: packaging/embed.sh $(EMBED) $(EMBED_LIST)
 	@mkdir -p $(dir $@)
 	bash packaging/embed.sh $@ $(EMBED)
 $(GEN_OBJ): $(BUILD)/gen/embedded.c
