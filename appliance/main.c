@@ -496,6 +496,7 @@ int main(int argc, char **argv)
 			log_err("main: the writer's connection: %s", err);
 			goto out;
 		}
+		sqlite_store_share_damage(&wstore, &app.store);
 		writer_start_thread(app.writer, &wstore, pipelined, server_wake, srv);
 	}
 	/* before "ready": a reader of the log sees it by then */

@@ -20,7 +20,8 @@ struct sq {
 		sqlite3_stmt *st;
 	} cache[MAX_STMTS];
 	int ncache;
-	int corrupt; /* set (atomically) once damage was met, never cleared */
+	int own_corrupt; /* set (atomically) once damage was met, never cleared */
+	int *corrupt;    /* &own_corrupt, or the flag of the store s shares (sqlite_store_share_damage) */
 };
 
 /* Maps an SQLite result code to FE_E* (0 for OK/DONE/ROW); CORRUPT and

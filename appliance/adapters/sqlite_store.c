@@ -501,6 +501,12 @@ int sqlite_store_damaged(const struct store *st)
 	return st && st->impl ? sq_is_corrupt(st->impl) : 0;
 }
 
+void sqlite_store_share_damage(struct store *st, const struct store *owner)
+{
+	struct sq *s = st->impl, *o = owner->impl;
+	s->corrupt = o->corrupt;
+}
+
 static int migration_number(const char *path)
 {
 	const char *b = strrchr(path, '/');
@@ -620,6 +626,7 @@ static int on_busy(void *arg, int tries)
 int sqlite_store_open(const char *path, int durability_full, struct store *st, char *err, size_t errlen)
 {
 	struct sq *s = xcalloc(1, sizeof *s);
+	s->corrupt = &s->own_corrupt;
 	s->wal_fd = -1;
 	snprintf(s->path, sizeof s->path, "%s", path);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -59,6 +59,10 @@ int sqlite_store_init(void);
 
 /* 1 once st (a store sqlite_store_open filled) met corruption, else 0. */
 int sqlite_store_damaged(const struct store *st);
+/* Makes st, a second connection to owner's file (the writer thread's),
+ * mark and read owner's damage flag: the file is damaged once, whichever
+ * connection met it, and logged once. owner must outlive st. */
+void sqlite_store_share_damage(struct store *st, const struct store *owner);
 
 /* PRAGMA integrity_check of the database at path (no server on it).
  * Returns 0 when it answers ok, else -1 with the first problem in err. */

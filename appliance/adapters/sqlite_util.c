@@ -14,7 +14,7 @@ int sq_note_corrupt(struct sq *s, int rc, const char *detail)
 {
 	if ((rc & 0xff) != SQLITE_CORRUPT && (rc & 0xff) != SQLITE_NOTADB)
 		return 0;
-	if (s && !__atomic_exchange_n(&s->corrupt, 1, __ATOMIC_SEQ_CST))
+	if (s && !__atomic_exchange_n(s->corrupt, 1, __ATOMIC_SEQ_CST))
 		log_err(
 		    "store: the database file is damaged (rc=%d %s): /health fails and the API answers 503"
 		    " DATABASE_CORRUPT; stop the server, run `fechatter check`, restore from a backup",
@@ -24,7 +24,7 @@ int sq_note_corrupt(struct sq *s, int rc, const char *detail)
 
 int sq_is_corrupt(struct sq *s)
 {
-	return s ? __atomic_load_n(&s->corrupt, __ATOMIC_SEQ_CST) : 0;
+	return s ? __atomic_load_n(s->corrupt, __ATOMIC_SEQ_CST) : 0;
 }
 
 /* The FE_E* code of a statement that could not be prepared or bound. */

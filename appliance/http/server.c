@@ -88,7 +88,7 @@ struct server {
 	struct proxy_trust trust;             /* --trust-proxy */
 	volatile sig_atomic_t stop_requested; /* server_stop_request (a signal handler) */
 	int in_flight;                        /* requests received and not yet answered */
-	unsigned char wbuf[LWS_PRE + WBUF]; /* on_writeable's head and body (loop thread only) */
+	unsigned char wbuf[LWS_PRE + WBUF];   /* on_writeable's head and body (loop thread only) */
 };
 
 /* The server of r's app (app->loop). */
