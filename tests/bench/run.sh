@@ -363,13 +363,14 @@ printf '{\n  "date": "%s",\n  "cpus": %s,\n  "rounds": %s,\n  "ws_rounds": %s,\n
 first=1
 for line in "${ROWS[@]}"; do
 	IFS=$'\x1f' read -r id measure rk fk kind target note <<<"$line"
-	rv="${BEST[$rk]:-}"
-	[ -n "$rk" ] || rv=""
+	rv="" lr="-" # rows without a reference have an empty key (not a valid subscript)
+	if [ -n "$rk" ]; then
+		rv="${BEST[$rk]:-}"
+		lr="${LOADS[$rk]:-}"
+	fi
 	fv="${BEST[$fk]:-}"
 	ra="$(ratio_of "$fv" "$rv")"
 	v="$(verdict "$kind" "$target" "$ra" "$fv")"
-	lr="${LOADS[$rk]:-}"
-	[ -n "$rk" ] || lr="-"
 	printf '%-66s %10s %10s %7s %9s %5s  %s | %s%s\n' "$measure" "$([ -n "$rk" ] && fmt "$rv" || echo -)" "$(fmt "$fv")" \
 		"${ra:-n/a}" "$(target_txt "$kind" "$target")" "$v" "$lr" "${LOADS[$fk]:-}" "${note:+  ($note)}" >>"$TABLE"
 	[ -n "$ra" ] && printf '"%s" %s %s\n' "$id" "$ra" "$( [ "${kind%_*}" = ratio ] && echo "$target" || echo NaN)" >>"$DAT"
