@@ -37,6 +37,10 @@ struct rt_hub {
 	struct rt_stats stats;
 	int holding;        /* rt_hold: broadcast WebSocket frames wait for rt_release */
 	struct conn *dirty; /* the connections they were queued on */
+	/* the newest message_created event's message object, rendered (owned):
+	 * the sender's acknowledgement carries the same bytes */
+	int64_t last_msg_id;
+	char *last_msg_json;
 	struct {
 		uint64_t id;
 		struct outmsg *sse;
@@ -47,6 +51,8 @@ struct rt_hub {
 };
 
 static void replay(struct rt_hub *h, struct conn *c, uint64_t last_id);
+static void fan_ws(struct rt_hub *h, struct conn *c, struct outmsg *m);
+static const char *type_name(enum event_type t);
 
 static struct outmsg *msg_new(const char *text, size_t len)
 {
@@ -212,25 +218,56 @@ int rt_write(struct conn *c)
 	return 0;
 }
 
+/* Frames rendered JSON text (len bytes, borrowed) for one transport. SSE
+ * frames carry an id when id > 0. */
+static struct outmsg *render_text(const char *text, size_t len, enum conn_kind kind, uint64_t id)
+{
+	if (kind == CONN_WS)
+		return msg_new(text, len);
+	size_t n = len + 48;
+	char *buf = xmalloc(n);
+	int k = id ? snprintf(buf, n, "id: %llu\ndata: %s\n\n", (unsigned long long)id, text)
+	           : snprintf(buf, n, "data: %s\n\n", text);
+	struct outmsg *m = msg_new(buf, (size_t)k);
+	free(buf);
+	return m;
+}
+
 /* Renders obj for one transport. SSE frames carry an id when id > 0. */
 static struct outmsg *render(cJSON *obj, enum conn_kind kind, uint64_t id)
 {
 	char *text = cJSON_PrintUnformatted(obj);
 	if (!text)
 		abort();
-	struct outmsg *m;
-	if (kind == CONN_WS) {
-		m = msg_new(text, strlen(text));
-	} else {
-		size_t n = strlen(text) + 48;
-		char *buf = xmalloc(n);
-		int k = id ? snprintf(buf, n, "id: %llu\ndata: %s\n\n", (unsigned long long)id, text)
-		           : snprintf(buf, n, "data: %s\n\n", text);
-		m = msg_new(buf, (size_t)k);
-		free(buf);
-	}
+	struct outmsg *m = render_text(text, strlen(text), kind, id);
 	free(text);
 	return m;
+}
+
+/* Keeps the message object of a rendered message_created event (text, len
+ * bytes): event_json appends "type" last to json_message's object, so the
+ * object is the text without that member. Keeps nothing when the text does
+ * not end so. */
+static void keep_message(struct rt_hub *h, int64_t id, const char *text, size_t len)
+{
+	char tail[64];
+	size_t t = (size_t)snprintf(tail, sizeof tail, ",\"type\":\"%s\"}", type_name(EV_MESSAGE_CREATED));
+	free(h->last_msg_json);
+	h->last_msg_json = NULL;
+	h->last_msg_id = 0;
+	if (len <= t || memcmp(text + len - t, tail, t))
+		return;
+	char *o = xmalloc(len - t + 2);
+	memcpy(o, text, len - t);
+	o[len - t] = '}';
+	o[len - t + 1] = 0;
+	h->last_msg_json = o;
+	h->last_msg_id = id;
+}
+
+const char *rt_message_json(struct rt_hub *h, int64_t id)
+{
+	return h && id && h->last_msg_id == id ? h->last_msg_json : NULL;
 }
 
 void rt_send_json(struct conn *c, cJSON *obj)
@@ -238,7 +275,10 @@ void rt_send_json(struct conn *c, cJSON *obj)
 	/* on SSE a direct event carries the id of the newest broadcast event the
 	 * stream is up to date with (so Last-Event-ID resumes after it) */
 	struct outmsg *m = render(obj, c->kind, c->kind == CONN_SSE ? c->seen_id : 0);
-	enqueue(c, m);
+	if (c->kind == CONN_WS)
+		fan_ws(c->hub, c, m); /* while held, leaves with the batch's events */
+	else
+		enqueue(c, m);
 	msg_unref(m);
 }
 
@@ -594,7 +634,13 @@ static void on_event(void *ctx, const struct event *ev)
 	}
 	cJSON *obj = event_json(h->app, ev);
 	uint64_t id = ++h->next_event_id;
-	struct outmsg *ws = NULL, *sse = render(obj, CONN_SSE, id);
+	char *text = cJSON_PrintUnformatted(obj);
+	if (!text)
+		abort();
+	size_t len = strlen(text);
+	if (ev->type == EV_MESSAGE_CREATED && ev->message)
+		keep_message(h, ev->message->id, text, len);
+	struct outmsg *ws = NULL, *sse = render_text(text, len, CONN_SSE, id);
 	h->stats.events++;
 	for (size_t i = 0; i < n; i++)
 		for (struct conn *c = imap_get(&h->by_user, aud[i]); c; c = c->next) {
@@ -603,11 +649,12 @@ static void on_event(void *ctx, const struct event *ev)
 				c->seen_id = id;
 			} else {
 				if (!ws)
-					ws = render(obj, CONN_WS, 0);
+					ws = render_text(text, len, CONN_WS, 0);
 				fan_ws(h, c, ws);
 			}
 		}
 	cJSON_Delete(obj);
+	free(text);
 	msg_unref(ws);
 	ring_push(h, id, sse, aud, n); /* the ring keeps our reference and the audience */
 }
@@ -655,6 +702,7 @@ void rt_free(struct rt_hub *h)
 	}
 	imap_free(&h->by_user);
 	imap_free(&h->by_id);
+	free(h->last_msg_json);
 	free(h);
 }
 

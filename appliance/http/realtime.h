@@ -92,6 +92,12 @@ void rt_release(struct rt_hub *h);
  * the queue is empty). */
 int rt_write(struct conn *c);
 
+/* The newest message_created event's message object as its events carried
+ * it (JSON text, borrowed: valid until the next event), when that message
+ * is id; NULL otherwise (no such event, or a newer one since). For the
+ * sender's acknowledgement, which carries the same object. */
+const char *rt_message_json(struct rt_hub *h, int64_t id);
+
 /* Finds a live connection of h by id (for answers that come after a commit). */
 struct conn *rt_find(struct rt_hub *h, int64_t id);
 

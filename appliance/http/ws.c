@@ -60,6 +60,7 @@ static void send_done(void *req, int rc, const struct fe_err *e, const struct me
 		free(sr);
 		return;
 	}
+	struct rt_hub *sr_hub = sr->hub;
 	free(sr);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "ack");
@@ -68,7 +69,12 @@ static void send_done(void *req, int rc, const struct fe_err *e, const struct me
 	else
 		cJSON_AddNullToObject(o, "idempotency_key");
 	cJSON_AddBoolToObject(o, "created", created);
-	cJSON_AddItemToObject(o, "message", json_message(m));
+	/* the message_created event just rendered the same object */
+	const char *raw = created ? rt_message_json(sr_hub, m->id) : NULL;
+	if (raw)
+		cJSON_AddRawToObject(o, "message", raw);
+	else
+		cJSON_AddItemToObject(o, "message", json_message(m));
 	rt_send_json(c, o);
 	cJSON_Delete(o);
 }
