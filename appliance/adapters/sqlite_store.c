@@ -493,6 +493,11 @@ static void on_sqlite_log(void *arg, int rc, const char *msg)
 
 int sqlite_store_init(void)
 {
+	/* no allocation statistics (nothing reads them): with them on, every
+	 * SQLite malloc and free takes a process-wide mutex, which the loop
+	 * and the writer thread then share */
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		return -1;
 	return sqlite3_config(SQLITE_CONFIG_LOG, on_sqlite_log, NULL) == SQLITE_OK ? 0 : -1;
 }
 
