@@ -11,7 +11,7 @@ import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { setupWorkspace, createChat, memberIds, allMessages, send, mapLimit, tok } from './lib/conv.mjs';
-import { closeAll, rawWebSocket } from './lib/rt.mjs';
+import { closeAll, rawWebSocket, assertSameMessage } from './lib/rt.mjs';
 
 // One masked client text frame (RFC 6455 5.2).
 function clientFrame(text) {
@@ -93,6 +93,54 @@ describe('batched real-time sends', () => {
     const delivered = metric(after, 'fechatter_deliveries_total') - metric(before, 'fechatter_deliveries_total');
     assert.ok(batched >= N, `the burst's answers went in batched sends (${batched} messages batched)`);
     assert.ok(writes < delivered, `fewer sends (${writes}) than messages delivered (${delivered})`);
+  });
+
+  test('an ack carries the very bytes of its new_message event\'s message; a repeat carries the stored message', async () => {
+    // the ack reuses the message object the event rendered (http/ws.c
+    // send_done, rt_message_json): checked byte for byte on the wire, with
+    // sends of another user committed in the same batches, and a repeated
+    // key (created false: no event, rendered from the stored message)
+    const a = await rawWebSocket(srv, `/ws?access_token=${encodeURIComponent(tok(alice))}`);
+    await a.waitFrame((f) => f.text?.includes('connection_confirmed'), { label: 'connection_confirmed' });
+    const N = 30;
+    const parts = [];
+    for (let i = 0; i < N; i++) {
+      parts.push(clientFrame(JSON.stringify({ op: 'send', chat_id: chat.id, content: `raw ${i} "q" \\ é\t😀 </x>`, idempotency_key: `r${i}` })));
+    }
+    const others = mapLimit(Array.from({ length: 10 }, (_, i) => i), 4, (i) => send(srv, bob, chat.id, `bob ${i}`));
+    a.sock.write(Buffer.concat(parts));
+    const texts = () => a.frames.filter((f) => f.opcode === 1).map((f) => f.text);
+    await a.waitFrame(() => texts().filter((t) => t.startsWith('{"type":"ack"')).length === N, { label: `${N} acks`, timeoutMs: 30000 });
+    await others;
+    const tail = ',"type":"new_message"}';
+    const events = new Map();
+    for (const t of texts()) {
+      if (!t.endsWith(tail)) continue;
+      const e = JSON.parse(t);
+      if (e.type === 'new_message') events.set(e.id, t.slice(0, -tail.length) + '}');
+    }
+    const listed = new Map((await allMessages(srv, alice, chat.id)).map((m) => [m.id, m]));
+    for (const t of texts().filter((x) => x.startsWith('{"type":"ack"'))) {
+      const ack = JSON.parse(t);
+      assert.equal(ack.created, true);
+      const prefix = `{"type":"ack","idempotency_key":${JSON.stringify(ack.idempotency_key)},"created":true,"message":`;
+      assert.ok(t.startsWith(prefix) && t.endsWith('}'), `ack layout: ${t.slice(0, 120)}`);
+      const raw = t.slice(prefix.length, -1);
+      // the event was published before the ack was queued: it came first
+      assert.equal(raw, events.get(ack.message.id), `ack ${ack.idempotency_key}: the event's bytes`);
+      assertSameMessage(ack.message, listed.get(ack.message.id), `ack ${ack.idempotency_key}`);
+    }
+    // a repeat of a key: no event, the stored message (not the newest rendered one)
+    a.sock.write(Buffer.concat([clientFrame(JSON.stringify({ op: 'send', chat_id: chat.id, content: 'again', idempotency_key: 'r3' })),
+      clientFrame(JSON.stringify({ op: 'send', chat_id: chat.id, content: 'fresh', idempotency_key: 'r-new' }))]));
+    const acks = () => texts().filter((t) => t.startsWith('{"type":"ack"')).map((t) => JSON.parse(t));
+    await a.waitFrame(() => acks().length === N + 2, { label: 'two more acks', timeoutMs: 10000 });
+    const repeat = acks().find((x) => x.idempotency_key === 'r3' && x.created === false);
+    assert.ok(repeat, 'the repeat is answered created false');
+    const first = acks().find((x) => x.idempotency_key === 'r3' && x.created === true);
+    assert.deepEqual(repeat.message, first.message, 'the repeat carries the first message');
+    const fresh = acks().find((x) => x.idempotency_key === 'r-new');
+    assert.equal(fresh.message.content, 'fresh');
   });
 
   test('a client that closes while messages stream in gets no frame after the close frame', async () => {
