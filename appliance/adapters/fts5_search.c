@@ -36,7 +36,7 @@
 struct fts {
 	char path[512];
 	pthread_key_t key;
-	struct sq *store;   /* marked damaged when a search meets corruption; may be NULL */
+	struct sq *store;    /* marked damaged when a search meets corruption; may be NULL */
 	int64_t mmap_bytes;  /* each connection's PRAGMA mmap_size */
 	int64_t map_rss;     /* resident bytes above which a connection unmaps after a search */
 	int64_t cache_bytes; /* each connection's page cache */
@@ -502,9 +502,7 @@ static int filter_sql(const struct search_query *q, struct buf *w, struct binds 
  * each row matches in one batch and gets the same bm25 there (the other
  * chats' phrases add nothing to its score, and each phrase's document
  * count is the same): the hits and totals are those of one big MATCH. */
-#ifndef CHAT_BATCH
 #define CHAT_BATCH 10
-#endif
 
 /* Steps st to its end, counting the rows into *total and keeping the best
  * `want` in top[0..*k) (column 0 the id, 1 the score). Returns st's last
