@@ -10,12 +10,14 @@
  * substring is a phrase of bigrams. User text is only ever a quoted token,
  * never FTS5 syntax. A progress handler on the thread's connection stops a
  * query at its deadline or when it is cancelled (the client went away). */
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "adapters/fts5_index.h"
 #include "adapters/fts5_search.h"
 #include "adapters/fts5_tokenize.h"
@@ -34,8 +36,10 @@
 struct fts {
 	char path[512];
 	pthread_key_t key;
-	struct sq *store;   /* marked damaged when a search meets corruption; may be NULL */
-	int64_t mmap_bytes; /* each connection's PRAGMA mmap_size */
+	struct sq *store;    /* marked damaged when a search meets corruption; may be NULL */
+	int64_t mmap_bytes;  /* each connection's PRAGMA mmap_size */
+	int64_t map_rss;     /* resident bytes above which a connection unmaps after a search */
+	int64_t cache_bytes; /* each connection's page cache */
 };
 
 static void close_conn(void *db)
@@ -77,12 +81,14 @@ static sqlite3 *conn(struct fts *f)
 	sqlite3_busy_timeout(db, 5000);
 	sqlite3_create_function_v2(db, "fe_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_fold, NULL,
 	                           NULL, NULL);
-	/* searches read index pages all over the file: map part of it rather
-	 * than copy it through the page cache (mapped pages stay the kernel's,
-	 * reclaimable, but count as resident: cfg search_mmap bounds them) */
+	/* a search reads the postings of the caller's chats and the docsize
+	 * row of every match (bm25): a page cache that holds them spares a
+	 * pread per page (system calls are dear on a VM); a map would too, but
+	 * its touched pages count as resident, and faulting them in again
+	 * after an unmap (drop_map) costs more than the reads it saved */
 	char pragma[96];
-	snprintf(pragma, sizeof pragma, "PRAGMA mmap_size=%lld; PRAGMA cache_size=-4000",
-	         (long long)f->mmap_bytes);
+	snprintf(pragma, sizeof pragma, "PRAGMA mmap_size=%lld; PRAGMA cache_size=-%lld",
+	         (long long)f->mmap_bytes, (long long)(f->cache_bytes ? f->cache_bytes / 1024 : 2000));
 	sqlite3_exec(db, pragma, NULL, NULL, NULL);
 	pthread_setspecific(f->key, db);
 	return db;
@@ -689,12 +695,48 @@ static int search_once(void *self, const struct search_query *q, struct search_h
 /* A search over a damaged file answers DATABASE_CORRUPT, not a partial (or
  * empty) result: corruption this worker meets marks the store damaged, and
  * once the store is damaged every search answers so. */
+/* The process's resident memory in bytes (/proc/self/statm), 0 when
+ * unknown. */
+static int64_t resident_bytes(void)
+{
+	char b[128];
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, b, sizeof b - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	b[n] = 0;
+	long long size = 0, res = 0;
+	if (sscanf(b, "%lld %lld", &size, &res) != 2)
+		return 0;
+	return (int64_t)res * sysconf(_SC_PAGESIZE);
+}
+
+/* Once a search is over (every statement done) and the process holds more
+ * than f->map_rss resident, unmaps db's file: the mapped pages it touched
+ * leave the resident set (they stay in the kernel's page cache) and the
+ * next search maps the file again on its first read. Unmapping after
+ * every search would fault every page in again (slow on a VM), so only
+ * over the budget. */
+static void drop_map(struct fts *f, sqlite3 *db)
+{
+	if (!db || f->mmap_bytes <= 0 || (f->map_rss > 0 && resident_bytes() <= f->map_rss))
+		return;
+	sqlite3_int64 sz = 0;
+	sqlite3_file_control(db, "main", SQLITE_FCNTL_MMAP_SIZE, &sz);
+	sz = f->mmap_bytes;
+	sqlite3_file_control(db, "main", SQLITE_FCNTL_MMAP_SIZE, &sz);
+}
+
 static int fts_search(void *self, const struct search_query *q, struct search_hit **out, size_t *n,
                       int64_t *total)
 {
 	struct fts *f = self;
 	int rc = search_once(self, q, out, n, total);
 	sqlite3 *db = pthread_getspecific(f->key);
+	drop_map(f, db);
 	if (rc == FE_ECORRUPT && !sq_is_corrupt(f->store))
 		sq_note_corrupt(f->store, SQLITE_CORRUPT, db ? sqlite3_errmsg(db) : "met by a search");
 	if (rc != FE_EUNAVAIL && sq_is_corrupt(f->store)) {
@@ -728,12 +770,15 @@ static int fts_rebuild(void *self)
 
 static const struct search_ops ops = {fts_search, fts_rebuild};
 
-int fts5_search_open(const char *path, struct store *store, int64_t mmap_bytes, struct search *s)
+int fts5_search_open(const char *path, struct store *store, const struct fts5_search_mem *mem,
+                     struct search *s)
 {
 	struct fts *f = xcalloc(1, sizeof *f);
 	snprintf(f->path, sizeof f->path, "%s", path);
 	f->store = store ? store->impl : NULL;
-	f->mmap_bytes = mmap_bytes;
+	f->cache_bytes = mem ? mem->cache_bytes : 4 << 20;
+	f->mmap_bytes = mem ? mem->mmap_bytes : 0;
+	f->map_rss = mem ? mem->map_rss : 0;
 	pthread_key_create(&f->key, close_conn);
 	s->ops = &ops;
 	s->impl = f;

@@ -7,13 +7,23 @@
 #include "ports/search.h"
 #include "ports/store.h"
 
+/* What each search thread's connection may hold. */
+struct fts5_search_mem {
+	int64_t cache_bytes; /* its page cache (SQLite cache_size); 0 = SQLite's default */
+	int64_t mmap_bytes;  /* bytes of the file it maps (PRAGMA mmap_size); 0 = none */
+	int64_t map_rss;     /* after a search, it unmaps the file when the process's
+	                      * resident memory is above this (touched mapped pages
+	                      * count as resident); 0 = after every search */
+};
+
 /* Prepares searching the database at path (already migrated) into *s.
  * store is the SQLite store (sqlite_store_open) of the same file, or NULL:
  * corruption a search meets marks it damaged, and a damaged store makes
  * every search answer FE_ECORRUPT; it must outlive s. Each thread's
- * connection maps at most mmap_bytes of the file (0 = read through the
- * page cache only). Returns 0. Free with fts5_search_close. */
-int fts5_search_open(const char *path, struct store *store, int64_t mmap_bytes, struct search *s);
+ * connection's memory comes from mem (NULL: no map, a 4 MB page cache).
+ * Returns 0. Free with fts5_search_close. */
+int fts5_search_open(const char *path, struct store *store, const struct fts5_search_mem *mem,
+                     struct search *s);
 void fts5_search_close(struct search *s);
 
 #endif

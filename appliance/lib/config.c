@@ -52,8 +52,13 @@ static const struct directive table[] = {
     {"search-concurrency", K_INT, F(search_concurrency), 0, 10000, NULL,
      "searches one user may have running at once, beyond that 429, 0 = no cap (default 3)"},
     {"search-mmap", K_I64, F(search_mmap), 0, (int64_t)1 << 40, NULL,
-     "bytes of the database each search thread maps (counted as resident memory), 0 = none (default "
-     "8388608)"},
+     "bytes of the database each search thread maps (touched pages count as resident memory), 0 = none "
+     "(default 0)"},
+    {"search-cache", K_I64, F(search_cache), 1 << 20, (int64_t)1 << 32, NULL,
+     "bytes of each search thread's page cache (resident once filled; default 16777216)"},
+    {"search-map-rss", K_I64, F(search_map_rss), 0, (int64_t)1 << 40, NULL,
+     "resident bytes above which a search thread unmaps the database after a search, 0 = after every "
+     "search (default 41943040)"},
     {"send-rate", K_INT, F(send_rate), 0, 1000000, NULL,
      "messages one user may send per minute (HTTP and WebSocket), 0 = no limit (default 600)"},
     {"upload-rate", K_INT, F(upload_rate), 0, 1000000, NULL,
@@ -127,7 +132,9 @@ void config_defaults(struct config *c)
 	c->search_workers = 2;
 	c->search_timeout_ms = 10000;
 	c->search_concurrency = 3;
-	c->search_mmap = 8 << 20;
+	c->search_mmap = 0;
+	c->search_cache = 16 << 20;
+	c->search_map_rss = 40 << 20;
 	c->send_rate = 600;
 	c->upload_rate = 60;
 	c->search_rate = 60;

@@ -26,7 +26,8 @@
 # messages_scoped against the plain FTS5 table of the baseline copy).
 #
 # usage: search.sh [BIN] (env: SEARCH_MESSAGES=1000000 SEARCH_QUERIES=200;
-# SEARCH_BASELINE=0 skips the plain-FTS5 timings, for quick iterations)
+# SEARCH_BASELINE=0 skips the plain-FTS5 timings, for quick iterations;
+# SEARCH_KEEP=DIR keeps the generated data, SEARCH_DATA=DIR measures it again)
 set -uo pipefail
 BIN="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/fechatter}"
 [ -x "$BIN" ] || { echo "search.sh: $BIN is not an executable (run make)" >&2; exit 1; }
@@ -53,6 +54,22 @@ T0=$(date +%s)
 elapsed() { echo "$(($(date +%s) - T0)) s"; }
 sql() { sqlite3 -batch -bail -cmd '.timeout 10000' "$@"; }
 
+# SEARCH_DATA=DIR (a folder SEARCH_KEEP filled): measure that data again,
+# skipping the generation, the reindex and the baseline (A/B runs of
+# builds or flags on the same data; server flags through a wrapper BIN
+# that execs the binary with them)
+if [ -n "${SEARCH_DATA:-}" ]; then
+	[ -f "$SEARCH_DATA/data/fechatter.db" ] || { echo "search.sh: no kept data in $SEARCH_DATA" >&2; exit 1; }
+	cp -r "$SEARCH_DATA/data/." "$DATA/" || exit 1
+	cp "$SEARCH_DATA"/sample*.txt "$SEARCH_DATA/vocab.txt" "$WORK/" || exit 1
+	CHATS="$(cat "$SEARCH_DATA/chats")"
+	HEAVY_CHATS="$(cat "$SEARCH_DATA/heavy-chats")"
+	STORED="$(sql "$DB" 'SELECT count(*) FROM messages')"
+	size_with=0 size_with_vac=0 size_without=1 REINDEX_MS=0 PLAIN_MS=0 IDX_SIZES=n/a SCOPED_B=n/a PLAIN_B=n/a IDX_RATIO=n/a
+	SEARCH_BASELINE=0
+	log "== search benchmark on the kept data $SEARCH_DATA: $STORED messages, $NQ queries per kind (no baseline)"
+	log "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+else
 log "== search benchmark: $NMSG messages, $NCHATS chats, a user in $NMEMBER of them, $NQ queries per kind"
 log "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $(sqlite3 -version | cut -d' ' -f1) CLI, $(node --version)"
 
@@ -240,6 +257,7 @@ log "queries prepared from $(wc -l <"$WORK/vocab.txt") words and $(wc -l <"$WORK
 
 need cc gcc
 cc -O2 -o "$WORK/search-baseline" "$HERE/search-baseline.c" -lsqlite3 || { log "cannot build search-baseline.c"; exit 1; }
+fi # not SEARCH_DATA
 
 # ---------------------------------------------------------------- 7. measure: HTTP, then the baseline (one at a time)
 port="$(free_port)"

@@ -83,7 +83,7 @@ static void init(void)
 	for (int i = 0; i < 40; i++)
 		strcat(longer, i == 30 ? "deployment東京 " : "filler words here ");
 	add_msg(chats[0], b.id, longer);
-	fts5_search_open(path, &st, 0, &se);
+	fts5_search_open(path, &st, NULL, &se);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -385,7 +385,7 @@ static int setup(void **state)
 		fprintf(stderr, "store: %s\n", err);
 		return -1;
 	}
-	fts5_search_open(path, &st, 0, &se);
+	fts5_search_open(path, &st, NULL, &se);
 	nmsg = 0;
 	memset(msg, 0, sizeof msg);
 	return 0;
@@ -1060,6 +1060,46 @@ static void over_chats(struct buf *e, const int64_t *chats, size_t nchats, const
  * order (bm25 ties broken newest first) and the totals are those of one
  * MATCH over every chat, for words, prefixes, phrases, exclusions and
  * pages that cross batches. */
+/* 1 when the process maps (part of) file `path`. */
+static int mapped(const char *file)
+{
+	char line[1024], real[PATH_MAX];
+	int found = 0;
+	if (!realpath(file, real))
+		return -1;
+	FILE *f = fopen("/proc/self/maps", "r");
+	assert_non_null(f);
+	size_t n = strlen(real);
+	while (fgets(line, sizeof line, f)) { /* the file itself, not its -shm */
+		size_t l = strcspn(line, "\n");
+		if (l > n && !memcmp(line + l - n, real, n) && line[l - n - 1] == ' ')
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/* A search connection maps the file while it reads (--search-mmap), and
+ * lets the map go once the search is over: the pages it touched leave the
+ * server's resident memory between searches. */
+static void test_map_released_after_search(void **state)
+{
+	fts5_search_close(&se);
+	struct fts5_search_mem mem = {1 << 20, 64 << 20, 0};
+	fts5_search_open(path, &st, &mem, &se);
+	seed();
+	sqlite3 *db = NULL; /* the pages into the file: a map serves only what the log does not hold */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(mapped(path), 0);
+	assert_string_equal(find("deployment"), "1");
+	assert_string_equal(last_snippet, "The <mark>deployment</mark> is scheduled for Friday");
+	assert_int_equal(mapped(path), 0);
+	assert_string_equal(find("brown"), "3,4"); /* the next search maps it again */
+	assert_int_equal(mapped(path), 0);
+}
+
 static void test_many_chats_rank_as_one_match(void **state)
 {
 	static const char *const fillers[] = {"", " alpha", " alpha beta gamma",
@@ -1165,6 +1205,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_deadline_interrupts_query, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_stops_query, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_chats_rank_as_one_match, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_released_after_search, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

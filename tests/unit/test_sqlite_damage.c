@@ -69,7 +69,7 @@ static int search_deployment(struct store *f)
 	struct search_hit *hits = NULL;
 	size_t n = 0;
 	int64_t total = 0;
-	fts5_search_open(path, f, 0, &se);
+	fts5_search_open(path, f, NULL, &se);
 	int rc = se.ops->search(se.impl, &q, &hits, &n, &total);
 	search_hits_free(hits, n);
 	fts5_search_close(&se);
