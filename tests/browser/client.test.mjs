@@ -261,8 +261,15 @@ test('direct message, members panel: remove, add back, leave', async () => {
   await A.click('dialog button:has-text("Remove")');
   await navItem(B, 'random').waitFor({ state: 'detached' });
   await A.selectOption('.panel select', { label: 'Bob Baker' });
+  // a presence change re-renders the open panel: the person chosen stays chosen
+  const bobToken = await B.evaluate(() => fetch('/api/refresh', { method: 'POST' }).then((r) => r.json()).then((j) => j.data.access_token));
+  const presence = (status) => api(srv.url, 'POST', '/api/realtime/presence', { token: bobToken, body: { status } });
+  assert.equal((await presence('away')).status, 200);
+  await navItem(A, 'Bob Baker').locator('.dot.away').waitFor();
+  assert.equal(await A.locator('.panel select[aria-label="Person to add"]').inputValue(), (await A.locator('.panel select option:has-text("Bob Baker")').getAttribute('value')));
   await A.click('.panel button:has-text("Add")');
   await A.waitForSelector('.panel .member:has-text("Bob Baker")');
+  await presence('online');
   await navItem(B, 'random').waitFor();
   await A.keyboard.press('Escape');
   // Bob leaves #random himself

@@ -88,9 +88,12 @@ export async function renderMembers(fetchIt) {
   body.append(h('h3', { text: `Members · ${members.length}` }), listEl);
   if (mod) {
     const inChat = new Set(members.map((m) => m.user_id));
+    // a re-render (presence, a member event) keeps the person already chosen
+    const chosen = document.querySelector('.panel select[aria-label="Person to add"]')?.value || '';
     const sel = h('select', { 'aria-label': 'Person to add' }, h('option', { value: '', text: 'Add someone…' }),
       [...S.users.values()].filter((u) => !inChat.has(u.id) && u.status !== 'Suspended').sort((a, b) => a.fullname.localeCompare(b.fullname))
         .map((u) => h('option', { value: String(u.id), text: u.fullname })));
+    if ([...sel.options].some((o) => o.value === chosen)) sel.value = chosen;
     const add = h('form', { class: 'inline-form' }, sel, h('button', { type: 'submit', class: 'btn small primary', text: 'Add' }));
     add.addEventListener('submit', async (e) => {
       e.preventDefault();
