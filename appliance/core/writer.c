@@ -109,6 +109,17 @@ static void run_batch(struct writer *w, struct store *st, struct write_op *batch
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Appends the list first..last to the queue head/tail (under w->mu). */
+static void append(struct write_op **head, struct write_op **tail, struct write_op *first,
+                   struct write_op *last)
+{
+	if (*tail)
+		(*tail)->next = first;
+	else
+		*head = first;
+	*tail = last;
+}
+
 static void run_done(struct app *app, struct write_op *batch)
 {
 	for (struct write_op *op = batch, *next; op; op = next) {
@@ -133,18 +144,10 @@ static void *writer_main(void *p)
 		run_batch(w, w->st, batch);
 		pthread_mutex_lock(&w->mu);
 		if (w->pipelined) { /* answered after the syncer's fdatasync */
-			if (w->sync_tail)
-				w->sync_tail->next = batch;
-			else
-				w->sync_head = batch;
-			w->sync_tail = last;
+			append(&w->sync_head, &w->sync_tail, batch, last);
 			pthread_cond_signal(&w->sync_work);
 		} else {
-			if (w->out_tail)
-				w->out_tail->next = batch;
-			else
-				w->out_head = batch;
-			w->out_tail = last;
+			append(&w->out_head, &w->out_tail, batch, last);
 			if (w->wake)
 				w->wake(w->wake_arg);
 		}
@@ -177,11 +180,7 @@ static void *syncer_main(void *p)
 			if (!op->rc)
 				op->rc = rc;
 		pthread_mutex_lock(&w->mu);
-		if (w->out_tail)
-			w->out_tail->next = batch;
-		else
-			w->out_head = batch;
-		w->out_tail = last;
+		append(&w->out_head, &w->out_tail, batch, last);
 		w->syncing = 0;
 		pthread_cond_broadcast(&w->idle);
 		if (w->wake)
@@ -288,11 +287,7 @@ void writer_kick(struct writer *w)
 	if (!batch)
 		return;
 	pthread_mutex_lock(&w->mu);
-	if (w->in_tail)
-		w->in_tail->next = batch;
-	else
-		w->in_head = batch;
-	w->in_tail = last;
+	append(&w->in_head, &w->in_tail, batch, last);
 	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
 }
