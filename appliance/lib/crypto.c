@@ -1,4 +1,5 @@
 /* lib/crypto: libsodium wrappers. */
+#include <pthread.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <string.h>
@@ -35,23 +36,21 @@ void random_b64url(size_t nbytes, char *out, size_t outlen)
 	sodium_memzero(buf, sizeof buf);
 }
 
+static unsigned char id_prefix[6]; /* drawn once per process */
+static pthread_once_t id_once = PTHREAD_ONCE_INIT;
+
+static void draw_id_prefix(void)
+{
+	randombytes_buf(id_prefix, sizeof id_prefix);
+}
+
 void unique_id_b64url(char *out, size_t outlen)
 {
-	static unsigned char prefix[6];
-	static int ready; /* 0 none, 1 drawing, 2 drawn */
 	static uint64_t counter;
-	int expect = 0;
-	if (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) != 2) {
-		if (__atomic_compare_exchange_n(&ready, &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			randombytes_buf(prefix, sizeof prefix);
-			__atomic_store_n(&ready, 2, __ATOMIC_RELEASE);
-		}
-		while (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) != 2)
-			; /* another thread is drawing the prefix (once per process) */
-	}
+	pthread_once(&id_once, draw_id_prefix);
 	uint64_t n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
 	unsigned char b[12];
-	memcpy(b, prefix, sizeof prefix);
+	memcpy(b, id_prefix, sizeof id_prefix);
 	for (int i = 0; i < 6; i++)
 		b[6 + i] = (unsigned char)(n >> (8 * (5 - i)));
 	sodium_bin2base64(out, outlen, b, sizeof b, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
