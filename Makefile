@@ -63,7 +63,27 @@ BUILD   := build/san
 export ASAN_OPTIONS ?= quarantine_size_mb=8:detect_stack_use_after_return=1
 endif
 
-SRCS    := $(filter-out appliance/main.c,$(shell find appliance -name '*.c' | sort))
+# fechatter-cluster (issue 15, `make cluster` = `make CLUSTER=1`): the same
+# program plus the PostgreSQL store and the NATS bus (appliance/adapters/pg_*.c,
+# nats_*.c, built with -DFE_CLUSTER), linked dynamically against Debian's libpq5
+# and libnats3.4: neither ships a static library that links on its own (libpq.a
+# wants Kerberos and LDAP, libnats-dev has no .a), and a cluster host runs
+# PostgreSQL and NATS from Debian anyway. The single-box binary stays static
+# and has neither.
+CLUSTER ?=
+CLUSTER_ONLY := appliance/adapters/pg_% appliance/adapters/nats_%
+ifneq ($(CLUSTER),)
+ifneq ($(ARCH)$(SANITIZE),)
+$(error CLUSTER=1 is for the native, unsanitised build only)
+endif
+BUILD   := build/cluster
+CFLAGS  += -DFE_CLUSTER -isystem $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+LIBS    += -lpq -lnats
+LDSTATIC :=
+CLUSTER_ONLY :=
+endif
+
+SRCS    := $(filter-out appliance/main.c $(CLUSTER_ONLY),$(shell find appliance -name '*.c' | sort))
 OBJS    := $(SRCS:%.c=$(BUILD)/obj/%.o)
 GEN_OBJ := $(BUILD)/obj/gen/embedded.o
 LIB     := $(BUILD)/libfechatter.a
@@ -101,6 +121,12 @@ $(LIB): $(OBJS) $(GEN_OBJ)
 
 $(BIN): $(BUILD)/obj/appliance/main.o $(LIB)
 	$(CC) $(LDFLAGS) $(LDSTATIC) -o $@ $^ $(LIBS)
+
+.PHONY: cluster
+cluster:
+	@bash packaging/deps.sh cluster
+	$(MAKE) --no-print-directory CLUSTER=1 build/cluster/fechatter
+	cp build/cluster/fechatter build/fechatter-cluster
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB) tests/unit/testapp.h
 	@mkdir -p $(dir $@)

@@ -337,6 +337,13 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	fe_log_level = cfg.log_level;
+#ifndef FE_CLUSTER
+	if (cfg.store_postgres || cfg.bus_nats) {
+		fprintf(stderr, "fechatter: --store postgres and --bus nats are in fechatter-cluster (make cluster);"
+		                " this binary is the single-box appliance\n");
+		return 2;
+	}
+#endif
 	if (!strcmp(cfg.command, "version")) {
 		printf("fechatter %s linux-%s\n", FECHATTER_VERSION, FE_ARCH);
 		return 0;
@@ -443,7 +450,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	char files[512];
-	snprintf(files, sizeof files, "%s/files", cfg.data);
+	if (cfg.files[0])
+		snprintf(files, sizeof files, "%s", cfg.files);
+	else
+		snprintf(files, sizeof files, "%s/files", cfg.data);
 	if (fs_blobs_open(files, &app.blobs))
 		goto out;
 	local_bus_new(&app.bus);

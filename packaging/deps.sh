@@ -23,6 +23,11 @@ fi
 if [ "${1:-}" = "--bench" ]; then
   want_pkgs+=(wrk gnuplot-nox util-linux binutils)
 fi
+# `deps.sh cluster` (make cluster, make test-cluster) adds PostgreSQL and NATS:
+# the client libraries fechatter-cluster links, and the servers its tests run
+if [ "${1:-}" = "cluster" ]; then
+  want_pkgs+=(libpq-dev libnats-dev postgresql-15 postgresql-client-15 nats-server)
+fi
 missing=()
 for p in "${want_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

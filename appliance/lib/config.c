@@ -107,6 +107,16 @@ static const struct directive table[] = {
     {"cors-origin", K_ORIGINS, F(cors_origins), 0, CONFIG_CORS_MAX, NULL,
      "an origin (scheme://host[:port]) whose pages may call the API (CORS); repeatable, up to 16 (default "
      "none)"},
+    /* scale-out (issue 15): only fechatter-cluster has the postgres store and the nats bus */
+    {"store", K_ENUM, F(store_postgres), 0, 1, "sqlite|postgres",
+     "sqlite: the database in DATA (default); postgres: a shared PostgreSQL at --pg-url (fechatter-cluster)"},
+    {"pg-url", K_STR, F(pg_url), 0, 0, NULL, "PostgreSQL connection URL for --store postgres (postgresql://...)"},
+    {"bus", K_ENUM, F(bus_nats), 0, 1, "local|nats",
+     "local: events stay in this process (default); nats: shared with the other appliances through --nats-url "
+     "(fechatter-cluster)"},
+    {"nats-url", K_STR, F(nats_url), 0, 0, NULL, "NATS server URL for --bus nats (default nats://127.0.0.1:4222)"},
+    {"files", K_STR, F(files), 0, 0, NULL,
+     "folder of uploaded files (default DATA/files); appliances of one cluster share one"},
     /* behind a reverse proxy */
     {"trust-proxy", K_LIST, F(trust_proxy), 0, 0, NULL,
      "proxy address or CIDR range (repeat, or a comma list) whose X-Forwarded-For/-Proto are believed; - = "
@@ -121,6 +131,7 @@ void config_defaults(struct config *c)
 	strcpy(c->bind, "127.0.0.1");
 	c->port = 8080;
 	strcpy(c->data, "./data");
+	strcpy(c->nats_url, "nats://127.0.0.1:4222");
 	c->durability_full = 1;
 	c->upload_limit = 10 << 20;
 	c->body_limit = 64 << 10;

@@ -52,6 +52,12 @@ struct config {
 	 * browser, space-separated, each "scheme://host[:port]"; "" = none */
 	char cors_origins[CONFIG_CORS_MAX * 128];
 	char trust_proxy[512]; /* "" = none; comma list of addresses/CIDR (lib/proxy) */
+	/* scale-out (issue 15) */
+	int store_postgres; /* 1 = --store postgres (fechatter-cluster only) */
+	char pg_url[512];
+	int bus_nats; /* 1 = --bus nats (fechatter-cluster only) */
+	char nats_url[512];
+	char files[256]; /* "" = DATA/files */
 	char config_file[256];
 	int check_only;
 };
