@@ -124,7 +124,7 @@ $(BIN): $(BUILD)/obj/appliance/main.o $(LIB)
 
 .PHONY: cluster
 cluster:
-	@bash packaging/deps.sh cluster
+	@bash packaging/deps.sh --cluster
 	$(MAKE) --no-print-directory CLUSTER=1 build/cluster/fechatter
 	cp build/cluster/fechatter build/fechatter-cluster
 
@@ -180,7 +180,7 @@ fuzz-replay: $(REPLAY_BINS)
 # ---- end of fuzzing ----
 
 run:
-	bash packaging/deps.sh
+	bash packaging/deps.sh --run
 	$(MAKE) $(BIN)
 	./$(BIN) serve
 

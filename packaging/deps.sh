@@ -9,10 +9,14 @@ deps="$top/build/deps"
 prefix="$deps/prefix"
 mkdir -p "$deps"
 
-want_pkgs=(build-essential cmake pkg-config file dpkg-dev
-  libsqlite3-dev libsodium-dev libmbedtls-dev libcmocka-dev zlib1g-dev
-  nodejs curl ca-certificates sqlite3 chromium fonts-noto-color-emoji
-  nginx-light caddy openssl clang-format cppcheck strace)
+# what building needs (all `make run` installs: `deps.sh --run`) ...
+want_pkgs=(build-essential cmake pkg-config dpkg-dev ca-certificates
+  libsqlite3-dev libsodium-dev libmbedtls-dev zlib1g-dev)
+# ... and what the tests add
+if [ "${1:-}" != "--run" ]; then
+  want_pkgs+=(file libcmocka-dev nodejs curl sqlite3 chromium fonts-noto-color-emoji
+    nginx-light caddy openssl clang-format cppcheck strace)
+fi
 # `deps.sh --fuzz` (make fuzz) adds the fuzzing toolchain; make run and make
 # test never need clang
 if [ "${1:-}" = "--fuzz" ]; then
@@ -23,9 +27,9 @@ fi
 if [ "${1:-}" = "--bench" ]; then
   want_pkgs+=(wrk gnuplot-nox util-linux binutils)
 fi
-# `deps.sh cluster` (make cluster, make test-cluster) adds PostgreSQL and NATS:
+# `deps.sh --cluster` (make cluster, make test-cluster) adds PostgreSQL and NATS:
 # the client libraries fechatter-cluster links, and the servers its tests run
-if [ "${1:-}" = "cluster" ]; then
+if [ "${1:-}" = "--cluster" ]; then
   want_pkgs+=(libpq-dev libnats-dev postgresql-15 postgresql-client-15 nats-server)
 fi
 missing=()
@@ -186,7 +190,7 @@ esac
 
 # npm packages for the end-to-end tests (from the npm registry), again
 # whenever package.json or the lock file changed
-if [ -f "$top/tests/package.json" ]; then
+if [ "${1:-}" != "--run" ] && [ -f "$top/tests/package.json" ]; then
   stamp="$top/tests/node_modules/.fechatter-stamp"
   sum=$(cat "$top/tests/package.json" "$top/tests/package-lock.json" 2>/dev/null | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
