@@ -525,6 +525,141 @@ static int collect(sqlite3_stmt *st, struct ranked *top, size_t *k, size_t want,
 	return s;
 }
 
+/* Relevance ranks the newest RANK_WINDOW matches only: a common word or a
+ * short prefix in hundreds of chats matches tens of thousands of messages,
+ * and bm25 costs a docsize read and a position list per row it scores.
+ * Counting every match and finding the newest is a walk of the postings by
+ * rowid (no score); then only the rows at or above the window's oldest
+ * rowid are scored. Matches older than the window follow it, newest first,
+ * so the order is one total order and pages never overlap. With fewer
+ * matches than the window the order is bm25 over every match, as before. */
+#define RANK_WINDOW 1000
+
+static int cmp_id_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The scoped MATCH for one batch of q's chats into m (reset first): the
+ * terms to find, minus the excluded ones. */
+static void batch_match(const struct search_query *q, const struct qterm *qt, size_t c0, int excluded,
+                        struct buf *m, struct buf *neg)
+{
+	struct search_query part = *q;
+	part.chats = q->chats + c0;
+	part.nchats = q->nchats - c0 < CHAT_BATCH ? q->nchats - c0 : CHAT_BATCH;
+	buf_free(m);
+	scoped_match(&part, qt, 0, m);
+	if (excluded) {
+		buf_free(neg);
+		scoped_match(&part, qt, 1, neg);
+		buf_add(m, " NOT body : (");
+		buf_addn(m, neg->p, neg->len);
+		buf_add(m, ")");
+	}
+}
+
+/* Words to find: the best `want` ids into top[0..*k) (owned by the caller,
+ * want + 1 slots), every match counted into *total. Returns st's last step
+ * result (SQLITE_DONE when all went well) or -1 when a statement could not
+ * be prepared. */
+static int words_search(sqlite3 *db, const struct search_query *q, const struct qterm *qt, int excluded,
+                        int by_date, struct binds *b, struct ranked *top, size_t *k, size_t want,
+                        int64_t *total)
+{
+	struct buf m = {0}, neg = {0}, w = {0}, sql = {0};
+	sqlite3_stmt *walk = NULL, *rank = NULL;
+	size_t nbatch = (q->nchats + CHAT_BATCH - 1) / CHAT_BATCH;
+	size_t keep = want > RANK_WINDOW ? want : RANK_WINDOW, nids = 0, cap = 0;
+	int64_t *ids = NULL, *newest = xcalloc(nbatch ? nbatch : 1, sizeof *newest);
+	int s = SQLITE_DONE;
+	filter_sql(q, &w, b);
+	/* 1: per batch of chats, the matches newest first: count them all,
+	 * keep the newest `keep` of each (the newest `keep` overall are among
+	 * them) */
+	buf_add(&sql, "SELECT s.rowid FROM messages_scoped s");
+	if (w.p)
+		buf_add(&sql, " JOIN messages m ON m.id = s.rowid");
+	buf_add(&sql, " WHERE messages_scoped MATCH ?");
+	if (w.p)
+		buf_add(&sql, w.p);
+	buf_add(&sql, " ORDER BY s.rowid DESC");
+	if (sqlite3_prepare_v2(db, sql.p, -1, &walk, NULL) != SQLITE_OK) {
+		log_err("search: prepare failed: %s", sqlite3_errmsg(db));
+		s = -1;
+		goto out;
+	}
+	for (size_t bi = 0; bi < nbatch && s == SQLITE_DONE; bi++) {
+		sqlite3_reset(walk); /* before its bound text is freed */
+		batch_match(q, qt, bi * CHAT_BATCH, excluded, &m, &neg);
+		sqlite3_bind_text(walk, 1, m.p, -1, SQLITE_STATIC);
+		bind_all(walk, b, 2);
+		size_t got = 0;
+		while ((s = sqlite3_step(walk)) == SQLITE_ROW) {
+			(*total)++;
+			if (got++ >= keep)
+				continue;
+			if (nids == cap) {
+				cap = cap ? cap * 2 : 256;
+				ids = xrealloc(ids, cap * sizeof *ids);
+			}
+			ids[nids++] = sqlite3_column_int64(walk, 0);
+			if (got == 1)
+				newest[bi] = ids[nids - 1];
+		}
+	}
+	if (s != SQLITE_DONE || !nids)
+		goto out;
+	qsort(ids, nids, sizeof *ids, cmp_id_desc);
+	if (nids > keep)
+		nids = keep;
+	size_t window = by_date ? 0 : nids < RANK_WINDOW ? nids : RANK_WINDOW;
+	/* 2: bm25 for the window's rows only (rowid at or above its oldest) */
+	if (window) {
+		int64_t oldest = ids[window - 1];
+		buf_free(&sql);
+		buf_add(&sql, "SELECT s.rowid, bm25(messages_scoped, 1.0, 0.4) FROM messages_scoped s");
+		if (w.p)
+			buf_add(&sql, " JOIN messages m ON m.id = s.rowid");
+		buf_add(&sql, " WHERE messages_scoped MATCH ? AND s.rowid >= ?");
+		if (w.p)
+			buf_add(&sql, w.p);
+		if (sqlite3_prepare_v2(db, sql.p, -1, &rank, NULL) != SQLITE_OK) {
+			log_err("search: prepare failed: %s", sqlite3_errmsg(db));
+			s = -1;
+			goto out;
+		}
+		size_t rw = want < window ? want : window;
+		int64_t scored = 0;
+		for (size_t bi = 0; bi < nbatch && s == SQLITE_DONE; bi++) {
+			if (newest[bi] < oldest)
+				continue; /* none of this batch's matches is in the window */
+			sqlite3_reset(rank);
+			batch_match(q, qt, bi * CHAT_BATCH, excluded, &m, &neg);
+			sqlite3_bind_text(rank, 1, m.p, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(rank, 2, oldest);
+			bind_all(rank, b, 3);
+			s = collect(rank, top, k, rw, 0, &scored);
+		}
+		if (s != SQLITE_DONE)
+			goto out;
+	}
+	/* the rest of the page: the matches after the window, newest first */
+	for (size_t i = window; i < nids && *k < want; i++)
+		top[(*k)++] = (struct ranked){ids[i], 0};
+out:
+	sqlite3_finalize(walk);
+	sqlite3_finalize(rank);
+	free(ids);
+	free(newest);
+	buf_free(&m);
+	buf_free(&neg);
+	buf_free(&w);
+	buf_free(&sql);
+	return s;
+}
+
 static int scoped_search(sqlite3 *db, const struct search_query *q0, struct search_hit **out, size_t *n,
                          int64_t *total)
 {
@@ -550,15 +685,14 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 		positive |= !q->terms[i].exclude;
 	if (positive && !words)
 		goto done; /* words typed, none of them indexable */
+	top = xmalloc((want + 1) * sizeof *top);
+	int s = SQLITE_DONE;
 	if (words) {
-		buf_add(&sql, "SELECT s.rowid, bm25(messages_scoped, 1.0, 0.4) FROM messages_scoped s");
-		struct buf w = {0};
-		if (filter_sql(q, &w, &b))
-			buf_add(&sql, " JOIN messages m ON m.id = s.rowid");
-		buf_add(&sql, " WHERE messages_scoped MATCH ?");
-		if (w.p)
-			buf_add(&sql, w.p);
-		buf_free(&w);
+		s = words_search(db, q, qt, excluded, by_date, &b, top, &k, want, total);
+		if (s == -1) {
+			rc = FE_EINTERNAL;
+			goto done;
+		}
 	} else { /* filters only: the newest messages that pass them */
 		by_date = 1;
 		buf_add(&sql, "SELECT m.id, 0.0 FROM messages m WHERE m.chat_id IN (");
@@ -571,36 +705,11 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 			    " ?) ");
 		filter_sql(q, &sql, &b);
 		buf_add(&sql, " ORDER BY m.id DESC");
-	}
-	if (sqlite3_prepare_v2(db, sql.p, -1, &st, NULL) != SQLITE_OK) {
-		log_err("search: prepare failed: %s", sqlite3_errmsg(db));
-		rc = FE_EINTERNAL;
-		goto done;
-	}
-	top = xmalloc((want + 1) * sizeof *top);
-	/* one pass (a batch of chats at a time): count every match, keep the
-	 * best `want` in order */
-	int s = SQLITE_DONE;
-	if (words) {
-		for (size_t c0 = 0; c0 < q->nchats && s == SQLITE_DONE; c0 += CHAT_BATCH) {
-			struct search_query part = *q;
-			part.chats = q->chats + c0;
-			part.nchats = q->nchats - c0 < CHAT_BATCH ? q->nchats - c0 : CHAT_BATCH;
-			sqlite3_reset(st); /* before its bound text is freed */
-			buf_free(&m);
-			scoped_match(&part, qt, 0, &m);
-			if (excluded) {
-				buf_free(&neg);
-				scoped_match(&part, qt, 1, &neg);
-				buf_add(&m, " NOT body : (");
-				buf_addn(&m, neg.p, neg.len);
-				buf_add(&m, ")");
-			}
-			sqlite3_bind_text(st, 1, m.p, -1, SQLITE_STATIC);
-			bind_all(st, &b, 2);
-			s = collect(st, top, &k, want, by_date, total);
+		if (sqlite3_prepare_v2(db, sql.p, -1, &st, NULL) != SQLITE_OK) {
+			log_err("search: prepare failed: %s", sqlite3_errmsg(db));
+			rc = FE_EINTERNAL;
+			goto done;
 		}
-	} else {
 		int first = 1;
 		if (excluded)
 			sqlite3_bind_text(st, first++, neg.p, -1, SQLITE_STATIC);
@@ -681,7 +790,11 @@ static int search_once(void *self, const struct search_query *q, struct search_h
 	if (!q->nchats)
 		return 0;
 	sqlite3_progress_handler(db, PROGRESS_STEPS, should_stop, (void *)q);
+	/* one snapshot for the walk, the ranking and the rows */
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	rc = scoped_search(db, q, out, n, total);
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_progress_handler(db, 0, NULL, NULL);
 	if (rc == FE_EUNAVAIL) { /* stopped: no partial answer */
 		search_hits_free(*out, *n);
