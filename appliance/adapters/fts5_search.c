@@ -40,6 +40,7 @@ struct fts {
 	int64_t mmap_bytes;  /* each connection's PRAGMA mmap_size */
 	int64_t map_rss;     /* resident bytes above which a connection unmaps after a search */
 	int64_t cache_bytes; /* each connection's page cache */
+	size_t rank_window;  /* newest matches scored (bm25); 0 = all */
 };
 
 static void close_conn(void *db)
@@ -533,7 +534,7 @@ static int collect(sqlite3_stmt *st, struct ranked *top, size_t *k, size_t want,
  * rowid are scored. Matches older than the window follow it, newest first,
  * so the order is one total order and pages never overlap. With fewer
  * matches than the window the order is bm25 over every match, as before. */
-#define RANK_WINDOW 1000
+#define RANK_WINDOW 1000 /* the default (--search-rank-window) */
 
 static int cmp_id_desc(const void *a, const void *b)
 {
@@ -566,12 +567,13 @@ static void batch_match(const struct search_query *q, const struct qterm *qt, si
  * be prepared. */
 static int words_search(sqlite3 *db, const struct search_query *q, const struct qterm *qt, int excluded,
                         int by_date, struct binds *b, struct ranked *top, size_t *k, size_t want,
-                        int64_t *total)
+                        size_t rank_window, int64_t *total)
 {
 	struct buf m = {0}, neg = {0}, w = {0}, sql = {0};
 	sqlite3_stmt *walk = NULL, *rank = NULL;
 	size_t nbatch = (q->nchats + CHAT_BATCH - 1) / CHAT_BATCH;
-	size_t keep = want > RANK_WINDOW ? want : RANK_WINDOW, nids = 0, cap = 0;
+	size_t win = rank_window ? rank_window : SIZE_MAX;
+	size_t keep = want > win ? want : win, nids = 0, cap = 0;
 	int64_t *ids = NULL, *newest = xcalloc(nbatch ? nbatch : 1, sizeof *newest);
 	int s = SQLITE_DONE;
 	filter_sql(q, &w, b);
@@ -614,7 +616,7 @@ static int words_search(sqlite3 *db, const struct search_query *q, const struct 
 	qsort(ids, nids, sizeof *ids, cmp_id_desc);
 	if (nids > keep)
 		nids = keep;
-	size_t window = by_date ? 0 : nids < RANK_WINDOW ? nids : RANK_WINDOW;
+	size_t window = by_date ? 0 : nids < win ? nids : win;
 	/* 2: bm25 for the window's rows only (rowid at or above its oldest) */
 	if (window) {
 		int64_t oldest = ids[window - 1];
@@ -660,8 +662,8 @@ out:
 	return s;
 }
 
-static int scoped_search(sqlite3 *db, const struct search_query *q0, struct search_hit **out, size_t *n,
-                         int64_t *total)
+static int scoped_search(sqlite3 *db, const struct search_query *q0, size_t rank_window,
+                         struct search_hit **out, size_t *n, int64_t *total)
 {
 	struct buf m = {0}, neg = {0}, sql = {0};
 	struct binds b = {0};
@@ -688,7 +690,7 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 	top = xmalloc((want + 1) * sizeof *top);
 	int s = SQLITE_DONE;
 	if (words) {
-		s = words_search(db, q, qt, excluded, by_date, &b, top, &k, want, total);
+		s = words_search(db, q, qt, excluded, by_date, &b, top, &k, want, rank_window, total);
 		if (s == -1) {
 			rc = FE_EINTERNAL;
 			goto done;
@@ -792,7 +794,7 @@ static int search_once(void *self, const struct search_query *q, struct search_h
 	sqlite3_progress_handler(db, PROGRESS_STEPS, should_stop, (void *)q);
 	/* one snapshot for the walk, the ranking and the rows */
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-	rc = scoped_search(db, q, out, n, total);
+	rc = scoped_search(db, q, f->rank_window, out, n, total);
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_progress_handler(db, 0, NULL, NULL);
@@ -892,6 +894,7 @@ int fts5_search_open(const char *path, struct store *store, const struct fts5_se
 	f->cache_bytes = mem ? mem->cache_bytes : 4 << 20;
 	f->mmap_bytes = mem ? mem->mmap_bytes : 0;
 	f->map_rss = mem ? mem->map_rss : 0;
+	f->rank_window = mem ? (size_t)mem->rank_window : RANK_WINDOW;
 	pthread_key_create(&f->key, close_conn);
 	s->ops = &ops;
 	s->impl = f;
