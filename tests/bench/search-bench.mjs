@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 const { values: a } = parseArgs({
   options: Object.fromEntries(['port', 'email', 'password', 'chats', 'messages', 'queries', 'vocab', 'sample', 'baseline-db',
     'server-pid', 'baseline-bin', 'size-with', 'size-with-vacuum', 'size-without', 'all-chats', 'reindex-ms',
-    'plain-build-ms', 'index-sizes', 'baseline'].map((k) => [k, { type: 'string' }])),
+    'plain-build-ms', 'index-sizes', 'baseline', 'kinds'].map((k) => [k, { type: 'string' }])),
 });
 const base = `http://127.0.0.1:${a.port}`;
 const NQ = Number(a.queries || 200);
@@ -135,7 +135,10 @@ const serverCpuMs = () => {
   } catch { return NaN; }
 };
 const results = [];
+// --kinds a,b: only the kinds whose names contain one of these (profiling)
+const only = a.kinds ? a.kinds.split(',') : null;
 for (const [kind, list] of Object.entries(kinds)) {
+  if (only && !only.some((k) => kind.includes(k))) continue;
   await httpRun(list, false); // warm-up
   const cpu0 = serverCpuMs();
   const http = await httpRun(list, true);

@@ -1085,7 +1085,7 @@ static int mapped(const char *file)
 static void test_map_released_after_search(void **state)
 {
 	fts5_search_close(&se);
-	struct fts5_search_mem mem = {1 << 20, 64 << 20, 0};
+	struct fts5_search_mem mem = {1 << 20, 64 << 20, 0, 1000};
 	fts5_search_open(path, &st, &mem, &se);
 	seed();
 	sqlite3 *db = NULL; /* the pages into the file: a map serves only what the log does not hold */
