@@ -1207,7 +1207,8 @@ static void test_rank_window(void **state)
 	for (int n = 0; n < MANY * OLD + W; n++) { /* the last W in chat 0 */
 		char text[160];
 		snprintf(text, sizeof text, "rollout%s%s", n % 2 ? " rollout" : "", fillers[(n / 2) % 4]);
-		struct message m = {.chat_id = n < MANY * OLD ? chats[n % MANY] : chats[0], .sender_id = ann,
+		struct message m = {.chat_id = n < MANY * OLD ? chats[n % MANY] : chats[0],
+		                    .sender_id = ann,
 		                    .content = text};
 		m.created_at = at += 1000;
 		assert_int_equal(S->message_insert(SI, &m), 0);
@@ -1232,11 +1233,12 @@ static void test_rank_window(void **state)
 		all[nall++] = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	assert_int_equal(nall, MANY * OLD + W);
-	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "SELECT rowid FROM messages_scoped WHERE messages_scoped MATCH ?"
-	                                    " AND rowid >= ? ORDER BY bm25(messages_scoped, 1.0, 0.4), rowid DESC",
-	                                    -1, &q, NULL),
-	                 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db,
+	                       "SELECT rowid FROM messages_scoped WHERE messages_scoped MATCH ?"
+	                       " AND rowid >= ? ORDER BY bm25(messages_scoped, 1.0, 0.4), rowid DESC",
+	                       -1, &q, NULL),
+	    SQLITE_OK);
 	sqlite3_bind_text(q, 1, e.p, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, all[W - 1]);
 	while (sqlite3_step(q) == SQLITE_ROW)
