@@ -620,7 +620,7 @@ static int words_search(sqlite3 *db, const struct search_query *q, const struct 
 	sqlite3_stmt *walk = NULL, *rank = NULL;
 	size_t nbatch = (q->nchats + CHAT_BATCH - 1) / CHAT_BATCH;
 	size_t win = by_date ? 0 : rank_window ? rank_window : SIZE_MAX;
-	size_t keep = want > win ? want : win, nkept = 0, cap = 0;
+	size_t keep = want > win ? want : win, nkept = 0;
 	/* each batch scores its newest `share` (a batch's share of the window
 	 * is about win / nbatch when the chats' messages interleave) */
 	size_t share =
@@ -638,10 +638,12 @@ static int words_search(sqlite3 *db, const struct search_query *q, const struct 
 		s = -1;
 		goto out;
 	}
+	struct kept *bk = NULL, *merged = NULL; /* a batch's newest, newest first; the merge of both */
+	size_t bcap = 0;
 	for (size_t bi = 0; bi < nbatch && s == SQLITE_DONE; bi++) {
 		sqlite3_reset(walk); /* before its bound text is freed */
 		batch_match(q, qt, bi * CHAT_BATCH, excluded, &m, &neg);
-		size_t left = win ? share : 0, got = 0;
+		size_t left = win ? share : 0, got = 0, nb = 0;
 		sqlite3_bind_pointer(walk, 1, &left, "fe_take", NULL);
 		sqlite3_bind_text(walk, 2, m.p, -1, SQLITE_STATIC);
 		bind_all(walk, b, 3);
@@ -649,22 +651,32 @@ static int words_search(sqlite3 *db, const struct search_query *q, const struct 
 			(*total)++;
 			if (got++ >= keep)
 				continue;
-			if (nkept == cap) {
-				cap = cap ? cap * 2 : 256;
-				kept = xrealloc(kept, cap * sizeof *kept);
+			if (nb == bcap) {
+				bcap = bcap ? bcap * 2 : 256;
+				bk = xrealloc(bk, bcap * sizeof *bk);
 			}
 			int sc = sqlite3_column_type(walk, 1) != SQLITE_NULL;
-			kept[nkept++] = (struct kept){sqlite3_column_int64(walk, 0),
-			                              sc ? sqlite3_column_double(walk, 1) : 0, sc};
+			bk[nb++] = (struct kept){sqlite3_column_int64(walk, 0),
+			                         sc ? sqlite3_column_double(walk, 1) : 0, sc};
 		}
 		scored_n[bi] = got < share ? got : share;
+		if (!nb)
+			continue;
+		/* the newest `keep` of both lists (a row is in one batch only) */
+		size_t mn = nkept + nb < keep ? nkept + nb : keep, i = 0, j = 0;
+		merged = xrealloc(merged, mn * sizeof *merged);
+		for (size_t o = 0; o < mn; o++)
+			merged[o] = j == nb || (i < nkept && kept[i].id > bk[j].id) ? kept[i++] : bk[j++];
+		struct kept *t = kept;
+		kept = merged;
+		merged = t;
+		nkept = mn;
 	}
+	free(bk);
+	free(merged);
 	sqlite3_reset(walk);
 	if (s != SQLITE_DONE || !nkept)
 		goto out;
-	qsort(kept, nkept, sizeof *kept, cmp_kept_id);
-	if (nkept > keep)
-		nkept = keep;
 	size_t window = nkept < win ? nkept : win;
 	/* 2: a window row left unscored: its batch held more of the window
 	 * than its share; score that batch's rows at or above the window's
