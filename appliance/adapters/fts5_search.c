@@ -40,6 +40,7 @@ struct fts {
 	int64_t mmap_bytes;  /* each connection's PRAGMA mmap_size */
 	int64_t map_rss;     /* resident bytes above which a connection unmaps after a search */
 	int64_t cache_bytes; /* each connection's page cache */
+	size_t rank_window;  /* newest matches scored (bm25); 0 = all */
 };
 
 static void close_conn(void *db)
@@ -67,6 +68,18 @@ static void sql_fold(sqlite3_context *cx, int argc, sqlite3_value **argv)
 	sqlite3_result_text(cx, out, -1, sqlite3_free);
 }
 
+/* fe_take(p): 1 while the counter p (bound with sqlite3_bind_pointer, type
+ * "fe_take") is above zero, counting it down; 0 after. */
+static void sql_take(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	size_t *left = sqlite3_value_pointer(argv[0], "fe_take");
+	int take = left && *left > 0;
+	if (take)
+		(*left)--;
+	sqlite3_result_int(cx, take);
+}
+
 /* This thread's read-only connection. */
 static sqlite3 *conn(struct fts *f)
 {
@@ -81,6 +94,7 @@ static sqlite3 *conn(struct fts *f)
 	sqlite3_busy_timeout(db, 5000);
 	sqlite3_create_function_v2(db, "fe_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_fold, NULL,
 	                           NULL, NULL);
+	sqlite3_create_function_v2(db, "fe_take", 1, SQLITE_UTF8, NULL, sql_take, NULL, NULL, NULL);
 	/* a search reads the postings of the caller's chats and the docsize
 	 * row of every match (bm25): a page cache that holds them spares a
 	 * pread per page (system calls are dear on a VM); a map would too, but
@@ -525,8 +539,205 @@ static int collect(sqlite3_stmt *st, struct ranked *top, size_t *k, size_t want,
 	return s;
 }
 
-static int scoped_search(sqlite3 *db, const struct search_query *q0, struct search_hit **out, size_t *n,
-                         int64_t *total)
+/* Relevance ranks the newest RANK_WINDOW matches only: a common word or a
+ * short prefix in hundreds of chats matches tens of thousands of messages,
+ * and bm25 costs a docsize read and a position list per row it scores.
+ * Each batch of chats is walked newest first: every match counted, the
+ * newest kept, and only the first few scored (a share of the window, the
+ * rest of the row left unscored by fe_take). The newest RANK_WINDOW
+ * matches of all batches are the window; a batch that holds more of them
+ * than it scored is asked again for bm25 at or above the window's oldest
+ * rowid (rare: the shares are generous). Matches older than the window
+ * follow it, newest first, so the order is one total order and pages
+ * never overlap. With fewer matches than the window, the order is bm25
+ * over every match, as before. */
+#define RANK_WINDOW 1000 /* the default (--search-rank-window) */
+
+/* The scoped MATCH for one batch of q's chats into m (reset first): the
+ * terms to find, minus the excluded ones. */
+static void batch_match(const struct search_query *q, const struct qterm *qt, size_t c0, int excluded,
+                        struct buf *m, struct buf *neg)
+{
+	struct search_query part = *q;
+	part.chats = q->chats + c0;
+	part.nchats = q->nchats - c0 < CHAT_BATCH ? q->nchats - c0 : CHAT_BATCH;
+	buf_free(m);
+	scoped_match(&part, qt, 0, m);
+	if (excluded) {
+		buf_free(neg);
+		scoped_match(&part, qt, 1, neg);
+		buf_add(m, " NOT body : (");
+		buf_addn(m, neg->p, neg->len);
+		buf_add(m, ")");
+	}
+}
+
+/* A kept match: its id, its bm25 when scored. */
+struct kept {
+	int64_t id;
+	double score;
+	int scored;
+};
+
+static int cmp_kept_id(const void *a, const void *b)
+{
+	int64_t x = ((const struct kept *)a)->id, y = ((const struct kept *)b)->id;
+	return x < y ? 1 : x > y ? -1 : 0; /* newest first */
+}
+
+/* "SELECT s.rowid, <col> FROM messages_scoped s [JOIN messages m] WHERE
+ * messages_scoped MATCH ? <and> <filters> <order>" prepared into *st. */
+static int prepare_words(sqlite3 *db, const char *col, const char *and, const struct buf *w,
+                         const char *order, sqlite3_stmt **st)
+{
+	struct buf sql = {0};
+	buf_add(&sql, "SELECT s.rowid, ");
+	buf_add(&sql, col);
+	buf_add(&sql, " FROM messages_scoped s");
+	if (w->p)
+		buf_add(&sql, " JOIN messages m ON m.id = s.rowid");
+	buf_add(&sql, " WHERE messages_scoped MATCH ?");
+	buf_add(&sql, and);
+	if (w->p)
+		buf_add(&sql, w->p);
+	buf_add(&sql, order);
+	int rc = sqlite3_prepare_v2(db, sql.p, -1, st, NULL);
+	if (rc != SQLITE_OK)
+		log_err("search: prepare failed: %s", sqlite3_errmsg(db));
+	buf_free(&sql);
+	return rc;
+}
+
+/* Words to find: the best `want` ids into top[0..*k) (owned by the caller,
+ * want + 1 slots), every match counted into *total. Returns the last step
+ * result (SQLITE_DONE when all went well) or -1 when a statement could not
+ * be prepared. */
+static int words_search(sqlite3 *db, const struct search_query *q, const struct qterm *qt, int excluded,
+                        int by_date, struct binds *b, struct ranked *top, size_t *k, size_t want,
+                        size_t rank_window, int64_t *total)
+{
+	struct buf m = {0}, neg = {0}, w = {0};
+	sqlite3_stmt *walk = NULL, *rank = NULL;
+	size_t nbatch = (q->nchats + CHAT_BATCH - 1) / CHAT_BATCH;
+	size_t win = by_date ? 0 : rank_window ? rank_window : SIZE_MAX;
+	size_t keep = want > win ? want : win, nkept = 0;
+	/* each batch scores its newest `share` (a batch's share of the window
+	 * is about win / nbatch when the chats' messages interleave) */
+	size_t share =
+	    win == SIZE_MAX ? SIZE_MAX : win / (nbatch ? nbatch : 1) + win / (4 * (nbatch ? nbatch : 1)) + 16;
+	if (share > keep)
+		share = keep;
+	struct kept *kept = NULL;
+	size_t *scored_n = xcalloc(nbatch ? nbatch : 1, sizeof *scored_n);
+	int s = SQLITE_DONE;
+	filter_sql(q, &w, b);
+	/* 1: per batch, newest first: count every match, keep the newest
+	 * `keep` with the first `share` scored */
+	if (prepare_words(db, "CASE WHEN fe_take(?) THEN bm25(messages_scoped, 1.0, 0.4) END", "", &w,
+	                  " ORDER BY s.rowid DESC", &walk) != SQLITE_OK) {
+		s = -1;
+		goto out;
+	}
+	struct kept *bk = NULL, *merged = NULL; /* a batch's newest, newest first; the merge of both */
+	size_t bcap = 0;
+	for (size_t bi = 0; bi < nbatch && s == SQLITE_DONE; bi++) {
+		sqlite3_reset(walk); /* before its bound text is freed */
+		batch_match(q, qt, bi * CHAT_BATCH, excluded, &m, &neg);
+		size_t left = win ? share : 0, got = 0, nb = 0;
+		sqlite3_bind_pointer(walk, 1, &left, "fe_take", NULL);
+		sqlite3_bind_text(walk, 2, m.p, -1, SQLITE_STATIC);
+		bind_all(walk, b, 3);
+		while ((s = sqlite3_step(walk)) == SQLITE_ROW) {
+			(*total)++;
+			if (got++ >= keep)
+				continue;
+			if (nb == bcap) {
+				bcap = bcap ? bcap * 2 : 256;
+				bk = xrealloc(bk, bcap * sizeof *bk);
+			}
+			int sc = sqlite3_column_type(walk, 1) != SQLITE_NULL;
+			bk[nb++] = (struct kept){sqlite3_column_int64(walk, 0),
+			                         sc ? sqlite3_column_double(walk, 1) : 0, sc};
+		}
+		scored_n[bi] = got < share ? got : share;
+		if (!nb)
+			continue;
+		/* the newest `keep` of both lists (a row is in one batch only) */
+		size_t mn = nkept + nb < keep ? nkept + nb : keep, i = 0, j = 0;
+		merged = xrealloc(merged, mn * sizeof *merged);
+		for (size_t o = 0; o < mn; o++)
+			merged[o] = j == nb || (i < nkept && kept[i].id > bk[j].id) ? kept[i++] : bk[j++];
+		struct kept *t = kept;
+		kept = merged;
+		merged = t;
+		nkept = mn;
+	}
+	free(bk);
+	free(merged);
+	sqlite3_reset(walk);
+	if (s != SQLITE_DONE || !nkept)
+		goto out;
+	size_t window = nkept < win ? nkept : win;
+	/* 2: a window row left unscored: its batch held more of the window
+	 * than its share; score that batch's rows at or above the window's
+	 * oldest */
+	int missing = 0;
+	for (size_t i = 0; i < window && !missing; i++)
+		missing = !kept[i].scored;
+	if (missing) {
+		int64_t oldest = kept[window - 1].id;
+		if (prepare_words(db, "bm25(messages_scoped, 1.0, 0.4)", " AND s.rowid >= ?", &w, "",
+		                  &rank) != SQLITE_OK) {
+			s = -1;
+			goto out;
+		}
+		for (size_t bi = 0; bi < nbatch && s == SQLITE_DONE; bi++) {
+			if (scored_n[bi] < share)
+				continue; /* scored every match it had */
+			sqlite3_reset(rank);
+			batch_match(q, qt, bi * CHAT_BATCH, excluded, &m, &neg);
+			sqlite3_bind_text(rank, 1, m.p, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(rank, 2, oldest);
+			bind_all(rank, b, 3);
+			while ((s = sqlite3_step(rank)) == SQLITE_ROW) {
+				struct kept key = {sqlite3_column_int64(rank, 0), 0, 0};
+				struct kept *x = bsearch(&key, kept, window, sizeof *kept, cmp_kept_id);
+				if (x && !x->scored)
+					*x = (struct kept){key.id, sqlite3_column_double(rank, 1), 1};
+			}
+		}
+		if (s != SQLITE_DONE)
+			goto out;
+	}
+	/* the window by relevance, the page's share of it */
+	size_t rw = want < window ? want : window;
+	for (size_t i = 0; i < window; i++) {
+		struct ranked r = {kept[i].id, kept[i].score};
+		if (*k == rw && !before(&r, &top[*k - 1], 0))
+			continue;
+		size_t j = *k < rw ? (*k)++ : *k - 1;
+		while (j > 0 && before(&r, &top[j - 1], 0)) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = r;
+	}
+	/* the rest of the page: the matches after the window, newest first */
+	for (size_t i = window; i < nkept && *k < want; i++)
+		top[(*k)++] = (struct ranked){kept[i].id, 0};
+out:
+	sqlite3_finalize(walk);
+	sqlite3_finalize(rank);
+	free(kept);
+	free(scored_n);
+	buf_free(&m);
+	buf_free(&neg);
+	buf_free(&w);
+	return s;
+}
+
+static int scoped_search(sqlite3 *db, const struct search_query *q0, size_t rank_window,
+                         struct search_hit **out, size_t *n, int64_t *total)
 {
 	struct buf m = {0}, neg = {0}, sql = {0};
 	struct binds b = {0};
@@ -550,15 +761,14 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 		positive |= !q->terms[i].exclude;
 	if (positive && !words)
 		goto done; /* words typed, none of them indexable */
+	top = xmalloc((want + 1) * sizeof *top);
+	int s = SQLITE_DONE;
 	if (words) {
-		buf_add(&sql, "SELECT s.rowid, bm25(messages_scoped, 1.0, 0.4) FROM messages_scoped s");
-		struct buf w = {0};
-		if (filter_sql(q, &w, &b))
-			buf_add(&sql, " JOIN messages m ON m.id = s.rowid");
-		buf_add(&sql, " WHERE messages_scoped MATCH ?");
-		if (w.p)
-			buf_add(&sql, w.p);
-		buf_free(&w);
+		s = words_search(db, q, qt, excluded, by_date, &b, top, &k, want, rank_window, total);
+		if (s == -1) {
+			rc = FE_EINTERNAL;
+			goto done;
+		}
 	} else { /* filters only: the newest messages that pass them */
 		by_date = 1;
 		buf_add(&sql, "SELECT m.id, 0.0 FROM messages m WHERE m.chat_id IN (");
@@ -571,36 +781,11 @@ static int scoped_search(sqlite3 *db, const struct search_query *q0, struct sear
 			    " ?) ");
 		filter_sql(q, &sql, &b);
 		buf_add(&sql, " ORDER BY m.id DESC");
-	}
-	if (sqlite3_prepare_v2(db, sql.p, -1, &st, NULL) != SQLITE_OK) {
-		log_err("search: prepare failed: %s", sqlite3_errmsg(db));
-		rc = FE_EINTERNAL;
-		goto done;
-	}
-	top = xmalloc((want + 1) * sizeof *top);
-	/* one pass (a batch of chats at a time): count every match, keep the
-	 * best `want` in order */
-	int s = SQLITE_DONE;
-	if (words) {
-		for (size_t c0 = 0; c0 < q->nchats && s == SQLITE_DONE; c0 += CHAT_BATCH) {
-			struct search_query part = *q;
-			part.chats = q->chats + c0;
-			part.nchats = q->nchats - c0 < CHAT_BATCH ? q->nchats - c0 : CHAT_BATCH;
-			sqlite3_reset(st); /* before its bound text is freed */
-			buf_free(&m);
-			scoped_match(&part, qt, 0, &m);
-			if (excluded) {
-				buf_free(&neg);
-				scoped_match(&part, qt, 1, &neg);
-				buf_add(&m, " NOT body : (");
-				buf_addn(&m, neg.p, neg.len);
-				buf_add(&m, ")");
-			}
-			sqlite3_bind_text(st, 1, m.p, -1, SQLITE_STATIC);
-			bind_all(st, &b, 2);
-			s = collect(st, top, &k, want, by_date, total);
+		if (sqlite3_prepare_v2(db, sql.p, -1, &st, NULL) != SQLITE_OK) {
+			log_err("search: prepare failed: %s", sqlite3_errmsg(db));
+			rc = FE_EINTERNAL;
+			goto done;
 		}
-	} else {
 		int first = 1;
 		if (excluded)
 			sqlite3_bind_text(st, first++, neg.p, -1, SQLITE_STATIC);
@@ -681,7 +866,11 @@ static int search_once(void *self, const struct search_query *q, struct search_h
 	if (!q->nchats)
 		return 0;
 	sqlite3_progress_handler(db, PROGRESS_STEPS, should_stop, (void *)q);
-	rc = scoped_search(db, q, out, n, total);
+	/* one snapshot for the walk, the ranking and the rows */
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	rc = scoped_search(db, q, f->rank_window, out, n, total);
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_progress_handler(db, 0, NULL, NULL);
 	if (rc == FE_EUNAVAIL) { /* stopped: no partial answer */
 		search_hits_free(*out, *n);
@@ -779,6 +968,7 @@ int fts5_search_open(const char *path, struct store *store, const struct fts5_se
 	f->cache_bytes = mem ? mem->cache_bytes : 4 << 20;
 	f->mmap_bytes = mem ? mem->mmap_bytes : 0;
 	f->map_rss = mem ? mem->map_rss : 0;
+	f->rank_window = mem ? (size_t)mem->rank_window : RANK_WINDOW;
 	pthread_key_create(&f->key, close_conn);
 	s->ops = &ops;
 	s->impl = f;

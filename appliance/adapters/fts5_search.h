@@ -14,6 +14,8 @@ struct fts5_search_mem {
 	int64_t map_rss;     /* after a search, it unmaps the file when the process's
 	                      * resident memory is above this (touched mapped pages
 	                      * count as resident); 0 = after every search */
+	int rank_window;     /* the newest matches a relevance search scores (bm25);
+	                      * older ones follow them, newest first; 0 = every match */
 };
 
 /* Prepares searching the database at path (already migrated) into *s.

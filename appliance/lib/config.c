@@ -59,6 +59,9 @@ static const struct directive table[] = {
     {"search-map-rss", K_I64, F(search_map_rss), 0, (int64_t)1 << 40, NULL,
      "resident bytes above which a search thread unmaps the database after a search, 0 = after every "
      "search (default 41943040)"},
+    {"search-rank-window", K_INT, F(search_rank_window), 0, 1000000, NULL,
+     "newest matches a relevance search scores; older ones follow them newest first, 0 = score every "
+     "match (default 1000)"},
     {"send-rate", K_INT, F(send_rate), 0, 1000000, NULL,
      "messages one user may send per minute (HTTP and WebSocket), 0 = no limit (default 600)"},
     {"upload-rate", K_INT, F(upload_rate), 0, 1000000, NULL,
@@ -146,6 +149,7 @@ void config_defaults(struct config *c)
 	c->search_mmap = 0;
 	c->search_cache = 16 << 20;
 	c->search_map_rss = 40 << 20;
+	c->search_rank_window = 1000;
 	c->send_rate = 600;
 	c->upload_rate = 60;
 	c->search_rate = 60;

@@ -31,6 +31,7 @@ struct config {
 	int search_concurrency; /* searches one user may have running */
 	int64_t search_mmap;    /* bytes of the file each search connection maps */
 	int64_t search_map_rss; /* resident bytes above which a search connection unmaps after a search */
+	int search_rank_window; /* newest matches a relevance search scores (bm25), 0 = all */
 	int64_t search_cache;   /* bytes of each search connection's page cache */
 	int send_rate, upload_rate, search_rate, invite_rate, profile_rate;
 	int group_commit;    /* 1 = batch the writes of one loop turn (default) */

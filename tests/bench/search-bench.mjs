@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 const { values: a } = parseArgs({
   options: Object.fromEntries(['port', 'email', 'password', 'chats', 'messages', 'queries', 'vocab', 'sample', 'baseline-db',
     'server-pid', 'baseline-bin', 'size-with', 'size-with-vacuum', 'size-without', 'all-chats', 'reindex-ms',
-    'plain-build-ms', 'index-sizes', 'baseline'].map((k) => [k, { type: 'string' }])),
+    'plain-build-ms', 'index-sizes', 'baseline', 'kinds'].map((k) => [k, { type: 'string' }])),
 });
 const base = `http://127.0.0.1:${a.port}`;
 const NQ = Number(a.queries || 200);
@@ -125,11 +125,25 @@ const pct = (xs, p) => { const s = [...xs].sort((x, y) => x - y); return s[Math.
 const f = (x) => (x === undefined || Number.isNaN(x) ? 'n/a' : x < 10 ? x.toFixed(2) : x.toFixed(1));
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const loadBefore = loadavg();
+// the server's CPU time (user + system, ms) from /proc: the work per query,
+// less sensitive than wall time to what else runs on the machine
+const serverCpuMs = () => {
+  try {
+    const f = readFileSync(`/proc/${a['server-pid']}/stat`, 'utf8');
+    const v = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(v[11]) + Number(v[12])) * 10; // utime + stime, at 100 ticks per second
+  } catch { return NaN; }
+};
 const results = [];
+// --kinds a,b: only the kinds whose names contain one of these (profiling)
+const only = a.kinds ? a.kinds.split(',') : null;
 for (const [kind, list] of Object.entries(kinds)) {
+  if (only && !only.some((k) => kind.includes(k))) continue;
   await httpRun(list, false); // warm-up
+  const cpu0 = serverCpuMs();
   const http = await httpRun(list, true);
-  results.push({ kind, list, http });
+  const cpu = (serverCpuMs() - cpu0) / list.length;
+  results.push({ kind, list, http, cpu });
   console.error(`  http ${kind}: p50 ${f(pct(http.map((x) => x.ms), 0.5))} ms`);
 }
 const loadAfter = loadavg();
@@ -158,17 +172,18 @@ const lines = [];
 lines.push('');
 lines.push(`== search: ${N} messages in 1000 chats; the user is in ${chats.length} chats; ${NQ} queries per kind, one at a time`);
 lines.push(`common words: ${common.map((c) => `${c.term} (${(100 * c.doc / N).toFixed(1)}%)`).join(', ')}; rare words: ${rare.length} with 20..300 messages`);
-lines.push(`${'query kind'.padEnd(18)} ${'HTTP p50'.padStart(9)} ${'HTTP p99'.padStart(9)} ${'took p50/p99'.padStart(13)} ${'plain p50'.padStart(10)} ${'plain p99'.padStart(10)} ${'plain/HTTP p50'.padStart(15)} ${'server-SQL p50/p99'.padStart(23)} ${'hits/q'.padStart(7)} ${'total/q'.padStart(8)}`);
+lines.push(`${'query kind'.padEnd(18)} ${'HTTP p50'.padStart(9)} ${'HTTP p99'.padStart(9)} ${'took p50/p99'.padStart(13)} ${'plain p50'.padStart(10)} ${'plain p99'.padStart(10)} ${'plain/HTTP p50'.padStart(15)} ${'server-SQL p50/p99'.padStart(23)} ${'hits/q'.padStart(7)} ${'total/q'.padStart(8)} ${'CPU ms/q'.padStart(9)}`);
 for (const r of results) {
   const h = r.http.map((x) => x.ms); const p = r.plain.map((x) => x.ms); const s = r.restricted.map((x) => x.ms);
   const avg = (xs) => xs.reduce((u, v) => u + v, 0) / xs.length;
   lines.push(`${r.kind.padEnd(18)} ${f(pct(h, 0.5)).padStart(9)} ${f(pct(h, 0.99)).padStart(9)} ${`${f(pct(r.http.map((x) => x.took), 0.5))} / ${f(pct(r.http.map((x) => x.took), 0.99))}`.padStart(13)} `
     + `${f(pct(p, 0.5)).padStart(10)} ${f(pct(p, 0.99)).padStart(10)} ${(pct(p, 0.5) / pct(h, 0.5)).toFixed(2).padStart(15)} `
-    + `${`${f(pct(s, 0.5))} / ${f(pct(s, 0.99))}`.padStart(23)} ${avg(r.http.map((x) => x.hits)).toFixed(1).padStart(7)} ${avg(r.http.map((x) => x.total)).toFixed(0).padStart(8)}`);
+    + `${`${f(pct(s, 0.5))} / ${f(pct(s, 0.99))}`.padStart(23)} ${avg(r.http.map((x) => x.hits)).toFixed(1).padStart(7)} ${avg(r.http.map((x) => x.total)).toFixed(0).padStart(8)} ${f(r.cpu).padStart(9)}`);
 }
 lines.push(`HTTP p99 over all kinds: ${f(pct(results.flatMap((r) => r.http.map((x) => x.ms)), 0.99))} ms (target < 10 ms); worst kind p99 ${f(Math.max(...results.map((r) => pct(r.http.map((x) => x.ms), 0.99))))} ms`);
 lines.push(`load average (1/5/15 min): ${loadBefore} before the HTTP runs, ${loadAfter} after; ${readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length} CPUs`);
 lines.push('(ms; HTTP = client wall time of GET /api/search/messages incl. total count and JSON; took = server-reported took_ms;');
+lines.push(' CPU ms/q = the server process\'s user + system CPU time over the measured round, per query (10 ms ticks);');
 lines.push(' plain = search-baseline.c (libsqlite3, 2nd round) on a copy: MATCH + m.chat_id IN (user chats) ORDER BY rank LIMIT 20;');
 lines.push(' server-SQL = the server\'s query shape on messages_scoped (k<chat>x<word> tokens ORed over the user\'s chats, bm25 weights) in the same program, no total)');
 lines.push(`hit-count mismatches server vs baseline: ${mismatches}; failed requests: ${failures}; server peak RSS ${rss} KiB`);

@@ -591,3 +591,46 @@ describe('search under load: deadline', () => {
     assert.deepEqual(assertOk(await srv.api('GET', '/api/search/messages?q=rutabaga', { token: tok(sam) })).hits.map((h) => h.id), [m.id]);
   });
 });
+
+// ---------------------------------------------------------------- the relevance window
+// Relevance (bm25) scores only the newest --search-rank-window matches;
+// older matches follow them, newest first, and total counts every match.
+// Fifteen chats (two batches of chats in the index query), one message
+// each, so every message's word has the same document frequency in its
+// chat; the oldest and the fifth newest say the word three times.
+describe('search: relevance window (--search-rank-window)', () => {
+  let srv; let sam;
+  before(async () => {
+    const w = await setupWorkspace({ args: ['--search-rank-window', '5'], names: ['Sam Searcher'] });
+    ({ srv } = w);
+    ({ sam } = w.byName);
+  });
+  after(async () => { await srv?.stop(); });
+
+  test('the newest 5 matches ranked by bm25, then the older ones newest first; total counts all; pages never overlap', async () => {
+    const ms = [];
+    for (let i = 0; i < 15; i++) {
+      const c = await createChat(srv, sam, { chat_type: 'PrivateChannel', name: uniqueName('win'), members: [] });
+      const strong = i === 0 || i === 10;
+      ms.push((await send(srv, sam, c.id, strong ? 'kumquat kumquat kumquat said twice more' : `kumquat plain filler words here ${i}`)).id);
+    }
+    const want = [ms[10], ms[14], ms[13], ms[12], ms[11], ...ms.slice(0, 10).reverse()];
+    const seen = [];
+    for (let offset = 0; offset < 20; offset += 4) {
+      const r = await srv.api('GET', `/api/search/messages?q=kumquat&limit=4&offset=${offset}`, { token: tok(sam) });
+      const d = assertOk(r);
+      assert.equal(d.total, 15, `total at offset ${offset}`);
+      assert.equal(d.page.has_more, offset + d.hits.length < 15);
+      seen.push(...d.hits.map((h) => h.id));
+      if (!d.page.has_more) break;
+    }
+    assert.equal(seen[0], ms[10], 'the strong match in the window first');
+    assert.deepEqual([...seen.slice(0, 5)].sort((x, y) => x - y), ms.slice(10), 'the window: the newest five');
+    assert.deepEqual(seen.slice(5), want.slice(5), 'then the older matches newest first (the old strong one last)');
+    const byDate = assertOk(await srv.api('GET', '/api/search/messages?q=kumquat&limit=100&sort=date', { token: tok(sam) }));
+    assert.deepEqual(byDate.hits.map((h) => h.id), [...ms].reverse(), 'sort=date: newest first, every match');
+    const filtered = assertOk(await srv.api('GET', `/api/search/messages?q=kumquat&limit=100&after=1&sender_id=${sam.user.id}`, { token: tok(sam) }));
+    assert.equal(filtered.total, 15, 'with filters (a join) too');
+    assert.equal(filtered.hits[0].id, ms[10]);
+  });
+});

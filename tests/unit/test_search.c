@@ -1085,7 +1085,7 @@ static int mapped(const char *file)
 static void test_map_released_after_search(void **state)
 {
 	fts5_search_close(&se);
-	struct fts5_search_mem mem = {1 << 20, 64 << 20, 0};
+	struct fts5_search_mem mem = {1 << 20, 64 << 20, 0, 1000};
 	fts5_search_open(path, &st, &mem, &se);
 	seed();
 	sqlite3 *db = NULL; /* the pages into the file: a map serves only what the log does not hold */
@@ -1183,6 +1183,90 @@ static void test_many_chats_rank_as_one_match(void **state)
 	}
 }
 
+/* The relevance window (--search-rank-window): the newest W matches ranked
+ * by bm25, the older ones after them, newest first. Here the window's rows
+ * are all in one chat of the first batch, more than that batch's share of
+ * the window, so the adapter scores the rest in a second pass: the window's
+ * order is bm25 as one MATCH over the rows at or above its oldest. */
+static void test_rank_window(void **state)
+{
+	enum { W = 40, OLD = 3 };
+	fts5_search_close(&se);
+	struct fts5_search_mem mem = {4 << 20, 0, 0, W};
+	fts5_search_open(path, &st, &mem, &se);
+	static const char *const fillers[] = {"", " alpha", " alpha beta gamma",
+	                                      " alpha beta gamma delta epsilon"};
+	wsA = store_add_workspace(&st, "Acme", T0);
+	ann = add_user("ann@acme.io", "Ann Arbor");
+	int64_t chats[MANY], at = T0;
+	for (int i = 0; i < MANY; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "w%02d", i);
+		chats[i] = add_chat(name, ann);
+	}
+	for (int n = 0; n < MANY * OLD + W; n++) { /* the last W in chat 0 */
+		char text[160];
+		snprintf(text, sizeof text, "rollout%s%s", n % 2 ? " rollout" : "", fillers[(n / 2) % 4]);
+		struct message m = {.chat_id = n < MANY * OLD ? chats[n % MANY] : chats[0],
+		                    .sender_id = ann,
+		                    .content = text};
+		m.created_at = at += 1000;
+		assert_int_equal(S->message_insert(SI, &m), 0);
+	}
+	static const char *const roll[] = {"rollout"};
+	struct buf e = {0};
+	over_chats(&e, chats, MANY, roll, 1, 1);
+	/* the expected order: the newest W by bm25 (ties newest first), then
+	 * the rest newest first */
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int64_t all[256], want[256];
+	size_t nall = 0, nwant = 0;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT rowid FROM messages_scoped WHERE messages_scoped MATCH ?"
+	                                    " ORDER BY rowid DESC",
+	                                    -1, &q, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_text(q, 1, e.p, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW && nall < 256)
+		all[nall++] = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	assert_int_equal(nall, MANY * OLD + W);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db,
+	                       "SELECT rowid FROM messages_scoped WHERE messages_scoped MATCH ?"
+	                       " AND rowid >= ? ORDER BY bm25(messages_scoped, 1.0, 0.4), rowid DESC",
+	                       -1, &q, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(q, 1, e.p, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, all[W - 1]);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		want[nwant++] = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	buf_free(&e);
+	assert_int_equal(nwant, W);
+	for (size_t i = W; i < nall; i++)
+		want[nwant++] = all[i];
+	for (int page = 0; page < 2; page++) { /* two pages: 0..99, 100.. */
+		struct search_term terms[4];
+		struct search_query sq = {.chats = chats, .nchats = MANY, .limit = 100, .offset = page * 100};
+		sq.terms = terms;
+		sq.nterms = search_parse("roll", terms, 4);
+		struct search_hit *h = NULL;
+		size_t n = 0;
+		int64_t total = -1;
+		assert_int_equal(se.ops->search(se.impl, &sq, &h, &n, &total), 0);
+		search_terms_free(terms, sq.nterms);
+		assert_int_equal(total, (int64_t)nall);
+		assert_int_equal(n, page ? nall - 100 : 100);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(h[i].id, want[page * 100 + i]);
+		search_hits_free(h, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1206,6 +1290,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cancel_stops_query, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_chats_rank_as_one_match, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_released_after_search, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rank_window, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
