@@ -339,8 +339,9 @@ int main(int argc, char **argv)
 	fe_log_level = cfg.log_level;
 #ifndef FE_CLUSTER
 	if (cfg.store_postgres || cfg.bus_nats) {
-		fprintf(stderr, "fechatter: --store postgres and --bus nats are in fechatter-cluster (make cluster);"
-		                " this binary is the single-box appliance\n");
+		fprintf(stderr,
+		        "fechatter: --store postgres and --bus nats are in fechatter-cluster (make cluster);"
+		        " this binary is the single-box appliance\n");
 		return 2;
 	}
 #endif
