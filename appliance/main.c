@@ -339,8 +339,9 @@ int main(int argc, char **argv)
 	fe_log_level = cfg.log_level;
 #ifndef FE_CLUSTER
 	if (cfg.store_postgres || cfg.bus_nats) {
-		fprintf(stderr, "fechatter: --store postgres and --bus nats are in fechatter-cluster (make cluster);"
-		                " this binary is the single-box appliance\n");
+		fprintf(stderr,
+		        "fechatter: --store postgres and --bus nats are in fechatter-cluster (make cluster);"
+		        " this binary is the single-box appliance\n");
 		return 2;
 	}
 #endif
@@ -509,7 +510,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		sqlite_store_share_damage(&wstore, &app.store);
-		writer_start_thread(app.writer, &wstore, pipelined, server_wake, srv);
+		/* checkpoints leave the commits: the writer thread copies the log
+		 * after handing a batch over; the loop's connection keeps SQLite's
+		 * automatic one, at 4x, for writes without sends */
+		sqlite_store_checkpoints(&wstore, 1000, 1);
+		if (!writer_start_thread(app.writer, &wstore, pipelined, server_wake, srv))
+			sqlite_store_checkpoints(&app.store, 4000, 0);
 	}
 	/* before "ready": a reader of the log sees it by then */
 	int fresh = 0;

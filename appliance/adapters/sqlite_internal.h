@@ -15,6 +15,9 @@ struct sq {
 	char path[512];
 	int depth;  /* transaction nesting */
 	int wal_fd; /* SQLITE_DEFERRED_SYNC: the write-ahead log, for op_sync; else -1 */
+	/* sqlite_store_checkpoints(.., deferred 1): the log's pages after this
+	 * connection's last commit, and the length that asks for a checkpoint */
+	int wal_pages, ckpt_pages;
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;

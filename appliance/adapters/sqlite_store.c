@@ -78,6 +78,48 @@ static int op_sync(void *p)
 	return 0;
 }
 
+/* The commit hook of a connection whose checkpoints are deferred: notes the
+ * log's length, checkpoints nothing (sqlite3_wal_hook replaces SQLite's
+ * automatic checkpoint). */
+static int note_wal(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	(void)db, (void)name;
+	struct sq *s = arg;
+	s->wal_pages = pages;
+	return SQLITE_OK;
+}
+
+static int op_checkpoint(void *p)
+{
+	struct sq *s = p;
+	if (!s->ckpt_pages || s->wal_pages < s->ckpt_pages)
+		return 0;
+	/* PASSIVE, as SQLite's automatic checkpoint: copies what no reader
+	 * still needs, waits for nobody; the next write restarts the log once
+	 * all of it is copied */
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc == SQLITE_BUSY)
+		rc = SQLITE_OK; /* another connection is checkpointing */
+	if (rc == SQLITE_OK)
+		s->wal_pages = 0;
+	else
+		log_warn("store: checkpoint of the write-ahead log: %s", sqlite3_errmsg(s->db));
+	return sq_map_rc(s, rc);
+}
+
+void sqlite_store_checkpoints(struct store *st, int pages, int deferred)
+{
+	struct sq *s = st->impl;
+	if (deferred) {
+		s->ckpt_pages = pages;
+		s->wal_pages = 0;
+		sqlite3_wal_hook(s->db, note_wal, s);
+	} else {
+		s->ckpt_pages = 0;
+		sqlite3_wal_autocheckpoint(s->db, pages);
+	}
+}
+
 static int op_sizes(void *p, int64_t *db, int64_t *wal)
 {
 	struct sq *s = p;
@@ -408,6 +450,7 @@ static const struct store_ops ops = {
     .rollback = op_rollback,
     .ping = op_ping,
     .sync = op_sync,
+    .checkpoint = op_checkpoint,
     .sizes = op_sizes,
     .workspace_count = op_workspace_count,
     .workspace_insert = op_workspace_insert,

@@ -20,6 +20,16 @@
  * unreadable, or a migration failed. */
 int sqlite_store_open(const char *path, int durability_full, struct store *st, char *err, size_t errlen);
 
+/* SQLite's automatic checkpoint (pages: 1000 after sqlite_store_open)
+ * runs inside the commit that leaves the write-ahead log at `pages` pages or
+ * more: that commit returns only after the copy into the database (tens of
+ * ms on a busy disk). deferred 1 moves it out of the commits: they only note
+ * the log's length, and the store's checkpoint entry copies the log when it
+ * reached `pages` (the writer thread calls it after handing a batch over).
+ * deferred 0 (re)sets the automatic checkpoint at `pages`. Call on the
+ * thread that uses st, outside a transaction. */
+void sqlite_store_checkpoints(struct store *st, int pages, int deferred);
+
 /* Checkpoints the WAL (TRUNCATE) and closes. NULL-safe. */
 void sqlite_store_close(struct store *st);
 

@@ -1,5 +1,6 @@
 /* core/writer: the batch queue, its transaction and the writer thread. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include "core/writer.h"
 #include "lib/err.h"
@@ -28,6 +29,7 @@ struct writer {
 	void (*wake)(void *);
 	void *wake_arg;
 	struct writer_stats stats;
+	int one_cpu; /* the process may run on one CPU only (writer_kick yields) */
 };
 
 struct writer *writer_new(struct app *app)
@@ -153,6 +155,14 @@ static void *writer_main(void *p)
 		}
 		w->busy = 0;
 		pthread_cond_broadcast(&w->idle);
+		/* the batch is answered on the loop meanwhile: a checkpoint
+		 * (tens of ms on a busy disk) delays the next batch, never an
+		 * acknowledgement or its event */
+		if (w->st->ops->checkpoint) {
+			pthread_mutex_unlock(&w->mu);
+			store_call(w->st, checkpoint);
+			pthread_mutex_lock(&w->mu);
+		}
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -215,6 +225,8 @@ int writer_start_thread(struct writer *w, struct store *st, int pipelined, void 
 		return -1;
 	}
 	w->threaded = 1;
+	cpu_set_t cpus;
+	w->one_cpu = !sched_getaffinity(0, sizeof cpus, &cpus) && CPU_COUNT(&cpus) == 1;
 	return 0;
 }
 
@@ -287,9 +299,15 @@ void writer_kick(struct writer *w)
 	if (!batch)
 		return;
 	pthread_mutex_lock(&w->mu);
+	int idle = !w->busy && !w->in_head;
 	append(&w->in_head, &w->in_tail, batch, last);
 	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
+	/* On one CPU the woken thread waits until the loop blocks (its next
+	 * poll first walks every connection): the loop steps aside so the
+	 * commit starts now, and the loop goes on while it waits for the disk. */
+	if (idle && w->one_cpu)
+		sched_yield();
 }
 
 void writer_flush(struct writer *w)

@@ -113,11 +113,14 @@ static const struct directive table[] = {
     /* scale-out (issue 15): only fechatter-cluster has the postgres store and the nats bus */
     {"store", K_ENUM, F(store_postgres), 0, 1, "sqlite|postgres",
      "sqlite: the database in DATA (default); postgres: a shared PostgreSQL at --pg-url (fechatter-cluster)"},
-    {"pg-url", K_STR, F(pg_url), 0, 0, NULL, "PostgreSQL connection URL for --store postgres (postgresql://...)"},
+    {"pg-url", K_STR, F(pg_url), 0, 0, NULL,
+     "PostgreSQL connection URL for --store postgres (postgresql://...)"},
     {"bus", K_ENUM, F(bus_nats), 0, 1, "local|nats",
-     "local: events stay in this process (default); nats: shared with the other appliances through --nats-url "
+     "local: events stay in this process (default); nats: shared with the other appliances through "
+     "--nats-url "
      "(fechatter-cluster)"},
-    {"nats-url", K_STR, F(nats_url), 0, 0, NULL, "NATS server URL for --bus nats (default nats://127.0.0.1:4222)"},
+    {"nats-url", K_STR, F(nats_url), 0, 0, NULL,
+     "NATS server URL for --bus nats (default nats://127.0.0.1:4222)"},
     {"files", K_STR, F(files), 0, 0, NULL,
      "folder of uploaded files (default DATA/files); appliances of one cluster share one"},
     /* behind a reverse proxy */

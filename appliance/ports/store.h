@@ -39,6 +39,14 @@ struct store_ops {
 	 * on another thread than the store's, beside its next transaction.
 	 * FE_ENOSPC / FE_EUNAVAIL when the log cannot be synced. */
 	int (*sync)(void *s);
+	/* Maintenance left out of the commits: checkpoints the write-ahead log
+	 * into the database when a commit left it long (a store whose
+	 * checkpoints are left to its caller; the writer thread calls it after
+	 * handing a batch over, so that no answer waits for a checkpoint); else
+	 * 0 at once. May be NULL (nothing to do). FE_EUNAVAIL / FE_ENOSPC /
+	 * FE_ECORRUPT when the checkpoint failed (the log then stays, and the
+	 * next call tries again). */
+	int (*checkpoint)(void *s);
 	/* Health: 0 when the database answers; FE_ECORRUPT once damage was
 	 * seen, FE_EUNAVAIL when it does not answer. */
 	int (*ping)(void *s);

@@ -21,6 +21,8 @@
 #   env: BENCH_ROUNDS=3 BENCH_WS_ROUNDS=2 BENCH_DURATION=4 (seconds per wrk
 #        run) BENCH_INGEST_SECONDS=4 BENCH_WS_CONNS=1000 BENCH_STALL=1
 #        BENCH_BASELINES=<folder of the baselines' sources>
+#        BENCH_ONLY=fanout (only the fan-out rows: throughput and p99 at
+#        10 msg/s, with their correctness checks; the other rows read n/a)
 set -uo pipefail
 BIN="${1:?usage: run.sh BIN}"
 [ -x "$BIN" ] || { echo "run.sh: $BIN is not an executable" >&2; exit 1; }
@@ -33,6 +35,9 @@ need taskset util-linux
 need gnuplot gnuplot-nox
 
 ROUNDS="${BENCH_ROUNDS:-3}"
+ONLY="${BENCH_ONLY:-}"
+case "$ONLY" in "" | fanout) ;; *) echo "run.sh: BENCH_ONLY must be empty or fanout" >&2; exit 2 ;; esac
+part() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; } # part NAME: this part of the bench runs
 WS_ROUNDS="${BENCH_WS_ROUNDS:-2}"
 DUR="${BENCH_DURATION:-4}"
 INGEST_SECS="${BENCH_INGEST_SECONDS:-4}"
@@ -170,8 +175,9 @@ http_fech() {
 	wrk_get page "$PAGE_URL" -H "$AUTH"
 	wrk_get page_gzip "$PAGE_URL" -H "$AUTH" -H 'Accept-Encoding: gzip'
 }
-log "== reads: wrk -t1 -c16 -d${DUR}s, $ROUNDS rounds"
+part reads && log "== reads: wrk -t1 -c16 -d${DUR}s, $ROUNDS rounds"
 for ((r = 1; r <= ROUNDS; r++)); do
+	part reads || break
 	if ((r % 2)); then http_ref; http_fech; else http_fech; http_ref; fi
 done
 
@@ -194,7 +200,7 @@ wsb() {
 	sed 's/^/    /' "$WORK/wsbench.err" >&2
 	[ -n "$line" ] || { log "wsbench gave no RESULT"; return 1; }
 	R_deliveries_per_s="" R_missing="" R_out_of_order="" R_corrupt="" R_sent="" R_acked="" R_send_errors=""
-	R_p99_ms="" R_rss_per_conn_kb=""
+	R_p99_ms="" R_p50_ms="" R_rss_per_conn_kb=""
 	eval "$(printf '%s\n' "${line#RESULT }" | tr ' ' '\n' | grep '^[a-z_0-9]*=[-0-9a-z_.]*$' | sed 's/^/R_/')"
 }
 lossless() { # lossless WHAT: the last wsbench run lost, reordered or cut nothing
@@ -245,8 +251,9 @@ http_sends() {
 }
 ingest_ref() { ceiling 64 40000; ceiling 16 20000; ceiling 8 16000; }
 ingest_fech() { ws_ingest; http_sends; }
-log "== ingest: durability full; WebSocket 1 sender 64 unacknowledged; HTTP wrk -t2 -c64; $ROUNDS rounds"
+part ingest && log "== ingest: durability full; WebSocket 1 sender 64 unacknowledged; HTTP wrk -t2 -c64; $ROUNDS rounds"
 for ((r = 1; r <= ROUNDS; r++)); do
+	part ingest || break
 	if ((r % 2)); then ingest_ref; ingest_fech; else ingest_fech; ingest_ref; fi
 done
 
@@ -264,6 +271,7 @@ fan() { # fan ring|fech ROUND
 	l="$(load1)"
 	wsb "${args[@]}" -n "$WS_CONNS" -t 1 -S 1 -r 300 -d "$FAN_SECS" -D 60 -l "$who-tput" || { fail "fan-out $who did not run"; return 1; }
 	keep "fan_$who" "$R_deliveries_per_s" "$l"
+	local tput="$R_deliveries_per_s"
 	# memory per idle connection: the first round (a reused heap reads lower later)
 	[ "$round" = 1 ] && keep "mem_$who" "$R_rss_per_conn_kb" "$l"
 	lossless "fan-out $who (300 msg/s)"
@@ -271,6 +279,7 @@ fan() { # fan ring|fech ROUND
 	l="$(load1)"
 	wsb "${args[@]}" -n "$WS_CONNS" -t 1 -S 0 -r 10 -d 5 -D 20 -l "$who-low" || { fail "fan-out $who (10 msg/s) did not run"; return 1; }
 	keep "p99_$who" "$R_p99_ms" "$l" min
+	log "  fan-out $who: $tput deliveries/s at 300 msg/s; 10 msg/s: p50 $R_p50_ms ms, p99 $R_p99_ms ms (load $l)"
 	lossless "fan-out $who (10 msg/s)"
 	sleep 1
 }
@@ -284,15 +293,17 @@ stop_server "$RPG_PID"
 stop_server "$FPID"
 
 # ---------------------------------------------------------------- start-up, memory, size
-l="$(load1)"
-bash "$HERE/startup.sh" "$BIN" >/dev/null || fail "startup.sh did not run"
 r() { local v; v="$(grep "^$1=" "$BENCH_RESULTS" | tail -1 | cut -d= -f2-)"; printf '%s' "${v:-}"; }
-keep rss_idle "$(r rss_idle_kb)" "$l"
-keep startup "$(r startup_median_ms)" "$l"
-keep stripped "$(r stripped_bytes)" "$l"
+if part startup; then
+	l="$(load1)"
+	bash "$HERE/startup.sh" "$BIN" >/dev/null || fail "startup.sh did not run"
+	keep rss_idle "$(r rss_idle_kb)" "$l"
+	keep startup "$(r startup_median_ms)" "$l"
+	keep stripped "$(r stripped_bytes)" "$l"
+fi
 
 # ---------------------------------------------------------------- stall (event loop vs. password hashing)
-if [ "${BENCH_STALL:-1}" = 1 ]; then
+if [ "${BENCH_STALL:-1}" = 1 ] && part stall; then
 	l="$(load1)"
 	log "== stall: GET /health idle vs. 20 sign-ins in flight"
 	if out="$(timeout 200 node "$HERE/stall.mjs" "$BIN")"; then

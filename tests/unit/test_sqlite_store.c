@@ -117,6 +117,42 @@ static void test_file_migrated_and_reopened(void **state)
 	remove_db_files(path);
 }
 
+/* Checkpoints left to the caller (sqlite_store_checkpoints deferred): the
+ * commits only note the log's length, so the database file keeps its size
+ * however long the log grows past the threshold; the checkpoint entry then
+ * copies the log into it, and does nothing while the log is short. The
+ * automatic mode at the same threshold copies inside the commits. */
+static void test_checkpoints_deferred(void **state)
+{
+	char path[64], err[512] = "";
+	for (int deferred = 1; deferred >= 0; deferred--) {
+		temp_db(path, sizeof path);
+		struct store f = {0};
+		assert_int_equal(sqlite_store_open(path, 1, &f, err, sizeof err), 0);
+		sqlite_store_checkpoints(&f, 20, deferred);
+		int64_t db0 = -1, db1 = -1, db2 = -1, wal = -1;
+		assert_int_equal(f.ops->sizes(f.impl, &db0, &wal), 0);
+		for (int i = 0; i < 40; i++) { /* 40 commits: more than 20 pages of log */
+			struct workspace w = {0};
+			snprintf(w.name, sizeof w.name, "Checkpointed %d", i);
+			w.created_at = T0;
+			assert_int_equal(f.ops->workspace_insert(f.impl, &w), 0);
+		}
+		assert_int_equal(f.ops->sizes(f.impl, &db1, &wal), 0);
+		if (deferred) {
+			assert_int_equal(db1, db0); /* no commit copied the log */
+			assert_int_equal(f.ops->checkpoint(f.impl), 0);
+			assert_int_equal(f.ops->sizes(f.impl, &db2, &wal), 0);
+			assert_true(db2 > db0);                         /* the schema's and rows' pages */
+			assert_int_equal(f.ops->checkpoint(f.impl), 0); /* short log: nothing */
+		} else {
+			assert_true(db1 > db0); /* copied by a commit */
+		}
+		sqlite_store_close(&f);
+		remove_db_files(path);
+	}
+}
+
 /* sizes past 2 GiB (a 32-bit off_t cannot hold them: stat fails with
  * EOVERFLOW unless the build has a 64-bit off_t): the WAL is grown sparse
  * to 3 GiB for the measurement and put back before the store goes on. */
@@ -827,6 +863,7 @@ int main(void)
 	    T(test_file_migrated_and_reopened),
 	    T(test_picture_urls_migrated),
 	    T(test_sizes_past_2gib),
+	    T(test_checkpoints_deferred),
 	    T(test_newer_database_refused),
 	    T(test_close_null_safe),
 	    T(test_workspace_insert_get),

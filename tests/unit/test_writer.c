@@ -3,6 +3,7 @@
  * (SQLite in memory) and can be made to fail: savepoints per op, done
  * callbacks once each in submission order after COMMIT, group commit off,
  * statistics, and writer_free flushing what is queued. */
+#include <sys/stat.h>
 #include "testapp.h"
 
 #define S (app.store.ops)
@@ -611,6 +612,94 @@ static void test_pipeline_sync_failure(void **state)
 	}
 }
 
+/* ---- the checkpoint after the answer: the writer thread's connection
+ * leaves its checkpoints to the writer (sqlite_store_checkpoints deferred),
+ * which runs one (here: a gated wrapper around the store's) after handing
+ * each batch over, so that a long checkpoint never holds an answer ---- */
+
+static int ckpts_entered, ckpt_open;
+static int (*real_checkpoint)(void *s);
+
+static int gated_checkpoint(void *impl)
+{
+	pthread_mutex_lock(&gate_mu);
+	ckpts_entered++;
+	pthread_cond_broadcast(&gate_cv);
+	while (!ckpt_open)
+		pthread_cond_wait(&gate_cv, &gate_mu);
+	pthread_mutex_unlock(&gate_mu);
+	return real_checkpoint(impl);
+}
+
+static int setup_checkpoint(void **state)
+{
+	if (setup(state))
+		return -1;
+	char err[512];
+	sqlite_store_close(&app.store);
+	assert_true(temp_db_path(tpath, sizeof tpath, "fe_writer") >= 0);
+	assert_int_equal(sqlite_store_open(tpath, 1, &app.store, err, sizeof err), 0);
+	assert_int_equal(sqlite_store_open(tpath, 1, &wst, err, sizeof err), 0);
+	sqlite_store_checkpoints(&wst, 1, 1); /* any commit asks for one */
+	gated_ops = *wst.ops;
+	real_checkpoint = gated_ops.checkpoint;
+	assert_non_null(real_checkpoint);
+	gated_ops.checkpoint = gated_checkpoint;
+	gated.ops = &gated_ops;
+	gated.impl = wst.impl;
+	gate_entered = wakes_seen = ckpts_entered = ckpt_open = 0;
+	gate_open = 1;
+	loop_thread = pthread_self();
+	return writer_start_thread(app.writer, &gated, 0, on_writer_wake, &wakes_seen);
+}
+
+static int teardown_checkpoint(void **state)
+{
+	pthread_mutex_lock(&gate_mu);
+	ckpt_open = 1; /* never leave the thread waiting */
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+	return teardown_thread(state);
+}
+
+/* A batch is answered while the writer thread is still inside the
+ * checkpoint that follows its commit; the next batch waits for the
+ * checkpoint, then commits and is answered too; the database file then
+ * holds the copied pages (the log was checkpointed). */
+static void test_checkpoint_after_answer(void **state)
+{
+	static struct gop g[2];
+	for (int i = 0; i < 2; i++) {
+		init_gop(&g[i], i);
+		g[i].f.op.apply = apply_gop_on_gated;
+	}
+	struct stat before, after;
+	assert_int_equal(stat(tpath, &before), 0);
+	writer_submit(app.writer, &g[0].f.op);
+	writer_kick(app.writer);
+	wait_for(&ckpts_entered, 1); /* committed, handed over, checkpoint held */
+	wait_for(&wakes_seen, 1);    /* the loop was woken before the checkpoint */
+	writer_reap(app.writer);
+	assert_int_equal(g[0].f.done_calls, 1); /* answered during the checkpoint */
+	assert_int_equal(g[0].f.done_rc, 0);
+	assert_true(g[0].visible_in_done);
+	writer_submit(app.writer, &g[1].f.op);
+	writer_kick(app.writer);
+	pthread_mutex_lock(&gate_mu);
+	ckpt_open = 1;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+	writer_flush(app.writer);
+	assert_int_equal(g[1].f.done_calls, 1);
+	assert_int_equal(g[1].f.done_rc, 0);
+	assert_true(g[1].visible_in_done);
+	wait_for(&ckpts_entered, 2);
+	writer_free(app.writer); /* joins the thread: its checkpoint is over */
+	app.writer = NULL;
+	assert_int_equal(stat(tpath, &after), 0);
+	assert_true(after.st_size > before.st_size); /* the schema's pages, copied from the log */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -629,6 +718,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pipeline_answers_after_sync, setup_pipeline,
 	                                    teardown_pipeline),
 	    cmocka_unit_test_setup_teardown(test_pipeline_sync_failure, setup_pipeline, teardown_pipeline),
+	    cmocka_unit_test_setup_teardown(test_checkpoint_after_answer, setup_checkpoint,
+	                                    teardown_checkpoint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
