@@ -10,7 +10,7 @@ prefix="$deps/prefix"
 mkdir -p "$deps"
 
 want_pkgs=(build-essential cmake pkg-config file dpkg-dev
-  libsqlite3-dev libsodium-dev libmbedtls-dev libcmocka-dev zlib1g-dev
+  libsqlite3-dev libsodium-dev libmbedtls-dev libcmocka-dev zlib1g-dev libminizip-dev zip
   nodejs curl ca-certificates sqlite3 chromium fonts-noto-color-emoji
   nginx-light caddy openssl clang-format cppcheck strace)
 # `deps.sh --fuzz` (make fuzz) adds the fuzzing toolchain; make run and make
@@ -150,7 +150,7 @@ cross_deps() { # $1 Debian architecture
     rm -f "$xprefix/lib/libwebsockets.a" "$xprefix/lib/libcjson.a"
   fi
   local xpkgs=("gcc-$triplet" "binutils-$triplet" qemu-user-static
-    "libc6-dev:$arch" "libsqlite3-dev:$arch" "libsodium-dev:$arch" "libmbedtls-dev:$arch" "libcmocka-dev:$arch" "zlib1g-dev:$arch")
+    "libc6-dev:$arch" "libsqlite3-dev:$arch" "libsodium-dev:$arch" "libmbedtls-dev:$arch" "libcmocka-dev:$arch" "zlib1g-dev:$arch" "libminizip-dev:$arch")
   local xmissing=() p
   for p in "${xpkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || xmissing+=("$p")

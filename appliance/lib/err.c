@@ -15,6 +15,7 @@ static const struct {
     {FE_EUNAVAIL, 503, "SERVICE_UNAVAILABLE"}, {FE_ENOSPC, 507, "DISK_FULL"},
     {FE_EINTERNAL, 500, "INTERNAL_ERROR"},     {FE_ELENGTH, 411, "LENGTH_REQUIRED"},
     {FE_ERANGE, 416, "RANGE_NOT_SATISFIABLE"}, {FE_ECORRUPT, 503, "DATABASE_CORRUPT"},
+    {FE_EGONE, 410, "GONE"},
 };
 
 int err_set(struct fe_err *e, int rc, const char *code, const char *field, const char *fmt, ...)
