@@ -16,9 +16,9 @@
 #include "adapters/fs_blobs.h"
 #include "adapters/fts5_search.h"
 #include "adapters/local_bus.h"
-#include "adapters/slack_export.h"
 #include "adapters/lru_cache.h"
 #include "adapters/ndjson_transfer.h"
+#include "adapters/slack_export.h"
 #include "adapters/sqlite_store.h"
 #include "adapters/sqlite_transfer.h"
 #include "core/app.h"
@@ -367,28 +367,34 @@ static int run_slack_import(const struct config *cfg, const char *dbpath)
 	rc = slack_import(&store, &src, &o, &st, err, sizeof err);
 	if (rc) {
 		log_err("main: import --slack failed: %s%s", err,
-		        rc == SLACK_EINPUT ? " (nothing was imported)"
-		                           : " (what was committed stays; running the import again goes on from there)");
+		        rc == SLACK_EINPUT
+		            ? " (nothing was imported)"
+		            : " (what was committed stays; running the import again goes on from there)");
 		code = rc == SLACK_EINPUT ? 2 : 1;
 		goto out;
 	}
-	log_info("main: slack import into workspace %lld%s in %.1f s: users %lld new, %lld already imported, %lld"
-	         " matched by email, %lld bot accounts; chats %lld new, %lld already imported, %lld skipped;"
-	         " messages %lld in the export, %lld new (%lld replies, %lld orphan replies as plain messages, %lld"
-	         " edited, %lld deleted), %lld already imported, skipped: %lld system, %lld unknown author, %lld"
-	         " empty; reactions %lld (%lld skipped), mentions %lld, file links %lld, cut to length %lld;"
-	         " %lld set-password links printed",
-	         (long long)st.workspace_id, st.workspace_created ? " (new)" : "",
-	         (double)(time_mono_us() - t0) / 1e6, (long long)st.users_new, (long long)st.users_mapped,
-	         (long long)st.users_merged, (long long)st.bots, (long long)st.chats_new, (long long)st.chats_mapped,
-	         (long long)st.chats_skipped, (long long)st.messages_total, (long long)st.messages_new,
-	         (long long)st.replies, (long long)st.orphan_replies, (long long)st.edited, (long long)st.deleted,
-	         (long long)st.messages_mapped, (long long)st.skipped_system, (long long)st.skipped_unknown_author,
-	         (long long)st.skipped_empty, (long long)st.reactions, (long long)st.reactions_skipped,
-	         (long long)st.mentions, (long long)st.file_links, (long long)st.truncated, (long long)st.links);
+	log_info(
+	    "main: slack import into workspace %lld%s in %.1f s: users %lld new, %lld already imported,"
+	    " %lld matched by email, %lld bot accounts; chats %lld new, %lld already imported, %lld skipped",
+	    (long long)st.workspace_id, st.workspace_created ? " (new)" : "",
+	    (double)(time_mono_us() - t0) / 1e6, (long long)st.users_new, (long long)st.users_mapped,
+	    (long long)st.users_merged, (long long)st.bots, (long long)st.chats_new,
+	    (long long)st.chats_mapped, (long long)st.chats_skipped);
+	log_info(
+	    "main: slack import: messages %lld in the export, %lld new (%lld replies, %lld orphan replies"
+	    " as plain messages, %lld edited, %lld deleted), %lld already imported, skipped: %lld system,"
+	    " %lld unknown author, %lld empty; reactions %lld (%lld skipped), mentions %lld, file links"
+	    " %lld, cut to length %lld; %lld set-password links printed",
+	    (long long)st.messages_total, (long long)st.messages_new, (long long)st.replies,
+	    (long long)st.orphan_replies, (long long)st.edited, (long long)st.deleted,
+	    (long long)st.messages_mapped, (long long)st.skipped_system, (long long)st.skipped_unknown_author,
+	    (long long)st.skipped_empty, (long long)st.reactions, (long long)st.reactions_skipped,
+	    (long long)st.mentions, (long long)st.file_links, (long long)st.truncated, (long long)st.links);
 	if (st.links)
-		log_info("main: each link above is the path of the set-password page on this server (prefix it with"
-		         " the server's address, e.g. https://chat.example.org/#/set-password/...), single-use");
+		log_info(
+		    "main: each link above is the path of the set-password page on this server (prefix it"
+		    " with the server's address, e.g. https://chat.example.org/#/set-password/...), "
+		    "single-use");
 	code = 0;
 out:
 	src.ops->close(src.impl);
@@ -408,8 +414,9 @@ int main(int argc, char **argv)
 	fe_log_level = cfg.log_level;
 #ifndef FE_CLUSTER
 	if (cfg.store_postgres || cfg.bus_nats) {
-		fprintf(stderr, "fechatter: --store postgres and --bus nats are in fechatter-cluster (make cluster);"
-		                " this binary is the single-box appliance\n");
+		fprintf(stderr,
+		        "fechatter: --store postgres and --bus nats are in fechatter-cluster (make cluster);"
+		        " this binary is the single-box appliance\n");
 		return 2;
 	}
 #endif

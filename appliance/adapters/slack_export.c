@@ -23,8 +23,8 @@ struct entry {
 };
 
 struct sx {
-	char root[1024]; /* the folder (folder mode) */
-	unzFile zip;     /* zip mode, else NULL */
+	char root[1024];       /* the folder (folder mode) */
+	unzFile zip;           /* zip mode, else NULL */
 	struct entry *entries; /* zip mode: every file, sorted by name */
 	size_t nentries;
 };
@@ -62,11 +62,14 @@ static int read_file(struct sx *x, const char *name, char **buf, size_t *len, ch
 		snprintf(path, sizeof path, "%s/%s", x->root, name);
 		FILE *f = fopen(path, "rb");
 		if (!f)
-			return errno == ENOENT ? 1 : fail(err, errlen, FE_EUNAVAIL, "%s: %s", name, strerror(errno));
+			return errno == ENOENT
+			           ? 1
+			           : fail(err, errlen, FE_EUNAVAIL, "%s: %s", name, strerror(errno));
 		struct stat sb;
 		if (fstat(fileno(f), &sb) || sb.st_size > (off_t)MAX_FILE_BYTES) {
 			fclose(f);
-			return fail(err, errlen, SLACK_EINPUT, "%s: larger than %u MiB", name, MAX_FILE_BYTES >> 20);
+			return fail(err, errlen, SLACK_EINPUT, "%s: larger than %u MiB", name,
+			            MAX_FILE_BYTES >> 20);
 		}
 		char *b = xmalloc((size_t)sb.st_size + 1);
 		size_t n = fread(b, 1, (size_t)sb.st_size, f);
@@ -88,7 +91,8 @@ static int read_file(struct sx *x, const char *name, char **buf, size_t *len, ch
 	if (unzGoToFilePos64(x->zip, &e->pos) != UNZ_OK ||
 	    unzGetCurrentFileInfo64(x->zip, &info, NULL, 0, NULL, 0, NULL, 0) != UNZ_OK ||
 	    unzOpenCurrentFile(x->zip) != UNZ_OK)
-		return fail(err, errlen, SLACK_EINPUT, "%s: the zip entry cannot be opened (damaged archive)", name);
+		return fail(err, errlen, SLACK_EINPUT, "%s: the zip entry cannot be opened (damaged archive)",
+		            name);
 	if (info.uncompressed_size > MAX_FILE_BYTES) {
 		unzCloseCurrentFile(x->zip);
 		return fail(err, errlen, SLACK_EINPUT, "%s: larger than %u MiB", name, MAX_FILE_BYTES >> 20);
@@ -104,7 +108,8 @@ static int read_file(struct sx *x, const char *name, char **buf, size_t *len, ch
 	/* unzCloseCurrentFile checks the CRC once the whole entry was read */
 	if (got != want || unzCloseCurrentFile(x->zip) != UNZ_OK) {
 		free(b);
-		return fail(err, errlen, SLACK_EINPUT, "%s: damaged in the zip (short read or bad CRC)", name);
+		return fail(err, errlen, SLACK_EINPUT, "%s: damaged in the zip (short read or bad CRC)",
+		            name);
 	}
 	b[got] = 0;
 	*buf = b;
@@ -151,8 +156,8 @@ static int opt_str(const struct at *a, const cJSON *o, const char *key, const ch
 	if (!v || cJSON_IsNull(v))
 		return 0;
 	if (!cJSON_IsString(v))
-		return fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: field \"%s\" must be a string", a->file,
-		            a->what, a->index, key);
+		return fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: field \"%s\" must be a string",
+		            a->file, a->what, a->index, key);
 	*out = v->valuestring;
 	return 0;
 }
@@ -161,8 +166,8 @@ static int req_str(const struct at *a, const cJSON *o, const char *key, const ch
 {
 	int rc = opt_str(a, o, key, out);
 	if (!rc && !**out)
-		rc = fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: missing string field \"%s\"", a->file, a->what,
-		          a->index, key);
+		rc = fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: missing string field \"%s\"", a->file,
+		          a->what, a->index, key);
 	return rc;
 }
 
@@ -174,8 +179,8 @@ static int opt_obj(const struct at *a, const cJSON *o, const char *key, const cJ
 	if (!v || cJSON_IsNull(v))
 		return 0;
 	if (!cJSON_IsObject(v))
-		return fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: field \"%s\" must be an object", a->file,
-		            a->what, a->index, key);
+		return fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: field \"%s\" must be an object",
+		            a->file, a->what, a->index, key);
 	*out = v;
 	return 0;
 }
@@ -195,8 +200,8 @@ static int opt_strings(const struct at *a, const cJSON *o, const char *key, cons
 	if (!v || cJSON_IsNull(v))
 		return 0;
 	if (!cJSON_IsArray(v))
-		return fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: field \"%s\" must be an array", a->file,
-		            a->what, a->index, key);
+		return fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: field \"%s\" must be an array",
+		            a->file, a->what, a->index, key);
 	*out = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof **out);
 	cJSON_ArrayForEach(it, v)
 	{
@@ -204,8 +209,9 @@ static int opt_strings(const struct at *a, const cJSON *o, const char *key, cons
 			free(*out);
 			*out = NULL;
 			*n = 0;
-			return fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: field \"%s\" must hold strings",
-			            a->file, a->what, a->index, key);
+			return fail(a->err, a->errlen, SLACK_EINPUT,
+			            "%s: %s %d: field \"%s\" must hold strings", a->file, a->what, a->index,
+			            key);
 		}
 		(*out)[(*n)++] = it->valuestring;
 	}
@@ -238,14 +244,16 @@ static int64_t parse_ts(const char *s)
 /* The root array of a file; SLACK_EINPUT when the root is not one. */
 static int want_array(const cJSON *j, const char *file, char *err, size_t errlen)
 {
-	return cJSON_IsArray(j) ? 0 : fail(err, errlen, SLACK_EINPUT, "%s: expected a JSON array at the top", file);
+	return cJSON_IsArray(j)
+	           ? 0
+	           : fail(err, errlen, SLACK_EINPUT, "%s: expected a JSON array at the top", file);
 }
 
 static int entry_object(const struct at *a, const cJSON *it)
 {
 	return cJSON_IsObject(it) ? 0
-	                          : fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d is not an object", a->file,
-	                                 a->what, a->index);
+	                          : fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d is not an object",
+	                                 a->file, a->what, a->index);
 }
 
 /* ---- users ---- */
@@ -266,17 +274,20 @@ static int op_users(void *impl, slack_user_cb cb, void *ctx, char *err, size_t e
 		const cJSON *profile;
 		const char *pname, *ptitle;
 		if ((rc = entry_object(&a, it)) || (rc = req_str(&a, it, "id", &u.id)) ||
-		    (rc = opt_str(&a, it, "name", &u.name)) || (rc = opt_str(&a, it, "real_name", &u.real_name)) ||
+		    (rc = opt_str(&a, it, "name", &u.name)) ||
+		    (rc = opt_str(&a, it, "real_name", &u.real_name)) ||
 		    (rc = opt_str(&a, it, "tz", &u.tz)) || (rc = opt_obj(&a, it, "profile", &profile)) ||
 		    (rc = opt_str(&a, profile, "email", &u.email)) ||
 		    (rc = opt_str(&a, profile, "display_name", &u.display_name)) ||
-		    (rc = opt_str(&a, profile, "real_name", &pname)) || (rc = opt_str(&a, profile, "title", &ptitle)))
+		    (rc = opt_str(&a, profile, "real_name", &pname)) ||
+		    (rc = opt_str(&a, profile, "title", &ptitle)))
 			break;
 		if (!*u.real_name)
 			u.real_name = pname;
 		u.title = ptitle;
 		u.deleted = opt_bool(it, "deleted");
-		u.is_bot = opt_bool(it, "is_bot") || opt_bool(it, "is_app_user") || !strcmp(u.id, "USLACKBOT");
+		u.is_bot =
+		    opt_bool(it, "is_bot") || opt_bool(it, "is_app_user") || !strcmp(u.id, "USLACKBOT");
 		u.is_owner = opt_bool(it, "is_owner");
 		u.is_primary_owner = opt_bool(it, "is_primary_owner");
 		u.is_admin = opt_bool(it, "is_admin");
@@ -308,9 +319,9 @@ static int channels_of(struct sx *x, const char *file, enum slack_chat_kind kind
 		const char **members = NULL;
 		if ((rc = entry_object(&a, it)) || (rc = req_str(&a, it, "id", &c.id)) ||
 		    (rc = (kind == SLACK_DM ? opt_str : req_str)(&a, it, "name", &c.name)) ||
-		    (rc = opt_str(&a, it, "creator", &c.creator)) || (rc = opt_obj(&a, it, "purpose", &purpose)) ||
-		    (rc = opt_obj(&a, it, "topic", &topic)) || (rc = opt_str(&a, purpose, "value", &pv)) ||
-		    (rc = opt_str(&a, topic, "value", &tv)) ||
+		    (rc = opt_str(&a, it, "creator", &c.creator)) ||
+		    (rc = opt_obj(&a, it, "purpose", &purpose)) || (rc = opt_obj(&a, it, "topic", &topic)) ||
+		    (rc = opt_str(&a, purpose, "value", &pv)) || (rc = opt_str(&a, topic, "value", &tv)) ||
 		    (rc = opt_strings(&a, it, "members", &members, &c.nmembers)))
 			break;
 		if (kind == SLACK_DM) /* a DM's folder is its id */
@@ -321,8 +332,8 @@ static int channels_of(struct sx *x, const char *file, enum slack_chat_kind kind
 		if (cJSON_IsNumber(created))
 			c.created_ms = (int64_t)created->valuedouble * 1000;
 		else if (created && !cJSON_IsNull(created))
-			rc = fail(err, errlen, SLACK_EINPUT, "%s: entry %d: field \"created\" must be a number", file,
-			          a.index);
+			rc = fail(err, errlen, SLACK_EINPUT,
+			          "%s: entry %d: field \"created\" must be a number", file, a.index);
 		if (!rc && cb)
 			rc = cb(ctx, &c);
 		free(members);
@@ -391,7 +402,8 @@ static int day_files(struct sx *x, const char *folder, char ***out, size_t *n, c
 	snprintf(path, sizeof path, "%s/%s", x->root, folder);
 	DIR *d = opendir(path);
 	if (!d)
-		return errno == ENOENT ? 0 : fail(err, errlen, FE_EUNAVAIL, "%s/: %s", folder, strerror(errno));
+		return errno == ENOENT ? 0
+		                       : fail(err, errlen, FE_EUNAVAIL, "%s/: %s", folder, strerror(errno));
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (!day_file(de->d_name))
@@ -422,8 +434,8 @@ static int cmp_item(const void *a, const void *b)
 }
 
 /* One message object into m (arrays owned by the caller's r and f). */
-static int read_message(const struct at *a, const cJSON *it, struct slack_message *m, struct slack_reaction **r,
-                        struct slack_file **f)
+static int read_message(const struct at *a, const cJSON *it, struct slack_message *m,
+                        struct slack_reaction **r, struct slack_file **f)
 {
 	const cJSON *edited, *bot_profile, *v, *el;
 	int rc;
@@ -439,21 +451,24 @@ static int read_message(const struct at *a, const cJSON *it, struct slack_messag
 	int64_t e = *edited_ts ? parse_ts(edited_ts) : 0;
 	m->edited_ms = e > 0 ? e / 1000 : 0;
 	if (*m->thread_ts && parse_ts(m->thread_ts) < 0)
-		return fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: field \"thread_ts\" is not a Slack timestamp",
-		            a->file, a->what, a->index);
+		return fail(a->err, a->errlen, SLACK_EINPUT,
+		            "%s: %s %d: field \"thread_ts\" is not a Slack timestamp", a->file, a->what,
+		            a->index);
 	v = cJSON_GetObjectItemCaseSensitive(it, "reactions");
 	if (v && !cJSON_IsNull(v)) {
 		if (!cJSON_IsArray(v))
-			return fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: field \"reactions\" must be an array",
-			            a->file, a->what, a->index);
+			return fail(a->err, a->errlen, SLACK_EINPUT,
+			            "%s: %s %d: field \"reactions\" must be an array", a->file, a->what,
+			            a->index);
 		*r = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof **r);
 		cJSON_ArrayForEach(el, v)
 		{
 			struct slack_reaction *x = &(*r)[m->nreactions];
 			const char **users = NULL;
 			if (!cJSON_IsObject(el))
-				return fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: a reaction is not an object",
-				            a->file, a->what, a->index);
+				return fail(a->err, a->errlen, SLACK_EINPUT,
+				            "%s: %s %d: a reaction is not an object", a->file, a->what,
+				            a->index);
 			if ((rc = req_str(a, el, "name", &x->name)) ||
 			    (rc = opt_strings(a, el, "users", &users, &x->nusers)))
 				return rc;
@@ -464,16 +479,18 @@ static int read_message(const struct at *a, const cJSON *it, struct slack_messag
 	v = cJSON_GetObjectItemCaseSensitive(it, "files");
 	if (v && !cJSON_IsNull(v)) {
 		if (!cJSON_IsArray(v))
-			return fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: field \"files\" must be an array",
-			            a->file, a->what, a->index);
+			return fail(a->err, a->errlen, SLACK_EINPUT,
+			            "%s: %s %d: field \"files\" must be an array", a->file, a->what,
+			            a->index);
 		*f = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof **f);
 		cJSON_ArrayForEach(el, v)
 		{
 			struct slack_file *x = &(*f)[m->nfiles];
 			if (!cJSON_IsObject(el))
-				return fail(a->err, a->errlen, SLACK_EINPUT, "%s: %s %d: a file is not an object", a->file,
-				            a->what, a->index);
-			if ((rc = opt_str(a, el, "name", &x->name)) || (rc = opt_str(a, el, "title", &x->title)) ||
+				return fail(a->err, a->errlen, SLACK_EINPUT,
+				            "%s: %s %d: a file is not an object", a->file, a->what, a->index);
+			if ((rc = opt_str(a, el, "name", &x->name)) ||
+			    (rc = opt_str(a, el, "title", &x->title)) ||
 			    (rc = opt_str(a, el, "url_private", &x->url)))
 				return rc;
 			if (!*x->url && (rc = opt_str(a, el, "permalink", &x->url)))
@@ -510,8 +527,8 @@ static int one_day(struct sx *x, const char *file, slack_message_cb cb, void *ct
 		if ((rc = entry_object(&a, it)) || (rc = req_str(&a, it, "ts", &ts)))
 			break;
 		if ((items[k].ts = parse_ts(ts)) < 0) {
-			rc = fail(err, errlen, SLACK_EINPUT, "%s: message %d: field \"ts\" is not a Slack timestamp", file,
-			          a.index);
+			rc = fail(err, errlen, SLACK_EINPUT,
+			          "%s: message %d: field \"ts\" is not a Slack timestamp", file, a.index);
 			break;
 		}
 		items[k].index = a.index++;
@@ -536,7 +553,8 @@ static int one_day(struct sx *x, const char *file, slack_message_cb cb, void *ct
 	return rc;
 }
 
-static int op_messages(void *impl, const char *folder, slack_message_cb cb, void *ctx, char *err, size_t errlen)
+static int op_messages(void *impl, const char *folder, slack_message_cb cb, void *ctx, char *err,
+                       size_t errlen)
 {
 	struct sx *x = impl;
 	char **files;
@@ -579,7 +597,8 @@ static int list_zip(struct sx *x, const char *path, char *err, size_t errlen)
 		size_t len = strlen(name);
 		if (len && name[len - 1] != '/') {
 			if (x->nentries == cap)
-				x->entries = xrealloc(x->entries, (cap = cap ? cap * 2 : 256) * sizeof *x->entries);
+				x->entries =
+				    xrealloc(x->entries, (cap = cap ? cap * 2 : 256) * sizeof *x->entries);
 			struct entry *e = &x->entries[x->nentries++];
 			e->name = xstrdup(name);
 			unzGetFilePos64(x->zip, &e->pos);
@@ -612,7 +631,8 @@ static int list_zip(struct sx *x, const char *path, char *err, size_t errlen)
 				free(x->entries[i].name);
 				continue;
 			}
-			memmove(x->entries[i].name, x->entries[i].name + plen, strlen(x->entries[i].name + plen) + 1);
+			memmove(x->entries[i].name, x->entries[i].name + plen,
+			        strlen(x->entries[i].name + plen) + 1);
 			x->entries[k++] = x->entries[i];
 		}
 		x->nentries = k;
@@ -635,11 +655,13 @@ int slack_export_open(const char *path, struct slack_source *src, char *err, siz
 		snprintf(x->root, sizeof x->root, "%s", path);
 		snprintf(err, errlen, "%s/users.json", path);
 		if (stat(err, &sb))
-			rc = fail(err, errlen, SLACK_EINPUT, "%s: no users.json: not a Slack export folder", path);
+			rc = fail(err, errlen, SLACK_EINPUT, "%s: no users.json: not a Slack export folder",
+			          path);
 	} else if (!(x->zip = unzOpen64(path))) {
 		rc = fail(err, errlen, SLACK_EINPUT, "%s: neither a folder nor a zip file", path);
 	} else if (!(rc = list_zip(x, path, err, errlen)) && !find_entry(x, "users.json")) {
-		rc = fail(err, errlen, SLACK_EINPUT, "%s: no users.json in the zip: not a Slack export", path);
+		rc =
+		    fail(err, errlen, SLACK_EINPUT, "%s: no users.json in the zip: not a Slack export", path);
 	}
 	if (rc) {
 		op_close(x);

@@ -439,8 +439,8 @@ static int op_password_token_get(void *p, const char *hash, struct password_toke
 static int op_password_token_use(void *p, int64_t id, int64_t now)
 {
 	int changes = 0;
-	int rc = sq_exec(p, "UPDATE password_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL", &changes,
-	                 "ii", now, id);
+	int rc = sq_exec(p, "UPDATE password_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL",
+	                 &changes, "ii", now, id);
 	return rc ? rc : changes ? 0 : FE_ECONFLICT;
 }
 

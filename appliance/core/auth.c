@@ -597,8 +597,8 @@ out:
 	free(r);
 }
 
-int auth_set_password(struct app *app, const char *token, const char *password, const char *client, auth_cb cb,
-                      void *req, struct fe_err *e)
+int auth_set_password(struct app *app, const char *token, const char *password, const char *client,
+                      auth_cb cb, void *req, struct fe_err *e)
 {
 	struct password_token t;
 	int rc;

@@ -100,7 +100,7 @@ int auth_change_password(struct app *app, const struct principal *p, const char 
 /* Password-set links: single-use, expiring tokens that let the holder of
  * an account without a password (an imported one) choose it. The appliance
  * sends no e-mail: whoever makes a link hands it out. */
-#define AUTH_LINK_TOKEN_MAX 64 /* a token: 43 base64url characters and NUL */
+#define AUTH_LINK_TOKEN_MAX 64                /* a token: 43 base64url characters and NUL */
 #define AUTH_LINK_TTL_MS (7LL * 86400 * 1000) /* the default lifetime: 7 days */
 
 /* Makes a link for user_id valid ttl_ms from now: the token (random, 32
@@ -122,8 +122,8 @@ int auth_password_link_new(struct store *st, int64_t user_id, int64_t now, int64
  * FE_EUNAVAIL (SHUTTING_DOWN); store errors. In cb: the same link errors
  * when the link was used meanwhile (a race), FE_EFORBIDDEN
  * (ACCOUNT_SUSPENDED), FE_EINTERNAL when hashing failed, store errors. */
-int auth_set_password(struct app *app, const char *token, const char *password, const char *client, auth_cb cb,
-                      void *req, struct fe_err *e);
+int auth_set_password(struct app *app, const char *token, const char *password, const char *client,
+                      auth_cb cb, void *req, struct fe_err *e);
 
 /* Synchronous: rotates refresh_token (marks it rotated) into a new pair of
  * the same family in *r (the caller's storage), in one transaction. Who:

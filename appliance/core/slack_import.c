@@ -128,23 +128,53 @@ int slack_emoji(const char *name, char *out, size_t size)
 	static const struct {
 		const char *name, *emoji;
 	} map[] = {
-	    {"+1", "👍"},          {"thumbsup", "👍"},    {"-1", "👎"},
-	    {"thumbsdown", "👎"},  {"heart", "❤️"},       {"smile", "😄"},
-	    {"smiley", "😃"},      {"grinning", "😀"},    {"laughing", "😆"},
-	    {"joy", "😂"},         {"rofl", "🤣"},        {"wink", "😉"},
-	    {"blush", "😊"},       {"slightly_smiling_face", "🙂"},
-	    {"heart_eyes", "😍"},  {"thinking_face", "🤔"},
-	    {"sweat_smile", "😅"}, {"cry", "😢"},         {"sob", "😭"},
-	    {"tada", "🎉"},        {"fire", "🔥"},        {"eyes", "👀"},
-	    {"pray", "🙏"},        {"clap", "👏"},        {"raised_hands", "🙌"},
-	    {"ok_hand", "👌"},     {"wave", "👋"},        {"muscle", "💪"},
-	    {"100", "💯"},         {"rocket", "🚀"},      {"star", "⭐"},
-	    {"sparkles", "✨"},    {"white_check_mark", "✅"},
-	    {"heavy_check_mark", "✔️"},                   {"x", "❌"},
-	    {"warning", "⚠️"},     {"point_up", "☝️"},    {"bulb", "💡"},
-	    {"party_popper", "🎉"}, {"confused", "😕"},   {"scream", "😱"},
-	    {"sunglasses", "😎"},  {"coffee", "☕"},      {"beers", "🍻"},
-	    {"memo", "📝"},        {"question", "❓"},    {"exclamation", "❗"},
+	    {"+1", "👍"},
+	    {"thumbsup", "👍"},
+	    {"-1", "👎"},
+	    {"thumbsdown", "👎"},
+	    {"heart", "❤️"},
+	    {"smile", "😄"},
+	    {"smiley", "😃"},
+	    {"grinning", "😀"},
+	    {"laughing", "😆"},
+	    {"joy", "😂"},
+	    {"rofl", "🤣"},
+	    {"wink", "😉"},
+	    {"blush", "😊"},
+	    {"slightly_smiling_face", "🙂"},
+	    {"heart_eyes", "😍"},
+	    {"thinking_face", "🤔"},
+	    {"sweat_smile", "😅"},
+	    {"cry", "😢"},
+	    {"sob", "😭"},
+	    {"tada", "🎉"},
+	    {"fire", "🔥"},
+	    {"eyes", "👀"},
+	    {"pray", "🙏"},
+	    {"clap", "👏"},
+	    {"raised_hands", "🙌"},
+	    {"ok_hand", "👌"},
+	    {"wave", "👋"},
+	    {"muscle", "💪"},
+	    {"100", "💯"},
+	    {"rocket", "🚀"},
+	    {"star", "⭐"},
+	    {"sparkles", "✨"},
+	    {"white_check_mark", "✅"},
+	    {"heavy_check_mark", "✔️"},
+	    {"x", "❌"},
+	    {"warning", "⚠️"},
+	    {"point_up", "☝️"},
+	    {"bulb", "💡"},
+	    {"party_popper", "🎉"},
+	    {"confused", "😕"},
+	    {"scream", "😱"},
+	    {"sunglasses", "😎"},
+	    {"coffee", "☕"},
+	    {"beers", "🍻"},
+	    {"memo", "📝"},
+	    {"question", "❓"},
+	    {"exclamation", "❗"},
 	};
 	char base[64];
 	snprintf(base, sizeof base, "%s", name);
@@ -177,7 +207,8 @@ static int clean_copy(char *dst, size_t size, const char *src, size_t max, int l
 		unsigned cp = utf8_decode((const char *)s, &len);
 		if (!len)
 			len = 1;
-		int ctl = cp < 0x20 ? !(lines && (cp == '\n' || cp == '\t')) : (cp == 0x7f || (cp >= 0x80 && cp <= 0x9f));
+		int ctl = cp < 0x20 ? !(lines && (cp == '\n' || cp == '\t'))
+		                    : (cp == 0x7f || (cp >= 0x80 && cp <= 0x9f));
 		if (!ctl) {
 			if (chars == max || o + len + 1 > size) {
 				cut = 1;
@@ -240,7 +271,8 @@ static struct who *users_add(struct users *u, const char *key, int64_t id, const
 		u->n = 0;
 		for (size_t i = 0; i < old.cap; i++)
 			if (old.slots[i].key) {
-				struct who *w = users_add(u, old.slots[i].key, old.slots[i].id, old.slots[i].name, 0);
+				struct who *w =
+				    users_add(u, old.slots[i].key, old.slots[i].id, old.slots[i].name, 0);
 				w->linkable = old.slots[i].linkable;
 				free(old.slots[i].key);
 			}
@@ -273,7 +305,7 @@ static void users_free(struct users *u)
 struct chan {
 	char *slack_id, *folder;
 	enum slack_chat_kind kind;
-	int64_t chat_id; /* 0: not imported (skipped) */
+	int64_t chat_id;          /* 0: not imported (skipped) */
 	int64_t last_id, last_at; /* the newest message imported in this run */
 };
 
@@ -285,8 +317,8 @@ struct imp {
 	size_t errlen;
 	int64_t ws;
 	int new_ws;
-	char owner_key[64]; /* the Slack id of the new workspace's owner */
-	int owner_rank;     /* primary owner 3, owner 2, admin 1, anyone 0 */
+	char owner_key[64];    /* the Slack id of the new workspace's owner */
+	int owner_rank;        /* primary owner 3, owner 2, admin 1, anyone 0 */
 	int64_t fallback_user; /* a creator for chats whose creator is unknown */
 	struct users users;
 	struct chan *chans;
@@ -321,7 +353,8 @@ static int check_channel(void *ctx, const struct slack_channel *c)
 {
 	struct imp *x = ctx;
 	if (x->nchans == x->chan_cap)
-		x->chans = xrealloc(x->chans, (x->chan_cap = x->chan_cap ? x->chan_cap * 2 : 64) * sizeof *x->chans);
+		x->chans =
+		    xrealloc(x->chans, (x->chan_cap = x->chan_cap ? x->chan_cap * 2 : 64) * sizeof *x->chans);
 	struct chan *ch = &x->chans[x->nchans++];
 	memset(ch, 0, sizeof *ch);
 	ch->slack_id = xstrdup(c->id);
@@ -351,7 +384,8 @@ static void remember_linkable(struct imp *x, const char *key)
 {
 	struct users *u = &x->users;
 	if (u->norder == u->order_cap)
-		u->order = xrealloc(u->order, (u->order_cap = u->order_cap ? u->order_cap * 2 : 256) * sizeof *u->order);
+		u->order = xrealloc(u->order, (u->order_cap = u->order_cap ? u->order_cap * 2 : 256) *
+		                                  sizeof *u->order);
 	u->order[u->norder++] = xstrdup(key);
 }
 
@@ -417,7 +451,10 @@ static int apply_user(void *ctx, const struct slack_user *su)
 	int64_t id;
 	int person = !su->deleted && !su->is_bot, rc, merged;
 	char name[UTF8_BUF(50)];
-	const char *src = *su->real_name ? su->real_name : *su->display_name ? su->display_name : *su->name ? su->name : su->id;
+	const char *src = *su->real_name      ? su->real_name
+	                  : *su->display_name ? su->display_name
+	                  : *su->name         ? su->name
+	                                      : su->id;
 	clean_copy(name, sizeof name, src, 50, 0);
 	if (!*name)
 		clean_copy(name, sizeof name, su->id, 50, 0);
@@ -443,7 +480,9 @@ static int apply_user(void *ctx, const struct slack_user *su)
 	if (*email && auth_check_email(email, NULL))
 		email[0] = 0;
 	int owner = x->new_ws && !strcmp(su->id, x->owner_key);
-	const char *role = owner ? "owner" : (su->is_primary_owner || su->is_owner || su->is_admin) ? "admin" : "member";
+	const char *role = owner                                                    ? "owner"
+	                   : (su->is_primary_owner || su->is_owner || su->is_admin) ? "admin"
+	                                                                            : "member";
 	if ((rc = add_account(x, su->id, email, name, role, !person, &id, &merged)))
 		return store_fail(x, rc, "adding a user");
 	if ((rc = store_call(x->st, import_map_put, K_USER, su->id, id)))
@@ -629,8 +668,8 @@ static int flush(struct imp *x)
 
 static int imported_subtype(const char *st)
 {
-	static const char *ok[] = {"", "thread_broadcast", "reply_broadcast", "me_message", "file_share",
-	                           "bot_message", "tombstone"};
+	static const char *ok[] = {"",           "thread_broadcast", "reply_broadcast", "me_message",
+	                           "file_share", "bot_message",      "tombstone"};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
 		if (!strcmp(st, ok[i]))
 			return 1;
@@ -667,8 +706,8 @@ static int apply_message(void *ctx, const struct slack_message *m)
 	} else {
 		x->s->skipped_unknown_author++;
 		if (x->warned_author++ < WARN_MAX)
-			log_warn("slack_import: %s: message %s skipped: its author %s is not in users.json", m->file, m->ts,
-			         *m->user ? m->user : "(none)");
+			log_warn("slack_import: %s: message %s skipped: its author %s is not in users.json",
+			         m->file, m->ts, *m->user ? m->user : "(none)");
 		return 0;
 	}
 	int deleted = !strcmp(m->subtype, "tombstone");
@@ -686,7 +725,10 @@ static int apply_message(void *ctx, const struct slack_message *m)
 		const struct slack_file *f = &m->files[i];
 		if (!*f->url)
 			continue;
-		buf_addf(&text, "%s[%s](%s)", text.len ? "\n" : "", *f->title ? f->title : *f->name ? f->name : "file",
+		buf_addf(&text, "%s[%s](%s)", text.len ? "\n" : "",
+		         *f->title  ? f->title
+		         : *f->name ? f->name
+		                    : "file",
 		         f->url);
 		x->s->file_links++;
 	}
@@ -780,7 +822,8 @@ static int target(struct imp *x)
 		struct workspace w;
 		rc = store_call(x->st, workspace_get, x->o->workspace_id, &w);
 		if (rc == FE_ENOTFOUND) {
-			snprintf(x->err, x->errlen, "no workspace %lld on this appliance", (long long)x->o->workspace_id);
+			snprintf(x->err, x->errlen, "no workspace %lld on this appliance",
+			         (long long)x->o->workspace_id);
 			return SLACK_EINPUT;
 		}
 		if (rc)
@@ -790,14 +833,15 @@ static int target(struct imp *x)
 		return 0;
 	}
 	if (n > 1) {
-		snprintf(x->err, x->errlen, "this appliance has %lld workspaces: choose one with --workspace ID",
-		         (long long)n);
+		snprintf(x->err, x->errlen,
+		         "this appliance has %lld workspaces: choose one with --workspace ID", (long long)n);
 		return SLACK_EINPUT;
 	}
 	if (n == 0) {
 		if (!x->owner_key[0]) {
 			snprintf(x->err, x->errlen,
-			         "users.json: no active person to own the new workspace (every user is deleted or a bot)");
+			         "users.json: no active person to own the new workspace (every user is "
+			         "deleted or a bot)");
 			return SLACK_EINPUT;
 		}
 		x->new_ws = 1;
@@ -840,9 +884,11 @@ static int make_links(struct imp *x, struct buf *out)
 		if (!none)
 			continue;
 		if ((rc = store_call(x->st, user_get, w->id, &u)) ||
-		    (rc = auth_password_link_new(x->st, w->id, x->o->now_ms(), x->o->link_ttl_ms, token, &exp)))
+		    (rc = auth_password_link_new(x->st, w->id, x->o->now_ms(), x->o->link_ttl_ms, token,
+		                                 &exp)))
 			return store_fail(x, rc, "making a password link");
-		buf_addf(out, "%s\t%s\t/#/set-password/%s\t%lld\n", u.email, u.fullname, token, (long long)exp);
+		buf_addf(out, "%s\t%s\t/#/set-password/%s\t%lld\n", u.email, u.fullname, token,
+		         (long long)exp);
 		sodium_memzero(token, sizeof token);
 		x->s->links++;
 	}
@@ -892,7 +938,8 @@ int slack_import(struct store *st, struct slack_source *src, const struct slack_
 	for (x.cur = 0; x.cur < x.nchans; x.cur++) {
 		if (!x.chans[x.cur].chat_id)
 			continue;
-		if ((rc = src->ops->messages(src->impl, x.chans[x.cur].folder, apply_message, &x, err, errlen)))
+		if ((rc = src->ops->messages(src->impl, x.chans[x.cur].folder, apply_message, &x, err,
+		                             errlen)))
 			goto out;
 		if ((rc = touch_chan(&x))) {
 			store_fail(&x, rc, "updating a chat");

@@ -48,8 +48,8 @@ struct slack_import_opts {
 	int64_t workspace_id; /* 0: the only one, or a new one on an empty appliance */
 	int64_t link_ttl_ms;  /* lifetime of the password-set links */
 	int64_t (*now_ms)(void);
-	FILE *links;      /* one line per link: email, name, path, expiry (tab-separated) */
-	int batch;        /* messages per transaction (>= 1) */
+	FILE *links;       /* one line per link: email, name, path, expiry (tab-separated) */
+	int batch;         /* messages per transaction (>= 1) */
 	int show_progress; /* a progress line on stderr */
 };
 

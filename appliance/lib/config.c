@@ -116,11 +116,13 @@ static const struct directive table[] = {
     /* scale-out (issue 15): only fechatter-cluster has the postgres store and the nats bus */
     {"store", K_ENUM, F(store_postgres), 0, 1, "sqlite|postgres",
      "sqlite: the database in DATA (default); postgres: a shared PostgreSQL at --pg-url (fechatter-cluster)"},
-    {"pg-url", K_STR, F(pg_url), 0, 0, NULL, "PostgreSQL connection URL for --store postgres (postgresql://...)"},
+    {"pg-url", K_STR, F(pg_url), 0, 0, NULL,
+     "PostgreSQL connection URL for --store postgres (postgresql://...)"},
     {"bus", K_ENUM, F(bus_nats), 0, 1, "local|nats",
-     "local: events stay in this process (default); nats: shared with the other appliances through --nats-url "
-     "(fechatter-cluster)"},
-    {"nats-url", K_STR, F(nats_url), 0, 0, NULL, "NATS server URL for --bus nats (default nats://127.0.0.1:4222)"},
+     "local: events stay in this process (default); nats: shared with the other appliances through "
+     "--nats-url (fechatter-cluster)"},
+    {"nats-url", K_STR, F(nats_url), 0, 0, NULL,
+     "NATS server URL for --bus nats (default nats://127.0.0.1:4222)"},
     {"files", K_STR, F(files), 0, 0, NULL,
      "folder of uploaded files (default DATA/files); appliances of one cluster share one"},
     /* behind a reverse proxy */
@@ -419,8 +421,8 @@ static void usage(FILE *out)
 	    "                           (server stopped)\n"
 	    "  export --out FILE        write one workspace as NDJSON (- for stdout; also while serving)\n"
 	    "  import --in FILE         load an export into an empty data folder (server stopped)\n"
-	    "  import --slack PATH      bring a Slack export (.zip or folder) into the workspace (server stopped;\n"
-	    "                           re-running adds nothing twice)\n\n"
+	    "  import --slack PATH      bring a Slack export (.zip or folder) into the workspace\n"
+	    "                           (server stopped; re-running adds nothing twice)\n\n"
 	    "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
 	    "lines in the file given with --config; flags win over the environment,\n"
 	    "the environment over the file):\n");

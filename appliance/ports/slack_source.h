@@ -47,9 +47,9 @@ struct slack_file {
 };
 
 struct slack_message {
-	const char *file;     /* the day file it came from, for messages */
-	int64_t ts_us;        /* its ts in microseconds since the epoch */
-	const char *ts;       /* as written ("1700000000.000100"): with the channel, its identity */
+	const char *file;      /* the day file it came from, for messages */
+	int64_t ts_us;         /* its ts in microseconds since the epoch */
+	const char *ts;        /* as written ("1700000000.000100"): with the channel, its identity */
 	const char *thread_ts; /* "" none; == ts for a thread's root */
 	const char *user, *bot_id, *username, *subtype, *text;
 	int64_t edited_ms; /* edited.ts, 0 when never edited */
@@ -73,7 +73,8 @@ struct slack_source_ops {
 	 * or a DM's id): day files by date, and in each file by ts (a day file
 	 * is parsed whole, one at a time: memory stays bounded by the largest
 	 * day). A channel without a folder has no messages (0). */
-	int (*messages)(void *impl, const char *folder, slack_message_cb cb, void *ctx, char *err, size_t errlen);
+	int (*messages)(void *impl, const char *folder, slack_message_cb cb, void *ctx, char *err,
+	                size_t errlen);
 	void (*close)(void *impl);
 };
 
