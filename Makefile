@@ -222,6 +222,11 @@ bench-search: $(BIN)
 bench-export: $(BIN)
 	bash tests/bench/export.sh $(abspath $(BIN))
 
+# Slack import of a synthetic SLACK_MESSAGES (100,000) message export: time, peak RSS, re-run
+.PHONY: bench-import
+bench-import: $(BIN)
+	bash tests/bench/slack-import.sh $(abspath $(BIN))
+
 # crash trials: kill -9 under HTTP and WebSocket send load, restart, every
 # acknowledged message present, integrity_check ok (TRIALS=20, SEED=n replays)
 .PHONY: soak
