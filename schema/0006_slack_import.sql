@@ -6,7 +6,7 @@
 -- 'slack.channel' channel id, 'slack.message' "<channel id>/<ts>"), id is
 -- the users.id, chats.id or messages.id it became. Rows are written in the
 -- same transaction as what they map.
-CREATE TABLE import_map (
+CREATE TABLE IF NOT EXISTS import_map (
   kind  TEXT NOT NULL,
   key   TEXT NOT NULL,
   id    INTEGER NOT NULL,
@@ -16,7 +16,7 @@ CREATE TABLE import_map (
 -- Single-use links to set a password (accounts made without one, such as
 -- imported ones): only the SHA-256 (hex) of the token is kept; used_at is
 -- set once it was used, and a token past expires_at is refused.
-CREATE TABLE password_tokens (
+CREATE TABLE IF NOT EXISTS password_tokens (
   id          INTEGER PRIMARY KEY,
   user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   token_hash  TEXT NOT NULL UNIQUE,
@@ -24,4 +24,4 @@ CREATE TABLE password_tokens (
   expires_at  INTEGER NOT NULL,
   used_at     INTEGER
 );
-CREATE INDEX password_tokens_user ON password_tokens(user_id);
+CREATE INDEX IF NOT EXISTS password_tokens_user ON password_tokens(user_id);

@@ -457,11 +457,6 @@ static int op_import_map_put(void *p, const char *kind, const char *key, int64_t
 	               id);
 }
 
-static int op_import_map_count(void *p, const char *kind, int64_t *n)
-{
-	return sq_scalar(p, "SELECT count(*) FROM import_map WHERE kind = ?", n, "t", kind);
-}
-
 static const struct store_ops ops = {
     .begin = op_begin,
     .commit = op_commit,
@@ -500,7 +495,6 @@ static const struct store_ops ops = {
     .password_token_use = op_password_token_use,
     .import_map_get = op_import_map_get,
     .import_map_put = op_import_map_put,
-    .import_map_count = op_import_map_count,
     .chat_insert = sqc_chat_insert,
     .chat_find_single = sqc_chat_find_single,
     .chat_get = sqc_chat_get,

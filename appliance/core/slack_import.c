@@ -623,11 +623,12 @@ static int apply_channel(void *ctx, const struct slack_channel *c)
 			goto out;
 		ch->chat_id = chat.id;
 		x->s->chats_new++;
+		/* members with the chat, in its transaction: a re-run finds the
+		 * chat mapped and adds no one (not even who left it since) */
+		for (size_t i = 0; i < n && !rc; i++)
+			rc = ensure_member(x, ch->chat_id, ids[i],
+			                   ids[i] == creator && c->kind != SLACK_DM ? "owner" : "member", at);
 	}
-	/* members (again on a re-run: the ones already there are kept) */
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = ensure_member(x, ch->chat_id, ids[i],
-		                   ids[i] == creator && c->kind != SLACK_DM ? "owner" : "member", at);
 out:
 	free(ids);
 	if (rc)

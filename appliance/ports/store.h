@@ -128,8 +128,6 @@ struct store_ops {
 	 * FE_ECONFLICT when the key is mapped already. */
 	int (*import_map_get)(void *s, const char *kind, const char *key, int64_t *id);
 	int (*import_map_put)(void *s, const char *kind, const char *key, int64_t id);
-	/* *n = the number of keys of kind mapped so far. */
-	int (*import_map_count)(void *s, const char *kind, int64_t *n);
 
 	/* chats; viewer fills chat.my_role ("" when not a member) and every
 	 * chat carries member_count */

@@ -4,8 +4,8 @@
  * operations (import_map, password_tokens), and what the e2e fixture does
  * not reach: a channel name taken by an existing chat (-2), an email that
  * already has an account (mapped, not duplicated), a reply whose root is
- * missing, several workspaces without --workspace (refused, nothing
- * written), and a re-run that adds nothing. */
+ * missing, a tombstone, several workspaces without --workspace (refused,
+ * nothing written), and a re-run that adds nothing (members included). */
 #define TESTAPP_STORE_ONLY
 #include "testapp.h"
 #include "core/slack_import.h"
@@ -100,8 +100,8 @@ static void test_store_ops(void **state)
 	assert_int_equal(store_call(&st, import_map_put, "slack.bot", "U1", 99), 0); /* kinds apart */
 	assert_int_equal(store_call(&st, import_map_get, "slack.user", "U1", &id), 0);
 	assert_int_equal(id, u.id);
-	assert_int_equal(store_call(&st, import_map_count, "slack.user", &n), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(store_call(&st, import_map_get, "slack.bot", "U1", &n), 0);
+	assert_int_equal(n, 99);
 
 	char token[AUTH_LINK_TOKEN_MAX], hash[65];
 	int64_t exp;
@@ -176,6 +176,24 @@ static struct slack_message msgs[] = {
      .username = "",
      .subtype = "",
      .text = "a real reply"},
+    {.file = "general/1970-01-01.json",
+     .ts_us = 5000000,
+     .ts = "5.000000",
+     .thread_ts = "",
+     .user = "U1",
+     .bot_id = "",
+     .username = "",
+     .subtype = "tombstone",
+     .text = "This message was deleted."},
+    {.file = "general/1970-01-01.json",
+     .ts_us = 6000000,
+     .ts = "6.000000",
+     .thread_ts = "",
+     .user = "U2",
+     .bot_id = "",
+     .username = "",
+     .subtype = "channel_join",
+     .text = "<@U2> has joined the channel"},
 };
 
 static int src_users(void *impl, slack_user_cb cb, void *ctx, char *err, size_t errlen)
@@ -244,13 +262,16 @@ static void test_import_into_existing(void **state)
 	assert_int_equal(s.users_new, 1);
 	assert_int_equal(count("SELECT count(*) FROM users"), 2);
 	assert_int_equal(count("SELECT count(*) FROM chats WHERE name = 'general-2'"), 1);
-	assert_int_equal(s.messages_new, 3);
+	assert_int_equal(s.messages_new, 4);
+	assert_int_equal(s.deleted, 1);
+	assert_int_equal(s.skipped_system, 1);
+	assert_int_equal(count("SELECT count(*) FROM messages WHERE deleted_at = 5000 AND content = ''"), 1);
 	assert_int_equal(s.orphan_replies, 1);
 	assert_int_equal(s.replies, 1);
 	assert_int_equal(s.reactions, 1);
 	assert_int_equal(s.mentions, 1);
 	assert_int_equal(count("SELECT reply_count FROM messages WHERE content = 'root @Grace'"), 1);
-	assert_int_equal(count("SELECT count(*) FROM messages WHERE reply_to IS NULL"), 2);
+	assert_int_equal(count("SELECT count(*) FROM messages WHERE reply_to IS NULL"), 3);
 	assert_int_equal(count("SELECT created_at FROM messages WHERE content = 'a real reply'"), 4000);
 	/* Grace, new and without a password, got a link; Ada has a password */
 	assert_int_equal(s.links, 1);
@@ -259,19 +280,26 @@ static void test_import_into_existing(void **state)
 	/* read markers at the end of the import for both members */
 	assert_int_equal(count("SELECT count(*) FROM read_markers"), 2);
 
-	/* again: nothing new */
+	/* again: nothing new, and who left the channel since stays out */
+	assert_int_equal(store_call(&st, member_remove,
+	                            count("SELECT id FROM chats WHERE name = 'general-2'"),
+	                            count("SELECT id FROM users WHERE email = 'u2@slack-import.invalid'")),
+	                 0);
 	int64_t before = count("SELECT count(*) FROM messages") * 1000 +
 	                 count("SELECT count(*) FROM chats") * 100 +
 	                 count("SELECT count(*) FROM users") * 10 + count("SELECT count(*) FROM reactions");
 	assert_int_equal(run_import(0, &s, err, sizeof err), 0);
 	assert_int_equal(s.messages_new, 0);
-	assert_int_equal(s.messages_mapped, 3);
+	assert_int_equal(s.messages_mapped, 4);
 	assert_int_equal(s.chats_new, 0);
 	assert_int_equal(s.users_new + s.users_merged, 0);
 	int64_t after = count("SELECT count(*) FROM messages") * 1000 +
 	                count("SELECT count(*) FROM chats") * 100 + count("SELECT count(*) FROM users") * 10 +
 	                count("SELECT count(*) FROM reactions");
 	assert_int_equal(after, before);
+	assert_int_equal(count("SELECT count(*) FROM chat_members m JOIN chats c ON c.id = m.chat_id"
+	                       " WHERE c.name = 'general-2'"),
+	                 1);
 }
 
 static void test_import_new_workspace(void **state)
