@@ -43,7 +43,7 @@ endif
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -pthread $(WARN) -Iappliance -I$(BUILD)/gen -isystem $(DEPS)/include -D_GNU_SOURCE $(LFS)
-LIBS    := $(DEPS)/lib/libwebsockets.a $(DEPS)/lib/libcjson.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -lsqlite3 -lsodium -lz -lm -lpthread
+LIBS    := $(DEPS)/lib/libwebsockets.a $(DEPS)/lib/libcjson.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a -lsqlite3 -lsodium -l:libminizip.a -lz -lm -lpthread
 LDFLAGS += -Wl,--wrap=mbedtls_ssl_list_ciphersuites -Wl,--undefined=__wrap_mbedtls_ssl_list_ciphersuites
 # http/wsguard: the WebSocket frame checks lws leaves out
 LDFLAGS += -Wl,--wrap=lws_ssl_capable_read -Wl,--undefined=__wrap_lws_ssl_capable_read
@@ -221,6 +221,11 @@ bench-search: $(BIN)
 .PHONY: bench-export
 bench-export: $(BIN)
 	bash tests/bench/export.sh $(abspath $(BIN))
+
+# Slack import of a synthetic SLACK_MESSAGES (100,000) message export: time, peak RSS, re-run
+.PHONY: bench-import
+bench-import: $(BIN)
+	bash tests/bench/slack-import.sh $(abspath $(BIN))
 
 # crash trials: kill -9 under HTTP and WebSocket send load, restart, every
 # acknowledged message present, integrity_check ok (TRIALS=20, SEED=n replays)

@@ -18,6 +18,7 @@
 #include "adapters/local_bus.h"
 #include "adapters/lru_cache.h"
 #include "adapters/ndjson_transfer.h"
+#include "adapters/slack_export.h"
 #include "adapters/sqlite_store.h"
 #include "adapters/sqlite_transfer.h"
 #include "core/app.h"
@@ -27,6 +28,7 @@
 #include "core/limits.h"
 #include "core/presence.h"
 #include "core/search.h"
+#include "core/slack_import.h"
 #include "core/transfer.h"
 #include "core/writer.h"
 #include "http/http.h"
@@ -329,6 +331,79 @@ out:
 	return code;
 }
 
+/* fechatter import --slack PATH: a Slack export (zip or folder) into the
+ * appliance's workspace (--workspace, the only one, or a new one), the
+ * server stopped; incremental: a re-run adds nothing twice and finishes a
+ * run that stopped. The set-password links go to stdout (email, name,
+ * path, expiry in ms, tab-separated). Exit 0, 1 (lock, store), 2 (usage, a
+ * malformed export: nothing written). */
+static int run_slack_import(const struct config *cfg, const char *dbpath)
+{
+	char err[600];
+	struct store store = {0};
+	struct slack_source src = {0};
+	int code = 1, lock = -1;
+	int rc = slack_export_open(cfg->slack, &src, err, sizeof err);
+	if (rc) {
+		log_err("main: import --slack: %s", err);
+		return rc == SLACK_EINPUT ? 2 : 1;
+	}
+	if (fe_crypto_init() || ensure_dir(cfg->data) || (lock = lock_data(cfg->data, "import")) < 0 ||
+	    refuse_empty_database(cfg->data, dbpath))
+		goto out;
+	sqlite_store_init();
+	if (sqlite_store_open(dbpath, cfg->durability_full, &store, err, sizeof err)) {
+		log_err("main: import --slack: %s", err);
+		goto out;
+	}
+	struct slack_import_opts o = {.workspace_id = cfg->workspace,
+	                              .link_ttl_ms = (int64_t)cfg->link_ttl * 1000,
+	                              .now_ms = time_now_ms,
+	                              .links = stdout,
+	                              .batch = 5000,
+	                              .show_progress = 1};
+	struct slack_import_stats st;
+	int64_t t0 = time_mono_us();
+	rc = slack_import(&store, &src, &o, &st, err, sizeof err);
+	if (rc) {
+		log_err("main: import --slack failed: %s%s", err,
+		        rc == SLACK_EINPUT
+		            ? " (nothing was imported)"
+		            : " (what was committed stays; running the import again goes on from there)");
+		code = rc == SLACK_EINPUT ? 2 : 1;
+		goto out;
+	}
+	log_info(
+	    "main: slack import into workspace %lld%s in %.1f s: users %lld new, %lld already imported,"
+	    " %lld matched by email, %lld bot accounts; chats %lld new, %lld already imported, %lld skipped",
+	    (long long)st.workspace_id, st.workspace_created ? " (new)" : "",
+	    (double)(time_mono_us() - t0) / 1e6, (long long)st.users_new, (long long)st.users_mapped,
+	    (long long)st.users_merged, (long long)st.bots, (long long)st.chats_new,
+	    (long long)st.chats_mapped, (long long)st.chats_skipped);
+	log_info(
+	    "main: slack import: messages %lld in the export, %lld new (%lld replies, %lld orphan replies"
+	    " as plain messages, %lld edited, %lld deleted), %lld already imported, skipped: %lld system,"
+	    " %lld unknown author, %lld empty; reactions %lld (%lld skipped), mentions %lld, file links"
+	    " %lld, cut to length %lld; %lld set-password links printed",
+	    (long long)st.messages_total, (long long)st.messages_new, (long long)st.replies,
+	    (long long)st.orphan_replies, (long long)st.edited, (long long)st.deleted,
+	    (long long)st.messages_mapped, (long long)st.skipped_system, (long long)st.skipped_unknown_author,
+	    (long long)st.skipped_empty, (long long)st.reactions, (long long)st.reactions_skipped,
+	    (long long)st.mentions, (long long)st.file_links, (long long)st.truncated, (long long)st.links);
+	if (st.links)
+		log_info(
+		    "main: each link above is the path of the set-password page on this server (prefix it"
+		    " with the server's address, e.g. https://chat.example.org/#/set-password/...), "
+		    "single-use");
+	code = 0;
+out:
+	src.ops->close(src.impl);
+	sqlite_store_close(&store);
+	if (lock >= 0)
+		close(lock);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -413,6 +488,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cfg.command, "export"))
 		return run_export(&cfg, dbpath);
+	if (!strcmp(cfg.command, "import") && *cfg.slack)
+		return run_slack_import(&cfg, dbpath);
 	if (!strcmp(cfg.command, "import"))
 		return run_import(&cfg, dbpath);
 	if (fe_crypto_init()) {

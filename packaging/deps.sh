@@ -11,10 +11,10 @@ mkdir -p "$deps"
 
 # what building needs (all `make run` installs: `deps.sh --run`) ...
 want_pkgs=(build-essential cmake pkg-config dpkg-dev ca-certificates
-  libsqlite3-dev libsodium-dev libmbedtls-dev zlib1g-dev)
+  libsqlite3-dev libsodium-dev libmbedtls-dev zlib1g-dev libminizip-dev)
 # ... and what the tests add
 if [ "${1:-}" != "--run" ]; then
-  want_pkgs+=(file libcmocka-dev nodejs curl sqlite3 chromium fonts-noto-color-emoji
+  want_pkgs+=(file zip libcmocka-dev nodejs curl sqlite3 chromium fonts-noto-color-emoji
     nginx-light caddy openssl clang-format cppcheck strace)
 fi
 # `deps.sh --fuzz` (make fuzz) adds the fuzzing toolchain; make run and make
@@ -154,7 +154,7 @@ cross_deps() { # $1 Debian architecture
     rm -f "$xprefix/lib/libwebsockets.a" "$xprefix/lib/libcjson.a"
   fi
   local xpkgs=("gcc-$triplet" "binutils-$triplet" qemu-user-static
-    "libc6-dev:$arch" "libsqlite3-dev:$arch" "libsodium-dev:$arch" "libmbedtls-dev:$arch" "libcmocka-dev:$arch" "zlib1g-dev:$arch")
+    "libc6-dev:$arch" "libsqlite3-dev:$arch" "libsodium-dev:$arch" "libmbedtls-dev:$arch" "libcmocka-dev:$arch" "zlib1g-dev:$arch" "libminizip-dev:$arch")
   local xmissing=() p
   for p in "${xpkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || xmissing+=("$p")

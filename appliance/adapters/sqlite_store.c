@@ -444,6 +444,61 @@ static int op_refresh_revoke_user(void *p, int64_t user, int64_t now, int *revok
 	               revoked, "ii", now, user);
 }
 
+/* ---- password-set links ---- */
+
+static int op_password_token_insert(void *p, struct password_token *t, const char *hash)
+{
+	struct sq *s = p;
+	int rc = sq_exec(s,
+	                 "INSERT INTO password_tokens(user_id, token_hash, created_at, expires_at)"
+	                 " VALUES (?, ?, ?, ?)",
+	                 NULL, "itii", t->user_id, hash, t->created_at, t->expires_at);
+	if (!rc)
+		t->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static void row_password_token(sqlite3_stmt *st, void *el)
+{
+	struct password_token *t = el;
+	t->id = sq_i64(st, 0);
+	t->user_id = sq_i64(st, 1);
+	t->created_at = sq_i64(st, 2);
+	t->expires_at = sq_i64(st, 3);
+	t->used_at = sq_i64(st, 4);
+}
+
+static int op_password_token_get(void *p, const char *hash, struct password_token *t)
+{
+	struct sq *s = p;
+	sqlite3_stmt *st = sq_query(s,
+	                            "SELECT id, user_id, created_at, expires_at, coalesce(used_at, 0)"
+	                            " FROM password_tokens WHERE token_hash = ?",
+	                            "t", hash);
+	return sq_row(s, st, row_password_token, t);
+}
+
+static int op_password_token_use(void *p, int64_t id, int64_t now)
+{
+	int changes = 0;
+	int rc = sq_exec(p, "UPDATE password_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL",
+	                 &changes, "ii", now, id);
+	return rc ? rc : changes ? 0 : FE_ECONFLICT;
+}
+
+/* ---- import mapping ---- */
+
+static int op_import_map_get(void *p, const char *kind, const char *key, int64_t *id)
+{
+	return sq_scalar(p, "SELECT id FROM import_map WHERE kind = ? AND key = ?", id, "tt", kind, key);
+}
+
+static int op_import_map_put(void *p, const char *kind, const char *key, int64_t id)
+{
+	return sq_exec(p, "INSERT INTO import_map(kind, key, id) VALUES (?, ?, ?)", NULL, "tti", kind, key,
+	               id);
+}
+
 static const struct store_ops ops = {
     .begin = op_begin,
     .commit = op_commit,
@@ -478,6 +533,11 @@ static const struct store_ops ops = {
     .refresh_revoke = op_refresh_revoke,
     .refresh_revoke_family = op_refresh_revoke_family,
     .refresh_revoke_user = op_refresh_revoke_user,
+    .password_token_insert = op_password_token_insert,
+    .password_token_get = op_password_token_get,
+    .password_token_use = op_password_token_use,
+    .import_map_get = op_import_map_get,
+    .import_map_put = op_import_map_put,
     .chat_insert = sqc_chat_insert,
     .chat_find_single = sqc_chat_find_single,
     .chat_get = sqc_chat_get,

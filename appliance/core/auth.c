@@ -16,7 +16,7 @@
 #include "lib/workers.h"
 #include "lib/xalloc.h"
 
-enum job_kind { JOB_SIGNUP, JOB_SIGNIN, JOB_CHPW };
+enum job_kind { JOB_SIGNUP, JOB_SIGNIN, JOB_CHPW, JOB_SETPW };
 
 struct job {
 	enum job_kind kind;
@@ -25,6 +25,7 @@ struct job {
 	void *req;
 	int ok; /* worker result: hash made / password matched */
 	int64_t user_id;
+	int64_t token_id; /* JOB_SETPW: the password-set link */
 	char email[256], fullname[UTF8_BUF(50)], workspace_name[UTF8_BUF(50)], invite_code[64];
 	char password[132], new_password[132];
 	char hash[PW_HASH_MAX];
@@ -426,10 +427,10 @@ int auth_signin(struct app *app, const char *email, const char *password, const 
 	struct job *j = job_new(app, JOB_SIGNIN, cb, req);
 	snprintf(j->email, sizeof j->email, "%s", lower);
 	snprintf(j->password, sizeof j->password, "%s", password);
-	if (rc == 0) {
+	if (rc == 0 && c.password_hash[0]) {
 		j->user_id = c.user_id;
 		snprintf(j->hash, sizeof j->hash, "%s", c.password_hash);
-	} else {
+	} else { /* unknown, or an account without a password (set by link only) */
 		snprintf(j->hash, sizeof j->hash, "%s", dummy_hash);
 	}
 	sodium_memzero(&c, sizeof c);
@@ -496,6 +497,121 @@ int auth_change_password(struct app *app, const struct principal *p, const char 
 	snprintf(j->new_password, sizeof j->new_password, "%s", next);
 	sodium_memzero(&c, sizeof c);
 	return submit(j, verify_work, chpw_done, e);
+}
+
+/* ---- password-set links ---- */
+
+int auth_password_link_new(struct store *st, int64_t user_id, int64_t now, int64_t ttl_ms,
+                           char token[AUTH_LINK_TOKEN_MAX], int64_t *expires_at)
+{
+	struct password_token t = {.user_id = user_id, .created_at = now, .expires_at = now + ttl_ms};
+	char hash[65];
+	random_b64url(32, token, AUTH_LINK_TOKEN_MAX);
+	sha256_hex(token, strlen(token), hash);
+	int rc = store_call(st, password_token_insert, &t, hash);
+	if (rc)
+		sodium_memzero(token, AUTH_LINK_TOKEN_MAX);
+	else if (expires_at)
+		*expires_at = t.expires_at;
+	return rc;
+}
+
+/* Looks the link up by token: 0 with *t filled when it can be used at now;
+ * else the error (unknown, used, expired, store). */
+static int password_link(struct store *st, const char *token, int64_t now, struct password_token *t,
+                         struct fe_err *e)
+{
+	char hash[65];
+	size_t len = strlen(token);
+	if (!len || len > 128)
+		return err_set(e, FE_EINVAL, "INVALID_PASSWORD_TOKEN", "token", "this link is not valid");
+	sha256_hex(token, len, hash);
+	int rc = store_call(st, password_token_get, hash, t);
+	if (rc == FE_ENOTFOUND)
+		return err_set(e, FE_EINVAL, "INVALID_PASSWORD_TOKEN", "token", "this link is not valid");
+	if (rc)
+		return err_set(e, rc, NULL, NULL, "store error");
+	if (t->used_at)
+		return err_set(e, FE_EGONE, "PASSWORD_TOKEN_USED", "token",
+		               "this link was used already; sign in, or ask an admin for a new one");
+	if (now >= t->expires_at)
+		return err_set(e, FE_EGONE, "PASSWORD_TOKEN_EXPIRED", "token",
+		               "this link has expired; ask an admin for a new one");
+	return 0;
+}
+
+static void setpw_work(void *arg)
+{
+	struct job *j = arg;
+	j->ok = pw_hash(j->new_password, j->hash) == 0;
+}
+
+static void setpw_done(void *arg)
+{
+	struct job *j = arg;
+	struct app *app = j->app;
+	struct store *st = &app->store;
+	struct fe_err e = {0};
+	struct auth_result *r = result_new();
+	struct password_token t;
+	struct user u;
+	int rc, revoked = 0;
+	int64_t now = app->now_ms();
+	if (!j->ok) {
+		rc = err_set(&e, FE_EINTERNAL, NULL, NULL, "password hashing failed");
+		goto out;
+	}
+	if ((rc = store_call(st, begin))) {
+		err_set(&e, rc, NULL, NULL, "the database cannot be written");
+		goto out;
+	}
+	/* checked again inside the transaction: used or expired meanwhile */
+	if ((rc = password_link(st, j->password, now, &t, &e))) {
+		store_call(st, rollback);
+		goto out;
+	}
+	if ((rc = store_call(st, password_token_use, t.id, now)) == FE_ECONFLICT) {
+		store_call(st, rollback);
+		rc = err_set(&e, FE_EGONE, "PASSWORD_TOKEN_USED", "token", "this link was used already");
+		goto out;
+	}
+	if (!rc && !(rc = store_call(st, user_get, t.user_id, &u)) && strcmp(u.status, "Active")) {
+		store_call(st, rollback);
+		rc = err_set(&e, FE_EFORBIDDEN, "ACCOUNT_SUSPENDED", NULL, "this account is suspended");
+		goto out;
+	}
+	if (rc || (rc = store_call(st, user_set_password, t.user_id, j->hash)) ||
+	    (rc = store_call(st, user_bump_token_version, t.user_id)) ||
+	    (rc = store_call(st, refresh_revoke_user, t.user_id, now, &revoked)) ||
+	    (rc = store_call(st, user_get, t.user_id, &u)) || (rc = issue(app, &u, NULL, 0, r)) ||
+	    (rc = store_call(st, commit))) {
+		store_call(st, rollback);
+		err_set(&e, rc, NULL, NULL, "could not set the password");
+		goto out;
+	}
+	cache_forget_user(app, u.id, u.workspace_id);
+	auth_sessions_revoked(app, u.id, u.workspace_id);
+	log_info("auth: password set by link user=%lld", (long long)u.id);
+out:
+	finish(j, rc, &e, r);
+	free(r);
+}
+
+int auth_set_password(struct app *app, const char *token, const char *password, const char *client,
+                      auth_cb cb, void *req, struct fe_err *e)
+{
+	struct password_token t;
+	int rc;
+	if ((rc = limited(app, app->rl_ip, "setpw", client, e)) ||
+	    (rc = password_link(&app->store, token, app->now_ms(), &t, e)) ||
+	    (rc = auth_check_password(password, "password", e)))
+		return rc;
+	struct job *j = job_new(app, JOB_SETPW, cb, req);
+	j->user_id = t.user_id;
+	j->token_id = t.id;
+	snprintf(j->password, sizeof j->password, "%s", token); /* the token, wiped with the job */
+	snprintf(j->new_password, sizeof j->new_password, "%s", password);
+	return submit(j, setpw_work, setpw_done, e);
 }
 
 /* ---- refresh, logout ---- */

@@ -97,6 +97,34 @@ int auth_signin(struct app *app, const char *email, const char *password, const 
 int auth_change_password(struct app *app, const struct principal *p, const char *current, const char *next,
                          auth_cb cb, void *req, struct fe_err *e);
 
+/* Password-set links: single-use, expiring tokens that let the holder of
+ * an account without a password (an imported one) choose it. The appliance
+ * sends no e-mail: whoever makes a link hands it out. */
+#define AUTH_LINK_TOKEN_MAX 64                /* a token: 43 base64url characters and NUL */
+#define AUTH_LINK_TTL_MS (7LL * 86400 * 1000) /* the default lifetime: 7 days */
+
+/* Makes a link for user_id valid ttl_ms from now: the token (random, 32
+ * bytes as base64url) into token, only its SHA-256 stored; *expires_at (when
+ * not NULL) gets its expiry. Synchronous, any thread owning st (the import
+ * runs it offline, inside its transaction). Errors: store errors (token
+ * wiped). */
+int auth_password_link_new(struct store *st, int64_t user_id, int64_t now, int64_t ttl_ms,
+                           char token[AUTH_LINK_TOKEN_MAX], int64_t *expires_at);
+
+/* Sets the password of the account behind a link (asynchronous: hashed on
+ * a worker), then in one transaction marks the link used, bumps the token
+ * version, revokes every refresh token, and signs in (a new token pair).
+ * Who: anyone holding a link, limited per client address. Errors before
+ * queueing: FE_ERATE; FE_EINVAL (INVALID_PASSWORD_TOKEN, field token) for
+ * an empty, over-128-byte or unknown token; FE_EGONE (PASSWORD_TOKEN_USED,
+ * PASSWORD_TOKEN_EXPIRED) for a link used already or past its expiry;
+ * FE_EINVAL (VALIDATION_ERROR, field password, auth_check_password);
+ * FE_EUNAVAIL (SHUTTING_DOWN); store errors. In cb: the same link errors
+ * when the link was used meanwhile (a race), FE_EFORBIDDEN
+ * (ACCOUNT_SUSPENDED), FE_EINTERNAL when hashing failed, store errors. */
+int auth_set_password(struct app *app, const char *token, const char *password, const char *client,
+                      auth_cb cb, void *req, struct fe_err *e);
+
 /* Synchronous: rotates refresh_token (marks it rotated) into a new pair of
  * the same family in *r (the caller's storage), in one transaction. Who:
  * anyone holding a refresh token (no principal). Errors: FE_EAUTH

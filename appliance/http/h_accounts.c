@@ -117,6 +117,22 @@ void h_signin(struct req *r)
 	cJSON_Delete(j);
 }
 
+void h_set_password(struct req *r)
+{
+	struct fe_err e = {0};
+	const char *token, *password;
+	cJSON *j = req_json(r);
+	if (!j)
+		return;
+	if (jstr(j, "token", 1, &token, &e) || jstr(j, "password", 1, &password, &e)) {
+		resp_err(r, &e);
+	} else {
+		struct ticket *t = req_defer(r);
+		started(r, t, auth_set_password(r->app, token, password, r->client, done_200, t, &e), &e);
+	}
+	cJSON_Delete(j);
+}
+
 void h_change_password(struct req *r)
 {
 	struct fe_err e = {0};

@@ -7,6 +7,7 @@
 /* accounts (h_accounts.c) */
 void h_signup(struct req *r);
 void h_signin(struct req *r);
+void h_set_password(struct req *r);
 void h_refresh(struct req *r);
 void h_logout(struct req *r);
 void h_logout_all(struct req *r);

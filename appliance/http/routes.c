@@ -5,6 +5,7 @@
 const struct route routes[] = {
     {M_POST, "/api/signup", h_signup, AUTH_NONE, 0},
     {M_POST, "/api/signin", h_signin, AUTH_NONE, 0},
+    {M_POST, "/api/set-password", h_set_password, AUTH_NONE, 0},
     {M_POST, "/api/refresh", h_refresh, AUTH_NONE, 0},
     {M_GET, "/api/setup", h_setup, AUTH_NONE, 0},
     {M_POST, "/api/logout", h_logout, AUTH_USER, 0},

@@ -92,7 +92,13 @@ static const struct directive table[] = {
     {"force", K_FLAG, F(force), 0, 1, NULL,
      "restore: replace a data folder that holds data (moved aside to DATA/before-restore-TIME/); no value"},
     {"workspace", K_I64, F(workspace), 0, (int64_t)1 << 53, NULL,
-     "export: the workspace id to write, 0 = the only one (default 0)"},
+     "export: the workspace id to write, 0 = the only one (default 0); import --slack: the workspace to "
+     "import into, 0 = the only one (a new one on an empty appliance)"},
+    /* Slack import (issue 16) */
+    {"slack", K_STR, F(slack), 0, 0, NULL,
+     "import: a Slack export to bring in (its .zip or unpacked folder) instead of --in"},
+    {"link-ttl", K_INT, F(link_ttl), 1, 90 * 86400, NULL,
+     "import --slack: seconds a printed set-password link stays valid (default 604800, 7 days)"},
     {"group-commit", K_ENUM, F(group_commit), 0, 1, "off|on",
      "on: the sends of one event-loop turn share one commit (default); off: one commit each (for "
      "comparison)"},
@@ -117,8 +123,7 @@ static const struct directive table[] = {
      "PostgreSQL connection URL for --store postgres (postgresql://...)"},
     {"bus", K_ENUM, F(bus_nats), 0, 1, "local|nats",
      "local: events stay in this process (default); nats: shared with the other appliances through "
-     "--nats-url "
-     "(fechatter-cluster)"},
+     "--nats-url (fechatter-cluster)"},
     {"nats-url", K_STR, F(nats_url), 0, 0, NULL,
      "NATS server URL for --bus nats (default nats://127.0.0.1:4222)"},
     {"files", K_STR, F(files), 0, 0, NULL,
@@ -139,6 +144,7 @@ void config_defaults(struct config *c)
 	strcpy(c->data, "./data");
 	strcpy(c->nats_url, "nats://127.0.0.1:4222");
 	c->durability_full = 1;
+	c->link_ttl = 7 * 86400;
 	c->upload_limit = 10 << 20;
 	c->body_limit = 64 << 10;
 	c->log_level = LOG_INFO;
@@ -418,7 +424,9 @@ static void usage(FILE *out)
 	    "  check                    check the database, the search index and the files, exit 0 when ok\n"
 	    "                           (server stopped)\n"
 	    "  export --out FILE        write one workspace as NDJSON (- for stdout; also while serving)\n"
-	    "  import --in FILE         load an export into an empty data folder (server stopped)\n\n"
+	    "  import --in FILE         load an export into an empty data folder (server stopped)\n"
+	    "  import --slack PATH      bring a Slack export (.zip or folder) into the workspace\n"
+	    "                           (server stopped; re-running adds nothing twice)\n\n"
 	    "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
 	    "lines in the file given with --config; flags win over the environment,\n"
 	    "the environment over the file):\n");

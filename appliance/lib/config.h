@@ -48,6 +48,8 @@ struct config {
 	char in[256];       /* restore: the archive; import: the export file, "-" = stdin */
 	int force;          /* restore: replace a folder holding data */
 	int64_t workspace;  /* export: the workspace, 0 = the only one */
+	char slack[256];    /* import: a Slack export (zip or folder), "" = none */
+	int link_ttl;       /* import --slack: seconds a set-password link lives */
 	char log_file[256]; /* "" = stderr; else appended to, reopened on SIGHUP */
 	/* --cors-origin (repeatable): origins allowed to call the API from a
 	 * browser, space-separated, each "scheme://host[:port]"; "" = none */

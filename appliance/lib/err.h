@@ -22,6 +22,7 @@ enum {
 	FE_ELENGTH = -14,   /* 411 LENGTH_REQUIRED */
 	FE_ERANGE = -15,    /* 416 RANGE_NOT_SATISFIABLE */
 	FE_ECORRUPT = -16,  /* 503 DATABASE_CORRUPT: the database file is damaged */
+	FE_EGONE = -17,     /* 410 GONE: a single-use link already used or expired */
 };
 
 /* What went wrong, for the client: code string (static), message, field. */

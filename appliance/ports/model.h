@@ -50,6 +50,12 @@ struct refresh_token {
 	int64_t created_at, expires_at, family_expires_at, rotated_at, revoked_at;
 };
 
+/* A single-use link to set a password (core/auth); the token itself is
+ * never stored, only its SHA-256. used_at 0 = not used yet. */
+struct password_token {
+	int64_t id, user_id, created_at, expires_at, used_at;
+};
+
 struct chat {
 	int64_t id, workspace_id, created_by, last_message_id, last_activity_at, created_at, updated_at;
 	char chat_type[16]; /* Single|Group|PrivateChannel|PublicChannel */

@@ -120,6 +120,23 @@ struct store_ops {
 	 * its family); *revoked gets how many. */
 	int (*refresh_revoke_user)(void *s, int64_t user_id, int64_t now, int *revoked);
 
+	/* single-use password-set links (core/auth) */
+	/* Stores a link of user_id by the SHA-256 hex of its token; fills id.
+	 * FE_ECONFLICT when the hash exists. */
+	int (*password_token_insert)(void *s, struct password_token *t, const char *token_hash);
+	/* FE_ENOTFOUND when none (used and expired links are found). */
+	int (*password_token_get)(void *s, const char *token_hash, struct password_token *t);
+	/* Marks the link used at now; FE_ECONFLICT when it already was (a
+	 * race: the other use wins). */
+	int (*password_token_use)(void *s, int64_t id, int64_t now);
+
+	/* imports (core/slack_import): what an outside record (kind, key: e.g.
+	 * "slack.user", "U024BE7LH") became here, so a re-run adds nothing
+	 * twice. import_map_get: FE_ENOTFOUND when none. import_map_put:
+	 * FE_ECONFLICT when the key is mapped already. */
+	int (*import_map_get)(void *s, const char *kind, const char *key, int64_t *id);
+	int (*import_map_put)(void *s, const char *kind, const char *key, int64_t id);
+
 	/* chats; viewer fills chat.my_role ("" when not a member) and every
 	 * chat carries member_count */
 	/* Fills id; single_key (NULL for channels) names a Single chat's pair.

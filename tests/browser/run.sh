@@ -12,7 +12,7 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then echo "browser: /usr/bin/chrom
 if [ ! -d "$root/tests/node_modules/playwright-core" ]; then (cd "$root/tests" && npm install --no-audit --no-fund >/dev/null 2>&1); fi
 cd "$root"
 # setsid: one process group for node, its test processes, servers and browsers
-setsid timeout --kill-after=10 170 node --test --test-reporter=tap --test-concurrency=2 tests/browser/*.test.mjs &
+setsid timeout --kill-after=10 210 node --test --test-reporter=tap --test-concurrency=2 tests/browser/*.test.mjs &
 pid=$!
 trap 'kill -TERM -- -$pid 2>/dev/null; wait $pid' INT TERM
 wait $pid

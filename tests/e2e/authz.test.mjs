@@ -58,6 +58,9 @@ const ROWS = [
     run: (c, x) => x.call(c, 'POST', '/api/signup', { email: uniqueEmail('mx'), password: PASSWORD, fullname: 'Matrix Signup', invite_code: x.invite.code }) },
   { route: 'POST /api/signin', expect: [200, 200, 200, 200, 200],
     run: (c, x) => x.call(c, 'POST', '/api/signin', { email: x.spare.email, password: PASSWORD }) },
+  // a password-set link (issue 16): open to everyone; an unknown token is 400 for all
+  { route: 'POST /api/set-password', expect: [400, 400, 400, 400, 400],
+    run: (c, x) => x.call(c, 'POST', '/api/set-password', { token: 'no-such-link', password: PASSWORD }) },
   { route: 'POST /api/refresh', expect: [200, 200, 200, 200, 200],
     run: async (c, x) => x.call(c, 'POST', '/api/refresh', { refresh_token: (await mustSignin(x.srv, x.spare.email)).refresh_token }) },
   // the first-visit question: open to everyone, the same answer for all

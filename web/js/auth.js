@@ -123,3 +123,50 @@ export function showSetup(onAuthed, info = {}) {
   });
   wsName.focus();
 }
+
+// A set-password link (#/set-password/TOKEN, printed by `fechatter import
+// --slack` for accounts made without a password): choose a password, then
+// land signed in. A used or expired link says so and offers the sign-in.
+export function setPasswordToken() {
+  return /^#\/set-password\/([\w-]+)/.exec(location.hash)?.[1] || '';
+}
+
+export function showSetPassword(onAuthed, token) {
+  const root = $('#auth');
+  root.hidden = false;
+  $('#app').hidden = true;
+  clear(root);
+  const err = errorBox();
+  const pw = h('input', { type: 'password', name: 'password', autocomplete: 'new-password', required: true, minlength: 8, maxlength: 128 });
+  const again = h('input', { type: 'password', name: 'password_again', autocomplete: 'new-password', required: true, minlength: 8, maxlength: 128 });
+  const submit = h('button', { type: 'submit', class: 'btn primary wide', text: 'Set password' });
+  const form = h('form', { class: 'form', 'aria-label': 'Set your password' },
+    field('New password', pw, 'At least 8 characters.'), field('Repeat it', again), err, submit);
+  const toSignin = () => { history.replaceState(null, '', '#/'); showAuth(onAuthed); };
+  root.append(h('div', { class: 'auth-card' },
+    h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true', text: 'F' }), h('span', { text: 'Fechatter' })),
+    h('h1', { text: 'Choose your password' }),
+    h('p', { class: 'notice', role: 'status', text: 'Your account was brought over from Slack. Set a password to sign in; this link works once.' }),
+    form,
+    h('p', { class: 'switch' }, 'Already set? ', h('a', { href: '#', text: 'Sign in', onclick: (e) => { e.preventDefault(); toSignin(); } }))));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    showError(err, null);
+    if (pw.value !== again.value) { showError(err, { message: 'The two passwords differ.' }); again.focus(); return; }
+    submit.disabled = true;
+    try {
+      const auth = await api('POST', '/api/set-password', { token, password: pw.value }, { auth: false });
+      history.replaceState(null, '', '#/');
+      onAuthed(auth);
+    } catch (ex) {
+      if (ex.code === 'PASSWORD_TOKEN_USED' || ex.code === 'PASSWORD_TOKEN_EXPIRED' || ex.code === 'INVALID_PASSWORD_TOKEN') {
+        history.replaceState(null, '', '#/');
+        showAuth(onAuthed, 'signin', ex.message);
+        return;
+      }
+      showError(err, ex);
+      pw.focus();
+    } finally { submit.disabled = false; }
+  });
+  pw.focus();
+}

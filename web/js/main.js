@@ -11,7 +11,7 @@ import { $, clear, toast } from './dom.js';
 import { api, refresh, setSession, clearSession, onAuth } from './api.js';
 import { rt } from './ws.js';
 import { S, changed, loadUsers, loadChats, loadPresence, fetchChat } from './state.js';
-import { showAuth, showSetup, setupInfo } from './auth.js';
+import { showAuth, showSetup, setupInfo, setPasswordToken, showSetPassword } from './auth.js';
 import { sidebarView, renderSidebar, renderConn, autoStatus } from './sidebar.js';
 import { chatView, route, renderChat, renderHead, markRead, dropChat, resendOutbox, catchUp } from './chatview.js';
 import { panelView, renderMembers } from './panels.js';
@@ -20,6 +20,8 @@ window.__fechatter = { S, rt }; // for tests and debugging
 
 // ------------------------------------------------------------ boot
 async function boot() {
+  const link = setPasswordToken();
+  if (link) { showSetPassword(start, link); return; }
   try {
     const auth = await refresh();
     await start(auth);
