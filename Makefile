@@ -128,6 +128,15 @@ cluster:
 	$(MAKE) --no-print-directory CLUSTER=1 build/cluster/fechatter
 	cp build/cluster/fechatter build/fechatter-cluster
 
+# make test-cluster: make cluster, then the cluster suites (tests/cluster:
+# PostgreSQL + nats-server + appliances on loopback, each suite bounded) and
+# make test-pg when it exists; ends "N passed, N failed" like make test
+.PHONY: test-cluster
+test-cluster: cluster
+	@rm -rf build/cluster/test-results; mkdir -p build/cluster/test-results
+	@RESULTS=$(abspath build/cluster)/test-results FECHATTER_BIN=$(abspath build/fechatter-cluster) bash tests/run-cluster.sh || true
+	@bash tests/summary.sh build/cluster/test-results
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB) tests/unit/testapp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
