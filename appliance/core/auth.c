@@ -85,8 +85,17 @@ static int limited(struct app *app, struct ratelimit *rl, const char *prefix, co
                    struct fe_err *e)
 {
 	char k[300];
-	snprintf(k, sizeof k, "%s:%s", prefix, key);
-	int wait = ratelimit_hit(rl, k, app->now_ms());
+	int wait;
+	if (!app->counters.ops) {
+		snprintf(k, sizeof k, "%s:%s", prefix, key);
+		wait = ratelimit_hit(rl, k, app->now_ms());
+	} else {
+		/* a cluster: one window for all appliances, namespaced by limiter */
+		int ip = rl == app->rl_ip;
+		snprintf(k, sizeof k, "%s:%s:%s", ip ? "ip" : "account", prefix, key);
+		int limit = ip ? app->cfg->login_rate_ip : app->cfg->login_rate_account;
+		wait = app->counters.ops->hit(app->counters.impl, k, 60000, (unsigned)limit, app->now_ms());
+	}
 	if (!wait)
 		return 0;
 	err_set(e, FE_ERATE, "RATE_LIMITED", NULL, "too many attempts, retry in %d s", wait);
@@ -399,8 +408,13 @@ static void signin_done(void *arg)
 		err_set(&e, rc, NULL, NULL, "could not sign in");
 	} else {
 		char k[300];
-		snprintf(k, sizeof k, "signin:%s", j->email);
-		ratelimit_reset(app->rl_account, k);
+		if (!app->counters.ops) {
+			snprintf(k, sizeof k, "signin:%s", j->email);
+			ratelimit_reset(app->rl_account, k);
+		} else {
+			snprintf(k, sizeof k, "account:signin:%s", j->email);
+			app->counters.ops->reset(app->counters.impl, k);
+		}
 		log_info("auth: signin user=%lld", (long long)u.id);
 	}
 	finish(j, rc, &e, r);
