@@ -16,6 +16,9 @@
 #include "adapters/fs_blobs.h"
 #include "adapters/fts5_search.h"
 #include "adapters/local_bus.h"
+#ifdef FE_CLUSTER
+#include "adapters/nats_bus.h"
+#endif
 #include "adapters/lru_cache.h"
 #include "adapters/ndjson_transfer.h"
 #include "adapters/sqlite_store.h"
@@ -519,7 +522,16 @@ int main(int argc, char **argv)
 		snprintf(files, sizeof files, "%s/files", cfg.data);
 	if (fs_blobs_open(files, &app.blobs))
 		goto out;
-	local_bus_new(&app.bus);
+#ifdef FE_CLUSTER
+	/* --bus nats: NATS must answer at start (a wrong --nats-url fails here,
+	 * exit 1, not later in silence); once up, the link reconnects forever */
+	if (cfg.bus_nats && nats_bus_new(&app.bus, cfg.nats_url, err, sizeof err)) {
+		log_err("main: %s", err);
+		goto out;
+	}
+	if (!cfg.bus_nats)
+#endif
+		local_bus_new(&app.bus);
 	if (cfg.cache_size)
 		lru_cache_new((size_t)cfg.cache_size, time_now_ms, &app.cache);
 	app.auth_cache = auth_cache_new(cfg.token_cache);
@@ -559,6 +571,10 @@ int main(int argc, char **argv)
 	if (!(srv = server_start(&app)))
 		goto out;
 	serving = srv;
+#ifdef FE_CLUSTER
+	if (cfg.bus_nats) /* events of other appliances wake the loop up */
+		nats_bus_set_wake(&app.bus, server_wake, srv);
+#endif
 	if (stop_signalled)
 		server_stop_request(srv);
 	const struct workers_lane lanes[] = {
@@ -610,7 +626,12 @@ out:
 		fts5_search_close(&app.search);
 	close_store(&cfg, &app.store);
 	fs_blobs_free(&app.blobs);
-	local_bus_free(&app.bus); /* before the hub, its subscriber */
+#ifdef FE_CLUSTER
+	if (cfg.bus_nats)
+		nats_bus_free(&app.bus); /* before the hub, its subscriber */
+	else
+#endif
+		local_bus_free(&app.bus); /* before the hub, its subscriber */
 	rt_free(app.hub);
 	presence_free(app.presence);
 	searches_free(app.searches);

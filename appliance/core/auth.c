@@ -639,6 +639,13 @@ void auth_forget_user(struct app *app, int64_t user_id)
 		memset(a, 0, sizeof *a);
 }
 
+void auth_forget_all(struct app *app)
+{
+	struct auth_cache *c = app->auth_cache;
+	if (c)
+		memset(c->accounts, 0, c->naccounts * sizeof *c->accounts);
+}
+
 void auth_cache_stats(const struct app *app, uint64_t *hits, uint64_t *misses)
 {
 	jwt_cache_stats(app->auth_cache ? app->auth_cache->tokens : NULL, hits, misses);

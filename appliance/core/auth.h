@@ -157,6 +157,9 @@ void auth_cache_free(struct auth_cache *c);
  * suspension, role change) already calls that after its commit. Loop
  * thread; nothing without a cache. */
 void auth_forget_user(struct app *app, int64_t user_id);
+/* Forgets every cached account state (core/cached on a Resync: the events
+ * that would have forgotten some were lost). Loop thread. */
+void auth_forget_all(struct app *app);
 
 /* Counters of app's token cache since start (0 without one): requests
  * whose token was found verified, and those that verified a signature. */

@@ -20,13 +20,18 @@ void h_health(struct req *r)
 	} else {
 		disk = "unknown";
 	}
-	const char *status = !store_ok ? "unhealthy" : strcmp(disk, "ok") ? "degraded" : "healthy";
+	const char *bus = bus_state(&app->bus); /* NULL: the in-process bus */
+	const char *status = !store_ok                                         ? "unhealthy"
+	                     : strcmp(disk, "ok") || (bus && strcmp(bus, "connected")) ? "degraded"
+	                                                                        : "healthy";
 	cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", status);
 	cJSON_AddNumberToObject(o, "uptime_seconds", (double)((app->now_ms() - app->started_ms) / 1000));
 	cJSON_AddStringToObject(o, "version", FECHATTER_VERSION);
 	cJSON_AddStringToObject(c, "store", store_ok ? "ok" : ping == FE_ECORRUPT ? "corrupt" : "down");
 	cJSON_AddStringToObject(c, "disk", disk);
+	if (bus)
+		cJSON_AddStringToObject(c, "bus", bus);
 	cJSON_AddItemToObject(o, "components", c);
 	char *text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);

@@ -574,6 +574,30 @@ static void revoke_sessions(struct rt_hub *h, const struct event *ev)
 	} while (n == 64);
 }
 
+/* Resync: events of other appliances may have been lost (the bus between
+ * them reconnected): every connection is told {"type":"resync"}, as a
+ * stream resumed from beyond the replay ring is, and reloads over HTTP. The
+ * replay ring is emptied too: resuming from it would skip what was lost. */
+static void resync_all(struct rt_hub *h)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "resync");
+	for (size_t i = 0; i < h->by_id.cap; i++) {
+		struct conn *c = h->by_id.slots[i].val;
+		if (h->by_id.slots[i].key && c->attached)
+			rt_send_json(c, o);
+	}
+	cJSON_Delete(o);
+	while (h->ring_len) {
+		h->ring_bytes -= h->ring[h->ring_head].sse->len;
+		msg_unref(h->ring[h->ring_head].sse);
+		free(h->ring[h->ring_head].audience);
+		h->ring_head = (h->ring_head + 1) % RING_MAX;
+		h->ring_len--;
+	}
+	log_info("rt: resync sent to %zu connections", h->by_id.n);
+}
+
 /* Queues a broadcast frame on a WebSocket. While the hub holds writes
  * (rt_hold), the connection is only marked: rt_release writes what the
  * turn queued for it, in as few sends as fit. */
@@ -625,6 +649,10 @@ static void on_event(void *ctx, const struct event *ev)
 	size_t n;
 	if (ev->type == EV_SESSIONS_REVOKED) {
 		revoke_sessions(h, ev);
+		return;
+	}
+	if (ev->type == EV_RESYNC) {
+		resync_all(h);
 		return;
 	}
 	if (audience_of(h, ev, &aud, &n)) {
