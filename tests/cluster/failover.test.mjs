@@ -71,6 +71,7 @@ class WsSender {
     this.errors = [];
     this.live = new Map(); // id -> message seen live (new_message)
     this.lastLiveBeforeKill = 0;
+    this.resent = 0; // sends in flight when a connection ended
   }
 
   // Runs on client c until every key is acknowledged (resolves 'done') or
@@ -103,6 +104,7 @@ class WsSender {
       c.closed.then(() => {
         // what was in flight was not acknowledged: send it again, same keys
         const back = [...this.inflight.values()].sort((a, b) => a - b);
+        this.resent += back.length;
         this.inflight.clear();
         if (back.length) this.next = Math.min(this.next, back[0]);
         // keys between back[0] and next that were acknowledged are sent again
@@ -249,7 +251,9 @@ describe('failover: kill -9 an appliance under load, clients move to the other',
       observer.send({ op: 'ping' });
       await observer.log.waitFor(isType('pong'), { since: mark, timeoutMs: 10000, label: 'pong from B' });
       assert.ok(ackedOnA >= 1, `some sends were acknowledged by A before it died (${ackedOnA})`);
-      console.log(`# failover: ${ackedOnA} acknowledged on A before kill -9, ${acks} in all; B readiness polled ${polls} times, 0 failures`);
+      const resent = senders.reduce((n, s) => n + s.resent, 0);
+      console.log(`# failover: ${ackedOnA} acknowledged on A before kill -9, ${resent} WebSocket sends in flight then (sent again on B),`
+        + ` ${HTTP_PER_SENDER - httpNext} HTTP sends moved to B, ${all.length} messages on B, each once; B readiness polled ${polls} times, 0 failures`);
     } finally {
       polling = false;
       closeAll();
