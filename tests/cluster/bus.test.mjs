@@ -127,20 +127,20 @@ async function health(srv) {
   return r.json;
 }
 
-async function startPair() {
+async function startPair(natsUrl = nats.url) {
   if (usePg) {
     const url = pg.createDb(`bus_${process.pid}_${Math.random().toString(36).slice(2, 8)}`);
     const files = makeTempDir('fechatter-files-');
     const args = ['--store', 'postgres', '--pg-url', url, '--files', files];
-    const a = await startAppliance({ args });
-    const b = await startAppliance({ args });
+    const a = await startAppliance({ args, natsUrl });
+    const b = await startAppliance({ args, natsUrl });
     return [a, b];
   }
-  const a = await startAppliance();
+  const a = await startAppliance({ natsUrl });
   const dirB = makeTempDir();
   symlinkSync(join(a.dataDir, 'fechatter.db'), join(dirB, 'fechatter.db'));
   symlinkSync(join(a.dataDir, 'jwt_ed25519.key'), join(dirB, 'jwt_ed25519.key'));
-  const b = await startAppliance({ dataDir: dirB, args: ['--files', join(a.dataDir, 'files')] });
+  const b = await startAppliance({ dataDir: dirB, args: ['--files', join(a.dataDir, 'files')], natsUrl });
   return [a, b];
 }
 
@@ -388,35 +388,55 @@ test('NATS going away: /health says reconnecting (degraded); back: connected, cl
   const port = await freePort();
   let n = spawnNats(port);
   await n.ready;
-  const srv = await startAppliance({ natsUrl: `nats://${HOST}:${port}` });
+  const [a, b] = await startPair(`nats://${HOST}:${port}`);
   try {
-    let h = await health(srv);
-    assert.equal(h.components.bus, 'connected');
-    assert.equal(h.status, 'healthy');
-    const owner = await mustSignup(srv, { fullname: 'Rhea Resync', workspace_name: 'Resync' });
-    const c = await wsConnect(srv, { token: tok(owner), name: 'rhea' });
-    const sse = await sseConnect(srv, { token: tok(owner), name: 'rhea sse' });
+    for (const srv of [a, b]) {
+      const h = await health(srv);
+      assert.equal(h.components.bus, 'connected');
+      assert.equal(h.status, 'healthy');
+    }
+    const { owner, bob, chat } = await (async () => {
+      const o = await mustSignup(a, { fullname: 'Rhea Resync', workspace_name: `Resync-${Math.random().toString(36).slice(2, 8)}` });
+      const inv = await createInvite(a, tok(o), { max_uses: 5 });
+      const bb = await mustSignup(a, { fullname: 'Bob Behind', invite_code: inv.code });
+      const c = await createChat(a, o, { name: 'resync', chat_type: 'PrivateChannel', members: [bb.user.id] });
+      return { owner: o, bob: bb, chat: c };
+    })();
+    const wsA = await wsConnect(a, { token: tok(owner), name: 'rhea@A' });
+    const wsB = await wsConnect(b, { token: tok(bob), name: 'bob@B' });
+    const sseB = await sseConnect(b, { token: tok(bob), name: 'bob sse@B' });
+    const m0 = await send(a, owner, chat.id, 'before the outage');
+    await wsB.log.waitFor(isType('new_message', { id: m0.id }), { label: 'the first message on B' });
+    for (let i = 0; i < 2; i++) assert.equal((await listMessages(b, bob, chat.id)).data[0].id, m0.id); // cached on B
     await n.stop();
-    h = await until(async () => {
-      const r = await srv.api('GET', '/health');
-      return r.json?.components?.bus === 'reconnecting' ? r : null;
-    }, { label: '/health: bus reconnecting' });
-    assert.equal(h.status, 200);
-    assert.equal(h.json.status, 'degraded');
-    // the appliance keeps serving: a send commits and reaches local clients
-    const chat = await createChat(srv, owner, { name: 'alone', chat_type: 'PublicChannel', members: [] });
-    const m = await send(srv, owner, chat.id, 'while NATS is away');
-    await c.log.waitFor(isType('new_message', { id: m.id }), { label: 'local delivery without NATS' });
+    for (const srv of [a, b]) {
+      const h = await until(async () => {
+        const r = await srv.api('GET', '/health');
+        return r.json?.components?.bus === 'reconnecting' ? r : null;
+      }, { label: '/health: bus reconnecting' });
+      assert.equal(h.status, 200);
+      assert.equal(h.json.status, 'degraded');
+    }
+    // A keeps serving: the send commits and reaches A's own clients; B misses its event
+    const m1 = await send(a, owner, chat.id, 'during the outage');
+    await wsA.log.waitFor(isType('new_message', { id: m1.id }), { label: 'local delivery on A without NATS' });
     n = spawnNats(port);
     await n.ready;
-    await c.log.waitFor(isType('resync'), { timeoutMs: 15000, label: 'resync after the reconnection' });
-    await sse.log.waitFor(isType('resync'), { label: 'resync on SSE' });
-    h = await health(srv);
-    assert.equal(h.components.bus, 'connected');
-    assert.equal(h.status, 'healthy');
-    c.close(); sse.close();
+    await wsB.log.waitFor(isType('resync'), { timeoutMs: 15000, label: 'resync on B after the reconnection' });
+    await sseB.log.waitFor(isType('resync'), { label: 'resync on B (SSE)' });
+    await wsA.log.waitFor(isType('resync'), { timeoutMs: 15000, label: 'resync on A after the reconnection' });
+    // B's cache started over: its first page has what it missed
+    const { data } = await listMessages(b, bob, chat.id);
+    assert.equal(data[0].id, m1.id, 'B serves no stale page after the outage');
+    for (const srv of [a, b]) {
+      const h = await health(srv);
+      assert.equal(h.components.bus, 'connected');
+      assert.equal(h.status, 'healthy');
+    }
+    wsA.close(); wsB.close(); sseB.close();
   } finally {
-    await srv.stop();
+    await a.stop();
+    await b.stop();
     await n.stop();
   }
 });
