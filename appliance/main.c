@@ -540,6 +540,10 @@ out:
 	writer_free(app.writer); /* flushes what is still queued */
 	sqlite_store_close(&wstore);
 	serving = NULL;
+#ifdef FE_CLUSTER
+	if (cfg.bus_nats && app.bus.impl) /* NATS threads stop waking the server */
+		nats_bus_set_wake(&app.bus, NULL, NULL);
+#endif
 	server_free(srv);
 	fts5_search_close(&app.search);
 	sqlite_store_close(&app.store);
