@@ -332,6 +332,38 @@ test('a suspension on A closes the user\'s WebSocket and SSE on B, and B refuses
   assert.equal(r.status, 401, `B refuses the suspended user's token: ${r.status} ${r.text.slice(0, 200)}`);
 });
 
+test('presence: a user connecting on B is seen online by a member connected to A', async () => {
+  const { owner, cy } = await workspace();
+  const wsA = await wsConnect(A, { token: tok(owner), name: 'olive@A' });
+  const wsB = await wsConnect(B, { token: tok(cy), name: 'cy@B' });
+  const p = await wsA.log.waitFor(isType('presence', { user_id: cy.user.id, status: 'online' }), { label: 'cy online, seen on A' });
+  assert.ok(p.last_seen);
+  wsB.close();
+  await wsA.log.waitFor(isType('presence', { user_id: cy.user.id, status: 'offline' }), { label: 'cy offline, seen on A' });
+  wsA.close();
+});
+
+test('an SSE client moving from A to B with A\'s Last-Event-ID starts with resync, then gets live events', async () => {
+  const { owner, bob, chat } = await workspace();
+  const onA = await sseConnect(A, { token: tok(bob), name: 'bob sse@A' });
+  const m1 = await send(A, owner, chat.id, 'seen on A');
+  const e1 = await onA.log.waitFor(isType('new_message', { id: m1.id }), { label: 'the message on A' });
+  assert.ok(e1.__id, 'SSE events carry ids');
+  onA.close(); // A "goes away" for this client
+  const m2 = await send(A, owner, chat.id, 'sent while moving');
+  const onB = await sseConnect(B, { token: tok(bob), name: 'bob sse@B', lastEventId: e1.__id });
+  const rs = await onB.log.waitFor(isType('resync'), { label: 'resync on B' });
+  await barrier(B, onB);
+  const first = onB.log.events.filter((e) => e.type !== 'connection_confirmed' && e.type !== 'presence');
+  assert.equal(first[0], rs, `B starts the stream with resync, no replay of its own numbering: ${JSON.stringify(first.slice(0, 3))}`);
+  // the catch-up is over HTTP: m2 is there
+  const { data } = await listMessages(B, bob, chat.id);
+  assert.ok(data.some((x) => x.id === m2.id), 'the message sent meanwhile is on B\'s page');
+  const m3 = await send(A, owner, chat.id, 'live again');
+  await onB.log.waitFor(isType('new_message', { id: m3.id }), { label: 'live on B after the move' });
+  onB.close();
+});
+
 // An in-band barrier across the bus: NATS keeps one publisher's order and B
 // handles what arrives in that order, so once a message sent on A after
 // some change has reached a socket on B, B has handled the change's event.
