@@ -621,6 +621,10 @@ out:
 	writer_free(app.writer); /* flushes what is still queued */
 	close_store(&cfg, &wstore);
 	serving = NULL;
+#ifdef FE_CLUSTER
+	if (cfg.bus_nats && app.bus.impl) /* NATS threads stop waking the server */
+		nats_bus_set_wake(&app.bus, NULL, NULL);
+#endif
 	server_free(srv);
 	if (!cfg.store_postgres)
 		fts5_search_close(&app.search);

@@ -125,10 +125,12 @@ static const char *nb_state(void *p)
 
 static const struct bus_ops ops = {nb_subscribe, nb_publish, nb_poll, nb_state};
 
-/* Appends (in arrival order) and wakes the loop. Any thread. */
+/* Appends (in arrival order) and wakes the loop when the queue was empty
+ * (the loop takes all of it at once). Any thread. */
 static void enqueue(struct nats_bus *b, struct inbound *in, int resync)
 {
 	pthread_mutex_lock(&b->mu);
+	int idle = !b->head && !b->resync; /* else a wake-up is pending already */
 	if (in) {
 		if (b->tail)
 			b->tail->next = in;
@@ -138,11 +140,12 @@ static void enqueue(struct nats_bus *b, struct inbound *in, int resync)
 	}
 	if (resync)
 		b->resync = 1;
-	void (*wake)(void *) = b->wake;
-	void *arg = b->wake_arg;
+	/* under the lock, so that nats_bus_set_wake(NULL) returns only once no
+	 * thread can still wake a server being freed (lws_cancel_service only
+	 * writes to a pipe) */
+	if (idle && b->wake)
+		b->wake(b->wake_arg);
 	pthread_mutex_unlock(&b->mu);
-	if (wake)
-		wake(arg);
 }
 
 /* libnats's delivery thread: decodes, drops our own and bad events. */
@@ -243,10 +246,9 @@ void nats_bus_set_wake(struct bus *out, void (*wake)(void *), void *arg)
 	pthread_mutex_lock(&b->mu);
 	b->wake = wake;
 	b->wake_arg = arg;
-	int pending = b->head || b->resync;
-	pthread_mutex_unlock(&b->mu);
-	if (pending && wake)
+	if ((b->head || b->resync) && wake)
 		wake(arg);
+	pthread_mutex_unlock(&b->mu);
 }
 
 void nats_bus_free(struct bus *out)

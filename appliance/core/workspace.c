@@ -218,8 +218,10 @@ int workspace_set_user(struct app *app, const struct principal *p, int64_t id, c
 		return err_store(e, rc);
 	}
 	cache_forget_user(app, id, p->workspace_id);
-	if (suspend)
-		auth_sessions_revoked(app, id, p->workspace_id);
+	/* a suspension closes the user's streams (older token version); any
+	 * other change closes none, but the event makes every appliance of a
+	 * cluster forget the account state it checks tokens against (core/cached) */
+	auth_sessions_revoked(app, id, p->workspace_id);
 	log_info("workspace: user changed id=%lld role=%s status=%s by=%lld", (long long)id,
 	         role ? role : u->role, status ? status : u->status, (long long)p->user_id);
 	return workspace_user(app, p, id, u, e);

@@ -21,9 +21,8 @@ void h_health(struct req *r)
 		disk = "unknown";
 	}
 	const char *bus = bus_state(&app->bus); /* NULL: the in-process bus */
-	const char *status = !store_ok                                         ? "unhealthy"
-	                     : strcmp(disk, "ok") || (bus && strcmp(bus, "connected")) ? "degraded"
-	                                                                        : "healthy";
+	int degraded = strcmp(disk, "ok") || (bus && strcmp(bus, "connected"));
+	const char *status = !store_ok ? "unhealthy" : degraded ? "degraded" : "healthy";
 	cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", status);
 	cJSON_AddNumberToObject(o, "uptime_seconds", (double)((app->now_ms() - app->started_ms) / 1000));

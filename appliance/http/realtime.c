@@ -690,7 +690,9 @@ static void on_event(void *ctx, const struct event *ev)
 static void replay(struct rt_hub *h, struct conn *c, uint64_t last_id)
 {
 	uint64_t oldest = h->ring_len ? h->ring[h->ring_head].id : h->next_event_id + 1;
-	if (last_id + 1 < oldest) {
+	if (last_id > h->next_event_id) /* never issued here: another appliance's */
+		c->seen_id = h->next_event_id;
+	if (last_id + 1 < oldest || last_id > h->next_event_id) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "type", "resync");
 		rt_send_json(c, o);
@@ -711,6 +713,11 @@ struct rt_hub *rt_new(struct app *app)
 {
 	struct rt_hub *h = xcalloc(1, sizeof *h);
 	h->app = app;
+	/* event ids start at a base of this start (its time in ms x 1000), so a
+	 * Last-Event-ID from before a restart is older than the ring and one from
+	 * another appliance of a cluster older or newer than any issued here:
+	 * either way the stream starts with resync, never with a wrong replay */
+	h->next_event_id = (uint64_t)app->now_ms() * 1000;
 	if (app->bus.ops->subscribe(app->bus.impl, EV_ALL, on_event, h)) {
 		free(h);
 		return NULL;
