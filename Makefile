@@ -90,7 +90,7 @@ LIB     := $(BUILD)/libfechatter.a
 BIN     := $(BUILD)/fechatter
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-EMBED   := $(sort $(wildcard schema/*.sql) $(shell find web -type f ! -name '.*' | sort))
+EMBED   := $(sort $(wildcard schema/*.sql schema/postgres/*.sql) $(shell find web -type f ! -name '.*' | sort))
 
 .PHONY: all deps run test unit e2e browser bench bench-search clean format lint
 all: $(BIN)
