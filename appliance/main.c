@@ -15,6 +15,10 @@
 #include "adapters/backup.h"
 #include "adapters/fs_blobs.h"
 #include "adapters/fts5_search.h"
+#ifdef FE_CLUSTER
+#include "adapters/pg_migrate.h"
+#include "adapters/pg_search.h"
+#endif
 #include "adapters/local_bus.h"
 #include "adapters/lru_cache.h"
 #include "adapters/ndjson_transfer.h"
@@ -329,6 +333,42 @@ out:
 	return code;
 }
 
+/* fechatter migrate --to postgres --pg-url URL [--files DIR]: the
+ * single-box database (server stopped: the data folder's lock is taken)
+ * copied into an empty PostgreSQL (adapters/pg_migrate.c). */
+static int run_migrate(const struct config *cfg, const char *dbpath)
+{
+	if (strcmp(cfg->to, "postgres")) {
+		fprintf(stderr, "fechatter: migrate needs --to postgres (the only store it copies into)\n");
+		return 2;
+	}
+#ifdef FE_CLUSTER
+	if (!*cfg->pg_url) {
+		fprintf(stderr, "fechatter: migrate needs --pg-url URL (an empty PostgreSQL database)\n");
+		return 2;
+	}
+	struct stat sb;
+	if (stat(cfg->data, &sb) || !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "fechatter: migrate: no data folder %s (--data)\n", cfg->data);
+		return 2;
+	}
+	int lock = lock_data(cfg->data, "migrate");
+	if (lock < 0)
+		return 2;
+	char files[600];
+	snprintf(files, sizeof files, "%s/files", cfg->data);
+	struct pg_migrate_opts o = {dbpath, cfg->pg_url, files, *cfg->files ? cfg->files : NULL, stdout};
+	int rc = pg_migrate_run(&o);
+	close(lock);
+	return rc;
+#else
+	(void)dbpath;
+	fprintf(stderr, "fechatter: migrate --to postgres is in fechatter-cluster (make cluster); this binary is"
+	                " the single-box appliance\n");
+	return 2;
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -414,6 +454,8 @@ int main(int argc, char **argv)
 		return run_export(&cfg, dbpath);
 	if (!strcmp(cfg.command, "import"))
 		return run_import(&cfg, dbpath);
+	if (!strcmp(cfg.command, "migrate"))
+		return run_migrate(&cfg, dbpath);
 	if (fe_crypto_init()) {
 		log_err("main: libsodium failed to initialise");
 		return 1;

@@ -34,7 +34,7 @@
 
 /* The document a search matches: the content (weight A, 1.0) and the
  * sender's name at send time (weight B, 0.4), the expression of the GIN
- * index messages_search (schema/postgres/*_search.sql). */
+ * index messages_search (schema/postgres/0010_search.sql). */
 #define DOC "fe_search_doc(m.content, m.sender_name)"
 
 struct pgs {
@@ -533,7 +533,7 @@ static int search_once(PGconn *c, const struct search_query *q, struct search_hi
 	if (q->f.has_link)
 		buf_add(&w, " AND (m.content LIKE '%http://%' OR m.content LIKE '%https://%')");
 	int by_date = q->by_date || !posq;
-	char score[64];
+	char score[96];
 	if (by_date)
 		snprintf(score, sizeof score, "0::real");
 	else

@@ -2,7 +2,7 @@
  * (fechatter-cluster, --store postgres). Words are matched with the
  * text search configuration fe_search (simple + unaccent: case and accent
  * folded) over the messages' content and sender name (the expression index
- * of schema/postgres/*_search.sql); a word of an unspaced script (Chinese,
+ * of schema/postgres/0010_search.sql); a word of an unspaced script (Chinese,
  * Japanese, Thai, Lao, Khmer, Myanmar) is matched as a substring of the
  * content (pg_trgm index). Relevance is ts_rank (content weighted 1.0, the
  * sender's name 0.4, as the FTS5 adapter's bm25 weights), newest first

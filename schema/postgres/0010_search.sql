@@ -1,4 +1,4 @@
--- 0090_search: full-text search on PostgreSQL (adapters/pg_search.c).
+-- 0010_search: full-text search on PostgreSQL (adapters/pg_search.c).
 -- Words are folded for case and accents as the FTS5 adapter folds them: the
 -- configuration fe_search is simple (lower case, no stemming, no stop words)
 -- with unaccent in front for the word classes that can carry accents. The
