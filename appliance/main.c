@@ -196,7 +196,8 @@ static int load_signing_key(struct app *app, const char *dir)
 #ifdef FE_CLUSTER
 /* --store postgres: the loop's store (migrated) and the signing key all
  * appliances of the database share (kept in the database, not in DATA).
- * Search answers 503 until a PostgreSQL search adapter is wired here. */
+ * Search: adapters/pg_search, on connections of its own (one per search
+ * worker). */
 static int open_postgres(struct app *app, const struct config *cfg)
 {
 	char err[512];
@@ -216,7 +217,7 @@ static int open_postgres(struct app *app, const struct config *cfg)
 	crypto_sign_ed25519_sk_to_pk(app->jwt_pk, app->jwt_sk);
 	if (made)
 		log_info("main: made a new token signing key (stored in the database)");
-	pg_store_no_search(&app->search);
+	pg_search_open(cfg->pg_url, &app->search);
 	return 0;
 }
 #endif
@@ -640,6 +641,10 @@ out:
 	server_free(srv);
 	if (!cfg.store_postgres)
 		fts5_search_close(&app.search);
+#ifdef FE_CLUSTER
+	else
+		pg_search_close(&app.search);
+#endif
 	close_store(&cfg, &app.store);
 	fs_blobs_free(&app.blobs);
 	local_bus_free(&app.bus); /* before the hub, its subscriber */

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "adapters/pg_migrate.h"
+#include "adapters/pg_store.h"
 #include "adapters/sqlite_rows.h"
 #include "lib/buf.h"
 #include "lib/fdio.h"
@@ -365,6 +366,13 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 		fprintf(stderr, "fechatter: migrate: %s\n", err);
 		goto out;
 	}
+	/* the schema, as the PostgreSQL store applies it (nothing when there) */
+	struct store ps = {0};
+	if (pg_store_open(o->pg_url, 60000, 1, &ps, err, sizeof err)) {
+		fprintf(stderr, "fechatter: migrate: PostgreSQL at --pg-url: %s\n", err);
+		goto out;
+	}
+	pg_store_close(&ps);
 	c = PQconnectdb(o->pg_url);
 	if (PQstatus(c) != CONNECTION_OK) {
 		fprintf(stderr, "fechatter: migrate: cannot connect to PostgreSQL at --pg-url: %s", PQerrorMessage(c));
