@@ -178,10 +178,67 @@ static int unspaced(const char *s)
 	return 0;
 }
 
+/* 1 when cp is a Hebrew point or cantillation mark, or an Arabic vowel
+ * or Quranic mark: optional in writing, so left out on both sides (the
+ * list of fe_strip_marks in schema/postgres/0010_search.sql). */
+static int optional_mark(unsigned cp)
+{
+	return (cp >= 0x0591 && cp <= 0x05BD) || cp == 0x05BF || cp == 0x05C1 || cp == 0x05C2 ||
+	       cp == 0x05C4 || cp == 0x05C5 || cp == 0x05C7 || (cp >= 0x0610 && cp <= 0x061A) ||
+	       (cp >= 0x064B && cp <= 0x065F) || cp == 0x0670 || (cp >= 0x06D6 && cp <= 0x06DC) ||
+	       (cp >= 0x06DF && cp <= 0x06E4) || cp == 0x06E7 || cp == 0x06E8 || (cp >= 0x06EA && cp <= 0x06ED);
+}
+
+/* 1 when the term is written in Hebrew or Arabic letters: it is then
+ * matched as a substring of the content with the optional marks left out
+ * on both sides (unaccent does not fold them). */
+static int marked_script(const char *s)
+{
+	size_t len = strlen(s), l;
+	for (size_t i = 0; i < len; i += l) {
+		unsigned cp = utf8_decode_n(s + i, len - i, &l);
+		if (!l)
+			l = 1;
+		if ((cp >= 0x0590 && cp <= 0x05FF) || (cp >= 0x0600 && cp <= 0x06FF) ||
+		    (cp >= 0x0750 && cp <= 0x077F) || (cp >= 0x08A0 && cp <= 0x08FF) ||
+		    (cp >= 0xFB1D && cp <= 0xFDFF) || (cp >= 0xFE70 && cp <= 0xFEFF))
+			return 1;
+	}
+	return 0;
+}
+
+/* s without its optional marks (owned); when map is given, (*map)[i] is
+ * the offset in s of the output's byte i (the array has one more entry:
+ * the end). */
+static char *strip_marks(const char *s, size_t **map)
+{
+	size_t len = strlen(s), l, n = 0;
+	char *out = xmalloc(len + 1);
+	if (map)
+		*map = xmalloc((len + 1) * sizeof **map);
+	for (size_t i = 0; i < len; i += l) {
+		unsigned cp = utf8_decode_n(s + i, len - i, &l);
+		if (!l)
+			l = 1;
+		if (optional_mark(cp))
+			continue;
+		for (size_t k = 0; k < l; k++) {
+			if (map)
+				(*map)[n] = i + k;
+			out[n++] = s[i + k];
+		}
+	}
+	out[n] = 0;
+	if (map)
+		(*map)[n] = len;
+	return out;
+}
+
 /* A term as PostgreSQL will match it. */
 struct pterm {
 	char *tsq;      /* owned: its tsquery as text ("" = nothing indexable), or NULL: substring */
 	char *like;     /* owned: the ILIKE pattern of a substring term */
+	char *bare;     /* owned: a Hebrew or Arabic term without its optional marks (like is of it) */
 	const char *text;
 	int exclude;
 };
@@ -229,6 +286,11 @@ static int terms_of(PGconn *c, const struct search_query *q, struct pterm *t)
 		t[i].exclude = q->terms[i].exclude;
 		if (unspaced(t[i].text)) {
 			t[i].like = like_pattern(t[i].text);
+			continue;
+		}
+		if (marked_script(t[i].text)) {
+			t[i].bare = strip_marks(t[i].text, NULL);
+			t[i].like = like_pattern(t[i].bare);
 			continue;
 		}
 		int n;
@@ -402,6 +464,21 @@ static void substring_places(const char *content, const struct pterm *t, size_t 
 	for (size_t i = 0; i < nt; i++) {
 		if (!t[i].like || t[i].exclude)
 			continue;
+		if (t[i].bare) { /* found without the marks; the word's trailing marks marked too */
+			size_t *map, len = strlen(t[i].bare), clen = strlen(content);
+			char *bare = strip_marks(content, &map);
+			for (const char *s = bare; len && *n < MAX_MARKS && (s = strstr(s, t[i].bare)); s += len) {
+				size_t from = map[s - bare], to = map[s - bare + len - 1] + 1, l;
+				while (to < clen && optional_mark(utf8_decode_n(content + to, clen - to, &l)) && l)
+					to += l;
+				pos[*n][0] = from;
+				pos[*n][1] = to;
+				(*n)++;
+			}
+			free(bare);
+			free(map);
+			continue;
+		}
 		size_t len = strlen(t[i].text);
 		for (const char *s = content; len && *n < MAX_MARKS && (s = strstr(s, t[i].text)); s += len) {
 			pos[*n][0] = (size_t)(s - content);
@@ -512,7 +589,8 @@ static int search_once(PGconn *c, const struct search_query *q, struct search_hi
 		buf_addf(&w, " AND NOT (" DOC " @@ $%d::tsquery)", param_s(&p, neg.p));
 	for (size_t i = 0; i < q->nterms && i < MAX_PARAMS; i++)
 		if (t[i].like)
-			buf_addf(&w, " AND m.content %sILIKE $%d", t[i].exclude ? "NOT " : "",
+			buf_addf(&w, " AND %s %sILIKE $%d",
+			         t[i].bare ? "fe_strip_marks(m.content)" : "m.content", t[i].exclude ? "NOT " : "",
 			         param_s(&p, t[i].like));
 	if (q->sender_id)
 		buf_addf(&w, " AND m.sender_id = $%d", param_i(&p, q->sender_id));
@@ -563,7 +641,12 @@ static int search_once(PGconn *c, const struct search_query *q, struct search_hi
 		PQclear(r);
 		buf_free(&sql);
 		buf_addf(&sql, "SELECT count(*)%s", w.p);
-		if (!(r = run(c, sql.p, &p, q, &rc)))
+		struct params cp = p;
+		cp.n -= 2; /* without the page's limit and offset, the last two */
+		for (int i = 0; i < cp.n; i++)
+			if (p.v[i] == p.num[i])
+				cp.v[i] = cp.num[i];
+		if (!(r = run(c, sql.p, &cp, q, &rc)))
 			goto done;
 		*total = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
 		rows = 0;
@@ -587,6 +670,7 @@ done:
 	for (size_t i = 0; i < q->nterms; i++) {
 		free(t[i].tsq);
 		free(t[i].like);
+		free(t[i].bare);
 	}
 	free(t);
 	free(narrowed);

@@ -26,3 +26,12 @@ CREATE FUNCTION fe_search_doc(content text, sender_name text) RETURNS tsvector
 
 CREATE INDEX messages_search ON messages USING gin (fe_search_doc(content, sender_name));
 CREATE INDEX messages_substring ON messages USING gin (content gin_trgm_ops);
+
+-- Hebrew points and cantillation, Arabic vowel and Quranic marks: optional
+-- in writing, so a word is found with or without them. unaccent leaves them,
+-- so a Hebrew or Arabic word is matched as a substring of the content with
+-- them left out on both sides (adapters/pg_search.c optional_mark() holds
+-- the same list).
+CREATE FUNCTION fe_strip_marks(t text) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN regexp_replace(t, '[\u0591-\u05BD\u05BF\u05C1\u05C2\u05C4\u05C5\u05C7\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06DC\u06DF-\u06E4\u06E7\u06E8\u06EA-\u06ED]', '', 'g');
