@@ -34,9 +34,9 @@
 #define COPY_CHUNK (256 * 1024)
 
 /* The foreign keys' order; tables not named here come after, by name. */
-static const char *const order[] = {"workspaces",   "users",    "files",       "invites",
-                                    "refresh_tokens", "chats",  "chat_members", "messages",
-                                    "mentions",     "reactions", "message_files", "read_markers"};
+static const char *const order[] = {"workspaces",     "users",     "files",         "invites",
+                                    "refresh_tokens", "chats",     "chat_members",  "messages",
+                                    "mentions",       "reactions", "message_files", "read_markers"};
 
 /* The column copied after its table's target exists (the cycle). */
 #define LATE_TABLE "users"
@@ -115,7 +115,11 @@ static void escape(struct buf *b, const char *v, size_t n)
 	}
 	size_t from = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *e = v[i] == '\\' ? "\\\\" : v[i] == '\t' ? "\\t" : v[i] == '\n' ? "\\n" : v[i] == '\r' ? "\\r" : NULL;
+		const char *e = v[i] == '\\'   ? "\\\\"
+		                : v[i] == '\t' ? "\\t"
+		                : v[i] == '\n' ? "\\n"
+		                : v[i] == '\r' ? "\\r"
+		                               : NULL;
 		if (!e)
 			continue;
 		buf_addn(b, v + from, i - from);
@@ -201,10 +205,11 @@ static int copy_table(struct sqlite_rows *db, PGconn *c, struct table *t, const 
 static int match_columns(PGconn *c, struct table *t, char *missing, size_t mlen)
 {
 	const char *v[1] = {t->s.name};
-	PGresult *r = exec1(c,
-	                    "SELECT column_name, is_identity FROM information_schema.columns WHERE table_schema ="
-	                    " current_schema() AND table_name = $1 AND is_generated = 'NEVER'",
-	                    1, v);
+	PGresult *r =
+	    exec1(c,
+	          "SELECT column_name, is_identity FROM information_schema.columns WHERE table_schema ="
+	          " current_schema() AND table_name = $1 AND is_generated = 'NEVER'",
+	          1, v);
 	int lack = 0;
 	t->ncols = 0;
 	t->late = -1;
@@ -312,7 +317,8 @@ static int copy_one(const char *path, const struct stat *sb, int type, struct FT
 		return 0; /* named by its content: already there */
 	char tmp[4200];
 	snprintf(tmp, sizeof tmp, "%s.migrate-tmp", dst);
-	int in = open(path, O_RDONLY | O_CLOEXEC), out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	int in = open(path, O_RDONLY | O_CLOEXEC),
+	    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	char b[65536];
 	ssize_t n = 0;
 	int bad = in < 0 || out < 0;
@@ -375,7 +381,8 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 	pg_store_close(&ps);
 	c = PQconnectdb(o->pg_url);
 	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "fechatter: migrate: cannot connect to PostgreSQL at --pg-url: %s", PQerrorMessage(c));
+		fprintf(stderr, "fechatter: migrate: cannot connect to PostgreSQL at --pg-url: %s",
+		        PQerrorMessage(c));
 		goto out;
 	}
 	PQclear(PQexec(c, "SET client_min_messages = warning"));
@@ -400,10 +407,11 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 		goto out;
 	}
 	if (missing[0]) {
-		fprintf(stderr,
-		        "fechatter: migrate: PostgreSQL lacks what the single-box database holds (%s): its schema"
-		        " is older than this database's; nothing copied\n",
-		        missing);
+		fprintf(
+		    stderr,
+		    "fechatter: migrate: PostgreSQL lacks what the single-box database holds (%s): its schema"
+		    " is older than this database's; nothing copied\n",
+		    missing);
 		goto out;
 	}
 	qsort(t, n, sizeof *t, by_order);
@@ -416,10 +424,11 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 			goto out;
 		}
 		if (!strcmp(PQgetvalue(r, 0, 0), "t")) {
-			fprintf(stderr,
-			        "fechatter: migrate: the PostgreSQL database is not empty (table %s has rows):"
-			        " migrate copies into an empty database only; nothing copied\n",
-			        t[i].s.name);
+			fprintf(
+			    stderr,
+			    "fechatter: migrate: the PostgreSQL database is not empty (table %s has rows):"
+			    " migrate copies into an empty database only; nothing copied\n",
+			    t[i].s.name);
 			goto out;
 		}
 		PQclear(r);
@@ -464,7 +473,8 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 				id = k;
 		r = PQexec(c, "CREATE TEMP TABLE fe_migrate_late (id bigint, v bigint) ON COMMIT DROP");
 		if (!ok(r) || id < 0) {
-			snprintf(err, sizeof err, "%s.%s: %s", t[i].s.name, LATE_COL, PQresultErrorMessage(r));
+			snprintf(err, sizeof err, "%s.%s: %s", t[i].s.name, LATE_COL,
+			         PQresultErrorMessage(r));
 			goto copy_failed;
 		}
 		PQclear(r);
@@ -474,11 +484,12 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 			goto copy_failed;
 		char sql[256];
 		snprintf(sql, sizeof sql,
-		         "UPDATE \"%s\" x SET \"%s\" = l.v FROM fe_migrate_late l WHERE x.id = l.id", t[i].s.name,
-		         LATE_COL);
+		         "UPDATE \"%s\" x SET \"%s\" = l.v FROM fe_migrate_late l WHERE x.id = l.id",
+		         t[i].s.name, LATE_COL);
 		r = PQexec(c, sql);
 		if (!ok(r)) {
-			snprintf(err, sizeof err, "%s.%s: %s", t[i].s.name, LATE_COL, PQresultErrorMessage(r));
+			snprintf(err, sizeof err, "%s.%s: %s", t[i].s.name, LATE_COL,
+			         PQresultErrorMessage(r));
 			goto copy_failed;
 		}
 		PQclear(r);
@@ -498,7 +509,8 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 		         t[i].s.name);
 		r = exec1(c, sql, 2, v);
 		if (!ok(r)) {
-			snprintf(err, sizeof err, "%s: moving the id sequence: %s", t[i].s.name, PQresultErrorMessage(r));
+			snprintf(err, sizeof err, "%s: moving the id sequence: %s", t[i].s.name,
+			         PQresultErrorMessage(r));
 			goto copy_failed;
 		}
 		PQclear(r);
@@ -541,21 +553,23 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 	} else if (o->files_to) {
 		files_to = o->files_to;
 		if (mkdir(files_to, 0750) && errno != EEXIST) {
-			fprintf(stderr, "fechatter: migrate: cannot create %s: %s\n", files_to, strerror(errno));
+			fprintf(stderr, "fechatter: migrate: cannot create %s: %s\n", files_to,
+			        strerror(errno));
 			bad = 1;
 		} else {
 			nftw(o->files_from, copy_one, 16, FTW_PHYS);
-			fprintf(o->out, "files: %lld copied (%lld bytes) from %s to %s%s\n", (long long)files_n,
-			        (long long)files_bytes, o->files_from, files_to,
+			fprintf(o->out, "files: %lld copied (%lld bytes) from %s to %s%s\n",
+			        (long long)files_n, (long long)files_bytes, o->files_from, files_to,
 			        files_failed ? ", SOME FAILED" : "");
 			bad |= files_failed != 0;
 		}
 	} else {
 		nftw(o->files_from, count_one, 16, FTW_PHYS);
-		fprintf(o->out,
-		        "files: %lld uploaded files are in %s: copy that folder to the cluster's shared --files"
-		        " folder (or run migrate again with --files DIR)\n",
-		        (long long)files_n, o->files_from);
+		fprintf(
+		    o->out,
+		    "files: %lld uploaded files are in %s: copy that folder to the cluster's shared --files"
+		    " folder (or run migrate again with --files DIR)\n",
+		    (long long)files_n, o->files_from);
 	}
 	fprintf(o->out, "%s\n", bad ? "migrate: CHECK FAILED" : "migrate: ok, every table matches");
 	code = bad ? 1 : 0;

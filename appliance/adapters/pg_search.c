@@ -150,15 +150,15 @@ static PGresult *run(PGconn *c, const char *sql, const struct params *p, const s
  * (the ones adapters/fts5_tokenize cuts into bigrams). */
 static int unspaced_cp(unsigned cp)
 {
-	return (cp >= 0x0E00 && cp <= 0x0EFF) ||   /* Thai, Lao */
-	       (cp >= 0x1000 && cp <= 0x109F) ||   /* Myanmar */
-	       (cp >= 0x1780 && cp <= 0x17FF) ||   /* Khmer */
-	       (cp >= 0x3040 && cp <= 0x30FF) ||   /* Hiragana, Katakana */
-	       (cp >= 0x31F0 && cp <= 0x31FF) ||   /* Katakana extensions */
-	       (cp >= 0x3400 && cp <= 0x4DBF) ||   /* CJK extension A */
-	       (cp >= 0x4E00 && cp <= 0x9FFF) ||   /* CJK */
-	       (cp >= 0xF900 && cp <= 0xFAFF) ||   /* CJK compatibility */
-	       (cp >= 0xFF66 && cp <= 0xFF9F) ||   /* half-width Katakana */
+	return (cp >= 0x0E00 && cp <= 0x0EFF) || /* Thai, Lao */
+	       (cp >= 0x1000 && cp <= 0x109F) || /* Myanmar */
+	       (cp >= 0x1780 && cp <= 0x17FF) || /* Khmer */
+	       (cp >= 0x3040 && cp <= 0x30FF) || /* Hiragana, Katakana */
+	       (cp >= 0x31F0 && cp <= 0x31FF) || /* Katakana extensions */
+	       (cp >= 0x3400 && cp <= 0x4DBF) || /* CJK extension A */
+	       (cp >= 0x4E00 && cp <= 0x9FFF) || /* CJK */
+	       (cp >= 0xF900 && cp <= 0xFAFF) || /* CJK compatibility */
+	       (cp >= 0xFF66 && cp <= 0xFF9F) || /* half-width Katakana */
 	       (cp >= 0x20000 && cp <= 0x3FFFF); /* CJK extensions B.. */
 }
 
@@ -186,7 +186,8 @@ static int optional_mark(unsigned cp)
 	return (cp >= 0x0591 && cp <= 0x05BD) || cp == 0x05BF || cp == 0x05C1 || cp == 0x05C2 ||
 	       cp == 0x05C4 || cp == 0x05C5 || cp == 0x05C7 || (cp >= 0x0610 && cp <= 0x061A) ||
 	       (cp >= 0x064B && cp <= 0x065F) || cp == 0x0670 || (cp >= 0x06D6 && cp <= 0x06DC) ||
-	       (cp >= 0x06DF && cp <= 0x06E4) || cp == 0x06E7 || cp == 0x06E8 || (cp >= 0x06EA && cp <= 0x06ED);
+	       (cp >= 0x06DF && cp <= 0x06E4) || cp == 0x06E7 || cp == 0x06E8 ||
+	       (cp >= 0x06EA && cp <= 0x06ED);
 }
 
 /* 1 when the term is written in Hebrew or Arabic letters: it is then
@@ -236,9 +237,9 @@ static char *strip_marks(const char *s, size_t **map)
 
 /* A term as PostgreSQL will match it. */
 struct pterm {
-	char *tsq;      /* owned: its tsquery as text ("" = nothing indexable), or NULL: substring */
-	char *like;     /* owned: the ILIKE pattern of a substring term */
-	char *bare;     /* owned: a Hebrew or Arabic term without its optional marks (like is of it) */
+	char *tsq;  /* owned: its tsquery as text ("" = nothing indexable), or NULL: substring */
+	char *like; /* owned: the ILIKE pattern of a substring term */
+	char *bare; /* owned: a Hebrew or Arabic term without its optional marks (like is of it) */
 	const char *text;
 	int exclude;
 };
@@ -467,9 +468,11 @@ static void substring_places(const char *content, const struct pterm *t, size_t 
 		if (t[i].bare) { /* found without the marks; the word's trailing marks marked too */
 			size_t *map, len = strlen(t[i].bare), clen = strlen(content);
 			char *bare = strip_marks(content, &map);
-			for (const char *s = bare; len && *n < MAX_MARKS && (s = strstr(s, t[i].bare)); s += len) {
+			for (const char *s = bare; len && *n < MAX_MARKS && (s = strstr(s, t[i].bare));
+			     s += len) {
 				size_t from = map[s - bare], to = map[s - bare + len - 1] + 1, l;
-				while (to < clen && optional_mark(utf8_decode_n(content + to, clen - to, &l)) && l)
+				while (to < clen &&
+				       optional_mark(utf8_decode_n(content + to, clen - to, &l)) && l)
 					to += l;
 				pos[*n][0] = from;
 				pos[*n][1] = to;
@@ -590,8 +593,8 @@ static int search_once(PGconn *c, const struct search_query *q, struct search_hi
 	for (size_t i = 0; i < q->nterms && i < MAX_PARAMS; i++)
 		if (t[i].like)
 			buf_addf(&w, " AND %s %sILIKE $%d",
-			         t[i].bare ? "fe_strip_marks(m.content)" : "m.content", t[i].exclude ? "NOT " : "",
-			         param_s(&p, t[i].like));
+			         t[i].bare ? "fe_strip_marks(m.content)" : "m.content",
+			         t[i].exclude ? "NOT " : "", param_s(&p, t[i].like));
 	if (q->sender_id)
 		buf_addf(&w, " AND m.sender_id = $%d", param_i(&p, q->sender_id));
 	if (q->after_ms)
@@ -625,13 +628,14 @@ static int search_once(PGconn *c, const struct search_query *q, struct search_hi
 		         posq);
 	else
 		snprintf(headline, sizeof headline, "NULL");
-	buf_addf(&sql,
-	         "SELECT h.id, m.chat_id, c.name, m.sender_id, coalesce(u.fullname, m.sender_name), m.content,"
-	         " %s, m.created_at, h.total FROM (SELECT m.id, %s AS score, count(*) OVER () AS total%s"
-	         " ORDER BY score DESC, m.id DESC LIMIT $%d OFFSET $%d) h"
-	         " JOIN messages m ON m.id = h.id JOIN chats c ON c.id = m.chat_id"
-	         " LEFT JOIN users u ON u.id = m.sender_id ORDER BY h.score DESC, h.id DESC",
-	         headline, score, w.p, lim, off);
+	buf_addf(
+	    &sql,
+	    "SELECT h.id, m.chat_id, c.name, m.sender_id, coalesce(u.fullname, m.sender_name), m.content,"
+	    " %s, m.created_at, h.total FROM (SELECT m.id, %s AS score, count(*) OVER () AS total%s"
+	    " ORDER BY score DESC, m.id DESC LIMIT $%d OFFSET $%d) h"
+	    " JOIN messages m ON m.id = h.id JOIN chats c ON c.id = m.chat_id"
+	    " LEFT JOIN users u ON u.id = m.sender_id ORDER BY h.score DESC, h.id DESC",
+	    headline, score, w.p, lim, off);
 	if (!(r = run(c, sql.p, &p, q, &rc)))
 		goto done;
 	int rows = PQntuples(r);

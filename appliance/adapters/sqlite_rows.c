@@ -34,15 +34,17 @@ int sqlite_rows_open(const char *path, struct sqlite_rows **out, char *err, size
 		return -1;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'messages'",
-	                            -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(
+	    db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'messages'", -1, &st,
+	    NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		snprintf(err, errlen, "%s is not a readable fechatter database: %s", path,
 		         rc == SQLITE_NOTADB ? "file is not an SQLite database" : sqlite3_errmsg(db));
 	} else if (sqlite3_column_int(st, 0) != 1) {
-		snprintf(err, errlen, "%s is an SQLite database but not a fechatter one (no messages table)", path);
+		snprintf(err, errlen, "%s is an SQLite database but not a fechatter one (no messages table)",
+		         path);
 		rc = SQLITE_ERROR;
 	}
 	sqlite3_finalize(st);
@@ -88,12 +90,13 @@ int sqlite_rows_tables(struct sqlite_rows *r, struct sqlite_rows_table **t, size
 	*n = 0;
 	/* ordinary tables: not SQLite's, not virtual ones (FTS5) nor their
 	 * shadow tables (named after the virtual table) */
-	if (sqlite3_prepare_v2(r->db,
-	                       "SELECT name FROM sqlite_master t WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-	                       " AND sql NOT LIKE 'CREATE VIRTUAL%' AND NOT EXISTS (SELECT 1 FROM sqlite_master v"
-	                       " WHERE v.type = 'table' AND v.sql LIKE 'CREATE VIRTUAL%'"
-	                       " AND t.name LIKE v.name || '\\_%' ESCAPE '\\') ORDER BY name",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        r->db,
+	        "SELECT name FROM sqlite_master t WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+	        " AND sql NOT LIKE 'CREATE VIRTUAL%' AND NOT EXISTS (SELECT 1 FROM sqlite_master v"
+	        " WHERE v.type = 'table' AND v.sql LIKE 'CREATE VIRTUAL%'"
+	        " AND t.name LIKE v.name || '\\_%' ESCAPE '\\') ORDER BY name",
+	        -1, &st, NULL) != SQLITE_OK)
 		return fail(r->db, err, errlen, "listing the tables");
 	int s;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -104,13 +107,15 @@ int sqlite_rows_tables(struct sqlite_rows *r, struct sqlite_rows_table **t, size
 		struct sqlite_rows_table *tb = &(*t)[*n];
 		memset(tb, 0, sizeof *tb);
 		snprintf(tb->name, sizeof tb->name, "%s", (const char *)sqlite3_column_text(st, 0));
-		if (sqlite3_prepare_v2(r->db, "SELECT name, type, pk FROM pragma_table_info(?)", -1, &ci, NULL) !=
-		    SQLITE_OK)
+		if (sqlite3_prepare_v2(r->db, "SELECT name, type, pk FROM pragma_table_info(?)", -1, &ci,
+		                       NULL) != SQLITE_OK)
 			break;
 		sqlite3_bind_text(ci, 1, tb->name, -1, SQLITE_STATIC);
 		while (sqlite3_step(ci) == SQLITE_ROW && tb->ncols < SQLITE_ROWS_MAX_COLS) {
-			snprintf(tb->col[tb->ncols], SQLITE_ROWS_NAME, "%s", (const char *)sqlite3_column_text(ci, 0));
-			tb->is_int[tb->ncols] = !strcasecmp((const char *)sqlite3_column_text(ci, 1), "INTEGER");
+			snprintf(tb->col[tb->ncols], SQLITE_ROWS_NAME, "%s",
+			         (const char *)sqlite3_column_text(ci, 0));
+			tb->is_int[tb->ncols] =
+			    !strcasecmp((const char *)sqlite3_column_text(ci, 1), "INTEGER");
 			tb->pk[tb->ncols] = sqlite3_column_int(ci, 2);
 			tb->ncols++;
 		}
@@ -124,10 +129,11 @@ int sqlite_rows_tables(struct sqlite_rows *r, struct sqlite_rows_table **t, size
 			s = SQLITE_ERROR;
 			break;
 		}
-		tb->seq = one_int(r->db,
-		                  "SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence')"
-		                  " THEN (SELECT seq FROM sqlite_sequence WHERE name = ?) END",
-		                  tb->name, &ok);
+		tb->seq = one_int(
+		    r->db,
+		    "SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence')"
+		    " THEN (SELECT seq FROM sqlite_sequence WHERE name = ?) END",
+		    tb->name, &ok);
 		(*n)++;
 	}
 	sqlite3_finalize(st);
@@ -142,8 +148,8 @@ int sqlite_rows_tables(struct sqlite_rows *r, struct sqlite_rows_table **t, size
 }
 
 int sqlite_rows_scan(struct sqlite_rows *r, const struct sqlite_rows_table *t, const int *cols, int n,
-                     int (*row)(void *arg, const char *const *vals, const size_t *lens), void *arg,
-                     char *err, size_t errlen)
+                     int (*row)(void *arg, const char *const *vals, const size_t *lens), void *arg, char *err,
+                     size_t errlen)
 {
 	struct buf sql = {0};
 	sqlite3_stmt *st = NULL;

@@ -41,7 +41,7 @@ int sqlite_rows_tables(struct sqlite_rows *r, struct sqlite_rows_table **t, size
  * live until row returns. A nonzero return from row stops the scan and is
  * returned. Returns 0, row's value, or -1 with err. */
 int sqlite_rows_scan(struct sqlite_rows *r, const struct sqlite_rows_table *t, const int *cols, int n,
-                     int (*row)(void *arg, const char *const *vals, const size_t *lens), void *arg,
-                     char *err, size_t errlen);
+                     int (*row)(void *arg, const char *const *vals, const size_t *lens), void *arg, char *err,
+                     size_t errlen);
 
 #endif
