@@ -15,6 +15,10 @@
 #include "adapters/backup.h"
 #include "adapters/fs_blobs.h"
 #include "adapters/fts5_search.h"
+#ifdef FE_CLUSTER
+#include "adapters/pg_migrate.h"
+#include "adapters/pg_search.h"
+#endif
 #include "adapters/local_bus.h"
 #ifdef FE_CLUSTER
 #include "adapters/nats_bus.h"
@@ -198,7 +202,8 @@ static int load_signing_key(struct app *app, const char *dir)
 #ifdef FE_CLUSTER
 /* --store postgres: the loop's store (migrated) and the signing key all
  * appliances of the database share (kept in the database, not in DATA).
- * Search answers 503 until a PostgreSQL search adapter is wired here. */
+ * Search: adapters/pg_search, on connections of its own (one per search
+ * worker). */
 static int open_postgres(struct app *app, const struct config *cfg)
 {
 	char err[512];
@@ -218,7 +223,7 @@ static int open_postgres(struct app *app, const struct config *cfg)
 	crypto_sign_ed25519_sk_to_pk(app->jwt_pk, app->jwt_sk);
 	if (made)
 		log_info("main: made a new token signing key (stored in the database)");
-	pg_store_no_search(&app->search);
+	pg_search_open(cfg->pg_url, &app->search);
 	return 0;
 }
 #endif
@@ -379,6 +384,42 @@ out:
 	return code;
 }
 
+/* fechatter migrate --to postgres --pg-url URL [--files DIR]: the
+ * single-box database (server stopped: the data folder's lock is taken)
+ * copied into an empty PostgreSQL (adapters/pg_migrate.c). */
+static int run_migrate(const struct config *cfg, const char *dbpath)
+{
+	if (strcmp(cfg->to, "postgres")) {
+		fprintf(stderr, "fechatter: migrate needs --to postgres (the only store it copies into)\n");
+		return 2;
+	}
+#ifdef FE_CLUSTER
+	if (!*cfg->pg_url) {
+		fprintf(stderr, "fechatter: migrate needs --pg-url URL (an empty PostgreSQL database)\n");
+		return 2;
+	}
+	struct stat sb;
+	if (stat(cfg->data, &sb) || !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "fechatter: migrate: no data folder %s (--data)\n", cfg->data);
+		return 2;
+	}
+	int lock = lock_data(cfg->data, "migrate");
+	if (lock < 0)
+		return 2;
+	char files[600];
+	snprintf(files, sizeof files, "%s/files", cfg->data);
+	struct pg_migrate_opts o = {dbpath, cfg->pg_url, files, *cfg->files ? cfg->files : NULL, stdout};
+	int rc = pg_migrate_run(&o);
+	close(lock);
+	return rc;
+#else
+	(void)dbpath;
+	fprintf(stderr, "fechatter: migrate --to postgres is in fechatter-cluster (make cluster); this binary is"
+	                " the single-box appliance\n");
+	return 2;
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -471,6 +512,8 @@ int main(int argc, char **argv)
 		return run_export(&cfg, dbpath);
 	if (!strcmp(cfg.command, "import"))
 		return run_import(&cfg, dbpath);
+	if (!strcmp(cfg.command, "migrate"))
+		return run_migrate(&cfg, dbpath);
 	if (fe_crypto_init()) {
 		log_err("main: libsodium failed to initialise");
 		return 1;
@@ -628,6 +671,10 @@ out:
 	server_free(srv);
 	if (!cfg.store_postgres)
 		fts5_search_close(&app.search);
+#ifdef FE_CLUSTER
+	else
+		pg_search_close(&app.search);
+#endif
 	close_store(&cfg, &app.store);
 	fs_blobs_free(&app.blobs);
 #ifdef FE_CLUSTER

@@ -117,6 +117,7 @@ static const struct directive table[] = {
     {"nats-url", K_STR, F(nats_url), 0, 0, NULL, "NATS server URL for --bus nats (default nats://127.0.0.1:4222)"},
     {"files", K_STR, F(files), 0, 0, NULL,
      "folder of uploaded files (default DATA/files); appliances of one cluster share one"},
+    {"to", K_STR, F(to), 0, 0, NULL, "migrate: the store to copy the single-box database into (postgres)"},
     /* behind a reverse proxy */
     {"trust-proxy", K_LIST, F(trust_proxy), 0, 0, NULL,
      "proxy address or CIDR range (repeat, or a comma list) whose X-Forwarded-For/-Proto are believed; - = "
@@ -411,7 +412,10 @@ static void usage(FILE *out)
 	    "  check                    check the database, the search index and the files, exit 0 when ok\n"
 	    "                           (server stopped)\n"
 	    "  export --out FILE        write one workspace as NDJSON (- for stdout; also while serving)\n"
-	    "  import --in FILE         load an export into an empty data folder (server stopped)\n\n"
+	    "  import --in FILE         load an export into an empty data folder (server stopped)\n"
+	    "  migrate --to postgres --pg-url URL [--files DIR]\n"
+	    "                           copy the database into an empty PostgreSQL (fechatter-cluster;\n"
+	    "                           server stopped)\n\n"
 	    "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
 	    "lines in the file given with --config; flags win over the environment,\n"
 	    "the environment over the file):\n");
@@ -446,7 +450,7 @@ int config_load(struct config *c, int argc, char **argv)
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {
 		static const char *commands[] = {"serve", "demo",    "backup", "reindex", "routes",
-		                                 "check", "restore", "export", "import",  "version"};
+		                                 "check", "restore", "export", "import",  "version", "migrate"};
 		int known = 0;
 		for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
 			known |= !strcmp(argv[1], commands[k]);
