@@ -132,9 +132,10 @@ cluster:
 # PostgreSQL + nats-server + appliances on loopback, each suite bounded) and
 # make test-pg when it exists; ends "N passed, N failed" like make test
 .PHONY: test-cluster
-test-cluster: cluster
+test-cluster: cluster all
 	@rm -rf build/cluster/test-results; mkdir -p build/cluster/test-results
-	@RESULTS=$(abspath build/cluster)/test-results FECHATTER_BIN=$(abspath build/fechatter-cluster) bash tests/run-cluster.sh || true
+	@RESULTS=$(abspath build/cluster)/test-results FECHATTER_CLUSTER_BIN=$(abspath build/fechatter-cluster) \
+	  FECHATTER_STATIC_BIN=$(abspath $(BIN)) bash tests/run-cluster.sh || true
 	@bash tests/summary.sh build/cluster/test-results
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB) tests/unit/testapp.h

@@ -2,8 +2,10 @@
 # Runs the cluster suites (tests/cluster/*.test.mjs: PostgreSQL + nats-server
 # + several appliances of build/fechatter-cluster on loopback) and, when the
 # Makefile has it, `make test-pg` (the end-to-end suites on the PostgreSQL
-# store). Needs FECHATTER_BIN (the cluster binary). Writes "pass fail" per
+# store). Writes "pass fail" per
 # part into $RESULTS, as tests/run-e2e.sh does, for tests/summary.sh.
+# Binaries: FECHATTER_CLUSTER_BIN (default build/fechatter-cluster) and
+# FECHATTER_STATIC_BIN (default build/fechatter, the single box).
 # CLUSTER_SUITES="failover limits" runs only those suites.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,6 +15,8 @@ files=$(ls "$here"/cluster/*.test.mjs 2>/dev/null)
 if [ -n "${CLUSTER_SUITES:-}" ]; then
   files=$(for s in $CLUSTER_SUITES; do echo "$here/cluster/$s.test.mjs"; done)
 fi
+cluster_bin=${FECHATTER_CLUSTER_BIN:-$here/../build/fechatter-cluster}
+static_bin=${FECHATTER_STATIC_BIN:-$here/../build/fechatter}
 status=0
 if [ -z "$files" ]; then
   echo "cluster: no suites"; echo "0 0" > "$results/cluster.counts"
@@ -25,7 +29,13 @@ else
     b=$(basename "$f" .test.mjs)
     flog="$results/cluster-$b.log"
     start=$(date +%s)
-    timeout "${CLUSTER_TIMEOUT:-600}" node --test --test-reporter=tap "$f" >"$flog" 2>&1
+    # the binaries: a suite that reads FECHATTER_CLUSTER_BIN (the cluster
+    # binary) gets the single-box one in FECHATTER_BIN (it compares them);
+    # the others get the cluster binary in FECHATTER_BIN
+    bin=$cluster_bin
+    grep -q FECHATTER_CLUSTER_BIN "$f" && bin=$static_bin
+    FECHATTER_BIN=$bin FECHATTER_CLUSTER_BIN=$cluster_bin \
+      timeout "${CLUSTER_TIMEOUT:-600}" node --test --test-reporter=tap "$f" >"$flog" 2>&1
     code=$?
     pass=$(grep -E '^# pass [0-9]+' "$flog" | awk '{print $3}' | tail -1)
     fail=$(grep -E '^# fail [0-9]+' "$flog" | awk '{print $3}' | tail -1)
