@@ -173,6 +173,30 @@ export function runBin(argv, { env = cleanEnv(), timeoutMs = 10000, cwd } = {}) 
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
 }
 
+// ---------------------------------------------------------------- PostgreSQL
+// FECHATTER_STORE=postgres (make test-pg, tests/run-pg.mjs): every server
+// startServer starts gets `--store postgres --pg-url URL` with a fresh
+// database of its own (one per data folder, so that a restart on the same
+// folder finds its data), created on the PostgreSQL at
+// FECHATTER_PG_ADMIN_URL (a URL whose user may CREATE DATABASE; the runner
+// starts a private one with tests/cluster/lib/services.mjs).
+export const onPostgres = process.env.FECHATTER_STORE === 'postgres';
+let pgSeq = 0;
+const pgDbOf = new Map();
+const PSQL = ['/usr/bin/psql', '/usr/lib/postgresql/15/bin/psql'].find((p) => existsSync(p)) || 'psql';
+
+function pgUrlFor(dataDir) {
+  if (pgDbOf.has(dataDir)) return pgDbOf.get(dataDir);
+  const admin = process.env.FECHATTER_PG_ADMIN_URL;
+  if (!admin) throw new Error('FECHATTER_STORE=postgres needs FECHATTER_PG_ADMIN_URL (make test-pg sets it)');
+  const name = `fe_${process.pid}_${++pgSeq}`;
+  execFileSync(PSQL, [admin, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE DATABASE ${name}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  pgDbOf.set(dataDir, u.toString());
+  return u.toString();
+}
+
 /**
  * Starts `BIN serve --bind 127.0.0.1 --port P --data D --log-level warn ...args`.
  * opts: args (extra argv), env (extra variables; undefined deletes), dataDir
@@ -189,6 +213,9 @@ export async function startServer(opts = {}) {
     argv.push('--bind', HOST, '--port', String(port), '--data', dataDir, '--log-level', 'warn');
   }
   argv.push(...(opts.args ?? []));
+  if (onPostgres && ['serve', 'demo'].includes(command) && !argv.includes('--store')) {
+    argv.push('--store', 'postgres', '--pg-url', pgUrlFor(dataDir));
+  }
   const env = cleanEnv({
     FECHATTER_LOGIN_RATE_IP: '1000',
     FECHATTER_LOGIN_RATE_ACCOUNT: '1000',
