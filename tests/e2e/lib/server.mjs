@@ -471,7 +471,10 @@ export function ed25519FromSeed(seed) {
 
 // The server's signing key: {seed, pub, privateKey}.
 export function serverKey(dataDir) {
-  const raw = readFileSync(join(dataDir, 'jwt_ed25519.key'));
+  // on PostgreSQL the key is in the database (table signing_key), not in DATA
+  const raw = onPostgres && pgDbOf.has(dataDir)
+    ? Buffer.from(dbQuery({ dataDir }, "SELECT encode(key, 'hex') FROM signing_key WHERE id = 1"), 'hex')
+    : readFileSync(join(dataDir, 'jwt_ed25519.key'));
   assert.equal(raw.length, 64, 'jwt_ed25519.key is 64 bytes');
   const seed = raw.subarray(0, 32);
   return { seed, pub: raw.subarray(32), privateKey: ed25519FromSeed(seed) };
@@ -523,4 +526,29 @@ export function sqlite(dbPath, sql) {
   const r = spawnSync('sqlite3', ['-cmd', '.timeout 5000', dbPath, sql], { encoding: 'utf8', timeout: 10000 });
   if (r.status !== 0) throw new Error(`sqlite3 failed: ${r.stderr}`);
   return r.stdout.trim();
+}
+
+// The server's database, whichever the store: SQL runs with the sqlite3
+// shell on DATA/fechatter.db, or with psql on the server's PostgreSQL
+// database (FECHATTER_STORE=postgres). Write SQL both dialects accept.
+export function dbAvailable() {
+  return onPostgres || sqliteAvailable();
+}
+
+// The rows sql returns, one per line ('|' between columns).
+export function dbQuery(srv, sql) {
+  if (!onPostgres) return sqlite(join(srv.dataDir, 'fechatter.db'), sql);
+  const url = pgDbOf.get(srv.dataDir);
+  if (!url) throw new Error(`no PostgreSQL database for ${srv.dataDir}`);
+  const r = spawnSync(PSQL, [url, '-XAt', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8', timeout: 10000 });
+  if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+// Runs one UPDATE or DELETE; returns the number of rows it changed.
+export function dbChange(srv, sql) {
+  if (!onPostgres) return Number(sqlite(join(srv.dataDir, 'fechatter.db'), `${sql}; SELECT changes();`));
+  const m = dbQuery(srv, sql).match(/^(?:UPDATE|DELETE|INSERT \d+) (\d+)$/m);
+  if (!m) throw new Error(`no row count from: ${sql}`);
+  return Number(m[1]);
 }
