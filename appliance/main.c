@@ -197,7 +197,7 @@ static int open_postgres(struct app *app, const struct config *cfg)
 {
 	char err[512];
 	int made = 0;
-	if (pg_store_open(cfg->pg_url, 1500, 1, &app->store, err, sizeof err)) {
+	if (pg_store_open(cfg->pg_url, 1000, 1, &app->store, err, sizeof err)) {
 		log_err("main: postgres: %s", err);
 		return -1;
 	}

@@ -20,6 +20,7 @@
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
 
+#define PG_GRACE_MS 500
 #define OID_INT8 20
 #define OID_TEXT 25
 
@@ -135,7 +136,10 @@ int pg_ready(struct pg *s)
  * deadline passed. */
 static PGresult *wait_results(struct pg *s, int *lost)
 {
-	int64_t deadline = time_mono_us() + (int64_t)s->timeout_ms * 1000;
+	/* the server cancels a statement at timeout_ms (statement_timeout: an
+	 * error, the connection stays); no answer PG_GRACE_MS later means the
+	 * server or the network is gone */
+	int64_t deadline = time_mono_us() + (int64_t)(s->timeout_ms + PG_GRACE_MS) * 1000;
 	PGresult *last = NULL, *r;
 	*lost = 0;
 	for (;;) {
