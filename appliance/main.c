@@ -23,6 +23,9 @@
 #include "adapters/ndjson_transfer.h"
 #include "adapters/sqlite_store.h"
 #include "adapters/sqlite_transfer.h"
+#ifdef FE_CLUSTER
+#include "adapters/pg_store.h"
+#endif
 #include "core/app.h"
 #include "core/auth.h"
 #include "core/cached.h"
@@ -189,6 +192,47 @@ static int load_signing_key(struct app *app, const char *dir)
 	return 0;
 }
 
+#ifdef FE_CLUSTER
+/* --store postgres: the loop's store (migrated) and the signing key all
+ * appliances of the database share (kept in the database, not in DATA).
+ * Search answers 503 until a PostgreSQL search adapter is wired here. */
+static int open_postgres(struct app *app, const struct config *cfg)
+{
+	char err[512];
+	int made = 0;
+	if (pg_store_open(cfg->pg_url, 1000, 1, &app->store, err, sizeof err)) {
+		log_err("main: postgres: %s", err);
+		return -1;
+	}
+	app->jwt_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	if (!app->jwt_sk)
+		return -1;
+	crypto_sign_keypair(app->jwt_pk, app->jwt_sk);
+	if (pg_store_signing_key(&app->store, app->jwt_sk, &made)) {
+		log_err("main: postgres: cannot read or store the token signing key");
+		return -1;
+	}
+	crypto_sign_ed25519_sk_to_pk(app->jwt_pk, app->jwt_sk);
+	if (made)
+		log_info("main: made a new token signing key (stored in the database)");
+	pg_store_no_search(&app->search);
+	return 0;
+}
+#endif
+
+/* Closes a store of either kind (NULL impl: not open). */
+static void close_store(const struct config *cfg, struct store *st)
+{
+#ifdef FE_CLUSTER
+	if (cfg->store_postgres) {
+		pg_store_close(st);
+		return;
+	}
+#endif
+	(void)cfg;
+	sqlite_store_close(st);
+}
+
 /* fechatter export: one workspace as NDJSON to --out (a file, written
  * through FILE.tmp and a rename, or - for stdout). No lock: it reads one
  * snapshot beside a running server, as backup does. Exit 0, 1 (cannot read
@@ -342,8 +386,9 @@ int main(int argc, char **argv)
 	fe_log_level = cfg.log_level;
 #ifndef FE_CLUSTER
 	if (cfg.store_postgres || cfg.bus_nats) {
-		fprintf(stderr, "fechatter: --store postgres and --bus nats are in fechatter-cluster (make cluster);"
-		                " this binary is the single-box appliance\n");
+		fprintf(stderr,
+		        "fechatter: --store postgres and --bus nats are in fechatter-cluster (make cluster);"
+		        " this binary is the single-box appliance\n");
 		return 2;
 	}
 #endif
@@ -370,6 +415,15 @@ int main(int argc, char **argv)
 	}
 	char dbpath[512], err[512];
 	snprintf(dbpath, sizeof dbpath, "%s/fechatter.db", cfg.data);
+	if (cfg.store_postgres && (!strcmp(cfg.command, "check") || !strcmp(cfg.command, "backup") ||
+	                           !strcmp(cfg.command, "restore") || !strcmp(cfg.command, "export") ||
+	                           !strcmp(cfg.command, "import"))) {
+		fprintf(stderr,
+		        "fechatter: %s works on the SQLite database of DATA, not with --store postgres"
+		        " (use PostgreSQL's own tools)\n",
+		        cfg.command);
+		return 2;
+	}
 	if (!strcmp(cfg.command, "check")) {
 		struct stat sb;
 		if (stat(cfg.data, &sb) || !S_ISDIR(sb.st_mode)) {
@@ -432,18 +486,27 @@ int main(int argc, char **argv)
 	if (ensure_dir(cfg.data))
 		goto out;
 	/* serve, demo and reindex must have the folder to itself */
-	if ((lock = lock_data(cfg.data, cfg.command)) < 0 || backup_resume(cfg.data) ||
-	    refuse_empty_database(cfg.data, dbpath))
+	/* with --store postgres the folder holds no database: only its lock */
+	if ((lock = lock_data(cfg.data, cfg.command)) < 0 ||
+	    (!cfg.store_postgres && (backup_resume(cfg.data) || refuse_empty_database(cfg.data, dbpath))))
 		goto out;
-	if (load_signing_key(&app, cfg.data))
-		goto out;
-	sqlite_store_init();
-	if (sqlite_store_open(dbpath, cfg.durability_full, &app.store, err, sizeof err)) {
-		log_err("main: %s", err);
-		goto out;
+#ifdef FE_CLUSTER
+	if (cfg.store_postgres) {
+		if (open_postgres(&app, &cfg))
+			goto out;
+	} else
+#endif
+	{
+		if (load_signing_key(&app, cfg.data))
+			goto out;
+		sqlite_store_init();
+		if (sqlite_store_open(dbpath, cfg.durability_full, &app.store, err, sizeof err)) {
+			log_err("main: %s", err);
+			goto out;
+		}
+		struct fts5_search_mem mem = {cfg.search_cache, cfg.search_mmap, cfg.search_map_rss};
+		fts5_search_open(dbpath, &app.store, &mem, &app.search);
 	}
-	struct fts5_search_mem mem = {cfg.search_cache, cfg.search_mmap, cfg.search_map_rss};
-	fts5_search_open(dbpath, &app.store, &mem, &app.search);
 	if (!strcmp(cfg.command, "reindex")) {
 		log_info("main: rebuilding the search index");
 		int64_t t0 = time_mono_us();
@@ -518,12 +581,23 @@ int main(int argc, char **argv)
 	 * loop's connection then reads (and does the other, small writes) */
 	if (cfg.group_commit) {
 		int pipelined = cfg.durability_full && cfg.sync_pipeline;
-		if (sqlite_store_open(dbpath, pipelined ? SQLITE_DEFERRED_SYNC : cfg.durability_full, &wstore,
-		                      err, sizeof err)) {
-			log_err("main: the writer's connection: %s", err);
-			goto out;
+#ifdef FE_CLUSTER
+		if (cfg.store_postgres) {
+			pipelined = 0; /* PostgreSQL syncs each commit before answering it */
+			if (pg_store_open(cfg.pg_url, 5000, 0, &wstore, err, sizeof err)) {
+				log_err("main: the writer's connection: %s", err);
+				goto out;
+			}
+		} else
+#endif
+		{
+			if (sqlite_store_open(dbpath, pipelined ? SQLITE_DEFERRED_SYNC : cfg.durability_full,
+			                      &wstore, err, sizeof err)) {
+				log_err("main: the writer's connection: %s", err);
+				goto out;
+			}
+			sqlite_store_share_damage(&wstore, &app.store);
 		}
-		sqlite_store_share_damage(&wstore, &app.store);
 		writer_start_thread(app.writer, &wstore, pipelined, server_wake, srv);
 	}
 	/* before "ready": a reader of the log sees it by then */
@@ -538,15 +612,16 @@ out:
 	workers_stop(app.workers);
 	app.workers = NULL;      /* lws_context_destroy may still call back */
 	writer_free(app.writer); /* flushes what is still queued */
-	sqlite_store_close(&wstore);
+	close_store(&cfg, &wstore);
 	serving = NULL;
 #ifdef FE_CLUSTER
 	if (cfg.bus_nats && app.bus.impl) /* NATS threads stop waking the server */
 		nats_bus_set_wake(&app.bus, NULL, NULL);
 #endif
 	server_free(srv);
-	fts5_search_close(&app.search);
-	sqlite_store_close(&app.store);
+	if (!cfg.store_postgres)
+		fts5_search_close(&app.search);
+	close_store(&cfg, &app.store);
 	fs_blobs_free(&app.blobs);
 #ifdef FE_CLUSTER
 	if (cfg.bus_nats)
