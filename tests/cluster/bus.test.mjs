@@ -3,12 +3,12 @@
 // delivered to this one's clients and caches, Resync after a reconnection,
 // the link's state in /health, start-up without NATS.
 //
-// Two appliances A and B share one nats-server and one database. The
-// database: PostgreSQL when FECHATTER_CLUSTER_STORE=postgres (the cluster's
-// store), else one SQLite file both open (B's data folder links to A's
-// database and signing key; SQLite's WAL works across processes on one
-// host): the bus is what is under test, and either store makes A's writes
-// readable on B.
+// Two appliances A and B share one nats-server and one database: a fresh
+// PostgreSQL database (startPostgres().createDb(), --store postgres), or,
+// with FECHATTER_CLUSTER_STORE=sqlite, one SQLite file both open (B's data
+// folder links to A's database and signing key; SQLite's WAL works across
+// processes on one host), which runs without PostgreSQL: the bus is what is
+// under test, and either store makes A's writes readable on B.
 //
 //   cd tests && FECHATTER_BIN=$PWD/../build/fechatter-cluster node --test cluster/bus.test.mjs
 import { test, before, after } from 'node:test';
@@ -29,7 +29,7 @@ import { startNats, startPostgres } from './lib/services.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 if (!process.env.FECHATTER_BIN) process.env.FECHATTER_BIN = join(here, '../../build/fechatter-cluster');
-const usePg = process.env.FECHATTER_CLUSTER_STORE === 'postgres';
+const usePg = process.env.FECHATTER_CLUSTER_STORE !== 'sqlite';
 
 // ---------------------------------------------------------------- a raw NATS client
 // The protocol is text: INFO, CONNECT, SUB, PUB, MSG, PING/PONG.
