@@ -128,6 +128,17 @@ cluster:
 	$(MAKE) --no-print-directory CLUSTER=1 build/cluster/fechatter
 	cp build/cluster/fechatter build/fechatter-cluster
 
+# make test-pg: the end-to-end suites that make sense on PostgreSQL, against
+# build/fechatter-cluster --store postgres (tests/run-pg.mjs starts a private
+# PostgreSQL 15 and lists the suites it skips and why; E2E_SUITES="a b" runs
+# those), then the circuit-breaker test (tests/cluster/breaker.test.mjs).
+.PHONY: test-pg
+test-pg: cluster
+	@cd tests && s=0; FECHATTER_BIN=$(abspath build/fechatter-cluster) RESULTS=$(abspath build/test-results) \
+	  node run-pg.mjs || s=1; \
+	  FECHATTER_BIN=$(abspath build/fechatter-cluster) node --test cluster/breaker.test.mjs >$(abspath build/test-results)/breaker.log 2>&1 \
+	  && echo "breaker: ok" || { s=1; echo "breaker: FAILED (build/test-results/breaker.log)"; }; exit $$s
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB) tests/unit/testapp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka

@@ -202,7 +202,7 @@ static int open_postgres(struct app *app, const struct config *cfg)
 {
 	char err[512];
 	int made = 0;
-	if (pg_store_open(cfg->pg_url, 1500, 1, &app->store, err, sizeof err)) {
+	if (pg_store_open(cfg->pg_url, 1000, 1, &app->store, err, sizeof err)) {
 		log_err("main: postgres: %s", err);
 		return -1;
 	}
@@ -424,8 +424,9 @@ int main(int argc, char **argv)
 	fe_log_level = cfg.log_level;
 #ifndef FE_CLUSTER
 	if (cfg.store_postgres || cfg.bus_nats) {
-		fprintf(stderr, "fechatter: --store postgres and --bus nats are in fechatter-cluster (make cluster);"
-		                " this binary is the single-box appliance\n");
+		fprintf(stderr,
+		        "fechatter: --store postgres and --bus nats are in fechatter-cluster (make cluster);"
+		        " this binary is the single-box appliance\n");
 		return 2;
 	}
 #endif
@@ -455,8 +456,10 @@ int main(int argc, char **argv)
 	if (cfg.store_postgres && (!strcmp(cfg.command, "check") || !strcmp(cfg.command, "backup") ||
 	                           !strcmp(cfg.command, "restore") || !strcmp(cfg.command, "export") ||
 	                           !strcmp(cfg.command, "import"))) {
-		fprintf(stderr, "fechatter: %s works on the SQLite database of DATA, not with --store postgres"
-		                " (use PostgreSQL's own tools)\n", cfg.command);
+		fprintf(stderr,
+		        "fechatter: %s works on the SQLite database of DATA, not with --store postgres"
+		        " (use PostgreSQL's own tools)\n",
+		        cfg.command);
 		return 2;
 	}
 	if (!strcmp(cfg.command, "check")) {

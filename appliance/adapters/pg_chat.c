@@ -80,13 +80,14 @@ int pgc_chats_of_user(void *p, int64_t user, struct chat **out, size_t *n)
 int pgc_chats_public(void *p, int64_t ws, int64_t user, struct chat **out, size_t *n)
 {
 	/* SQLite orders by name COLLATE NOCASE: ASCII letters folded, bytes */
-	return pg_rows(p,
-	               "SELECT " CHAT_COLS " FROM chats c WHERE c.workspace_id = $2 AND"
-	               " c.chat_type = 'PublicChannel' AND NOT EXISTS (SELECT 1 FROM chat_members x"
-	               " WHERE x.chat_id = c.id AND x.user_id = $1)"
-	               " ORDER BY translate(c.name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-	               " COLLATE \"C\", c.id",
-	               out, n, sizeof **out, row_chat, "ii", user, ws);
+	return pg_rows(
+	    p,
+	    "SELECT " CHAT_COLS " FROM chats c WHERE c.workspace_id = $2 AND"
+	    " c.chat_type = 'PublicChannel' AND NOT EXISTS (SELECT 1 FROM chat_members x"
+	    " WHERE x.chat_id = c.id AND x.user_id = $1)"
+	    " ORDER BY translate(c.name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+	    " COLLATE \"C\", c.id",
+	    out, n, sizeof **out, row_chat, "ii", user, ws);
 }
 
 int pgc_chat_update(void *p, const struct chat *c)
@@ -126,10 +127,11 @@ int pgc_chat_touch(void *p, int64_t id, int64_t mid, int64_t at)
 int pgc_member_add(void *p, int64_t chat, int64_t user, const char *role, int64_t now)
 {
 	int changes = 0;
-	int rc = pg_execf(p,
-	                  "INSERT INTO chat_members(chat_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)"
-	                  " ON CONFLICT DO NOTHING",
-	                  NULL, &changes, "iiti", chat, user, role, now);
+	int rc =
+	    pg_execf(p,
+	             "INSERT INTO chat_members(chat_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)"
+	             " ON CONFLICT DO NOTHING",
+	             NULL, &changes, "iiti", chat, user, role, now);
 	return rc ? rc : changes ? 0 : FE_ECONFLICT;
 }
 
@@ -145,7 +147,8 @@ int pgc_member_remove(void *p, int64_t chat, int64_t user)
 }
 
 #define MEMBER_SQL                                                                                           \
-	"SELECT cm.chat_id, cm.user_id, cm.joined_at, cm.role, u.fullname, u.avatar_url FROM chat_members cm" \
+	"SELECT cm.chat_id, cm.user_id, cm.joined_at, cm.role, u.fullname, u.avatar_url FROM chat_members "  \
+	"cm"                                                                                                 \
 	" JOIN users u ON u.id = cm.user_id"
 
 static void row_member(const struct pg_res *r, void *el)
@@ -359,14 +362,16 @@ static int details(struct pg *s, struct message *a, size_t n, int64_t viewer)
 		long k = find_message(a, n, d[i].mid);
 		if (k < 0)
 			continue;
-		a[k].reactions = xrealloc(a[k].reactions, (size_t)(a[k].nreactions + 1) * sizeof *a[k].reactions);
+		a[k].reactions =
+		    xrealloc(a[k].reactions, (size_t)(a[k].nreactions + 1) * sizeof *a[k].reactions);
 		a[k].reactions[a[k].nreactions++] = d[i].v.r;
 	}
 	free(d);
 	d = NULL;
 	if (!rc)
 		rc = pg_rows(s,
-		             "SELECT mf.message_id, " FILE_COLS " FROM message_files mf JOIN files f ON f.id = mf.file_id"
+		             "SELECT mf.message_id, " FILE_COLS
+		             " FROM message_files mf JOIN files f ON f.id = mf.file_id"
 		             " WHERE mf.message_id = ANY($1::bigint[]) ORDER BY mf.message_id, f.id",
 		             &d, &nd, sizeof *d, row_d_file, "t", ids.p);
 	for (size_t i = 0; !rc && i < nd; i++) {
@@ -428,13 +433,14 @@ int pgc_message_insert(void *p, struct message *m)
 {
 	/* RETURNING hands back the id and the sender's name it stored; the
 	 * search column is computed with the row */
-	int rc = pg_row(p,
-	                "INSERT INTO messages(chat_id, sender_id, content, reply_to, idempotency_key, mentions_all,"
-	                " created_at, sender_name) VALUES ($1, $2, $3, nullif($4, 0), nullif($5, ''), $6, $7,"
-	                " coalesce((SELECT fullname FROM users WHERE id = $2), ''))"
-	                " ON CONFLICT DO NOTHING RETURNING id, sender_name",
-	                row_inserted, m, "iititii", m->chat_id, m->sender_id, m->content, m->reply_to,
-	                m->idempotency_key, (int64_t)m->mentions_all, m->created_at);
+	int rc = pg_row(
+	    p,
+	    "INSERT INTO messages(chat_id, sender_id, content, reply_to, idempotency_key, mentions_all,"
+	    " created_at, sender_name) VALUES ($1, $2, $3, nullif($4, 0), nullif($5, ''), $6, $7,"
+	    " coalesce((SELECT fullname FROM users WHERE id = $2), ''))"
+	    " ON CONFLICT DO NOTHING RETURNING id, sender_name",
+	    row_inserted, m, "iititii", m->chat_id, m->sender_id, m->content, m->reply_to, m->idempotency_key,
+	    (int64_t)m->mentions_all, m->created_at);
 	return rc == FE_ENOTFOUND ? FE_ECONFLICT : rc;
 }
 
@@ -461,9 +467,9 @@ int pgc_messages_page(void *p, int64_t chat, int64_t before, int64_t after, int 
 	size_t k = 0;
 	int rc;
 	if (after >= 0) {
-		rc = pg_rows(p,
-		             MSG_SQL " WHERE m.chat_id = $1 AND m.id > $2 AND m.id < $3 ORDER BY m.id ASC LIMIT $4",
-		             &a, &k, sizeof *a, row_message, "iiii", chat, after, hi, (int64_t)limit);
+		rc = pg_rows(
+		    p, MSG_SQL " WHERE m.chat_id = $1 AND m.id > $2 AND m.id < $3 ORDER BY m.id ASC LIMIT $4",
+		    &a, &k, sizeof *a, row_message, "iiii", chat, after, hi, (int64_t)limit);
 		return message_list(p, rc, a, k, viewer, 1, out, n);
 	}
 	rc = pg_rows(p, MSG_SQL " WHERE m.chat_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3", &a, &k,
@@ -484,9 +490,9 @@ int pgc_replies_page(void *p, int64_t root, int64_t after, int limit, int64_t vi
 int pgc_message_edit(void *p, int64_t id, const char *content, int64_t at)
 {
 	int changes = 0;
-	int rc = pg_execf(p,
-	                  "UPDATE messages SET content = $1, edited_at = $2 WHERE id = $3 AND deleted_at IS NULL",
-	                  NULL, &changes, "tii", content, at, id);
+	int rc = pg_execf(
+	    p, "UPDATE messages SET content = $1, edited_at = $2 WHERE id = $3 AND deleted_at IS NULL", NULL,
+	    &changes, "tii", content, at, id);
 	return rc ? rc : changes ? 0 : FE_ENOTFOUND;
 }
 
@@ -528,19 +534,21 @@ int pgc_message_files_insert(void *p, int64_t mid, const int64_t *ids, size_t n)
 {
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = pg_execf(p,
-		              "INSERT INTO message_files(message_id, file_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-		              NULL, NULL, "ii", mid, ids[i]);
+		rc = pg_execf(
+		    p,
+		    "INSERT INTO message_files(message_id, file_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+		    NULL, NULL, "ii", mid, ids[i]);
 	return rc;
 }
 
 int pgc_reaction_add(void *p, int64_t mid, int64_t user, const char *emoji, int64_t now)
 {
 	int changes = 0;
-	int rc = pg_execf(p,
-	                  "INSERT INTO reactions(message_id, user_id, emoji, created_at) VALUES ($1, $2, $3, $4)"
-	                  " ON CONFLICT DO NOTHING",
-	                  NULL, &changes, "iiti", mid, user, emoji, now);
+	int rc =
+	    pg_execf(p,
+	             "INSERT INTO reactions(message_id, user_id, emoji, created_at) VALUES ($1, $2, $3, $4)"
+	             " ON CONFLICT DO NOTHING",
+	             NULL, &changes, "iiti", mid, user, emoji, now);
 	return rc ? rc : changes ? 0 : FE_ECONFLICT;
 }
 
@@ -564,12 +572,13 @@ int pgc_read_get(void *p, int64_t chat, int64_t user, int64_t *mid)
 
 int pgc_read_set(void *p, int64_t chat, int64_t user, int64_t mid, int64_t now)
 {
-	return pg_execf(p,
-	                "INSERT INTO read_markers(chat_id, user_id, message_id, updated_at) VALUES ($1, $2, $3, $4)"
-	                " ON CONFLICT (user_id, chat_id) DO UPDATE SET"
-	                " message_id = greatest(read_markers.message_id, excluded.message_id),"
-	                " updated_at = excluded.updated_at",
-	                NULL, NULL, "iiii", chat, user, mid, now);
+	return pg_execf(
+	    p,
+	    "INSERT INTO read_markers(chat_id, user_id, message_id, updated_at) VALUES ($1, $2, $3, $4)"
+	    " ON CONFLICT (user_id, chat_id) DO UPDATE SET"
+	    " message_id = greatest(read_markers.message_id, excluded.message_id),"
+	    " updated_at = excluded.updated_at",
+	    NULL, NULL, "iiii", chat, user, mid, now);
 }
 
 static void row_unread(const struct pg_res *r, void *el)

@@ -35,7 +35,8 @@ static int op_begin(void *p)
 	struct pg *s = p;
 	if (s->depth && s->aborted)
 		return s->abort_rc;
-	int rc = pg_simple(s, s->depth ? "SAVEPOINT sp" : "BEGIN; SELECT pg_advisory_xact_lock(" TXN_LOCK ")");
+	int rc =
+	    pg_simple(s, s->depth ? "SAVEPOINT sp" : "BEGIN; SELECT pg_advisory_xact_lock(" TXN_LOCK ")");
 	if (!rc)
 		s->depth++;
 	else if (!s->depth && s->conn && !s->lost)
@@ -97,10 +98,12 @@ static int op_sync(void *p)
 	return 0; /* PostgreSQL made each commit durable before answering it */
 }
 
+/* The database's size on the server (pg_database_size); no WAL of ours. */
 static int op_sizes(void *p, int64_t *db, int64_t *wal)
 {
-	(void)p;
 	*db = *wal = 0;
+	if (pg_scalar(p, "SELECT pg_database_size(current_database())", db, ""))
+		*db = 0;
 	return 0;
 }
 
@@ -553,8 +556,8 @@ static int migrate(PGconn *c, char *err, size_t errlen)
 			log_info("store: migrated to=%s", f->path);
 		}
 	char sql[120];
-	snprintf(sql, sizeof sql, "DELETE FROM schema_version; INSERT INTO schema_version VALUES (%d); COMMIT",
-	         want);
+	snprintf(sql, sizeof sql,
+	         "DELETE FROM schema_version; INSERT INTO schema_version VALUES (%d); COMMIT", want);
 	if (exec_raw(c, sql, msg, sizeof msg))
 		goto fail;
 	return 0;
@@ -564,8 +567,7 @@ fail:
 	return -1;
 }
 
-int pg_store_open(const char *url, int timeout_ms, int do_migrate, struct store *st, char *err,
-                  size_t errlen)
+int pg_store_open(const char *url, int timeout_ms, int do_migrate, struct store *st, char *err, size_t errlen)
 {
 	struct pg *s = xcalloc(1, sizeof *s);
 	snprintf(s->url, sizeof s->url, "%s", url);

@@ -20,6 +20,7 @@
 #include "lib/timefmt.h"
 #include "lib/xalloc.h"
 
+#define PG_GRACE_MS 500
 #define OID_INT8 20
 #define OID_TEXT 25
 
@@ -48,9 +49,9 @@ static PGconn *connect_nb(const char *url, int timeout_ms, char *err, size_t err
 	char opts[64], tcp[16];
 	snprintf(opts, sizeof opts, "-c statement_timeout=%d", timeout_ms);
 	snprintf(tcp, sizeof tcp, "%d", timeout_ms * 2);
-	const char *k[] = {"dbname",         "connect_timeout",  "keepalives", "keepalives_idle",
-	                   "keepalives_interval", "keepalives_count", "tcp_user_timeout", "options",
-	                   "application_name",    NULL};
+	const char *k[] = {
+	    "dbname",           "connect_timeout",  "keepalives", "keepalives_idle",  "keepalives_interval",
+	    "keepalives_count", "tcp_user_timeout", "options",    "application_name", NULL};
 	const char *v[] = {url, "2", "1", "2", "1", "3", tcp, opts, "fechatter", NULL};
 	PGconn *c = PQconnectStartParams(k, v, 1);
 	if (!c || PQstatus(c) == CONNECTION_BAD) {
@@ -90,8 +91,9 @@ void pg_drop(struct pg *s, const char *why)
 	int64_t now = time_mono_us();
 	if (!s->down_since_us) {
 		s->down_since_us = now;
-		log_warn("store: postgres connection lost (%s): the store is unavailable, retrying with backoff",
-		         why ? why : "?");
+		log_warn(
+		    "store: postgres connection lost (%s): the store is unavailable, retrying with backoff",
+		    why ? why : "?");
 	}
 	s->backoff_ms = pg_next_backoff(0);
 	s->next_try_us = now + (int64_t)s->backoff_ms * 1000;
@@ -134,7 +136,10 @@ int pg_ready(struct pg *s)
  * deadline passed. */
 static PGresult *wait_results(struct pg *s, int *lost)
 {
-	int64_t deadline = time_mono_us() + (int64_t)s->timeout_ms * 1000;
+	/* the server cancels a statement at timeout_ms (statement_timeout: an
+	 * error, the connection stays); no answer PG_GRACE_MS later means the
+	 * server or the network is gone */
+	int64_t deadline = time_mono_us() + (int64_t)(s->timeout_ms + PG_GRACE_MS) * 1000;
 	PGresult *last = NULL, *r;
 	*lost = 0;
 	for (;;) {
@@ -188,7 +193,8 @@ static int finish(struct pg *s, int sent, PGresult **out)
 		pg_drop(s, *why ? why : "no answer in time");
 		rc = FE_EUNAVAIL;
 	} else if (rc == FE_EINTERNAL || rc == FE_EUNAVAIL) {
-		log_err("store: postgres error %s: %s", state ? state : "?", r ? PQresultErrorMessage(r) : "");
+		log_err("store: postgres error %s: %s", state ? state : "?",
+		        r ? PQresultErrorMessage(r) : "");
 	}
 	if (s->depth && !s->aborted) {
 		s->aborted = 1;

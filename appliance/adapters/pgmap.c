@@ -14,6 +14,8 @@ int pg_map_sqlstate(const char *st)
 		return FE_EINVAL;
 	if (!strcmp(st, "53100"))
 		return FE_ENOSPC;
+	if (!strcmp(st, "55P03"))
+		return FE_EUNAVAIL; /* lock_timeout */
 	if (!strncmp(st, "08", 2) || !strncmp(st, "57", 2) || !strncmp(st, "53", 2) || !strncmp(st, "40", 2))
 		return FE_EUNAVAIL;
 	return FE_EINTERNAL;

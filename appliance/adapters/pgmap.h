@@ -8,8 +8,9 @@
 /* Maps a failed statement's SQLSTATE to FE_E*: 23505 (unique) →
  * FE_ECONFLICT; other 23xxx (foreign key, check, not null) and 22xxx (bad
  * data) → FE_EINVAL; 53100 (disk full) → FE_ENOSPC; 08xxx (connection),
- * 57xxx (cancelled, shutting down), other 53xxx (resources), 40xxx
- * (serialization, deadlock) → FE_EUNAVAIL; NULL or malformed (no answer
+ * 57xxx (cancelled, statement timeout, shutting down), other 53xxx
+ * (resources), 40xxx (serialization, deadlock), 55P03 (lock timeout) →
+ * FE_EUNAVAIL; NULL or malformed (no answer
  * from the server) → FE_EUNAVAIL; anything else FE_EINTERNAL. */
 int pg_map_sqlstate(const char *sqlstate);
 /* 1 when sqlstate means the connection is gone (NULL, 08xxx, 57P01..03:
