@@ -571,6 +571,31 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 	int64_t secs = (int64_t)time(NULL) - t0;
 	fprintf(o->out, "migrate: %llu rows in %zu tables copied in %llds\n", (unsigned long long)done, n,
 	        (long long)secs);
+	/* the signing key: tokens the single box issued stay valid */
+	if (o->key_path) {
+		unsigned char sk[64], want[64];
+		int fd = open(o->key_path, O_RDONLY | O_CLOEXEC), made = 0;
+		ssize_t got = fd >= 0 ? fd_read_full(fd, sk, sizeof sk) : -1;
+		if (fd >= 0)
+			close(fd);
+		struct store ks = {0};
+		if (got != (ssize_t)sizeof sk) {
+			fprintf(o->out, "signing key: none in %s: everyone signs in again\n", o->key_path);
+		} else if (memcpy(want, sk, sizeof sk),
+		           pg_store_open(o->pg_url, 60000, 0, &ks, err, sizeof err) ||
+		               pg_store_signing_key(&ks, sk, &made)) {
+			fprintf(o->out, "signing key: not stored (%s): everyone signs in again\n",
+			        ks.impl ? "the database refused it" : err);
+		} else {
+			fprintf(o->out, "signing key: %s\n",
+			        made || !memcmp(sk, want, sizeof sk)
+			            ? "the single box's, stored: signed-in sessions go on"
+			            : "the database already had another one: everyone signs in again");
+		}
+		pg_store_close(&ks);
+		sodium_memzero(sk, sizeof sk);
+		sodium_memzero(want, sizeof want);
+	}
 	/* the check */
 	PQclear(PQexec(c, "ANALYZE"));
 	int bad = 0;
