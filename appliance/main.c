@@ -406,9 +406,10 @@ static int run_migrate(const struct config *cfg, const char *dbpath)
 	int lock = lock_data(cfg->data, "migrate");
 	if (lock < 0)
 		return 2;
-	char files[600];
+	char files[600], key[600];
 	snprintf(files, sizeof files, "%s/files", cfg->data);
-	struct pg_migrate_opts o = {dbpath, cfg->pg_url, files, *cfg->files ? cfg->files : NULL, stdout};
+	snprintf(key, sizeof key, "%s/jwt_ed25519.key", cfg->data);
+	struct pg_migrate_opts o = {dbpath, cfg->pg_url, files, *cfg->files ? cfg->files : NULL, key, stdout};
 	int rc = pg_migrate_run(&o);
 	close(lock);
 	return rc;

@@ -361,7 +361,7 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 	struct sqlite_rows_table *st = NULL;
 	size_t n = 0;
 	PGconn *c = NULL;
-	PGresult *r = NULL;
+	PGresult *r = NULL, *indexes = NULL;
 	int code = 2;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "fechatter: migrate: libsodium failed to initialise\n");
@@ -447,6 +447,40 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 	}
 	PQclear(r);
 	r = NULL;
+	PQclear(PQexec(c, "SET LOCAL maintenance_work_mem = '256MB'")); /* for the index builds */
+	/* secondary indexes (not those of a constraint) are dropped for the
+	 * copy and built again after it, in the same transaction: one build
+	 * of each (the GIN ones above all) instead of an update per row */
+	struct buf names = {0};
+	buf_add(&names, "{");
+	for (size_t i = 0; i < n; i++)
+		buf_addf(&names, "%s\"%s\"", i ? "," : "", t[i].s.name);
+	buf_add(&names, "}");
+	const char *nv[1] = {names.p};
+	indexes =
+	    exec1(c,
+	          "SELECT format('%I', ic.relname), pg_get_indexdef(i.indexrelid) FROM pg_index i"
+	          " JOIN pg_class t ON t.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid"
+	          " WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY($1::text[])"
+	          " AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE"
+	          " k.conindid = i.indexrelid)",
+	          1, nv);
+	buf_free(&names);
+	if (!ok(indexes)) {
+		snprintf(err, sizeof err, "listing the indexes: %s", PQresultErrorMessage(indexes));
+		goto copy_failed;
+	}
+	for (int k = 0; k < PQntuples(indexes); k++) {
+		char sql[256];
+		snprintf(sql, sizeof sql, "DROP INDEX %s", PQgetvalue(indexes, k, 0));
+		r = PQexec(c, sql);
+		if (!ok(r)) {
+			snprintf(err, sizeof err, "%s: %s", sql, PQresultErrorMessage(r));
+			goto copy_failed;
+		}
+		PQclear(r);
+		r = NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct buf sql = {0};
 		buf_addf(&sql, "COPY \"%s\" (", t[i].s.name);
@@ -495,6 +529,16 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 		PQclear(r);
 		r = NULL;
 	}
+	for (int k = 0; k < PQntuples(indexes); k++) {
+		r = PQexec(c, PQgetvalue(indexes, k, 1));
+		if (!ok(r)) {
+			snprintf(err, sizeof err, "building %s: %s", PQgetvalue(indexes, k, 0),
+			         PQresultErrorMessage(r));
+			goto copy_failed;
+		}
+		PQclear(r);
+		r = NULL;
+	}
 	/* the sequences past every id SQLite handed out */
 	for (size_t i = 0; i < n; i++) {
 		if (!t[i].has_identity)
@@ -527,6 +571,31 @@ int pg_migrate_run(const struct pg_migrate_opts *o)
 	int64_t secs = (int64_t)time(NULL) - t0;
 	fprintf(o->out, "migrate: %llu rows in %zu tables copied in %llds\n", (unsigned long long)done, n,
 	        (long long)secs);
+	/* the signing key: tokens the single box issued stay valid */
+	if (o->key_path) {
+		unsigned char sk[64], want[64];
+		int fd = open(o->key_path, O_RDONLY | O_CLOEXEC), made = 0;
+		ssize_t got = fd >= 0 ? fd_read_full(fd, sk, sizeof sk) : -1;
+		if (fd >= 0)
+			close(fd);
+		struct store ks = {0};
+		if (got != (ssize_t)sizeof sk) {
+			fprintf(o->out, "signing key: none in %s: everyone signs in again\n", o->key_path);
+		} else if (memcpy(want, sk, sizeof sk),
+		           pg_store_open(o->pg_url, 60000, 0, &ks, err, sizeof err) ||
+		               pg_store_signing_key(&ks, sk, &made)) {
+			fprintf(o->out, "signing key: not stored (%s): everyone signs in again\n",
+			        ks.impl ? "the database refused it" : err);
+		} else {
+			fprintf(o->out, "signing key: %s\n",
+			        made || !memcmp(sk, want, sizeof sk)
+			            ? "the single box's, stored: signed-in sessions go on"
+			            : "the database already had another one: everyone signs in again");
+		}
+		pg_store_close(&ks);
+		sodium_memzero(sk, sizeof sk);
+		sodium_memzero(want, sizeof want);
+	}
 	/* the check */
 	PQclear(PQexec(c, "ANALYZE"));
 	int bad = 0;
@@ -583,6 +652,7 @@ copy_failed:
 	code = 1;
 out:
 	PQclear(r);
+	PQclear(indexes);
 	PQfinish(c);
 	free(t);
 	free(st);

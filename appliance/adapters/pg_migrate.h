@@ -3,7 +3,9 @@
  * database that has the schema of schema/postgres/, ids kept, in one
  * transaction (COPY ... FROM STDIN per table), moves the id sequences past
  * the copied ids (past SQLite's AUTOINCREMENT counters too, so no id is
- * ever reused), then checks every table: row count and a content hash
+ * ever reused), stores the single box's token signing key as the
+ * cluster's (unless the database has one already), so signed-in sessions
+ * go on, then checks every table: row count and a content hash
  * computed here on the rows read from each side, printed as a table. */
 #ifndef FE_PG_MIGRATE_H
 #define FE_PG_MIGRATE_H
@@ -14,6 +16,7 @@ struct pg_migrate_opts {
 	const char *pg_url;      /* conninfo or postgresql:// URL */
 	const char *files_from;  /* DATA/files */
 	const char *files_to;    /* the cluster's shared --files folder, or NULL: only say what to copy */
+	const char *key_path;    /* DATA/jwt_ed25519.key: the token signing key, moved along (NULL: not) */
 	FILE *out;               /* the report (stdout); progress goes to stderr */
 };
 

@@ -360,11 +360,13 @@ static int in_chats(PGconn *c, const struct search_query *q, int64_t **ids, size
 	*n = 0;
 	param_s(&p, chats);
 	param_i(&p, q->user_id);
-	/* channels by folded name; direct chats with their other member */
+	/* channels by folded name (the list starts with NULL, which matches
+	 * nothing, for in: of direct chats only); direct chats with their
+	 * other member */
 	buf_add(&sql, "SELECT c.id, c.chat_type, u.email, u.fullname FROM chats c"
 	              " LEFT JOIN chat_members cm ON c.chat_type = 'Single' AND cm.chat_id = c.id"
 	              " AND cm.user_id <> $2 LEFT JOIN users u ON u.id = cm.user_id"
-	              " WHERE c.id = ANY($1::bigint[]) AND (c.chat_type = 'Single' OR c.name_key IN (''");
+	              " WHERE c.id = ANY($1::bigint[]) AND (c.chat_type = 'Single' OR c.name_key IN (NULL");
 	for (int i = 0; i < q->f.nin; i++) {
 		if (q->f.in[i].kind == SEARCH_NAME_DM)
 			continue;

@@ -111,8 +111,12 @@ describe('migrate --to postgres', () => {
       assert.equal(a, b, `${t}: same row count`);
     }
     assert.match(r.stdout, /migrate: ok, every table matches/);
+    assert.match(r.stdout, /signing key: the single box's, stored/);
     const n = Number(pg.psql('migrated', 'SELECT count(*) FROM messages').trim());
     assert.equal(n, Number(r.stdout.split('\n').find((l) => l.startsWith('messages ')).split(/\s+/)[1]));
+    // the indexes dropped for the copy are there again
+    const idx = pg.psql('migrated', "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'messages'").trim().split(',');
+    for (const i of ['messages_chat', 'messages_idempotency', 'messages_search', 'messages_substring', 'messages_tsv']) assert.ok(idx.includes(i), `index ${i} after migrate: ${idx}`);
     // the ids went on past the highest one SQLite handed out
     const next = Number(pg.psql('migrated', "SELECT nextval(pg_get_serial_sequence('messages', 'id'))").trim());
     assert.ok(next > seen.maxId, `next message id ${next} above ${seen.maxId}`);
@@ -164,6 +168,8 @@ describe('migrate --to postgres', () => {
     const fresh = makeTempDir('fechatter-cluster-data-');
     const c = await startCluster({ dataDir: fresh, args: ['--store', 'postgres', '--pg-url', url, '--files', seen.files] });
     try {
+      // the single box's access token still works: the signing key moved along
+      assertOk(await c.api('GET', '/api/workspace/chats', { token: tok(w.byName.alice) }));
       const users = {};
       for (const u of [w.owner, ...w.users]) {
         users[u.user.email] = await mustSignin(c, u.user.email, PASSWORD); // the old password
