@@ -25,8 +25,14 @@ else
   # one file at a time (each starts its own PostgreSQL, NATS and appliances;
   # two cores), each bounded
   tp=0; tf=0
+  # suites make test-pg runs itself are left to it (below)
+  pg_recipe=$(sed -n '/^test-pg:/,/^$/p' "$here/../Makefile")
   for f in $files; do
     b=$(basename "$f" .test.mjs)
+    if [ -z "${CLUSTER_SUITES:-}" ] && printf '%s' "$pg_recipe" | grep -q "cluster/$b.test.mjs"; then
+      printf 'cluster %-26s (run by make test-pg)\n' "$b"
+      continue
+    fi
     flog="$results/cluster-$b.log"
     start=$(date +%s)
     # the binaries: a suite that reads FECHATTER_CLUSTER_BIN (the cluster
@@ -54,9 +60,13 @@ if grep -qE '^test-pg:' "$here/../Makefile" && [ -z "${CLUSTER_SUITES:-}" ]; the
   start=$(date +%s)
   (cd "$here/.." && timeout "${PG_TIMEOUT:-1800}" make --no-print-directory test-pg) >"$pglog" 2>&1
   code=$?
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$pglog" | tail -1)
+  # its closing lines: "test-pg: N suites on PostgreSQL: P passed, F failed
+  # (...)" and "breaker: ok" or "breaker: FAILED ..."
+  line=$(grep -E '^test-pg:.* [0-9]+ passed, [0-9]+ failed' "$pglog" | tail -1 | grep -oE '[0-9]+ passed, [0-9]+ failed')
   if [ -n "$line" ]; then
     p=$(echo "$line" | awk '{print $1}'); q=$(echo "$line" | awk '{print $3}')
+    grep -q '^breaker: ok' "$pglog" && p=$((p + 1))
+    grep -q '^breaker: FAILED' "$pglog" && q=$((q + 1))
   else
     p=$([ "$code" -eq 0 ] && echo 1 || echo 0); q=$([ "$code" -eq 0 ] && echo 0 || echo 1)
   fi
