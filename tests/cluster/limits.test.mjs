@@ -125,4 +125,34 @@ describe('rate limits shared by the appliances of a cluster', () => {
       await c.stop();
     }
   });
+
+  test('while PostgreSQL is away each appliance limits on its own, and both answer when it is back', { timeout: 120000 }, async () => {
+    // its own PostgreSQL: this test stops it
+    const c = await startCluster({ env: { FECHATTER_LOGIN_RATE_IP: '3' } });
+    try {
+      await c.pg.stop();
+      const attempt = (srv) => srv.api('POST', '/api/signin', { body: { email: 'nobody@example.test', password: 'wrong password' } });
+      for (const srv of c.apps) {
+        // sign-in cannot succeed without the database, but the limiter still
+        // counts (in this appliance's own window): 3 answers, then 429
+        const seen = [];
+        let last;
+        for (let i = 0; i < 5; i++) {
+          last = await attempt(srv);
+          seen.push(last.status);
+          if (last.status === 429) break;
+        }
+        assert.ok(seen.slice(0, 3).every((st) => st !== 429), `${srv.name}: its own budget of 3 while the database is away: ${seen}`);
+        assert.equal(last.status, 429, `${srv.name}: limited on its own: ${seen}`);
+        assert.equal(last.json?.error?.code, 'RATE_LIMITED', last.text);
+      }
+      await c.pg.start();
+      for (const srv of c.apps) {
+        const r = await attempt(srv);
+        assert.ok([401, 429, 503].includes(r.status), `${srv.name} answers once the database is back: ${r.status} ${r.text}`);
+      }
+    } finally {
+      await c.stop();
+    }
+  });
 });
