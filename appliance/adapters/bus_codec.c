@@ -349,7 +349,9 @@ void bus_codec_clear(struct decoded_event *d)
 
 void bus_codec_subject(const struct event *ev, const char *prefix, char *out, size_t n)
 {
-	if (ev->chat_id)
+	if (ev->type == EV_WORKSPACE_CHANGED)
+		snprintf(out, n, "%s.%lld.workspace", prefix, (long long)ev->workspace_id);
+	else if (ev->chat_id)
 		snprintf(out, n, "%s.%lld.chat.%lld", prefix, (long long)ev->workspace_id,
 		         (long long)ev->chat_id);
 	else

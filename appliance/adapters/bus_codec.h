@@ -40,7 +40,8 @@ void bus_codec_clear(struct decoded_event *d);
 /* The subject an event is carried on: "<prefix>.<workspace>.chat.<chat>"
  * for events of a chat (messages, reactions, chats, members, read markers,
  * typing), "<prefix>.<workspace>.user.<user>" for personal events
- * (presence, sessions revoked). Writes at most n bytes (NUL included). */
+ * (presence, sessions revoked, user changed), "<prefix>.<workspace>.workspace"
+ * for a workspace change. Writes at most n bytes (NUL included). */
 void bus_codec_subject(const struct event *ev, const char *prefix, char *out, size_t n);
 
 #endif

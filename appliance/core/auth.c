@@ -316,6 +316,9 @@ static void signup_done(void *arg)
 		goto rollback;
 	}
 	cache_forget_user(app, u.id, u.workspace_id);
+	struct event ev = {
+	    .type = EV_USER_CHANGED, .workspace_id = u.workspace_id, .actor_id = u.id, .user_id = u.id};
+	bus_publish(&app->bus, &ev); /* the other appliances' caches (user list, member count) */
 	if (!ws_id)
 		app->setup_state = 2; /* a workspace exists now: no longer fresh */
 	log_info("auth: signup user=%lld workspace=%lld role=%s", (long long)u.id, (long long)u.workspace_id,

@@ -345,6 +345,12 @@ static void on_event(void *ctx, const struct event *ev)
 		 * would otherwise accept the void tokens until TTL_USER) */
 		cache_forget_user(app, ev->user_id, ev->workspace_id);
 		break;
+	case EV_USER_CHANGED: /* as the use case did, for other appliances */
+		cache_forget_profile(app, ev->user_id, ev->workspace_id);
+		break;
+	case EV_WORKSPACE_CHANGED:
+		cache_forget_workspace(app, ev->workspace_id);
+		break;
 	case EV_RESYNC: /* events were lost: nothing cached can be trusted */
 		if (C->clear)
 			C->clear(CI);

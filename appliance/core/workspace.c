@@ -52,6 +52,9 @@ int workspace_rename(struct app *app, const struct principal *p, const char *nam
 	if (rc)
 		return err_store(e, rc);
 	log_info("workspace: renamed id=%lld", (long long)p->workspace_id);
+	struct event ev = {
+	    .type = EV_WORKSPACE_CHANGED, .workspace_id = p->workspace_id, .actor_id = p->user_id};
+	bus_publish(&app->bus, &ev); /* the other appliances' caches */
 	return workspace_get(app, p, w, e);
 }
 
@@ -138,7 +141,14 @@ int workspace_update_profile(struct app *app, const struct principal *p, const s
 	u->updated_at = app->now_ms();
 	rc = store_call(&app->store, user_update_profile, u);
 	cache_forget_profile(app, u->id, u->workspace_id);
-	return rc ? err_store(e, rc) : 0;
+	if (rc)
+		return err_store(e, rc);
+	struct event ev = {.type = EV_USER_CHANGED,
+	                   .workspace_id = u->workspace_id,
+	                   .actor_id = p->user_id,
+	                   .user_id = u->id};
+	bus_publish(&app->bus, &ev); /* the other appliances' caches */
+	return 0;
 }
 
 int workspace_invite_create(struct app *app, const struct principal *p, int max_uses, int hours,

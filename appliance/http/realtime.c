@@ -655,6 +655,8 @@ static void on_event(void *ctx, const struct event *ev)
 		resync_all(h);
 		return;
 	}
+	if (ev->type == EV_USER_CHANGED || ev->type == EV_WORKSPACE_CHANGED)
+		return; /* for caches only: clients reload what they show */
 	if (audience_of(h, ev, &aud, &n)) {
 		log_err("rt: cannot compute the audience of event type=%d chat=%lld", ev->type,
 		        (long long)ev->chat_id);

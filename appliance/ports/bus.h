@@ -21,11 +21,14 @@ enum event_type {
 	EV_READ_MARKER_MOVED,
 	EV_TYPING_CHANGED,
 	EV_PRESENCE_CHANGED,
-	EV_SESSIONS_REVOKED, /* SessionsRevoked: user_id's tokens below token_version
-	                      * are void (suspension, logout-all, password change) */
-	EV_RESYNC,           /* Resync: events of other hosts may have been lost (a
-	                      * bus between hosts reconnected): handlers drop what they
-	                      * cached, clients reload. Delivered locally only, by the bus */
+	EV_SESSIONS_REVOKED,  /* SessionsRevoked: user_id's tokens below token_version
+	                       * are void (suspension, logout-all, password change) */
+	EV_USER_CHANGED,      /* UserChanged: user_id's account or profile changed
+	                       * (sign-up, profile, picture): cached copies are stale */
+	EV_WORKSPACE_CHANGED, /* WorkspaceChanged: workspace_id was renamed */
+	EV_RESYNC,            /* Resync: events of other hosts may have been lost (a
+	                       * bus between hosts reconnected): handlers drop what they
+	                       * cached, clients reload. Delivered locally only, by the bus */
 	EV_COUNT
 };
 

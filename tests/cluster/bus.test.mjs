@@ -392,6 +392,36 @@ test('logout-all on A closes the user\'s WebSocket on B; a role change on A appl
   bobB.close();
 });
 
+test('a profile change, a sign-up and a workspace rename on A are seen on B\'s cached pages', async () => {
+  const { owner, bob, chat } = await workspace();
+  const wsB = await wsConnect(B, { token: tok(bob), name: 'bob@B' });
+  const m = await send(A, owner, chat.id, 'signed by Olive');
+  await wsB.log.waitFor(isType('new_message', { id: m.id }), { label: 'the message on B' });
+  // B caches its pages (each read twice: the second from the cache)
+  for (let i = 0; i < 2; i++) {
+    assert.equal((await listMessages(B, bob, chat.id)).data[0].sender.fullname, 'Olive Owner');
+    assertOk(await B.api('GET', '/api/users', { token: tok(bob) }));
+    assertOk(await B.api('GET', '/api/workspace', { token: tok(bob) }));
+  }
+  const before = assertOk(await B.api('GET', '/api/workspace', { token: tok(bob) }));
+  assertOk(await A.api('PUT', '/api/users/profile', { token: tok(owner), body: { fullname: 'Olive Renamed' } }));
+  const newcomer = await mustSignup(A, { fullname: 'Nina Newcomer', invite_code: (await createInvite(A, tok(owner))).code });
+  const wsName = `Renamed-${Math.random().toString(36).slice(2, 8)}`;
+  assertOk(await A.api('PATCH', '/api/workspace', { token: tok(owner), body: { name: wsName } }));
+  // barrier: a typing event from A (it invalidates nothing itself) reaching B
+  assertOk(await A.api('POST', `/api/chat/${chat.id}/typing/start`, { token: tok(owner) }));
+  await wsB.log.waitFor(isType('typing_status', { chat_id: chat.id, user_id: owner.user.id }), { label: 'the typing barrier' });
+  assert.equal((await listMessages(B, bob, chat.id)).data[0].sender.fullname, 'Olive Renamed', 'the message page on B has the new name');
+  const users = assertOk(await B.api('GET', '/api/users', { token: tok(bob) }));
+  const list = Array.isArray(users) ? users : users.users ?? users.data ?? [];
+  assert.ok(JSON.stringify(list).includes('Nina Newcomer'), `the user list on B has the newcomer ${newcomer.user.id}`);
+  assert.ok(JSON.stringify(list).includes('Olive Renamed'), 'the user list on B has the new name');
+  const w = assertOk(await B.api('GET', '/api/workspace', { token: tok(bob) }));
+  assert.equal(w.name, wsName, 'the workspace name on B');
+  assert.equal(w.member_count, before.member_count + 1, 'the member count on B');
+  wsB.close();
+});
+
 // ---------------------------------------------------------------- the link
 function spawnNats(port) {
   const bin = ['/usr/bin/nats-server', '/usr/sbin/nats-server'].find((p) => existsSync(p)) || 'nats-server';

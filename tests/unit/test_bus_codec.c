@@ -208,6 +208,12 @@ static void test_subjects(void **state)
 	struct event read = {.type = EV_READ_MARKER_MOVED, .workspace_id = 3, .chat_id = 5, .user_id = 12};
 	bus_codec_subject(&read, "fechatter", s, sizeof s);
 	assert_string_equal(s, "fechatter.3.chat.5");
+	struct event user = {.type = EV_USER_CHANGED, .workspace_id = 3, .user_id = 12};
+	bus_codec_subject(&user, "fechatter", s, sizeof s);
+	assert_string_equal(s, "fechatter.3.user.12");
+	struct event ws = {.type = EV_WORKSPACE_CHANGED, .workspace_id = 3};
+	bus_codec_subject(&ws, "fechatter", s, sizeof s);
+	assert_string_equal(s, "fechatter.3.workspace");
 }
 
 static void test_bad_text(void **state)
