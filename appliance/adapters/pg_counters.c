@@ -9,12 +9,15 @@
  * refusal reads the two buckets back for Retry-After (ratelimit_verdict).
  *
  * The statement is synchronous on the loop thread (one loopback round trip,
- * taken only where a limit is on: a sign-in, a sign-up, a send ...). When
+ * taken only where a limit is on: a sign-in, a sign-up, a send ...), its
+ * wait for the answer bounded (WAIT_MS; connecting: 2 s). When
  * PostgreSQL does not answer (or fails), the hit is counted in an in-memory
  * window of this appliance (the limit then holds per appliance, as on a
  * single box) and the connection is retried at most every RETRY_MS. Rows
  * older than the previous bucket are deleted every PURGE_EVERY hits. */
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +28,8 @@
 #include "lib/xalloc.h"
 
 #define KEY_MAX 127
-#define RETRY_MS 2000
+#define RETRY_MS 5000
+#define WAIT_MS 1000 /* the longest a hit waits for the database */
 #define PURGE_EVERY 4096
 #define NLOCAL 16 /* distinct (limit, window) pairs kept for the fall-back */
 
@@ -84,7 +88,12 @@ static int connect_db(struct pg_counters *c, char *err, size_t errlen)
 	if (c->db)
 		PQfinish(c->db);
 	c->ready = 0;
-	c->db = PQconnectdb(c->url);
+	/* bounded waits, since a hit runs on the loop: a statement or a lock
+	 * wait the server stops, a connection attempt, and a peer that went
+	 * silent (unacknowledged data); a URL that sets any of them wins */
+	static const char *const keys[] = {"options", "connect_timeout", "tcp_user_timeout", "dbname", NULL};
+	const char *vals[] = {"-c statement_timeout=1000 -c lock_timeout=500", "2", "2000", c->url, NULL};
+	c->db = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(c->db) != CONNECTION_OK) {
 		snprintf(err, errlen, "cannot connect: %s", PQerrorMessage(c->db));
 		return -1;
@@ -116,7 +125,7 @@ static int connect_db(struct pg_counters *c, char *err, size_t errlen)
  * RETRY_MS after a failure). */
 static int usable(struct pg_counters *c)
 {
-	if (c->ready && PQstatus(c->db) == CONNECTION_OK)
+	if (c->ready && c->db && PQstatus(c->db) == CONNECTION_OK)
 		return 1;
 	int64_t now = time_mono_us() / 1000;
 	if (now < c->retry_at)
@@ -129,6 +138,40 @@ static int usable(struct pg_counters *c)
 	}
 	log_info("pg_counters: shared rate-limit counters reconnected");
 	return 1;
+}
+
+/* Runs prepared statement stmt and waits at most WAIT_MS for its result
+ * (poll on the connection's socket), so a database that froze or went
+ * silent never holds the loop longer. Returns the result (PQclear it), or
+ * NULL on failure or time-out: the connection is then closed. */
+static PGresult *exec_bounded(struct pg_counters *c, const char *stmt, int n, const char *const *params)
+{
+	if (!c->db)
+		return NULL;
+	if (!PQsendQueryPrepared(c->db, stmt, n, params, NULL, NULL, 0)) {
+		log_warn("pg_counters: %s", PQerrorMessage(c->db));
+		return NULL;
+	}
+	int64_t deadline = time_mono_us() / 1000 + WAIT_MS;
+	while (PQisBusy(c->db)) {
+		int64_t left = deadline - time_mono_us() / 1000;
+		struct pollfd pfd = {.fd = PQsocket(c->db), .events = POLLIN};
+		int rc = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+		if (rc == 0 || (rc < 0 && errno != EINTR)) {
+			log_warn("pg_counters: no answer from the database within %d ms", WAIT_MS);
+			PQfinish(c->db);
+			c->db = NULL;
+			return NULL;
+		}
+		if (rc > 0 && !PQconsumeInput(c->db)) {
+			log_warn("pg_counters: %s", PQerrorMessage(c->db));
+			return NULL;
+		}
+	}
+	PGresult *r = PQgetResult(c->db), *more;
+	while ((more = PQgetResult(c->db)))
+		PQclear(more);
+	return r;
 }
 
 static void failed(struct pg_counters *c)
@@ -181,7 +224,7 @@ static int pg_hit(void *impl, const char *key, unsigned window, unsigned limit, 
 	snprintf(sr, sizeof sr, "%lld", (long long)(window - elapsed));
 	snprintf(se, sizeof se, "%lld", (long long)((bucket + 2) * (int64_t)window));
 	const char *p[6] = {k, sb, sl, sw, sr, se};
-	PGresult *r = PQexecPrepared(c->db, "fe_rc_hit", 6, p, NULL, NULL, 0);
+	PGresult *r = exec_bounded(c, "fe_rc_hit", 6, p);
 	if (!ok(r, PGRES_TUPLES_OK)) {
 		PQclear(r);
 		failed(c);
@@ -193,12 +236,12 @@ static int pg_hit(void *impl, const char *key, unsigned window, unsigned limit, 
 		char sn[24];
 		snprintf(sn, sizeof sn, "%lld", (long long)now);
 		const char *pp[1] = {sn};
-		PQclear(PQexecPrepared(c->db, "fe_rc_purge", 1, pp, NULL, NULL, 0));
+		PQclear(exec_bounded(c, "fe_rc_purge", 1, pp));
 	}
 	if (allowed)
 		return 0;
 	/* refused: read both buckets back for Retry-After */
-	r = PQexecPrepared(c->db, "fe_rc_read", 2, p, NULL, NULL, 0);
+	r = exec_bounded(c, "fe_rc_read", 2, p);
 	uint32_t cur = limit, prev = 0;
 	if (ok(r, PGRES_TUPLES_OK) && PQntuples(r) == 1) {
 		cur = (uint32_t)strtoul(PQgetvalue(r, 0, 0), NULL, 10);
@@ -220,7 +263,7 @@ static void pg_reset(void *impl, const char *key)
 	if (!usable(c))
 		return;
 	const char *p[1] = {k};
-	PGresult *r = PQexecPrepared(c->db, "fe_rc_reset", 1, p, NULL, NULL, 0);
+	PGresult *r = exec_bounded(c, "fe_rc_reset", 1, p);
 	if (!ok(r, PGRES_COMMAND_OK))
 		failed(c);
 	PQclear(r);

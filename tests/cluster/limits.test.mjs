@@ -8,6 +8,8 @@
 // Without shared counters each appliance would let L through, 2 L in all.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   assertOk, mustSignup, uniqueEmail, PASSWORD,
 } from '../e2e/lib/server.mjs';
@@ -152,6 +154,47 @@ describe('rate limits shared by the appliances of a cluster', () => {
         assert.ok([401, 429, 503].includes(r.status), `${srv.name} answers once the database is back: ${r.status} ${r.text}`);
       }
     } finally {
+      await c.stop();
+    }
+  });
+});
+
+// The pids of a PostgreSQL server started by lib/services.mjs: the
+// postmaster (postmaster.pid) and its children (/proc).
+function postgresPids(pg) {
+  const main = Number(readFileSync(join(pg.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const pids = [main];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === main) pids.push(Number(d));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+describe('shared counters and a frozen PostgreSQL', () => {
+  test('a database that stops answering (SIGSTOP) does not hold the appliance: the limit is counted locally', { timeout: 120000 }, async () => {
+    const c = await startCluster({ env: { FECHATTER_LOGIN_RATE_IP: '3' }, args: ['--registration', 'open'] });
+    const frozen = postgresPids(c.pg);
+    try {
+      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+      // a sign-up with a short password touches only the limiter: 400 from
+      // the first three (counted here once the shared counters gave up),
+      // then 429
+      const [A] = c.apps;
+      const seen = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await A.api('POST', '/api/signup', { body: { email: uniqueEmail(), password: 'short', fullname: 'Frozen' }, timeoutMs: 20000 });
+        seen.push(r.status);
+        if (r.status === 429) break;
+      }
+      assert.deepEqual(seen.slice(0, 3), [400, 400, 400], `answered while the database is frozen: ${seen}`);
+      assert.equal(seen.at(-1), 429, `limited on its own: ${seen}`);
+    } finally {
+      for (const pid of frozen) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } }
       await c.stop();
     }
   });
