@@ -90,7 +90,7 @@ LIB     := $(BUILD)/libfechatter.a
 BIN     := $(BUILD)/fechatter
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-EMBED   := $(sort $(wildcard schema/*.sql) $(shell find web -type f ! -name '.*' | sort))
+EMBED   := $(sort $(wildcard schema/*.sql schema/postgres/*.sql) $(shell find web -type f ! -name '.*' | sort))
 
 .PHONY: all deps run test unit e2e browser bench bench-search clean format lint
 all: $(BIN)
@@ -127,6 +127,27 @@ cluster:
 	@bash packaging/deps.sh --cluster
 	$(MAKE) --no-print-directory CLUSTER=1 build/cluster/fechatter
 	cp build/cluster/fechatter build/fechatter-cluster
+
+# make test-cluster: make cluster, then the cluster suites (tests/cluster:
+# PostgreSQL + nats-server + appliances on loopback, each suite bounded) and
+# make test-pg when it exists; ends "N passed, N failed" like make test
+.PHONY: test-cluster
+test-cluster: cluster all
+	@rm -rf build/cluster/test-results; mkdir -p build/cluster/test-results
+	@RESULTS=$(abspath build/cluster)/test-results FECHATTER_CLUSTER_BIN=$(abspath build/fechatter-cluster) \
+	  FECHATTER_STATIC_BIN=$(abspath $(BIN)) bash tests/run-cluster.sh || true
+	@bash tests/summary.sh build/cluster/test-results
+
+# make test-pg: the end-to-end suites that make sense on PostgreSQL, against
+# build/fechatter-cluster --store postgres (tests/run-pg.mjs starts a private
+# PostgreSQL 15 and lists the suites it skips and why; E2E_SUITES="a b" runs
+# those), then the circuit-breaker test (tests/cluster/breaker.test.mjs).
+.PHONY: test-pg
+test-pg: cluster
+	@cd tests && s=0; FECHATTER_BIN=$(abspath build/fechatter-cluster) RESULTS=$(abspath build/test-results) \
+	  node run-pg.mjs || s=1; \
+	  FECHATTER_BIN=$(abspath build/fechatter-cluster) node --test cluster/breaker.test.mjs >$(abspath build/test-results)/breaker.log 2>&1 \
+	  && echo "breaker: ok" || { s=1; echo "breaker: FAILED (build/test-results/breaker.log)"; }; exit $$s
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIB) tests/unit/testapp.h
 	@mkdir -p $(dir $@)

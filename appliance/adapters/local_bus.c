@@ -40,7 +40,7 @@ static void lb_publish(void *p, const struct event *ev)
 			b->subs[i].h(b->subs[i].ctx, ev);
 }
 
-static const struct bus_ops ops = {lb_subscribe, lb_publish};
+static const struct bus_ops ops = {lb_subscribe, lb_publish, NULL, NULL};
 
 int local_bus_new(struct bus *b)
 {

@@ -238,7 +238,14 @@ static void c_stats(void *p, struct cache_family_stats *out, size_t max, size_t 
 		out[(*n)++] = c->fam[i];
 }
 
-static const struct cache_ops ops = {c_get, c_put, c_del, c_del_tag, c_stats};
+static void c_clear(void *p)
+{
+	struct lru *c = p;
+	while (c->head)
+		drop(c, c->head, 0);
+}
+
+static const struct cache_ops ops = {c_get, c_put, c_del, c_del_tag, c_stats, c_clear};
 
 int lru_cache_new(size_t max_bytes, int64_t (*now_ms)(void), struct cache *out)
 {

@@ -615,6 +615,12 @@ void sqlite_store_share_damage(struct store *st, const struct store *owner)
 	s->corrupt = o->corrupt;
 }
 
+/* schema/NNNN_*.sql only: schema/postgres/ holds the PostgreSQL adapter's */
+static int is_migration(const char *path)
+{
+	return !strncmp(path, "schema/", 7) && !strchr(path + 7, '/');
+}
+
 static int migration_number(const char *path)
 {
 	const char *b = strrchr(path, '/');
@@ -626,7 +632,7 @@ int sqlite_store_schema_version(void)
 {
 	int v = 0;
 	for (const struct embedded_file *f = embedded_files; f->path; f++)
-		if (!strncmp(f->path, "schema/", 7) && migration_number(f->path) > v)
+		if (is_migration(f->path) && migration_number(f->path) > v)
 			v = migration_number(f->path);
 	return v;
 }
@@ -654,7 +660,7 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 		goto fail;
 	for (int v = have + 1; v <= want; v++) {
 		for (const struct embedded_file *f = embedded_files; f->path; f++) {
-			if (strncmp(f->path, "schema/", 7) || migration_number(f->path) != v)
+			if (!is_migration(f->path) || migration_number(f->path) != v)
 				continue;
 			if (sqlite3_exec(db, (const char *)f->data, NULL, NULL, &msg) != SQLITE_OK) {
 				snprintf(err, errlen, "migration %s failed: %s", f->path, msg);

@@ -7,6 +7,7 @@
 #include "ports/blobs.h"
 #include "ports/bus.h"
 #include "ports/cache.h"
+#include "ports/counters.h"
 #include "ports/search.h"
 #include "ports/store.h"
 
@@ -52,6 +53,9 @@ struct app {
 	unsigned char jwt_pk[32];
 	struct ratelimit *rl_ip, *rl_account;
 	struct limits *limits; /* per-user limits (core/limits); NULL = none */
+	/* rate-limit counters shared by a cluster's appliances (ports/counters);
+	 * ops NULL on a single box: rl_ip, rl_account and limits count in memory */
+	struct counters counters;
 	/* In-memory state of this instance, made and freed by main.c (and the
 	 * unit tests' app builder), so that two apps can live in one process:
 	 * who is connected and typing (core/presence), the real-time hub with

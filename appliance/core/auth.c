@@ -86,8 +86,17 @@ static int limited(struct app *app, struct ratelimit *rl, const char *prefix, co
                    struct fe_err *e)
 {
 	char k[300];
-	snprintf(k, sizeof k, "%s:%s", prefix, key);
-	int wait = ratelimit_hit(rl, k, app->now_ms());
+	int wait;
+	if (!app->counters.ops) {
+		snprintf(k, sizeof k, "%s:%s", prefix, key);
+		wait = ratelimit_hit(rl, k, app->now_ms());
+	} else {
+		/* a cluster: one window for all appliances, namespaced by limiter */
+		int ip = rl == app->rl_ip;
+		snprintf(k, sizeof k, "%s:%s:%s", ip ? "ip" : "account", prefix, key);
+		int limit = ip ? app->cfg->login_rate_ip : app->cfg->login_rate_account;
+		wait = app->counters.ops->hit(app->counters.impl, k, 60000, (unsigned)limit, app->now_ms());
+	}
 	if (!wait)
 		return 0;
 	err_set(e, FE_ERATE, "RATE_LIMITED", NULL, "too many attempts, retry in %d s", wait);
@@ -308,6 +317,9 @@ static void signup_done(void *arg)
 		goto rollback;
 	}
 	cache_forget_user(app, u.id, u.workspace_id);
+	struct event ev = {
+	    .type = EV_USER_CHANGED, .workspace_id = u.workspace_id, .actor_id = u.id, .user_id = u.id};
+	bus_publish(&app->bus, &ev); /* the other appliances' caches (user list, member count) */
 	if (!ws_id)
 		app->setup_state = 2; /* a workspace exists now: no longer fresh */
 	log_info("auth: signup user=%lld workspace=%lld role=%s", (long long)u.id, (long long)u.workspace_id,
@@ -400,8 +412,13 @@ static void signin_done(void *arg)
 		err_set(&e, rc, NULL, NULL, "could not sign in");
 	} else {
 		char k[300];
-		snprintf(k, sizeof k, "signin:%s", j->email);
-		ratelimit_reset(app->rl_account, k);
+		if (!app->counters.ops) {
+			snprintf(k, sizeof k, "signin:%s", j->email);
+			ratelimit_reset(app->rl_account, k);
+		} else {
+			snprintf(k, sizeof k, "account:signin:%s", j->email);
+			app->counters.ops->reset(app->counters.impl, k);
+		}
 		log_info("auth: signin user=%lld", (long long)u.id);
 	}
 	finish(j, rc, &e, r);
@@ -739,6 +756,13 @@ void auth_forget_user(struct app *app, int64_t user_id)
 	struct account_state *a = account_slot(c, user_id);
 	if (a->user_id == user_id)
 		memset(a, 0, sizeof *a);
+}
+
+void auth_forget_all(struct app *app)
+{
+	struct auth_cache *c = app->auth_cache;
+	if (c)
+		memset(c->accounts, 0, c->naccounts * sizeof *c->accounts);
 }
 
 void auth_cache_stats(const struct app *app, uint64_t *hits, uint64_t *misses)

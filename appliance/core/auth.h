@@ -185,6 +185,9 @@ void auth_cache_free(struct auth_cache *c);
  * suspension, role change) already calls that after its commit. Loop
  * thread; nothing without a cache. */
 void auth_forget_user(struct app *app, int64_t user_id);
+/* Forgets every cached account state (core/cached on a Resync: the events
+ * that would have forgotten some were lost). Loop thread. */
+void auth_forget_all(struct app *app);
 
 /* Counters of app's token cache since start (0 without one): requests
  * whose token was found verified, and those that verified a signature. */
@@ -199,7 +202,9 @@ int auth_init(void);
 /* After a commit that bumped user_id's token version (suspension,
  * logout-all, password change): publishes SessionsRevoked with the version
  * now current (read from the store), so the real-time hubs close every open
- * stream of the user that was opened with an older token. */
+ * stream of the user that was opened with an older token. Also after a role
+ * or status change that bumped nothing (no stream is closed then): every
+ * appliance hearing it forgets the account state (core/cached). */
 void auth_sessions_revoked(struct app *app, int64_t user_id, int64_t workspace_id);
 
 /* Validation shared with the handlers: 0 or FE_EINVAL (VALIDATION_ERROR)

@@ -303,6 +303,13 @@ static void on_event(void *ctx, const struct event *ev)
 	int64_t *ids = NULL;
 	size_t n = 0;
 	messages_tag(tag, sizeof tag, ev->chat_id);
+	if (!app->cache.ops) { /* the authentication cache only */
+		if (ev->type == EV_SESSIONS_REVOKED)
+			auth_forget_user(app, ev->user_id);
+		else if (ev->type == EV_RESYNC)
+			auth_forget_all(app);
+		return;
+	}
 	switch (ev->type) {
 	case EV_MESSAGE_CREATED:
 	case EV_MESSAGE_DELETED:
@@ -331,6 +338,24 @@ static void on_event(void *ctx, const struct event *ev)
 		forget_unread_of(app, ev->audience, ev->naudience);
 		forget(app, "unread:%lld", ev->user_id);
 		break;
+	case EV_SESSIONS_REVOKED:
+		/* the account changed (suspension, logout-all, password): done by
+		 * the use case on the appliance that made the change, needed here
+		 * when the event came from another one (its authentication cache
+		 * would otherwise accept the void tokens until TTL_USER) */
+		cache_forget_user(app, ev->user_id, ev->workspace_id);
+		break;
+	case EV_USER_CHANGED: /* as the use case did, for other appliances */
+		cache_forget_profile(app, ev->user_id, ev->workspace_id);
+		break;
+	case EV_WORKSPACE_CHANGED:
+		cache_forget_workspace(app, ev->workspace_id);
+		break;
+	case EV_RESYNC: /* events were lost: nothing cached can be trusted */
+		if (C->clear)
+			C->clear(CI);
+		auth_forget_all(app);
+		break;
 	default:
 		break;
 	}
@@ -339,8 +364,7 @@ static void on_event(void *ctx, const struct event *ev)
 
 void cached_init(struct app *app)
 {
-	if (app->cache.ops)
-		app->bus.ops->subscribe(app->bus.impl,
-		                        EV_ALL & ~(EV_BIT(EV_TYPING_CHANGED) | EV_BIT(EV_PRESENCE_CHANGED)),
-		                        on_event, app);
+	app->bus.ops->subscribe(app->bus.impl,
+	                        EV_ALL & ~(EV_BIT(EV_TYPING_CHANGED) | EV_BIT(EV_PRESENCE_CHANGED)), on_event,
+	                        app);
 }

@@ -107,8 +107,9 @@ void cache_forget_profile(struct app *app, int64_t user_id, int64_t workspace_id
 
 /* Subscribes the event-driven invalidation to app->bus for every event but
  * typing and presence (call before the fan-out subscribes, so it sees fresh
- * membership); nothing without a cache. Once per app, from main.c (or the
- * unit tests' app builder) before serving. */
+ * membership); without a cache, only the authentication cache's part
+ * (SessionsRevoked, Resync). Once per app, from main.c (or the unit tests'
+ * app builder) before serving. */
 void cached_init(struct app *app);
 
 #endif

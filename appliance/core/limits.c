@@ -18,6 +18,7 @@ static const char *const what[LIMIT_NKINDS] = {"messages", "uploads",         "s
 
 struct limits {
 	struct ratelimit *rl[LIMIT_SEARCH_RUNNING]; /* NULL = that limit is off */
+	unsigned rate[LIMIT_SEARCH_RUNNING];        /* per minute (the cluster's shared counters) */
 	int running_cap;                            /* 0 = off */
 	struct imap running; /* user id -> searches running (as a pointer-sized count) */
 	uint64_t refused[LIMIT_NKINDS];
@@ -29,8 +30,10 @@ struct limits *limits_new(const struct config *cfg, size_t max_users)
 	const int rates[LIMIT_SEARCH_RUNNING] = {cfg->send_rate, cfg->upload_rate, cfg->search_rate,
 	                                         cfg->invite_rate, cfg->profile_rate};
 	for (int k = 0; k < LIMIT_SEARCH_RUNNING; k++)
-		if (rates[k] > 0)
+		if (rates[k] > 0) {
 			l->rl[k] = ratelimit_new((unsigned)rates[k], WINDOW_MS, max_users);
+			l->rate[k] = (unsigned)rates[k];
+		}
 	l->running_cap = cfg->search_concurrency;
 	return l;
 }
@@ -50,9 +53,15 @@ int limits_hit(struct app *app, enum limit_kind k, int64_t user_id, struct fe_er
 	struct limits *l = app->limits;
 	if (!l || k < 0 || k >= LIMIT_SEARCH_RUNNING || !l->rl[k])
 		return 0;
-	char key[24];
-	snprintf(key, sizeof key, "%lld", (long long)user_id);
-	int wait = ratelimit_hit(l->rl[k], key, app->now_ms());
+	char key[48];
+	int wait;
+	if (!app->counters.ops) {
+		snprintf(key, sizeof key, "%lld", (long long)user_id);
+		wait = ratelimit_hit(l->rl[k], key, app->now_ms());
+	} else { /* a cluster: one window for all appliances */
+		snprintf(key, sizeof key, "%s:%lld", names[k], (long long)user_id);
+		wait = app->counters.ops->hit(app->counters.impl, key, WINDOW_MS, l->rate[k], app->now_ms());
+	}
 	if (!wait)
 		return 0;
 	l->refused[k]++;

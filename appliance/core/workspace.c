@@ -52,6 +52,9 @@ int workspace_rename(struct app *app, const struct principal *p, const char *nam
 	if (rc)
 		return err_store(e, rc);
 	log_info("workspace: renamed id=%lld", (long long)p->workspace_id);
+	struct event ev = {
+	    .type = EV_WORKSPACE_CHANGED, .workspace_id = p->workspace_id, .actor_id = p->user_id};
+	bus_publish(&app->bus, &ev); /* the other appliances' caches */
 	return workspace_get(app, p, w, e);
 }
 
@@ -138,7 +141,14 @@ int workspace_update_profile(struct app *app, const struct principal *p, const s
 	u->updated_at = app->now_ms();
 	rc = store_call(&app->store, user_update_profile, u);
 	cache_forget_profile(app, u->id, u->workspace_id);
-	return rc ? err_store(e, rc) : 0;
+	if (rc)
+		return err_store(e, rc);
+	struct event ev = {.type = EV_USER_CHANGED,
+	                   .workspace_id = u->workspace_id,
+	                   .actor_id = p->user_id,
+	                   .user_id = u->id};
+	bus_publish(&app->bus, &ev); /* the other appliances' caches */
+	return 0;
 }
 
 int workspace_invite_create(struct app *app, const struct principal *p, int max_uses, int hours,
@@ -218,8 +228,10 @@ int workspace_set_user(struct app *app, const struct principal *p, int64_t id, c
 		return err_store(e, rc);
 	}
 	cache_forget_user(app, id, p->workspace_id);
-	if (suspend)
-		auth_sessions_revoked(app, id, p->workspace_id);
+	/* a suspension closes the user's streams (older token version); any
+	 * other change closes none, but the event makes every appliance of a
+	 * cluster forget the account state it checks tokens against (core/cached) */
+	auth_sessions_revoked(app, id, p->workspace_id);
 	log_info("workspace: user changed id=%lld role=%s status=%s by=%lld", (long long)id,
 	         role ? role : u->role, status ? status : u->status, (long long)p->user_id);
 	return workspace_user(app, p, id, u, e);

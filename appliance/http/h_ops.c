@@ -20,17 +20,30 @@ void h_health(struct req *r)
 	} else {
 		disk = "unknown";
 	}
-	const char *status = !store_ok ? "unhealthy" : strcmp(disk, "ok") ? "degraded" : "healthy";
+	/* a shared PostgreSQL out of reach (the store's breaker is open) is
+	 * "degraded", not "unhealthy": cached reads and live streams still
+	 * work, writes answer 503, and the store reconnects by itself */
+	int pg_down = !store_ok && ping == FE_EUNAVAIL && app->cfg->store_postgres;
+	const char *bus = bus_state(&app->bus); /* NULL: the in-process bus */
+	int degraded = pg_down || strcmp(disk, "ok") || (bus && strcmp(bus, "connected"));
+	const char *status = !store_ok && !pg_down ? "unhealthy" : degraded ? "degraded" : "healthy";
 	cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", status);
+	if (pg_down)
+		cJSON_AddStringToObject(
+		    o, "reason",
+		    "the PostgreSQL database is unreachable: writes answer 503, cached reads"
+		    " are served, reconnecting with backoff");
 	cJSON_AddNumberToObject(o, "uptime_seconds", (double)((app->now_ms() - app->started_ms) / 1000));
 	cJSON_AddStringToObject(o, "version", FECHATTER_VERSION);
 	cJSON_AddStringToObject(c, "store", store_ok ? "ok" : ping == FE_ECORRUPT ? "corrupt" : "down");
 	cJSON_AddStringToObject(c, "disk", disk);
+	if (bus)
+		cJSON_AddStringToObject(c, "bus", bus);
 	cJSON_AddItemToObject(o, "components", c);
 	char *text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
-	resp_raw(r, store_ok ? 200 : 503, "application/json; charset=utf-8", text, strlen(text));
+	resp_raw(r, store_ok || pg_down ? 200 : 503, "application/json; charset=utf-8", text, strlen(text));
 }
 
 void h_readiness(struct req *r)

@@ -574,6 +574,30 @@ static void revoke_sessions(struct rt_hub *h, const struct event *ev)
 	} while (n == 64);
 }
 
+/* Resync: events of other appliances may have been lost (the bus between
+ * them reconnected): every connection is told {"type":"resync"}, as a
+ * stream resumed from beyond the replay ring is, and reloads over HTTP. The
+ * replay ring is emptied too: resuming from it would skip what was lost. */
+static void resync_all(struct rt_hub *h)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "resync");
+	for (size_t i = 0; i < h->by_id.cap; i++) {
+		struct conn *c = h->by_id.slots[i].val;
+		if (h->by_id.slots[i].key && c->attached)
+			rt_send_json(c, o);
+	}
+	cJSON_Delete(o);
+	while (h->ring_len) {
+		h->ring_bytes -= h->ring[h->ring_head].sse->len;
+		msg_unref(h->ring[h->ring_head].sse);
+		free(h->ring[h->ring_head].audience);
+		h->ring_head = (h->ring_head + 1) % RING_MAX;
+		h->ring_len--;
+	}
+	log_info("rt: resync sent to %zu connections", h->by_id.n);
+}
+
 /* Queues a broadcast frame on a WebSocket. While the hub holds writes
  * (rt_hold), the connection is only marked: rt_release writes what the
  * turn queued for it, in as few sends as fit. */
@@ -627,6 +651,12 @@ static void on_event(void *ctx, const struct event *ev)
 		revoke_sessions(h, ev);
 		return;
 	}
+	if (ev->type == EV_RESYNC) {
+		resync_all(h);
+		return;
+	}
+	if (ev->type == EV_USER_CHANGED || ev->type == EV_WORKSPACE_CHANGED)
+		return; /* for caches only: clients reload what they show */
 	if (audience_of(h, ev, &aud, &n)) {
 		log_err("rt: cannot compute the audience of event type=%d chat=%lld", ev->type,
 		        (long long)ev->chat_id);
@@ -662,7 +692,9 @@ static void on_event(void *ctx, const struct event *ev)
 static void replay(struct rt_hub *h, struct conn *c, uint64_t last_id)
 {
 	uint64_t oldest = h->ring_len ? h->ring[h->ring_head].id : h->next_event_id + 1;
-	if (last_id + 1 < oldest) {
+	if (last_id > h->next_event_id) /* never issued here: another appliance's */
+		c->seen_id = h->next_event_id;
+	if (last_id + 1 < oldest || last_id > h->next_event_id) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "type", "resync");
 		rt_send_json(c, o);
@@ -683,6 +715,11 @@ struct rt_hub *rt_new(struct app *app)
 {
 	struct rt_hub *h = xcalloc(1, sizeof *h);
 	h->app = app;
+	/* event ids start at a base of this start (its time in ms x 1000), so a
+	 * Last-Event-ID from before a restart is older than the ring and one from
+	 * another appliance of a cluster older or newer than any issued here:
+	 * either way the stream starts with resync, never with a wrong replay */
+	h->next_event_id = (uint64_t)app->now_ms() * 1000;
 	if (app->bus.ops->subscribe(app->bus.impl, EV_ALL, on_event, h)) {
 		free(h);
 		return NULL;

@@ -748,6 +748,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			    * go out together, one batch per connection */
 			rt_hold(app->hub);
 			writer_reap(app->writer);
+			bus_poll(&app->bus); /* events from other appliances (NATS) */
 			rt_release(app->hub);
 		}
 		break;

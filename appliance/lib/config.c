@@ -128,6 +128,7 @@ static const struct directive table[] = {
      "NATS server URL for --bus nats (default nats://127.0.0.1:4222)"},
     {"files", K_STR, F(files), 0, 0, NULL,
      "folder of uploaded files (default DATA/files); appliances of one cluster share one"},
+    {"to", K_STR, F(to), 0, 0, NULL, "migrate: the store to copy the single-box database into (postgres)"},
     /* behind a reverse proxy */
     {"trust-proxy", K_LIST, F(trust_proxy), 0, 0, NULL,
      "proxy address or CIDR range (repeat, or a comma list) whose X-Forwarded-For/-Proto are believed; - = "
@@ -426,7 +427,10 @@ static void usage(FILE *out)
 	    "  export --out FILE        write one workspace as NDJSON (- for stdout; also while serving)\n"
 	    "  import --in FILE         load an export into an empty data folder (server stopped)\n"
 	    "  import --slack PATH      bring a Slack export (.zip or folder) into the workspace\n"
-	    "                           (server stopped; re-running adds nothing twice)\n\n"
+	    "                           (server stopped; re-running adds nothing twice)\n"
+	    "  migrate --to postgres --pg-url URL [--files DIR]\n"
+	    "                           copy the database into an empty PostgreSQL (fechatter-cluster;\n"
+	    "                           server stopped)\n\n"
 	    "options (also FECHATTER_<NAME> environment variables, and `name value`\n"
 	    "lines in the file given with --config; flags win over the environment,\n"
 	    "the environment over the file):\n");
@@ -461,7 +465,7 @@ int config_load(struct config *c, int argc, char **argv)
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {
 		static const char *commands[] = {"serve", "demo",    "backup", "reindex", "routes",
-		                                 "check", "restore", "export", "import",  "version"};
+		                                 "check", "restore", "export", "import",  "version", "migrate"};
 		int known = 0;
 		for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
 			known |= !strcmp(argv[1], commands[k]);

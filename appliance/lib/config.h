@@ -61,6 +61,7 @@ struct config {
 	int bus_nats; /* 1 = --bus nats (fechatter-cluster only) */
 	char nats_url[512];
 	char files[256]; /* "" = DATA/files */
+	char to[16];     /* migrate --to: "postgres" */
 	char config_file[256];
 	int check_only;
 };

@@ -205,6 +205,19 @@ int ratelimit_hit(struct ratelimit *rl, const char *key, int64_t now_ms)
 	return s > INT_MAX ? INT_MAX : (int)s;
 }
 
+int ratelimit_verdict(unsigned limit, unsigned window_ms, uint32_t cur, uint32_t prev, uint64_t elapsed_ms)
+{
+	uint32_t w = window_ms ? window_ms : 1;
+	if (elapsed_ms >= w)
+		elapsed_ms = w - 1;
+	if (fits(limit, w, cur, prev, elapsed_ms))
+		return 0;
+	uint64_t s = (wait_ms(limit, w, cur, prev, elapsed_ms) + 999) / 1000;
+	if (s < 1)
+		s = 1;
+	return s > INT_MAX ? INT_MAX : (int)s;
+}
+
 void ratelimit_reset(struct ratelimit *rl, const char *key)
 {
 	size_t klen = strnlen(key, KEY_MAX);

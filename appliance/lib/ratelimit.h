@@ -24,4 +24,11 @@ void ratelimit_reset(struct ratelimit *rl, const char *key);
 
 void ratelimit_free(struct ratelimit *rl);
 
+/* The verdict of the same two-bucket window for counts kept elsewhere (the
+ * shared counters of a cluster, adapters/pg_counters): cur hits in the
+ * current bucket, prev in the previous one, elapsed_ms into the current
+ * bucket (< window_ms). Returns 0 when one more hit fits, otherwise the
+ * seconds (>= 1) until it would, as ratelimit_hit() answers. */
+int ratelimit_verdict(unsigned limit, unsigned window_ms, uint32_t cur, uint32_t prev, uint64_t elapsed_ms);
+
 #endif

@@ -21,8 +21,14 @@ enum event_type {
 	EV_READ_MARKER_MOVED,
 	EV_TYPING_CHANGED,
 	EV_PRESENCE_CHANGED,
-	EV_SESSIONS_REVOKED, /* SessionsRevoked: user_id's tokens below token_version
-	                      * are void (suspension, logout-all, password change) */
+	EV_SESSIONS_REVOKED,  /* SessionsRevoked: user_id's tokens below token_version
+	                       * are void (suspension, logout-all, password change) */
+	EV_USER_CHANGED,      /* UserChanged: user_id's account or profile changed
+	                       * (sign-up, profile, picture): cached copies are stale */
+	EV_WORKSPACE_CHANGED, /* WorkspaceChanged: workspace_id was renamed */
+	EV_RESYNC,            /* Resync: events of other hosts may have been lost (a
+	                       * bus between hosts reconnected): handlers drop what they
+	                       * cached, clients reload. Delivered locally only, by the bus */
 	EV_COUNT
 };
 
@@ -62,6 +68,15 @@ struct bus_ops {
 	 * points to are borrowed for the calls). Called by core/ use cases on
 	 * the loop thread after their commit; never fails. */
 	void (*publish)(void *b, const struct event *ev);
+	/* Optional (NULL for the in-process bus): a bus that carries events
+	 * between hosts (adapters/nats_bus) receives them on threads of its own
+	 * and queues them; poll delivers the queued ones (and a Resync after a
+	 * reconnection) to the handlers, on the loop thread, when the loop wakes
+	 * up (http/server: LWS_CALLBACK_EVENT_WAIT_CANCELLED). */
+	void (*poll)(void *b);
+	/* Optional: the link's state for /health: "connected" or
+	 * "reconnecting" (a static string). */
+	const char *(*state)(void *b);
 };
 
 struct bus {
@@ -74,6 +89,21 @@ static inline void bus_publish(struct bus *b, const struct event *ev)
 {
 	if (b && b->ops)
 		b->ops->publish(b->impl, ev);
+}
+
+/* Delivers the events queued from other hosts (nothing for the in-process
+ * bus). Loop thread only. */
+static inline void bus_poll(struct bus *b)
+{
+	if (b && b->ops && b->ops->poll)
+		b->ops->poll(b->impl);
+}
+
+/* The link's state ("connected", "reconnecting"), or NULL for a bus with
+ * no link (the in-process bus). */
+static inline const char *bus_state(const struct bus *b)
+{
+	return b && b->ops && b->ops->state ? b->ops->state(b->impl) : NULL;
 }
 
 #endif

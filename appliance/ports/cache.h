@@ -27,6 +27,9 @@ struct cache_ops {
 	/* Fills out[0..*n) (at most max families; out is the caller's) with
 	 * the counters since start, for /metrics and /api/cache/stats. */
 	void (*stats)(void *c, struct cache_family_stats *out, size_t max, size_t *n);
+	/* Drops every entry (a bus between hosts lost events: nothing cached
+	 * can be trusted). */
+	void (*clear)(void *c);
 };
 
 struct cache {

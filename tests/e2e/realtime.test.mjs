@@ -12,12 +12,11 @@
 // answered on the same connection), never after a fixed wait.
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assertOk, assertError, RFC3339_MS, serverKey, signEdDSA, claimsFor, binPath, mustSignup, mustSignin, createInvite, PASSWORD,
-  startServer, emulated, scaled, mountTinyTmpfs,
+  startServer, emulated, scaled, mountTinyTmpfs, dbQuery, onPostgres,
 } from './lib/server.mjs';
 import {
   setupWorkspace, otherWorkspaceUser, uniqueName, createChat, memberIds, send, allMessages, mapLimit, tok,
@@ -846,10 +845,7 @@ describe('shutdown', () => {
       await Promise.race([c.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('the socket did not close after the server exited')), 5000))]);
       const acked = new Set(c.log.matching(isType('ack')).map((e) => e.idempotency_key));
       const refused = c.log.matching(isType('error'));
-      const db = join(srv.dataDir, 'fechatter.db');
-      const out = spawnSync('sqlite3', [db, `select idempotency_key from messages where idempotency_key like 'sd-%'`], { encoding: 'utf8' });
-      assert.equal(out.status, 0, out.stderr);
-      const stored = out.stdout.split('\n').filter(Boolean);
+      const stored = dbQuery(srv, `select idempotency_key from messages where idempotency_key like 'sd-%'`).split('\n').filter(Boolean);
       const unacked = stored.filter((k) => !acked.has(k));
       t.diagnostic(`${N} sends: ${stored.length} stored, ${acked.size} acked, ${refused.length} refused while shutting down (${[...new Set(refused.map((e) => e.error?.code))].join(', ')}), close ${c.log.endReason}`);
       assert.ok(stored.length >= 50, `at least the acked sends are stored (${stored.length})`);
@@ -867,10 +863,13 @@ describe('shutdown', () => {
 });
 
 // A full disk (4 MiB tmpfs, as in diskfull.test.mjs; needs root)
-const full = mountTinyTmpfs('fechatter-rt-full-');
+// (on PostgreSQL the database is not in DATA: a full DATA is no full database)
+const full = onPostgres ? null : mountTinyTmpfs('fechatter-rt-full-');
 const fullMnt = full?.dir;
 
-describe('WebSocket errors at commit time', { skip: full ? false : 'needs root to mount a tmpfs' }, () => {
+describe('WebSocket errors at commit time', {
+  skip: onPostgres ? 'the database is not in DATA on PostgreSQL' : full ? false : 'needs root to mount a tmpfs',
+}, () => {
   let srv; let owner; let chatId;
   before(async () => {
     srv = await startServer({ dataDir: join(fullMnt, 'data') });

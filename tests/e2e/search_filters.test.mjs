@@ -79,6 +79,11 @@ describe('search filters', () => {
     assert.deepEqual(ids(await find(owner, `quokka in:#${otherName}`)), want(m.f2));
     assert.deepEqual(ids(await find(orjan, `quokka in:#${otherName}`)), [], 'a chat the caller is not in: nothing');
     assert.deepEqual(ids(await find(owner, `quokka in:@${localPart(gus)}`)), [], 'no direct chat with gus');
+    // a group without a name is not any channel's namesake
+    const g = await createChat(srv, fenna, { chat_type: 'Group', members: memberIds(gus) });
+    const gm = await send(srv, gus, g.id, 'numbat in an unnamed group');
+    assert.deepEqual(ids(await find(fenna, 'numbat')), want(gm));
+    assert.deepEqual(ids(await find(fenna, `numbat in:#${chanName}`)), [], 'in:#name never matches an unnamed group');
   });
 
   test('another workspace\'s user or chat gives no results, never an error', async () => {

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { assertOk, startServer, makeTempDir, mustSignup } from './lib/server.mjs';
+import { assertOk, startServer, makeTempDir, mustSignup, onPostgres } from './lib/server.mjs';
 import { setupWorkspace, uniqueName, createChat, memberIds, send, tok } from './lib/conv.mjs';
 
 // [script, sentence, a word of it (or substring), a word it does not contain, the bytes the snippet marks]
@@ -134,7 +134,7 @@ INSERT INTO messages_cjk(messages_cjk) VALUES ('rebuild');
 // Greek, Cyrillic, Hebrew, plain Arabic and CJK, not used here).
 const oldWords = (text) => text.split(/[^A-Za-z0-9À-ɏ]+/u).filter(Boolean);
 
-describe('upgrade: migration 0005 reindexes a database of the previous build', () => {
+describe('upgrade: migration 0005 reindexes a database of the previous build', { skip: onPostgres && 'an SQLite database file of the previous build' }, () => {
   const servers = [];
   after(async () => { for (const s of servers) await s.stop(); });
 

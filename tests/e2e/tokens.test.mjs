@@ -4,12 +4,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto, { generateKeyPairSync } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   startServer, assertOk, assertError, mustSignup, mustSignin, createInvite, decodeJwt,
   serverKey, signEdDSA, signHS256, unsignedToken, claimsFor, b64u, b64uJson, sha256hex,
-  sqliteAvailable, sqlite, timeScale, sleep,
+  dbAvailable, dbQuery, dbChange, timeScale, sleep,
 } from './lib/server.mjs';
 
 describe('tokens', () => {
@@ -169,34 +167,29 @@ describe('tokens', () => {
     assert.equal(seen.size, 3);
   });
 
-  describe('refresh token expiry (ages rows with the sqlite3 shell)', () => {
-    const skip = sqliteAvailable() ? false : 'sqlite3 command-line shell not installed';
-    const dbPath = () => {
-      const f = readdirSync(srv.dataDir).find((n) => /\.(db|sqlite|sqlite3)$/.test(n));
-      assert.ok(f, `a database file in ${srv.dataDir}: ${readdirSync(srv.dataDir)}`);
-      return join(srv.dataDir, f);
-    };
+  describe('refresh token expiry (ages rows with the sqlite3 shell or psql)', () => {
+    const skip = dbAvailable() ? false : 'sqlite3 command-line shell not installed';
 
     test('past its sliding expiry: 401 INVALID_REFRESH_TOKEN', { skip }, async () => {
       const s = await mustSignin(srv, member.email, member.password);
-      const n = sqlite(dbPath(), `UPDATE refresh_tokens SET expires_at = ${Date.now() - 1000} WHERE token_hash = '${sha256hex(s.refresh_token)}'; SELECT changes();`);
-      assert.equal(n, '1', 'the token row was found by its SHA-256');
+      const n = dbChange(srv, `UPDATE refresh_tokens SET expires_at = ${Date.now() - 1000} WHERE token_hash = '${sha256hex(s.refresh_token)}'`);
+      assert.equal(n, 1, 'the token row was found by its SHA-256');
       assertError(await srv.api('POST', '/api/refresh', { body: { refresh_token: s.refresh_token } }), 401, 'INVALID_REFRESH_TOKEN');
     });
 
     test('past its family\'s absolute expiry: 401 INVALID_REFRESH_TOKEN', { skip }, async () => {
       const s = await mustSignin(srv, member.email, member.password);
-      const n = sqlite(dbPath(), `UPDATE refresh_tokens SET family_expires_at = ${Date.now() - 1000} WHERE token_hash = '${sha256hex(s.refresh_token)}'; SELECT changes();`);
-      assert.equal(n, '1');
+      const n = dbChange(srv, `UPDATE refresh_tokens SET family_expires_at = ${Date.now() - 1000} WHERE token_hash = '${sha256hex(s.refresh_token)}'`);
+      assert.equal(n, 1);
       assertError(await srv.api('POST', '/api/refresh', { body: { refresh_token: s.refresh_token } }), 401, 'INVALID_REFRESH_TOKEN');
     });
 
     test('a refresh slides the expiry forward', { skip }, async () => {
       const s = await mustSignin(srv, member.email, member.password);
       const soon = Date.now() + 60_000;
-      sqlite(dbPath(), `UPDATE refresh_tokens SET expires_at = ${soon} WHERE token_hash = '${sha256hex(s.refresh_token)}';`);
+      dbChange(srv, `UPDATE refresh_tokens SET expires_at = ${soon} WHERE token_hash = '${sha256hex(s.refresh_token)}'`);
       const d = assertOk(await srv.api('POST', '/api/refresh', { body: { refresh_token: s.refresh_token } }));
-      const exp = Number(sqlite(dbPath(), `SELECT expires_at FROM refresh_tokens WHERE token_hash = '${sha256hex(d.refresh_token)}';`));
+      const exp = Number(dbQuery(srv, `SELECT expires_at FROM refresh_tokens WHERE token_hash = '${sha256hex(d.refresh_token)}'`));
       const days = (exp - Date.now()) / 86400000;
       assert.ok(days > 13.9 && days <= 14.01, `new token valid ~14 days, got ${days}`);
     });

@@ -3,11 +3,9 @@
 // registration and cross-workspace isolation.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   startServer, assertOk, assertError, assertUser, mustSignup, signup, uniqueEmail, createInvite,
-  PASSWORD, RFC3339_MS, sqliteAvailable, sqlite,
+  PASSWORD, RFC3339_MS, dbAvailable, dbQuery, dbChange,
 } from './lib/server.mjs';
 
 const PROFILE_FIELDS = ['title', 'department', 'bio', 'timezone', 'language'];
@@ -62,8 +60,7 @@ describe('workspace (invite registration)', () => {
         }
       }
       const hashes = [];
-      const f = readdirSync(srv.dataDir).find((n) => /\.(db|sqlite|sqlite3)$/.test(n));
-      if (f && sqliteAvailable()) hashes.push(...sqlite(join(srv.dataDir, f), 'SELECT password_hash FROM users;').split('\n'));
+      if (dbAvailable()) hashes.push(...dbQuery(srv, 'SELECT password_hash FROM users').split('\n'));
       for (const h of hashes) assert.match(h, /^\$argon2id\$/, 'the stored hashes, read for the comparison');
       const { stderr, stdout } = srv.output();
       for (const t of [...texts, stderr, stdout]) {
@@ -230,13 +227,11 @@ describe('workspace (invite registration)', () => {
       }
     });
 
-    test('expired invite: 400 INVALID_INVITE (row aged with the sqlite3 shell)',
-      { skip: sqliteAvailable() ? false : 'sqlite3 command-line shell not installed' }, async () => {
+    test('expired invite: 400 INVALID_INVITE (row aged with the sqlite3 shell or psql)',
+      { skip: dbAvailable() ? false : 'sqlite3 command-line shell not installed' }, async () => {
         const inv = await createInvite(srv, owner.access_token, { max_uses: 5 });
-        const f = readdirSync(srv.dataDir).find((n) => /\.(db|sqlite|sqlite3)$/.test(n));
-        assert.ok(f, 'database file found');
-        const n = sqlite(join(srv.dataDir, f), `UPDATE invites SET expires_at = ${Date.now() - 1000} WHERE code = '${inv.code}'; SELECT changes();`);
-        assert.equal(n, '1');
+        const n = dbChange(srv, `UPDATE invites SET expires_at = ${Date.now() - 1000} WHERE code = '${inv.code}'`);
+        assert.equal(n, 1);
         assertError(await signup(srv, { email: uniqueEmail(), password: PASSWORD, fullname: 'Late', invite_code: inv.code }), 400, 'INVALID_INVITE', 'invite_code');
         const list = assertOk(await srv.api('GET', '/api/workspace/invites', { token: owner.access_token }));
         assert.equal(list.find((i) => i.code === inv.code), undefined, 'expired: not listed');

@@ -317,6 +317,52 @@ static void test_published_event_invalidates(void **state)
 	free(ids);
 }
 
+/* Events as another appliance's bus delivers them: the use case that made
+ * the change ran there, so only the event forgets what this one cached. */
+static void test_remote_events_invalidate(void **state)
+{
+	seed();
+	struct user u;
+	struct workspace w;
+	char key[64], wkey[64];
+	snprintf(key, sizeof key, "user:%lld", (long long)ann.user_id);
+	snprintf(wkey, sizeof wkey, "workspace:%lld", (long long)wsA);
+	assert_int_equal(cached_user(&app, ann.user_id, &u), 0);
+	assert_int_equal(cached_workspace(&app, wsA, &w), 0);
+	assert_true(in_cache(key));
+	assert_true(in_cache(wkey));
+	struct event changed = {.type = EV_USER_CHANGED, .workspace_id = wsA, .user_id = ann.user_id};
+	bus_publish(&app.bus, &changed);
+	assert_false(in_cache(key));
+	assert_false(in_cache(wkey)); /* its member count */
+	assert_int_equal(cached_workspace(&app, wsA, &w), 0);
+	struct event renamed = {.type = EV_WORKSPACE_CHANGED, .workspace_id = wsA};
+	bus_publish(&app.bus, &renamed);
+	assert_false(in_cache(wkey));
+	assert_int_equal(cached_user(&app, ann.user_id, &u), 0);
+	struct event revoked = {
+	    .type = EV_SESSIONS_REVOKED, .workspace_id = wsA, .user_id = ann.user_id, .token_version = 2};
+	bus_publish(&app.bus, &revoked);
+	assert_false(in_cache(key));
+	/* Resync: everything cached goes */
+	struct chat c;
+	struct unread *un;
+	size_t n;
+	char ckey[64], ukey[64];
+	assert_int_equal(cached_user(&app, ann.user_id, &u), 0);
+	assert_int_equal(cached_chat(&app, room, ann.user_id, &c), 0);
+	assert_int_equal(cached_unread(&app, ann.user_id, &un, &n), 0);
+	free(un);
+	snprintf(ckey, sizeof ckey, "chat:%lld", (long long)room);
+	snprintf(ukey, sizeof ukey, "unread:%lld", (long long)ann.user_id);
+	assert_true(in_cache(key) && in_cache(ckey) && in_cache(ukey));
+	struct event resync = {.type = EV_RESYNC};
+	bus_publish(&app.bus, &resync);
+	assert_false(in_cache(key));
+	assert_false(in_cache(ckey));
+	assert_false(in_cache(ukey));
+}
+
 static void test_unread_after_send_and_read(void **state)
 {
 	seed();
@@ -599,6 +645,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_member_ids_sorted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_members_invalidates, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_published_event_invalidates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remote_events_invalidate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unread_after_send_and_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unread_empty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forget_profile_drops_pages, setup, teardown),

@@ -426,6 +426,34 @@ static void test_del_tag(void **state)
 	assert_int_equal(f.bytes, 0);
 }
 
+/* clear (a bus between hosts lost events): every entry and tag goes, the
+ * counters stay, and the cache works on afterwards */
+static void test_clear(void **state)
+{
+	make(1 << 20);
+	put_s("messages:1:a", "a1", 60, "messages:1");
+	put_s("messages:1:b", "a2", 60, "messages:1");
+	put_s("user:1", "u1", 60, NULL);
+	put_s("chat:1", "c1", 60, NULL);
+	assert_true(has("user:1", "u1"));
+	uint64_t hits = fam("user").hits;
+	OPS->clear(IMPL);
+	assert_false(has("messages:1:a", NULL));
+	assert_false(has("messages:1:b", NULL));
+	assert_false(has("user:1", NULL));
+	assert_false(has("chat:1", NULL));
+	assert_int_equal(fam("messages").entries, 0);
+	assert_int_equal(fam("messages").bytes, 0);
+	assert_int_equal(fam("user").hits, hits);
+	assert_int_equal(fam("messages").evictions, 0);
+	OPS->del_tag(IMPL, "messages:1"); /* the tag went with its entries */
+	OPS->clear(IMPL);                 /* empty: nothing */
+	put_s("messages:1:c", "a3", 60, "messages:1");
+	assert_true(has("messages:1:c", "a3"));
+	OPS->del_tag(IMPL, "messages:1");
+	assert_false(has("messages:1:c", NULL));
+}
+
 static void test_del_tag_after_expiry(void **state)
 {
 	make(1 << 20);
@@ -651,6 +679,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_del_tag, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_del_tag_after_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_del_tag_after_eviction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_entries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_random_vs_model, setup, teardown),
 	};

@@ -297,6 +297,77 @@ static void test_limits_per_user_and_action(void **state)
 	assert_string_equal(limits_name(LIMIT_SEARCH_RUNNING), "search_running");
 }
 
+/* ratelimit_verdict (the shared counters' decision) answers as ratelimit_hit
+ * for the same counts: replay random hits and compare at every step */
+static void test_verdict_matches_hit(void **state)
+{
+	srand(7);
+	for (int round = 0; round < 20; round++) {
+		unsigned limit = 1 + (unsigned)(rand() % 8), w = 1000 + (unsigned)(rand() % 5000);
+		struct ratelimit *rl = ratelimit_new(limit, w, 10);
+		uint32_t cur = 0, prev = 0;
+		int64_t bucket = T0 / w, t = T0;
+		for (int i = 0; i < 200; i++) {
+			t += rand() % (int)(w / 3);
+			int64_t b = t / w;
+			if (b == bucket + 1) {
+				prev = cur;
+				cur = 0;
+			} else if (b > bucket) {
+				prev = cur = 0;
+			}
+			bucket = b;
+			int want = ratelimit_verdict(limit, w, cur, prev, (uint64_t)(t - b * w));
+			assert_int_equal(ratelimit_hit(rl, "k", t), want);
+			if (!want)
+				cur++;
+		}
+		ratelimit_free(rl);
+	}
+}
+
+/* a fake shared-counters port: records the last call, refuses from the
+ * limit-th hit of a key on */
+static char fake_key[160];
+static unsigned fake_limit, fake_window, fake_calls, fake_resets;
+static int fake_hit(void *impl, const char *key, unsigned window_ms, unsigned limit, int64_t now)
+{
+	snprintf(fake_key, sizeof fake_key, "%s", key);
+	fake_limit = limit;
+	fake_window = window_ms;
+	return ++fake_calls > limit ? 9 : 0;
+}
+static void fake_reset(void *impl, const char *key)
+{
+	fake_resets++;
+}
+static const struct counters_ops fake_ops = {fake_hit, fake_reset};
+
+/* with shared counters (a cluster) core/limits counts there, under the
+ * action's name and user id, with the configured rate; the in-memory
+ * window is not used */
+static void test_limits_use_shared_counters(void **state)
+{
+	struct app app;
+	struct config cfg;
+	limits_app(&app, &cfg);
+	app.counters.ops = &fake_ops;
+	fake_calls = 0;
+	struct fe_err e = {0};
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(limits_hit(&app, LIMIT_SEND, 42, &e), 0);
+	assert_string_equal(fake_key, "send:42");
+	assert_int_equal(fake_limit, 3);
+	assert_int_equal(fake_window, 60000);
+	assert_int_equal(limits_hit(&app, LIMIT_SEND, 42, &e), FE_ERATE);
+	assert_int_equal(e.retry_after, 9);
+	assert_int_equal(limits_refused(app.limits, LIMIT_SEND), 1);
+	/* a limit that is off is not counted anywhere */
+	assert_int_equal(limits_hit(&app, LIMIT_UPLOAD, 42, NULL), 0);
+	assert_int_equal(fake_calls, 4);
+	limits_free(app.limits);
+}
+
 static void test_limits_concurrent_searches(void **state)
 {
 	struct app app;
@@ -343,6 +414,8 @@ int main(void)
 	    cmocka_unit_test(test_clock_backwards),
 	    cmocka_unit_test(test_limits_per_user_and_action),
 	    cmocka_unit_test(test_limits_concurrent_searches),
+	    cmocka_unit_test(test_verdict_matches_hit),
+	    cmocka_unit_test(test_limits_use_shared_counters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,6 +173,30 @@ export function runBin(argv, { env = cleanEnv(), timeoutMs = 10000, cwd } = {}) 
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
 }
 
+// ---------------------------------------------------------------- PostgreSQL
+// FECHATTER_STORE=postgres (make test-pg, tests/run-pg.mjs): every server
+// startServer starts gets `--store postgres --pg-url URL` with a fresh
+// database of its own (one per data folder, so that a restart on the same
+// folder finds its data), created on the PostgreSQL at
+// FECHATTER_PG_ADMIN_URL (a URL whose user may CREATE DATABASE; the runner
+// starts a private one with tests/cluster/lib/services.mjs).
+export const onPostgres = process.env.FECHATTER_STORE === 'postgres';
+let pgSeq = 0;
+const pgDbOf = new Map();
+const PSQL = ['/usr/bin/psql', '/usr/lib/postgresql/15/bin/psql'].find((p) => existsSync(p)) || 'psql';
+
+function pgUrlFor(dataDir) {
+  if (pgDbOf.has(dataDir)) return pgDbOf.get(dataDir);
+  const admin = process.env.FECHATTER_PG_ADMIN_URL;
+  if (!admin) throw new Error('FECHATTER_STORE=postgres needs FECHATTER_PG_ADMIN_URL (make test-pg sets it)');
+  const name = `fe_${process.pid}_${++pgSeq}`;
+  execFileSync(PSQL, [admin, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE DATABASE ${name}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  pgDbOf.set(dataDir, u.toString());
+  return u.toString();
+}
+
 /**
  * Starts `BIN serve --bind 127.0.0.1 --port P --data D --log-level warn ...args`.
  * opts: args (extra argv), env (extra variables; undefined deletes), dataDir
@@ -189,6 +213,9 @@ export async function startServer(opts = {}) {
     argv.push('--bind', HOST, '--port', String(port), '--data', dataDir, '--log-level', 'warn');
   }
   argv.push(...(opts.args ?? []));
+  if (onPostgres && ['serve', 'demo'].includes(command) && !argv.includes('--store')) {
+    argv.push('--store', 'postgres', '--pg-url', pgUrlFor(dataDir));
+  }
   const env = cleanEnv({
     FECHATTER_LOGIN_RATE_IP: '1000',
     FECHATTER_LOGIN_RATE_ACCOUNT: '1000',
@@ -444,7 +471,10 @@ export function ed25519FromSeed(seed) {
 
 // The server's signing key: {seed, pub, privateKey}.
 export function serverKey(dataDir) {
-  const raw = readFileSync(join(dataDir, 'jwt_ed25519.key'));
+  // on PostgreSQL the key is in the database (table signing_key), not in DATA
+  const raw = onPostgres && pgDbOf.has(dataDir)
+    ? Buffer.from(dbQuery({ dataDir }, "SELECT encode(key, 'hex') FROM signing_key WHERE id = 1"), 'hex')
+    : readFileSync(join(dataDir, 'jwt_ed25519.key'));
   assert.equal(raw.length, 64, 'jwt_ed25519.key is 64 bytes');
   const seed = raw.subarray(0, 32);
   return { seed, pub: raw.subarray(32), privateKey: ed25519FromSeed(seed) };
@@ -496,4 +526,29 @@ export function sqlite(dbPath, sql) {
   const r = spawnSync('sqlite3', ['-cmd', '.timeout 5000', dbPath, sql], { encoding: 'utf8', timeout: 10000 });
   if (r.status !== 0) throw new Error(`sqlite3 failed: ${r.stderr}`);
   return r.stdout.trim();
+}
+
+// The server's database, whichever the store: SQL runs with the sqlite3
+// shell on DATA/fechatter.db, or with psql on the server's PostgreSQL
+// database (FECHATTER_STORE=postgres). Write SQL both dialects accept.
+export function dbAvailable() {
+  return onPostgres || sqliteAvailable();
+}
+
+// The rows sql returns, one per line ('|' between columns).
+export function dbQuery(srv, sql) {
+  if (!onPostgres) return sqlite(join(srv.dataDir, 'fechatter.db'), sql);
+  const url = pgDbOf.get(srv.dataDir);
+  if (!url) throw new Error(`no PostgreSQL database for ${srv.dataDir}`);
+  const r = spawnSync(PSQL, [url, '-XAt', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8', timeout: 10000 });
+  if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+// Runs one UPDATE or DELETE; returns the number of rows it changed.
+export function dbChange(srv, sql) {
+  if (!onPostgres) return Number(sqlite(join(srv.dataDir, 'fechatter.db'), `${sql}; SELECT changes();`));
+  const m = dbQuery(srv, sql).match(/^(?:UPDATE|DELETE|INSERT \d+) (\d+)$/m);
+  if (!m) throw new Error(`no row count from: ${sql}`);
+  return Number(m[1]);
 }
