@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include "ports/model.h"
 
+/* The values travel between appliances (adapters/bus_codec): append new
+ * types, never renumber (appliances of two versions share one bus). */
 enum event_type {
 	EV_MESSAGE_CREATED = 1,
 	EV_MESSAGE_UPDATED,
