@@ -99,8 +99,27 @@ void pg_drop(struct pg *s, const char *why)
 	s->next_try_us = now + (int64_t)s->backoff_ms * 1000;
 }
 
+/* An idle connection (outside a transaction) that has something to read
+ * was closed by the server (a restart, a terminated backend): it is
+ * dropped and a new one tried at once, so that the first statement after
+ * the database came back does not fail on the dead one. */
+static void drop_if_stale(struct pg *s)
+{
+	if (!s->conn || s->depth)
+		return;
+	struct pollfd p = {PQsocket(s->conn), POLLIN, 0};
+	if (poll(&p, 1, 0) <= 0)
+		return;
+	if (PQconsumeInput(s->conn) && PQstatus(s->conn) == CONNECTION_OK)
+		return; /* a notice: the connection is fine */
+	pg_drop(s, "closed by the server");
+	s->backoff_ms = 0;
+	s->next_try_us = 0;
+}
+
 int pg_ready(struct pg *s)
 {
+	drop_if_stale(s);
 	if (s->conn)
 		return s->lost ? FE_EUNAVAIL : 0;
 	if (s->depth)

@@ -16,7 +16,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assertOk, assertError, RFC3339_MS, serverKey, signEdDSA, claimsFor, binPath, mustSignup, mustSignin, createInvite, PASSWORD,
-  startServer, emulated, scaled, mountTinyTmpfs, dbQuery,
+  startServer, emulated, scaled, mountTinyTmpfs, dbQuery, onPostgres,
 } from './lib/server.mjs';
 import {
   setupWorkspace, otherWorkspaceUser, uniqueName, createChat, memberIds, send, allMessages, mapLimit, tok,
@@ -863,10 +863,13 @@ describe('shutdown', () => {
 });
 
 // A full disk (4 MiB tmpfs, as in diskfull.test.mjs; needs root)
-const full = mountTinyTmpfs('fechatter-rt-full-');
+// (on PostgreSQL the database is not in DATA: a full DATA is no full database)
+const full = onPostgres ? null : mountTinyTmpfs('fechatter-rt-full-');
 const fullMnt = full?.dir;
 
-describe('WebSocket errors at commit time', { skip: full ? false : 'needs root to mount a tmpfs' }, () => {
+describe('WebSocket errors at commit time', {
+  skip: onPostgres ? 'the database is not in DATA on PostgreSQL' : full ? false : 'needs root to mount a tmpfs',
+}, () => {
   let srv; let owner; let chatId;
   before(async () => {
     srv = await startServer({ dataDir: join(fullMnt, 'data') });
