@@ -490,8 +490,9 @@ static int run_migrate(const struct config *cfg, const char *dbpath)
 	return rc;
 #else
 	(void)dbpath;
-	fprintf(stderr, "fechatter: migrate --to postgres is in fechatter-cluster (make cluster); this binary is"
-	                " the single-box appliance\n");
+	fprintf(stderr,
+	        "fechatter: migrate --to postgres is in fechatter-cluster (make cluster); this binary is"
+	        " the single-box appliance\n");
 	return 2;
 #endif
 }

@@ -464,8 +464,8 @@ int config_load(struct config *c, int argc, char **argv)
 	/* pass 1: commands, --help, --check-config, --config, and flag syntax */
 	int i = 1;
 	if (argc > 1 && argv[1][0] != '-') {
-		static const char *commands[] = {"serve", "demo",    "backup", "reindex", "routes",
-		                                 "check", "restore", "export", "import",  "version", "migrate"};
+		static const char *commands[] = {"serve",   "demo",   "backup", "reindex", "routes", "check",
+		                                 "restore", "export", "import", "version", "migrate"};
 		int known = 0;
 		for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
 			known |= !strcmp(argv[1], commands[k]);
