@@ -629,12 +629,10 @@ int main(int argc, char **argv)
 			log_err("main: %s", err);
 			goto out;
 		}
-		struct fts5_search_mem mem = {cfg.search_cache, cfg.search_mmap, cfg.search_map_rss};
+		struct fts5_search_mem mem = {cfg.search_cache, cfg.search_mmap, cfg.search_map_rss,
+		                              cfg.search_rank_window};
 		fts5_search_open(dbpath, &app.store, &mem, &app.search);
 	}
-	struct fts5_search_mem mem = {cfg.search_cache, cfg.search_mmap, cfg.search_map_rss,
-	                              cfg.search_rank_window};
-	fts5_search_open(dbpath, &app.store, &mem, &app.search);
 	if (!strcmp(cfg.command, "reindex")) {
 		log_info("main: rebuilding the search index");
 		int64_t t0 = time_mono_us();
