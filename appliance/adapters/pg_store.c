@@ -411,6 +411,56 @@ static int op_refresh_revoke_user(void *p, int64_t user, int64_t now, int *revok
 	                NULL, revoked, "ii", now, user);
 }
 
+/* ---- password-set links and import mapping (as adapters/sqlite_store.c) ---- */
+
+static int op_password_token_insert(void *p, struct password_token *t, const char *hash)
+{
+	int rc = pg_row(p,
+	                "INSERT INTO password_tokens(user_id, token_hash, created_at, expires_at)"
+	                " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id",
+	                row_id, &t->id, "itii", t->user_id, hash, t->created_at, t->expires_at);
+	return rc == FE_ENOTFOUND ? FE_ECONFLICT : rc;
+}
+
+static void row_password_token(const struct pg_res *r, void *el)
+{
+	struct password_token *t = el;
+	t->id = pg_i64(r, 0);
+	t->user_id = pg_i64(r, 1);
+	t->created_at = pg_i64(r, 2);
+	t->expires_at = pg_i64(r, 3);
+	t->used_at = pg_i64(r, 4);
+}
+
+static int op_password_token_get(void *p, const char *hash, struct password_token *t)
+{
+	return pg_row(p,
+	              "SELECT id, user_id, created_at, expires_at, coalesce(used_at, 0) FROM password_tokens"
+	              " WHERE token_hash = $1",
+	              row_password_token, t, "t", hash);
+}
+
+static int op_password_token_use(void *p, int64_t id, int64_t now)
+{
+	int changes = 0;
+	int rc = pg_execf(p, "UPDATE password_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL", NULL,
+	                  &changes, "ii", now, id);
+	return rc ? rc : changes ? 0 : FE_ECONFLICT;
+}
+
+static int op_import_map_get(void *p, const char *kind, const char *key, int64_t *id)
+{
+	return pg_scalar(p, "SELECT id FROM import_map WHERE kind = $1 AND key = $2", id, "tt", kind, key);
+}
+
+static int op_import_map_put(void *p, const char *kind, const char *key, int64_t id)
+{
+	int changes = 0;
+	int rc = pg_execf(p, "INSERT INTO import_map(kind, key, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+	                  NULL, &changes, "tti", kind, key, id);
+	return rc ? rc : changes ? 0 : FE_ECONFLICT;
+}
+
 static const struct store_ops ops = {
     .begin = op_begin,
     .commit = op_commit,
@@ -444,6 +494,11 @@ static const struct store_ops ops = {
     .refresh_revoke = op_refresh_revoke,
     .refresh_revoke_family = op_refresh_revoke_family,
     .refresh_revoke_user = op_refresh_revoke_user,
+    .password_token_insert = op_password_token_insert,
+    .password_token_get = op_password_token_get,
+    .password_token_use = op_password_token_use,
+    .import_map_get = op_import_map_get,
+    .import_map_put = op_import_map_put,
     .chat_insert = pgc_chat_insert,
     .chat_find_single = pgc_chat_find_single,
     .chat_get = pgc_chat_get,
