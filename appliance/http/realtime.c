@@ -657,6 +657,12 @@ static void on_event(void *ctx, const struct event *ev)
 	}
 	if (ev->type == EV_USER_CHANGED || ev->type == EV_WORKSPACE_CHANGED)
 		return; /* for caches only: clients reload what they show */
+	/* "offline" from another appliance of a cluster while the user still
+	 * has a connection here: not so (a local "offline" comes only once the
+	 * user's last connection here is gone) */
+	if (ev->type == EV_PRESENCE_CHANGED && ev->status && !strcmp(ev->status, "offline") &&
+	    imap_get(&h->by_user, ev->user_id))
+		return;
 	if (audience_of(h, ev, &aud, &n)) {
 		log_err("rt: cannot compute the audience of event type=%d chat=%lld", ev->type,
 		        (long long)ev->chat_id);

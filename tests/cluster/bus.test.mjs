@@ -333,14 +333,27 @@ test('a suspension on A closes the user\'s WebSocket and SSE on B, and B refuses
 });
 
 test('presence: a user connecting on B is seen online by a member connected to A', async () => {
-  const { owner, cy } = await workspace();
+  const { owner, bob, cy, chat } = await workspace();
   const wsA = await wsConnect(A, { token: tok(owner), name: 'olive@A' });
   const wsB = await wsConnect(B, { token: tok(cy), name: 'cy@B' });
   const p = await wsA.log.waitFor(isType('presence', { user_id: cy.user.id, status: 'online' }), { label: 'cy online, seen on A' });
   assert.ok(p.last_seen);
   wsB.close();
   await wsA.log.waitFor(isType('presence', { user_id: cy.user.id, status: 'offline' }), { label: 'cy offline, seen on A' });
-  wsA.close();
+  // connected to both: leaving B is no "offline" on A, where cy is still connected
+  const cyA = await wsConnect(A, { token: tok(cy), name: 'cy@A' });
+  const cyB = await wsConnect(B, { token: tok(cy), name: 'cy@B (2)' });
+  const bobB = await wsConnect(B, { token: tok(bob), name: 'bob@B' });
+  const since = wsA.log.mark();
+  cyB.close();
+  // B handled the close once its own watcher heard cy go (B holds none of cy's connections)
+  await bobB.log.waitFor(isType('presence', { user_id: cy.user.id, status: 'offline' }), { label: 'cy offline on B' });
+  await busBarrier(B, bob, chat, wsA);
+  assert.equal(wsA.log.matching(isType('presence', { user_id: cy.user.id, status: 'offline' }), since).length, 0,
+    'no offline on A while cy is connected there');
+  cyA.close();
+  await wsA.log.waitFor(isType('presence', { user_id: cy.user.id, status: 'offline' }), { since, label: 'cy offline on A once gone from A' });
+  wsA.close(); bobB.close();
 });
 
 test('an SSE client moving from A to B with A\'s Last-Event-ID starts with resync, then gets live events', async () => {
