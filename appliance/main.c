@@ -730,15 +730,13 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			sqlite_store_share_damage(&wstore, &app.store);
+			/* checkpoints leave the commits: the writer thread copies the
+			 * log after handing a batch over; the loop's connection keeps
+			 * SQLite's automatic one, at 4x, for writes without sends */
+			sqlite_store_checkpoints(&wstore, 1000, 1);
 		}
-		sqlite_store_share_damage(&wstore, &app.store);
-		/* checkpoints leave the commits: the writer thread copies the log
-		 * after handing a batch over; the loop's connection keeps SQLite's
-		 * automatic one, at 4x, for writes without sends */
-		sqlite_store_checkpoints(&wstore, 1000, 1);
-		if (!writer_start_thread(app.writer, &wstore, pipelined, server_wake, srv))
+		if (!writer_start_thread(app.writer, &wstore, pipelined, server_wake, srv) && !cfg.store_postgres)
 			sqlite_store_checkpoints(&app.store, 4000, 0);
-		writer_start_thread(app.writer, &wstore, pipelined, server_wake, srv);
 	}
 	/* before "ready": a reader of the log sees it by then */
 	int fresh = 0;
