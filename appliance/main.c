@@ -735,7 +735,8 @@ int main(int argc, char **argv)
 			 * SQLite's automatic one, at 4x, for writes without sends */
 			sqlite_store_checkpoints(&wstore, 1000, 1);
 		}
-		if (!writer_start_thread(app.writer, &wstore, pipelined, server_wake, srv) && !cfg.store_postgres)
+		if (!writer_start_thread(app.writer, &wstore, pipelined, server_wake, srv) &&
+		    !cfg.store_postgres)
 			sqlite_store_checkpoints(&app.store, 4000, 0);
 	}
 	/* before "ready": a reader of the log sees it by then */

@@ -15,7 +15,8 @@
 struct pg {
 	PGconn *conn; /* NULL while disconnected (the breaker is then open) */
 	char url[512];
-	int timeout_ms; /* statement_timeout and connect deadline; no answer 500 ms past it drops the connection */
+	int timeout_ms; /* statement_timeout and connect deadline; no answer 500 ms past it drops the
+	                   connection */
 	int depth;      /* transaction nesting */
 	int aborted;    /* a statement failed inside the transaction: only rollback helps */
 	int abort_rc;   /* its FE_E* code */

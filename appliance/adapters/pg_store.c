@@ -443,8 +443,8 @@ static int op_password_token_get(void *p, const char *hash, struct password_toke
 static int op_password_token_use(void *p, int64_t id, int64_t now)
 {
 	int changes = 0;
-	int rc = pg_execf(p, "UPDATE password_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL", NULL,
-	                  &changes, "ii", now, id);
+	int rc = pg_execf(p, "UPDATE password_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
+	                  NULL, &changes, "ii", now, id);
 	return rc ? rc : changes ? 0 : FE_ECONFLICT;
 }
 
@@ -456,8 +456,9 @@ static int op_import_map_get(void *p, const char *kind, const char *key, int64_t
 static int op_import_map_put(void *p, const char *kind, const char *key, int64_t id)
 {
 	int changes = 0;
-	int rc = pg_execf(p, "INSERT INTO import_map(kind, key, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-	                  NULL, &changes, "tti", kind, key, id);
+	int rc =
+	    pg_execf(p, "INSERT INTO import_map(kind, key, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+	             NULL, &changes, "tti", kind, key, id);
 	return rc ? rc : changes ? 0 : FE_ECONFLICT;
 }
 
