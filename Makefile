@@ -248,6 +248,12 @@ bench-export: $(BIN)
 bench-import: $(BIN)
 	bash tests/bench/slack-import.sh $(abspath $(BIN))
 
+# fechatter-cluster's durable ingest on PostgreSQL + NATS (one appliance, two on
+# one database) against PostgreSQL's own insert ceiling in the same run
+.PHONY: bench-cluster
+bench-cluster: cluster
+	bash tests/bench/cluster.sh $(abspath build/fechatter-cluster)
+
 # crash trials: kill -9 under HTTP and WebSocket send load, restart, every
 # acknowledged message present, integrity_check ok (TRIALS=20, SEED=n replays)
 .PHONY: soak
