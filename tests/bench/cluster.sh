@@ -43,20 +43,21 @@ ceiling() { # ceiling ROWS_PER_TX: rows/s
 		awk -v n="$1" '/^tps/ { printf "%.0f", $3 * n }'
 }
 
-# appliance NAME PGURL: starts one on CPU 0; prints its port
+# appliance NAME PGURL: starts one on CPU 0 and sets PORT (not in a
+# subshell: its pid and folder must reach the cleanup lists)
 appliance() {
 	local port data
 	port="$(free_port)"
 	mktmp data
 	FECHATTER_LOGIN_RATE_IP=100000 FECHATTER_LOGIN_RATE_ACCOUNT=100000 taskset -c 0 \
 		"$BIN" serve --bind "$HOST" --port "$port" --data "$data" --log-level warn "${BENCH_LIMITS_OFF[@]}" \
-		--store postgres --pg-url "$2" --bus nats --nats-url "$NATS" >"$data.log" 2>&1 &
+		--store postgres --pg-url "$2" --bus nats --nats-url "$NATS" >"$data/server.log" 2>&1 &
 	BENCH_PIDS+=("$!")
 	for ((i = 0; i < 1500; i++)); do
 		[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$HOST:$port/health/readiness")" = 200 ] && break
 		sleep 0.01
 	done
-	printf '%s\n' "$port"
+	PORT="$port"
 }
 # ingest PORT TOKEN CHAT LABEL: wsbench's RESULT line (one sender, 64 in flight)
 ingest() {
@@ -83,7 +84,8 @@ log "PostgreSQL ceiling: $C64 rows/s at 64 rows per transaction, $C1 at 1 (load 
 
 # one appliance
 U1="$(db one)"
-P1="$(appliance one "$U1")"
+appliance one "$U1"
+P1="$PORT"
 S="$(node "$BENCH_DIR/setup.mjs" "$P1" 0 solo)" || exit 1
 TOK="$(node -e 'console.log(JSON.parse(process.argv[1]).token)' "$S")"
 CHAT="$(node -e 'console.log(JSON.parse(process.argv[1]).chat_id)' "$S")"
@@ -95,8 +97,10 @@ log "one appliance: $ONE msg/s, p99 $(field "$R1" p99_ms) ms, stored $STORED1 of
 # two appliances on one database, one sender each, the same chat (tokens
 # are valid on both: the signing key is in the database)
 U2="$(db two)"
-PA="$(appliance a "$U2")"
-PB="$(appliance b "$U2")"
+appliance a "$U2"
+PA="$PORT"
+appliance b "$U2"
+PB="$PORT"
 S="$(node "$BENCH_DIR/setup.mjs" "$PA" 0 solo)" || exit 1
 TOK="$(node -e 'console.log(JSON.parse(process.argv[1]).token)' "$S")"
 CHAT="$(node -e 'console.log(JSON.parse(process.argv[1]).chat_id)' "$S")"
